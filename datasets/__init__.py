@@ -1,0 +1,1 @@
+"""Declarative dataset specs (one TOML file per dataset), importable as ``g2m.specs``."""

@@ -1,0 +1,16 @@
+"""g2m: distil Graph Neural Network teachers into MLP students.
+
+The package is layered the way data flows through it::
+
+    g2m.data       datasets, splits (node and link, transductive and inductive)
+    g2m.teachers   PyG GNN teachers and their training loops
+    g2m.cache      on-disk teacher outputs, keyed and hashed
+    g2m.ops        scatter/gather primitives (torch-scatter or native PyTorch)
+    g2m.losses     distillation losses as pure tensor functions
+    g2m.students   MLP students
+    g2m.training   student training (distillation) loops
+    g2m.evaluation metrics and multi-seed reporting
+    g2m.cli        the ``g2m`` command line
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,107 @@
+"""The in-memory graph every part of g2m works on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+from torch_geometric.utils import coalesce, remove_self_loops, to_undirected
+
+from g2m.errors import InvalidGraphError
+
+
+@dataclass
+class Graph:
+    """A node-feature graph.
+
+    ``edge_index`` is undirected (both directions stored), coalesced and free of
+    self-loops, so ``num_edges`` counts each undirected edge twice, as PyG does.
+    ``masks`` holds the dataset's own split masks (``train``/``val``/``test``),
+    either ``[N]`` or ``[N, S]`` for ``S`` fixed splits. ``link_split`` holds
+    official link-prediction edges (OGB) when the dataset has them.
+    """
+
+    name: str
+    x: Tensor
+    y: Tensor | None
+    edge_index: Tensor
+    num_classes: int
+    raw_num_edges: int
+    masks: dict[str, Tensor] = field(default_factory=dict)
+    link_split: dict[str, Tensor] | None = None
+
+    @property
+    def num_nodes(self) -> int:
+        return self.x.size(0)
+
+    @property
+    def num_edges(self) -> int:
+        return self.edge_index.size(1)
+
+    @property
+    def num_features(self) -> int:
+        return self.x.size(1)
+
+    def require_labels(self) -> Tensor:
+        if self.y is None:
+            raise InvalidGraphError(f"dataset {self.name!r} has no node labels")
+        return self.y
+
+    def __repr__(self) -> str:
+        return (
+            f"Graph({self.name}, nodes={self.num_nodes:,}, edges={self.num_edges:,}, "
+            f"features={self.num_features}, classes={self.num_classes})"
+        )
+
+
+def make_graph(
+    name: str,
+    x: Tensor,
+    y: Tensor | None,
+    edge_index: Tensor,
+    num_classes: int | None = None,
+    masks: dict[str, Tensor] | None = None,
+    link_split: dict[str, Tensor] | None = None,
+) -> Graph:
+    """Validate raw tensors and normalise the edges (symmetrise, coalesce, drop self-loops)."""
+    num_nodes = x.size(0)
+    if x.dim() != 2:
+        raise InvalidGraphError(f"{name}: features must be [N, F], got {tuple(x.shape)}")
+    if edge_index.dim() != 2 or edge_index.size(0) != 2:
+        raise InvalidGraphError(f"{name}: edge_index must be [2, E], got {tuple(edge_index.shape)}")
+    if edge_index.numel() == 0:
+        raise InvalidGraphError(f"{name}: the graph has no edges")
+    edge_index = edge_index.long()
+    if int(edge_index.min()) < 0 or int(edge_index.max()) >= num_nodes:
+        raise InvalidGraphError(f"{name}: edge_index refers to nodes outside [0, {num_nodes})")
+    if y is not None:
+        y = y.long().view(-1)
+        if y.numel() != num_nodes:
+            raise InvalidGraphError(f"{name}: {y.numel()} labels for {num_nodes} nodes")
+        if num_classes is None:
+            num_classes = int(y.max()) + 1
+    raw_num_edges = edge_index.size(1)
+    edge_index, _ = remove_self_loops(edge_index)
+    edge_index = coalesce(to_undirected(edge_index, num_nodes=num_nodes), num_nodes=num_nodes)
+    if edge_index.numel() == 0:
+        raise InvalidGraphError(f"{name}: the graph has only self-loops")
+    return Graph(
+        name=name,
+        x=x.float().contiguous(),
+        y=y,
+        edge_index=edge_index,
+        num_classes=int(num_classes or 0),
+        raw_num_edges=raw_num_edges,
+        masks={k: v.bool() for k, v in (masks or {}).items()},
+        link_split=link_split,
+    )
+
+
+def edge_homophily(edge_index: Tensor, y: Tensor) -> float:
+    """Fraction of edges whose two ends share a label."""
+    return float((y[edge_index[0]] == y[edge_index[1]]).float().mean())
+
+
+def degree(edge_index: Tensor, num_nodes: int) -> Tensor:
+    return torch.bincount(edge_index[0], minlength=num_nodes)

@@ -1,0 +1,142 @@
+"""Link-prediction splits, deterministic by seed.
+
+* ``transductive``: the undirected edges are shuffled and cut 85/5/10 into
+  train/val/test positives (as LLP); val and test get as many negatives,
+  uniform node pairs that are not edges of the full graph. Training sees only
+  the train positives as its message-passing graph.
+* ``production`` (inductive): a fraction of nodes (default 0.1) is held out
+  with every edge that touches it. Edges among observed nodes are cut into
+  train/val; the test positives are the held-out nodes' edges and the test
+  negatives are pairs with a held-out end, so models are scored on nodes they
+  never saw, whose edges they cannot use.
+* OGB link datasets use their official ``train``/``valid``/``test`` edges.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+from torch_geometric.utils import to_undirected
+
+from g2m.data.graph import Graph
+from g2m.errors import SplitError
+
+LINK_SETTINGS = ("transductive", "production", "ogb")
+
+
+@dataclass(frozen=True)
+class LinkSplit:
+    """Positive/negative edges as ``[2, K]`` tensors (one direction per edge)."""
+
+    setting: str
+    seed: int
+    num_nodes: int
+    train_pos: Tensor
+    val_pos: Tensor
+    val_neg: Tensor
+    test_pos: Tensor
+    test_neg: Tensor
+    held_out: Tensor
+
+    @property
+    def message_edge_index(self) -> Tensor:
+        """The graph visible in training: train positives in both directions."""
+        return to_undirected(self.train_pos, num_nodes=self.num_nodes)
+
+    def fingerprint(self) -> str:
+        h = hashlib.sha256()
+        for part in (self.train_pos, self.val_pos, self.val_neg, self.test_pos, self.test_neg):
+            h.update(part.to(torch.int64).numpy().tobytes())
+            h.update(b"|")
+        return h.hexdigest()[:16]
+
+    def key(self) -> str:
+        return f"link-{self.setting}-s{self.seed}-{self.fingerprint()}"
+
+
+def _pair_id(edges: Tensor, n: int) -> Tensor:
+    return edges[0] * n + edges[1]
+
+
+def sample_negatives(
+    num: int,
+    num_nodes: int,
+    forbidden: Tensor,
+    gen: torch.Generator,
+    sources: Tensor | None = None,
+) -> Tensor:
+    """``num`` distinct-endpoint pairs that are not in ``forbidden`` (``[2, E]``, either
+    direction). With ``sources``, the first end of each pair is drawn from it."""
+    forbidden_ids = torch.cat([_pair_id(forbidden, num_nodes), _pair_id(forbidden.flip(0), num_nodes)])
+    forbidden_ids = forbidden_ids.unique()
+    if num_nodes * (num_nodes - 1) - forbidden_ids.numel() < num:
+        raise SplitError("graph too dense to sample the requested negatives")
+    out, have = [], 0
+    while have < num:
+        draw = 2 * (num - have) + 16
+        if sources is None:
+            src = torch.randint(num_nodes, (draw,), generator=gen)
+        else:
+            src = sources[torch.randint(sources.numel(), (draw,), generator=gen)]
+        dst = torch.randint(num_nodes, (draw,), generator=gen)
+        cand = torch.stack([src, dst])
+        ids = _pair_id(cand, num_nodes)
+        pos = torch.searchsorted(forbidden_ids, ids).clamp(max=forbidden_ids.numel() - 1)
+        ok = (src != dst) & (forbidden_ids[pos] != ids)
+        cand = cand[:, ok]
+        out.append(cand)
+        have += cand.size(1)
+    return torch.cat(out, dim=1)[:, :num]
+
+
+def make_link_split(
+    graph: Graph,
+    setting: str = "transductive",
+    seed: int = 0,
+    val_fraction: float = 0.05,
+    test_fraction: float = 0.10,
+    held_out_fraction: float = 0.10,
+) -> LinkSplit:
+    if setting not in LINK_SETTINGS:
+        raise SplitError(f"unknown link setting {setting!r}; choose one of {LINK_SETTINGS}")
+    for label, frac in (("val", val_fraction), ("test", test_fraction), ("held-out", held_out_fraction)):
+        if not 0.0 < frac < 1.0:
+            raise SplitError(f"{label} fraction must be in (0, 1), got {frac}")
+    if val_fraction + test_fraction >= 1.0:
+        raise SplitError("val_fraction + test_fraction must be below 1")
+    n = graph.num_nodes
+    empty = torch.empty(0, dtype=torch.long)
+    if setting == "ogb":
+        if graph.link_split is None:
+            raise SplitError(f"dataset {graph.name!r} has no official link split")
+        ls = graph.link_split
+        return LinkSplit("ogb", seed, n, ls["train/edge"].t(), ls["valid/edge"].t(),
+                         ls["valid/edge_neg"].t(), ls["test/edge"].t(), ls["test/edge_neg"].t(), empty)
+
+    gen = torch.Generator().manual_seed(seed)
+    ei = graph.edge_index
+    edges = ei[:, ei[0] < ei[1]]
+    edges = edges[:, torch.randperm(edges.size(1), generator=gen)]
+    if setting == "transductive":
+        held = empty
+        n_val = max(1, int(val_fraction * edges.size(1)))
+        n_test = max(1, int(test_fraction * edges.size(1)))
+        val_pos, test_pos = edges[:, :n_val], edges[:, n_val : n_val + n_test]
+        train_pos = edges[:, n_val + n_test :]
+        test_neg = sample_negatives(n_test, n, ei, gen)
+    else:
+        held = torch.randperm(n, generator=gen)[: max(1, int(held_out_fraction * n))].sort().values
+        is_held = torch.zeros(n, dtype=torch.bool)
+        is_held[held] = True
+        touches = is_held[edges[0]] | is_held[edges[1]]
+        test_pos, seen = edges[:, touches], edges[:, ~touches]
+        n_val = max(1, int(val_fraction * seen.size(1)))
+        val_pos, train_pos = seen[:, :n_val], seen[:, n_val:]
+        test_neg = sample_negatives(test_pos.size(1), n, ei, gen, sources=held)
+    if min(train_pos.size(1), val_pos.size(1), test_pos.size(1)) == 0:
+        raise SplitError(f"link split of {graph.name!r} left an empty train, val or test set")
+    val_neg = sample_negatives(val_pos.size(1), n, ei, gen)
+    return LinkSplit(setting, seed, n, train_pos, val_pos, val_neg, test_pos, test_neg, held)

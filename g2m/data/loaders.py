@@ -1,0 +1,179 @@
+"""Loader functions, one per data source, named by the ``loader`` field of a spec.
+
+Real datasets load through their PyG / OGB classes, so with a network they
+download as usual. When that fails and the files a spec lists are missing,
+a :class:`~g2m.errors.DatasetUnavailableError` says which files to put where.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from g2m.data.csbm import csbm_tensors
+from g2m.data.graph import Graph, make_graph
+from g2m.data.specs import DatasetSpec
+from g2m.errors import DatasetUnavailableError
+
+Loader = Callable[[DatasetSpec, Path], Graph]
+LOADERS: dict[str, Loader] = {}
+
+
+def register(name: str) -> Callable[[Loader], Loader]:
+    def wrap(fn: Loader) -> Loader:
+        LOADERS[name] = fn
+        return fn
+
+    return wrap
+
+
+def missing_files(spec: DatasetSpec, root: Path) -> list[str]:
+    return [f for f in spec.files if not (root / f).exists()]
+
+
+def _fetch(spec: DatasetSpec, root: Path, factory: Callable[[], Any]) -> Any:
+    """Run a PyG/OGB constructor; explain missing files instead of a network trace."""
+    missing = missing_files(spec, root)
+    try:
+        return factory()
+    except Exception as err:  # noqa: BLE001 - re-raised below with the cause attached
+        if not missing:
+            raise
+        listing = "\n  ".join(str(root / f) for f in missing)
+        raise DatasetUnavailableError(
+            f"dataset {spec.name!r} is not on disk and could not be downloaded "
+            f"({type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else 'no detail'}).\n"
+            f"Without a network, place these files (data root {root}, set with --data-root "
+            f"or G2M_DATA_ROOT):\n  {listing}"
+        ) from None
+
+
+def _masks(data: Any) -> dict[str, torch.Tensor]:
+    return {
+        key: getattr(data, f"{key}_mask")
+        for key in ("train", "val", "test")
+        if getattr(data, f"{key}_mask", None) is not None
+    }
+
+
+def _from_pyg(spec: DatasetSpec, dataset: Any) -> Graph:
+    data = dataset[0]
+    return make_graph(spec.name, data.x, data.y, data.edge_index, dataset.num_classes, _masks(data))
+
+
+@register("planetoid")
+def load_planetoid(spec: DatasetSpec, root: Path) -> Graph:
+    from torch_geometric.datasets import Planetoid
+
+    ds = _fetch(spec, root, lambda: Planetoid(str(root), spec.loader_args["name"]))
+    return _from_pyg(spec, ds)
+
+
+@register("webkb")
+def load_webkb(spec: DatasetSpec, root: Path) -> Graph:
+    from torch_geometric.datasets import WebKB
+
+    return _from_pyg(spec, _fetch(spec, root, lambda: WebKB(str(root), spec.loader_args["name"])))
+
+
+@register("actor")
+def load_actor(spec: DatasetSpec, root: Path) -> Graph:
+    from torch_geometric.datasets import Actor
+
+    return _from_pyg(spec, _fetch(spec, root, lambda: Actor(str(root / "Actor"))))
+
+
+@register("heterophilous")
+def load_heterophilous(spec: DatasetSpec, root: Path) -> Graph:
+    from torch_geometric.datasets import HeterophilousGraphDataset
+
+    name = spec.loader_args["name"]
+    return _from_pyg(spec, _fetch(spec, root, lambda: HeterophilousGraphDataset(str(root), name)))
+
+
+@register("amazon")
+def load_amazon(spec: DatasetSpec, root: Path) -> Graph:
+    from torch_geometric.datasets import Amazon
+
+    return _from_pyg(spec, _fetch(spec, root, lambda: Amazon(str(root), spec.loader_args["name"])))
+
+
+@register("coauthor")
+def load_coauthor(spec: DatasetSpec, root: Path) -> Graph:
+    from torch_geometric.datasets import Coauthor
+
+    ds = _fetch(spec, root, lambda: Coauthor(str(root), spec.loader_args["name"]))
+    return _from_pyg(spec, ds)
+
+
+@register("filtered_npz")
+def load_filtered_npz(spec: DatasetSpec, root: Path) -> Graph:
+    """Platonov et al.'s duplicate-free Chameleon/Squirrel (plain ``.npz``, no PyG class)."""
+    path = root / spec.files[0]
+    if not path.exists():
+        raise DatasetUnavailableError(
+            f"dataset {spec.name!r}: {path} not found (no download source is known; "
+            f"place {spec.files[0]} under the data root {root})"
+        )
+    with np.load(path) as raw:
+        masks = {
+            key: torch.from_numpy(raw[f"{key}_masks"]).bool().t().contiguous()
+            for key in ("train", "val", "test")
+        }
+        x = torch.from_numpy(raw["node_features"])
+        y = torch.from_numpy(raw["node_labels"])
+        edges = torch.from_numpy(raw["edges"]).t().contiguous()
+    return make_graph(spec.name, x, y, edges, masks=masks)
+
+
+def _ogb_safe_load() -> contextlib.AbstractContextManager:
+    """OGB calls ``torch.load`` on PyG objects it wrote itself; allow those classes."""
+    from torch_geometric.data.data import Data, DataEdgeAttr, DataTensorAttr
+    from torch_geometric.data.storage import GlobalStorage
+
+    return torch.serialization.safe_globals([Data, DataEdgeAttr, DataTensorAttr, GlobalStorage])
+
+
+@register("ogbn")
+def load_ogbn(spec: DatasetSpec, root: Path) -> Graph:
+    from ogb.nodeproppred import PygNodePropPredDataset
+
+    with _ogb_safe_load():
+        ds = _fetch(spec, root, lambda: PygNodePropPredDataset(spec.loader_args["name"], str(root)))
+        split = ds.get_idx_split()
+    data = ds[0]
+    n = data.num_nodes
+    masks = {}
+    for key, ogb_key in (("train", "train"), ("val", "valid"), ("test", "test")):
+        mask = torch.zeros(n, dtype=torch.bool)
+        mask[split[ogb_key]] = True
+        masks[key] = mask
+    return make_graph(spec.name, data.x, data.y.view(-1), data.edge_index, ds.num_classes, masks)
+
+
+@register("ogbl")
+def load_ogbl(spec: DatasetSpec, root: Path) -> Graph:
+    from ogb.linkproppred import PygLinkPropPredDataset
+
+    with _ogb_safe_load():
+        ds = _fetch(spec, root, lambda: PygLinkPropPredDataset(spec.loader_args["name"], str(root)))
+        split = ds.get_edge_split()
+    data = ds[0]
+    link_split = {
+        f"{part}/{key}": torch.as_tensor(value)
+        for part, entries in split.items()
+        for key, value in entries.items()
+    }
+    return make_graph(spec.name, data.x, None, data.edge_index, 0, link_split=link_split)
+
+
+@register("csbm")
+def load_csbm(spec: DatasetSpec, root: Path, **overrides: Any) -> Graph:
+    params = {**spec.loader_args, **overrides}
+    x, y, edge_index = csbm_tensors(**params)
+    return make_graph(spec.name, x, y, edge_index, params.get("num_classes"))

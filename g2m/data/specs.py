@@ -1,0 +1,83 @@
+"""Declarative dataset specifications, one TOML file per dataset in ``datasets/``.
+
+A spec says how to load a dataset (``loader`` and ``loader_args``), which split
+protocol and metric to use, the sizes it must have once loaded, the files a
+user must place under the data root when there is no network, and the
+recommended hyper-parameters (``[hparams.*]`` tables).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from g2m.errors import DatasetNotFoundError
+
+TASKS = ("node", "link")
+METRICS = ("accuracy", "rocauc", "hits@20", "hits@50", "mrr")
+SPLITS = ("public", "random", "fixed", "ogb")
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    description: str
+    loader: str
+    task: str
+    metric: str
+    split: str
+    num_nodes: int | None = None
+    num_edges: int | None = None
+    raw_num_edges: int | None = None
+    num_features: int | None = None
+    num_classes: int | None = None
+    offline: bool = False
+    files: tuple[str, ...] = ()
+    loader_args: dict[str, Any] = field(default_factory=dict)
+    hparams: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for attr, allowed in (("task", TASKS), ("metric", METRICS), ("split", SPLITS)):
+            if getattr(self, attr) not in allowed:
+                raise ValueError(
+                    f"dataset spec {self.name!r}: {attr}={getattr(self, attr)!r} not in {allowed}"
+                )
+
+    def preset(self, *keys: str) -> dict[str, Any]:
+        """Nested lookup in ``hparams``; missing levels give ``{}``."""
+        node: Any = self.hparams
+        for key in keys:
+            node = node.get(key, {}) if isinstance(node, dict) else {}
+        return dict(node) if isinstance(node, dict) else {}
+
+
+def _parse(text: str, source: str) -> DatasetSpec:
+    raw = tomllib.loads(text)
+    try:
+        raw["files"] = tuple(raw.get("files", ()))
+        return DatasetSpec(**raw)
+    except TypeError as err:
+        raise ValueError(f"malformed dataset spec {source}: {err}") from err
+
+
+@lru_cache(maxsize=1)
+def load_specs() -> dict[str, DatasetSpec]:
+    """All specs shipped in ``g2m.specs`` (the top-level ``datasets/`` folder), by name."""
+    specs = {}
+    for entry in sorted(resources.files("g2m.specs").iterdir(), key=lambda p: p.name):
+        if entry.name.endswith(".toml"):
+            spec = _parse(entry.read_text(), entry.name)
+            specs[spec.name] = spec
+    return specs
+
+
+def get_spec(name: str) -> DatasetSpec:
+    specs = load_specs()
+    if name not in specs:
+        raise DatasetNotFoundError(
+            f"unknown dataset {name!r}; known datasets: {', '.join(sorted(specs))}"
+        )
+    return specs[name]

@@ -1,0 +1,130 @@
+"""Node splits, transductive and inductive, deterministic by seed.
+
+* ``public``: the dataset's own masks (one split; or, for datasets shipped
+  with ``S`` fixed splits, split ``seed % S``).
+* ``random``: per-class random split, ``train_per_class`` (20) and
+  ``val_per_class`` (30) nodes of every class, the rest for test, as
+  GLNN and FF-G2M use for datasets without a public split.
+* inductive setting (GLNN protocol): a fraction (default 0.2) of the test
+  nodes is held out together with every edge that touches it. Teacher and
+  student train on the observed subgraph; held-out nodes are evaluated with
+  the teacher run on the full graph.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from g2m.data.graph import Graph
+from g2m.errors import SplitError
+
+SPLIT_NAMES = ("public", "fixed", "ogb", "random")
+SETTINGS = ("transductive", "inductive")
+
+
+@dataclass(frozen=True)
+class NodeSplit:
+    """Disjoint node index sets. ``observed`` lists the nodes visible in training:
+    every node in the transductive setting, all but ``test_ind`` in the inductive one."""
+
+    name: str
+    setting: str
+    seed: int
+    train: Tensor
+    val: Tensor
+    test: Tensor
+    test_ind: Tensor
+    observed: Tensor
+
+    @property
+    def num_nodes(self) -> int:
+        return int(self.observed.numel() + self.test_ind.numel())
+
+    def observed_edges(self, edge_index: Tensor) -> Tensor:
+        """Edges whose two ends are both observed (no edge touches a held-out node)."""
+        if self.test_ind.numel() == 0:
+            return edge_index
+        seen = torch.ones(self.num_nodes, dtype=torch.bool)
+        seen[self.test_ind] = False
+        return edge_index[:, seen[edge_index[0]] & seen[edge_index[1]]]
+
+    def fingerprint(self) -> str:
+        """A short hash of the index sets, to tie cached teachers to this exact split."""
+        h = hashlib.sha256()
+        for part in (self.train, self.val, self.test, self.test_ind):
+            h.update(part.to(torch.int64).numpy().tobytes())
+            h.update(b"|")
+        return h.hexdigest()[:16]
+
+    def key(self) -> str:
+        return f"{self.setting}-{self.name}-s{self.seed}-{self.fingerprint()}"
+
+
+def _per_class_random(y: Tensor, num_classes: int, train_pc: int, val_pc: int, gen: torch.Generator):
+    train, val, test = [], [], []
+    for c in range(num_classes):
+        idx = (y == c).nonzero().view(-1)
+        idx = idx[torch.randperm(idx.numel(), generator=gen)]
+        if idx.numel() < train_pc + val_pc + 1:
+            raise SplitError(
+                f"class {c} has {idx.numel()} nodes, fewer than train_per_class + "
+                f"val_per_class + 1 = {train_pc + val_pc + 1}"
+            )
+        train.append(idx[:train_pc])
+        val.append(idx[train_pc : train_pc + val_pc])
+        test.append(idx[train_pc + val_pc :])
+    return (torch.cat(p).sort().values for p in (train, val, test))
+
+
+def _from_masks(graph: Graph, seed: int) -> tuple[Tensor, Tensor, Tensor]:
+    if not graph.masks:
+        raise SplitError(f"dataset {graph.name!r} has no public split; use split='random'")
+    parts = []
+    for key in ("train", "val", "test"):
+        mask = graph.masks[key]
+        if mask.dim() == 2:
+            mask = mask[:, seed % mask.size(1)]
+        parts.append(mask.nonzero().view(-1))
+    return parts[0], parts[1], parts[2]
+
+
+def make_node_split(
+    graph: Graph,
+    split: str = "public",
+    setting: str = "transductive",
+    seed: int = 0,
+    inductive_fraction: float = 0.2,
+    train_per_class: int = 20,
+    val_per_class: int = 30,
+) -> NodeSplit:
+    """Build a :class:`NodeSplit` of ``graph``; the same arguments give the same split."""
+    if split not in SPLIT_NAMES:
+        raise SplitError(f"unknown split {split!r}; choose one of {SPLIT_NAMES}")
+    if setting not in SETTINGS:
+        raise SplitError(f"unknown setting {setting!r}; choose one of {SETTINGS}")
+    if not 0.0 < inductive_fraction < 1.0:
+        raise SplitError(f"inductive_fraction must be in (0, 1), got {inductive_fraction}")
+    if train_per_class < 1 or val_per_class < 1:
+        raise SplitError("train_per_class and val_per_class must be positive")
+    y = graph.require_labels()
+    gen = torch.Generator().manual_seed(seed)
+    if split == "random":
+        train, val, test = _per_class_random(y, graph.num_classes, train_per_class, val_per_class, gen)
+    else:
+        train, val, test = _from_masks(graph, seed)
+    if min(train.numel(), val.numel(), test.numel()) == 0:
+        raise SplitError(f"split {split!r} of {graph.name!r} has an empty train, val or test set")
+
+    test_ind = torch.empty(0, dtype=torch.long)
+    if setting == "inductive":
+        perm = test[torch.randperm(test.numel(), generator=gen)]
+        num_held = max(1, int(round(inductive_fraction * test.numel())))
+        test_ind, test = perm[:num_held].sort().values, perm[num_held:].sort().values
+    held = torch.zeros(graph.num_nodes, dtype=torch.bool)
+    held[test_ind] = True
+    observed = (~held).nonzero().view(-1)
+    return NodeSplit(split, setting, seed, train, val, test, test_ind, observed)

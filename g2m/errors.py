@@ -1,0 +1,32 @@
+"""Exceptions raised by g2m. Every one names the problem and, where it can, the fix."""
+
+
+class G2MError(Exception):
+    """Base class of every error g2m raises on bad input or missing resources."""
+
+
+class DatasetNotFoundError(G2MError, KeyError):
+    """An unknown dataset name was requested."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class DatasetUnavailableError(G2MError):
+    """A known dataset has no files on disk and could not be downloaded."""
+
+
+class InvalidGraphError(G2MError, ValueError):
+    """A graph or its labels cannot be used (no edges, labels missing, ...)."""
+
+
+class SplitError(G2MError, ValueError):
+    """A split was asked for with an unknown name or parameters out of range."""
+
+
+class CacheMismatchError(G2MError):
+    """A cached teacher was produced for another dataset, split, model or seed."""
+
+
+class CacheCorruptError(G2MError):
+    """A cached teacher's content does not match its recorded hash."""

@@ -1,0 +1,59 @@
+r"""Named node-distillation objectives (the ablations of FF-G2M):
+
+=========  =====================================================================
+``mlp``    :math:`\mathcal{L}_{CE}` (no teacher)
+``glnn``   :math:`\lambda \mathcal{L}_{CE} + (1-\lambda)\mathcal{L}_{KD}`
+``lfd``    :math:`\lambda \mathcal{L}_{CE} + (1-\lambda)\mathcal{L}_{LFD}`
+``hfd``    :math:`\lambda \mathcal{L}_{CE} + (1-\lambda)\mathcal{L}_{HFD}`
+``ffg2m``  :math:`\lambda \mathcal{L}_{CE} + (1-\lambda)(\mathcal{L}_{LFD} + \mathcal{L}_{HFD})`
+=========  =====================================================================
+
+:math:`\mathcal{L}_{CE}` is taken on the labelled training nodes, the others on
+every node (or edge) the student may see.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor
+
+from g2m.losses.node import hfd_loss, kd_loss, label_ce, lfd_loss
+
+NODE_METHODS = ("mlp", "glnn", "lfd", "hfd", "ffg2m")
+
+
+def check_method(method: str) -> str:
+    if method not in NODE_METHODS:
+        raise ValueError(f"unknown node method {method!r}; choose one of {NODE_METHODS}")
+    return method
+
+
+def node_objective(
+    method: str,
+    student_logits: Tensor,
+    teacher_logits: Tensor | None,
+    y: Tensor,
+    train_idx: Tensor,
+    edge_index: Tensor,
+    lam: float = 0.0,
+    tau: float = 1.0,
+    chunk_size: int | None = None,
+) -> tuple[Tensor, dict[str, float]]:
+    """Return the total loss and its parts (as floats, for logging)."""
+    check_method(method)
+    if not 0.0 <= lam <= 1.0:
+        raise ValueError(f"lambda must be in [0, 1], got {lam}")
+    ce = label_ce(student_logits[train_idx], y[train_idx])
+    if method == "mlp":
+        return ce, {"ce": float(ce)}
+    if teacher_logits is None:
+        raise ValueError(f"method {method!r} needs teacher logits")
+    parts: dict[str, Tensor] = {}
+    if method == "glnn":
+        parts["kd"] = kd_loss(student_logits, teacher_logits, tau)
+    if method in ("lfd", "ffg2m"):
+        parts["lfd"] = lfd_loss(student_logits, teacher_logits, edge_index, tau, chunk_size)
+    if method in ("hfd", "ffg2m"):
+        parts["hfd"] = hfd_loss(student_logits, teacher_logits, edge_index, tau, chunk_size)
+    distill = sum(parts.values())
+    total = lam * ce + (1.0 - lam) * distill
+    return total, {"ce": float(ce), **{k: float(v) for k, v in parts.items()}}

@@ -1,0 +1,87 @@
+r"""GNN teachers built from PyG layers.
+
+All teachers map ``(x, edge_index)`` to node outputs of size ``out_dim`` and can
+also return the hidden representation that feeds the last layer, which the
+teacher cache stores next to the logits.
+
+* ``gcn``: :math:`H^{l+1} = \sigma(\hat D^{-1/2} \hat A \hat D^{-1/2} H^l W^l)`
+* ``sage``: :math:`h_i^{l+1} = \sigma(W_1 h_i^l + W_2\, \mathrm{mean}_{j \in N(i)} h_j^l)`
+* ``gat``: multi-head attention, heads concatenated in hidden layers, one head at the output
+* ``appnp``: an MLP followed by :math:`K` steps of personalised-PageRank propagation
+  :math:`Z \leftarrow (1-\alpha) \hat A Z + \alpha H`
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.nn import APPNP, GATConv, GCNConv, SAGEConv
+
+from g2m.layers import make_norm
+
+TEACHERS = ("gcn", "sage", "gat", "appnp")
+
+class GNN(nn.Module):
+    """A stack of message-passing layers with norm, ReLU and dropout between them."""
+
+    def __init__(
+        self,
+        kind: str,
+        in_dim: int,
+        out_dim: int,
+        hidden: int = 256,
+        num_layers: int = 2,
+        dropout: float = 0.5,
+        norm: str = "none",
+        heads: int = 8,
+        appnp_k: int = 10,
+        appnp_alpha: float = 0.1,
+    ) -> None:
+        super().__init__()
+        if kind not in TEACHERS:
+            raise ValueError(f"unknown teacher {kind!r}; choose one of {TEACHERS}")
+        if num_layers < 1:
+            raise ValueError("num_layers must be at least 1")
+        self.kind, self.dropout = kind, dropout
+        dims = [in_dim] + [hidden] * (num_layers - 1) + [out_dim]
+        self.layers = nn.ModuleList()
+        self.norms = nn.ModuleList()
+        for i, (d_in, d_out) in enumerate(zip(dims[:-1], dims[1:])):
+            last = i == num_layers - 1
+            if kind == "gcn":
+                layer = GCNConv(d_in, d_out, cached=False)
+            elif kind == "sage":
+                layer = SAGEConv(d_in, d_out)
+            elif kind == "gat":
+                # hidden layers: `heads` heads of size hidden // heads, concatenated
+                if last:
+                    layer = GATConv(d_in, d_out, heads=1, dropout=dropout)
+                else:
+                    if d_out % heads:
+                        raise ValueError(f"GAT hidden size {d_out} must be divisible by heads={heads}")
+                    layer = GATConv(d_in, d_out // heads, heads=heads, dropout=dropout)
+            else:  # appnp: plain linear layers, then propagation
+                layer = nn.Linear(d_in, d_out)
+            self.layers.append(layer)
+            if not last:
+                self.norms.append(make_norm(norm, d_out))
+        self.propagate = APPNP(appnp_k, appnp_alpha) if kind == "appnp" else None
+
+    def forward(self, x: Tensor, edge_index: Tensor, return_hidden: bool = False):
+        h = x
+        hidden = x
+        for i, layer in enumerate(self.layers):
+            h = nn.functional.dropout(h, self.dropout, self.training)
+            if i == len(self.layers) - 1:
+                hidden = h
+            h = layer(h) if self.kind == "appnp" else layer(h, edge_index)
+            if i < len(self.layers) - 1:
+                h = torch.relu(self.norms[i](h))
+        if self.propagate is not None:
+            h = self.propagate(h, edge_index)
+        return (h, hidden) if return_hidden else h
+
+
+def build_teacher(kind: str, in_dim: int, out_dim: int, **hparams) -> GNN:
+    """Build a teacher by name; ``hparams`` are :class:`GNN` keyword arguments."""
+    return GNN(kind, in_dim, out_dim, **hparams)

@@ -1,0 +1,159 @@
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from g2m.data import edge_homophily, get_spec, list_datasets, load_dataset, make_graph
+from g2m.data.csbm import csbm_tensors
+from g2m.errors import DatasetNotFoundError, DatasetUnavailableError, InvalidGraphError
+
+REGISTRY = {
+    "cora", "citeseer", "pubmed", "amazon-photo", "amazon-computers", "coauthor-cs",
+    "coauthor-physics", "cornell", "texas", "wisconsin", "actor", "minesweeper", "tolokers",
+    "chameleon-filtered", "squirrel-filtered", "ogbn-arxiv", "ogbn-products", "ogbl-collab",
+    "ogbl-citation2", "csbm",
+}
+OFFLINE = ["cora", "citeseer", "cornell", "texas", "wisconsin", "actor", "minesweeper",
+           "tolokers", "chameleon-filtered", "squirrel-filtered"]
+
+
+def test_registry_names():
+    assert {s.name for s in list_datasets()} == REGISTRY
+
+
+@pytest.mark.parametrize("name", OFFLINE)
+def test_offline_dataset_loads_with_documented_sizes(name, data_root):
+    spec = get_spec(name)
+    g = load_dataset(name, data_root)
+    assert (g.num_nodes, g.num_edges, g.raw_num_edges) == (spec.num_nodes, spec.num_edges, spec.raw_num_edges)
+    assert (g.num_features, g.num_classes) == (spec.num_features, spec.num_classes)
+    ei = g.edge_index
+    assert not (ei[0] == ei[1]).any(), "self-loops must be removed"
+    # symmetric: every edge present in both directions
+    ids = set((ei[0] * g.num_nodes + ei[1]).tolist())
+    assert all((j * g.num_nodes + i) in ids for i, j in ei[:, :500].t().tolist())
+
+
+def test_documented_sizes_of_shared_readme(data_root):
+    # The raw counts printed in ../shared/datasets/README.md.
+    assert load_dataset("cora", data_root).raw_num_edges == 10556
+    assert load_dataset("actor", data_root).raw_num_edges == 30019
+    assert load_dataset("minesweeper", data_root).raw_num_edges == 78804
+    assert load_dataset("tolokers", data_root).num_nodes == 11758
+
+
+def test_unknown_dataset():
+    with pytest.raises(DatasetNotFoundError, match="unknown dataset 'corra'.*cora"):
+        load_dataset("corra")
+
+
+def test_missing_files_give_clear_error_without_network(tmp_path):
+    # conftest makes every name lookup fail, as on a machine with no network
+    with pytest.raises(DatasetUnavailableError) as info:
+        load_dataset("pubmed", tmp_path)
+    msg = str(info.value)
+    assert "could not be downloaded" in msg and "Traceback" not in msg
+    assert str(tmp_path / "PubMed" / "raw" / "ind.pubmed.x") in msg
+
+
+def test_offline_only_dataset_missing(tmp_path):
+    with pytest.raises(DatasetUnavailableError, match="chameleon_filtered.npz"):
+        load_dataset("chameleon-filtered", tmp_path)
+
+
+def test_graph_validation():
+    x = torch.randn(4, 2)
+    with pytest.raises(InvalidGraphError, match="no edges"):
+        make_graph("g", x, torch.zeros(4), torch.empty(2, 0, dtype=torch.long))
+    with pytest.raises(InvalidGraphError, match="only self-loops"):
+        make_graph("g", x, torch.zeros(4), torch.tensor([[1], [1]]))
+    with pytest.raises(InvalidGraphError, match="3 labels for 4 nodes"):
+        make_graph("g", x, torch.zeros(3), torch.tensor([[0], [1]]))
+    with pytest.raises(InvalidGraphError, match="outside"):
+        make_graph("g", x, torch.zeros(4), torch.tensor([[0], [9]]))
+
+
+@pytest.mark.parametrize("h", [0.1, 0.5, 0.9])
+def test_csbm_homophily_matches_parameter(h):
+    g = load_dataset("csbm", num_nodes=5000, homophily=h, seed=1)
+    assert abs(edge_homophily(g.edge_index, g.y) - h) < 0.05
+
+
+def test_csbm_is_deterministic_and_sized():
+    a = csbm_tensors(num_nodes=1000, num_classes=4, avg_degree=8, seed=3)
+    b = csbm_tensors(num_nodes=1000, num_classes=4, avg_degree=8, seed=3)
+    c = csbm_tensors(num_nodes=1000, num_classes=4, avg_degree=8, seed=4)
+    assert all(torch.equal(u, v) for u, v in zip(a, b))
+    assert not torch.equal(a[2], c[2])
+    assert a[2].size(1) == 4000 and torch.bincount(a[1]).tolist() == [250] * 4
+    with pytest.raises(InvalidGraphError, match="homophily"):
+        csbm_tensors(homophily=1.5)
+
+
+def test_csbm_generator_overrides_only_for_csbm(data_root):
+    with pytest.raises(TypeError, match="no generator parameters"):
+        load_dataset("cora", data_root, num_nodes=10)
+
+
+# --- OGB loading path, offline, on tiny stand-ins in OGB's on-disk format -------------
+
+def _csv_gz(path: Path, rows: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt") as fh:
+        for row in np.atleast_2d(rows.T).T if rows.ndim == 1 else rows:
+            fh.write(",".join(str(v) for v in np.atleast_1d(row)) + "\n")
+
+
+def write_ogbn_arxiv_standin(root: Path, n: int = 30) -> None:
+    rng = np.random.default_rng(0)
+    base = root / "ogbn_arxiv"
+    edges = np.stack([np.arange(n), (np.arange(n) + 1) % n], axis=1)
+    _csv_gz(base / "raw" / "edge.csv.gz", edges)
+    _csv_gz(base / "raw" / "node-feat.csv.gz", rng.normal(size=(n, 128)).round(3))
+    _csv_gz(base / "raw" / "node-label.csv.gz", (np.arange(n) % 40).reshape(-1, 1))
+    _csv_gz(base / "raw" / "node_year.csv.gz", np.full((n, 1), 2020))
+    _csv_gz(base / "raw" / "num-node-list.csv.gz", np.array([[n]]))
+    _csv_gz(base / "raw" / "num-edge-list.csv.gz", np.array([[len(edges)]]))
+    for part, idx in (("train", range(0, 20)), ("valid", range(20, 25)), ("test", range(25, n))):
+        _csv_gz(base / "split" / "time" / f"{part}.csv.gz", np.array(list(idx)).reshape(-1, 1))
+    (base / "RELEASE_v1.txt").write_text("stand-in\n")
+
+
+def write_ogbl_collab_standin(root: Path, n: int = 40) -> None:
+    rng = np.random.default_rng(0)
+    base = root / "ogbl_collab"
+    edges = np.stack([np.arange(n), (np.arange(n) + 1) % n], axis=1)
+    _csv_gz(base / "raw" / "edge.csv.gz", edges)
+    _csv_gz(base / "raw" / "node-feat.csv.gz", rng.normal(size=(n, 128)).round(3))
+    _csv_gz(base / "raw" / "edge_weight.csv.gz", np.ones((n, 1), dtype=int))
+    _csv_gz(base / "raw" / "edge_year.csv.gz", np.full((n, 1), 2010))
+    _csv_gz(base / "raw" / "num-node-list.csv.gz", np.array([[n]]))
+    _csv_gz(base / "raw" / "num-edge-list.csv.gz", np.array([[n]]))
+    split = base / "split" / "time"
+    split.mkdir(parents=True)
+    e = torch.from_numpy(edges)
+    torch.save({"edge": e[:30], "weight": torch.ones(30), "year": torch.full((30,), 2010)}, split / "train.pt")
+    neg = torch.stack([torch.arange(5), torch.arange(5) + 10], 1)
+    torch.save({"edge": e[30:35], "edge_neg": neg}, split / "valid.pt")
+    torch.save({"edge": e[35:], "edge_neg": neg + 1}, split / "test.pt")
+    (base / "RELEASE_v1.txt").write_text("stand-in\n")
+
+
+def test_ogbn_loads_offline_from_standin(tmp_path):
+    write_ogbn_arxiv_standin(tmp_path)
+    g = load_dataset("ogbn-arxiv", tmp_path)
+    assert g.num_nodes == 30 and g.num_features == 128 and g.num_classes == 40
+    assert g.raw_num_edges == 30 and g.num_edges == 60
+    assert [int(g.masks[k].sum()) for k in ("train", "val", "test")] == [20, 5, 5]
+
+
+def test_ogbl_loads_offline_from_standin(tmp_path):
+    from g2m.data import make_link_split
+
+    write_ogbl_collab_standin(tmp_path)
+    g = load_dataset("ogbl-collab", tmp_path)
+    split = make_link_split(g, "ogb")
+    assert split.train_pos.shape == (2, 30) and split.test_pos.shape == (2, 5)
+    assert split.val_neg.shape == (2, 5)

@@ -1,0 +1,122 @@
+"""Each node loss against a direct dense reference on small random graphs."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from g2m.losses import hfd_loss, kd_loss, lfd_loss, node_objective
+
+
+def random_graph(n=12, e=30, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    ei = torch.randint(0, n, (2, e), generator=g)
+    ei = ei[:, ei[0] != ei[1]]
+    return torch.cat([ei, ei.flip(0)], 1).unique(dim=1)
+
+
+def kl(p, q):
+    return (p * (p.log() - q.log())).sum()
+
+
+def dense_lfd(s, t, ei, tau):
+    n = s.size(0)
+    a = torch.zeros(n, n)
+    a[ei[1], ei[0]] = 1.0
+    a.fill_diagonal_(1.0)  # self-loops
+    ps, pt = F.softmax(s / tau, -1), F.softmax(t / tau, -1)
+    total = sum(kl(pt[j], ps[i]) for i in range(n) for j in range(n) if a[i, j] > 0)
+    return total / a.sum()
+
+
+def dense_hfd(s, t, ei, tau):
+    pairs = [(i, j) for i, j in ei.t().tolist() if i != j]
+    total = sum(kl(F.softmax((t[i] - t[j]).abs() / tau, -1), F.softmax((s[i] - s[j]).abs() / tau, -1)) for i, j in pairs)
+    return total / len(pairs)
+
+
+def dense_kd(s, t, tau):
+    ps, pt = F.softmax(s / tau, -1), F.softmax(t / tau, -1)
+    return sum(kl(pt[i], ps[i]) for i in range(s.size(0))) / s.size(0)
+
+
+def _grad(fn, s):
+    s = s.clone().requires_grad_()
+    val = fn(s)
+    val.backward()
+    return val.detach(), s.grad
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("tau", [1.0, 1.5])
+def test_losses_match_dense_reference(seed, tau):
+    torch.manual_seed(seed)
+    n, c = 12, 5
+    s, t = torch.randn(n, c, dtype=torch.float64), torch.randn(n, c, dtype=torch.float64)
+    ei = random_graph(n, seed=seed)
+    for ours, ref in [
+        (lambda x: lfd_loss(x, t, ei, tau), lambda x: dense_lfd(x, t, ei, tau)),
+        (lambda x: hfd_loss(x, t, ei, tau), lambda x: dense_hfd(x, t, ei, tau)),
+        (lambda x: kd_loss(x, t, tau), lambda x: dense_kd(x, t, tau)),
+    ]:
+        v1, g1 = _grad(ours, s)
+        v2, g2 = _grad(ref, s)
+        torch.testing.assert_close(v1, v2)
+        torch.testing.assert_close(g1, g2)
+
+
+@pytest.mark.parametrize("loss", ["lfd", "hfd"])
+def test_chunked_equals_unchunked(loss):
+    n, c = 50, 7
+    s, t = torch.randn(n, c, dtype=torch.float64), torch.randn(n, c, dtype=torch.float64)
+    ei = random_graph(n, e=300)
+    fn = {"lfd": lfd_loss, "hfd": hfd_loss}[loss]
+    v_full, g_full = _grad(lambda x: fn(x, t, ei, 1.2, None), s)
+    for chunk in (1, 7, 64, 10_000):
+        v, g = _grad(lambda x: fn(x, t, ei, 1.2, chunk), s)
+        torch.testing.assert_close(v, v_full)
+        torch.testing.assert_close(g, g_full)
+
+
+def test_lfd_zero_for_equal_logits_with_only_self_loops():
+    s = torch.randn(9, 4)
+    only_self = torch.arange(9).repeat(2, 1)
+    assert lfd_loss(s, s.clone(), only_self).abs() < 1e-6
+    assert lfd_loss(s, torch.randn(9, 4), only_self) > 1e-3
+    # with real edges, matching logits is no longer enough
+    assert lfd_loss(s, s.clone(), random_graph(9)) > 1e-3
+
+
+def test_hfd_invariant_to_shared_shift_per_edge():
+    n, c = 10, 6
+    s, t = torch.randn(n, c), torch.randn(n, c)
+    ei = random_graph(n)
+    shift = torch.randn(c)
+    base = hfd_loss(s, t, ei)
+    torch.testing.assert_close(hfd_loss(s + shift, t, ei), base)
+    torch.testing.assert_close(hfd_loss(s, t - 3 * shift, ei), base)
+    assert hfd_loss(t.clone(), t, ei) < 1e-6 < base
+
+
+def test_kd_temperature_one_is_plain_kl():
+    s, t = torch.randn(20, 5), torch.randn(20, 5)
+    expected = F.kl_div(F.log_softmax(s, -1), F.softmax(t, -1), reduction="batchmean")
+    torch.testing.assert_close(kd_loss(s, t, 1.0), expected)
+
+
+def test_objective_mixes_with_lambda():
+    n, c = 12, 3
+    s, t = torch.randn(n, c), torch.randn(n, c)
+    y = torch.randint(0, c, (n,))
+    idx = torch.arange(6)
+    ei = random_graph(n)
+    total, parts = node_objective("ffg2m", s, t, y, idx, ei, lam=0.3, tau=1.0)
+    assert set(parts) == {"ce", "lfd", "hfd"}
+    torch.testing.assert_close(float(total), 0.3 * parts["ce"] + 0.7 * (parts["lfd"] + parts["hfd"]), rtol=1e-5, atol=1e-6)
+    total, parts = node_objective("mlp", s, None, y, idx, ei)
+    assert set(parts) == {"ce"}
+    with pytest.raises(ValueError, match="unknown node method"):
+        node_objective("glnm", s, t, y, idx, ei)
+    with pytest.raises(ValueError, match="lambda"):
+        node_objective("glnn", s, t, y, idx, ei, lam=2.0)
+    with pytest.raises(ValueError, match="needs teacher"):
+        node_objective("glnn", s, None, y, idx, ei)
