@@ -4,10 +4,10 @@ Nodes get balanced labels :math:`y_i \in \{0..C-1\}`. Each of the
 :math:`N d / 2` undirected edges picks a uniform source :math:`i`; with
 probability :math:`h` (the edge homophily) its target is uniform in class
 :math:`y_i`, otherwise uniform in one of the other classes. Features are
-:math:`x_i = s\,\mu_{y_i} + \varepsilon_i` with unit class means
-:math:`\mu_c \sim \mathcal{N}(0, I/F)` normalised to norm 1 and
-:math:`\varepsilon_i \sim \mathcal{N}(0, I/F)`, so ``feature_signal`` is a
-signal-to-noise ratio independent of the dimension ``F``.
+:math:`x_i = s\,\mu_{y_i} + \varepsilon_i` with random class means
+:math:`\mu_c` of norm 1 and :math:`\varepsilon_i \sim \mathcal{N}(0, I)`:
+noise has unit variance along every direction, so ``feature_signal`` :math:`s`
+is a signal-to-noise ratio independent of the dimension ``F``.
 """
 
 from __future__ import annotations
@@ -56,6 +56,6 @@ def csbm_tensors(
 
     means = torch.randn(num_classes, num_features, generator=gen)
     means = means / means.norm(dim=1, keepdim=True)
-    x = torch.randn(num_nodes, num_features, generator=gen) / num_features**0.5
+    x = torch.randn(num_nodes, num_features, generator=gen)
     x.add_(feature_signal * means[y])
     return x, y, torch.stack([src, dst])

@@ -27,6 +27,18 @@ SETTINGS = ("transductive", "inductive")
 
 
 @dataclass(frozen=True)
+class ObservedView:
+    """What training may see: observed nodes' features, labels and edges, local indices."""
+
+    x: Tensor
+    y: Tensor
+    edge_index: Tensor
+    train: Tensor
+    val: Tensor
+    test: Tensor
+
+
+@dataclass(frozen=True)
 class NodeSplit:
     """Disjoint node index sets. ``observed`` lists the nodes visible in training:
     every node in the transductive setting, all but ``test_ind`` in the inductive one."""
@@ -51,6 +63,20 @@ class NodeSplit:
         seen = torch.ones(self.num_nodes, dtype=torch.bool)
         seen[self.test_ind] = False
         return edge_index[:, seen[edge_index[0]] & seen[edge_index[1]]]
+
+    def observed_view(self, graph: Graph) -> "ObservedView":
+        """The observed subgraph with nodes relabelled ``0..len(observed)-1``."""
+        local = torch.full((graph.num_nodes,), -1, dtype=torch.long)
+        local[self.observed] = torch.arange(self.observed.numel())
+        edges = local[self.observed_edges(graph.edge_index)]
+        return ObservedView(
+            x=graph.x[self.observed],
+            y=graph.require_labels()[self.observed],
+            edge_index=edges,
+            train=local[self.train],
+            val=local[self.val],
+            test=local[self.test],
+        )
 
     def fingerprint(self) -> str:
         """A short hash of the index sets, to tie cached teachers to this exact split."""

@@ -37,14 +37,18 @@ def node_objective(
     lam: float = 0.0,
     tau: float = 1.0,
     chunk_size: int | None = None,
+    hfd_edge_index: Tensor | None = None,
 ) -> tuple[Tensor, dict[str, float]]:
-    """Return the total loss and its parts (as floats, for logging)."""
+    """Return the total loss and its parts (as floats, for logging).
+
+    ``hfd_edge_index`` (default ``edge_index``) lets a caller pass one direction
+    per undirected edge to HFD, which is symmetric, at half the cost."""
     check_method(method)
     if not 0.0 <= lam <= 1.0:
         raise ValueError(f"lambda must be in [0, 1], got {lam}")
     ce = label_ce(student_logits[train_idx], y[train_idx])
     if method == "mlp":
-        return ce, {"ce": float(ce)}
+        return ce, {"ce": float(ce.detach())}
     if teacher_logits is None:
         raise ValueError(f"method {method!r} needs teacher logits")
     parts: dict[str, Tensor] = {}
@@ -53,7 +57,8 @@ def node_objective(
     if method in ("lfd", "ffg2m"):
         parts["lfd"] = lfd_loss(student_logits, teacher_logits, edge_index, tau, chunk_size)
     if method in ("hfd", "ffg2m"):
-        parts["hfd"] = hfd_loss(student_logits, teacher_logits, edge_index, tau, chunk_size)
+        hfd_edges = edge_index if hfd_edge_index is None else hfd_edge_index
+        parts["hfd"] = hfd_loss(student_logits, teacher_logits, hfd_edges, tau, chunk_size)
     distill = sum(parts.values())
     total = lam * ce + (1.0 - lam) * distill
-    return total, {"ce": float(ce), **{k: float(v) for k, v in parts.items()}}
+    return total, {"ce": float(ce.detach()), **{k: float(v.detach()) for k, v in parts.items()}}

@@ -1,0 +1,1 @@
+"""The ``g2m`` command line (imports as ``g2m.cli``)."""

@@ -1,0 +1,151 @@
+"""`g2m teacher | distill | eval | run`: node-level GNN-to-MLP distillation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from g2m.cache import TeacherCache
+from g2m.cli.common import CacheDir, DataRoot, Dataset, Quiet, Seed, Setting, Split, echo_json, overrides
+from g2m.config import student_config, teacher_config
+from g2m.data import get_spec, load_dataset, make_node_split
+from g2m.errors import G2MError
+from g2m.evaluation.report import write_results
+from g2m.experiments.node import NodeExperiment, get_node_teacher, run_node_experiment, teacher_cache_key
+from g2m.losses.objectives import NODE_METHODS
+from g2m.students.io import load_student, save_student
+from g2m.teachers.node import node_scores
+
+Hidden = Annotated[Optional[int], typer.Option(help="Hidden width (default: dataset preset).")]
+Layers = Annotated[Optional[int], typer.Option(help="Number of layers.")]
+Dropout = Annotated[Optional[float], typer.Option(help="Dropout rate.")]
+Norm = Annotated[Optional[str], typer.Option(help="none | batch | layer")]
+Lr = Annotated[Optional[float], typer.Option(help="Learning rate.")]
+Wd = Annotated[Optional[float], typer.Option("--weight-decay", help="Weight decay.")]
+Epochs = Annotated[Optional[int], typer.Option(help="Maximum epochs.")]
+Patience = Annotated[Optional[int], typer.Option(help="Early-stopping patience (epochs).")]
+Lam = Annotated[Optional[float], typer.Option("--lam", help="Weight of the label loss, lambda in [0, 1].")]
+Tau = Annotated[Optional[float], typer.Option(help="Distillation temperature.")]
+Chunk = Annotated[Optional[int], typer.Option(help="Edges per chunk in edge-wise losses (default: all).")]
+TeacherName = Annotated[str, typer.Option("--teacher", "-t", help="gcn | sage | gat | appnp")]
+InductiveFraction = Annotated[float, typer.Option(help="Share of test nodes held out in the inductive setting.")]
+
+
+def _split(dataset: str, data_root, setting: str, split: str | None, seed: int, fraction: float):
+    graph = load_dataset(dataset, data_root)
+    spec = get_spec(dataset)
+    return graph, spec, make_node_split(graph, split or spec.split, setting, seed, fraction)
+
+
+def teacher(
+    dataset: Dataset = "csbm",
+    model: Annotated[str, typer.Option("--model", "-m", help="gcn | sage | gat | appnp")] = "gcn",
+    seed: Seed = 0,
+    setting: Setting = "transductive",
+    split: Split = None,
+    inductive_fraction: InductiveFraction = 0.2,
+    hidden: Hidden = None, num_layers: Layers = None, dropout: Dropout = None, norm: Norm = None,
+    heads: Annotated[Optional[int], typer.Option(help="GAT attention heads.")] = None,
+    lr: Lr = None, weight_decay: Wd = None, epochs: Epochs = None, patience: Patience = None,
+    data_root: DataRoot = None, cache_dir: CacheDir = None, quiet: Quiet = False,
+) -> None:
+    """Train a GNN teacher and cache its logits and hidden representations."""
+    graph, spec, node_split = _split(dataset, data_root, setting, split, seed, inductive_fraction)
+    config = teacher_config(spec, model, **overrides(
+        hidden=hidden, num_layers=num_layers, dropout=dropout, norm=norm, heads=heads,
+        lr=lr, weight_decay=weight_decay, epochs=epochs, patience=patience))
+    cache = TeacherCache(cache_dir)
+    _, scores, cached = get_node_teacher(graph, node_split, config, seed, spec.metric, cache, not quiet)
+    key = teacher_cache_key(graph.name, node_split, config, seed)
+    echo_json({"dataset": dataset, "model": model, "seed": seed, "setting": setting, "metric": spec.metric,
+               "scores": scores, "from_cache": cached, "cache": str(cache.path(key))})
+
+
+def distill(
+    dataset: Dataset = "csbm",
+    teacher_name: TeacherName = "gcn",
+    method: Annotated[str, typer.Option(help=" | ".join(NODE_METHODS))] = "ffg2m",
+    seed: Seed = 0,
+    setting: Setting = "transductive",
+    split: Split = None,
+    inductive_fraction: InductiveFraction = 0.2,
+    out: Annotated[Path, typer.Option(help="Directory for the trained student.")] = Path("runs/student"),
+    hidden: Hidden = None, num_layers: Layers = None, dropout: Dropout = None, norm: Norm = None,
+    lr: Lr = None, weight_decay: Wd = None, epochs: Epochs = None, patience: Patience = None,
+    lam: Lam = None, tau: Tau = None, chunk_size: Chunk = None,
+    data_root: DataRoot = None, cache_dir: CacheDir = None, quiet: Quiet = False,
+) -> None:
+    """Train an MLP student from a cached teacher (run `g2m teacher` first)."""
+    graph, spec, node_split = _split(dataset, data_root, setting, split, seed, inductive_fraction)
+    scfg = student_config(spec, method, teacher_name, **overrides(
+        hidden=hidden, num_layers=num_layers, dropout=dropout, norm=norm, lr=lr,
+        weight_decay=weight_decay, epochs=epochs, patience=patience, lam=lam, tau=tau, chunk_size=chunk_size))
+    logits = None
+    if method != "mlp":
+        cache = TeacherCache(cache_dir)
+        key = teacher_cache_key(graph.name, node_split, teacher_config(spec, teacher_name), seed)
+        if not cache.exists(key):
+            raise G2MError(
+                f"no cached {teacher_name} teacher for {dataset} ({setting}, seed {seed}) in {cache.root}; "
+                f"run `g2m teacher --dataset {dataset} --model {teacher_name} --seed {seed} --setting {setting}` first"
+            )
+        logits = cache.load(key).tensors["logits"]
+    from g2m.training.node_student import distill_node_student
+
+    result = distill_node_student(graph, node_split, logits, scfg, seed, spec.metric, not quiet)
+    save_student(out, result.model, scfg, {
+        "dataset": dataset, "teacher": teacher_name, "seed": seed, "setting": setting,
+        "split": node_split.name, "split_key": node_split.key(),
+        "inductive_fraction": inductive_fraction, "metric": spec.metric, "scores": result.scores,
+    })
+    echo_json({"dataset": dataset, "method": method, "seed": seed, "scores": result.scores, "saved": str(out)})
+
+
+def evaluate(
+    student: Annotated[Path, typer.Option("--student", "-s", help="Directory written by `g2m distill`.")],
+    data_root: DataRoot = None,
+) -> None:
+    """Evaluate a saved student on the split it was trained for."""
+    import torch
+
+    model, _, meta = load_student(student)
+    graph, _, node_split = _split(meta["dataset"], data_root, meta["setting"], meta["split"], meta["seed"],
+                                  meta["inductive_fraction"])
+    if node_split.key() != meta["split_key"]:
+        raise G2MError(f"the split rebuilt for {meta['dataset']} differs from the one the student was trained on")
+    with torch.no_grad():
+        scores = node_scores(model(graph.x), graph, node_split, meta["metric"])
+    echo_json({"dataset": meta["dataset"], "method": meta["config"]["method"], "seed": meta["seed"],
+               "metric": meta["metric"], "scores": scores})
+
+
+def run(
+    dataset: Dataset = "csbm",
+    teacher_name: TeacherName = "gcn",
+    methods: Annotated[str, typer.Option(help="Comma-separated: " + ",".join(NODE_METHODS))] = ",".join(NODE_METHODS),
+    seeds: Annotated[int, typer.Option(help="Number of seeds (0..N-1); reports mean and std.")] = 5,
+    setting: Setting = "transductive",
+    split: Split = None,
+    inductive_fraction: InductiveFraction = 0.2,
+    out: Annotated[Path, typer.Option(help="Directory for results.json and results.md.")] = Path("results/run"),
+    lam: Lam = None, tau: Tau = None, chunk_size: Chunk = None,
+    student_hidden: Annotated[Optional[int], typer.Option(help="Student hidden width.")] = None,
+    teacher_hidden: Annotated[Optional[int], typer.Option(help="Teacher hidden width.")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Retrain teachers, write no cache.")] = False,
+    data_root: DataRoot = None, cache_dir: CacheDir = None, quiet: Quiet = False,
+) -> None:
+    """Teacher, then every student method, over several seeds; writes JSON and a table."""
+    exp = NodeExperiment(
+        dataset=dataset, teacher=teacher_name, methods=tuple(m.strip() for m in methods.split(",") if m.strip()),
+        seeds=seeds, setting=setting, split=split, inductive_fraction=inductive_fraction,
+        data_root=str(data_root) if data_root else None, cache_dir=str(cache_dir) if cache_dir else None,
+        use_cache=not no_cache,
+        teacher_overrides=overrides(hidden=teacher_hidden),
+        student_overrides=overrides(lam=lam, tau=tau, chunk_size=chunk_size, hidden=student_hidden),
+    )
+    result = run_node_experiment(exp, progress=not quiet)
+    json_path, md_path = write_results(out, result, result["table"])
+    typer.echo(result["table"])
+    typer.echo(f"wrote {json_path} and {md_path}")

@@ -1,0 +1,132 @@
+"""On-disk teacher outputs, so students train without re-running the teacher.
+
+Layout: ``<root>/<dataset>/<task>/<split key>/<model>/seed<k>/`` holding
+``tensors.pt`` (e.g. ``logits``, ``hidden``, ``embeddings``) and ``meta.json``
+(the key, hyper-parameters, scores, code version and a SHA-256 content hash).
+
+A write goes to a temporary sibling directory that is renamed into place, so a
+reader never sees half a cache. Loading checks that the stored key equals the
+requested one and that the content hash still matches; anything else raises.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from g2m import __version__
+from g2m.errors import CacheCorruptError, CacheMismatchError
+
+
+@dataclass(frozen=True)
+class CacheKey:
+    dataset: str
+    task: str  # "node" | "link"
+    split: str  # NodeSplit.key() / LinkSplit.key(): setting, seed and a hash of the indices
+    model: str
+    seed: int
+
+    def relpath(self) -> Path:
+        return Path(self.dataset) / self.task / self.split / self.model / f"seed{self.seed}"
+
+
+@dataclass
+class CachedTeacher:
+    key: CacheKey
+    tensors: dict[str, Tensor]
+    meta: dict[str, Any]
+    path: Path
+
+
+def content_hash(tensors: dict[str, Tensor]) -> str:
+    h = hashlib.sha256()
+    for name in sorted(tensors):
+        t = tensors[name].detach().cpu().contiguous()
+        h.update(f"{name}:{t.dtype}:{tuple(t.shape)}|".encode())
+        h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()
+
+
+def default_cache_root() -> Path:
+    if os.environ.get("G2M_CACHE_DIR"):
+        return Path(os.environ["G2M_CACHE_DIR"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "g2m" / "teachers"
+
+
+class TeacherCache:
+    """A directory of cached teachers; ``root`` defaults to ``$G2M_CACHE_DIR`` or
+    ``~/.cache/g2m/teachers``."""
+
+    def __init__(self, root: str | os.PathLike | None = None) -> None:
+        self.root = Path(root).expanduser() if root is not None else default_cache_root()
+
+    def path(self, key: CacheKey) -> Path:
+        return self.root / key.relpath()
+
+    def exists(self, key: CacheKey) -> bool:
+        return (self.path(key) / "meta.json").is_file()
+
+    def save(self, key: CacheKey, tensors: dict[str, Tensor], meta: dict[str, Any]) -> Path:
+        final = self.path(key)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+        record = {
+            **meta,
+            "key": asdict(key),
+            "code_version": __version__,
+            "content_hash": content_hash(tensors),
+            "tensors": {k: list(v.shape) for k, v in tensors.items()},
+        }
+        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+        try:
+            buf = io.BytesIO()
+            torch.save(tensors, buf)
+            (tmp / "tensors.pt").write_bytes(buf.getvalue())
+            (tmp / "meta.json").write_text(json.dumps(record, indent=2, sort_keys=True))
+            if final.exists():
+                trash = final.with_name(f".{final.name}.old")
+                shutil.rmtree(trash, ignore_errors=True)
+                final.rename(trash)
+                tmp.rename(final)
+                shutil.rmtree(trash, ignore_errors=True)
+            else:
+                tmp.rename(final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return final
+
+    def load(self, key: CacheKey) -> CachedTeacher:
+        return load_cached_teacher(self.path(key), expect=key)
+
+
+def load_cached_teacher(path: str | os.PathLike, expect: CacheKey | None = None) -> CachedTeacher:
+    """Load a cache directory; with ``expect``, refuse one made for another key."""
+    path = Path(path)
+    meta_file = path / "meta.json"
+    if not meta_file.is_file():
+        raise FileNotFoundError(f"no cached teacher at {path} (meta.json missing)")
+    meta = json.loads(meta_file.read_text())
+    key = CacheKey(**meta["key"])
+    if expect is not None and key != expect:
+        diffs = [
+            f"{f}: cached {getattr(key, f)!r} != requested {getattr(expect, f)!r}"
+            for f in ("dataset", "task", "split", "model", "seed")
+            if getattr(key, f) != getattr(expect, f)
+        ]
+        raise CacheMismatchError(f"cached teacher at {path} does not match: " + "; ".join(diffs))
+    tensors = torch.load(path / "tensors.pt", weights_only=True)
+    if content_hash(tensors) != meta["content_hash"]:
+        raise CacheCorruptError(f"cached teacher at {path} fails its content hash; delete it and retrain")
+    return CachedTeacher(key, tensors, meta, path)

@@ -1,0 +1,81 @@
+"""Multi-seed aggregation and result files (JSON + a readable Markdown table).
+
+Summaries follow the OGB leaderboard convention: every score is reported as
+mean and (sample) standard deviation over independent seeds, validation next
+to test.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+SCORE_ORDER = ("val", "test", "test_ind", "prod", "hits@10", "hits@20", "hits@50", "hits@100", "mrr", "rocauc")
+
+
+def mean_std(values: Sequence[float]) -> tuple[float, float]:
+    n = len(values)
+    if n == 0:
+        raise ValueError("no values to summarise")
+    mean = sum(values) / n
+    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
+    return mean, std
+
+
+def summarize(runs: Iterable[dict[str, Any]], group: str = "model") -> list[dict[str, Any]]:
+    """Group per-seed runs by ``group`` and give ``<score>_mean`` / ``<score>_std``."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for run in runs:
+        groups.setdefault(run[group], []).append(run)
+    rows = []
+    for name, items in groups.items():
+        row: dict[str, Any] = {group: name, "seeds": len(items)}
+        keys = [k for k in SCORE_ORDER if all(k in r for r in items)]
+        for key in keys:
+            row[f"{key}_mean"], row[f"{key}_std"] = mean_std([float(r[key]) for r in items])
+        rows.append(row)
+    return rows
+
+
+def score_columns(rows: Sequence[dict[str, Any]]) -> list[str]:
+    return [k for k in SCORE_ORDER if rows and all(f"{k}_mean" in r for r in rows)]
+
+
+def markdown_table(rows: Sequence[dict[str, Any]], title: str = "", scale: float = 100.0, group: str = "model") -> str:
+    """Scores as ``mean ± std`` (in percent by default)."""
+    cols = score_columns(rows)
+    lines = [f"**{title}**", ""] if title else []
+    lines.append("| " + " | ".join([group, *cols]) + " |")
+    lines.append("|" + "---|" * (len(cols) + 1))
+    for r in rows:
+        cells = [f"{scale * r[f'{c}_mean']:.2f} ± {scale * r[f'{c}_std']:.2f}" for c in cols]
+        lines.append("| " + " | ".join([str(r[group]), *cells]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write via a temporary file in the same directory, then rename into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_results(out_dir: str | os.PathLike, result: dict[str, Any], table: str) -> tuple[Path, Path]:
+    out = Path(out_dir)
+    return (
+        atomic_write_text(out / "results.json", json.dumps(result, indent=2, default=str)),
+        atomic_write_text(out / "results.md", table),
+    )

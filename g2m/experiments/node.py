@@ -1,0 +1,129 @@
+"""Node-classification experiments over several seeds."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from torch import Tensor
+
+from g2m.cache import CacheKey, TeacherCache
+from g2m.config import StudentConfig, TeacherConfig, student_config, teacher_config
+from g2m.data.graph import Graph
+from g2m.data.registry import load_dataset
+from g2m.data.specs import get_spec
+from g2m.data.splits import NodeSplit, make_node_split
+from g2m.evaluation.report import markdown_table, summarize
+from g2m.losses.objectives import check_method
+from g2m.teachers.models import TEACHERS
+from g2m.teachers.node import train_node_teacher
+from g2m.training.node_student import distill_node_student
+
+
+def config_tag(config: Any) -> str:
+    """Short hash of a config, so caches of different hyper-parameters never collide."""
+    blob = json.dumps(asdict(config), sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()[:8]
+
+
+def teacher_cache_key(dataset: str, split: NodeSplit, config: TeacherConfig, seed: int) -> CacheKey:
+    return CacheKey(dataset, "node", split.key(), f"{config.model}-{config_tag(config)}", seed)
+
+
+def get_node_teacher(
+    graph: Graph,
+    split: NodeSplit,
+    config: TeacherConfig,
+    seed: int,
+    metric: str,
+    cache: TeacherCache | None,
+    progress: bool = True,
+) -> tuple[Tensor, dict[str, float], bool]:
+    """Teacher logits and scores, from the cache when present (third value ``True``),
+    else trained and (with a cache) saved."""
+    key = teacher_cache_key(graph.name, split, config, seed)
+    if cache is not None and cache.exists(key):
+        record = cache.load(key)
+        return record.tensors["logits"], record.meta["scores"], True
+    out = train_node_teacher(graph, split, config, seed, metric, progress)
+    if cache is not None:
+        cache.save(
+            key,
+            {"logits": out.logits, "hidden": out.hidden},
+            {"scores": out.scores, "hparams": asdict(config), "metric": metric,
+             "setting": split.setting, "split_name": split.name,
+             "epochs_run": out.fit.epochs_run, "seconds_per_epoch": out.fit.seconds_per_epoch},
+        )
+    return out.logits, out.scores, False
+
+
+@dataclass
+class NodeExperiment:
+    dataset: str
+    teacher: str = "gcn"
+    methods: tuple[str, ...] = ("mlp", "glnn", "lfd", "hfd", "ffg2m")
+    seeds: int = 5
+    setting: str = "transductive"
+    split: str | None = None  # None: the dataset's default protocol
+    inductive_fraction: float = 0.2
+    data_root: str | None = None
+    cache_dir: str | None = None
+    use_cache: bool = True
+    teacher_overrides: dict[str, Any] = field(default_factory=dict)
+    student_overrides: dict[str, Any] = field(default_factory=dict)
+    dataset_overrides: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.teacher not in TEACHERS:
+            raise ValueError(f"unknown teacher {self.teacher!r}; choose one of {TEACHERS}")
+        for m in self.methods:
+            check_method(m)
+        if self.seeds < 1:
+            raise ValueError("seeds must be at least 1")
+
+
+def _with_prod(scores: dict[str, float], split: NodeSplit) -> dict[str, float]:
+    """GLNN's production score: test accuracy over all test nodes, observed and held out."""
+    if "test_ind" not in scores:
+        return scores
+    n_t, n_i = split.test.numel(), split.test_ind.numel()
+    return {**scores, "prod": (n_t * scores["test"] + n_i * scores["test_ind"]) / (n_t + n_i)}
+
+
+def run_node_experiment(exp: NodeExperiment, progress: bool = True) -> dict[str, Any]:
+    spec = get_spec(exp.dataset)
+    if spec.task != "node":
+        raise ValueError(f"dataset {exp.dataset!r} is a {spec.task} dataset, not node classification")
+    graph = load_dataset(exp.dataset, exp.data_root, **exp.dataset_overrides)
+    metric = spec.metric
+    tcfg = teacher_config(spec, exp.teacher, **exp.teacher_overrides)
+    scfgs: dict[str, StudentConfig] = {
+        m: student_config(spec, m, exp.teacher, **exp.student_overrides) for m in exp.methods
+    }
+    cache = TeacherCache(exp.cache_dir) if exp.use_cache else None
+    runs: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    for seed in range(exp.seeds):
+        split = make_node_split(graph, exp.split or spec.split, exp.setting, seed, exp.inductive_fraction)
+        logits, t_scores, cached = get_node_teacher(graph, split, tcfg, seed, metric, cache, progress)
+        runs.append({"model": f"teacher ({exp.teacher})", "seed": seed, "cached": cached,
+                     **_with_prod(t_scores, split)})
+        for method, scfg in scfgs.items():
+            out = distill_node_student(graph, split, None if method == "mlp" else logits, scfg, seed, metric, progress)
+            runs.append({"model": method, "seed": seed, **_with_prod(out.scores, split),
+                         "epochs_run": out.fit.epochs_run, "seconds_per_epoch": out.fit.seconds_per_epoch})
+    summary = summarize(runs)
+    title = f"{exp.dataset}, {exp.setting}, {exp.teacher} teacher, {metric} (%), {exp.seeds} seeds"
+    return {
+        "experiment": asdict(exp),
+        "metric": metric,
+        "teacher_config": asdict(tcfg),
+        "student_configs": {m: asdict(c) for m, c in scfgs.items()},
+        "runs": runs,
+        "summary": summary,
+        "table": markdown_table(summary, title),
+        "seconds": time.perf_counter() - started,
+    }
