@@ -46,7 +46,9 @@ $(VENV)/.scatter-installed: $(VENV)/.torch-installed
 
 bench-node: setup
 	@echo ">> node-distillation table on real Cora and CiteSeer (long: benchmark, not a test)"
-	G2M_DATA_ROOT=$${G2M_DATA_ROOT:-$(SHARED)} $(BIN)/g2m bench node-table --out results/node-table
+	@tmp=$$(mktemp -d) && cp -r $(SHARED)/. $$tmp && chmod -R u+w $$tmp && \
+	  echo ">> copied $(SHARED) to $$tmp (PyG writes processed/ there)" && \
+	  $(BIN)/g2m bench node-table --data-root $$tmp --cache-dir results/teacher-cache --out results/node-table
 
 clean-venv:
 	rm -rf $(VENV)

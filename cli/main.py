@@ -7,6 +7,7 @@ import sys
 import typer
 
 from g2m.cli import node
+from g2m.cli.bench import bench_app
 from g2m.cli.datasets import datasets
 from g2m.errors import G2MError
 
@@ -22,6 +23,7 @@ app.command("teacher")(node.teacher)
 app.command("distill")(node.distill)
 app.command("eval")(node.evaluate)
 app.command("run")(node.run)
+app.add_typer(bench_app, name="bench")
 
 
 def main() -> None:

@@ -13,7 +13,13 @@ from g2m.config import student_config, teacher_config
 from g2m.data import get_spec, load_dataset, make_node_split
 from g2m.errors import G2MError
 from g2m.evaluation.report import write_results
-from g2m.experiments.node import NodeExperiment, get_node_teacher, run_node_experiment, teacher_cache_key
+from g2m.experiments.node import (
+    NodeExperiment,
+    find_node_teacher,
+    get_node_teacher,
+    run_node_experiment,
+    teacher_cache_key,
+)
 from g2m.losses.objectives import NODE_METHODS
 from g2m.students.io import load_student, save_student
 from g2m.teachers.node import node_scores
@@ -75,6 +81,8 @@ def distill(
     hidden: Hidden = None, num_layers: Layers = None, dropout: Dropout = None, norm: Norm = None,
     lr: Lr = None, weight_decay: Wd = None, epochs: Epochs = None, patience: Patience = None,
     lam: Lam = None, tau: Tau = None, chunk_size: Chunk = None,
+    teacher_cache: Annotated[Optional[Path], typer.Option(
+        help="A cache directory printed by `g2m teacher` (default: the only matching one).")] = None,
     data_root: DataRoot = None, cache_dir: CacheDir = None, quiet: Quiet = False,
 ) -> None:
     """Train an MLP student from a cached teacher (run `g2m teacher` first)."""
@@ -84,14 +92,9 @@ def distill(
         weight_decay=weight_decay, epochs=epochs, patience=patience, lam=lam, tau=tau, chunk_size=chunk_size))
     logits = None
     if method != "mlp":
-        cache = TeacherCache(cache_dir)
-        key = teacher_cache_key(graph.name, node_split, teacher_config(spec, teacher_name), seed)
-        if not cache.exists(key):
-            raise G2MError(
-                f"no cached {teacher_name} teacher for {dataset} ({setting}, seed {seed}) in {cache.root}; "
-                f"run `g2m teacher --dataset {dataset} --model {teacher_name} --seed {seed} --setting {setting}` first"
-            )
-        logits = cache.load(key).tensors["logits"]
+        record = find_node_teacher(TeacherCache(cache_dir), dataset, node_split, teacher_name, seed,
+                                   str(teacher_cache) if teacher_cache else None)
+        logits = record.tensors["logits"]
     from g2m.training.node_student import distill_node_student
 
     result = distill_node_student(graph, node_split, logits, scfg, seed, spec.metric, not quiet)

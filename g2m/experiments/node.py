@@ -10,12 +10,13 @@ from typing import Any
 
 from torch import Tensor
 
-from g2m.cache import CacheKey, TeacherCache
+from g2m.cache import CachedTeacher, CacheKey, TeacherCache, load_cached_teacher
 from g2m.config import StudentConfig, TeacherConfig, student_config, teacher_config
 from g2m.data.graph import Graph
 from g2m.data.registry import load_dataset
 from g2m.data.specs import get_spec
 from g2m.data.splits import NodeSplit, make_node_split
+from g2m.errors import G2MError
 from g2m.evaluation.report import markdown_table, summarize
 from g2m.losses.objectives import check_method
 from g2m.teachers.models import TEACHERS
@@ -58,6 +59,28 @@ def get_node_teacher(
              "epochs_run": out.fit.epochs_run, "seconds_per_epoch": out.fit.seconds_per_epoch},
         )
     return out.logits, out.scores, False
+
+
+def find_node_teacher(
+    cache: TeacherCache, dataset: str, split: NodeSplit, teacher: str, seed: int, path: str | None = None
+) -> CachedTeacher:
+    """The cached ``teacher`` for this dataset, split and seed: the one at ``path``, or
+    the only one in ``cache`` (any hyper-parameters). Anything else raises."""
+    if path is None:
+        found = sorted((cache.root / dataset / "node" / split.key()).glob(f"{teacher}-*/seed{seed}/meta.json"))
+        if not found:
+            raise G2MError(
+                f"no cached {teacher} teacher for {dataset} ({split.setting}, seed {seed}) in {cache.root}; "
+                f"run `g2m teacher --dataset {dataset} --model {teacher} --seed {seed} "
+                f"--setting {split.setting}` first"
+            )
+        if len(found) > 1:
+            listing = "\n  ".join(str(f.parent) for f in found)
+            raise G2MError(f"several cached {teacher} teachers match; pick one with --teacher-cache:\n  {listing}")
+        path = str(found[0].parent)
+    record = load_cached_teacher(path)
+    model = record.key.model if record.key.model.startswith(f"{teacher}-") else teacher
+    return load_cached_teacher(path, expect=CacheKey(dataset, "node", split.key(), model, seed))
 
 
 @dataclass

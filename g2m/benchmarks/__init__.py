@@ -1,0 +1,1 @@
+"""Benchmarks: long accuracy and speed runs (not part of the test suite)."""

@@ -1,0 +1,81 @@
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from g2m.cli.main import app
+from g2m.errors import CacheMismatchError, G2MError
+
+runner = CliRunner()
+FAST = ["--epochs", "15", "--patience", "15", "--hidden", "16", "-q"]
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_help_lists_commands():
+    out = invoke("--help").output
+    for cmd in ("datasets", "teacher", "distill", "eval", "run", "bench"):
+        assert cmd in out
+
+
+def test_datasets_lists_registry_and_location(data_root):
+    out = invoke("datasets", "--data-root", data_root).output
+    assert "cora" in out and "2,708" in out and "10,556" in out
+    assert f"on disk: {data_root}" in out
+    assert "generated in memory" in out and "downloads to" in out
+
+
+def test_teacher_distill_eval_roundtrip(tmp_path):
+    cache = tmp_path / "cache"
+    res = invoke("teacher", "-d", "csbm", "-m", "sage", "--cache-dir", cache, *FAST)
+    teacher = json.loads(res.output)
+    assert res.exit_code == 0 and not teacher["from_cache"] and 0 < teacher["scores"]["test"] <= 1
+    again = json.loads(invoke("teacher", "-d", "csbm", "-m", "sage", "--cache-dir", cache, *FAST).output)
+    assert again["from_cache"] and again["scores"] == teacher["scores"]
+
+    out_dir = tmp_path / "student"
+    res = invoke("distill", "-d", "csbm", "-t", "sage", "--method", "glnn", "--cache-dir", cache,
+                 "--out", out_dir, *FAST)
+    student = json.loads(res.output)
+    assert (out_dir / "student.pt").is_file() and (out_dir / "student.json").is_file()
+    evaluated = json.loads(invoke("eval", "--student", out_dir).output)
+    assert evaluated["scores"] == pytest.approx(student["scores"])
+
+    # a second teacher with other hyper-parameters makes the choice ambiguous ...
+    invoke("teacher", "-d", "csbm", "-m", "sage", "--cache-dir", cache, "--epochs", "5", "-q")
+    with pytest.raises(G2MError, match="several cached sage teachers"):
+        invoke("distill", "-d", "csbm", "-t", "sage", "--method", "glnn", "--cache-dir", cache, *FAST)
+    # ... until one is named; a teacher cached for another seed is refused
+    res = invoke("distill", "-d", "csbm", "-t", "sage", "--method", "glnn", "--cache-dir", cache,
+                 "--teacher-cache", teacher["cache"], "--out", out_dir, *FAST)
+    assert json.loads(res.output)["scores"] == student["scores"]
+    with pytest.raises(CacheMismatchError, match="seed"):
+        invoke("distill", "-d", "csbm", "-t", "sage", "--method", "glnn", "--seed", "1",
+               "--teacher-cache", teacher["cache"], "--out", out_dir, *FAST)
+
+
+def test_run_writes_json_and_table(tmp_path):
+    res = invoke("run", "-d", "csbm", "--methods", "mlp,ffg2m", "--seeds", "2", "--out", tmp_path,
+                 "--no-cache", "--student-hidden", "16", "--teacher-hidden", "16", "-q")
+    assert res.exit_code == 0
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert {r["model"] for r in data["summary"]} == {"teacher (gcn)", "mlp", "ffg2m"}
+    assert all(r["seeds"] == 2 for r in data["summary"])
+    assert "| ffg2m |" in (tmp_path / "results.md").read_text()
+
+
+@pytest.mark.parametrize("args,message", [
+    (["teacher", "-d", "nope"], "unknown dataset 'nope'"),
+    (["run", "-d", "csbm", "--setting", "semi", "-q"], "unknown setting"),
+    (["run", "-d", "csbm", "--setting", "inductive", "--inductive-fraction", "1.5", "-q"], "inductive_fraction"),
+    (["run", "-d", "csbm", "--methods", "mlp,kd9", "-q"], "unknown node method"),
+    (["distill", "-d", "csbm", "--method", "glnn", "--cache-dir", "/nonexistent-g2m", "-q"], "run `g2m teacher"),
+])
+def test_bad_input_exits_2_with_one_line(args, message):
+    proc = subprocess.run([sys.executable, "-m", "g2m.cli.main", *args], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert message in proc.stderr and "Traceback" not in proc.stderr
