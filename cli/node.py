@@ -35,8 +35,27 @@ Patience = Annotated[Optional[int], typer.Option(help="Early-stopping patience (
 Lam = Annotated[Optional[float], typer.Option("--lam", help="Weight of the label loss, lambda in [0, 1].")]
 Tau = Annotated[Optional[float], typer.Option(help="Distillation temperature.")]
 Chunk = Annotated[Optional[int], typer.Option(help="Edges per chunk in edge-wise losses (default: all).")]
-TeacherName = Annotated[str, typer.Option("--teacher", "-t", help="gcn | sage | gat | appnp")]
+TeacherName = Annotated[
+    Optional[str], typer.Option("--teacher", "-t", help="gcn | sage | gat | appnp (default: gcn for node, sage for link)")
+]
 InductiveFraction = Annotated[float, typer.Option(help="Share of test nodes held out in the inductive setting.")]
+Task = Annotated[str, typer.Option(help="node (classification) | link (prediction)")]
+Scorer = Annotated[Optional[str], typer.Option(help="Link scorer: dot | mlp.")]
+Weight = Annotated[Optional[float], typer.Option(help="Weight of this link loss term (default: the method's).")]
+Margin = Annotated[Optional[float], typer.Option(help="LLP rank margin.")]
+Walks = Annotated[Optional[int], typer.Option(help="LLP: random walks per anchor.")]
+Hops = Annotated[Optional[int], typer.Option(help="LLP: steps per walk (nearby contexts are within this many hops).")]
+RandomRatio = Annotated[Optional[float], typer.Option(help="LLP: random contexts per nearby context.")]
+
+
+def _check_task(task: str) -> str:
+    if task not in ("node", "link"):
+        raise G2MError(f"unknown task {task!r}; choose node or link")
+    return task
+
+
+def _teacher_for(task: str, teacher_name: str | None) -> str:
+    return teacher_name or ("sage" if task == "link" else "gcn")
 
 
 def _split(dataset: str, data_root, setting: str, split: str | None, seed: int, fraction: float):
@@ -47,7 +66,8 @@ def _split(dataset: str, data_root, setting: str, split: str | None, seed: int, 
 
 def teacher(
     dataset: Dataset = "csbm",
-    model: Annotated[str, typer.Option("--model", "-m", help="gcn | sage | gat | appnp")] = "gcn",
+    model: Annotated[Optional[str], typer.Option(
+        "--model", "-m", help="gcn | sage | gat | appnp (default: gcn for node, sage for link)")] = None,
     seed: Seed = 0,
     setting: Setting = "transductive",
     split: Split = None,
@@ -55,9 +75,17 @@ def teacher(
     hidden: Hidden = None, num_layers: Layers = None, dropout: Dropout = None, norm: Norm = None,
     heads: Annotated[Optional[int], typer.Option(help="GAT attention heads.")] = None,
     lr: Lr = None, weight_decay: Wd = None, epochs: Epochs = None, patience: Patience = None,
+    task: Task = "node", scorer: Scorer = None,
     data_root: DataRoot = None, cache_dir: CacheDir = None, quiet: Quiet = False,
 ) -> None:
-    """Train a GNN teacher and cache its logits and hidden representations."""
+    """Train a GNN teacher and cache its outputs (node: logits + hidden; link: embeddings + scorer)."""
+    model = _teacher_for(task, model)
+    if _check_task(task) == "link":
+        from g2m.cli.link import teacher_link
+
+        hp = overrides(hidden=hidden, num_layers=num_layers, dropout=dropout, norm=norm, heads=heads, lr=lr,
+                       weight_decay=weight_decay, epochs=epochs, patience=patience, scorer=scorer)
+        return teacher_link(dataset, model, seed, setting, hp, data_root, cache_dir, not quiet)
     graph, spec, node_split = _split(dataset, data_root, setting, split, seed, inductive_fraction)
     config = teacher_config(spec, model, **overrides(
         hidden=hidden, num_layers=num_layers, dropout=dropout, norm=norm, heads=heads,
@@ -71,7 +99,7 @@ def teacher(
 
 def distill(
     dataset: Dataset = "csbm",
-    teacher_name: TeacherName = "gcn",
+    teacher_name: TeacherName = None,
     method: Annotated[str, typer.Option(help=" | ".join(NODE_METHODS))] = "ffg2m",
     seed: Seed = 0,
     setting: Setting = "transductive",
@@ -83,9 +111,26 @@ def distill(
     lam: Lam = None, tau: Tau = None, chunk_size: Chunk = None,
     teacher_cache: Annotated[Optional[Path], typer.Option(
         help="A cache directory printed by `g2m teacher` (default: the only matching one).")] = None,
+    task: Task = "node", scorer: Scorer = None,
+    w_sup: Weight = None, w_rank: Weight = None, w_dist: Weight = None, w_logit: Weight = None,
+    w_repr: Weight = None, margin: Margin = None, walks: Walks = None, hops: Hops = None,
+    random_ratio: RandomRatio = None,
     data_root: DataRoot = None, cache_dir: CacheDir = None, quiet: Quiet = False,
 ) -> None:
-    """Train an MLP student from a cached teacher (run `g2m teacher` first)."""
+    """Train an MLP student from a cached teacher (run `g2m teacher` first).
+
+    Node methods: mlp, glnn, lfd, hfd, ffg2m. Link methods (--task link): mlp, logit,
+    repr, llp_rank, llp_dist, llp."""
+    teacher_name = _teacher_for(task, teacher_name)
+    if _check_task(task) == "link":
+        from g2m.cli.link import distill_link
+
+        hp = overrides(hidden=hidden, num_layers=num_layers, dropout=dropout, norm=norm, lr=lr,
+                       weight_decay=weight_decay, epochs=epochs, patience=patience, tau=tau, scorer=scorer,
+                       w_sup=w_sup, w_rank=w_rank, w_dist=w_dist, w_logit=w_logit, w_repr=w_repr,
+                       margin=margin, walks=walks, hops=hops, random_ratio=random_ratio)
+        return distill_link(dataset, teacher_name, method, seed, setting, hp, teacher_cache,
+                            data_root, cache_dir, not quiet)
     graph, spec, node_split = _split(dataset, data_root, setting, split, seed, inductive_fraction)
     scfg = student_config(spec, method, teacher_name, **overrides(
         hidden=hidden, num_layers=num_layers, dropout=dropout, norm=norm, lr=lr,
@@ -126,7 +171,7 @@ def evaluate(
 
 def run(
     dataset: Dataset = "csbm",
-    teacher_name: TeacherName = "gcn",
+    teacher_name: TeacherName = None,
     methods: Annotated[str, typer.Option(help="Comma-separated: " + ",".join(NODE_METHODS))] = ",".join(NODE_METHODS),
     seeds: Annotated[int, typer.Option(help="Number of seeds (0..N-1); reports mean and std.")] = 5,
     setting: Setting = "transductive",
@@ -137,9 +182,27 @@ def run(
     student_hidden: Annotated[Optional[int], typer.Option(help="Student hidden width.")] = None,
     teacher_hidden: Annotated[Optional[int], typer.Option(help="Teacher hidden width.")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Retrain teachers, write no cache.")] = False,
+    task: Task = "node",
+    w_sup: Weight = None, w_rank: Weight = None, w_dist: Weight = None, w_logit: Weight = None,
+    w_repr: Weight = None, margin: Margin = None,
     data_root: DataRoot = None, cache_dir: CacheDir = None, quiet: Quiet = False,
 ) -> None:
-    """Teacher, then every student method, over several seeds; writes JSON and a table."""
+    """Teacher, then every student method, over several seeds; writes JSON and a table.
+
+    With --task link: default teacher sage, methods mlp,logit,repr,llp_rank,llp_dist,llp,
+    settings transductive | production."""
+    teacher_name = _teacher_for(task, teacher_name)
+    if _check_task(task) == "link":
+        from g2m.cli.link import run_link
+        from g2m.losses.link_objectives import LINK_METHODS
+
+        chosen = tuple(m.strip() for m in methods.split(",") if m.strip())
+        if methods == ",".join(NODE_METHODS):
+            chosen = LINK_METHODS
+        return run_link(dataset, teacher_name, chosen, seeds, setting,
+                        overrides(tau=tau, hidden=student_hidden, w_sup=w_sup, w_rank=w_rank, w_dist=w_dist,
+                                  w_logit=w_logit, w_repr=w_repr, margin=margin),
+                        overrides(hidden=teacher_hidden), out, data_root, cache_dir, not no_cache, not quiet)
     exp = NodeExperiment(
         dataset=dataset, teacher=teacher_name, methods=tuple(m.strip() for m in methods.split(",") if m.strip()),
         seeds=seeds, setting=setting, split=split, inductive_fraction=inductive_fraction,

@@ -88,3 +88,71 @@ def student_config(spec: DatasetSpec | None, method: str, teacher: str, **overri
 
 def as_dict(config: Any) -> dict[str, Any]:
     return asdict(config)
+
+
+@dataclass(frozen=True)
+class LinkTeacherConfig:
+    model: str = "sage"
+    hidden: int = 128
+    num_layers: int = 2
+    dropout: float = 0.5
+    norm: str = "none"
+    heads: int = 8
+    scorer: str = "dot"  # dot | mlp
+    lr: float = 0.01
+    weight_decay: float = 0.0
+    epochs: int = 600
+    patience: int = 150
+
+    def model_kwargs(self) -> dict[str, Any]:
+        kw = {k: getattr(self, k) for k in ("hidden", "num_layers", "dropout", "norm")}
+        if self.model == "gat":
+            kw["heads"] = self.heads
+        return kw
+
+
+@dataclass(frozen=True)
+class LinkStudentConfig:
+    method: str = "llp"
+    hidden: int = 128
+    num_layers: int = 2
+    dropout: float = 0.5
+    norm: str = "none"
+    scorer: str = "dot"
+    lr: float = 0.01
+    weight_decay: float = 0.0
+    epochs: int = 600
+    patience: int = 100
+    # per-term weights; None means "the method's default" (see g2m.losses.link_objectives)
+    w_sup: float | None = None
+    w_rank: float | None = None
+    w_dist: float | None = None
+    w_logit: float | None = None
+    w_repr: float | None = None
+    margin: float = 0.1
+    tau: float = 1.0
+    walks: int = 4
+    hops: int = 3
+    random_ratio: float = 1.0
+    anchors_per_epoch: int | None = 1024  # None: every observed node is an anchor each epoch
+
+    def model_kwargs(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in ("hidden", "num_layers", "dropout", "norm")}
+
+
+def link_teacher_config(spec: DatasetSpec | None, model: str, **overrides: Any) -> LinkTeacherConfig:
+    """Preset lookup: ``[hparams.link_teacher]`` then ``[hparams.link_teacher.<model>]``."""
+    layers = []
+    if spec is not None:
+        layers = [{k: v for k, v in spec.preset("link_teacher").items() if not isinstance(v, dict)},
+                  spec.preset("link_teacher", model)]
+    return _merge(LinkTeacherConfig, LinkTeacherConfig(model=model), *layers, overrides)
+
+
+def link_student_config(spec: DatasetSpec | None, method: str, **overrides: Any) -> LinkStudentConfig:
+    """Preset lookup: ``[hparams.link_student]`` then ``[hparams.link_student.<method>]``."""
+    layers = []
+    if spec is not None:
+        layers = [{k: v for k, v in spec.preset("link_student").items() if not isinstance(v, dict)},
+                  spec.preset("link_student", method)]
+    return _merge(LinkStudentConfig, LinkStudentConfig(method=method), *layers, overrides)

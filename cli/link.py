@@ -1,0 +1,70 @@
+"""Link-prediction halves of `g2m teacher | distill | run` (selected with --task link)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from g2m.cache import TeacherCache
+from g2m.cli.common import echo_json
+from g2m.config import link_student_config, link_teacher_config
+from g2m.data import get_spec, load_dataset
+from g2m.errors import G2MError
+from g2m.evaluation.report import write_results
+from g2m.experiments.link import (
+    LinkExperiment,
+    get_link_teacher,
+    link_split_for,
+    link_teacher_cache_key,
+    run_link_experiment,
+)
+from g2m.training.link import distill_link_student
+
+
+def teacher_link(dataset: str, model: str, seed: int, setting: str, hparams: dict[str, Any],
+                 data_root: Path | None, cache_dir: Path | None, progress: bool) -> None:
+    graph = load_dataset(dataset, data_root)
+    split = link_split_for(graph, setting, seed)
+    config = link_teacher_config(get_spec(dataset), model, **hparams)
+    cache = TeacherCache(cache_dir)
+    _, _, scores, cached = get_link_teacher(graph, split, config, seed, cache, progress)
+    echo_json({"dataset": dataset, "task": "link", "model": model, "seed": seed, "setting": split.setting,
+               "scores": scores, "from_cache": cached,
+               "cache": str(cache.path(link_teacher_cache_key(dataset, split, config, seed)))})
+
+
+def distill_link(dataset: str, teacher: str, method: str, seed: int, setting: str, hparams: dict[str, Any],
+                 teacher_cache: Path | None, data_root: Path | None, cache_dir: Path | None,
+                 progress: bool) -> None:
+    graph = load_dataset(dataset, data_root)
+    split = link_split_for(graph, setting, seed)
+    spec = get_spec(dataset)
+    config = link_student_config(spec, method, **hparams)
+    cache = TeacherCache(cache_dir)
+    tcfg = link_teacher_config(spec, teacher)
+    key = link_teacher_cache_key(dataset, split, tcfg, seed)
+    if teacher_cache is None and not cache.exists(key):
+        raise G2MError(
+            f"no cached {teacher} link teacher for {dataset} ({split.setting}, seed {seed}) in {cache.root}; "
+            f"run `g2m teacher --task link --dataset {dataset} --model {teacher} --seed {seed}` first "
+            "or pass --teacher-cache"
+        )
+    emb, scorer, _, _ = get_link_teacher(graph, split, tcfg, seed, cache, progress,
+                                         path=str(teacher_cache) if teacher_cache else None)
+    out = distill_link_student(graph, split, emb, scorer, config, seed, progress)
+    echo_json({"dataset": dataset, "task": "link", "method": method, "seed": seed, "scores": out.scores,
+               "seconds_per_epoch": out.fit.seconds_per_epoch})
+
+
+def run_link(dataset: str, teacher: str, methods: tuple[str, ...], seeds: int, setting: str,
+             student_hparams: dict[str, Any], teacher_hparams: dict[str, Any], out: Path,
+             data_root: Path | None, cache_dir: Path | None, use_cache: bool, progress: bool) -> None:
+    exp = LinkExperiment(dataset, teacher, methods, seeds, setting,
+                         str(data_root) if data_root else None, str(cache_dir) if cache_dir else None,
+                         use_cache, teacher_hparams, student_hparams)
+    result = run_link_experiment(exp, progress)
+    json_path, md_path = write_results(out, result, result["table"])
+    typer.echo(result["table"])
+    typer.echo(f"wrote {json_path} and {md_path}")

@@ -1,0 +1,97 @@
+r"""Graph sampling on CSR tensors, vectorised over all walkers (no Python loop over nodes).
+
+Context sampling for relational distillation (LLP): every anchor gets
+
+* *nearby* nodes: the positions of ``walks`` random walks of ``hops`` steps
+  started at the anchor (so each is within ``hops`` hops of it), and
+* *random* nodes: ``ceil(random_ratio * walks * hops)`` uniform draws.
+
+Contexts equal to their anchor are dropped, so groups can differ in size; the
+result is a flat ``(anchor, context)`` list grouped by anchor, the layout the
+scatter-based losses take.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+
+@dataclass(frozen=True)
+class CSR:
+    rowptr: Tensor  # [N + 1]
+    col: Tensor  # [E], neighbours of node i are col[rowptr[i]:rowptr[i+1]]
+
+    @property
+    def num_nodes(self) -> int:
+        return self.rowptr.numel() - 1
+
+    def degree(self) -> Tensor:
+        return self.rowptr[1:] - self.rowptr[:-1]
+
+
+def to_csr(edge_index: Tensor, num_nodes: int) -> CSR:
+    order = torch.argsort(edge_index[0] * num_nodes + edge_index[1])
+    src, col = edge_index[0, order], edge_index[1, order]
+    rowptr = torch.zeros(num_nodes + 1, dtype=torch.long)
+    rowptr[1:] = torch.cumsum(torch.bincount(src, minlength=num_nodes), 0)
+    return CSR(rowptr, col.contiguous())
+
+
+def random_walk(csr: CSR, start: Tensor, hops: int, gen: torch.Generator | None = None) -> Tensor:
+    """``[len(start), hops + 1]`` node ids; column ``k`` is the position after ``k`` steps.
+    A walker on a node with no neighbours stays where it is."""
+    path = [start]
+    cur = start
+    deg = csr.degree()
+    for _ in range(hops):
+        d = deg[cur]
+        offset = (torch.rand(cur.numel(), generator=gen) * d).long()
+        nxt = csr.col[(csr.rowptr[cur] + offset).clamp(max=max(csr.col.numel() - 1, 0))]
+        cur = torch.where(d > 0, nxt, cur)
+        path.append(cur)
+    return torch.stack(path, dim=1)
+
+
+@dataclass(frozen=True)
+class Contexts:
+    """Flat ``(anchor, context)`` pairs sorted by ``group`` (the anchor's position)."""
+
+    anchor: Tensor  # [M] node id of the anchor
+    context: Tensor  # [M] node id of the context node
+    group: Tensor  # [M] index of the anchor in the anchors tensor, non-decreasing
+    nearby: Tensor  # [M] bool: came from a random walk
+    num_groups: int
+
+
+def sample_contexts(
+    csr: CSR,
+    anchors: Tensor,
+    walks: int = 4,
+    hops: int = 3,
+    random_ratio: float = 1.0,
+    gen: torch.Generator | None = None,
+    candidates: Tensor | None = None,
+) -> Contexts:
+    """Contexts of every anchor; random ones are drawn from ``candidates`` (default: all nodes)."""
+    if walks < 1 or hops < 1:
+        raise ValueError("walks and hops must be at least 1")
+    if random_ratio < 0:
+        raise ValueError("random_ratio must be non-negative")
+    num_anchors = anchors.numel()
+    paths = random_walk(csr, anchors.repeat_interleave(walks), hops, gen)[:, 1:]  # [A*W, hops]
+    near = paths.reshape(num_anchors, walks * hops)
+    num_random = math.ceil(random_ratio * walks * hops)
+    if candidates is None:
+        far = torch.randint(csr.num_nodes, (num_anchors, num_random), generator=gen)
+    else:
+        far = candidates[torch.randint(candidates.numel(), (num_anchors, num_random), generator=gen)]
+    context = torch.cat([near, far], dim=1)
+    is_near = torch.zeros_like(context, dtype=torch.bool)
+    is_near[:, : walks * hops] = True
+    group = torch.arange(num_anchors).unsqueeze(1).expand_as(context)
+    keep = context != anchors.unsqueeze(1)
+    return Contexts(anchors[group[keep]], context[keep], group[keep], is_near[keep], num_anchors)

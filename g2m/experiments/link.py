@@ -1,0 +1,122 @@
+"""Link-prediction experiments over several seeds (teacher cached, then students)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from torch import Tensor
+
+from g2m.cache import CacheKey, TeacherCache, load_cached_teacher
+from g2m.config import LinkTeacherConfig, link_student_config, link_teacher_config
+from g2m.data.graph import Graph
+from g2m.data.link_splits import LinkSplit, make_link_split
+from g2m.data.registry import load_dataset
+from g2m.data.specs import get_spec
+from g2m.errors import G2MError
+from g2m.evaluation.report import markdown_table, summarize
+from g2m.experiments.node import config_tag
+from g2m.losses.link_objectives import LINK_METHODS, check_link_method
+from g2m.teachers.link import LinkScorer
+from g2m.teachers.models import TEACHERS
+from g2m.training.link import distill_link_student, train_link_teacher
+
+LINK_SETTINGS_BY_NAME = {"transductive": "transductive", "production": "production", "inductive": "production"}
+
+
+def link_teacher_cache_key(dataset: str, split: LinkSplit, config: LinkTeacherConfig, seed: int) -> CacheKey:
+    return CacheKey(dataset, "link", split.key(), f"{config.model}-{config_tag(config)}", seed)
+
+
+def _scorer_from_record(tensors: dict[str, Tensor], meta: dict[str, Any]) -> LinkScorer:
+    scorer = LinkScorer(meta["scorer"], meta["embedding_dim"], meta.get("scorer_hidden"))
+    scorer.load_state_dict({k[len("scorer."):]: v for k, v in tensors.items() if k.startswith("scorer.")})
+    return scorer.eval()
+
+
+def get_link_teacher(
+    graph: Graph, split: LinkSplit, config: LinkTeacherConfig, seed: int,
+    cache: TeacherCache | None, progress: bool = True, path: str | None = None,
+) -> tuple[Tensor, LinkScorer, dict[str, float], bool]:
+    """Teacher embeddings, scorer and scores: from ``path`` or the cache if present, else trained."""
+    key = link_teacher_cache_key(graph.name, split, config, seed)
+    if path is not None:
+        # an explicit cache may hold any hyper-parameters of the same teacher model
+        stored = load_cached_teacher(path).key.model
+        if stored.startswith(f"{config.model}-"):
+            key = CacheKey(key.dataset, key.task, key.split, stored, key.seed)
+    if path is not None or (cache is not None and cache.exists(key)):
+        record = load_cached_teacher(path or cache.path(key), expect=key)  # type: ignore[union-attr]
+        scorer = _scorer_from_record(record.tensors, record.meta)
+        return record.tensors["embeddings"], scorer, record.meta["scores"], True
+    out = train_link_teacher(graph, split, config, seed, progress)
+    if cache is not None:
+        tensors = {"embeddings": out.embeddings, **{f"scorer.{k}": v for k, v in out.scorer.state_dict().items()}}
+        cache.save(key, tensors, {
+            "scores": out.scores, "hparams": asdict(config), "setting": split.setting,
+            "scorer": out.scorer.kind, "embedding_dim": out.scorer.dim, "scorer_hidden": out.scorer.hidden,
+            "epochs_run": out.fit.epochs_run, "seconds_per_epoch": out.fit.seconds_per_epoch,
+        })
+    return out.embeddings, out.scorer, out.scores, False
+
+
+def link_split_for(graph: Graph, setting: str, seed: int) -> LinkSplit:
+    spec = get_spec(graph.name)
+    if spec.split == "ogb":
+        return make_link_split(graph, "ogb", seed)
+    if setting not in LINK_SETTINGS_BY_NAME:
+        raise G2MError(f"unknown link setting {setting!r}; choose transductive or production")
+    return make_link_split(graph, LINK_SETTINGS_BY_NAME[setting], seed)
+
+
+@dataclass
+class LinkExperiment:
+    dataset: str
+    teacher: str = "sage"
+    methods: tuple[str, ...] = LINK_METHODS
+    seeds: int = 5
+    setting: str = "transductive"
+    data_root: str | None = None
+    cache_dir: str | None = None
+    use_cache: bool = True
+    teacher_overrides: dict[str, Any] = field(default_factory=dict)
+    student_overrides: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.teacher not in TEACHERS:
+            raise ValueError(f"unknown teacher {self.teacher!r}; choose one of {TEACHERS}")
+        for m in self.methods:
+            check_link_method(m)
+        if self.seeds < 1:
+            raise ValueError("seeds must be at least 1")
+
+
+def run_link_experiment(exp: LinkExperiment, progress: bool = True) -> dict[str, Any]:
+    spec = get_spec(exp.dataset)
+    graph = load_dataset(exp.dataset, exp.data_root)
+    tcfg = link_teacher_config(spec, exp.teacher, **exp.teacher_overrides)
+    scfgs = {m: link_student_config(spec, m, **exp.student_overrides) for m in exp.methods}
+    cache = TeacherCache(exp.cache_dir) if exp.use_cache else None
+    runs: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    for seed in range(exp.seeds):
+        split = link_split_for(graph, exp.setting, seed)
+        emb, scorer, t_scores, cached = get_link_teacher(graph, split, tcfg, seed, cache, progress)
+        runs.append({"model": f"teacher ({exp.teacher})", "seed": seed, "cached": cached, **t_scores})
+        for method, scfg in scfgs.items():
+            out = distill_link_student(graph, split, emb, scorer, scfg, seed, progress)
+            runs.append({"model": method, "seed": seed, **out.scores, "epochs_run": out.fit.epochs_run,
+                         "seconds_per_epoch": out.fit.seconds_per_epoch})
+    summary = summarize(runs)
+    for row in summary:
+        secs = [r["seconds_per_epoch"] for r in runs if r["model"] == row["model"] and "seconds_per_epoch" in r]
+        if secs:
+            row["seconds_per_epoch"] = sum(secs) / len(secs)
+    title = f"{exp.dataset}, link {exp.setting}, {exp.teacher} teacher, {exp.seeds} seeds (val = Hits@20 on validation)"
+    return {
+        "experiment": asdict(exp), "teacher_config": asdict(tcfg),
+        "student_configs": {m: asdict(c) for m, c in scfgs.items()},
+        "runs": runs, "summary": summary, "table": markdown_table(summary, title),
+        "seconds": time.perf_counter() - started,
+    }

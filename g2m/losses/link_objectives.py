@@ -1,0 +1,40 @@
+"""Named link-distillation methods and their default per-term weights.
+
+Each method switches on some of: ``sup`` (link BCE), ``rank`` (LLP rank),
+``dist`` (LLP distribution), ``logit`` (score MSE), ``repr`` (embedding cosine).
+Any weight can be overridden; a term with weight 0 is not computed.
+"""
+
+from __future__ import annotations
+
+LINK_METHODS = ("mlp", "logit", "repr", "llp_rank", "llp_dist", "llp")
+TERMS = ("sup", "rank", "dist", "logit", "repr")
+
+DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {
+    "mlp": {"sup": 1.0},
+    "logit": {"sup": 1.0, "logit": 1.0},
+    "repr": {"sup": 1.0, "repr": 1.0},
+    "llp_rank": {"sup": 1.0, "rank": 1.0},
+    "llp_dist": {"sup": 1.0, "dist": 1.0},
+    "llp": {"sup": 1.0, "rank": 1.0, "dist": 1.0},
+}
+
+
+def check_link_method(method: str) -> str:
+    if method not in LINK_METHODS:
+        raise ValueError(f"unknown link method {method!r}; choose one of {LINK_METHODS}")
+    return method
+
+
+def term_weights(method: str, **overrides: float | None) -> dict[str, float]:
+    """The method's weights with ``w_<term>`` overrides applied (``None`` keeps the default)."""
+    weights = {t: DEFAULT_WEIGHTS[check_link_method(method)].get(t, 0.0) for t in TERMS}
+    for term in TERMS:
+        value = overrides.get(f"w_{term}")
+        if value is not None:
+            if value < 0:
+                raise ValueError(f"weight w_{term} must be non-negative, got {value}")
+            weights[term] = float(value)
+    if method == "mlp" and any(weights[t] for t in TERMS if t != "sup"):
+        raise ValueError("method 'mlp' has no teacher terms; pick another method to weight them")
+    return weights

@@ -1,0 +1,146 @@
+"""Train link predictors: GNN teachers (BCE on positives and sampled negatives) and
+MLP students (BCE plus LLP / matching terms against a cached teacher)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from g2m.config import LinkStudentConfig, LinkTeacherConfig
+from g2m.data.graph import Graph
+from g2m.data.link_splits import LinkSplit
+from g2m.data.sampling import sample_contexts, to_csr
+from g2m.evaluation.link_metrics import hits_at_k, link_metrics
+from g2m.losses.link import (
+    link_bce,
+    llp_dist_loss,
+    llp_rank_loss,
+    logit_matching_loss,
+    representation_matching_loss,
+)
+from g2m.losses.link_objectives import term_weights
+from g2m.students.mlp import MLP
+from g2m.teachers.link import LinkScorer, score_in_batches
+from g2m.teachers.models import build_teacher
+from g2m.training.loop import FitResult, fit
+
+VAL_K = 20
+
+
+@dataclass
+class LinkOutput:
+    embeddings: Tensor  # [N, D]
+    scorer: LinkScorer
+    encoder: nn.Module
+    scores: dict[str, float]  # val_hits@20 and test metrics
+    fit: FitResult
+
+
+def observed_nodes(split: LinkSplit) -> Tensor:
+    keep = torch.ones(split.num_nodes, dtype=torch.bool)
+    keep[split.held_out] = False
+    return keep.nonzero().view(-1)
+
+
+def _negatives(observed: Tensor, num: int, gen: torch.Generator) -> Tensor:
+    """Uniform training negatives among observed nodes (collisions with positives are rare
+    and harmless, as in PyG's and LLP's training loops)."""
+    return observed[torch.randint(observed.numel(), (2, num), generator=gen)]
+
+
+def evaluate_link(h: Tensor, scorer: LinkScorer, split: LinkSplit) -> dict[str, float]:
+    val = hits_at_k(score_in_batches(scorer, h, split.val_pos), score_in_batches(scorer, h, split.val_neg), VAL_K)
+    test = link_metrics(score_in_batches(scorer, h, split.test_pos), score_in_batches(scorer, h, split.test_neg))
+    return {"val": val, **test}
+
+
+def _validate(embed, scorer: LinkScorer, split: LinkSplit) -> float:
+    h = embed()
+    return hits_at_k(score_in_batches(scorer, h, split.val_pos), score_in_batches(scorer, h, split.val_neg), VAL_K)
+
+
+def train_link_teacher(
+    graph: Graph, split: LinkSplit, config: LinkTeacherConfig, seed: int = 0, progress: bool = True
+) -> LinkOutput:
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    msg = split.message_edge_index
+    encoder = build_teacher(config.model, graph.num_features, config.hidden, **config.model_kwargs())
+    scorer = LinkScorer(config.scorer, config.hidden)
+    model = nn.ModuleDict({"encoder": encoder, "scorer": scorer})
+    observed = observed_nodes(split)
+
+    def step():
+        h = encoder(graph.x, msg)
+        neg = _negatives(observed, split.train_pos.size(1), gen)
+        return link_bce(scorer.score_pairs(h, split.train_pos), scorer.score_pairs(h, neg)), {}
+
+    result = fit(model, step, lambda: _validate(lambda: encoder(graph.x, msg), scorer, split),
+                 lr=config.lr, weight_decay=config.weight_decay, epochs=config.epochs,
+                 patience=config.patience, desc=f"link teacher {config.model} seed {seed}", progress=progress)
+    with torch.no_grad():
+        h = encoder(graph.x, msg)
+    return LinkOutput(h, scorer, encoder, evaluate_link(h, scorer, split), result)
+
+
+def distill_link_student(
+    graph: Graph,
+    split: LinkSplit,
+    teacher_embeddings: Tensor | None,
+    teacher_scorer: LinkScorer | None,
+    config: LinkStudentConfig,
+    seed: int = 0,
+    progress: bool = True,
+) -> LinkOutput:
+    weights = term_weights(config.method, w_sup=config.w_sup, w_rank=config.w_rank, w_dist=config.w_dist,
+                           w_logit=config.w_logit, w_repr=config.w_repr)
+    needs_teacher = any(weights[t] for t in ("rank", "dist", "logit", "repr"))
+    if needs_teacher and (teacher_embeddings is None or teacher_scorer is None):
+        raise ValueError(f"method {config.method!r} needs the teacher's embeddings and scorer")
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    observed = observed_nodes(split)
+    csr = to_csr(split.message_edge_index, graph.num_nodes)
+    # the student's embedding width equals its hidden width
+    encoder = MLP(graph.num_features, config.hidden, **config.model_kwargs())
+    scorer = LinkScorer(config.scorer, config.hidden)
+    model = nn.ModuleDict({"encoder": encoder, "scorer": scorer})
+    x = graph.x
+    t_h = teacher_embeddings
+
+    def step():
+        h = encoder(x)
+        parts: dict[str, Tensor] = {}
+        neg = _negatives(observed, split.train_pos.size(1), gen)
+        pos_s, neg_s = scorer.score_pairs(h, split.train_pos), scorer.score_pairs(h, neg)
+        if weights["sup"]:
+            parts["sup"] = link_bce(pos_s, neg_s)
+        if weights["logit"]:
+            with torch.no_grad():
+                t_pos, t_neg = teacher_scorer.score_pairs(t_h, split.train_pos), teacher_scorer.score_pairs(t_h, neg)
+            parts["logit"] = logit_matching_loss(torch.cat([pos_s, neg_s]), torch.cat([t_pos, t_neg]))
+        if weights["repr"]:
+            parts["repr"] = representation_matching_loss(h[observed], t_h[observed])
+        if weights["rank"] or weights["dist"]:
+            anchors = observed
+            if config.anchors_per_epoch and config.anchors_per_epoch < observed.numel():
+                anchors = observed[torch.randperm(observed.numel(), generator=gen)[: config.anchors_per_epoch]]
+            ctx = sample_contexts(csr, anchors, config.walks, config.hops, config.random_ratio, gen, observed)
+            s = scorer(h[ctx.anchor], h[ctx.context])
+            with torch.no_grad():
+                t = teacher_scorer(t_h[ctx.anchor], t_h[ctx.context])
+            if weights["rank"]:
+                parts["rank"] = llp_rank_loss(s, t, ctx.group, config.margin, ctx.num_groups)
+            if weights["dist"]:
+                parts["dist"] = llp_dist_loss(s, t, ctx.group, ctx.num_groups, config.tau)
+        loss = sum(weights[k] * v for k, v in parts.items())
+        return loss, {k: float(v.detach()) for k, v in parts.items()}
+
+    result = fit(model, step, lambda: _validate(lambda: encoder(x), scorer, split),
+                 lr=config.lr, weight_decay=config.weight_decay, epochs=config.epochs,
+                 patience=config.patience, desc=f"link student {config.method} seed {seed}", progress=progress)
+    with torch.no_grad():
+        h = encoder(x)
+    return LinkOutput(h, scorer, encoder, evaluate_link(h, scorer, split), result)

@@ -1,0 +1,121 @@
+"""LLP losses against direct loop-based references (values and gradients)."""
+
+import itertools
+import os
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from g2m.losses.link import (
+    group_pairs,
+    link_bce,
+    llp_dist_loss,
+    llp_rank_loss,
+    logit_matching_loss,
+    representation_matching_loss,
+)
+from g2m.ops import HAS_TORCH_SCATTER
+
+BACKENDS = ["native"] + (["torch_scatter"] if HAS_TORCH_SCATTER or os.environ.get("G2M_REQUIRE_TORCH_SCATTER") == "1" else [])
+
+
+def grouped(sizes, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    group = torch.cat([torch.full((k,), i) for i, k in enumerate(sizes)])
+    t = torch.randn(group.numel(), generator=g, dtype=torch.float64)
+    s = torch.randn(group.numel(), generator=g, dtype=torch.float64)
+    return s, t, group
+
+
+def loop_rank(s, t, group, margin):
+    terms = []
+    for a in group.unique().tolist():
+        idx = (group == a).nonzero().view(-1).tolist()
+        for i, j in itertools.combinations(idx, 2):
+            dt = float(t[i] - t[j])
+            if abs(dt) > margin:
+                r = 1.0 if dt > 0 else -1.0
+                terms.append(torch.clamp(-r * (s[i] - s[j]) + margin, min=0))
+    return torch.stack(terms).mean()
+
+
+def loop_dist(s, t, group, tau):
+    terms = []
+    for a in group.unique().tolist():
+        m = group == a
+        p_t = F.softmax(t[m] / tau, 0)
+        terms.append((p_t * (p_t.log() - F.log_softmax(s[m] / tau, 0))).sum())
+    return torch.stack(terms).mean()
+
+
+def value_and_grad(fn, s):
+    s = s.clone().requires_grad_()
+    v = fn(s)
+    v.backward()
+    return v.detach(), s.grad
+
+
+def test_group_pairs_enumerates_all_pairs_within_groups():
+    group = torch.tensor([0, 0, 0, 1, 3, 3])
+    i, j = group_pairs(group, 4)
+    assert sorted(zip(i.tolist(), j.tolist())) == [(0, 1), (0, 2), (1, 2), (4, 5)]
+    with pytest.raises(ValueError, match="non-decreasing"):
+        group_pairs(torch.tensor([1, 0]))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("margin", [0.0, 0.1, 0.5])
+def test_rank_loss_matches_loop(seed, margin):
+    s, t, group = grouped([5, 1, 7, 3, 32], seed)
+    v1, g1 = value_and_grad(lambda x: llp_rank_loss(x, t, group, margin), s)
+    v2, g2 = value_and_grad(lambda x: loop_rank(x, t, group, margin), s)
+    torch.testing.assert_close(v1, v2)
+    torch.testing.assert_close(g1, g2)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("tau", [1.0, 0.5])
+def test_dist_loss_matches_loop(backend, tau):
+    s, t, group = grouped([4, 6, 2, 9], 3)
+    v1, g1 = value_and_grad(lambda x: llp_dist_loss(x, t, group, 4, tau, backend=backend), s)
+    v2, g2 = value_and_grad(lambda x: loop_dist(x, t, group, tau), s)
+    torch.testing.assert_close(v1, v2)
+    torch.testing.assert_close(g1, g2)
+
+
+def test_rank_loss_zero_for_increasing_transform_with_margin():
+    _, t, group = grouped([8, 8, 8], 5)
+    margin = 0.1
+    for f in (lambda x: 2 * x + 1, lambda x: x.exp() + 3 * x, lambda x: 5 * x ** 3 + x):
+        # slope >= 1 everywhere: a teacher gap above the margin stays above it
+        assert float(llp_rank_loss(f(t), t, group, margin)) == 0.0
+    assert float(llp_rank_loss(-t, t, group, margin)) > 0.0  # reversed order is penalised
+    # a strictly increasing map that squeezes gaps below the margin is penalised
+    assert float(llp_rank_loss(0.01 * t, t, group, margin)) > 0.0
+
+
+def test_rank_loss_ignores_pairs_within_margin():
+    t = torch.tensor([0.0, 0.05, 0.08])
+    s = torch.tensor([3.0, -1.0, 2.0], requires_grad=True)
+    loss = llp_rank_loss(s, t, torch.zeros(3, dtype=torch.long), margin=0.1)
+    loss.backward()
+    assert float(loss.detach()) == 0.0 and torch.equal(s.grad, torch.zeros(3))
+
+
+def test_dist_loss_zero_when_equal_up_to_shift_per_anchor():
+    s, t, group = grouped([3, 5], 0)
+    shifted = t + torch.tensor([1.0, -2.0])[group].double()
+    assert float(llp_dist_loss(shifted, t, group)) < 1e-12
+
+
+def test_baselines():
+    s, t = torch.randn(10), torch.randn(10)
+    torch.testing.assert_close(logit_matching_loss(s, t), ((s - t) ** 2).mean())
+    h = torch.randn(6, 4)
+    assert float(representation_matching_loss(h, 2 * h)) < 1e-6
+    torch.testing.assert_close(representation_matching_loss(h, -h), torch.tensor(2.0))
+    with pytest.raises(ValueError, match="equal shapes"):
+        representation_matching_loss(h, torch.randn(6, 5))
+    pos, neg = torch.tensor([10.0]), torch.tensor([-10.0])
+    assert float(link_bce(pos, neg)) < 1e-3 < float(link_bce(neg, pos))

@@ -1,0 +1,75 @@
+import pytest
+import torch
+
+from g2m.data import load_dataset
+from g2m.data.sampling import random_walk, sample_contexts, to_csr
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return load_dataset("csbm", num_nodes=400, num_classes=4, avg_degree=3, seed=2)
+
+
+def bfs_distance(edge_index, n, source):
+    adj = [[] for _ in range(n)]
+    for u, v in edge_index.t().tolist():
+        adj[u].append(v)
+    dist = [-1] * n
+    dist[source], frontier = 0, [source]
+    while frontier:
+        nxt = []
+        for u in frontier:
+            for v in adj[u]:
+                if dist[v] < 0:
+                    dist[v] = dist[u] + 1
+                    nxt.append(v)
+        frontier = nxt
+    return dist
+
+
+def test_csr_matches_edges(graph):
+    csr = to_csr(graph.edge_index, graph.num_nodes)
+    assert csr.rowptr[-1] == graph.num_edges
+    for node in (0, 7, 123):
+        got = sorted(csr.col[csr.rowptr[node]:csr.rowptr[node + 1]].tolist())
+        assert got == sorted(graph.edge_index[1, graph.edge_index[0] == node].tolist())
+
+
+def test_walks_follow_edges(graph):
+    csr = to_csr(graph.edge_index, graph.num_nodes)
+    paths = random_walk(csr, torch.arange(graph.num_nodes), 4, torch.Generator().manual_seed(0))
+    edges = set(map(tuple, graph.edge_index.t().tolist()))
+    deg = csr.degree()
+    for row in paths.tolist():
+        for u, v in zip(row[:-1], row[1:]):
+            assert (u, v) in edges or (u == v and deg[u] == 0)
+
+
+@pytest.mark.parametrize("hops", [1, 2, 3])
+def test_contexts_valid_and_nearby_within_hops(graph, hops):
+    csr = to_csr(graph.edge_index, graph.num_nodes)
+    anchors = torch.tensor([0, 5, 17, 99, 250])
+    gen = torch.Generator().manual_seed(1)
+    ctx = sample_contexts(csr, anchors, walks=5, hops=hops, random_ratio=1.0, gen=gen)
+    assert (ctx.context >= 0).all() and (ctx.context < graph.num_nodes).all()
+    assert (ctx.context != ctx.anchor).all()
+    assert torch.equal(ctx.anchor, anchors[ctx.group])
+    assert (ctx.group[1:] >= ctx.group[:-1]).all()
+    assert int((~ctx.nearby).sum()) > 0
+    for a_pos, anchor in enumerate(anchors.tolist()):
+        dist = bfs_distance(graph.edge_index, graph.num_nodes, anchor)
+        near = ctx.context[(ctx.group == a_pos) & ctx.nearby].tolist()
+        assert all(0 < dist[c] <= hops for c in near)
+
+
+def test_contexts_deterministic_and_candidates(graph):
+    csr = to_csr(graph.edge_index, graph.num_nodes)
+    anchors = torch.arange(20)
+    cands = torch.arange(100, 150)
+    a = sample_contexts(csr, anchors, 2, 2, 2.0, torch.Generator().manual_seed(3), cands)
+    b = sample_contexts(csr, anchors, 2, 2, 2.0, torch.Generator().manual_seed(3), cands)
+    assert torch.equal(a.context, b.context)
+    far = a.context[~a.nearby]
+    assert ((far >= 100) & (far < 150)).all()
+    with pytest.raises(ValueError, match="walks and hops"):
+        sample_contexts(csr, anchors, 0, 2)
