@@ -10,7 +10,7 @@ TORCH  := torch==2.13.0
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 SHARED ?= ../shared/datasets
 
-.PHONY: run test setup setup-scatter bench-node clean-venv
+.PHONY: run test setup setup-scatter bench-node bench-link clean-venv
 
 run: setup
 	@echo ">> g2m run: GCN teacher -> FF-G2M student on the embedded CSBM graph, 3 seeds"
@@ -44,11 +44,18 @@ $(VENV)/.scatter-installed: $(VENV)/.torch-installed
 	$(PIP) install -q -c $(VENV)/constraints.txt --no-build-isolation 'torch-scatter>=2.1'
 	@touch $@
 
+# Benchmarks read ../shared/datasets through a writable temporary copy (PyG writes processed/ there).
+COPY_DATA = tmp=$$(mktemp -d) && cp -r $(SHARED)/. $$tmp && chmod -R u+w $$tmp && \
+	echo ">> copied $(SHARED) to $$tmp"
+
 bench-node: setup
-	@echo ">> node-distillation table on real Cora and CiteSeer (long: benchmark, not a test)"
-	@tmp=$$(mktemp -d) && cp -r $(SHARED)/. $$tmp && chmod -R u+w $$tmp && \
-	  echo ">> copied $(SHARED) to $$tmp (PyG writes processed/ there)" && \
-	  $(BIN)/g2m bench node-table --data-root $$tmp --cache-dir results/teacher-cache --out results/node-table
+	@echo ">> node-distillation table on real Cora and CiteSeer (long: a benchmark, not a test)"
+	@$(COPY_DATA) && $(BIN)/g2m bench node-table --data-root $$tmp --cache-dir results/teacher-cache --out results/node-table
+
+bench-link: setup
+	@echo ">> link-distillation table on real Cora and CiteSeer (long: a benchmark, not a test)"
+	@$(COPY_DATA) && $(BIN)/g2m bench link-table --data-root $$tmp --cache-dir results/teacher-cache --out results/link-table
+	$(BIN)/g2m bench rank-loss | tee results/link-table/rank_loss.json
 
 clean-venv:
 	rm -rf $(VENV)

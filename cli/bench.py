@@ -27,3 +27,33 @@ def node_table(
                         str(cache_dir) if cache_dir else None, progress=not quiet)
     typer.echo(md)
     typer.echo(f"wrote {out / 'node_table.md'} and {out / 'node_table.json'}")
+
+
+@bench_app.command("rank-loss")
+def rank_loss(
+    anchors: Annotated[int, typer.Option(help="Anchors.")] = 1024,
+    contexts: Annotated[int, typer.Option(help="Context nodes per anchor.")] = 32,
+    repeats: Annotated[int, typer.Option(help="Timed repeats (best is kept).")] = 3,
+) -> None:
+    """LLP rank loss: vectorised vs a naive pair-list implementation (forward + backward)."""
+    from g2m.benchmarks.rank_loss import bench_rank_loss
+    from g2m.cli.common import echo_json
+
+    echo_json(bench_rank_loss(anchors, contexts, repeats=repeats))
+
+
+@bench_app.command("link-table")
+def link_table(
+    seeds: Annotated[int, typer.Option(help="Seeds per cell.")] = 5,
+    out: Annotated[Path, typer.Option(help="Output directory.")] = Path("results/link-table"),
+    data_root: DataRoot = None,
+    cache_dir: CacheDir = None,
+    quiet: Quiet = False,
+) -> None:
+    """Cora and CiteSeer (SAGE teacher; transductive) and Cora production: all link methods."""
+    from g2m.benchmarks.link_table import run_link_table
+
+    md = run_link_table(str(data_root) if data_root else None, out, seeds,
+                        str(cache_dir) if cache_dir else None, progress=not quiet)
+    typer.echo(md)
+    typer.echo(f"wrote {out / 'link_table.md'} and {out / 'link_table.json'}")

@@ -17,9 +17,11 @@ def datasets(data_root: DataRoot = None) -> None:
     root = resolve_data_root(data_root)
     rows = [("name", "task", "metric", "split", "nodes", "edges", "feats", "classes", "where")]
     for s in list_datasets():
-        rows.append((s.name, s.task, s.metric, s.split, _fmt(s.num_nodes), _fmt(s.num_edges or s.raw_num_edges),
+        edges = _fmt(s.num_edges) if s.num_edges is not None else _fmt(s.raw_num_edges) + "*"
+        rows.append((s.name, s.task, s.metric, s.split, _fmt(s.num_nodes), edges,
                      _fmt(s.num_features), _fmt(s.num_classes), dataset_location(s, root)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for r in rows:
         typer.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
-    typer.echo(f"\ndata root: {root} (--data-root or G2M_DATA_ROOT); edges count both directions")
+    typer.echo(f"\ndata root: {root} (--data-root or G2M_DATA_ROOT)")
+    typer.echo("edges: undirected edges counted in both directions; * = as shipped, before symmetrising")

@@ -8,14 +8,13 @@ teacher's mean on Cora and CiteSeer (transductive).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from g2m.evaluation.report import atomic_write_text
+from g2m.benchmarks.tables import Cell, run_table, verdict
 from g2m.experiments.node import NodeExperiment, run_node_experiment
 
-CELLS = (
+CELLS: tuple[Cell, ...] = (
     ("cora", "gcn", "transductive"),
     ("cora", "sage", "transductive"),
     ("citeseer", "gcn", "transductive"),
@@ -25,15 +24,16 @@ CELLS = (
 )
 
 
-def _checks(dataset: str, teacher: str, setting: str, summary: list[dict[str, Any]]) -> list[str]:
+def check_node_cell(cell: Cell, summary: list[dict[str, Any]]) -> list[str]:
+    dataset, teacher, setting = cell
     rows = {r["model"]: r for r in summary}
     if setting != "transductive" or "ffg2m" not in rows:
         return []
     ff, t = rows["ffg2m"]["test_mean"], rows[f"teacher ({teacher})"]["test_mean"]
-    lines = [f"{'PASS' if ff >= t else 'FAIL'}: {dataset}/{teacher} FF-G2M {100*ff:.2f} >= teacher {100*t:.2f}"]
+    lines = [f"{verdict(ff >= t)}: {dataset}/{teacher} FF-G2M {100 * ff:.2f} >= teacher {100 * t:.2f}"]
     if dataset == "cora" and "mlp" in rows:
         m = rows["mlp"]["test_mean"]
-        lines.append(f"{'PASS' if ff - m >= 0.15 else 'FAIL'}: cora/{teacher} FF-G2M - MLP = {100*(ff-m):.2f} points (>= 15)")
+        lines.append(f"{verdict(ff - m >= 0.15)}: cora/{teacher} FF-G2M - MLP = {100 * (ff - m):.2f} points (>= 15)")
     return lines
 
 
@@ -42,21 +42,12 @@ def run_node_table(
     out: str | Path,
     seeds: int = 5,
     cache_dir: str | None = None,
-    cells: tuple[tuple[str, str, str], ...] = CELLS,
+    cells: tuple[Cell, ...] = CELLS,
     progress: bool = True,
 ) -> str:
-    """Run all cells, write ``node_table.json`` and ``node_table.md`` under ``out``; return the Markdown."""
-    parts, results, checks = [], [], []
-    for dataset, teacher, setting in cells:
+    def run_cell(cell: Cell) -> dict[str, Any]:
+        dataset, teacher, setting = cell
         exp = NodeExperiment(dataset, teacher, seeds=seeds, setting=setting, data_root=data_root, cache_dir=cache_dir)
-        res = run_node_experiment(exp, progress=progress)
-        results.append(res)
-        parts.append(res["table"])
-        checks += _checks(dataset, teacher, setting, res["summary"])
-        if progress:
-            print(res["table"], flush=True)
-    md = "\n".join(parts) + "\n" + "\n".join(f"- {c}" for c in checks) + "\n"
-    out = Path(out)
-    atomic_write_text(out / "node_table.json", json.dumps({"cells": results, "checks": checks}, indent=2, default=str))
-    atomic_write_text(out / "node_table.md", md)
-    return md
+        return run_node_experiment(exp, progress=progress)
+
+    return run_table("node_table", cells, run_cell, check_node_cell, out, progress)
