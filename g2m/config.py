@@ -22,6 +22,8 @@ class TeacherConfig:
     weight_decay: float = 5e-4
     epochs: int = 500
     patience: int = 50
+    batch_size: int | None = None  # None: full batch; else seed nodes per neighbour-sampled batch
+    fanouts: tuple[int, ...] = (15, 10)  # neighbours sampled per hop in mini-batch mode (-1: all)
 
     def model_kwargs(self) -> dict[str, Any]:
         kw = {k: getattr(self, k) for k in ("hidden", "num_layers", "dropout", "norm")}
@@ -45,6 +47,7 @@ class StudentConfig:
     lam: float = 0.0
     tau: float = 1.0
     chunk_size: int | None = None
+    batch_size: int | None = None  # None: full batch; else nodes per batch (with their edges)
 
     def model_kwargs(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("hidden", "num_layers", "dropout", "norm", "input_dropout")}

@@ -57,3 +57,23 @@ def test_bad_experiment_configs():
         NodeExperiment("csbm", "gcn", ("mlp", "kd2"))
     with pytest.raises(ValueError, match="link dataset"):
         run_node_experiment(NodeExperiment("ogbl-collab", "gcn"))
+
+
+def test_mini_batch_training_learns():
+    from g2m.config import StudentConfig, TeacherConfig
+    from g2m.data import load_dataset, make_node_split
+    from g2m.teachers.node import train_node_teacher
+    from g2m.training.node_student import distill_node_student
+
+    g = load_dataset("csbm", **GRAPH)
+    split = make_node_split(g, "random", seed=0)
+    teacher = train_node_teacher(g, split, TeacherConfig(model="sage", hidden=32, epochs=30, patience=30,
+                                                         batch_size=32, fanouts=(10, 5)), seed=0, progress=False)
+    assert teacher.scores["test"] > 0.8
+    mlp = distill_node_student(g, split, None, StudentConfig(method="mlp", hidden=64, **FAST, batch_size=256),
+                               progress=False)
+    ff = distill_node_student(g, split, teacher.logits, StudentConfig(method="ffg2m", hidden=64, epochs=30,
+                              patience=30, batch_size=512), progress=False)
+    assert ff.scores["test"] > mlp.scores["test"] + 0.1
+    with pytest.raises(ValueError, match="one fan-out per layer"):
+        train_node_teacher(g, split, TeacherConfig(batch_size=32, fanouts=(10,)), progress=False)

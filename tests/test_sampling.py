@@ -73,3 +73,24 @@ def test_contexts_deterministic_and_candidates(graph):
     assert ((far >= 100) & (far < 150)).all()
     with pytest.raises(ValueError, match="walks and hops"):
         sample_contexts(csr, anchors, 0, 2)
+
+
+def test_neighbourhood_sampling(graph):
+    from g2m.data.sampling import sample_neighbourhood
+
+    csr = to_csr(graph.edge_index, graph.num_nodes)
+    seeds = torch.tensor([3, 40, 41, 200])
+    edges = set(map(tuple, graph.edge_index.t().tolist()))
+    hood = sample_neighbourhood(csr, seeds, [5, 3], torch.Generator().manual_seed(0))
+    assert torch.equal(hood.nodes[:4], seeds) and hood.nodes.unique().numel() == hood.nodes.numel()
+    glob = hood.nodes[hood.edge_index]
+    assert all(tuple(e) in edges for e in glob.t().tolist())
+    # every sampled edge points into a seed or a first-hop node
+    first_hop = set(glob[0, torch.isin(glob[1], seeds)].tolist())
+    assert set(glob[1].tolist()) <= set(seeds.tolist()) | first_hop
+    # fan-out -1 takes every neighbour of every seed
+    full = sample_neighbourhood(csr, seeds, [-1])
+    into = full.nodes[full.edge_index]
+    for s in seeds.tolist():
+        assert sorted(into[0, into[1] == s].tolist()) == sorted(graph.edge_index[1, graph.edge_index[0] == s].tolist())
+    assert sample_neighbourhood(csr, seeds, []).edge_index.shape == (2, 0)

@@ -95,3 +95,51 @@ def sample_contexts(
     group = torch.arange(num_anchors).unsqueeze(1).expand_as(context)
     keep = context != anchors.unsqueeze(1)
     return Contexts(anchors[group[keep]], context[keep], group[keep], is_near[keep], num_anchors)
+
+
+@dataclass(frozen=True)
+class Neighbourhood:
+    """A sampled computation graph: ``nodes[:num_seeds]`` are the seeds, ``edge_index``
+    uses positions in ``nodes`` and points from neighbour to the node it informs."""
+
+    nodes: Tensor
+    edge_index: Tensor
+    num_seeds: int
+
+
+def sample_neighbourhood(
+    csr: CSR, seeds: Tensor, fanouts: list[int] | tuple[int, ...], gen: torch.Generator | None = None
+) -> Neighbourhood:
+    """GraphSAGE-style sampling: hop ``k`` draws ``fanouts[k]`` neighbours (with
+    replacement; duplicates merged) of every node reached at hop ``k - 1``.
+    A fan-out of ``-1`` takes every neighbour. Vectorised over the frontier."""
+    deg_all = csr.degree()
+    frontier, srcs, dsts = seeds, [], []
+    for fanout in fanouts:
+        deg = deg_all[frontier]
+        if fanout < 0:
+            dst = frontier.repeat_interleave(deg)
+            first = torch.repeat_interleave(torch.cumsum(deg, 0) - deg, deg)
+            pos = csr.rowptr[dst] + (torch.arange(dst.numel()) - first)
+        else:
+            dst = frontier.repeat_interleave(fanout)
+            d = deg.repeat_interleave(fanout)
+            keep = d > 0
+            dst, d = dst[keep], d[keep]
+            pos = csr.rowptr[dst] + (torch.rand(dst.numel(), generator=gen) * d).long()
+        src = csr.col[pos]
+        srcs.append(src)
+        dsts.append(dst)
+        frontier = src.unique()
+    if not srcs:
+        return Neighbourhood(seeds, torch.empty(2, 0, dtype=torch.long), seeds.numel())
+    src, dst = torch.cat(srcs), torch.cat(dsts)
+    others = torch.cat([src, dst]).unique()
+    is_seed = torch.zeros(csr.num_nodes, dtype=torch.bool)
+    is_seed[seeds] = True
+    nodes = torch.cat([seeds, others[~is_seed[others]]])
+    local = torch.full((csr.num_nodes,), -1, dtype=torch.long)
+    local[nodes] = torch.arange(nodes.numel())
+    edges = torch.stack([local[src], local[dst]])
+    edges = torch.unique(edges, dim=1) if edges.numel() else edges
+    return Neighbourhood(nodes, edges, seeds.numel())

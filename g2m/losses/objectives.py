@@ -46,7 +46,8 @@ def node_objective(
     check_method(method)
     if not 0.0 <= lam <= 1.0:
         raise ValueError(f"lambda must be in [0, 1], got {lam}")
-    ce = label_ce(student_logits[train_idx], y[train_idx])
+    # a mini-batch may hold no labelled node: its label term is then zero, not NaN
+    ce = label_ce(student_logits[train_idx], y[train_idx]) if train_idx.numel() else student_logits.sum() * 0.0
     if method == "mlp":
         return ce, {"ce": float(ce.detach())}
     if teacher_logits is None:

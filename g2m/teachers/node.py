@@ -14,6 +14,7 @@ from torch import Tensor
 
 from g2m.config import TeacherConfig
 from g2m.data.graph import Graph
+from g2m.data.sampling import Neighbourhood, sample_neighbourhood, to_csr
 from g2m.data.splits import NodeSplit
 from g2m.evaluation.metrics import node_metric
 from g2m.losses.node import label_ce
@@ -54,10 +55,26 @@ def train_node_teacher(
     view = split.observed_view(graph)
     model = build_teacher(config.model, graph.num_features, graph.num_classes, **config.model_kwargs())
 
-    def step():
-        out = model(view.x, view.edge_index)
-        loss = label_ce(out[view.train], view.y[view.train])
-        return loss, {}
+    def step(batch: Neighbourhood | None = None):
+        if batch is None:
+            out = model(view.x, view.edge_index)
+            return label_ce(out[view.train], view.y[view.train]), {}
+        out = model(view.x[batch.nodes], batch.edge_index)[: batch.num_seeds]
+        return label_ce(out, view.y[batch.nodes[: batch.num_seeds]]), {}
+
+    batches = None
+    if config.batch_size is not None:
+        if config.batch_size < 1:
+            raise ValueError("batch_size must be positive")
+        if len(config.fanouts) != config.num_layers:
+            raise ValueError(f"need one fan-out per layer: {config.num_layers} layers, fanouts={config.fanouts}")
+        csr = to_csr(view.edge_index, view.x.size(0))
+        gen = torch.Generator().manual_seed(seed)
+
+        def batches():
+            order = view.train[torch.randperm(view.train.numel(), generator=gen)]
+            for seeds in order.split(config.batch_size):
+                yield sample_neighbourhood(csr, seeds, list(config.fanouts), gen)
 
     def validate() -> float:
         out = model(view.x, view.edge_index)
@@ -66,7 +83,7 @@ def train_node_teacher(
     result = fit(
         model, step, validate, lr=config.lr, weight_decay=config.weight_decay,
         epochs=config.epochs, patience=config.patience,
-        desc=f"teacher {config.model} seed {seed}", progress=progress,
+        desc=f"teacher {config.model} seed {seed}", progress=progress, batches=batches,
     )
     with torch.no_grad():
         logits, hidden = model(graph.x, graph.edge_index, return_hidden=True)

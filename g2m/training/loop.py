@@ -5,14 +5,15 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-StepFn = Callable[[], tuple[Tensor, dict[str, float]]]
+StepFn = Callable[..., tuple[Tensor, dict[str, float]]]
 
 
 @dataclass
@@ -35,9 +36,13 @@ def fit(
     patience: int,
     desc: str = "train",
     progress: bool = True,
+    batches: Callable[[], Iterable[Any]] | None = None,
 ) -> FitResult:
     """Adam on ``train_step``'s loss; keeps (and restores) the weights of the best
-    validation epoch and stops after ``patience`` epochs without improvement."""
+    validation epoch and stops after ``patience`` epochs without improvement.
+
+    Full batch: one ``train_step()`` per epoch. Mini-batch: ``batches()`` yields
+    the epoch's batches and each gets an optimiser step, ``train_step(batch)``."""
     if epochs < 1 or patience < 1:
         raise ValueError("epochs and patience must be positive")
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
@@ -48,12 +53,13 @@ def fit(
     epoch = -1
     for epoch in bar:
         model.train()
-        opt.zero_grad(set_to_none=True)
-        loss, parts = train_step()
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"{desc}: loss became {float(loss)} at epoch {epoch}")
-        loss.backward()
-        opt.step()
+        for batch in (batches() if batches is not None else [None]):
+            opt.zero_grad(set_to_none=True)
+            loss, parts = train_step() if batches is None else train_step(batch)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"{desc}: loss became {float(loss)} at epoch {epoch}")
+            loss.backward()
+            opt.step()
         model.eval()
         with torch.no_grad():
             val = float(validate())

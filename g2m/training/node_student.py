@@ -9,6 +9,7 @@ from torch import Tensor
 
 from g2m.config import StudentConfig
 from g2m.data.graph import Graph
+from g2m.data.sampling import Neighbourhood, sample_neighbourhood, to_csr
 from g2m.data.splits import NodeSplit
 from g2m.evaluation.metrics import node_metric
 from g2m.losses.objectives import check_method, node_objective
@@ -52,13 +53,34 @@ def distill_node_student(
     hfd_edges = edges[:, edges[0] < edges[1]]
     model = MLP(graph.num_features, graph.num_classes, **config.model_kwargs())
 
-    def step():
-        out = model(view.x)
+    def step(batch: Neighbourhood | None = None):
+        if batch is None:
+            return node_objective(
+                config.method, model(view.x), t_obs, view.y, view.train, edges,
+                lam=config.lam, tau=config.tau, chunk_size=config.chunk_size, hfd_edge_index=hfd_edges,
+            )
+        # a batch: its nodes, their neighbours, and the edges pointing into the batch
+        nodes = batch.nodes
+        train_pos = is_train[nodes[: batch.num_seeds]].nonzero().view(-1)
         return node_objective(
-            config.method, out, t_obs, view.y, view.train, edges,
-            lam=config.lam, tau=config.tau, chunk_size=config.chunk_size,
-            hfd_edge_index=hfd_edges,
+            config.method, model(view.x[nodes]), None if t_obs is None else t_obs[nodes], view.y[nodes],
+            train_pos, batch.edge_index, lam=config.lam, tau=config.tau, chunk_size=config.chunk_size,
         )
+
+    batches = None
+    if config.batch_size is not None:
+        if config.batch_size < 1:
+            raise ValueError("batch_size must be positive")
+        csr = to_csr(edges, view.x.size(0))
+        gen = torch.Generator().manual_seed(seed)
+        is_train = torch.zeros(view.x.size(0), dtype=torch.bool)
+        is_train[view.train] = True
+        # label-only training needs the labelled nodes alone; distillation sees every node
+        pool = view.train if config.method == "mlp" else torch.arange(view.x.size(0))
+
+        def batches():
+            for seeds in pool[torch.randperm(pool.numel(), generator=gen)].split(config.batch_size):
+                yield sample_neighbourhood(csr, seeds, [-1] if config.method in ("lfd", "hfd", "ffg2m") else [], gen)
 
     def validate() -> float:
         return node_metric(model(view.x[view.val]), view.y[view.val], metric)
@@ -66,7 +88,7 @@ def distill_node_student(
     result = fit(
         model, step, validate, lr=config.lr, weight_decay=config.weight_decay,
         epochs=config.epochs, patience=config.patience,
-        desc=f"student {config.method} seed {seed}", progress=progress,
+        desc=f"student {config.method} seed {seed}", progress=progress, batches=batches,
     )
     with torch.no_grad():
         logits = model(graph.x)
