@@ -40,6 +40,8 @@ TeacherName = Annotated[
 ]
 InductiveFraction = Annotated[float, typer.Option(help="Share of test nodes held out in the inductive setting.")]
 Task = Annotated[str, typer.Option(help="node (classification) | link (prediction)")]
+BatchSize = Annotated[Optional[int], typer.Option(help="Mini-batch size in nodes (default: full batch).")]
+Fanouts = Annotated[Optional[str], typer.Option(help="Teacher mini-batch neighbours per hop, e.g. 15,10 (-1: all).")]
 Scorer = Annotated[Optional[str], typer.Option(help="Link scorer: dot | mlp.")]
 Weight = Annotated[Optional[float], typer.Option(help="Weight of this link loss term (default: the method's).")]
 Margin = Annotated[Optional[float], typer.Option(help="LLP rank margin.")]
@@ -75,7 +77,7 @@ def teacher(
     hidden: Hidden = None, num_layers: Layers = None, dropout: Dropout = None, norm: Norm = None,
     heads: Annotated[Optional[int], typer.Option(help="GAT attention heads.")] = None,
     lr: Lr = None, weight_decay: Wd = None, epochs: Epochs = None, patience: Patience = None,
-    task: Task = "node", scorer: Scorer = None,
+    task: Task = "node", scorer: Scorer = None, batch_size: BatchSize = None, fanouts: Fanouts = None,
     data_root: DataRoot = None, cache_dir: CacheDir = None, quiet: Quiet = False,
 ) -> None:
     """Train a GNN teacher and cache its outputs (node: logits + hidden; link: embeddings + scorer)."""
@@ -89,7 +91,8 @@ def teacher(
     graph, spec, node_split = _split(dataset, data_root, setting, split, seed, inductive_fraction)
     config = teacher_config(spec, model, **overrides(
         hidden=hidden, num_layers=num_layers, dropout=dropout, norm=norm, heads=heads,
-        lr=lr, weight_decay=weight_decay, epochs=epochs, patience=patience))
+        lr=lr, weight_decay=weight_decay, epochs=epochs, patience=patience, batch_size=batch_size,
+        fanouts=tuple(int(f) for f in fanouts.split(",")) if fanouts else None))
     cache = TeacherCache(cache_dir)
     _, scores, cached = get_node_teacher(graph, node_split, config, seed, spec.metric, cache, not quiet)
     key = teacher_cache_key(graph.name, node_split, config, seed)
@@ -114,7 +117,7 @@ def distill(
     task: Task = "node", scorer: Scorer = None,
     w_sup: Weight = None, w_rank: Weight = None, w_dist: Weight = None, w_logit: Weight = None,
     w_repr: Weight = None, margin: Margin = None, walks: Walks = None, hops: Hops = None,
-    random_ratio: RandomRatio = None,
+    random_ratio: RandomRatio = None, batch_size: BatchSize = None,
     data_root: DataRoot = None, cache_dir: CacheDir = None, quiet: Quiet = False,
 ) -> None:
     """Train an MLP student from a cached teacher (run `g2m teacher` first).
@@ -134,7 +137,8 @@ def distill(
     graph, spec, node_split = _split(dataset, data_root, setting, split, seed, inductive_fraction)
     scfg = student_config(spec, method, teacher_name, **overrides(
         hidden=hidden, num_layers=num_layers, dropout=dropout, norm=norm, lr=lr,
-        weight_decay=weight_decay, epochs=epochs, patience=patience, lam=lam, tau=tau, chunk_size=chunk_size))
+        weight_decay=weight_decay, epochs=epochs, patience=patience, lam=lam, tau=tau, chunk_size=chunk_size,
+        batch_size=batch_size))
     logits = None
     if method != "mlp":
         record = find_node_teacher(TeacherCache(cache_dir), dataset, node_split, teacher_name, seed,
