@@ -10,8 +10,18 @@ from g2m.data.specs import DatasetSpec
 T = TypeVar("T")
 
 
+class _GNNKwargs:
+    """Keyword arguments of :class:`g2m.teachers.models.GNN` from a teacher config."""
+
+    def model_kwargs(self) -> dict[str, Any]:
+        kw = {k: getattr(self, k) for k in ("hidden", "num_layers", "dropout", "norm")}
+        if getattr(self, "model") == "gat":
+            kw["heads"] = getattr(self, "heads")
+        return kw
+
+
 @dataclass(frozen=True)
-class TeacherConfig:
+class TeacherConfig(_GNNKwargs):
     model: str = "gcn"
     hidden: int = 256
     num_layers: int = 2
@@ -25,11 +35,6 @@ class TeacherConfig:
     batch_size: int | None = None  # None: full batch; else seed nodes per neighbour-sampled batch
     fanouts: tuple[int, ...] = (15, 10)  # neighbours sampled per hop in mini-batch mode (-1: all)
 
-    def model_kwargs(self) -> dict[str, Any]:
-        kw = {k: getattr(self, k) for k in ("hidden", "num_layers", "dropout", "norm")}
-        if self.model == "gat":
-            kw["heads"] = self.heads
-        return kw
 
 
 @dataclass(frozen=True)
@@ -64,28 +69,25 @@ def _merge(cls: type[T], base: T, *layers: dict[str, Any]) -> T:
     return out
 
 
+def _preset_layers(spec: DatasetSpec | None, section: str, *names: str) -> list[dict[str, Any]]:
+    """``[hparams.<section>]``, then ``[hparams.<section>.<names[0]>]``, ... (scalars only)."""
+    if spec is None:
+        return []
+    return [
+        {k: v for k, v in spec.preset(section, *names[:depth]).items() if not isinstance(v, dict)}
+        for depth in range(len(names) + 1)
+    ]
+
+
 def teacher_config(spec: DatasetSpec | None, model: str, **overrides: Any) -> TeacherConfig:
     """Preset lookup: ``[hparams.teacher]`` then ``[hparams.teacher.<model>]``."""
-    layers = []
-    if spec is not None:
-        common = {k: v for k, v in spec.preset("teacher").items() if not isinstance(v, dict)}
-        layers = [common, spec.preset("teacher", model)]
-    return _merge(TeacherConfig, TeacherConfig(model=model), *layers, overrides)
+    return _merge(TeacherConfig, TeacherConfig(model=model), *_preset_layers(spec, "teacher", model), overrides)
 
 
 def student_config(spec: DatasetSpec | None, method: str, teacher: str, **overrides: Any) -> StudentConfig:
     """Preset lookup: ``[hparams.student]``, ``[hparams.student.<method>]``,
     ``[hparams.student.<method>.<teacher>]``."""
-    layers = []
-    if spec is not None:
-        def flat(d: dict[str, Any]) -> dict[str, Any]:
-            return {k: v for k, v in d.items() if not isinstance(v, dict)}
-
-        layers = [
-            flat(spec.preset("student")),
-            flat(spec.preset("student", method)),
-            spec.preset("student", method, teacher),
-        ]
+    layers = _preset_layers(spec, "student", method, teacher)
     return _merge(StudentConfig, StudentConfig(method=method), *layers, overrides)
 
 
@@ -94,7 +96,7 @@ def as_dict(config: Any) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class LinkTeacherConfig:
+class LinkTeacherConfig(_GNNKwargs):
     model: str = "sage"
     hidden: int = 128
     num_layers: int = 2
@@ -107,11 +109,6 @@ class LinkTeacherConfig:
     epochs: int = 600
     patience: int = 150
 
-    def model_kwargs(self) -> dict[str, Any]:
-        kw = {k: getattr(self, k) for k in ("hidden", "num_layers", "dropout", "norm")}
-        if self.model == "gat":
-            kw["heads"] = self.heads
-        return kw
 
 
 @dataclass(frozen=True)
@@ -145,17 +142,11 @@ class LinkStudentConfig:
 
 def link_teacher_config(spec: DatasetSpec | None, model: str, **overrides: Any) -> LinkTeacherConfig:
     """Preset lookup: ``[hparams.link_teacher]`` then ``[hparams.link_teacher.<model>]``."""
-    layers = []
-    if spec is not None:
-        layers = [{k: v for k, v in spec.preset("link_teacher").items() if not isinstance(v, dict)},
-                  spec.preset("link_teacher", model)]
+    layers = _preset_layers(spec, "link_teacher", model)
     return _merge(LinkTeacherConfig, LinkTeacherConfig(model=model), *layers, overrides)
 
 
 def link_student_config(spec: DatasetSpec | None, method: str, **overrides: Any) -> LinkStudentConfig:
     """Preset lookup: ``[hparams.link_student]`` then ``[hparams.link_student.<method>]``."""
-    layers = []
-    if spec is not None:
-        layers = [{k: v for k, v in spec.preset("link_student").items() if not isinstance(v, dict)},
-                  spec.preset("link_student", method)]
+    layers = _preset_layers(spec, "link_student", method)
     return _merge(LinkStudentConfig, LinkStudentConfig(method=method), *layers, overrides)
