@@ -23,6 +23,7 @@ app.command("teacher")(node.teacher)
 app.command("distill")(node.distill)
 app.command("eval")(node.evaluate)
 app.command("run")(node.run)
+app.command("export")(node.export)
 app.add_typer(bench_app, name="bench")
 
 

@@ -219,3 +219,17 @@ def run(
     json_path, md_path = write_results(out, result, result["table"])
     typer.echo(result["table"])
     typer.echo(f"wrote {json_path} and {md_path}")
+
+
+def export(
+    student: Annotated[Path, typer.Option("--student", "-s", help="Directory written by `g2m distill`.")],
+    out: Annotated[Path, typer.Option(help="Output file (.pt2), loadable with torch.export.load.")] = Path(
+        "runs/student.pt2"),
+) -> None:
+    """Export a trained node student as a torch.export program (plain PyTorch, no PyG)."""
+    from g2m.students.export import export_student
+
+    model, _, meta = load_student(student)
+    path = export_student(model, meta["in_dim"], out)
+    echo_json({"exported": str(path), "in_dim": meta["in_dim"], "out_dim": meta["out_dim"],
+               "load_with": f"torch.export.load({str(path)!r}).module()"})

@@ -98,30 +98,30 @@ def as_dict(config: Any) -> dict[str, Any]:
 @dataclass(frozen=True)
 class LinkTeacherConfig(_GNNKwargs):
     model: str = "sage"
-    hidden: int = 128
+    hidden: int = 256
     num_layers: int = 2
     dropout: float = 0.5
     norm: str = "none"
     heads: int = 8
-    scorer: str = "dot"  # dot | mlp
-    lr: float = 0.01
+    scorer: str = "mlp"  # dot | mlp
+    lr: float = 0.005
     weight_decay: float = 0.0
-    epochs: int = 600
-    patience: int = 150
+    epochs: int = 1000
+    patience: int = 100
 
 
 
 @dataclass(frozen=True)
 class LinkStudentConfig:
     method: str = "llp"
-    hidden: int = 128
+    hidden: int = 256
     num_layers: int = 2
     dropout: float = 0.5
     norm: str = "none"
-    scorer: str = "dot"
-    lr: float = 0.01
+    scorer: str = "mlp"
+    lr: float = 0.005
     weight_decay: float = 0.0
-    epochs: int = 600
+    epochs: int = 1000
     patience: int = 100
     # per-term weights; None means "the method's default" (see g2m.losses.link_objectives)
     w_sup: float | None = None

@@ -79,3 +79,26 @@ def test_bad_input_exits_2_with_one_line(args, message):
     proc = subprocess.run([sys.executable, "-m", "g2m.cli.main", *args], capture_output=True, text=True)
     assert proc.returncode == 2
     assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_export_round_trip(tmp_path):
+    import torch
+
+    from g2m.students.export import load_exported
+    from g2m.students.io import load_student
+
+    out_dir = tmp_path / "student"
+    invoke("distill", "-d", "csbm", "--method", "mlp", "--out", out_dir, *FAST)
+    res = invoke("export", "--student", out_dir, "--out", tmp_path / "s.pt2")
+    assert res.exit_code == 0 and (tmp_path / "s.pt2").is_file()
+    model, _, meta = load_student(out_dir)
+    exported = load_exported(tmp_path / "s.pt2")
+    for batch in (1, 7, 300):
+        x = torch.randn(batch, meta["in_dim"])
+        torch.testing.assert_close(exported(x), model(x))
+    # the exported program needs neither PyG nor g2m
+    code = (f"import sys, torch; sys.modules['torch_geometric'] = None; sys.modules['g2m'] = None; "
+            f"m = torch.export.load({str(tmp_path / 's.pt2')!r}).module(); print(tuple(m(torch.randn(3, {meta['in_dim']})).shape))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"(3, {meta['out_dim']})"
