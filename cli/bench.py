@@ -57,3 +57,18 @@ def link_table(
                         str(cache_dir) if cache_dir else None, progress=not quiet)
     typer.echo(md)
     typer.echo(f"wrote {out / 'link_table.md'} and {out / 'link_table.json'}")
+
+
+@bench_app.command("edge-memory")
+def edge_memory(
+    nodes: Annotated[int, typer.Option(help="Nodes.")] = 1_000_000,
+    edges: Annotated[int, typer.Option(help="Edges.")] = 10_000_000,
+    classes: Annotated[int, typer.Option(help="Classes.")] = 50,
+    chunk_size: Annotated[int, typer.Option(help="Edges per chunk (0: no chunking).")] = 1_000_000,
+    loss: Annotated[str, typer.Option(help="lfd | hfd")] = "hfd",
+) -> None:
+    """Peak extra memory and time of one edge-wise loss forward + backward on random logits."""
+    from g2m.benchmarks.edge_memory import edge_loss_memory
+    from g2m.cli.common import echo_json
+
+    echo_json(edge_loss_memory(nodes, edges, classes, chunk_size or None, loss))
