@@ -185,6 +185,8 @@ def run(
     lam: Lam = None, tau: Tau = None, chunk_size: Chunk = None,
     student_hidden: Annotated[Optional[int], typer.Option(help="Student hidden width.")] = None,
     teacher_hidden: Annotated[Optional[int], typer.Option(help="Teacher hidden width.")] = None,
+    epochs: Annotated[Optional[int], typer.Option(help="Maximum epochs, teacher and students.")] = None,
+    patience: Annotated[Optional[int], typer.Option(help="Early-stopping patience, teacher and students.")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Retrain teachers, write no cache.")] = False,
     task: Task = "node",
     w_sup: Weight = None, w_rank: Weight = None, w_dist: Weight = None, w_logit: Weight = None,
@@ -205,15 +207,16 @@ def run(
             chosen = LINK_METHODS
         return run_link(dataset, teacher_name, chosen, seeds, setting,
                         overrides(tau=tau, hidden=student_hidden, w_sup=w_sup, w_rank=w_rank, w_dist=w_dist,
-                                  w_logit=w_logit, w_repr=w_repr, margin=margin),
-                        overrides(hidden=teacher_hidden), out, data_root, cache_dir, not no_cache, not quiet)
+                                  w_logit=w_logit, w_repr=w_repr, margin=margin, epochs=epochs, patience=patience),
+                        overrides(hidden=teacher_hidden, epochs=epochs, patience=patience), out, data_root, cache_dir, not no_cache, not quiet)
     exp = NodeExperiment(
         dataset=dataset, teacher=teacher_name, methods=tuple(m.strip() for m in methods.split(",") if m.strip()),
         seeds=seeds, setting=setting, split=split, inductive_fraction=inductive_fraction,
         data_root=str(data_root) if data_root else None, cache_dir=str(cache_dir) if cache_dir else None,
         use_cache=not no_cache,
-        teacher_overrides=overrides(hidden=teacher_hidden),
-        student_overrides=overrides(lam=lam, tau=tau, chunk_size=chunk_size, hidden=student_hidden),
+        teacher_overrides=overrides(hidden=teacher_hidden, epochs=epochs, patience=patience),
+        student_overrides=overrides(lam=lam, tau=tau, chunk_size=chunk_size, hidden=student_hidden,
+                                    epochs=epochs, patience=patience),
     )
     result = run_node_experiment(exp, progress=not quiet)
     json_path, md_path = write_results(out, result, result["table"])

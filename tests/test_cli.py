@@ -60,7 +60,8 @@ def test_teacher_distill_eval_roundtrip(tmp_path):
 
 def test_run_writes_json_and_table(tmp_path):
     res = invoke("run", "-d", "csbm", "--methods", "mlp,ffg2m", "--seeds", "2", "--out", tmp_path,
-                 "--no-cache", "--student-hidden", "16", "--teacher-hidden", "16", "-q")
+                 "--no-cache", "--student-hidden", "16", "--teacher-hidden", "16", "--epochs", "40",
+                 "--patience", "20", "-q")
     assert res.exit_code == 0
     data = json.loads((tmp_path / "results.json").read_text())
     assert {r["model"] for r in data["summary"]} == {"teacher (gcn)", "mlp", "ffg2m"}

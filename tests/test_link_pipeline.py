@@ -53,7 +53,8 @@ def test_experiment_and_cli(tmp_path, monkeypatch):
                               "--cache-dir", str(tmp_path / "c"), "--data-root", str(tmp_path / "none"), "-q"])
     assert res.exit_code != 0  # cora is not in that empty root and the network is off
     res = runner.invoke(app, ["run", "--task", "link", "-d", "csbm", "--methods", "mlp,llp", "--seeds", "2",
-                              "--teacher-hidden", "16", "--student-hidden", "16", "--out", str(tmp_path / "r"),
+                              "--teacher-hidden", "16", "--student-hidden", "16", "--epochs", "30",
+                              "--patience", "10", "--out", str(tmp_path / "r"),
                               "--cache-dir", str(tmp_path / "c"), "-q"], catch_exceptions=False)
     assert res.exit_code == 0, res.output
     data = json.loads((tmp_path / "r" / "results.json").read_text())
