@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from g2m.benchmarks.tables import Cell, run_table, verdict
+from g2m.benchmarks.tables import Cell, run_experiment_table, verdict
 from g2m.experiments.link import LinkExperiment, run_link_experiment
 
 CELLS: tuple[Cell, ...] = (
@@ -40,9 +40,6 @@ def run_link_table(
     cells: tuple[Cell, ...] = CELLS,
     progress: bool = True,
 ) -> str:
-    def run_cell(cell: Cell) -> dict[str, Any]:
-        dataset, teacher, setting = cell
-        exp = LinkExperiment(dataset, teacher, seeds=seeds, setting=setting, data_root=data_root, cache_dir=cache_dir)
-        return run_link_experiment(exp, progress=progress)
-
-    return run_table("link_table", cells, run_cell, check_link_cell, out, progress)
+    return run_experiment_table(
+        "link_table", cells, LinkExperiment, run_link_experiment, check_link_cell, out, data_root, seeds, cache_dir, progress
+    )

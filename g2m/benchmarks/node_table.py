@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from g2m.benchmarks.tables import Cell, run_table, verdict
+from g2m.benchmarks.tables import Cell, run_experiment_table, verdict
 from g2m.experiments.node import NodeExperiment, run_node_experiment
 
 CELLS: tuple[Cell, ...] = (
@@ -45,9 +45,6 @@ def run_node_table(
     cells: tuple[Cell, ...] = CELLS,
     progress: bool = True,
 ) -> str:
-    def run_cell(cell: Cell) -> dict[str, Any]:
-        dataset, teacher, setting = cell
-        exp = NodeExperiment(dataset, teacher, seeds=seeds, setting=setting, data_root=data_root, cache_dir=cache_dir)
-        return run_node_experiment(exp, progress=progress)
-
-    return run_table("node_table", cells, run_cell, check_node_cell, out, progress)
+    return run_experiment_table(
+        "node_table", cells, NodeExperiment, run_node_experiment, check_node_cell, out, data_root, seeds, cache_dir, progress
+    )

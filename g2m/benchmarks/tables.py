@@ -36,5 +36,28 @@ def run_table(
     return md
 
 
+def run_experiment_table(
+    name: str,
+    cells: Iterable[Cell],
+    make_experiment: Callable[..., Any],
+    run_experiment: Callable[..., dict[str, Any]],
+    check_cell: Callable[[Cell, list[dict[str, Any]]], list[str]],
+    out: str | Path,
+    data_root: str | None,
+    seeds: int,
+    cache_dir: str | None,
+    progress: bool = True,
+) -> str:
+    """:func:`run_table` where each cell is one multi-seed experiment."""
+
+    def run_cell(cell: Cell) -> dict[str, Any]:
+        dataset, teacher, setting = cell
+        exp = make_experiment(dataset, teacher, seeds=seeds, setting=setting, data_root=data_root,
+                              cache_dir=cache_dir)
+        return run_experiment(exp, progress=progress)
+
+    return run_table(name, cells, run_cell, check_cell, out, progress)
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
