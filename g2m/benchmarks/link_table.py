@@ -41,5 +41,6 @@ def run_link_table(
     progress: bool = True,
 ) -> str:
     return run_experiment_table(
-        "link_table", cells, LinkExperiment, run_link_experiment, check_link_cell, out, data_root, seeds, cache_dir, progress
+        "link_table", cells, LinkExperiment, run_link_experiment, check_link_cell,
+        out, data_root, seeds, cache_dir, progress,
     )

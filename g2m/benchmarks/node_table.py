@@ -46,5 +46,6 @@ def run_node_table(
     progress: bool = True,
 ) -> str:
     return run_experiment_table(
-        "node_table", cells, NodeExperiment, run_node_experiment, check_node_cell, out, data_root, seeds, cache_dir, progress
+        "node_table", cells, NodeExperiment, run_node_experiment, check_node_cell,
+        out, data_root, seeds, cache_dir, progress,
     )
