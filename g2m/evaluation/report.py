@@ -58,19 +58,24 @@ def markdown_table(rows: Sequence[dict[str, Any]], title: str = "", scale: float
     return "\n".join(lines) + "\n"
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write via a temporary file in the same directory, then rename into place."""
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write via a temporary file in the same directory, then rename into place;
+    on failure the temporary file is removed and ``path`` is untouched."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    return atomic_write_bytes(path, text.encode())
 
 
 def write_results(out_dir: str | os.PathLike, result: dict[str, Any], table: str) -> tuple[Path, Path]:

@@ -12,20 +12,16 @@ from typing import Any
 import torch
 
 from g2m.config import StudentConfig
-from g2m.evaluation.report import atomic_write_text
+from g2m.evaluation.report import atomic_write_bytes, atomic_write_text
 from g2m.students.mlp import MLP
 
 
 def save_student(out_dir: str | os.PathLike, model: MLP, config: StudentConfig, meta: dict[str, Any]) -> Path:
     """Write ``student.pt`` (state dict) then ``student.json`` (config, dims, meta)."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
     torch.save(model.state_dict(), buf)
-    weights = out / "student.pt"
-    tmp = out / ".student.pt.tmp"
-    tmp.write_bytes(buf.getvalue())
-    os.replace(tmp, weights)
+    atomic_write_bytes(out / "student.pt", buf.getvalue())
     dims = {"in_dim": model.layers[0].in_features, "out_dim": model.layers[-1].out_features}
     atomic_write_text(out / "student.json", json.dumps({"config": asdict(config), **dims, **meta}, indent=2))
     return out
