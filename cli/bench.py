@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -72,3 +72,117 @@ def edge_memory(
     from g2m.cli.common import echo_json
 
     echo_json(edge_loss_memory(nodes, edges, classes, chunk_size or None, loss))
+
+
+def _int_list(text: str, name: str, allow_full: bool = False) -> tuple[int, ...]:
+    """``"1,32,1024,full"`` -> ``(1, 32, 1024, 0)``; a clear error for anything else."""
+    out = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        if allow_full and part == "full":
+            out.append(0)
+            continue
+        try:
+            out.append(int(part))
+        except ValueError:
+            raise typer.BadParameter(f"{name}: {part!r} is not an integer{' or full' if allow_full else ''}")
+    return tuple(out)
+
+
+@bench_app.command("latency")
+def latency(
+    nodes: Annotated[int, typer.Option(help="Nodes of the products-like synthetic graph.")] = 1_000_000,
+    dataset: Annotated[Optional[str], typer.Option(help="Use a registered dataset instead.")] = None,
+    student: Annotated[Optional[Path], typer.Option(help="A trained student (`g2m distill --out`).")] = None,
+    batch_sizes: Annotated[str, typer.Option(help="Node batches; 'full' = every node.")] = "1,32,1024,full",
+    pair_batch_sizes: Annotated[str, typer.Option(help="Link candidate-pair batches ('' to skip).")] = "1,32,1024",
+    teacher: Annotated[str, typer.Option(help="Teacher GNN.")] = "sage",
+    fanouts: Annotated[str, typer.Option(help="Teacher fan-out per layer.")] = "15,10",
+    hidden: Annotated[int, typer.Option(help="Hidden width of teacher and student.")] = 256,
+    student_layers: Annotated[int, typer.Option(help="Student MLP layers.")] = 3,
+    khop: Annotated[bool, typer.Option(help="Also time the full k-hop neighbourhood.")] = True,
+    repeats: Annotated[int, typer.Option(help="Timed calls per path and batch size (at most).")] = 50,
+    budget: Annotated[float, typer.Option(help="Seconds per path and batch size before stopping early.")] = 30.0,
+    warmup: Annotated[int, typer.Option(help="Untimed calls first.")] = 5,
+    threads: Annotated[Optional[int], typer.Option(help="torch threads (default: torch's choice).")] = None,
+    device: Annotated[str, typer.Option(help="cpu | cuda")] = "cpu",
+    seed: Annotated[int, typer.Option(help="Graph, model and batch seed.")] = 0,
+    out: Annotated[Path, typer.Option(help="Output directory.")] = Path("results/latency"),
+    data_root: DataRoot = None,
+) -> None:
+    """Student vs teacher inference latency (p50/p95/p99, nodes/s) per batch size."""
+    from g2m.benchmarks.latency import LatencyConfig, headline, run_latency
+    from g2m.benchmarks.outputs import latency_figure, rows_markdown, write_bench
+
+    fan = _int_list(fanouts, "fanouts")
+    cfg = LatencyConfig(
+        batch_sizes=_int_list(batch_sizes, "batch-sizes", allow_full=True),
+        pair_batch_sizes=_int_list(pair_batch_sizes, "pair-batch-sizes"), teacher=teacher,
+        teacher_hidden=hidden, teacher_layers=len(fan), fanouts=fan, student_hidden=hidden,
+        student_layers=student_layers, repeats=repeats, budget_s=budget, warmup=warmup, khop=khop,
+        threads=threads, device=device, seed=seed,
+    )
+    graph = _bench_graph(nodes, dataset, data_root, seed)
+    model = out_dim = None
+    if student is not None:
+        from g2m.students.io import load_student
+
+        model, _, meta = load_student(student)
+        if meta["in_dim"] != graph.num_features:
+            raise typer.BadParameter(f"student takes {meta['in_dim']} features, {graph.name} has {graph.num_features}")
+        out_dim = meta["out_dim"]
+    result = run_latency(graph, cfg, model, out_dim)
+    result["headline"] = headline(result)
+    cols = ["task", "batch", "path", "p50_ms", "p95_ms", "p99_ms", "items_per_s", "ratio_p50_vs_student", "repeats"]
+    table = rows_markdown(result["rows"], cols)
+    paths = write_bench(out, "latency", result, table, latency_figure(result))
+    typer.echo(table)
+    if result["headline"]:
+        h = result["headline"]
+        typer.echo(f"batch {h['batch']}: {h['teacher_path']} {h['teacher_p50_ms']:.2f} ms vs student "
+                   f"{h['student_p50_ms']:.3f} ms at p50 -> {h['ratio_p50']:.1f}x")
+    typer.echo("wrote " + ", ".join(map(str, paths)))
+
+
+def _bench_graph(nodes: int, dataset: Optional[str], data_root: Optional[Path], seed: int):
+    if dataset is not None:
+        from g2m.data.registry import load_dataset
+
+        return load_dataset(dataset, str(data_root) if data_root else None)
+    from g2m.benchmarks.synthetic import products_like_graph
+
+    return products_like_graph(nodes, seed)
+
+
+@bench_app.command("scale")
+def scale(
+    sizes: Annotated[str, typer.Option(help="Graph sizes (nodes).")] = "10000,100000,1000000,2500000",
+    tasks: Annotated[str, typer.Option(help="Any of kd,lfd,hfd,ffg2m,llp,teacher_inference,student_inference.")]
+    = "kd,lfd,hfd,ffg2m,llp,teacher_inference,student_inference",
+    avg_degree: Annotated[float, typer.Option(help="Average degree.")] = 25.0,
+    chunk_size: Annotated[int, typer.Option(help="Edges per chunk in the edge losses.")] = 500_000,
+    edge_doubling: Annotated[int, typer.Option(help="Also run ffg2m at 2x degree on this size (0: skip).")]
+    = 1_000_000,
+    threads: Annotated[Optional[int], typer.Option(help="torch threads (default: torch's choice).")] = None,
+    device: Annotated[str, typer.Option(help="cpu | cuda")] = "cpu",
+    out: Annotated[Path, typer.Option(help="Output directory.")] = Path("results/scale"),
+    quiet: Quiet = False,
+) -> None:
+    """Time and peak memory of each distillation loss and of inference vs graph size."""
+    from g2m.benchmarks.outputs import rows_markdown, scale_figure, write_bench
+    from g2m.benchmarks.scale import ScaleConfig, run_scale
+
+    cfg = ScaleConfig(
+        sizes=_int_list(sizes, "sizes"), tasks=tuple(t.strip() for t in tasks.split(",") if t.strip()),
+        avg_degree=avg_degree, chunk_size=chunk_size, edge_doubling=edge_doubling or None,
+        threads=threads, device=device,
+    )
+    result = run_scale(cfg, progress=not quiet)
+    table = rows_markdown(result["rows"], ["nodes", "edges", "task", "seconds", "peak_rss_mib", "peak_extra_mib",
+                                           "error"])
+    paths = write_bench(out, "scale", result, table, scale_figure(result))
+    typer.echo(table)
+    if result["edge_doubling"]:
+        d = result["edge_doubling"]
+        typer.echo(f"ffg2m at 2x edges ({d['edges'][0]:,} -> {d['edges'][1]:,}): peak RSS x{d['peak_rss_ratio']:.2f}, "
+                   f"peak over inputs x{d['peak_extra_ratio']:.2f}, time x{d['seconds_ratio']:.2f}")
+    typer.echo("wrote " + ", ".join(map(str, paths)))

@@ -108,6 +108,7 @@ class LinkTeacherConfig(_GNNKwargs):
     weight_decay: float = 0.0
     epochs: int = 1000
     patience: int = 100
+    grad_clip: float | None = 1.0  # global gradient-norm cap, as LLP's training loops
 
 
 
@@ -123,6 +124,7 @@ class LinkStudentConfig:
     weight_decay: float = 0.0
     epochs: int = 1000
     patience: int = 100
+    grad_clip: float | None = 1.0
     # per-term weights; None means "the method's default" (see g2m.losses.link_objectives)
     w_sup: float | None = None
     w_rank: float | None = None
@@ -131,6 +133,7 @@ class LinkStudentConfig:
     w_repr: float | None = None
     margin: float = 0.1
     tau: float = 1.0
+    relational_scores: str = "logit"  # logit | prob: the scale the rank and dist terms compare
     walks: int = 4
     hops: int = 3
     random_ratio: float = 1.0

@@ -39,6 +39,16 @@ def test_every_student_method_trains(trained, method):
     assert out.embeddings.shape == (g.num_nodes, 32)
 
 
+def test_llp_on_probabilities_trains_and_bad_scale_is_refused(trained):
+    g, split, teacher = trained
+    cfg = LinkStudentConfig(method="llp", relational_scores="prob", **FAST_S)
+    out = distill_link_student(g, split, teacher.embeddings, teacher.scorer, cfg, seed=0, progress=False)
+    assert out.scores["rocauc"] > 0.55
+    with pytest.raises(ValueError, match="relational_scores"):
+        distill_link_student(g, split, teacher.embeddings, teacher.scorer,
+                             LinkStudentConfig(method="llp", relational_scores="rank", **FAST_S), progress=False)
+
+
 def test_student_needs_teacher_for_distillation(trained):
     g, split, _ = trained
     with pytest.raises(ValueError, match="needs the teacher"):

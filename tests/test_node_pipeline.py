@@ -77,3 +77,17 @@ def test_mini_batch_training_learns():
     assert ff.scores["test"] > mlp.scores["test"] + 0.1
     with pytest.raises(ValueError, match="one fan-out per layer"):
         train_node_teacher(g, split, TeacherConfig(batch_size=32, fanouts=(10,)), progress=False)
+
+
+def test_fit_clips_the_gradient_norm():
+    import torch
+
+    from g2m.training.loop import fit
+
+    model = torch.nn.Linear(4, 1)
+    step = lambda: ((1000.0 * model(torch.ones(8, 4))).sum(), {})  # noqa: E731
+    fit(model, step, lambda: 0.0, lr=0.01, weight_decay=0.0, epochs=1, patience=1, progress=False, grad_clip=0.5)
+    norm = torch.cat([p.grad.view(-1) for p in model.parameters()]).norm()
+    assert norm == pytest.approx(0.5, rel=1e-4)
+    with pytest.raises(ValueError, match="grad_clip must be positive"):
+        fit(model, step, lambda: 0.0, lr=0.01, weight_decay=0.0, epochs=1, patience=1, grad_clip=0.0)

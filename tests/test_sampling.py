@@ -79,7 +79,7 @@ def test_neighbourhood_sampling(graph):
     from g2m.data.sampling import sample_neighbourhood
 
     csr = to_csr(graph.edge_index, graph.num_nodes)
-    seeds = torch.tensor([3, 40, 41, 200])
+    seeds = torch.tensor([200, 3, 41, 40])  # unsorted: seeds must stay first, in order
     edges = set(map(tuple, graph.edge_index.t().tolist()))
     hood = sample_neighbourhood(csr, seeds, [5, 3], torch.Generator().manual_seed(0))
     assert torch.equal(hood.nodes[:4], seeds) and hood.nodes.unique().numel() == hood.nodes.numel()

@@ -112,7 +112,8 @@ def sample_neighbourhood(
 ) -> Neighbourhood:
     """GraphSAGE-style sampling: hop ``k`` draws ``fanouts[k]`` neighbours (with
     replacement; duplicates merged) of every node reached at hop ``k - 1``.
-    A fan-out of ``-1`` takes every neighbour. Vectorised over the frontier."""
+    A fan-out of ``-1`` takes every neighbour. Vectorised over the frontier; the
+    work is proportional to the sample, not to the graph. ``seeds`` must be distinct."""
     deg_all = csr.degree()
     frontier, srcs, dsts = seeds, [], []
     for fanout in fanouts:
@@ -134,12 +135,16 @@ def sample_neighbourhood(
     if not srcs:
         return Neighbourhood(seeds, torch.empty(2, 0, dtype=torch.long), seeds.numel())
     src, dst = torch.cat(srcs), torch.cat(dsts)
-    others = torch.cat([src, dst]).unique()
-    is_seed = torch.zeros(csr.num_nodes, dtype=torch.bool)
-    is_seed[seeds] = True
-    nodes = torch.cat([seeds, others[~is_seed[others]]])
-    local = torch.full((csr.num_nodes,), -1, dtype=torch.long)
-    local[nodes] = torch.arange(nodes.numel())
-    edges = torch.stack([local[src], local[dst]])
-    edges = torch.unique(edges, dim=1) if edges.numel() else edges
-    return Neighbourhood(nodes, edges, seeds.numel())
+    # relabel to positions in `nodes` (seeds first) in O(sampled size), no [N] buffers
+    num_seeds, num_edges = seeds.numel(), src.numel()
+    uniq, inv = torch.unique(torch.cat([seeds, src, dst]), return_inverse=True)
+    is_seed = torch.zeros(uniq.numel(), dtype=torch.bool)
+    is_seed[inv[:num_seeds]] = True
+    order = torch.cat([inv[:num_seeds], (~is_seed).nonzero().view(-1)])
+    rank = torch.empty_like(order)
+    rank[order] = torch.arange(order.numel())
+    nodes = uniq[order]
+    # merge repeated draws of one edge through a 1-D key (unique over columns is far slower)
+    m = nodes.numel()
+    key = torch.unique(rank[inv[num_seeds:num_seeds + num_edges]] * m + rank[inv[num_seeds + num_edges:]])
+    return Neighbourhood(nodes, torch.stack([key // m, key % m]), seeds.numel())

@@ -27,6 +27,8 @@ from g2m.teachers.models import build_teacher
 from g2m.training.loop import FitResult, fit
 
 VAL_K = 20
+# the scale LLP's rank and distribution terms compare: raw logits or sigmoid probabilities
+RELATIONAL_SCORES = ("logit", "prob")
 
 
 @dataclass
@@ -79,7 +81,8 @@ def train_link_teacher(
 
     result = fit(model, step, lambda: _validate(lambda: encoder(graph.x, msg), scorer, split),
                  lr=config.lr, weight_decay=config.weight_decay, epochs=config.epochs,
-                 patience=config.patience, desc=f"link teacher {config.model} seed {seed}", progress=progress)
+                 patience=config.patience, desc=f"link teacher {config.model} seed {seed}", progress=progress,
+                 grad_clip=config.grad_clip)
     with torch.no_grad():
         h = encoder(graph.x, msg)
     return LinkOutput(h, scorer, encoder, evaluate_link(h, scorer, split), result)
@@ -96,6 +99,8 @@ def distill_link_student(
 ) -> LinkOutput:
     weights = term_weights(config.method, w_sup=config.w_sup, w_rank=config.w_rank, w_dist=config.w_dist,
                            w_logit=config.w_logit, w_repr=config.w_repr)
+    if config.relational_scores not in RELATIONAL_SCORES:
+        raise ValueError(f"relational_scores must be one of {RELATIONAL_SCORES}, got {config.relational_scores!r}")
     needs_teacher = any(weights[t] for t in ("rank", "dist", "logit", "repr"))
     if needs_teacher and (teacher_embeddings is None or teacher_scorer is None):
         raise ValueError(f"method {config.method!r} needs the teacher's embeddings and scorer")
@@ -131,6 +136,8 @@ def distill_link_student(
             s = scorer(h[ctx.anchor], h[ctx.context])
             with torch.no_grad():
                 t = teacher_scorer(t_h[ctx.anchor], t_h[ctx.context])
+            if config.relational_scores == "prob":
+                s, t = s.sigmoid(), t.sigmoid()
             if weights["rank"]:
                 parts["rank"] = llp_rank_loss(s, t, ctx.group, config.margin, ctx.num_groups)
             if weights["dist"]:
@@ -140,7 +147,8 @@ def distill_link_student(
 
     result = fit(model, step, lambda: _validate(lambda: encoder(x), scorer, split),
                  lr=config.lr, weight_decay=config.weight_decay, epochs=config.epochs,
-                 patience=config.patience, desc=f"link student {config.method} seed {seed}", progress=progress)
+                 patience=config.patience, desc=f"link student {config.method} seed {seed}", progress=progress,
+                 grad_clip=config.grad_clip)
     with torch.no_grad():
         h = encoder(x)
     return LinkOutput(h, scorer, encoder, evaluate_link(h, scorer, split), result)

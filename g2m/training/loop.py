@@ -37,14 +37,18 @@ def fit(
     desc: str = "train",
     progress: bool = True,
     batches: Callable[[], Iterable[Any]] | None = None,
+    grad_clip: float | None = None,
 ) -> FitResult:
     """Adam on ``train_step``'s loss; keeps (and restores) the weights of the best
     validation epoch and stops after ``patience`` epochs without improvement.
 
     Full batch: one ``train_step()`` per epoch. Mini-batch: ``batches()`` yields
-    the epoch's batches and each gets an optimiser step, ``train_step(batch)``."""
+    the epoch's batches and each gets an optimiser step, ``train_step(batch)``.
+    ``grad_clip`` caps the global gradient norm before each step."""
     if epochs < 1 or patience < 1:
         raise ValueError("epochs and patience must be positive")
+    if grad_clip is not None and grad_clip <= 0:
+        raise ValueError(f"grad_clip must be positive, got {grad_clip}")
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     best_val, best_epoch, best_state = -math.inf, -1, None
     history: list[dict[str, float]] = []
@@ -59,6 +63,8 @@ def fit(
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"{desc}: loss became {float(loss)} at epoch {epoch}")
             loss.backward()
+            if grad_clip is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
             opt.step()
         model.eval()
         with torch.no_grad():

@@ -1,0 +1,101 @@
+"""Write speed-benchmark results: JSON (everything), CSV (the rows), Markdown (the
+table) and a PNG plot, each written atomically."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt  # noqa: E402
+
+from g2m.evaluation.report import atomic_write_bytes, atomic_write_text  # noqa: E402
+
+
+def rows_csv(rows: Sequence[dict[str, Any]]) -> str:
+    columns: list[str] = []
+    for row in rows:
+        columns += [k for k in row if k not in columns]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def rows_markdown(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str = "{:.3g}") -> str:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        cells = [fmt.format(row[c]) if isinstance(row.get(c), float) else str(row.get(c, "")) for c in columns]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def figure_png(fig: plt.Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def write_bench(out_dir: str | os.PathLike, name: str, result: dict[str, Any], table: str,
+                fig: plt.Figure) -> list[Path]:
+    """``<name>.json``, ``<name>.csv``, ``<name>.md`` and ``<name>.png`` under ``out_dir``."""
+    out = Path(out_dir)
+    png = figure_png(fig)  # render first: a plotting error leaves no partial set of files
+    return [
+        atomic_write_text(out / f"{name}.json", json.dumps(result, indent=2, default=str)),
+        atomic_write_text(out / f"{name}.csv", rows_csv(result["rows"])),
+        atomic_write_text(out / f"{name}.md", table),
+        atomic_write_bytes(out / f"{name}.png", png),
+    ]
+
+
+def latency_figure(result: dict[str, Any]) -> plt.Figure:
+    """p50 latency against batch size (log-log), one line per path, node and link panels."""
+    tasks = [t for t in ("node", "link") if any(r["task"] == t for r in result["rows"])]
+    fig, axes = plt.subplots(1, len(tasks), figsize=(6 * len(tasks), 4.2), squeeze=False)
+    n = result["graph"]["nodes"]
+    for ax, task in zip(axes[0], tasks):
+        rows = [r for r in result["rows"] if r["task"] == task]
+        for path in dict.fromkeys(r["path"] for r in rows):
+            pts = sorted((n if r["batch"] == "full" else r["batch"], r["p50_ms"]) for r in rows if r["path"] == path)
+            ax.plot(*zip(*pts), marker="o", label=path)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("nodes per batch" if task == "node" else "candidate pairs per batch")
+        ax.set_ylabel("p50 latency (ms)")
+        ax.set_title(f"{task} inference, {n:,} nodes")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    m = result["machine"]
+    fig.suptitle(f"{m['cpu']} | {m['torch_threads']} thread(s) | {m['device']}", fontsize=9)
+    return fig
+
+
+def scale_figure(result: dict[str, Any]) -> plt.Figure:
+    """Seconds and peak extra memory against graph size (log-log), one line per task."""
+    rows = [r for r in result["rows"] if "error" not in r and r["avg_degree"] == result["config"]["avg_degree"]]
+    fig, (ax_t, ax_m) = plt.subplots(1, 2, figsize=(12, 4.2))
+    for task in dict.fromkeys(r["task"] for r in rows):
+        pts = sorted((r["edges"], r["seconds"], r["peak_extra_mib"]) for r in rows if r["task"] == task)
+        edges = [p[0] for p in pts]
+        ax_t.plot(edges, [p[1] for p in pts], marker="o", label=task)
+        ax_m.plot(edges, [p[2] for p in pts], marker="o", label=task)
+    for ax, label in ((ax_t, "seconds (one epoch / one pass)"), (ax_m, "peak memory over inputs (MiB)")):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("edges (both directions)")
+        ax.set_ylabel(label)
+        ax.grid(True, which="both", alpha=0.3)
+    ax_t.legend(fontsize=8)
+    m = result["machine"]
+    fig.suptitle(f"products-like CSBM | {m['cpu']} | {m['torch_threads']} thread(s) | {m['device']}", fontsize=9)
+    return fig

@@ -1,0 +1,124 @@
+"""The latency and scale harnesses on tiny graphs: they run, their fields are present
+and positive, outputs are written, and bad settings are refused."""
+
+import csv
+import json
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from g2m.benchmarks.latency import FULL, LatencyConfig, headline, run_latency
+from g2m.benchmarks.machine import MIN_REPEATS, latency_summary, time_calls
+from g2m.benchmarks.synthetic import products_like_graph
+from g2m.cli.main import app
+
+TINY = dict(repeats=3, warmup=1, budget_s=5.0, threads=1)
+
+
+@pytest.fixture(scope="module")
+def tiny_graph():
+    return products_like_graph(400, avg_degree=8)
+
+
+def test_products_like_graph_shape():
+    g = products_like_graph(5000)
+    assert g.num_features == 100 and g.num_classes == 47
+    # ~25 neighbours per node (edges are stored in both directions; a few duplicates merge)
+    assert 22 < g.num_edges / g.num_nodes <= 25
+
+
+def test_latency_harness_fields(tiny_graph):
+    cfg = LatencyConfig(batch_sizes=(1, 32, FULL), pair_batch_sizes=(1, 16), **TINY)
+    res = run_latency(tiny_graph, cfg)
+    assert res["machine"]["torch_threads"] == 1 and res["machine"]["cpu"]
+    assert res["graph"]["nodes"] == 400 and res["graph"]["out_dim"] == 47
+    node = [r for r in res["rows"] if r["task"] == "node"]
+    link = [r for r in res["rows"] if r["task"] == "link"]
+    # per batch: sampled teacher, full k-hop teacher, student; full graph: teacher, student
+    assert [r["batch"] for r in node] == [1, 1, 1, 32, 32, 32, "full", "full"]
+    assert {r["path"] for r in node} == {"teacher sampled (15, 10)", "teacher full k-hop", "student",
+                                         "teacher full graph"}
+    assert [r["batch"] for r in link] == [1, 1, 1, 16, 16, 16]
+    for r in res["rows"]:
+        for key in ("p50_ms", "p95_ms", "p99_ms", "mean_ms", "items_per_s", "ratio_p50_vs_student"):
+            assert r[key] > 0, (r, key)
+        assert r["p50_ms"] <= r["p95_ms"] <= r["p99_ms"]
+        if r["path"] == "student":
+            assert r["ratio_p50_vs_student"] == 1.0
+    assert headline(res, batch=32)["ratio_p50"] == node[3]["ratio_p50_vs_student"]
+    assert headline(res, batch=1024) is None
+
+
+def test_latency_uses_a_trained_student(tiny_graph):
+    from g2m.students.mlp import MLP
+
+    student = MLP(100, 5, 8, 2)
+    res = run_latency(tiny_graph, LatencyConfig(batch_sizes=(4,), pair_batch_sizes=(), **TINY), student, out_dim=5)
+    assert res["graph"]["out_dim"] == 5 and all(r["task"] == "node" for r in res["rows"])
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"fanouts": (15,)}, "fan-outs for a 2-layer"),
+    ({"fanouts": (15, 0)}, "fan-outs must be positive"),
+    ({"batch_sizes": (-1,)}, "batch sizes"),
+    ({"pair_batch_sizes": (FULL,)}, "batch sizes"),
+    ({"repeats": 0}, "repeats"),
+])
+def test_latency_config_rejects(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        LatencyConfig(**kwargs)
+
+
+def test_time_calls_budget_and_percentiles():
+    calls = []
+    secs = time_calls(lambda i: calls.append(i), repeats=100, warmup=2, device=torch.device("cpu"), budget_s=1e-9)
+    assert calls[:2] == [-1, -2] and len(secs) == MIN_REPEATS  # the budget stops it at the minimum
+    s = latency_summary([0.001 * k for k in range(1, 101)], items_per_call=10)
+    assert s["p50_ms"] == pytest.approx(50.5) and s["p99_ms"] == pytest.approx(99.01)
+    assert s["items_per_s"] == pytest.approx(10 / 0.0505)
+
+
+def test_scale_harness_fields():
+    from g2m.benchmarks.scale import ScaleConfig, run_scale
+
+    cfg = ScaleConfig(sizes=(300,), tasks=("ffg2m", "llp"), avg_degree=6.0, hidden=16, chunk_size=100,
+                      llp_anchors=32, edge_doubling=300, threads=1)
+    res = run_scale(cfg, progress=False)
+    rows = res["rows"]
+    assert [(r["task"], r["avg_degree"]) for r in rows] == [("ffg2m", 6.0), ("llp", 6.0), ("ffg2m", 12.0)]
+    for r in rows:
+        assert "error" not in r, r
+        assert r["nodes"] == 300 and r["edges"] > 0 and r["seconds"] > 0
+        assert r["peak_rss_mib"] >= r["inputs_rss_mib"] > 0 and r["peak_extra_mib"] >= 0
+    assert rows[2]["edges"] > 1.4 * rows[0]["edges"]  # duplicate pairs merge on a graph this small
+    d = res["edge_doubling"]
+    assert d["edges"] == [rows[0]["edges"], rows[2]["edges"]] and d["peak_rss_ratio"] > 0
+
+
+def test_scale_config_rejects_unknown_task():
+    from g2m.benchmarks.scale import ScaleConfig
+
+    with pytest.raises(ValueError, match="unknown scale task"):
+        ScaleConfig(tasks=("kd", "gat"))
+
+
+def test_bench_latency_cli_writes_outputs(tmp_path):
+    out = tmp_path / "lat"
+    res = CliRunner().invoke(app, ["bench", "latency", "--nodes", "300", "--batch-sizes", "1,full",
+                                   "--pair-batch-sizes", "2", "--repeats", "2", "--warmup", "0", "--threads", "1",
+                                   "--no-khop", "--out", str(out)], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    data = json.loads((out / "latency.json").read_text())
+    assert {r["path"] for r in data["rows"]} == {"teacher sampled (15, 10)", "student", "teacher full graph"}
+    with open(out / "latency.csv") as f:
+        assert len(list(csv.DictReader(f))) == len(data["rows"])
+    assert (out / "latency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "| node | 1 | student |" in (out / "latency.md").read_text()
+
+
+def test_bench_latency_cli_rejects_bad_batch(tmp_path):
+    res = CliRunner().invoke(app, ["bench", "latency", "--nodes", "300", "--batch-sizes", "1,lots",
+                                   "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "'lots' is not an integer or full" in res.output
+    assert not any(tmp_path.iterdir())
