@@ -10,7 +10,7 @@ TORCH  := torch==2.13.0
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 SHARED ?= ../shared/datasets
 
-.PHONY: run test setup setup-scatter bench-node bench-link clean-venv
+.PHONY: run test setup setup-scatter bench-node bench-link bench-speed clean-venv
 
 run: setup
 	@echo ">> g2m run: GCN teacher -> FF-G2M student on the embedded CSBM graph, 3 seeds"
@@ -56,6 +56,11 @@ bench-link: setup
 	@echo ">> link-distillation table on real Cora and CiteSeer (long: a benchmark, not a test)"
 	@$(COPY_DATA) && $(BIN)/g2m bench link-table --data-root $$tmp --cache-dir results/teacher-cache --out results/link-table
 	$(BIN)/g2m bench rank-loss | tee results/link-table/rank_loss.json
+
+bench-speed: setup
+	@echo ">> latency (1e6-node products-like graph) and scale (1e4..2.5e6 nodes) benchmarks, 1 thread"
+	$(BIN)/g2m bench latency --threads 1 --out results/latency
+	$(BIN)/g2m bench scale --threads 1 --out results/scale
 
 clean-venv:
 	rm -rf $(VENV)

@@ -45,6 +45,8 @@ def rank_loss(
 @bench_app.command("link-table")
 def link_table(
     seeds: Annotated[int, typer.Option(help="Seeds per cell.")] = 5,
+    split_seed: Annotated[int, typer.Option(
+        help="One split for every seed (LLP's protocol); -1: a new split per seed.")] = 0,
     out: Annotated[Path, typer.Option(help="Output directory.")] = Path("results/link-table"),
     data_root: DataRoot = None,
     cache_dir: CacheDir = None,
@@ -54,7 +56,8 @@ def link_table(
     from g2m.benchmarks.link_table import run_link_table
 
     md = run_link_table(str(data_root) if data_root else None, out, seeds,
-                        str(cache_dir) if cache_dir else None, progress=not quiet)
+                        str(cache_dir) if cache_dir else None, progress=not quiet,
+                        split_seed=None if split_seed < 0 else split_seed)
     typer.echo(md)
     typer.echo(f"wrote {out / 'link_table.md'} and {out / 'link_table.json'}")
 

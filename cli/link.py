@@ -59,9 +59,9 @@ def distill_link(dataset: str, teacher: str, method: str, seed: int, setting: st
 
 
 def run_link(dataset: str, teacher: str, methods: tuple[str, ...], seeds: int, setting: str,
-             student_hparams: dict[str, Any], teacher_hparams: dict[str, Any], out: Path,
+             split_seed: int | None, student_hparams: dict[str, Any], teacher_hparams: dict[str, Any], out: Path,
              data_root: Path | None, cache_dir: Path | None, use_cache: bool, progress: bool) -> None:
-    exp = LinkExperiment(dataset, teacher, methods, seeds, setting,
+    exp = LinkExperiment(dataset, teacher, methods, seeds, setting, split_seed,
                          str(data_root) if data_root else None, str(cache_dir) if cache_dir else None,
                          use_cache, teacher_hparams, student_hparams)
     result = run_link_experiment(exp, progress)

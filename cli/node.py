@@ -48,6 +48,9 @@ Margin = Annotated[Optional[float], typer.Option(help="LLP rank margin.")]
 Walks = Annotated[Optional[int], typer.Option(help="LLP: random walks per anchor.")]
 Hops = Annotated[Optional[int], typer.Option(help="LLP: steps per walk (nearby contexts are within this many hops).")]
 RandomRatio = Annotated[Optional[float], typer.Option(help="LLP: random contexts per nearby context.")]
+RelScores = Annotated[Optional[str], typer.Option(help="LLP: compare scores as logit | prob (sigmoid).")]
+SplitSeed = Annotated[Optional[int], typer.Option(
+    help="Link: use this seed's split for every seed (LLP's protocol); default: split k for seed k.")]
 
 
 def _check_task(task: str) -> str:
@@ -117,7 +120,7 @@ def distill(
     task: Task = "node", scorer: Scorer = None,
     w_sup: Weight = None, w_rank: Weight = None, w_dist: Weight = None, w_logit: Weight = None,
     w_repr: Weight = None, margin: Margin = None, walks: Walks = None, hops: Hops = None,
-    random_ratio: RandomRatio = None, batch_size: BatchSize = None,
+    random_ratio: RandomRatio = None, relational_scores: RelScores = None, batch_size: BatchSize = None,
     data_root: DataRoot = None, cache_dir: CacheDir = None, quiet: Quiet = False,
 ) -> None:
     """Train an MLP student from a cached teacher (run `g2m teacher` first).
@@ -131,7 +134,8 @@ def distill(
         hp = overrides(hidden=hidden, num_layers=num_layers, dropout=dropout, norm=norm, lr=lr,
                        weight_decay=weight_decay, epochs=epochs, patience=patience, tau=tau, scorer=scorer,
                        w_sup=w_sup, w_rank=w_rank, w_dist=w_dist, w_logit=w_logit, w_repr=w_repr,
-                       margin=margin, walks=walks, hops=hops, random_ratio=random_ratio)
+                       margin=margin, walks=walks, hops=hops, random_ratio=random_ratio,
+                       relational_scores=relational_scores)
         return distill_link(dataset, teacher_name, method, seed, setting, hp, teacher_cache,
                             data_root, cache_dir, not quiet)
     graph, spec, node_split = _split(dataset, data_root, setting, split, seed, inductive_fraction)
@@ -190,7 +194,7 @@ def run(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Retrain teachers, write no cache.")] = False,
     task: Task = "node",
     w_sup: Weight = None, w_rank: Weight = None, w_dist: Weight = None, w_logit: Weight = None,
-    w_repr: Weight = None, margin: Margin = None,
+    w_repr: Weight = None, margin: Margin = None, relational_scores: RelScores = None, split_seed: SplitSeed = None,
     data_root: DataRoot = None, cache_dir: CacheDir = None, quiet: Quiet = False,
 ) -> None:
     """Teacher, then every student method, over several seeds; writes JSON and a table.
@@ -205,10 +209,13 @@ def run(
         chosen = tuple(m.strip() for m in methods.split(",") if m.strip())
         if methods == ",".join(NODE_METHODS):
             chosen = LINK_METHODS
-        return run_link(dataset, teacher_name, chosen, seeds, setting,
+        return run_link(dataset, teacher_name, chosen, seeds, setting, split_seed,
                         overrides(tau=tau, hidden=student_hidden, w_sup=w_sup, w_rank=w_rank, w_dist=w_dist,
-                                  w_logit=w_logit, w_repr=w_repr, margin=margin, epochs=epochs, patience=patience),
+                                  w_logit=w_logit, w_repr=w_repr, margin=margin, epochs=epochs, patience=patience,
+                                  relational_scores=relational_scores),
                         overrides(hidden=teacher_hidden, epochs=epochs, patience=patience), out, data_root, cache_dir, not no_cache, not quiet)
+    if split_seed is not None:
+        raise G2MError("--split-seed applies to --task link (node splits follow --split and the seed)")
     exp = NodeExperiment(
         dataset=dataset, teacher=teacher_name, methods=tuple(m.strip() for m in methods.split(",") if m.strip()),
         seeds=seeds, setting=setting, split=split, inductive_fraction=inductive_fraction,

@@ -133,7 +133,7 @@ class LinkStudentConfig:
     w_repr: float | None = None
     margin: float = 0.1
     tau: float = 1.0
-    relational_scores: str = "logit"  # logit | prob: the scale the rank and dist terms compare
+    relational_scores: str = "prob"  # prob (sigmoid, as LLP's code) | logit: the scale rank and dist compare
     walks: int = 4
     hops: int = 3
     random_ratio: float = 1.0

@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 from g2m.cli.main import app
 from g2m.config import LinkStudentConfig, LinkTeacherConfig
 from g2m.data import load_dataset, make_link_split
+from g2m.errors import G2MError
 from g2m.experiments.link import LinkExperiment, run_link_experiment
 from g2m.training.link import distill_link_student, train_link_teacher
 
@@ -70,6 +71,18 @@ def test_experiment_and_cli(tmp_path, monkeypatch):
     data = json.loads((tmp_path / "r" / "results.json").read_text())
     assert {r["model"] for r in data["summary"]} == {"teacher (sage)", "mlp", "llp"}
     assert all("hits@20_mean" in r and "mrr_mean" in r for r in data["summary"])
+    splits = [r["split"] for r in data["runs"] if r["model"].startswith("teacher")]
+    assert len(set(splits)) == 2  # default: split k for seed k
+    res = runner.invoke(app, ["run", "--task", "link", "-d", "csbm", "--methods", "mlp", "--seeds", "2",
+                              "--split-seed", "1", "--teacher-hidden", "16", "--student-hidden", "16",
+                              "--epochs", "5", "--patience", "5", "--out", str(tmp_path / "r1"),
+                              "--cache-dir", str(tmp_path / "c"), "-q"], catch_exceptions=False)
+    data = json.loads((tmp_path / "r1" / "results.json").read_text())
+    splits = [r["split"] for r in data["runs"] if r["model"].startswith("teacher")]
+    assert len(splits) == 2 and splits[0] == splits[1] and "-s1-" in splits[0]
+    assert "split 1 for every seed" in data["table"]
+    res = runner.invoke(app, ["run", "-d", "csbm", "--split-seed", "1", "--out", str(tmp_path / "r2")])
+    assert isinstance(res.exception, G2MError) and "--split-seed applies to --task link" in str(res.exception)
     res = runner.invoke(app, ["teacher", "--task", "link", "-d", "csbm", "--hidden", "16", "--epochs", "3",
                               "--cache-dir", str(tmp_path / "c"), "-q"], catch_exceptions=False)
     first = json.loads(res.output)

@@ -39,8 +39,11 @@ def run_link_table(
     cache_dir: str | None = None,
     cells: tuple[Cell, ...] = CELLS,
     progress: bool = True,
+    split_seed: int | None = 0,
 ) -> str:
+    """``split_seed`` 0 (default): one split, seeds vary initialisation and sampling, as
+    LLP reports; ``None``: a new split per seed (adds the split's variance)."""
     return run_experiment_table(
         "link_table", cells, LinkExperiment, run_link_experiment, check_link_cell,
-        out, data_root, seeds, cache_dir, progress,
+        out, data_root, seeds, cache_dir, progress, split_seed=split_seed,
     )

@@ -77,6 +77,9 @@ class LinkExperiment:
     methods: tuple[str, ...] = LINK_METHODS
     seeds: int = 5
     setting: str = "transductive"
+    # None: seed k uses split k. An int: every seed uses that one split and varies only
+    # initialisation and sampling (LLP's protocol: one saved split, 10 runs)
+    split_seed: int | None = None
     data_root: str | None = None
     cache_dir: str | None = None
     use_cache: bool = True
@@ -101,9 +104,10 @@ def run_link_experiment(exp: LinkExperiment, progress: bool = True) -> dict[str,
     runs: list[dict[str, Any]] = []
     started = time.perf_counter()
     for seed in range(exp.seeds):
-        split = link_split_for(graph, exp.setting, seed)
+        split = link_split_for(graph, exp.setting, seed if exp.split_seed is None else exp.split_seed)
         emb, scorer, t_scores, cached = get_link_teacher(graph, split, tcfg, seed, cache, progress)
-        runs.append({"model": f"teacher ({exp.teacher})", "seed": seed, "cached": cached, **t_scores})
+        runs.append({"model": f"teacher ({exp.teacher})", "seed": seed, "split": split.key(), "cached": cached,
+                     **t_scores})
         for method, scfg in scfgs.items():
             out = distill_link_student(graph, split, emb, scorer, scfg, seed, progress)
             runs.append({"model": method, "seed": seed, **out.scores, "epochs_run": out.fit.epochs_run,
@@ -113,7 +117,9 @@ def run_link_experiment(exp: LinkExperiment, progress: bool = True) -> dict[str,
         secs = [r["seconds_per_epoch"] for r in runs if r["model"] == row["model"] and "seconds_per_epoch" in r]
         if secs:
             row["seconds_per_epoch"] = sum(secs) / len(secs)
-    title = f"{exp.dataset}, link {exp.setting}, {exp.teacher} teacher, {exp.seeds} seeds (val = Hits@20 on validation)"
+    splits = "one split per seed" if exp.split_seed is None else f"split {exp.split_seed} for every seed"
+    title = (f"{exp.dataset}, link {exp.setting}, {exp.teacher} teacher, {exp.seeds} seeds, {splits} "
+             "(val = Hits@20 on validation)")
     return {
         "experiment": asdict(exp), "teacher_config": asdict(tcfg),
         "student_configs": {m: asdict(c) for m, c in scfgs.items()},
