@@ -114,7 +114,7 @@ def latency(
 ) -> None:
     """Student vs teacher inference latency (p50/p95/p99, nodes/s) per batch size."""
     from g2m.benchmarks.latency import LatencyConfig, headline, run_latency
-    from g2m.benchmarks.outputs import latency_figure, rows_markdown, write_bench
+    from g2m.benchmarks.outputs import latency_figure
 
     fan = _int_list(fanouts, "fanouts")
     cfg = LatencyConfig(
@@ -135,14 +135,22 @@ def latency(
         out_dim = meta["out_dim"]
     result = run_latency(graph, cfg, model, out_dim)
     result["headline"] = headline(result)
-    cols = ["task", "batch", "path", "p50_ms", "p95_ms", "p99_ms", "items_per_s", "ratio_p50_vs_student", "repeats"]
-    table = rows_markdown(result["rows"], cols)
-    paths = write_bench(out, "latency", result, table, latency_figure(result))
+    h = result["headline"]
+    _report(out, "latency", result, latency_figure(result),
+            ["task", "batch", "path", "p50_ms", "p95_ms", "p99_ms", "items_per_s", "ratio_p50_vs_student", "repeats"],
+            h and (f"batch {h['batch']}: {h['teacher_path']} {h['teacher_p50_ms']:.2f} ms vs student "
+                   f"{h['student_p50_ms']:.3f} ms at p50 -> {h['ratio_p50']:.1f}x"))
+
+
+def _report(out: Path, name: str, result: dict, figure, columns: list[str], summary: Optional[str]) -> None:
+    """Write ``<name>.{json,csv,md,png}`` under ``out`` and print the table and summary."""
+    from g2m.benchmarks.outputs import rows_markdown, write_bench
+
+    table = rows_markdown(result["rows"], columns)
+    paths = write_bench(out, name, result, table, figure)
     typer.echo(table)
-    if result["headline"]:
-        h = result["headline"]
-        typer.echo(f"batch {h['batch']}: {h['teacher_path']} {h['teacher_p50_ms']:.2f} ms vs student "
-                   f"{h['student_p50_ms']:.3f} ms at p50 -> {h['ratio_p50']:.1f}x")
+    if summary:
+        typer.echo(summary)
     typer.echo("wrote " + ", ".join(map(str, paths)))
 
 
@@ -171,7 +179,7 @@ def scale(
     quiet: Quiet = False,
 ) -> None:
     """Time and peak memory of each distillation loss and of inference vs graph size."""
-    from g2m.benchmarks.outputs import rows_markdown, scale_figure, write_bench
+    from g2m.benchmarks.outputs import scale_figure
     from g2m.benchmarks.scale import ScaleConfig, run_scale
 
     cfg = ScaleConfig(
@@ -180,12 +188,8 @@ def scale(
         threads=threads, device=device,
     )
     result = run_scale(cfg, progress=not quiet)
-    table = rows_markdown(result["rows"], ["nodes", "edges", "task", "seconds", "peak_rss_mib", "peak_extra_mib",
-                                           "error"])
-    paths = write_bench(out, "scale", result, table, scale_figure(result))
-    typer.echo(table)
-    if result["edge_doubling"]:
-        d = result["edge_doubling"]
-        typer.echo(f"ffg2m at 2x edges ({d['edges'][0]:,} -> {d['edges'][1]:,}): peak RSS x{d['peak_rss_ratio']:.2f}, "
-                   f"peak over inputs x{d['peak_extra_ratio']:.2f}, time x{d['seconds_ratio']:.2f}")
-    typer.echo("wrote " + ", ".join(map(str, paths)))
+    d = result["edge_doubling"]
+    _report(out, "scale", result, scale_figure(result),
+            ["nodes", "edges", "task", "seconds", "peak_rss_mib", "peak_extra_mib", "error"],
+            d and (f"ffg2m at 2x edges ({d['edges'][0]:,} -> {d['edges'][1]:,}): peak RSS x{d['peak_rss_ratio']:.2f}, "
+                   f"peak over inputs x{d['peak_extra_ratio']:.2f}, time x{d['seconds_ratio']:.2f}"))
