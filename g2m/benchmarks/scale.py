@@ -7,9 +7,9 @@ resident set size (``ru_maxrss``) belongs to that measurement alone. Measured:
 * one full-batch distillation epoch (student forward, loss, backward, Adam step)
   for ``kd`` (GLNN), ``lfd``, ``hfd`` and ``ffg2m`` (label term on 10% of nodes,
   :math:`\lambda = 0.5`; edge losses chunked by ``chunk_size`` edges);
-* one ``llp`` step: the MLP encoder on every node, then the rank and distribution
-  terms over the contexts of ``llp_anchors`` anchors (4 walks x 3 hops nearby + as
-  many random), scored by an MLP scorer;
+* one ``llp`` step: contexts for ``llp_anchors`` random anchors (4 walks x 3 hops
+  nearby + as many random), the MLP encoder on the anchors and contexts only, the
+  MLP scorer, the rank and distribution terms, backward and step;
 * inference on every node: the teacher (2-layer SAGE, sparse CSR adjacency) and
   the student MLP.
 
@@ -112,11 +112,14 @@ def measure(graph_file: str, task: str, cfg: ScaleConfig) -> dict[str, Any]:
             opt.zero_grad(set_to_none=True)
             anchors = torch.randperm(n, generator=gen)[: cfg.llp_anchors]
             ctx = sample_contexts(csr, anchors, 4, 3, 1.0, gen)
-            a, cx, group = ctx.anchor.to(device), ctx.context.to(device), ctx.group.to(device)
-            h = encoder(x)
-            s = scorer(h[a], h[cx])
+            # encode only the nodes the step touches, not the whole graph
+            nodes, local = torch.cat([ctx.anchor, ctx.context]).unique(return_inverse=True)
+            local, group = local.to(device), ctx.group.to(device)
+            h = encoder(x[nodes.to(device)])
+            m = ctx.anchor.numel()
+            s = scorer(h[local[:m]], h[local[m:]])
             with torch.no_grad():
-                t = t_scorer(t_h[a], t_h[cx])
+                t = t_scorer(t_h[ctx.anchor.to(device)], t_h[ctx.context.to(device)])
             loss = llp_rank_loss(s, t, group, 0.1, ctx.num_groups) + llp_dist_loss(s, t, group, ctx.num_groups)
             loss.backward()
             opt.step()
