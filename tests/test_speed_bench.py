@@ -90,7 +90,8 @@ def test_scale_harness_fields():
     for r in rows:
         assert "error" not in r, r
         assert r["nodes"] == 300 and r["edges"] > 0 and r["seconds"] > 0
-        assert r["peak_rss_mib"] >= r["inputs_rss_mib"] > 0 and r["peak_extra_mib"] >= 0
+        assert r["peak_rss_mib"] > 0 and r["inputs_rss_mib"] > 0 and r["peak_extra_mib"] >= 0
+        assert isinstance(r["peak_reset"], bool)
     assert rows[2]["edges"] > 1.4 * rows[0]["edges"]  # duplicate pairs merge on a graph this small
     d = res["edge_doubling"]
     assert d["edges"] == [rows[0]["edges"], rows[2]["edges"]] and d["peak_rss_ratio"] > 0
