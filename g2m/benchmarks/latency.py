@@ -21,7 +21,6 @@ Warm-up calls are excluded; on CUDA every timed call is synchronised.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -97,13 +96,9 @@ def build_servers(graph: Graph, cfg: LatencyConfig, out_dim: int, student: nn.Mo
     fresh student, both in eval mode on the configured device."""
     device = resolve_device(cfg.device)
     csr = to_csr(graph.edge_index, graph.num_nodes)
-    # message passing reads adj_t[i] = neighbours of i; the graph is undirected so adj_t = adj
-    with warnings.catch_warnings():  # "sparse CSR support is in beta"
-        warnings.simplefilter("ignore", UserWarning)
-        adj_t = torch.sparse_csr_tensor(csr.rowptr, csr.col, torch.ones(csr.col.numel()),
-                                        (graph.num_nodes, graph.num_nodes))
     teacher, fresh_student = fresh_models(graph.num_features, out_dim, cfg)
-    return Servers(graph.x.to(device), csr, adj_t.to(device), teacher.to(device),
+    # message passing reads adj_t[i] = neighbours of i; the graph is undirected so adj_t = adj
+    return Servers(graph.x.to(device), csr, csr.to_sparse().to(device), teacher.to(device),
                    (student or fresh_student).to(device).eval(), device, torch.Generator().manual_seed(cfg.seed))
 
 
@@ -114,8 +109,12 @@ def fresh_models(in_dim: int, out_dim: int, cfg: LatencyConfig) -> tuple[GNN, ML
     return teacher.eval(), student.eval()
 
 
-def _label(fanouts: tuple[int, ...]) -> str:
-    return "teacher full k-hop" if all(f == -1 for f in fanouts) else f"teacher sampled {tuple(fanouts)}"
+def _teacher_paths(cfg: LatencyConfig, call) -> dict[str, Any]:
+    """``{label: fn(i)}`` for the sampled fan-out and, with ``khop``, the full k-hop
+    neighbourhood; ``call(i, fanouts)`` serves call ``i`` with those fan-outs."""
+    variants = [cfg.fanouts] + ([tuple(-1 for _ in cfg.fanouts)] if cfg.khop else [])
+    return {("teacher full k-hop" if all(f == -1 for f in fan) else f"teacher sampled {tuple(fan)}"):
+            (lambda i, fan=fan: call(i, fan)) for fan in variants}
 
 
 def _node_rows(s: Servers, graph: Graph, cfg: LatencyConfig) -> list[dict[str, Any]]:
@@ -129,10 +128,7 @@ def _node_rows(s: Servers, graph: Graph, cfg: LatencyConfig) -> list[dict[str, A
             size, repeats, warmup = n, cfg.full_repeats, min(cfg.warmup, 1)
         else:
             draws = [torch.randperm(n, generator=gen)[:batch] for _ in range(cfg.repeats + cfg.warmup)]
-            paths = {_label(cfg.fanouts): lambda i: s.teacher_nodes(draws[i], cfg.fanouts)}
-            if cfg.khop:
-                full = tuple(-1 for _ in cfg.fanouts)
-                paths[_label(full)] = lambda i: s.teacher_nodes(draws[i], full)
+            paths = _teacher_paths(cfg, lambda i, fan: s.teacher_nodes(draws[i], fan))
             paths["student"] = lambda i: s.student_nodes(draws[i])
             size, repeats, warmup = batch, cfg.repeats, cfg.warmup
         rows += _time_paths("node", "full" if size == n else size, size, paths, repeats, warmup, cfg, s.device)
@@ -157,10 +153,7 @@ def _link_rows(s: Servers, graph: Graph, cfg: LatencyConfig) -> list[dict[str, A
             h = s.student_nodes(pairs[i].reshape(-1))
             return scorer_s(h[:batch], h[batch:])
 
-        paths = {_label(cfg.fanouts): lambda i: teacher(i, cfg.fanouts)}
-        if cfg.khop:
-            full = tuple(-1 for _ in cfg.fanouts)
-            paths[_label(full)] = lambda i: teacher(i, full)
+        paths = _teacher_paths(cfg, teacher)
         paths["student"] = student
         rows += _time_paths("link", batch, batch, paths, cfg.repeats, cfg.warmup, cfg, s.device)
     return rows

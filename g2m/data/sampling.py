@@ -14,6 +14,7 @@ scatter-based losses take.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -31,6 +32,14 @@ class CSR:
 
     def degree(self) -> Tensor:
         return self.rowptr[1:] - self.rowptr[:-1]
+
+    def to_sparse(self) -> Tensor:
+        """The ``[N, N]`` torch sparse CSR tensor with unit values (row ``i`` holds the
+        neighbours of ``i``), the adjacency PyG layers aggregate with ``spmm``."""
+        with warnings.catch_warnings():  # "sparse CSR support is in beta"
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.sparse_csr_tensor(self.rowptr, self.col, torch.ones(self.col.numel()),
+                                           (self.num_nodes, self.num_nodes))
 
 
 def to_csr(edge_index: Tensor, num_nodes: int) -> CSR:
