@@ -47,6 +47,8 @@ def link_table(
     seeds: Annotated[int, typer.Option(help="Seeds per cell.")] = 5,
     split_seed: Annotated[int, typer.Option(
         help="One split for every seed (LLP's protocol); -1: a new split per seed.")] = 0,
+    teacher_seed: Annotated[int, typer.Option(
+        help="One teacher for every seed (LLP's protocol); -1: a teacher per seed.")] = 0,
     out: Annotated[Path, typer.Option(help="Output directory.")] = Path("results/link-table"),
     data_root: DataRoot = None,
     cache_dir: CacheDir = None,
@@ -57,7 +59,8 @@ def link_table(
 
     md = run_link_table(str(data_root) if data_root else None, out, seeds,
                         str(cache_dir) if cache_dir else None, progress=not quiet,
-                        split_seed=None if split_seed < 0 else split_seed)
+                        split_seed=None if split_seed < 0 else split_seed,
+                        teacher_seed=None if teacher_seed < 0 else teacher_seed)
     typer.echo(md)
     typer.echo(f"wrote {out / 'link_table.md'} and {out / 'link_table.json'}")
 

@@ -51,6 +51,8 @@ RandomRatio = Annotated[Optional[float], typer.Option(help="LLP: random contexts
 RelScores = Annotated[Optional[str], typer.Option(help="LLP: compare scores as logit | prob (sigmoid).")]
 SplitSeed = Annotated[Optional[int], typer.Option(
     help="Link: use this seed's split for every seed (LLP's protocol); default: split k for seed k.")]
+TeacherSeed = Annotated[Optional[int], typer.Option(
+    help="Link: one teacher, trained with this seed, for every seed (LLP's protocol); default: teacher k.")]
 
 
 def _check_task(task: str) -> str:
@@ -195,7 +197,7 @@ def run(
     task: Task = "node",
     w_sup: Weight = None, w_rank: Weight = None, w_dist: Weight = None, w_logit: Weight = None,
     w_repr: Weight = None, margin: Margin = None, relational_scores: RelScores = None, split_seed: SplitSeed = None,
-    data_root: DataRoot = None, cache_dir: CacheDir = None, quiet: Quiet = False,
+    teacher_seed: TeacherSeed = None, data_root: DataRoot = None, cache_dir: CacheDir = None, quiet: Quiet = False,
 ) -> None:
     """Teacher, then every student method, over several seeds; writes JSON and a table.
 
@@ -209,13 +211,14 @@ def run(
         chosen = tuple(m.strip() for m in methods.split(",") if m.strip())
         if methods == ",".join(NODE_METHODS):
             chosen = LINK_METHODS
-        return run_link(dataset, teacher_name, chosen, seeds, setting, split_seed,
+        return run_link(dataset, teacher_name, chosen, seeds, setting, split_seed, teacher_seed,
                         overrides(tau=tau, hidden=student_hidden, w_sup=w_sup, w_rank=w_rank, w_dist=w_dist,
                                   w_logit=w_logit, w_repr=w_repr, margin=margin, epochs=epochs, patience=patience,
                                   relational_scores=relational_scores),
                         overrides(hidden=teacher_hidden, epochs=epochs, patience=patience), out, data_root, cache_dir, not no_cache, not quiet)
-    if split_seed is not None:
-        raise G2MError("--split-seed applies to --task link (node splits follow --split and the seed)")
+    if split_seed is not None or teacher_seed is not None:
+        raise G2MError("--split-seed and --teacher-seed apply to --task link "
+                       "(node splits follow --split, teachers the seed)")
     exp = NodeExperiment(
         dataset=dataset, teacher=teacher_name, methods=tuple(m.strip() for m in methods.split(",") if m.strip()),
         seeds=seeds, setting=setting, split=split, inductive_fraction=inductive_fraction,

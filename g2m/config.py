@@ -104,6 +104,7 @@ class LinkTeacherConfig(_GNNKwargs):
     norm: str = "none"
     heads: int = 8
     scorer: str = "mlp"  # dot | mlp
+    scorer_dropout: float = 0.0  # dropout inside the mlp scorer
     lr: float = 0.005
     weight_decay: float = 0.0
     epochs: int = 1000
@@ -120,6 +121,7 @@ class LinkStudentConfig:
     dropout: float = 0.5
     norm: str = "none"
     scorer: str = "mlp"
+    scorer_dropout: float = 0.0
     lr: float = 0.005
     weight_decay: float = 0.0
     epochs: int = 1000

@@ -81,8 +81,23 @@ def test_experiment_and_cli(tmp_path, monkeypatch):
     splits = [r["split"] for r in data["runs"] if r["model"].startswith("teacher")]
     assert len(splits) == 2 and splits[0] == splits[1] and "-s1-" in splits[0]
     assert "split 1 for every seed" in data["table"]
-    res = runner.invoke(app, ["run", "-d", "csbm", "--split-seed", "1", "--out", str(tmp_path / "r2")])
-    assert isinstance(res.exception, G2MError) and "--split-seed applies to --task link" in str(res.exception)
+    # --teacher-seed: one teacher serves every seed, trained and reported once
+    res = runner.invoke(app, ["run", "--task", "link", "-d", "csbm", "--methods", "mlp,llp", "--seeds", "2",
+                              "--split-seed", "1", "--teacher-seed", "3", "--teacher-hidden", "16",
+                              "--student-hidden", "16", "--epochs", "5", "--patience", "5",
+                              "--out", str(tmp_path / "r3"), "--cache-dir", str(tmp_path / "c"), "-q"],
+                        catch_exceptions=False)
+    data = json.loads((tmp_path / "r3" / "results.json").read_text())
+    teacher_runs = [r for r in data["runs"] if r["model"].startswith("teacher")]
+    assert [r["seed"] for r in teacher_runs] == [3]
+    assert sorted(r["seed"] for r in data["runs"] if r["model"] == "llp") == [0, 1]
+    assert "one teacher (seed 3)" in data["table"]
+    for flag in ("--split-seed", "--teacher-seed"):
+        res = runner.invoke(app, ["run", "-d", "csbm", flag, "1", "--out", str(tmp_path / "r2")])
+        assert isinstance(res.exception, G2MError) and "apply to --task link" in str(res.exception)
+    res = runner.invoke(app, ["run", "--task", "link", "-d", "csbm", "--teacher-seed", "-2",
+                              "--out", str(tmp_path / "r4")])
+    assert isinstance(res.exception, G2MError) and "teacher_seed must be non-negative" in str(res.exception)
     res = runner.invoke(app, ["teacher", "--task", "link", "-d", "csbm", "--hidden", "16", "--epochs", "3",
                               "--cache-dir", str(tmp_path / "c"), "-q"], catch_exceptions=False)
     first = json.loads(res.output)
@@ -90,3 +105,20 @@ def test_experiment_and_cli(tmp_path, monkeypatch):
                               "--epochs", "3", "--teacher-cache", first["cache"], "--cache-dir", str(tmp_path / "c"),
                               "-q"], catch_exceptions=False)
     assert json.loads(res.output)["scores"]["rocauc"] > 0
+
+
+def test_scorer_dropout_acts_only_in_training_and_keeps_state_keys():
+    import torch
+
+    from g2m.teachers.link import LinkScorer
+
+    torch.manual_seed(0)
+    plain, dropped = LinkScorer("mlp", 8), LinkScorer("mlp", 8, dropout=0.5)
+    dropped.load_state_dict(plain.state_dict())  # same parameter names: caches stay loadable
+    h_u, h_v = torch.randn(64, 8), torch.randn(64, 8)
+    plain.eval(), dropped.eval()
+    assert torch.equal(plain(h_u, h_v), dropped(h_u, h_v))
+    dropped.train()
+    assert not torch.allclose(plain(h_u, h_v), dropped(h_u, h_v))
+    with pytest.raises(ValueError, match="scorer dropout"):
+        LinkScorer("mlp", 8, dropout=1.0)

@@ -40,10 +40,12 @@ def run_link_table(
     cells: tuple[Cell, ...] = CELLS,
     progress: bool = True,
     split_seed: int | None = 0,
+    teacher_seed: int | None = 0,
 ) -> str:
-    """``split_seed`` 0 (default): one split, seeds vary initialisation and sampling, as
-    LLP reports; ``None``: a new split per seed (adds the split's variance)."""
+    """Defaults follow LLP's protocol: one split and one teacher (seed 0) for every
+    seed, so seeds vary the students' initialisation and sampling. ``None`` for
+    either gives a new split / teacher per seed (adding that variance)."""
     return run_experiment_table(
         "link_table", cells, LinkExperiment, run_link_experiment, check_link_cell,
-        out, data_root, seeds, cache_dir, progress, split_seed=split_seed,
+        out, data_root, seeds, cache_dir, progress, split_seed=split_seed, teacher_seed=teacher_seed,
     )

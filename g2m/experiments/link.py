@@ -80,6 +80,9 @@ class LinkExperiment:
     # None: seed k uses split k. An int: every seed uses that one split and varies only
     # initialisation and sampling (LLP's protocol: one saved split, 10 runs)
     split_seed: int | None = None
+    # None: seed k trains (or loads) teacher k. An int: one teacher, trained with that
+    # seed, serves every student seed (LLP's protocol: one saved teacher)
+    teacher_seed: int | None = None
     data_root: str | None = None
     cache_dir: str | None = None
     use_cache: bool = True
@@ -93,6 +96,9 @@ class LinkExperiment:
             check_link_method(m)
         if self.seeds < 1:
             raise ValueError("seeds must be at least 1")
+        for name in ("split_seed", "teacher_seed"):
+            if getattr(self, name) is not None and getattr(self, name) < 0:
+                raise ValueError(f"{name} must be non-negative, got {getattr(self, name)}")
 
 
 def run_link_experiment(exp: LinkExperiment, progress: bool = True) -> dict[str, Any]:
@@ -103,11 +109,16 @@ def run_link_experiment(exp: LinkExperiment, progress: bool = True) -> dict[str,
     cache = TeacherCache(exp.cache_dir) if exp.use_cache else None
     runs: list[dict[str, Any]] = []
     started = time.perf_counter()
+    teachers: dict[tuple[str, int], tuple[Tensor, LinkScorer]] = {}
     for seed in range(exp.seeds):
         split = link_split_for(graph, exp.setting, seed if exp.split_seed is None else exp.split_seed)
-        emb, scorer, t_scores, cached = get_link_teacher(graph, split, tcfg, seed, cache, progress)
-        runs.append({"model": f"teacher ({exp.teacher})", "seed": seed, "split": split.key(), "cached": cached,
-                     **t_scores})
+        t_seed = seed if exp.teacher_seed is None else exp.teacher_seed
+        if (split.key(), t_seed) not in teachers:  # a shared teacher is trained and reported once
+            emb, scorer, t_scores, cached = get_link_teacher(graph, split, tcfg, t_seed, cache, progress)
+            teachers[split.key(), t_seed] = emb, scorer
+            runs.append({"model": f"teacher ({exp.teacher})", "seed": t_seed, "split": split.key(),
+                         "cached": cached, **t_scores})
+        emb, scorer = teachers[split.key(), t_seed]
         for method, scfg in scfgs.items():
             out = distill_link_student(graph, split, emb, scorer, scfg, seed, progress)
             runs.append({"model": method, "seed": seed, **out.scores, "epochs_run": out.fit.epochs_run,
@@ -118,8 +129,9 @@ def run_link_experiment(exp: LinkExperiment, progress: bool = True) -> dict[str,
         if secs:
             row["seconds_per_epoch"] = sum(secs) / len(secs)
     splits = "one split per seed" if exp.split_seed is None else f"split {exp.split_seed} for every seed"
-    title = (f"{exp.dataset}, link {exp.setting}, {exp.teacher} teacher, {exp.seeds} seeds, {splits} "
-             "(val = Hits@20 on validation)")
+    teachers_used = "a teacher per seed" if exp.teacher_seed is None else f"one teacher (seed {exp.teacher_seed})"
+    title = (f"{exp.dataset}, link {exp.setting}, {exp.teacher} teacher, {exp.seeds} seeds, {splits}, "
+             f"{teachers_used} (val = Hits@20 on validation)")
     return {
         "experiment": asdict(exp), "teacher_config": asdict(tcfg),
         "student_configs": {m: asdict(c) for m, c in scfgs.items()},

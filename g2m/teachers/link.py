@@ -1,7 +1,8 @@
 r"""Link prediction models: an encoder (GNN teacher or MLP student) and a scorer.
 
 Scorers map two node embeddings to a logit:
-``dot``: :math:`h_u^\top h_v`; ``mlp``: :math:`\mathrm{MLP}(h_u \odot h_v)`.
+``dot``: :math:`h_u^\top h_v`; ``mlp``: :math:`\mathrm{MLP}(h_u \odot h_v)` (one hidden
+layer, with ``dropout`` after its ReLU while training, as LLP's predictor).
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ SCORERS = ("dot", "mlp")
 
 
 class LinkScorer(nn.Module):
-    def __init__(self, kind: str, dim: int, hidden: int | None = None) -> None:
+    def __init__(self, kind: str, dim: int, hidden: int | None = None, dropout: float = 0.0) -> None:
         super().__init__()
         if kind not in SCORERS:
             raise ValueError(f"unknown scorer {kind!r}; choose one of {SCORERS}")
-        self.kind, self.dim = kind, dim
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"scorer dropout must be in [0, 1), got {dropout}")
+        self.kind, self.dim, self.dropout = kind, dim, dropout
         self.hidden = hidden or dim
         self.mlp = (
             nn.Sequential(nn.Linear(dim, self.hidden), nn.ReLU(), nn.Linear(self.hidden, 1))
@@ -27,7 +30,8 @@ class LinkScorer(nn.Module):
     def forward(self, h_u: Tensor, h_v: Tensor) -> Tensor:
         if self.mlp is None:
             return (h_u * h_v).sum(-1)
-        return self.mlp(h_u * h_v).squeeze(-1)
+        hidden = nn.functional.dropout(self.mlp[1](self.mlp[0](h_u * h_v)), self.dropout, self.training)
+        return self.mlp[2](hidden).squeeze(-1)
 
     def score_pairs(self, h: Tensor, pairs: Tensor) -> Tensor:
         """Scores of ``pairs`` (``[2, K]``) from node embeddings ``h``."""

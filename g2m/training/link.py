@@ -70,7 +70,7 @@ def train_link_teacher(
     gen = torch.Generator().manual_seed(seed)
     msg = split.message_edge_index
     encoder = build_teacher(config.model, graph.num_features, config.hidden, **config.model_kwargs())
-    scorer = LinkScorer(config.scorer, config.hidden)
+    scorer = LinkScorer(config.scorer, config.hidden, dropout=config.scorer_dropout)
     model = nn.ModuleDict({"encoder": encoder, "scorer": scorer})
     observed = observed_nodes(split)
 
@@ -110,7 +110,7 @@ def distill_link_student(
     csr = to_csr(split.message_edge_index, graph.num_nodes)
     # the student's embedding width equals its hidden width
     encoder = MLP(graph.num_features, config.hidden, **config.model_kwargs())
-    scorer = LinkScorer(config.scorer, config.hidden)
+    scorer = LinkScorer(config.scorer, config.hidden, dropout=config.scorer_dropout)
     model = nn.ModuleDict({"encoder": encoder, "scorer": scorer})
     x = graph.x
     t_h = teacher_embeddings
