@@ -139,7 +139,7 @@ class LinkStudentConfig:
     walks: int = 4
     hops: int = 3
     random_ratio: float = 1.0
-    anchors_per_epoch: int | None = 1024  # None: every observed node is an anchor each epoch
+    anchors_per_epoch: int | None = 1024  # None or 0: every observed node is an anchor each epoch
 
     def model_kwargs(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("hidden", "num_layers", "dropout", "norm")}

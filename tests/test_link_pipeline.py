@@ -48,6 +48,9 @@ def test_llp_on_probabilities_trains_and_bad_scale_is_refused(trained):
     with pytest.raises(ValueError, match="relational_scores"):
         distill_link_student(g, split, teacher.embeddings, teacher.scorer,
                              LinkStudentConfig(method="llp", relational_scores="rank", **FAST_S), progress=False)
+    with pytest.raises(ValueError, match="anchors_per_epoch"):
+        distill_link_student(g, split, teacher.embeddings, teacher.scorer,
+                             LinkStudentConfig(method="llp", **{**FAST_S, "anchors_per_epoch": -1}), progress=False)
 
 
 def test_student_needs_teacher_for_distillation(trained):

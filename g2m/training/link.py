@@ -101,6 +101,8 @@ def distill_link_student(
                            w_logit=config.w_logit, w_repr=config.w_repr)
     if config.relational_scores not in RELATIONAL_SCORES:
         raise ValueError(f"relational_scores must be one of {RELATIONAL_SCORES}, got {config.relational_scores!r}")
+    if config.anchors_per_epoch is not None and config.anchors_per_epoch < 0:
+        raise ValueError(f"anchors_per_epoch must be non-negative (0: every node), got {config.anchors_per_epoch}")
     needs_teacher = any(weights[t] for t in ("rank", "dist", "logit", "repr"))
     if needs_teacher and (teacher_embeddings is None or teacher_scorer is None):
         raise ValueError(f"method {config.method!r} needs the teacher's embeddings and scorer")
