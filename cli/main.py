@@ -9,6 +9,7 @@ import typer
 from g2m.cli import node
 from g2m.cli.bench import bench_app
 from g2m.cli.datasets import datasets
+from g2m.cli.merge import merge
 from g2m.errors import G2MError
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ app.command("distill")(node.distill)
 app.command("eval")(node.evaluate)
 app.command("run")(node.run)
 app.command("export")(node.export)
+app.command("merge")(merge)
 app.add_typer(bench_app, name="bench")
 
 

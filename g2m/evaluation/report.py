@@ -42,6 +42,16 @@ def summarize(runs: Iterable[dict[str, Any]], group: str = "model") -> list[dict
     return rows
 
 
+def summarize_runs(runs: Sequence[dict[str, Any]], group: str = "model") -> list[dict[str, Any]]:
+    """:func:`summarize`, plus each group's mean ``seconds_per_epoch`` where its runs report one."""
+    summary = summarize(runs, group)
+    for row in summary:
+        secs = [r["seconds_per_epoch"] for r in runs if r[group] == row[group] and "seconds_per_epoch" in r]
+        if secs:
+            row["seconds_per_epoch"] = sum(secs) / len(secs)
+    return summary
+
+
 def score_columns(rows: Sequence[dict[str, Any]]) -> list[str]:
     return [k for k in SCORE_ORDER if rows and all(f"{k}_mean" in r for r in rows)]
 

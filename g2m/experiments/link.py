@@ -15,7 +15,7 @@ from g2m.data.link_splits import LinkSplit, make_link_split
 from g2m.data.registry import load_dataset
 from g2m.data.specs import get_spec
 from g2m.errors import G2MError
-from g2m.evaluation.report import markdown_table, summarize
+from g2m.evaluation.report import markdown_table, summarize_runs
 from g2m.experiments.node import config_tag
 from g2m.losses.link_objectives import LINK_METHODS, check_link_method
 from g2m.teachers.link import LinkScorer
@@ -123,11 +123,7 @@ def run_link_experiment(exp: LinkExperiment, progress: bool = True) -> dict[str,
             out = distill_link_student(graph, split, emb, scorer, scfg, seed, progress)
             runs.append({"model": method, "seed": seed, **out.scores, "epochs_run": out.fit.epochs_run,
                          "seconds_per_epoch": out.fit.seconds_per_epoch})
-    summary = summarize(runs)
-    for row in summary:
-        secs = [r["seconds_per_epoch"] for r in runs if r["model"] == row["model"] and "seconds_per_epoch" in r]
-        if secs:
-            row["seconds_per_epoch"] = sum(secs) / len(secs)
+    summary = summarize_runs(runs)
     splits = "one split per seed" if exp.split_seed is None else f"split {exp.split_seed} for every seed"
     teachers_used = "a teacher per seed" if exp.teacher_seed is None else f"one teacher (seed {exp.teacher_seed})"
     title = (f"{exp.dataset}, link {exp.setting}, {exp.teacher} teacher, {exp.seeds} seeds, {splits}, "
@@ -135,6 +131,6 @@ def run_link_experiment(exp: LinkExperiment, progress: bool = True) -> dict[str,
     return {
         "experiment": asdict(exp), "teacher_config": asdict(tcfg),
         "student_configs": {m: asdict(c) for m, c in scfgs.items()},
-        "runs": runs, "summary": summary, "table": markdown_table(summary, title),
+        "runs": runs, "summary": summary, "title": title, "table": markdown_table(summary, title),
         "seconds": time.perf_counter() - started,
     }

@@ -147,6 +147,7 @@ def run_node_experiment(exp: NodeExperiment, progress: bool = True) -> dict[str,
         "student_configs": {m: asdict(c) for m, c in scfgs.items()},
         "runs": runs,
         "summary": summary,
+        "title": title,
         "table": markdown_table(summary, title),
         "seconds": time.perf_counter() - started,
     }

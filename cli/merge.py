@@ -1,0 +1,38 @@
+"""``g2m merge``: one table from runs that split an experiment's methods."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from g2m.errors import G2MError
+from g2m.evaluation.report import write_results
+from g2m.experiments.merge import merge_results
+
+
+def _read(path: Path) -> dict:
+    file = path / "results.json" if path.is_dir() else path
+    if not file.is_file():
+        raise G2MError(f"no results.json at {path}")
+    try:
+        return json.loads(file.read_text())
+    except json.JSONDecodeError as err:
+        raise G2MError(f"{file} is not valid JSON: {err}") from err
+
+
+def merge(
+    results: Annotated[list[Path], typer.Argument(help="results.json files, or the --out directories of `g2m run`.")],
+    out: Annotated[Path, typer.Option(help="Directory for the merged results.json and results.md.")],
+) -> None:
+    """Merge runs of one experiment that split its methods (e.g. one command per core,
+    sharing the cached teacher) into one JSON and table."""
+    try:
+        merged = merge_results([_read(p) for p in results])
+    except ValueError as err:
+        raise G2MError(str(err)) from err
+    json_path, md_path = write_results(out, merged, merged["table"])
+    typer.echo(merged["table"])
+    typer.echo(f"wrote {json_path} and {md_path}")

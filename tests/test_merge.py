@@ -1,0 +1,66 @@
+"""`g2m merge`: runs that split an experiment's methods merge into the table one run gives."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from g2m.cli.main import app
+from g2m.errors import G2MError
+from g2m.experiments.merge import merge_results
+
+runner = CliRunner()
+SMALL = ["--task", "link", "-d", "csbm", "--seeds", "2", "--split-seed", "1", "--teacher-seed", "0",
+         "--teacher-hidden", "16", "--student-hidden", "16", "--epochs", "6", "--patience", "6", "-q"]
+
+
+@pytest.fixture(scope="module")
+def parts(tmp_path_factory):
+    root = tmp_path_factory.mktemp("merge")
+    out = {}
+    for name, methods in (("all", "mlp,repr,llp"), ("a", "llp,mlp"), ("b", "repr")):
+        res = runner.invoke(app, ["run", *SMALL, "--methods", methods, "--out", str(root / name),
+                                  "--cache-dir", str(root / "cache")], catch_exceptions=False)
+        assert res.exit_code == 0, res.output
+        out[name] = json.loads((root / name / "results.json").read_text())
+    return root, out
+
+
+def _scores(summary):
+    return {row["model"]: {k: v for k, v in row.items() if k.endswith(("_mean", "_std"))} for row in summary}
+
+
+def test_merged_parts_equal_one_run(parts):
+    root, res = parts
+    cli = runner.invoke(app, ["merge", str(root / "a"), str(root / "b" / "results.json"), "--out", str(root / "m")],
+                        catch_exceptions=False)
+    assert cli.exit_code == 0, cli.output
+    merged = json.loads((root / "m" / "results.json").read_text())
+    assert [r["model"] for r in merged["summary"]] == ["teacher (sage)", "mlp", "repr", "llp"]
+    # equal up to float rounding (multi-threaded CPU reductions)
+    one_run = _scores(res["all"]["summary"])
+    for model, scores in _scores(merged["summary"]).items():
+        assert scores == pytest.approx(one_run[model], abs=1e-6)
+    assert merged["experiment"]["methods"] == ["mlp", "repr", "llp"]
+    assert list(merged["student_configs"]) == ["mlp", "repr", "llp"]
+    assert sum(r["model"].startswith("teacher") for r in merged["runs"]) == 1  # shared teacher kept once
+    assert (root / "m" / "results.md").read_text() == merged["table"]
+    assert merged["table"].splitlines()[0] == res["all"]["table"].splitlines()[0]
+
+
+def test_merge_refuses_what_is_not_one_experiment(parts, tmp_path):
+    _, res = parts
+    with pytest.raises(ValueError, match="at least two"):
+        merge_results([res["a"]])
+    with pytest.raises(ValueError, match="'mlp' is in more than one result"):
+        merge_results([res["a"], res["all"]])
+    other = {**res["b"], "experiment": {**res["b"]["experiment"], "seeds": 3}}
+    with pytest.raises(ValueError, match="different experiment from result 0: seeds differ"):
+        merge_results([res["a"], other])
+    runs = [dict(r) for r in res["b"]["runs"]]
+    runs[0]["hits@20"] = runs[0]["hits@20"] + 0.5
+    with pytest.raises(ValueError, match="did not share one teacher"):
+        merge_results([res["a"], {**res["b"], "runs": runs}])
+    missing = runner.invoke(app, ["merge", str(tmp_path / "nowhere"), str(tmp_path), "--out", str(tmp_path / "m")])
+    assert isinstance(missing.exception, G2MError) and "no results.json" in str(missing.exception)
+    assert not (tmp_path / "m").exists()  # nothing half-written
