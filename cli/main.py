@@ -8,6 +8,7 @@ import typer
 
 from g2m.cli import node
 from g2m.cli.bench import bench_app
+from g2m.cli.compare import compare
 from g2m.cli.datasets import datasets
 from g2m.cli.merge import merge
 from g2m.errors import G2MError
@@ -26,6 +27,7 @@ app.command("eval")(node.evaluate)
 app.command("run")(node.run)
 app.command("export")(node.export)
 app.command("merge")(merge)
+app.command("compare")(compare)
 app.add_typer(bench_app, name="bench")
 
 

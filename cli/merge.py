@@ -13,7 +13,8 @@ from g2m.evaluation.report import write_results
 from g2m.experiments.merge import merge_results
 
 
-def _read(path: Path) -> dict:
+def read_results(path: Path) -> dict:
+    """The result in ``path`` (a results.json, or a directory holding one)."""
     file = path / "results.json" if path.is_dir() else path
     if not file.is_file():
         raise G2MError(f"no results.json at {path}")
@@ -30,7 +31,7 @@ def merge(
     """Merge runs of one experiment that split its methods (e.g. one command per core,
     sharing the cached teacher) into one JSON and table."""
     try:
-        merged = merge_results([_read(p) for p in results])
+        merged = merge_results([read_results(p) for p in results])
     except ValueError as err:
         raise G2MError(str(err)) from err
     json_path, md_path = write_results(out, merged, merged["table"])

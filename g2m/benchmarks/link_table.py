@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from g2m.benchmarks.tables import Cell, run_experiment_table, verdict
+from g2m.evaluation.compare import clear_margin
 from g2m.experiments.link import LinkExperiment, run_link_experiment
 
 CELLS: tuple[Cell, ...] = (
@@ -26,8 +27,7 @@ def check_link_cell(cell: Cell, summary: list[dict[str, Any]]) -> list[str]:
     if "llp" not in rows or "mlp" not in rows:
         return []
     llp, mlp = rows["llp"], rows["mlp"]
-    gap = llp["hits@20_mean"] - mlp["hits@20_mean"]
-    bar = 2 * max(llp["hits@20_std"], mlp["hits@20_std"])
+    gap, bar = clear_margin(llp["hits@20_mean"], llp["hits@20_std"], mlp["hits@20_mean"], mlp["hits@20_std"])
     return [f"{verdict(gap > bar)}: {dataset} ({setting}) LLP - MLP Hits@20 = {100 * gap:.2f} points "
             f"(> 2 std = {100 * bar:.2f})"]
 

@@ -1,0 +1,76 @@
+r"""Is method A better than method B over the same seeds?
+
+Two readings of one multi-seed result:
+
+* the clear-margin test this project's claims use: the gap of the means beats
+  two standard deviations, :math:`\bar a - \bar b > 2\max(s_a, s_b)`;
+* the paired difference by seed, :math:`d_k = a_k - b_k`, reported as
+  :math:`\bar d \pm s_d`. Seeds that share the split, the teacher and the
+  encoder's initialisation make :math:`s_d` much smaller than :math:`s_a, s_b`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from g2m.evaluation.report import mean_std
+
+
+def clear_margin(mean_a: float, std_a: float, mean_b: float, std_b: float) -> tuple[float, float]:
+    """``(gap, bar)``: the gap of the means and the two-standard-deviation bar it must beat."""
+    return mean_a - mean_b, 2 * max(std_a, std_b)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    a: str
+    b: str
+    metric: str
+    seeds: tuple[int, ...]
+    mean_a: float
+    std_a: float
+    mean_b: float
+    std_b: float
+    paired_mean: float  # mean over seeds of a_k - b_k
+    paired_std: float
+
+    @property
+    def gap(self) -> float:
+        return clear_margin(self.mean_a, self.std_a, self.mean_b, self.std_b)[0]
+
+    @property
+    def bar(self) -> float:
+        return clear_margin(self.mean_a, self.std_a, self.mean_b, self.std_b)[1]
+
+    @property
+    def clear(self) -> bool:
+        return self.gap > self.bar
+
+    def describe(self, scale: float = 100.0) -> str:
+        return (f"{self.a} - {self.b} {self.metric} = {scale * self.gap:+.2f} "
+                f"({'>' if self.clear else 'not >'} 2 std = {scale * self.bar:.2f}); "
+                f"paired by seed over {len(self.seeds)} seeds: {scale * self.paired_mean:+.2f} "
+                f"+- {scale * self.paired_std:.2f}")
+
+
+def compare_methods(runs: Sequence[dict[str, Any]], a: str, b: str, metric: str = "hits@20") -> Comparison:
+    """Compare methods ``a`` and ``b`` on ``metric`` from per-seed ``runs`` (``model``,
+    ``seed``, scores), as written by ``g2m run``. Both must cover the same seeds."""
+    by_method: dict[str, dict[int, float]] = {a: {}, b: {}}
+    for run in runs:
+        if run["model"] in by_method:
+            if metric not in run:
+                raise ValueError(f"run of {run['model']} seed {run['seed']} has no {metric!r}")
+            by_method[run["model"]][run["seed"]] = float(run[metric])
+    for m, scores in by_method.items():
+        if not scores:
+            raise ValueError(f"no runs of {m!r}; the result holds {sorted({r['model'] for r in runs})}")
+    if by_method[a].keys() != by_method[b].keys():
+        raise ValueError(f"{a!r} and {b!r} ran different seeds: {sorted(by_method[a])} vs {sorted(by_method[b])}")
+    seeds = tuple(sorted(by_method[a]))
+    va, vb = [by_method[a][s] for s in seeds], [by_method[b][s] for s in seeds]
+    (ma, sa), (mb, sb) = mean_std(va), mean_std(vb)
+    pm, ps = mean_std([x - y for x, y in zip(va, vb)])
+    return Comparison(a, b, metric, seeds, ma, sa, mb, sb, pm, ps)
