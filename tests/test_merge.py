@@ -57,6 +57,11 @@ def test_merge_refuses_what_is_not_one_experiment(parts, tmp_path):
     other = {**res["b"], "experiment": {**res["b"]["experiment"], "seeds": 3}}
     with pytest.raises(ValueError, match="different experiment from result 0: seeds differ"):
         merge_results([res["a"], other])
+    slow = {**res["b"], "student_configs": {m: {**c, "lr": 1e-4} for m, c in res["b"]["student_configs"].items()}}
+    with pytest.raises(ValueError, match="trained its students differently from result 0: lr differ"):
+        merge_results([res["a"], slow])
+    same = {**res["b"], "experiment": {**res["b"]["experiment"], "student_overrides": {"patience": 6}}}
+    assert merge_results([res["a"], same])["summary"]  # overrides compare by their effect
     runs = [dict(r) for r in res["b"]["runs"]]
     runs[0]["hits@20"] = runs[0]["hits@20"] + 0.5
     with pytest.raises(ValueError, match="did not share one teacher"):

@@ -2,8 +2,9 @@
 (one process per core, say) into a single result and table.
 
 The parts must agree on everything but their methods (dataset, setting, seeds,
-splits, teacher and its configuration), hold disjoint methods, and report the
-same scores for any teacher run they share; anything else is refused.
+splits, the teacher's configuration and the student settings all their methods
+share), hold disjoint methods, and report the same scores for any teacher run
+they share; anything else is refused.
 """
 
 from __future__ import annotations
@@ -22,7 +23,18 @@ _RUN_BOOKKEEPING = ("cached",)
 
 
 def _setting(result: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in result["experiment"].items() if k != "methods"}
+    # overrides are compared through the configurations they produce (a preset and the
+    # same value given on the command line are one experiment)
+    skip = ("methods", "teacher_overrides", "student_overrides")
+    return {k: v for k, v in result["experiment"].items() if k not in skip}
+
+
+def _shared_student_settings(result: dict[str, Any]) -> dict[str, Any]:
+    """The student settings every method of ``result`` shares (lr, epochs, patience, ...)."""
+    configs = list(result.get("student_configs", {}).values())
+    if not configs:
+        return {}
+    return {k: v for k, v in configs[0].items() if all(c.get(k) == v for c in configs[1:])}
 
 
 def _title(result: dict[str, Any]) -> str:
@@ -53,6 +65,10 @@ def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
             raise ValueError(f"result {i} is a different experiment from result 0: {', '.join(differ)} differ")
         if r.get("teacher_config") != base.get("teacher_config"):
             raise ValueError(f"result {i} used a different teacher configuration from result 0")
+        mine, theirs = _shared_student_settings(base), _shared_student_settings(r)
+        differ = sorted(k for k in mine.keys() & theirs.keys() if mine[k] != theirs[k])
+        if differ:
+            raise ValueError(f"result {i} trained its students differently from result 0: {', '.join(differ)} differ")
     methods: list[str] = []
     for i, r in enumerate(results):
         for m in r["experiment"]["methods"]:
