@@ -24,13 +24,18 @@ from g2m.training.link import distill_link_student
 
 
 def teacher_link(dataset: str, model: str, seed: int, setting: str, hparams: dict[str, Any],
-                 data_root: Path | None, cache_dir: Path | None, progress: bool) -> None:
+                 data_root: Path | None, cache_dir: Path | None, progress: bool,
+                 split_seed: int | None = None) -> None:
+    """``split_seed``: the split to train on (default: the seed's own)."""
+    if split_seed is not None and split_seed < 0:
+        raise G2MError(f"split_seed must be non-negative, got {split_seed}")
     graph = load_dataset(dataset, data_root)
-    split = link_split_for(graph, setting, seed)
+    split = link_split_for(graph, setting, seed if split_seed is None else split_seed)
     config = link_teacher_config(get_spec(dataset), model, **hparams)
     cache = TeacherCache(cache_dir)
     _, _, scores, cached = get_link_teacher(graph, split, config, seed, cache, progress)
     echo_json({"dataset": dataset, "task": "link", "model": model, "seed": seed, "setting": split.setting,
+               "split": split.key(),
                "scores": scores, "from_cache": cached,
                "cache": str(cache.path(link_teacher_cache_key(dataset, split, config, seed)))})
 

@@ -51,6 +51,8 @@ RandomRatio = Annotated[Optional[float], typer.Option(help="LLP: random contexts
 RelScores = Annotated[Optional[str], typer.Option(help="LLP: compare scores as logit | prob (sigmoid).")]
 SplitSeed = Annotated[Optional[int], typer.Option(
     help="Link: use this seed's split for every seed (LLP's protocol); default: split k for seed k.")]
+TeacherSplitSeed = Annotated[Optional[int], typer.Option(
+    "--split-seed", help="Link: train on this seed's split (default: the split of --seed).")]
 TeacherSeed = Annotated[Optional[int], typer.Option(
     help="Link: one teacher, trained with this seed, for every seed (LLP's protocol); default: teacher k.")]
 
@@ -83,7 +85,7 @@ def teacher(
     heads: Annotated[Optional[int], typer.Option(help="GAT attention heads.")] = None,
     lr: Lr = None, weight_decay: Wd = None, epochs: Epochs = None, patience: Patience = None,
     task: Task = "node", scorer: Scorer = None, batch_size: BatchSize = None, fanouts: Fanouts = None,
-    data_root: DataRoot = None, cache_dir: CacheDir = None, quiet: Quiet = False,
+    split_seed: TeacherSplitSeed = None, data_root: DataRoot = None, cache_dir: CacheDir = None, quiet: Quiet = False,
 ) -> None:
     """Train a GNN teacher and cache its outputs (node: logits + hidden; link: embeddings + scorer)."""
     model = _teacher_for(task, model)
@@ -92,7 +94,9 @@ def teacher(
 
         hp = overrides(hidden=hidden, num_layers=num_layers, dropout=dropout, norm=norm, heads=heads, lr=lr,
                        weight_decay=weight_decay, epochs=epochs, patience=patience, scorer=scorer)
-        return teacher_link(dataset, model, seed, setting, hp, data_root, cache_dir, not quiet)
+        return teacher_link(dataset, model, seed, setting, hp, data_root, cache_dir, not quiet, split_seed)
+    if split_seed is not None:
+        raise G2MError("--split-seed applies to --task link (node splits follow --split and the seed)")
     graph, spec, node_split = _split(dataset, data_root, setting, split, seed, inductive_fraction)
     config = teacher_config(spec, model, **overrides(
         hidden=hidden, num_layers=num_layers, dropout=dropout, norm=norm, heads=heads,

@@ -104,6 +104,14 @@ def test_experiment_and_cli(tmp_path, monkeypatch):
     res = runner.invoke(app, ["teacher", "--task", "link", "-d", "csbm", "--hidden", "16", "--epochs", "3",
                               "--cache-dir", str(tmp_path / "c"), "-q"], catch_exceptions=False)
     first = json.loads(res.output)
+    res = runner.invoke(app, ["teacher", "--task", "link", "-d", "csbm", "--hidden", "16", "--epochs", "3",
+                              "--seed", "3", "--split-seed", "1", "--cache-dir", str(tmp_path / "c"), "-q"],
+                        catch_exceptions=False)
+    other = json.loads(res.output)
+    assert other["seed"] == 3 and "-s1-" in other["split"] and "-s0-" in first["split"]
+    assert other["scores"] != first["scores"]
+    res = runner.invoke(app, ["teacher", "-d", "csbm", "--split-seed", "1"])
+    assert isinstance(res.exception, G2MError) and "--split-seed applies to --task link" in str(res.exception)
     res = runner.invoke(app, ["distill", "--task", "link", "-d", "csbm", "--method", "llp", "--hidden", "16",
                               "--epochs", "3", "--teacher-cache", first["cache"], "--cache-dir", str(tmp_path / "c"),
                               "-q"], catch_exceptions=False)
