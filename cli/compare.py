@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from g2m.cli.merge import read_results
 from g2m.errors import G2MError
 from g2m.evaluation.compare import compare_methods
+from g2m.evaluation.report import read_results
 
 
 def compare(

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from g2m.errors import G2MError
-from g2m.evaluation.report import write_results
+from g2m.evaluation.report import read_results, write_results
 from g2m.experiments.merge import merge_results
-
-
-def read_results(path: Path) -> dict:
-    """The result in ``path`` (a results.json, or a directory holding one)."""
-    file = path / "results.json" if path.is_dir() else path
-    if not file.is_file():
-        raise G2MError(f"no results.json at {path}")
-    try:
-        return json.loads(file.read_text())
-    except json.JSONDecodeError as err:
-        raise G2MError(f"{file} is not valid JSON: {err}") from err
 
 
 def merge(

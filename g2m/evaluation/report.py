@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from g2m.errors import G2MError
+
 SCORE_ORDER = ("val", "test", "test_ind", "prod", "hits@10", "hits@20", "hits@50", "hits@100", "mrr", "rocauc")
 
 
@@ -95,3 +97,15 @@ def write_results(out_dir: str | os.PathLike, result: dict[str, Any], table: str
         atomic_write_text(out / "results.json", json.dumps(result, indent=2, default=str)),
         atomic_write_text(out / "results.md", table),
     )
+
+
+def read_results(path: str | os.PathLike) -> dict[str, Any]:
+    """The result :func:`write_results` wrote: ``path`` is its results.json or the directory holding it."""
+    path = Path(path)
+    file = path / "results.json" if path.is_dir() else path
+    if not file.is_file():
+        raise G2MError(f"no results.json at {path}")
+    try:
+        return json.loads(file.read_text())
+    except json.JSONDecodeError as err:
+        raise G2MError(f"{file} is not valid JSON: {err}") from err

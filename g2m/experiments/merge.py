@@ -58,15 +58,16 @@ def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
             if key not in r:
                 raise ValueError(f"result {i} has no {key!r}: not written by `g2m run`")
     base = results[0]
+    base_setting, base_students = _setting(base), _shared_student_settings(base)
     for i, r in enumerate(results[1:], start=1):
-        differ = sorted(k for k in _setting(base).keys() | _setting(r).keys()
-                        if _setting(base).get(k) != _setting(r).get(k))
+        setting = _setting(r)
+        differ = sorted(k for k in base_setting.keys() | setting.keys() if base_setting.get(k) != setting.get(k))
         if differ:
             raise ValueError(f"result {i} is a different experiment from result 0: {', '.join(differ)} differ")
         if r.get("teacher_config") != base.get("teacher_config"):
             raise ValueError(f"result {i} used a different teacher configuration from result 0")
-        mine, theirs = _shared_student_settings(base), _shared_student_settings(r)
-        differ = sorted(k for k in mine.keys() & theirs.keys() if mine[k] != theirs[k])
+        shared = _shared_student_settings(r)
+        differ = sorted(k for k in base_students.keys() & shared.keys() if base_students[k] != shared[k])
         if differ:
             raise ValueError(f"result {i} trained its students differently from result 0: {', '.join(differ)} differ")
     methods: list[str] = []
