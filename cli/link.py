@@ -27,8 +27,6 @@ def teacher_link(dataset: str, model: str, seed: int, setting: str, hparams: dic
                  data_root: Path | None, cache_dir: Path | None, progress: bool,
                  split_seed: int | None = None) -> None:
     """``split_seed``: the split to train on (default: the seed's own)."""
-    if split_seed is not None and split_seed < 0:
-        raise G2MError(f"split_seed must be non-negative, got {split_seed}")
     graph = load_dataset(dataset, data_root)
     split = link_split_for(graph, setting, seed if split_seed is None else split_seed)
     config = link_teacher_config(get_spec(dataset), model, **hparams)

@@ -101,6 +101,9 @@ def test_experiment_and_cli(tmp_path, monkeypatch):
     res = runner.invoke(app, ["run", "--task", "link", "-d", "csbm", "--teacher-seed", "-2",
                               "--out", str(tmp_path / "r4")])
     assert isinstance(res.exception, G2MError) and "teacher_seed must be non-negative" in str(res.exception)
+    res = runner.invoke(app, ["teacher", "--task", "link", "-d", "csbm", "--split-seed", "-1",
+                              "--cache-dir", str(tmp_path / "c"), "-q"])
+    assert isinstance(res.exception, G2MError) and "split seed must be non-negative" in str(res.exception)
     res = runner.invoke(app, ["teacher", "--task", "link", "-d", "csbm", "--hidden", "16", "--epochs", "3",
                               "--cache-dir", str(tmp_path / "c"), "-q"], catch_exceptions=False)
     first = json.loads(res.output)

@@ -72,6 +72,8 @@ def test_split_errors(csbm):
         make_link_split(csbm, "transductive", val_fraction=0.0)
     with pytest.raises(SplitError, match="no official link split"):
         make_link_split(csbm, "ogb")
+    with pytest.raises(SplitError, match="link split seed must be non-negative, got -1"):
+        make_link_split(csbm, "production", seed=-1)
 
 
 def _ids(e, n):

@@ -102,6 +102,8 @@ def make_link_split(
 ) -> LinkSplit:
     if setting not in LINK_SETTINGS:
         raise SplitError(f"unknown link setting {setting!r}; choose one of {LINK_SETTINGS}")
+    if seed < 0:
+        raise SplitError(f"link split seed must be non-negative, got {seed}")
     for label, frac in (("val", val_fraction), ("test", test_fraction), ("held-out", held_out_fraction)):
         if not 0.0 < frac < 1.0:
             raise SplitError(f"{label} fraction must be in (0, 1), got {frac}")
