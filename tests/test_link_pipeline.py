@@ -3,6 +3,7 @@
 import json
 
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from g2m.cli.main import app
@@ -73,6 +74,7 @@ def test_experiment_and_cli(tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
     data = json.loads((tmp_path / "r" / "results.json").read_text())
     assert {r["model"] for r in data["summary"]} == {"teacher (sage)", "mlp", "llp"}
+    assert data["torch_threads"] == torch.get_num_threads()  # results vary with it, so it is recorded
     assert all("hits@20_mean" in r and "mrr_mean" in r for r in data["summary"])
     splits = [r["split"] for r in data["runs"] if r["model"].startswith("teacher")]
     assert len(set(splits)) == 2  # default: split k for seed k

@@ -1,6 +1,7 @@
 """Learning that beats chance and beats the plain MLP, on a small synthetic graph."""
 
 import pytest
+import torch
 
 from g2m.experiments.node import NodeExperiment, run_node_experiment
 
@@ -32,6 +33,7 @@ def test_students_learn_and_distillation_helps(transductive):
     assert rows["ffg2m"]["test_mean"] > rows["mlp"]["test_mean"] + 0.15
     assert rows["glnn"]["test_mean"] > rows["mlp"]["test_mean"] + 0.10
     assert "| ffg2m |" in result["table"]
+    assert result["torch_threads"] == torch.get_num_threads()
 
 
 def test_teacher_cache_reused_and_results_deterministic(transductive):

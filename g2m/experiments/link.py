@@ -6,6 +6,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import torch
 from torch import Tensor
 
 from g2m.cache import CacheKey, TeacherCache, load_cached_teacher
@@ -133,4 +134,7 @@ def run_link_experiment(exp: LinkExperiment, progress: bool = True) -> dict[str,
         "student_configs": {m: asdict(c) for m, c in scfgs.items()},
         "runs": runs, "summary": summary, "title": title, "table": markdown_table(summary, title),
         "seconds": time.perf_counter() - started,
+        # CPU kernels sum in a thread-count-dependent order: the same seed gives other digits
+        # under another thread count (OMP_NUM_THREADS / torch.set_num_threads)
+        "torch_threads": torch.get_num_threads(),
     }

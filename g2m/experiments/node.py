@@ -8,6 +8,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import torch
 from torch import Tensor
 
 from g2m.cache import CachedTeacher, CacheKey, TeacherCache, load_cached_teacher
@@ -150,4 +151,5 @@ def run_node_experiment(exp: NodeExperiment, progress: bool = True) -> dict[str,
         "title": title,
         "table": markdown_table(summary, title),
         "seconds": time.perf_counter() - started,
+        "torch_threads": torch.get_num_threads(),  # the digits depend on it (see the link runner)
     }
