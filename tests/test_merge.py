@@ -60,6 +60,8 @@ def test_merge_refuses_what_is_not_one_experiment(parts, tmp_path):
     slow = {**res["b"], "student_configs": {m: {**c, "lr": 1e-4} for m, c in res["b"]["student_configs"].items()}}
     with pytest.raises(ValueError, match="trained its students differently from result 0: lr differ"):
         merge_results([res["a"], slow])
+    with pytest.raises(ValueError, match=r"result 1 ran on \d+ torch threads and result 0 on 99"):
+        merge_results([{**res["a"], "torch_threads": 99}, res["b"]])
     same = {**res["b"], "experiment": {**res["b"]["experiment"], "student_overrides": {"patience": 6}}}
     assert merge_results([res["a"], same])["summary"]  # overrides compare by their effect
     runs = [dict(r) for r in res["b"]["runs"]]

@@ -64,6 +64,10 @@ def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
         differ = sorted(k for k in base_setting.keys() | setting.keys() if base_setting.get(k) != setting.get(k))
         if differ:
             raise ValueError(f"result {i} is a different experiment from result 0: {', '.join(differ)} differ")
+        threads = (base.get("torch_threads"), r.get("torch_threads"))
+        if None not in threads and threads[0] != threads[1]:  # older results did not record it
+            raise ValueError(f"result {i} ran on {threads[1]} torch threads and result 0 on {threads[0]}: "
+                             "their digits would differ from one run's")
         if r.get("teacher_config") != base.get("teacher_config"):
             raise ValueError(f"result {i} used a different teacher configuration from result 0")
         shared = _shared_student_settings(r)
