@@ -48,6 +48,16 @@ def test_merged_parts_equal_one_run(parts):
     assert merged["table"].splitlines()[0] == res["all"]["table"].splitlines()[0]
 
 
+def test_one_method_parts_merge(parts):
+    _, res = parts
+    a = res["a"]
+    mlp_only = {**a, "experiment": {**a["experiment"], "methods": ["mlp"]},
+                "student_configs": {"mlp": a["student_configs"]["mlp"]},
+                "runs": [r for r in a["runs"] if r["model"] != "llp"]}
+    merged = merge_results([mlp_only, res["b"]])  # each part alone "shares" its method and weights
+    assert [r["model"] for r in merged["summary"]] == ["teacher (sage)", "mlp", "repr"]
+
+
 def test_merge_refuses_what_is_not_one_experiment(parts, tmp_path):
     _, res = parts
     with pytest.raises(ValueError, match="at least two"):

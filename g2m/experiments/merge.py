@@ -34,7 +34,9 @@ def _shared_student_settings(result: dict[str, Any]) -> dict[str, Any]:
     configs = list(result.get("student_configs", {}).values())
     if not configs:
         return {}
-    return {k: v for k, v in configs[0].items() if all(c.get(k) == v for c in configs[1:])}
+    # the method and its loss weights are per-method by definition, even in a one-method part
+    return {k: v for k, v in configs[0].items()
+            if k != "method" and not k.startswith("w_") and all(c.get(k) == v for c in configs[1:])}
 
 
 def _title(result: dict[str, Any]) -> str:
