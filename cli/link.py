@@ -61,13 +61,14 @@ def distill_link(dataset: str, teacher: str, method: str, seed: int, setting: st
                "seconds_per_epoch": out.fit.seconds_per_epoch})
 
 
-def run_link(dataset: str, teacher: str, methods: tuple[str, ...], seeds: int, setting: str,
+def run_link(dataset: str, teacher: str, methods: tuple[str, ...], seeds: int, first_seed: int, setting: str,
              split_seed: int | None, teacher_seed: int | None, student_hparams: dict[str, Any],
              teacher_hparams: dict[str, Any], out: Path, data_root: Path | None, cache_dir: Path | None,
              use_cache: bool, progress: bool) -> None:
     try:
         exp = LinkExperiment(
-            dataset, teacher, methods, seeds, setting, split_seed=split_seed, teacher_seed=teacher_seed,
+            dataset, teacher, methods, seeds, setting, first_seed=first_seed, split_seed=split_seed,
+            teacher_seed=teacher_seed,
             data_root=str(data_root) if data_root else None, cache_dir=str(cache_dir) if cache_dir else None,
             use_cache=use_cache, teacher_overrides=teacher_hparams, student_overrides=student_hparams)
     except ValueError as err:

@@ -188,6 +188,8 @@ def run(
     teacher_name: TeacherName = None,
     methods: Annotated[str, typer.Option(help="Comma-separated: " + ",".join(NODE_METHODS))] = ",".join(NODE_METHODS),
     seeds: Annotated[int, typer.Option(help="Number of seeds (0..N-1); reports mean and std.")] = 5,
+    first_seed: Annotated[int, typer.Option(
+        help="Run seeds K..K+N-1 instead (split seeds across processes, then `g2m merge`).")] = 0,
     setting: Setting = "transductive",
     split: Split = None,
     inductive_fraction: InductiveFraction = 0.2,
@@ -215,7 +217,7 @@ def run(
         chosen = tuple(m.strip() for m in methods.split(",") if m.strip())
         if methods == ",".join(NODE_METHODS):
             chosen = LINK_METHODS
-        return run_link(dataset, teacher_name, chosen, seeds, setting, split_seed, teacher_seed,
+        return run_link(dataset, teacher_name, chosen, seeds, first_seed, setting, split_seed, teacher_seed,
                         overrides(tau=tau, hidden=student_hidden, w_sup=w_sup, w_rank=w_rank, w_dist=w_dist,
                                   w_logit=w_logit, w_repr=w_repr, margin=margin, epochs=epochs, patience=patience,
                                   relational_scores=relational_scores),
@@ -225,7 +227,7 @@ def run(
                        "(node splits follow --split, teachers the seed)")
     exp = NodeExperiment(
         dataset=dataset, teacher=teacher_name, methods=tuple(m.strip() for m in methods.split(",") if m.strip()),
-        seeds=seeds, setting=setting, split=split, inductive_fraction=inductive_fraction,
+        seeds=seeds, first_seed=first_seed, setting=setting, split=split, inductive_fraction=inductive_fraction,
         data_root=str(data_root) if data_root else None, cache_dir=str(cache_dir) if cache_dir else None,
         use_cache=not no_cache,
         teacher_overrides=overrides(hidden=teacher_hidden, epochs=epochs, patience=patience),

@@ -103,3 +103,20 @@ def test_export_round_trip(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"(3, {meta['out_dim']})"
+
+
+@pytest.mark.parametrize("task", ["node", "link"])
+def test_run_refuses_a_negative_first_seed(task, tmp_path):
+    res = runner.invoke(app, ["run", "--task", task, "-d", "csbm", "--first-seed", "-1", "--out", str(tmp_path)])
+    assert res.exit_code != 0 and "first_seed must be non-negative, got -1" in str(res.exception)
+    assert not (tmp_path / "results.json").exists()
+
+
+def test_run_from_a_first_seed_runs_those_seeds(tmp_path):
+    invoke("run", "-d", "csbm", "--methods", "mlp", "--seeds", "2", "--first-seed", "3", "--student-hidden", "16",
+           "--teacher-hidden", "16", "--epochs", "5", "--patience", "5", "--out", tmp_path, "--cache-dir", tmp_path / "c",
+           "-q")
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert [(r["model"], r["seed"]) for r in data["runs"]] == [
+        ("teacher (gcn)", 3), ("mlp", 3), ("teacher (gcn)", 4), ("mlp", 4)]
+    assert data["title"].endswith("2 seeds (3-4)")

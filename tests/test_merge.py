@@ -18,8 +18,10 @@ SMALL = ["--task", "link", "-d", "csbm", "--seeds", "2", "--split-seed", "1", "-
 def parts(tmp_path_factory):
     root = tmp_path_factory.mktemp("merge")
     out = {}
-    for name, methods in (("all", "mlp,repr,llp"), ("a", "llp,mlp"), ("b", "repr")):
-        res = runner.invoke(app, ["run", *SMALL, "--methods", methods, "--out", str(root / name),
+    for name, methods, seeds in (("all", "mlp,repr,llp", ()), ("a", "llp,mlp", ()), ("b", "repr", ()),
+                                 ("s0", "mlp,repr,llp", ("--seeds", "1")),
+                                 ("s1", "mlp,repr,llp", ("--seeds", "1", "--first-seed", "1"))):
+        res = runner.invoke(app, ["run", *SMALL, *seeds, "--methods", methods, "--out", str(root / name),
                                   "--cache-dir", str(root / "cache")], catch_exceptions=False)
         assert res.exit_code == 0, res.output
         out[name] = json.loads((root / name / "results.json").read_text())
@@ -48,6 +50,34 @@ def test_merged_parts_equal_one_run(parts):
     assert merged["table"].splitlines()[0] == res["all"]["table"].splitlines()[0]
 
 
+def test_seed_parts_equal_one_run(parts):
+    _, res = parts
+    assert "1 seeds (1-1)" in res["s1"]["title"]
+    assert [r["seed"] for r in res["s1"]["runs"] if r["model"] == "mlp"] == [1]
+    merged = merge_results([res["s1"], res["s0"]])
+    assert merged["title"] == res["all"]["title"]  # "2 seeds" again
+    assert (merged["experiment"]["seeds"], merged["experiment"]["first_seed"]) == (2, 0)
+    assert [(r["model"], r["seed"]) for r in merged["runs"]] == [
+        ("teacher (sage)", 0), ("mlp", 0), ("mlp", 1), ("repr", 0), ("repr", 1), ("llp", 0), ("llp", 1)]
+    one_run = _scores(res["all"]["summary"])
+    for model, scores in _scores(merged["summary"]).items():
+        assert scores == pytest.approx(one_run[model], abs=1e-6)
+
+
+def test_seed_parts_must_fill_the_same_consecutive_seeds(parts):
+    _, res = parts
+    s1 = res["s1"]
+    no_llp = {**s1, "runs": [r for r in s1["runs"] if r["model"] != "llp"]}
+    with pytest.raises(ValueError, match=r"method 'llp' ran seeds \[0\] but 'mlp' ran \[0, 1\]"):
+        merge_results([res["s0"], no_llp])
+    s3 = {**s1, "runs": [{**r, "seed": 3} if not r["model"].startswith("teacher") else r for r in s1["runs"]]}
+    with pytest.raises(ValueError, match=r"skip seeds \[1, 2\]"):
+        merge_results([res["s0"], s3])
+    heavier = {**s1, "student_configs": {**s1["student_configs"], "llp": {**s1["student_configs"]["llp"], "w_rank": 9.0}}}
+    with pytest.raises(ValueError, match="result 1 trained 'llp' differently from an earlier result: w_rank differ"):
+        merge_results([res["s0"], heavier])
+
+
 def test_one_method_parts_merge(parts):
     _, res = parts
     a = res["a"]
@@ -62,10 +92,10 @@ def test_merge_refuses_what_is_not_one_experiment(parts, tmp_path):
     _, res = parts
     with pytest.raises(ValueError, match="at least two"):
         merge_results([res["a"]])
-    with pytest.raises(ValueError, match="'mlp' is in more than one result"):
+    with pytest.raises(ValueError, match="method 'mlp' seed 0 is in more than one result"):
         merge_results([res["a"], res["all"]])
-    other = {**res["b"], "experiment": {**res["b"]["experiment"], "seeds": 3}}
-    with pytest.raises(ValueError, match="different experiment from result 0: seeds differ"):
+    other = {**res["b"], "experiment": {**res["b"]["experiment"], "setting": "production"}}
+    with pytest.raises(ValueError, match="different experiment from result 0: setting differ"):
         merge_results([res["a"], other])
     slow = {**res["b"], "student_configs": {m: {**c, "lr": 1e-4} for m, c in res["b"]["student_configs"].items()}}
     with pytest.raises(ValueError, match="trained its students differently from result 0: lr differ"):

@@ -18,6 +18,7 @@ from g2m.data.specs import get_spec
 from g2m.errors import G2MError
 from g2m.evaluation.report import markdown_table, summarize_runs
 from g2m.experiments.node import config_tag
+from g2m.experiments.seeds import check_seed_range, seed_range, seeds_label
 from g2m.losses.link_objectives import LINK_METHODS, check_link_method
 from g2m.teachers.link import LinkScorer
 from g2m.teachers.models import TEACHERS
@@ -78,6 +79,7 @@ class LinkExperiment:
     methods: tuple[str, ...] = LINK_METHODS
     seeds: int = 5
     setting: str = "transductive"
+    first_seed: int = 0  # seeds first_seed .. first_seed + seeds - 1
     # None: seed k uses split k. An int: every seed uses that one split and varies only
     # initialisation and sampling (LLP's protocol: one saved split, 10 runs)
     split_seed: int | None = None
@@ -95,8 +97,7 @@ class LinkExperiment:
             raise ValueError(f"unknown teacher {self.teacher!r}; choose one of {TEACHERS}")
         for m in self.methods:
             check_link_method(m)
-        if self.seeds < 1:
-            raise ValueError("seeds must be at least 1")
+        check_seed_range(self.first_seed, self.seeds)
         for name in ("split_seed", "teacher_seed"):
             if getattr(self, name) is not None and getattr(self, name) < 0:
                 raise ValueError(f"{name} must be non-negative, got {getattr(self, name)}")
@@ -111,7 +112,7 @@ def run_link_experiment(exp: LinkExperiment, progress: bool = True) -> dict[str,
     runs: list[dict[str, Any]] = []
     started = time.perf_counter()
     teachers: dict[tuple[str, int], tuple[Tensor, LinkScorer]] = {}
-    for seed in range(exp.seeds):
+    for seed in seed_range(exp.first_seed, exp.seeds):
         split = link_split_for(graph, exp.setting, seed if exp.split_seed is None else exp.split_seed)
         t_seed = seed if exp.teacher_seed is None else exp.teacher_seed
         if (split.key(), t_seed) not in teachers:  # a shared teacher is trained and reported once
@@ -127,8 +128,8 @@ def run_link_experiment(exp: LinkExperiment, progress: bool = True) -> dict[str,
     summary = summarize_runs(runs)
     splits = "one split per seed" if exp.split_seed is None else f"split {exp.split_seed} for every seed"
     teachers_used = "a teacher per seed" if exp.teacher_seed is None else f"one teacher (seed {exp.teacher_seed})"
-    title = (f"{exp.dataset}, link {exp.setting}, {exp.teacher} teacher, {exp.seeds} seeds, {splits}, "
-             f"{teachers_used} (val = Hits@20 on validation)")
+    title = (f"{exp.dataset}, link {exp.setting}, {exp.teacher} teacher, {seeds_label(exp.first_seed, exp.seeds)}, "
+             f"{splits}, {teachers_used} (val = Hits@20 on validation)")
     return {
         "experiment": asdict(exp), "teacher_config": asdict(tcfg),
         "student_configs": {m: asdict(c) for m, c in scfgs.items()},

@@ -1,10 +1,11 @@
-"""Merge the results of one experiment whose methods were run by separate commands
-(one process per core, say) into a single result and table.
+"""Merge the results of one experiment whose methods or seeds were run by separate
+commands (one process per core, say) into a single result and table.
 
-The parts must agree on everything but their methods (dataset, setting, seeds,
+The parts must agree on everything but their methods and seeds (dataset, setting,
 splits, the teacher's configuration and the student settings all their methods
-share), hold disjoint methods, and report the same scores for any teacher run
-they share; anything else is refused.
+share), hold no (method, seed) run twice, add up to the same consecutive seeds for
+every method, and report the same scores for any teacher run they share; anything
+else is refused.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from g2m.evaluation.report import markdown_table, summarize_runs
+from g2m.experiments.seeds import seeds_label
 from g2m.losses.link_objectives import LINK_METHODS
 from g2m.losses.objectives import NODE_METHODS
 
@@ -25,7 +27,7 @@ _RUN_BOOKKEEPING = ("cached",)
 def _setting(result: dict[str, Any]) -> dict[str, Any]:
     # overrides are compared through the configurations they produce (a preset and the
     # same value given on the command line are one experiment)
-    skip = ("methods", "teacher_overrides", "student_overrides")
+    skip = ("methods", "seeds", "first_seed", "teacher_overrides", "student_overrides")
     return {k: v for k, v in result["experiment"].items() if k not in skip}
 
 
@@ -50,9 +52,28 @@ def _is_teacher(run: dict[str, Any]) -> bool:
     return run["model"].startswith("teacher")
 
 
+def _seed_grid(students: dict[tuple[str, int], dict[str, Any]]) -> tuple[int, int]:
+    """``(first_seed, seeds)`` when every method ran the same consecutive seeds."""
+    by_method: dict[str, set[int]] = {}
+    for model, seed in students:
+        by_method.setdefault(model, set()).add(seed)
+    if not by_method:
+        raise ValueError("the results hold no student runs")
+    (first, seeds), *rest = by_method.items()
+    for model, other in rest:
+        if other != seeds:
+            raise ValueError(f"method {model!r} ran seeds {sorted(other)} but {first!r} ran {sorted(seeds)}: "
+                             "the merged table would average different seeds")
+    lo, hi = min(seeds), max(seeds)
+    if len(seeds) != hi - lo + 1:
+        missing = sorted(set(range(lo, hi + 1)) - seeds)
+        raise ValueError(f"the results skip seeds {missing}: run them too, or merge consecutive seeds only")
+    return lo, len(seeds)
+
+
 def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """One result (runs, summary, table) from ``results`` of the same experiment
-    with disjoint methods; shared teacher runs are kept once."""
+    """One result (runs, summary, table) from ``results`` of the same experiment, split
+    by method, by seed or both; shared teacher runs are kept once."""
     if len(results) < 2:
         raise ValueError(f"merge needs at least two results, got {len(results)}")
     for key in ("experiment", "runs", "table"):
@@ -76,19 +97,15 @@ def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
         differ = sorted(k for k in base_students.keys() & shared.keys() if base_students[k] != shared[k])
         if differ:
             raise ValueError(f"result {i} trained its students differently from result 0: {', '.join(differ)} differ")
-    methods: list[str] = []
-    for i, r in enumerate(results):
-        for m in r["experiment"]["methods"]:
-            if m in methods:
-                raise ValueError(f"method {m!r} is in more than one result (again in result {i})")
-            methods.append(m)
-
     teachers: dict[tuple[Any, ...], dict[str, Any]] = {}
-    students: list[dict[str, Any]] = []
+    students: dict[tuple[str, int], dict[str, Any]] = {}
     for i, r in enumerate(results):
         for run in r["runs"]:
             if not _is_teacher(run):
-                students.append(run)
+                if (run["model"], run["seed"]) in students:
+                    raise ValueError(f"method {run['model']!r} seed {run['seed']} is in more than one result "
+                                     f"(again in result {i})")
+                students[run["model"], run["seed"]] = run
                 continue
             key = (run["model"], run["seed"], run.get("split"))
             scores = {k: v for k, v in run.items() if k not in _RUN_BOOKKEEPING}
@@ -96,16 +113,25 @@ def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
                 raise ValueError(f"result {i} reports different scores for {run['model']} seed {run['seed']}: "
                                  "the parts did not share one teacher")
             teachers.setdefault(key, scores)
+    first_seed, num_seeds = _seed_grid(students)
     rank = {m: n for n, m in enumerate(METHOD_ORDER)}
-    students.sort(key=lambda run: rank.get(run["model"], len(rank)))  # stable: seeds keep their order
-    runs = list(teachers.values()) + students
+    ordered = sorted({m for m, _ in students}, key=lambda m: rank.get(m, len(rank)))
+    runs = sorted(teachers.values(), key=lambda run: run["seed"])
+    runs += sorted(students.values(), key=lambda run: (rank.get(run["model"], len(rank)), run["seed"]))
     summary = summarize_runs(runs)
-    title = _title(base)
-    ordered = sorted(methods, key=lambda m: rank.get(m, len(rank)))
-    configs = {m: c for r in results for m, c in r.get("student_configs", {}).items()}
+    base_seeds = seeds_label(base["experiment"].get("first_seed", 0), base["experiment"]["seeds"])
+    title = _title(base).replace(base_seeds, seeds_label(first_seed, num_seeds), 1)
+    configs: dict[str, dict[str, Any]] = {}
+    for i, r in enumerate(results):
+        for m, c in r.get("student_configs", {}).items():
+            differ = sorted(k for k in configs.get(m, c).keys() | c.keys() if configs.get(m, c).get(k) != c.get(k))
+            if differ:
+                raise ValueError(f"result {i} trained {m!r} differently from an earlier result: "
+                                 f"{', '.join(differ)} differ")
+            configs.setdefault(m, c)
     return {
         **{k: v for k, v in base.items() if k not in ("runs", "summary", "table", "title", "seconds")},
-        "experiment": {**base["experiment"], "methods": ordered},
+        "experiment": {**base["experiment"], "methods": ordered, "seeds": num_seeds, "first_seed": first_seed},
         "student_configs": {m: configs[m] for m in ordered if m in configs},
         "runs": runs, "summary": summary, "title": title, "table": markdown_table(summary, title),
         "seconds": sum(float(r.get("seconds", 0.0)) for r in results),  # total compute over the parts

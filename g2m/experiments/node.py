@@ -19,6 +19,7 @@ from g2m.data.specs import get_spec
 from g2m.data.splits import NodeSplit, make_node_split
 from g2m.errors import G2MError
 from g2m.evaluation.report import markdown_table, summarize
+from g2m.experiments.seeds import check_seed_range, seed_range, seeds_label
 from g2m.losses.objectives import check_method
 from g2m.teachers.models import TEACHERS
 from g2m.teachers.node import train_node_teacher
@@ -91,6 +92,7 @@ class NodeExperiment:
     methods: tuple[str, ...] = ("mlp", "glnn", "lfd", "hfd", "ffg2m")
     seeds: int = 5
     setting: str = "transductive"
+    first_seed: int = 0  # seeds first_seed .. first_seed + seeds - 1
     split: str | None = None  # None: the dataset's default protocol
     inductive_fraction: float = 0.2
     data_root: str | None = None
@@ -105,8 +107,7 @@ class NodeExperiment:
             raise ValueError(f"unknown teacher {self.teacher!r}; choose one of {TEACHERS}")
         for m in self.methods:
             check_method(m)
-        if self.seeds < 1:
-            raise ValueError("seeds must be at least 1")
+        check_seed_range(self.first_seed, self.seeds)
 
 
 def _with_prod(scores: dict[str, float], split: NodeSplit) -> dict[str, float]:
@@ -130,7 +131,7 @@ def run_node_experiment(exp: NodeExperiment, progress: bool = True) -> dict[str,
     cache = TeacherCache(exp.cache_dir) if exp.use_cache else None
     runs: list[dict[str, Any]] = []
     started = time.perf_counter()
-    for seed in range(exp.seeds):
+    for seed in seed_range(exp.first_seed, exp.seeds):
         split = make_node_split(graph, exp.split or spec.split, exp.setting, seed, exp.inductive_fraction)
         logits, t_scores, cached = get_node_teacher(graph, split, tcfg, seed, metric, cache, progress)
         runs.append({"model": f"teacher ({exp.teacher})", "seed": seed, "cached": cached,
@@ -140,7 +141,7 @@ def run_node_experiment(exp: NodeExperiment, progress: bool = True) -> dict[str,
             runs.append({"model": method, "seed": seed, **_with_prod(out.scores, split),
                          "epochs_run": out.fit.epochs_run, "seconds_per_epoch": out.fit.seconds_per_epoch})
     summary = summarize(runs)
-    title = f"{exp.dataset}, {exp.setting}, {exp.teacher} teacher, {metric} (%), {exp.seeds} seeds"
+    title = f"{exp.dataset}, {exp.setting}, {exp.teacher} teacher, {metric} (%), {seeds_label(exp.first_seed, exp.seeds)}"
     return {
         "experiment": asdict(exp),
         "metric": metric,
