@@ -1,4 +1,4 @@
-"""``g2m merge``: one table from runs that split an experiment's methods."""
+"""``g2m merge``: one table from runs that split an experiment's methods or seeds."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ def merge(
     results: Annotated[list[Path], typer.Argument(help="results.json files, or the --out directories of `g2m run`.")],
     out: Annotated[Path, typer.Option(help="Directory for the merged results.json and results.md.")],
 ) -> None:
-    """Merge runs of one experiment that split its methods (e.g. one command per core,
-    sharing the cached teacher) into one JSON and table."""
+    """Merge runs of one experiment that split its methods or its seeds (--first-seed), e.g.
+    one command per core sharing the cached teacher, into one JSON and table."""
     try:
         merged = merge_results([read_results(p) for p in results])
     except ValueError as err:

@@ -74,7 +74,7 @@ def test_seed_parts_must_fill_the_same_consecutive_seeds(parts):
     with pytest.raises(ValueError, match=r"skip seeds \[1, 2\]"):
         merge_results([res["s0"], s3])
     heavier = {**s1, "student_configs": {**s1["student_configs"], "llp": {**s1["student_configs"]["llp"], "w_rank": 9.0}}}
-    with pytest.raises(ValueError, match="result 1 trained 'llp' differently from an earlier result: w_rank differ"):
+    with pytest.raises(ValueError, match="result 1 trained 'llp' otherwise than today's presets .*w_rank differ"):
         merge_results([res["s0"], heavier])
 
 
@@ -98,11 +98,17 @@ def test_merge_refuses_what_is_not_one_experiment(parts, tmp_path):
     with pytest.raises(ValueError, match="different experiment from result 0: setting differ"):
         merge_results([res["a"], other])
     slow = {**res["b"], "student_configs": {m: {**c, "lr": 1e-4} for m, c in res["b"]["student_configs"].items()}}
-    with pytest.raises(ValueError, match="trained its students differently from result 0: lr differ"):
+    with pytest.raises(ValueError, match="result 1 trained 'repr' otherwise than today's presets .*lr differ"):
         merge_results([res["a"], slow])
+    b_exp = res["b"]["experiment"]
+    faster = {**res["b"], "experiment": {**b_exp, "student_overrides": {**b_exp["student_overrides"], "lr": 0.1}},
+              "student_configs": {m: {**c, "lr": 0.1} for m, c in res["b"]["student_configs"].items()}}
+    with pytest.raises(ValueError, match=r"result 1 trained its students differently from result 0: lr differ \('llp'\)"):
+        merge_results([res["a"], faster])
     with pytest.raises(ValueError, match=r"result 1 ran on \d+ torch threads and result 0 on 99"):
         merge_results([{**res["a"], "torch_threads": 99}, res["b"]])
-    same = {**res["b"], "experiment": {**res["b"]["experiment"], "student_overrides": {"patience": 6}}}
+    default_lr = res["b"]["student_configs"]["repr"]["lr"]
+    same = {**res["b"], "experiment": {**b_exp, "student_overrides": {**b_exp["student_overrides"], "lr": default_lr}}}
     assert merge_results([res["a"], same])["summary"]  # overrides compare by their effect
     runs = [dict(r) for r in res["b"]["runs"]]
     runs[0]["hits@20"] = runs[0]["hits@20"] + 0.5
@@ -111,3 +117,23 @@ def test_merge_refuses_what_is_not_one_experiment(parts, tmp_path):
     missing = runner.invoke(app, ["merge", str(tmp_path / "nowhere"), str(tmp_path), "--out", str(tmp_path / "m")])
     assert isinstance(missing.exception, G2MError) and "no results.json" in str(missing.exception)
     assert not (tmp_path / "m").exists()  # nothing half-written
+
+
+def test_node_parts_with_per_method_presets_merge(data_root, tmp_path):
+    """Cora's presets give HFD its own lam and tau: one-method parts still make one experiment."""
+    small = ["run", "-d", "cora", "--seeds", "1", "--epochs", "2", "--patience", "2", "--student-hidden", "16",
+             "--teacher-hidden", "16", "--data-root", data_root, "--cache-dir", str(tmp_path / "c"), "-q"]
+    parts = []
+    for method in ("hfd", "glnn"):
+        res = runner.invoke(app, [*small, "--methods", method, "--out", str(tmp_path / method)], catch_exceptions=False)
+        assert res.exit_code == 0, res.output
+        parts.append(json.loads((tmp_path / method / "results.json").read_text()))
+    hfd, glnn = (p["student_configs"][m] for p, m in zip(parts, ("hfd", "glnn")))
+    assert (hfd["lam"], hfd["tau"]) != (glnn["lam"], glnn["tau"])
+    merged = merge_results(parts)
+    assert [r["model"] for r in merged["summary"]] == ["teacher (gcn)", "glnn", "hfd"]
+    lam = {**parts[1], "experiment": {**parts[1]["experiment"], "student_overrides": {
+        **parts[1]["experiment"]["student_overrides"], "lam": 0.5}},
+        "student_configs": {"glnn": {**glnn, "lam": 0.5}}}
+    with pytest.raises(ValueError, match=r"trained its students differently from result 0: lam differ \('glnn'\)"):
+        merge_results([parts[0], lam])  # --lam 0.5 leaves HFD's preset as it is but moves glnn's

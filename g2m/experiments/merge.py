@@ -2,17 +2,23 @@
 commands (one process per core, say) into a single result and table.
 
 The parts must agree on everything but their methods and seeds (dataset, setting,
-splits, the teacher's configuration and the student settings all their methods
-share), hold no (method, seed) run twice, add up to the same consecutive seeds for
-every method, and report the same scores for any teacher run they share; anything
-else is refused.
+splits, the teacher's configuration, and the student configuration that each
+method gets from the dataset's presets and each part's overrides), hold no
+(method, seed) run twice, add up to the same consecutive seeds for every method,
+and report the same scores for any teacher run they share; anything else is
+refused. Student configurations are re-derived from today's presets, so a part
+run before a preset changed is refused too.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any
 
+from g2m.config import link_student_config, student_config
+from g2m.data.specs import get_spec
 from g2m.evaluation.report import markdown_table, summarize_runs
 from g2m.experiments.seeds import seeds_label
 from g2m.losses.link_objectives import LINK_METHODS
@@ -31,14 +37,38 @@ def _setting(result: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in result["experiment"].items() if k not in skip}
 
 
-def _shared_student_settings(result: dict[str, Any]) -> dict[str, Any]:
-    """The student settings every method of ``result`` shares (lr, epochs, patience, ...)."""
-    configs = list(result.get("student_configs", {}).values())
-    if not configs:
-        return {}
-    # the method and its loss weights are per-method by definition, even in a one-method part
-    return {k: v for k, v in configs[0].items()
-            if k != "method" and not k.startswith("w_") and all(c.get(k) == v for c in configs[1:])}
+def _student_configs(result: dict[str, Any], methods: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The configuration each of ``methods`` gets from the presets and ``result``'s overrides,
+    as stored in a results file."""
+    exp = result["experiment"]
+    spec, overrides = get_spec(exp["dataset"]), exp.get("student_overrides", {})
+    if "teacher_seed" in exp:  # a LinkExperiment
+        configs = {m: link_student_config(spec, m, **overrides) for m in methods}
+    else:
+        configs = {m: student_config(spec, m, exp["teacher"], **overrides) for m in methods}
+    return {m: json.loads(json.dumps(asdict(c))) for m, c in configs.items()}
+
+
+def _differ(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    return sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+
+
+def _check_student_configs(results: Sequence[dict[str, Any]]) -> None:
+    """Every method trained as the presets and its part's overrides say, and every part's
+    overrides giving every method of the merge the same configuration."""
+    methods = list(dict.fromkeys(m for r in results for m in r.get("student_configs", {})))
+    for i, r in enumerate(results):
+        stored = r.get("student_configs", {})
+        for m, config in _student_configs(r, list(stored)).items():
+            if differ := _differ(stored[m], config):
+                raise ValueError(f"result {i} trained {m!r} otherwise than today's presets and its overrides "
+                                 f"give ({', '.join(differ)} differ): it ran before a preset or default changed")
+    base = _student_configs(results[0], methods)
+    for i, r in enumerate(results[1:], start=1):
+        for m, config in _student_configs(r, methods).items():
+            if differ := _differ(base[m], config):
+                raise ValueError(f"result {i} trained its students differently from result 0: "
+                                 f"{', '.join(differ)} differ ({m!r})")
 
 
 def _title(result: dict[str, Any]) -> str:
@@ -81,11 +111,10 @@ def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
             if key not in r:
                 raise ValueError(f"result {i} has no {key!r}: not written by `g2m run`")
     base = results[0]
-    base_setting, base_students = _setting(base), _shared_student_settings(base)
+    base_setting = _setting(base)
     for i, r in enumerate(results[1:], start=1):
         setting = _setting(r)
-        differ = sorted(k for k in base_setting.keys() | setting.keys() if base_setting.get(k) != setting.get(k))
-        if differ:
+        if differ := _differ(base_setting, setting):
             raise ValueError(f"result {i} is a different experiment from result 0: {', '.join(differ)} differ")
         threads = (base.get("torch_threads"), r.get("torch_threads"))
         if None not in threads and threads[0] != threads[1]:  # older results did not record it
@@ -93,10 +122,7 @@ def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
                              "their digits would differ from one run's")
         if r.get("teacher_config") != base.get("teacher_config"):
             raise ValueError(f"result {i} used a different teacher configuration from result 0")
-        shared = _shared_student_settings(r)
-        differ = sorted(k for k in base_students.keys() & shared.keys() if base_students[k] != shared[k])
-        if differ:
-            raise ValueError(f"result {i} trained its students differently from result 0: {', '.join(differ)} differ")
+    _check_student_configs(results)
     teachers: dict[tuple[Any, ...], dict[str, Any]] = {}
     students: dict[tuple[str, int], dict[str, Any]] = {}
     for i, r in enumerate(results):
@@ -121,14 +147,7 @@ def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
     summary = summarize_runs(runs)
     base_seeds = seeds_label(base["experiment"].get("first_seed", 0), base["experiment"]["seeds"])
     title = _title(base).replace(base_seeds, seeds_label(first_seed, num_seeds), 1)
-    configs: dict[str, dict[str, Any]] = {}
-    for i, r in enumerate(results):
-        for m, c in r.get("student_configs", {}).items():
-            differ = sorted(k for k in configs.get(m, c).keys() | c.keys() if configs.get(m, c).get(k) != c.get(k))
-            if differ:
-                raise ValueError(f"result {i} trained {m!r} differently from an earlier result: "
-                                 f"{', '.join(differ)} differ")
-            configs.setdefault(m, c)
+    configs = {m: c for r in results for m, c in r.get("student_configs", {}).items()}
     return {
         **{k: v for k, v in base.items() if k not in ("runs", "summary", "table", "title", "seconds")},
         "experiment": {**base["experiment"], "methods": ordered, "seeds": num_seeds, "first_seed": first_seed},
