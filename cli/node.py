@@ -187,7 +187,7 @@ def run(
     dataset: Dataset = "csbm",
     teacher_name: TeacherName = None,
     methods: Annotated[str, typer.Option(help="Comma-separated: " + ",".join(NODE_METHODS))] = ",".join(NODE_METHODS),
-    seeds: Annotated[int, typer.Option(help="Number of seeds (0..N-1); reports mean and std.")] = 5,
+    seeds: Annotated[int, typer.Option(help="Number of seeds (0..N-1, or from --first-seed); reports mean and std.")] = 5,
     first_seed: Annotated[int, typer.Option(
         help="Run seeds K..K+N-1 instead (split seeds across processes, then `g2m merge`).")] = 0,
     setting: Setting = "transductive",
