@@ -57,16 +57,15 @@ def _check_student_configs(results: Sequence[dict[str, Any]]) -> None:
     """Every method trained as the presets and its part's overrides say, and every part's
     overrides giving every method of the merge the same configuration."""
     methods = list(dict.fromkeys(m for r in results for m in r.get("student_configs", {})))
-    for i, r in enumerate(results):
-        stored = r.get("student_configs", {})
-        for m, config in _student_configs(r, list(stored)).items():
-            if differ := _differ(stored[m], config):
+    derived = [_student_configs(r, methods) for r in results]
+    for i, (r, configs) in enumerate(zip(results, derived)):
+        for m, stored in r.get("student_configs", {}).items():
+            if differ := _differ(stored, configs[m]):
                 raise ValueError(f"result {i} trained {m!r} otherwise than today's presets and its overrides "
                                  f"give ({', '.join(differ)} differ): it ran before a preset or default changed")
-    base = _student_configs(results[0], methods)
-    for i, r in enumerate(results[1:], start=1):
-        for m, config in _student_configs(r, methods).items():
-            if differ := _differ(base[m], config):
+    for i, configs in enumerate(derived[1:], start=1):
+        for m in methods:
+            if differ := _differ(derived[0][m], configs[m]):
                 raise ValueError(f"result {i} trained its students differently from result 0: "
                                  f"{', '.join(differ)} differ ({m!r})")
 
