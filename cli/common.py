@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
+
+from g2m.errors import G2MError
 
 DataRoot = Annotated[
     Optional[Path],
@@ -20,7 +23,8 @@ Dataset = Annotated[str, typer.Option("--dataset", "-d", help="Registered datase
 Seed = Annotated[int, typer.Option(help="Random seed (split, initialisation, dropout).")]
 Setting = Annotated[str, typer.Option(help="transductive | inductive")]
 Split = Annotated[Optional[str], typer.Option(help="public | fixed | random | ogb (default: the dataset's protocol).")]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or progress lines.")]
+Refresh = Annotated[bool, typer.Option("--refresh", help="Retrain teachers even when cached (and re-cache them).")]
 
 
 def overrides(**values: Any) -> dict[str, Any]:
@@ -30,3 +34,51 @@ def overrides(**values: Any) -> dict[str, Any]:
 
 def echo_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, default=str))
+
+
+def check_output_dir(path: Path, option: str = "--out") -> Path:
+    """Refuse, before any training, an output directory that cannot be created or written:
+    a file on the way, or no write permission on the nearest existing folder."""
+    path = Path(path)
+    probe = path
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        where = "is a file" if probe == path else f"cannot be created: {probe} is a file"
+        raise G2MError(f"{option} {path} {where}")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise G2MError(f"{option} {path} cannot be written: no write permission on {probe}")
+    return path
+
+
+def save_result(out: Path, result: dict[str, Any], command: list[str]) -> None:
+    """Write ``results.json`` (with :func:`~g2m.evaluation.provenance.provenance`) and
+    ``results.md`` under ``out``, and print the table."""
+    from g2m.evaluation.provenance import provenance
+    from g2m.evaluation.report import write_results
+
+    json_path, md_path = write_results(out, {**result, "provenance": provenance(command)}, result["table"])
+    typer.echo(result["table"])
+    typer.echo(f"wrote {json_path} and {md_path}")
+
+
+def command_line(ctx: typer.Context) -> list[str]:
+    """The command that is running: ``sys.argv`` when the ``g2m`` program was started, else
+    (called in-process, e.g. by a test runner) the command rebuilt from the parsed options."""
+    import sys
+
+    if sys.argv and (Path(sys.argv[0]).name == "g2m" or sys.argv[0].endswith(("g2m/cli/main.py", "cli/main.py"))):
+        return ["g2m", *sys.argv[1:]]
+    words = ["g2m", *ctx.command_path.split()[1:]]
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        if value is None or value == param.default or not param.opts:
+            continue
+        if isinstance(value, bool):
+            words.append(param.opts[0] if value else (param.secondary_opts or [param.opts[0]])[0])
+        else:
+            for item in value if isinstance(value, (list, tuple)) else [value]:
+                words += [param.opts[0], str(item)]
+    return words

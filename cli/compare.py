@@ -3,23 +3,38 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Optional
 
 import typer
 
 from g2m.errors import G2MError
-from g2m.evaluation.compare import compare_methods
-from g2m.evaluation.report import read_results
+
+
+def compare_defaults(result: dict[str, Any]) -> tuple[str, str]:
+    """``(metric, method a)`` a result is judged by: node runs store their own metric
+    (accuracy, rocauc) as 'test' and compare FF-G2M; link runs rank by Hits@20 and
+    compare LLP (their experiments are the ones with a ``teacher_seed``)."""
+    link = "teacher_seed" in result.get("experiment", {})
+    return ("hits@20", "llp") if link else ("test", "ffg2m")
 
 
 def compare(
     results: Annotated[Path, typer.Argument(help="A results.json, or the --out directory of `g2m run` / `g2m merge`.")],
-    a: Annotated[str, typer.Option("--a", help="The method claimed better.")] = "llp",
+    a: Annotated[Optional[str], typer.Option(
+        "--a", help="The method claimed better (default: ffg2m for node runs, llp for link runs).")] = None,
     b: Annotated[str, typer.Option("--b", help="The method it is compared with.")] = "mlp",
-    metric: Annotated[str, typer.Option(help="Score to compare (a key of the per-seed runs).")] = "hits@20",
+    metric: Annotated[Optional[str], typer.Option(
+        help="Score to compare, a key of the per-seed runs (default: the run's own test score: "
+             "'test' for node runs, 'hits@20' for link runs).")] = None,
 ) -> None:
     """Gap of the means against two standard deviations, and the paired difference by seed."""
+    from g2m.evaluation.compare import compare_methods
+    from g2m.evaluation.report import read_results
+
+    result = read_results(results)
+    default_metric, default_a = compare_defaults(result)
+    metric, a = metric or default_metric, a or default_a
     try:
-        typer.echo(compare_methods(read_results(results)["runs"], a, b, metric).describe())
+        typer.echo(compare_methods(result["runs"], a, b, metric).describe())
     except (ValueError, KeyError) as err:
         raise G2MError(str(err)) from err

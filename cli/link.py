@@ -5,33 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import typer
-
-from g2m.cache import TeacherCache
-from g2m.cli.common import echo_json
-from g2m.config import link_student_config, link_teacher_config
-from g2m.data import get_spec, load_dataset
+from g2m.cli.common import echo_json, save_result
 from g2m.errors import G2MError
-from g2m.evaluation.report import write_results
-from g2m.experiments.link import (
-    LinkExperiment,
-    get_link_teacher,
-    link_split_for,
-    link_teacher_cache_key,
-    run_link_experiment,
-)
-from g2m.training.link import distill_link_student
 
 
 def teacher_link(dataset: str, model: str, seed: int, setting: str, hparams: dict[str, Any],
                  data_root: Path | None, cache_dir: Path | None, progress: bool,
-                 split_seed: int | None = None) -> None:
+                 split_seed: int | None = None, refresh: bool = False) -> None:
     """``split_seed``: the split to train on (default: the seed's own)."""
+    from g2m.cache import TeacherCache
+    from g2m.config import link_teacher_config
+    from g2m.data import get_spec, load_dataset
+    from g2m.experiments.link import get_link_teacher, link_split_for, link_teacher_cache_key
+
     graph = load_dataset(dataset, data_root)
     split = link_split_for(graph, setting, seed if split_seed is None else split_seed)
     config = link_teacher_config(get_spec(dataset), model, **hparams)
     cache = TeacherCache(cache_dir)
-    _, _, scores, cached = get_link_teacher(graph, split, config, seed, cache, progress)
+    _, _, scores, cached = get_link_teacher(graph, split, config, seed, cache, progress, refresh=refresh)
     echo_json({"dataset": dataset, "task": "link", "model": model, "seed": seed, "setting": split.setting,
                "split": split.key(),
                "scores": scores, "from_cache": cached,
@@ -40,7 +31,15 @@ def teacher_link(dataset: str, model: str, seed: int, setting: str, hparams: dic
 
 def distill_link(dataset: str, teacher: str, method: str, seed: int, setting: str, hparams: dict[str, Any],
                  teacher_cache: Path | None, data_root: Path | None, cache_dir: Path | None,
-                 progress: bool) -> None:
+                 progress: bool, out: Path | None = None) -> None:
+    """Distil one link student from the cached teacher; ``out`` saves nothing yet (link
+    students are not exported) but is checked like a node student's."""
+    from g2m.cache import TeacherCache
+    from g2m.config import link_student_config, link_teacher_config
+    from g2m.data import get_spec, load_dataset
+    from g2m.experiments.link import get_link_teacher, link_split_for, link_teacher_cache_key
+    from g2m.training.link import distill_link_student
+
     graph = load_dataset(dataset, data_root)
     split = link_split_for(graph, setting, seed)
     spec = get_spec(dataset)
@@ -64,16 +63,19 @@ def distill_link(dataset: str, teacher: str, method: str, seed: int, setting: st
 def run_link(dataset: str, teacher: str, methods: tuple[str, ...], seeds: int, first_seed: int, setting: str,
              split_seed: int | None, teacher_seed: int | None, student_hparams: dict[str, Any],
              teacher_hparams: dict[str, Any], out: Path, data_root: Path | None, cache_dir: Path | None,
-             use_cache: bool, progress: bool) -> None:
+             use_cache: bool, progress: bool, refresh: bool, command: list[str]) -> None:
+    from g2m.experiments.link import LinkExperiment, run_link_experiment
+
     try:
         exp = LinkExperiment(
             dataset, teacher, methods, seeds, setting, first_seed=first_seed, split_seed=split_seed,
             teacher_seed=teacher_seed,
             data_root=str(data_root) if data_root else None, cache_dir=str(cache_dir) if cache_dir else None,
-            use_cache=use_cache, teacher_overrides=teacher_hparams, student_overrides=student_hparams)
+            use_cache=use_cache, teacher_overrides=teacher_hparams, student_overrides=student_hparams,
+            refresh=refresh)
     except ValueError as err:
         raise G2MError(str(err)) from err
-    result = run_link_experiment(exp, progress)
-    json_path, md_path = write_results(out, result, result["table"])
-    typer.echo(result["table"])
-    typer.echo(f"wrote {json_path} and {md_path}")
+    resume = out / "progress.jsonl"
+    result = run_link_experiment(exp, progress, resume=str(resume))
+    save_result(out, result, command)
+    resume.unlink(missing_ok=True)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import sys
+import warnings
 
 import typer
 
 from g2m.cli import node
 from g2m.cli.bench import bench_app
+from g2m.cli.cache import cache_app
 from g2m.cli.compare import compare
 from g2m.cli.datasets import datasets
 from g2m.cli.merge import merge
-from g2m.errors import G2MError
+from g2m.errors import G2MError, G2MWarning
 
 app = typer.Typer(
     name="g2m",
@@ -29,10 +31,33 @@ app.command("export")(node.export)
 app.command("merge")(merge)
 app.command("compare")(compare)
 app.add_typer(bench_app, name="bench")
+app.add_typer(cache_app, name="cache")
+
+
+def _flag_type(self: typer.core.TyperOption, ctx) -> str | None:
+    """Typer prints ``<bool>`` beside on/off switches, which reads as if they took a
+    value; switches show no type."""
+    return None if self.is_flag else _typer_display_type(self, ctx)
+
+
+_typer_display_type = typer.core.TyperOption.display_type_rich
+typer.core.TyperOption.display_type_rich = _flag_type
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """g2m's own warnings as one ``warning: ...`` line; others as Python prints them."""
+    if issubclass(category, G2MWarning):
+        print(f"warning: {message}", file=sys.stderr if file is None else file, flush=True)
+    else:
+        _python_showwarning(message, category, filename, lineno, file, line)
+
+
+_python_showwarning = warnings.showwarning
 
 
 def main() -> None:
     """Run the CLI; library errors print one clear line and exit with status 2."""
+    warnings.showwarning = _show_warning
     try:
         app()
     except (G2MError, ValueError, FileNotFoundError) as err:

@@ -7,22 +7,23 @@ from typing import Annotated, Optional
 
 import typer
 
-from g2m.cache import TeacherCache
-from g2m.cli.common import CacheDir, DataRoot, Dataset, Quiet, Seed, Setting, Split, echo_json, overrides
-from g2m.config import student_config, teacher_config
-from g2m.data import get_spec, load_dataset, make_node_split
-from g2m.errors import G2MError
-from g2m.evaluation.report import write_results
-from g2m.experiments.node import (
-    NodeExperiment,
-    find_node_teacher,
-    get_node_teacher,
-    run_node_experiment,
-    teacher_cache_key,
+from g2m.cli.common import (
+    CacheDir,
+    DataRoot,
+    Dataset,
+    Quiet,
+    Refresh,
+    Seed,
+    Setting,
+    Split,
+    check_output_dir,
+    command_line,
+    echo_json,
+    overrides,
+    save_result,
 )
-from g2m.losses.objectives import NODE_METHODS
-from g2m.students.io import load_student, save_student
-from g2m.teachers.node import node_scores
+from g2m.errors import G2MError
+from g2m.methods import NODE_METHODS
 
 Hidden = Annotated[Optional[int], typer.Option(help="Hidden width (default: dataset preset).")]
 Layers = Annotated[Optional[int], typer.Option(help="Number of layers.")]
@@ -68,9 +69,13 @@ def _teacher_for(task: str, teacher_name: str | None) -> str:
 
 
 def _split(dataset: str, data_root, setting: str, split: str | None, seed: int, fraction: float):
-    graph = load_dataset(dataset, data_root)
+    from g2m.data import get_spec, load_dataset, make_node_split
+    from g2m.data.splits import protocol_graph
+
     spec = get_spec(dataset)
-    return graph, spec, make_node_split(graph, split or spec.split, setting, seed, fraction)
+    split = split or spec.split
+    graph = protocol_graph(load_dataset(dataset, data_root), split)
+    return graph, spec, make_node_split(graph, split, setting, seed, fraction)
 
 
 def teacher(
@@ -85,7 +90,8 @@ def teacher(
     heads: Annotated[Optional[int], typer.Option(help="GAT attention heads.")] = None,
     lr: Lr = None, weight_decay: Wd = None, epochs: Epochs = None, patience: Patience = None,
     task: Task = "node", scorer: Scorer = None, batch_size: BatchSize = None, fanouts: Fanouts = None,
-    split_seed: TeacherSplitSeed = None, data_root: DataRoot = None, cache_dir: CacheDir = None, quiet: Quiet = False,
+    split_seed: TeacherSplitSeed = None, refresh: Refresh = False,
+    data_root: DataRoot = None, cache_dir: CacheDir = None, quiet: Quiet = False,
 ) -> None:
     """Train a GNN teacher and cache its outputs (node: logits + hidden; link: embeddings + scorer)."""
     model = _teacher_for(task, model)
@@ -94,16 +100,20 @@ def teacher(
 
         hp = overrides(hidden=hidden, num_layers=num_layers, dropout=dropout, norm=norm, heads=heads, lr=lr,
                        weight_decay=weight_decay, epochs=epochs, patience=patience, scorer=scorer)
-        return teacher_link(dataset, model, seed, setting, hp, data_root, cache_dir, not quiet, split_seed)
+        return teacher_link(dataset, model, seed, setting, hp, data_root, cache_dir, not quiet, split_seed, refresh)
     if split_seed is not None:
         raise G2MError("--split-seed applies to --task link (node splits follow --split and the seed)")
+    from g2m.cache import TeacherCache
+    from g2m.config import teacher_config
+    from g2m.experiments.node import get_node_teacher, teacher_cache_key
+
     graph, spec, node_split = _split(dataset, data_root, setting, split, seed, inductive_fraction)
     config = teacher_config(spec, model, **overrides(
         hidden=hidden, num_layers=num_layers, dropout=dropout, norm=norm, heads=heads,
         lr=lr, weight_decay=weight_decay, epochs=epochs, patience=patience, batch_size=batch_size,
         fanouts=tuple(int(f) for f in fanouts.split(",")) if fanouts else None))
     cache = TeacherCache(cache_dir)
-    _, scores, cached = get_node_teacher(graph, node_split, config, seed, spec.metric, cache, not quiet)
+    _, scores, cached = get_node_teacher(graph, node_split, config, seed, spec.metric, cache, not quiet, refresh)
     key = teacher_cache_key(graph.name, node_split, config, seed)
     echo_json({"dataset": dataset, "model": model, "seed": seed, "setting": setting, "metric": spec.metric,
                "scores": scores, "from_cache": cached, "cache": str(cache.path(key))})
@@ -134,6 +144,7 @@ def distill(
     Node methods: mlp, glnn, lfd, hfd, ffg2m. Link methods (--task link): mlp, logit,
     repr, llp_rank, llp_dist, llp."""
     teacher_name = _teacher_for(task, teacher_name)
+    check_output_dir(out)
     if _check_task(task) == "link":
         from g2m.cli.link import distill_link
 
@@ -143,7 +154,13 @@ def distill(
                        margin=margin, walks=walks, hops=hops, random_ratio=random_ratio,
                        relational_scores=relational_scores)
         return distill_link(dataset, teacher_name, method, seed, setting, hp, teacher_cache,
-                            data_root, cache_dir, not quiet)
+                            data_root, cache_dir, not quiet, out)
+    from g2m.cache import TeacherCache
+    from g2m.config import student_config
+    from g2m.experiments.node import find_node_teacher, student_meta
+    from g2m.students.io import save_student
+    from g2m.training.node_student import distill_node_student
+
     graph, spec, node_split = _split(dataset, data_root, setting, split, seed, inductive_fraction)
     scfg = student_config(spec, method, teacher_name, **overrides(
         hidden=hidden, num_layers=num_layers, dropout=dropout, norm=norm, lr=lr,
@@ -154,14 +171,9 @@ def distill(
         record = find_node_teacher(TeacherCache(cache_dir), dataset, node_split, teacher_name, seed,
                                    str(teacher_cache) if teacher_cache else None)
         logits = record.tensors["logits"]
-    from g2m.training.node_student import distill_node_student
-
     result = distill_node_student(graph, node_split, logits, scfg, seed, spec.metric, not quiet)
-    save_student(out, result.model, scfg, {
-        "dataset": dataset, "teacher": teacher_name, "seed": seed, "setting": setting,
-        "split": node_split.name, "split_key": node_split.key(),
-        "inductive_fraction": inductive_fraction, "metric": spec.metric, "scores": result.scores,
-    })
+    save_student(out, result.model, scfg, student_meta(dataset, teacher_name, node_split, inductive_fraction,
+                                                       spec.metric, result.scores))
     echo_json({"dataset": dataset, "method": method, "seed": seed, "scores": result.scores, "saved": str(out)})
 
 
@@ -171,6 +183,9 @@ def evaluate(
 ) -> None:
     """Evaluate a saved student on the split it was trained for."""
     import torch
+
+    from g2m.students.io import load_student
+    from g2m.teachers.node import node_scores
 
     model, _, meta = load_student(student)
     graph, _, node_split = _split(meta["dataset"], data_root, meta["setting"], meta["split"], meta["seed"],
@@ -184,6 +199,7 @@ def evaluate(
 
 
 def run(
+    ctx: typer.Context,
     dataset: Dataset = "csbm",
     teacher_name: TeacherName = None,
     methods: Annotated[str, typer.Option(help="Comma-separated: " + ",".join(NODE_METHODS))] = ",".join(NODE_METHODS),
@@ -199,7 +215,15 @@ def run(
     teacher_hidden: Annotated[Optional[int], typer.Option(help="Teacher hidden width.")] = None,
     epochs: Annotated[Optional[int], typer.Option(help="Maximum epochs, teacher and students.")] = None,
     patience: Annotated[Optional[int], typer.Option(help="Early-stopping patience, teacher and students.")] = None,
+    student_epochs: Annotated[Optional[int], typer.Option(
+        help="Maximum epochs of the students only (the cached teacher is kept).")] = None,
+    student_patience: Annotated[Optional[int], typer.Option(help="Early-stopping patience of the students only.")] = None,
+    teacher_epochs: Annotated[Optional[int], typer.Option(help="Maximum epochs of the teacher only.")] = None,
+    teacher_patience: Annotated[Optional[int], typer.Option(help="Early-stopping patience of the teacher only.")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Retrain teachers, write no cache.")] = False,
+    refresh: Refresh = False,
+    save_students: Annotated[Optional[Path], typer.Option(
+        help="Also save every student, as DIR/<method>-seed<k> (for `g2m eval` / `g2m export`).")] = None,
     task: Task = "node",
     w_sup: Weight = None, w_rank: Weight = None, w_dist: Weight = None, w_logit: Weight = None,
     w_repr: Weight = None, margin: Margin = None, relational_scores: RelScores = None, split_seed: SplitSeed = None,
@@ -207,37 +231,50 @@ def run(
 ) -> None:
     """Teacher, then every student method, over several seeds; writes JSON and a table.
 
+    An interrupted run resumes: finished students are recorded in OUT/progress.jsonl
+    and not retrained when the same command runs again.
+
     With --task link: default teacher sage, methods mlp,logit,repr,llp_rank,llp_dist,llp,
     settings transductive | production."""
     teacher_name = _teacher_for(task, teacher_name)
+    check_output_dir(out)
+    if save_students is not None:
+        check_output_dir(save_students, "--save-students")
+    student_limits = overrides(epochs=student_epochs or epochs, patience=student_patience or patience)
+    teacher_limits = overrides(epochs=teacher_epochs or epochs, patience=teacher_patience or patience)
     if _check_task(task) == "link":
         from g2m.cli.link import run_link
-        from g2m.losses.link_objectives import LINK_METHODS
+        from g2m.methods import LINK_METHODS
 
+        if save_students is not None:
+            raise G2MError("--save-students applies to node students (link students are not exported yet)")
         chosen = tuple(m.strip() for m in methods.split(",") if m.strip())
         if methods == ",".join(NODE_METHODS):
             chosen = LINK_METHODS
         return run_link(dataset, teacher_name, chosen, seeds, first_seed, setting, split_seed, teacher_seed,
                         overrides(tau=tau, hidden=student_hidden, w_sup=w_sup, w_rank=w_rank, w_dist=w_dist,
-                                  w_logit=w_logit, w_repr=w_repr, margin=margin, epochs=epochs, patience=patience,
-                                  relational_scores=relational_scores),
-                        overrides(hidden=teacher_hidden, epochs=epochs, patience=patience), out, data_root, cache_dir, not no_cache, not quiet)
+                                  w_logit=w_logit, w_repr=w_repr, margin=margin,
+                                  relational_scores=relational_scores, **student_limits),
+                        overrides(hidden=teacher_hidden, **teacher_limits), out, data_root, cache_dir,
+                        not no_cache, not quiet, refresh, command_line(ctx))
     if split_seed is not None or teacher_seed is not None:
         raise G2MError("--split-seed and --teacher-seed apply to --task link "
                        "(node splits follow --split, teachers the seed)")
+    from g2m.experiments.node import NodeExperiment, run_node_experiment
+
     exp = NodeExperiment(
         dataset=dataset, teacher=teacher_name, methods=tuple(m.strip() for m in methods.split(",") if m.strip()),
         seeds=seeds, first_seed=first_seed, setting=setting, split=split, inductive_fraction=inductive_fraction,
         data_root=str(data_root) if data_root else None, cache_dir=str(cache_dir) if cache_dir else None,
-        use_cache=not no_cache,
-        teacher_overrides=overrides(hidden=teacher_hidden, epochs=epochs, patience=patience),
+        use_cache=not no_cache, refresh=refresh, save_students=str(save_students) if save_students else None,
+        teacher_overrides=overrides(hidden=teacher_hidden, **teacher_limits),
         student_overrides=overrides(lam=lam, tau=tau, chunk_size=chunk_size, hidden=student_hidden,
-                                    epochs=epochs, patience=patience),
+                                    **student_limits),
     )
-    result = run_node_experiment(exp, progress=not quiet)
-    json_path, md_path = write_results(out, result, result["table"])
-    typer.echo(result["table"])
-    typer.echo(f"wrote {json_path} and {md_path}")
+    resume = out / "progress.jsonl"
+    result = run_node_experiment(exp, progress=not quiet, resume=str(resume))
+    save_result(out, result, command_line(ctx))
+    resume.unlink(missing_ok=True)
 
 
 def export(
@@ -247,6 +284,7 @@ def export(
 ) -> None:
     """Export a trained node student as a torch.export program (plain PyTorch, no PyG)."""
     from g2m.students.export import export_student
+    from g2m.students.io import load_student
 
     model, _, meta = load_student(student)
     path = export_student(model, meta["in_dim"], out)

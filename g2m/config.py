@@ -10,6 +10,15 @@ from g2m.data.specs import DatasetSpec
 T = TypeVar("T")
 
 
+TIE_BREAKS = ("later", "earlier")
+
+
+def check_tie_break(value: str) -> str:
+    if value not in TIE_BREAKS:
+        raise ValueError(f"tie_break must be one of {TIE_BREAKS}, got {value!r}")
+    return value
+
+
 class _GNNKwargs:
     """Keyword arguments of :class:`g2m.teachers.models.GNN` from a teacher config."""
 
@@ -17,6 +26,9 @@ class _GNNKwargs:
         kw = {k: getattr(self, k) for k in ("hidden", "num_layers", "dropout", "norm")}
         if getattr(self, "model") == "gat":
             kw["heads"] = getattr(self, "heads")
+        for optional in ("input_dropout", "sage_aggr"):  # node teachers only
+            if hasattr(self, optional):
+                kw[optional] = getattr(self, optional)
         return kw
 
 
@@ -34,7 +46,20 @@ class TeacherConfig(_GNNKwargs):
     patience: int = 50
     batch_size: int | None = None  # None: full batch; else seed nodes per neighbour-sampled batch
     fanouts: tuple[int, ...] = (15, 10)  # neighbours sampled per hop in mini-batch mode (-1: all)
+    # dropout on the input features; None: the same rate as ``dropout`` (Kipf's GCN).
+    # The official GLNN / FF-G2M teachers drop out hidden layers only (input_dropout = 0).
+    input_dropout: float | None = None
+    # SAGE neighbourhood: "mean" (PyG's SAGEConv, separate root weight) | "gcn" (DGL's
+    # gcn aggregator, W * mean over N(i) and i itself: the GLNN and FF-G2M teachers)
+    sage_aggr: str = "mean"
+    # an epoch whose validation score ties the best: "later" makes it the best and resets
+    # patience (``>=``, as the official GLNN / FF-G2M loops) | "earlier" keeps the first
+    tie_break: str = "later"
 
+    def __post_init__(self) -> None:
+        check_tie_break(self.tie_break)
+        if self.sage_aggr not in ("mean", "gcn"):
+            raise ValueError(f"sage_aggr must be mean or gcn, got {self.sage_aggr!r}")
 
 
 @dataclass(frozen=True)
@@ -53,6 +78,13 @@ class StudentConfig:
     tau: float = 1.0
     chunk_size: int | None = None
     batch_size: int | None = None  # None: full batch; else nodes per batch (with their edges)
+    # divide the logits by tau in KD and LFD as well as in HFD (g2m 0.1); the official
+    # GLNN / FF-G2M code uses the raw-logit softmax there and tau in HFD only
+    tempered_kd: bool = False
+    tie_break: str = "later"  # as TeacherConfig.tie_break
+
+    def __post_init__(self) -> None:
+        check_tie_break(self.tie_break)
 
     def model_kwargs(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("hidden", "num_layers", "dropout", "norm", "input_dropout")}
@@ -85,9 +117,14 @@ def teacher_config(spec: DatasetSpec | None, model: str, **overrides: Any) -> Te
 
 
 def student_config(spec: DatasetSpec | None, method: str, teacher: str, **overrides: Any) -> StudentConfig:
-    """Preset lookup: ``[hparams.student]``, ``[hparams.student.<method>]``,
-    ``[hparams.student.<method>.<teacher>]``."""
-    layers = _preset_layers(spec, "student", method, teacher)
+    """Preset lookup, later layers winning: ``[hparams.student]``,
+    ``[hparams.student.<teacher>]`` (every method distilled from that teacher, as the
+    official FF-G2M presets are given per dataset and teacher),
+    ``[hparams.student.<method>]``, ``[hparams.student.<method>.<teacher>]``."""
+    layers: list[dict[str, Any]] = []
+    if spec is not None:
+        base, by_method, by_both = _preset_layers(spec, "student", method, teacher)
+        layers = [base, _preset_layers(spec, "student", teacher)[1], by_method, by_both]
     return _merge(StudentConfig, StudentConfig(method=method), *layers, overrides)
 
 

@@ -30,3 +30,11 @@ class CacheMismatchError(G2MError):
 
 class CacheCorruptError(G2MError):
     """A cached teacher's content does not match its recorded hash."""
+
+
+class G2MWarning(UserWarning):
+    """Base class of g2m's warnings; the CLI prints them as one ``warning: ...`` line."""
+
+
+class CacheWarning(G2MWarning):
+    """A cached teacher could not be read and is being retrained."""

@@ -1,17 +1,41 @@
 from g2m.benchmarks.link_table import check_link_cell
-from g2m.benchmarks.node_table import check_node_cell
+from g2m.benchmarks.node_table import check_glnn_cells, check_heterophily_cells, check_public_cells
 
 
-def test_node_checks():
-    rows = [{"model": "teacher (gcn)", "test_mean": 0.80}, {"model": "mlp", "test_mean": 0.60},
-            {"model": "ffg2m", "test_mean": 0.81}]
-    assert check_node_cell(("cora", "gcn", "transductive"), rows) == [
+def _result(**means):
+    return {"summary": [{"model": "teacher (sage)" if m == "teacher" else m, "test_mean": v / 100}
+                        for m, v in means.items()], "homophily": {"adjusted": -0.2}}
+
+
+def test_public_checks():
+    res = _result(teacher=80.0, mlp=60.0, ffg2m=81.0)
+    assert check_public_cells({("cora", "gcn", "transductive"): res}) == [
         "PASS: cora/gcn FF-G2M 81.00 >= teacher 80.00",
         "PASS: cora/gcn FF-G2M - MLP = 21.00 points (>= 15)",
     ]
-    rows[2]["test_mean"] = 0.70
-    assert [c[:4] for c in check_node_cell(("cora", "gcn", "transductive"), rows)] == ["FAIL", "FAIL"]
-    assert check_node_cell(("cora", "gcn", "inductive"), rows) == []
+    res = _result(teacher=80.0, mlp=60.0, ffg2m=70.0)
+    assert [c[:4] for c in check_public_cells({("cora", "gcn", "transductive"): res})] == ["FAIL", "FAIL"]
+    assert check_public_cells({("cora", "gcn", "inductive"): res}) == []
+
+
+def test_glnn_checks_against_the_paper():
+    cells = {("cora", "sage", "transductive"): _result(teacher=80.0, mlp=59.0, glnn=79.3, ffg2m=81.0),
+             ("citeseer", "sage", "transductive"): _result(teacher=70.0, mlp=59.0, glnn=69.0, ffg2m=68.0),
+             ("amazon-photo", "gcn", "transductive"): _result(teacher=90.0, mlp=75.0, glnn=91.0, ffg2m=92.0),
+             ("coauthor-cs", "sage", "transductive"): _result(teacher=90.0, mlp=80.0, glnn=90.0, ffg2m=89.0)}
+    lines = check_glnn_cells(cells)
+    assert lines[0] == "PASS: cora GLNN 79.30 >= paper 80.54 - 1.35"  # within one paper std
+    assert lines[1] == "PASS: cora FF-G2M 81.00 >= GLNN 79.30"
+    assert lines[2].startswith("FAIL: citeseer GLNN 69.00 >= paper 71.77 - 2.01")
+    assert lines[3].startswith("FAIL: citeseer FF-G2M")
+    assert lines[4].startswith("PASS: FF-G2M - MLP = 13.00 points averaged over 2")  # (17 + 9) / 2
+    assert lines[5].startswith("PASS: FF-G2M - teacher = +0.50 points")
+
+
+def test_heterophily_lines_say_plainly_where_ffg2m_loses():
+    lines = check_heterophily_cells({("texas", "sage", "transductive"): _result(teacher=80.0, mlp=79.0,
+                                                                                 glnn=85.0, ffg2m=60.0)})
+    assert lines == ["texas: FF-G2M 60.00 is below max(MLP, GLNN) 85.00 (-25.00; adjusted homophily -0.20)"]
 
 
 def test_link_checks():

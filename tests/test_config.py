@@ -6,13 +6,43 @@ from g2m.data import get_spec
 
 def test_presets_layer_in_order():
     cora = get_spec("cora")
-    assert teacher_config(cora, "gcn").hidden == 256
-    assert (teacher_config(cora, "gat").hidden, teacher_config(cora, "gat").heads) == (64, 8)
+    assert (teacher_config(cora, "gat").hidden, teacher_config(cora, "gat").heads) == (1024, 4)
     assert student_config(cora, "ffg2m", "gcn").tau == 1.5
-    assert student_config(cora, "hfd", "gcn").lam == 0.5  # method table overrides the common one
     assert student_config(cora, "hfd", "gcn", lam=0.1).lam == 0.1  # explicit beats preset
-    assert student_config(cora, "hfd", "gcn", lam=None).lam == 0.5  # unset options keep the preset
+    assert student_config(cora, "hfd", "gcn", lam=None).lam == 0.4  # unset options keep the preset
     assert student_config(None, "glnn", "gcn").hidden == 256  # code defaults without a spec
+
+
+# LirongWu/FF-G2M param/best_parameters.json: (hidden_dim, num_layers, dropout_t, dropout_s, lamb, tau, lr)
+OFFICIAL = {
+    ("cora", "gcn"): (512, 3, 0.6, 0.5, 0.4, 1.5, 0.01),
+    ("cora", "sage"): (512, 3, 0.4, 0.3, 0.5, 1.3, 0.01),
+    ("citeseer", "gcn"): (256, 2, 0.5, 0.5, 0.1, 1.5, 0.01),
+    ("citeseer", "sage"): (1024, 2, 0.5, 0.5, 0.1, 1.2, 0.01),
+    ("amazon-photo", "gcn"): (2048, 3, 0.5, 0.6, 0.1, 1.3, 0.001),
+    ("coauthor-physics", "sage"): (1024, 2, 0.5, 0.6, 0.5, 1.1, 0.01),
+}
+
+
+@pytest.mark.parametrize("cell", sorted(OFFICIAL))
+@pytest.mark.parametrize("method", ["mlp", "glnn", "hfd", "ffg2m"])
+def test_official_ffg2m_presets(cell, method):
+    dataset, teacher = cell
+    hidden, layers, dropout_t, dropout_s, lam, tau, lr = OFFICIAL[cell]
+    spec = get_spec(dataset)
+    t, s = teacher_config(spec, teacher), student_config(spec, method, teacher)
+    # teacher and student share depth and width; the MLP takes dropout_t, the GNN dropout_s
+    assert (t.hidden, t.num_layers, t.dropout, t.input_dropout, t.lr) == (hidden, layers, dropout_s, 0.0, 0.01)
+    assert (s.hidden, s.num_layers, s.dropout, s.lam, s.tau, s.lr) == (hidden, layers, dropout_t, lam, tau, lr)
+    assert (s.epochs, s.patience, s.weight_decay, s.tie_break, s.tempered_kd) == (500, 50, 5e-4, "later", False)
+    assert t.sage_aggr == ("gcn" if teacher == "sage" else "mean")
+
+
+def test_bad_tie_break_and_aggregator():
+    with pytest.raises(ValueError, match="tie_break"):
+        student_config(None, "glnn", "gcn", tie_break="first")
+    with pytest.raises(ValueError, match="sage_aggr"):
+        teacher_config(None, "sage", sage_aggr="max")
 
 
 def test_unknown_fields_are_errors():

@@ -13,10 +13,18 @@ REGISTRY = {
     "cora", "citeseer", "pubmed", "amazon-photo", "amazon-computers", "coauthor-cs",
     "coauthor-physics", "cornell", "texas", "wisconsin", "actor", "minesweeper", "tolokers",
     "chameleon-filtered", "squirrel-filtered", "ogbn-arxiv", "ogbn-products", "ogbl-collab",
-    "ogbl-citation2", "csbm",
+    "ogbl-citation2", "csbm", "reed98", "amherst41", "johnshopkins55", "cornell5",
 }
 OFFLINE = ["cora", "citeseer", "cornell", "texas", "wisconsin", "actor", "minesweeper",
-           "tolokers", "chameleon-filtered", "squirrel-filtered"]
+           "tolokers", "chameleon-filtered", "squirrel-filtered", "amazon-photo", "amazon-computers",
+           "coauthor-cs", "coauthor-physics", "reed98", "amherst41", "johnshopkins55", "cornell5"]
+# PyG's published statistics (nodes, edges counted in both directions, features, classes)
+PUBLISHED = {
+    "amazon-photo": (7650, 238162, 745, 8), "amazon-computers": (13752, 491722, 767, 10),
+    "coauthor-cs": (18333, 163788, 6805, 15), "coauthor-physics": (34493, 495924, 8415, 5),
+    "reed98": (962, 37624, 745, 2), "amherst41": (2235, 181908, 1193, 2),
+    "johnshopkins55": (5180, 373172, 2406, 2), "cornell5": (18660, 1581554, 4735, 2),
+}
 
 
 def test_registry_names():
@@ -34,6 +42,14 @@ def test_offline_dataset_loads_with_documented_sizes(name, data_root):
     # symmetric: every edge present in both directions
     ids = set((ei[0] * g.num_nodes + ei[1]).tolist())
     assert all((j * g.num_nodes + i) in ids for i, j in ei[:, :500].t().tolist())
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_new_datasets_have_published_counts(name, data_root):
+    g = load_dataset(name, data_root)
+    assert (g.num_nodes, g.num_edges, g.num_features, g.num_classes) == PUBLISHED[name]
+    if get_spec(name).loader == "linkx":  # Facebook100: -1 marks an unlabelled node
+        assert set(g.y.unique().tolist()) == {-1, 0, 1}
 
 
 def test_documented_sizes_of_shared_readme(data_root):

@@ -119,8 +119,11 @@ def test_merge_refuses_what_is_not_one_experiment(parts, tmp_path):
     assert not (tmp_path / "m").exists()  # nothing half-written
 
 
-def test_node_parts_with_per_method_presets_merge(data_root, tmp_path):
-    """Cora's presets give HFD its own lam and tau: one-method parts still make one experiment."""
+def test_node_parts_with_per_method_presets_merge(data_root, tmp_path, monkeypatch):
+    """A preset that gives HFD its own lam and tau: one-method parts still make one experiment."""
+    from g2m.data import get_spec
+
+    monkeypatch.setitem(get_spec("cora").hparams["student"], "hfd", {"lam": 0.5, "tau": 1.0})
     small = ["run", "-d", "cora", "--seeds", "1", "--epochs", "2", "--patience", "2", "--student-hidden", "16",
              "--teacher-hidden", "16", "--data-root", data_root, "--cache-dir", str(tmp_path / "c"), "-q"]
     parts = []

@@ -130,3 +130,36 @@ def test_chunking_bounds_peak_memory():
     chunked = edge_loss_memory(20_000, 400_000, 50, 20_000, "hfd")
     assert full["peak_extra_mib"] > 3 * full["edge_class_tensor_mib"] * 0.5
     assert chunked["peak_extra_mib"] < full["peak_extra_mib"] / 3
+
+
+def official_kd_lfd(s, t, ei):
+    """The official FF-G2M formulas (LirongWu/FF-G2M src/models.py, train_and_eval.py):
+    KLDivLoss(batchmean, log_target) of log_softmax of the *raw* logits; LFD over the
+    edges with self-loops (student at one end, teacher at the other), KD over nodes."""
+    n = s.size(0)
+    loops = torch.arange(n).repeat(2, 1)
+    e = torch.cat([ei, loops], 1)
+    crit = torch.nn.KLDivLoss(reduction="batchmean", log_target=True)
+    log_s, log_t = s.log_softmax(1), t.log_softmax(1)
+    return crit(log_s[e[1]], log_t[e[0]]), crit(log_s, log_t)
+
+
+@pytest.mark.parametrize("tau", [1.0, 1.3, 2.0])
+def test_default_objectives_use_untempered_kd_and_lfd(tau):
+    torch.manual_seed(3)
+    n, c = 15, 4
+    s, t = torch.randn(n, c, dtype=torch.float64), torch.randn(n, c, dtype=torch.float64)
+    y, idx, ei = torch.randint(0, c, (n,)), torch.arange(5), random_graph(n, seed=3)
+    lfd_ref, kd_ref = official_kd_lfd(s, t, ei)
+    hfd_ref = dense_hfd(s, t, ei, tau)  # HFD keeps tau
+    _, parts = node_objective("lfd", s, t, y, idx, ei, tau=tau)
+    assert parts["lfd"] == pytest.approx(float(lfd_ref), rel=1e-9)
+    _, parts = node_objective("glnn", s, t, y, idx, ei, tau=tau)
+    assert parts["kd"] == pytest.approx(float(kd_ref), rel=1e-9)
+    _, parts = node_objective("ffg2m", s, t, y, idx, ei, tau=tau)
+    assert (parts["lfd"], parts["hfd"]) == (pytest.approx(float(lfd_ref)), pytest.approx(float(hfd_ref)))
+    # the named option divides KD and LFD by tau as well
+    _, parts = node_objective("ffg2m", s, t, y, idx, ei, tau=tau, tempered_kd=True)
+    assert parts["lfd"] == pytest.approx(float(dense_lfd(s, t, ei, tau)))
+    if tau != 1.0:
+        assert parts["lfd"] != pytest.approx(float(lfd_ref))

@@ -106,3 +106,29 @@ def test_production_link_split_hides_new_nodes(csbm):
     assert not (held[s.val_pos[0]] | held[s.val_pos[1]]).any()
     assert (held[s.test_pos[0]] | held[s.test_pos[1]]).all()
     assert held[s.test_neg[0]].all()
+
+
+def test_glnn_protocol_on_largest_component(data_root):
+    from g2m.data.splits import protocol_graph
+
+    cora = load_dataset("cora", data_root)
+    lcc = protocol_graph(cora, "glnn")
+    # GLNN's Table 6 (CPF data): Cora 2,485 nodes and 5,069 undirected edges
+    assert (lcc.num_nodes, lcc.num_edges) == (2485, 2 * 5069)
+    assert protocol_graph(cora, "public") is cora
+    s = make_node_split(lcc, "glnn", seed=0)
+    assert torch.bincount(lcc.y[s.train]).tolist() == [20] * 7
+    assert torch.bincount(lcc.y[s.val]).tolist() == [30] * 7
+    assert s.test.numel() == 2485 - 7 * 50
+    assert make_node_split(lcc, "glnn", seed=1).key() != s.key()  # a new split per seed
+    assert s.key().split("-")[1] == "glnn"
+
+
+def test_linkx_split_uses_labelled_nodes_only():
+    g = load_dataset("csbm", num_nodes=1000, num_classes=2, seed=0)
+    g.y[:100] = -1
+    s = make_node_split(g, "linkx", seed=0)
+    assert _disjoint(s.train, s.val, s.test)
+    assert (s.train.numel(), s.val.numel(), s.test.numel()) == (450, 225, 225)
+    assert bool((g.y[torch.cat([s.train, s.val, s.test])] >= 0).all())
+    assert make_node_split(g, "linkx", seed=1).key() != s.key()

@@ -35,3 +35,30 @@ def test_bad_teacher_args():
         build_teacher("gat", 4, 2, hidden=10, heads=4)
     with pytest.raises(ValueError, match="unknown norm"):
         build_teacher("gcn", 4, 2, norm="group")
+
+
+def test_sage_gcn_aggregator_matches_dense_reference():
+    # DGL's gcn aggregator (GLNN / FF-G2M teachers): W * mean over N(i) and i itself, plus bias
+    torch.manual_seed(0)
+    n = 7
+    ei = torch.tensor([[0, 1, 1, 2, 3, 5], [1, 0, 2, 1, 5, 3]])
+    x = torch.randn(n, 4)
+    model = build_teacher("sage", 4, 3, num_layers=1, sage_aggr="gcn").eval()
+    a = torch.eye(n)
+    a[ei[1], ei[0]] = 1.0
+    lin = model.layers[0].lin_l
+    expected = lin((a / a.sum(1, keepdim=True)) @ x)
+    torch.testing.assert_close(model(x, ei), expected)
+    assert not hasattr(model.layers[0], "lin_r")  # no separate root weight
+    with pytest.raises(ValueError, match="sage_aggr"):
+        build_teacher("sage", 4, 3, sage_aggr="max")
+
+
+def test_input_dropout_separate_from_hidden_dropout():
+    x, ei = torch.ones(50, 6), torch.tensor([[0, 1], [1, 0]])
+    torch.manual_seed(0)
+    keep_input = build_teacher("gcn", 6, 2, num_layers=1, dropout=0.9, input_dropout=0.0).train()
+    # one layer: only the input is dropped out, so with input_dropout 0 training is deterministic
+    torch.testing.assert_close(keep_input(x, ei), keep_input(x, ei))
+    classic = build_teacher("gcn", 6, 2, num_layers=1, dropout=0.9).train()  # None: as `dropout`
+    assert not torch.equal(classic(x, ei), classic(x, ei))

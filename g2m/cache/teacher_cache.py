@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import tempfile
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ import torch
 from torch import Tensor
 
 from g2m import __version__
-from g2m.errors import CacheCorruptError, CacheMismatchError
+from g2m.errors import CacheCorruptError, CacheMismatchError, CacheWarning
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,22 @@ class TeacherCache:
             raise
         return final
 
+    def lookup(self, key: CacheKey, refresh: bool = False) -> CachedTeacher | None:
+        """The cached teacher of ``key``, or ``None`` to (re)train it: none is cached,
+        ``refresh`` asks for a new one, or the entry cannot be read (then a
+        :class:`~g2m.errors.CacheWarning` names it, and it is removed)."""
+        if refresh or not self.exists(key):
+            return None
+        try:
+            return self.load(key)
+        except CacheCorruptError as err:
+            warnings.warn(f"{err}: retraining it", CacheWarning, stacklevel=2)
+            self.remove(key)
+            return None
+
+    def remove(self, key: CacheKey) -> None:
+        shutil.rmtree(self.path(key), ignore_errors=True)
+
     def load(self, key: CacheKey) -> CachedTeacher:
         return load_cached_teacher(self.path(key), expect=key)
 
@@ -117,8 +134,12 @@ def load_cached_teacher(path: str | os.PathLike, expect: CacheKey | None = None)
     meta_file = path / "meta.json"
     if not meta_file.is_file():
         raise FileNotFoundError(f"no cached teacher at {path} (meta.json missing)")
-    meta = json.loads(meta_file.read_text())
-    key = CacheKey(**meta["key"])
+    try:
+        meta = json.loads(meta_file.read_text())
+        key = CacheKey(**meta["key"])
+        expected_hash = meta["content_hash"]
+    except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as err:
+        raise CacheCorruptError(f"{meta_file} cannot be read ({type(err).__name__}: {err}); {_FIX}") from None
     if expect is not None and key != expect:
         diffs = [
             f"{f}: cached {getattr(key, f)!r} != requested {getattr(expect, f)!r}"
@@ -126,7 +147,23 @@ def load_cached_teacher(path: str | os.PathLike, expect: CacheKey | None = None)
             if getattr(key, f) != getattr(expect, f)
         ]
         raise CacheMismatchError(f"cached teacher at {path} does not match: " + "; ".join(diffs))
-    tensors = torch.load(path / "tensors.pt", weights_only=True)
-    if content_hash(tensors) != meta["content_hash"]:
-        raise CacheCorruptError(f"cached teacher at {path} fails its content hash; delete it and retrain")
+    tensor_file = path / "tensors.pt"
+    try:
+        tensors = torch.load(tensor_file, weights_only=True)
+    except Exception as err:  # noqa: BLE001 - a truncated or foreign file: torch raises many kinds
+        detail = str(err).splitlines()[0][:120] if str(err) else ""
+        raise CacheCorruptError(f"{tensor_file} cannot be read ({type(err).__name__}: {detail}); {_FIX}") from None
+    if content_hash(tensors) != expected_hash:
+        raise CacheCorruptError(f"{tensor_file} fails its content hash; {_FIX}")
     return CachedTeacher(key, tensors, meta, path)
+
+
+_FIX = "it is retrained by `g2m run` / `g2m teacher` (add --refresh to force it), or delete the folder"
+
+
+def cache_entries(root: str | os.PathLike, dataset: str | None = None) -> list[Path]:
+    """Every cached teacher directory under ``root`` (one ``meta.json`` each), optionally
+    of one dataset; temporary and unfinished writes are skipped."""
+    base = Path(root) / dataset if dataset else Path(root)
+    return sorted(p.parent for p in base.rglob("meta.json") if not any(part.startswith(".") for part in
+                                                                       p.relative_to(root).parts))

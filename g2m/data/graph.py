@@ -99,8 +99,43 @@ def make_graph(
 
 
 def edge_homophily(edge_index: Tensor, y: Tensor) -> float:
-    """Fraction of edges whose two ends share a label."""
-    return float((y[edge_index[0]] == y[edge_index[1]]).float().mean())
+    """Fraction of edges whose two ends share a label, over the edges whose two ends
+    are labelled (a negative label means unlabelled); NaN when there is none."""
+    a, b = y[edge_index[0]], y[edge_index[1]]
+    known = (a >= 0) & (b >= 0)
+    if not bool(known.any()):
+        return float("nan")
+    return float((a[known] == b[known]).float().mean())
+
+
+def largest_connected_component(graph: Graph) -> Graph:
+    """The subgraph on the nodes of the largest connected component, nodes relabelled
+    in their original order (features, labels, masks and edges restricted to it)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = graph.num_nodes
+    ei = graph.edge_index.numpy()
+    adj = coo_matrix((torch.ones(ei.shape[1]).numpy(), (ei[0], ei[1])), shape=(n, n))
+    _, comp = connected_components(adj, directed=False)
+    comp = torch.from_numpy(comp).long()
+    keep = comp == torch.bincount(comp).argmax()
+    if bool(keep.all()):
+        return graph
+    local = torch.full((n,), -1, dtype=torch.long)
+    local[keep] = torch.arange(int(keep.sum()))
+    edges = local[graph.edge_index]
+    edges = edges[:, (edges >= 0).all(0)]
+    return Graph(
+        name=graph.name,
+        x=graph.x[keep],
+        y=None if graph.y is None else graph.y[keep],
+        edge_index=edges,
+        num_classes=graph.num_classes,
+        raw_num_edges=graph.raw_num_edges,
+        masks={k: v[keep] for k, v in graph.masks.items()},
+        link_split=None,
+    )
 
 
 def degree(edge_index: Tensor, num_nodes: int) -> Tensor:

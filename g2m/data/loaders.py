@@ -8,6 +8,7 @@ a :class:`~g2m.errors.DatasetUnavailableError` says which files to put where.
 from __future__ import annotations
 
 import contextlib
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import torch
 
 from g2m.data.csbm import csbm_tensors
 from g2m.data.graph import Graph, make_graph
-from g2m.data.specs import DatasetSpec
+from g2m.data.specs import DatasetSpec, missing_files
 from g2m.errors import DatasetUnavailableError
 
 Loader = Callable[[DatasetSpec, Path], Graph]
@@ -32,16 +33,27 @@ def register(name: str) -> Callable[[Loader], Loader]:
     return wrap
 
 
-def missing_files(spec: DatasetSpec, root: Path) -> list[str]:
-    return [f for f in spec.files if not (root / f).exists()]
+def _remove_empty_leftovers(root: Path, before: set[Path] | None) -> None:
+    """After a failed load, remove the folders it created under ``root`` (and ``root``
+    itself, when it created that) that hold no file: a download that never came leaves
+    ``PubMed/raw/`` behind otherwise."""
+    if not root.is_dir():
+        return
+    for child in set(root.iterdir()) - (before or set()):
+        if child.is_dir() and not any(p.is_file() for p in child.rglob("*")):
+            shutil.rmtree(child, ignore_errors=True)
+    if before is None and not any(root.iterdir()):
+        root.rmdir()
 
 
 def _fetch(spec: DatasetSpec, root: Path, factory: Callable[[], Any]) -> Any:
     """Run a PyG/OGB constructor; explain missing files instead of a network trace."""
     missing = missing_files(spec, root)
+    before = set(root.iterdir()) if root.is_dir() else None
     try:
         return factory()
     except Exception as err:  # noqa: BLE001 - re-raised below with the cause attached
+        _remove_empty_leftovers(root, before)
         if not missing:
             raise
         listing = "\n  ".join(str(root / f) for f in missing)
@@ -94,6 +106,17 @@ def load_heterophilous(spec: DatasetSpec, root: Path) -> Graph:
 
     name = spec.loader_args["name"]
     return _from_pyg(spec, _fetch(spec, root, lambda: HeterophilousGraphDataset(str(root), name)))
+
+
+@register("linkx")
+def load_linkx(spec: DatasetSpec, root: Path) -> Graph:
+    """LINKX's non-homophilous graphs (Lim et al., 2021), e.g. the Facebook100 ones;
+    a label of -1 marks an unlabelled node (no split uses it)."""
+    from torch_geometric.datasets import LINKXDataset
+
+    ds = _fetch(spec, root, lambda: LINKXDataset(str(root), spec.loader_args["name"]))
+    data = ds[0]
+    return make_graph(spec.name, data.x, data.y, data.edge_index, int(data.y.max()) + 1, _masks(data))
 
 
 @register("amazon")

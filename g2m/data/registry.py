@@ -6,10 +6,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-from g2m.data.graph import Graph
-from g2m.data.loaders import LOADERS, load_csbm, missing_files
+from typing import TYPE_CHECKING
+
 from g2m.data.root import resolve_data_root
-from g2m.data.specs import DatasetSpec, get_spec, load_specs
+from g2m.data.specs import DatasetSpec, get_spec, load_specs, missing_files
+
+if TYPE_CHECKING:
+    from g2m.data.graph import Graph
 
 
 def list_datasets() -> list[DatasetSpec]:
@@ -36,6 +39,8 @@ def load_dataset(name: str, root: str | os.PathLike | None = None, **overrides: 
     ``num_classes``, ``avg_degree``, ``homophily``, ``feature_signal``,
     ``num_features``, ``seed``).
     """
+    from g2m.data.loaders import LOADERS, load_csbm
+
     spec = get_spec(name)
     path = Path(resolve_data_root(root))
     if spec.loader == "csbm":

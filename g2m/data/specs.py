@@ -12,13 +12,14 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from g2m.errors import DatasetNotFoundError
 
 TASKS = ("node", "link")
 METRICS = ("accuracy", "rocauc", "hits@20", "hits@50", "mrr")
-SPLITS = ("public", "random", "fixed", "ogb")
+SPLITS = ("public", "random", "fixed", "ogb", "glnn", "linkx")
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,11 @@ def load_specs() -> dict[str, DatasetSpec]:
             spec = _parse(entry.read_text(), entry.name)
             specs[spec.name] = spec
     return specs
+
+
+def missing_files(spec: DatasetSpec, root: Path) -> list[str]:
+    """The files ``spec`` lists that are not under ``root``."""
+    return [f for f in spec.files if not (root / f).exists()]
 
 
 def get_spec(name: str) -> DatasetSpec:

@@ -3,8 +3,14 @@
 * ``public``: the dataset's own masks (one split; or, for datasets shipped
   with ``S`` fixed splits, split ``seed % S``).
 * ``random``: per-class random split, ``train_per_class`` (20) and
-  ``val_per_class`` (30) nodes of every class, the rest for test, as
-  GLNN and FF-G2M use for datasets without a public split.
+  ``val_per_class`` (30) nodes of every class, the rest for test, a new
+  split per seed.
+* ``glnn``: the GLNN / CPF protocol (``load_cpf_data`` in
+  snap-research/graphless-neural-networks): the ``random`` split drawn on the
+  graph's largest connected component (:func:`protocol_graph`; CPF drops the
+  other components), a new split per seed.
+* ``linkx``: LINKX's protocol for the Facebook100 graphs: 50% / 25% / 25% of the
+  labelled nodes (label >= 0) at random, a new split per seed.
 * inductive setting (GLNN protocol): a fraction (default 0.2) of the test
   nodes is held out together with every edge that touches it. Teacher and
   student train on the observed subgraph; held-out nodes are evaluated with
@@ -19,10 +25,10 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from g2m.data.graph import Graph
+from g2m.data.graph import Graph, largest_connected_component
 from g2m.errors import SplitError
 
-SPLIT_NAMES = ("public", "fixed", "ogb", "random")
+SPLIT_NAMES = ("public", "fixed", "ogb", "random", "glnn", "linkx")
 SETTINGS = ("transductive", "inductive")
 
 
@@ -106,6 +112,21 @@ def _per_class_random(y: Tensor, num_classes: int, train_pc: int, val_pc: int, g
     return (torch.cat(p).sort().values for p in (train, val, test))
 
 
+def _labelled_fractions(y: Tensor, fractions: tuple[float, float], gen: torch.Generator):
+    """Train / val take ``fractions`` of the labelled nodes at random, test the rest."""
+    idx = (y >= 0).nonzero().view(-1)
+    idx = idx[torch.randperm(idx.numel(), generator=gen)]
+    n_train, n_val = (int(f * idx.numel()) for f in fractions)
+    parts = idx[:n_train], idx[n_train : n_train + n_val], idx[n_train + n_val :]
+    return (p.sort().values for p in parts)
+
+
+def protocol_graph(graph: Graph, split: str) -> Graph:
+    """The graph a split protocol is drawn on: the largest connected component for
+    ``glnn`` (as CPF's ``standardize()``), ``graph`` itself otherwise."""
+    return largest_connected_component(graph) if split == "glnn" else graph
+
+
 def _from_masks(graph: Graph, seed: int) -> tuple[Tensor, Tensor, Tensor]:
     if not graph.masks:
         raise SplitError(f"dataset {graph.name!r} has no public split; use split='random'")
@@ -138,8 +159,10 @@ def make_node_split(
         raise SplitError("train_per_class and val_per_class must be positive")
     y = graph.require_labels()
     gen = torch.Generator().manual_seed(seed)
-    if split == "random":
+    if split in ("random", "glnn"):
         train, val, test = _per_class_random(y, graph.num_classes, train_per_class, val_per_class, gen)
+    elif split == "linkx":
+        train, val, test = _labelled_fractions(y, (0.5, 0.25), gen)
     else:
         train, val, test = _from_masks(graph, seed)
     if min(train.numel(), val.numel(), test.numel()) == 0:

@@ -74,15 +74,21 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write via a temporary file in the same directory, then rename into place;
     on failure the temporary file is removed and ``path`` is untouched."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.chmod(tmp, 0o644)  # mkstemp makes it private; results are meant to be read
         os.replace(tmp, path)
+    except OSError as err:  # name the file asked for, never the temporary one
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise G2MError(f"cannot write {path}: {err.strerror or err}") from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         raise
     return path
 

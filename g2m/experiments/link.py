@@ -18,13 +18,13 @@ from g2m.data.specs import get_spec
 from g2m.errors import G2MError
 from g2m.evaluation.report import markdown_table, summarize_runs
 from g2m.experiments.node import config_tag
+from g2m.experiments.progress import RunLog, fingerprint
 from g2m.experiments.seeds import check_seed_range, seed_range, seeds_label
 from g2m.losses.link_objectives import LINK_METHODS, check_link_method
 from g2m.teachers.link import LinkScorer
-from g2m.teachers.models import TEACHERS
+from g2m.methods import TEACHERS
 from g2m.training.link import distill_link_student, train_link_teacher
 
-LINK_SETTINGS_BY_NAME = {"transductive": "transductive", "production": "production", "inductive": "production"}
 
 
 def link_teacher_cache_key(dataset: str, split: LinkSplit, config: LinkTeacherConfig, seed: int) -> CacheKey:
@@ -39,17 +39,21 @@ def _scorer_from_record(tensors: dict[str, Tensor], meta: dict[str, Any]) -> Lin
 
 def get_link_teacher(
     graph: Graph, split: LinkSplit, config: LinkTeacherConfig, seed: int,
-    cache: TeacherCache | None, progress: bool = True, path: str | None = None,
+    cache: TeacherCache | None, progress: bool = True, path: str | None = None, refresh: bool = False,
 ) -> tuple[Tensor, LinkScorer, dict[str, float], bool]:
-    """Teacher embeddings, scorer and scores: from ``path`` or the cache if present, else trained."""
+    """Teacher embeddings, scorer and scores: from ``path`` or the cache if present, else
+    trained (``refresh``: retrained even when cached)."""
     key = link_teacher_cache_key(graph.name, split, config, seed)
     if path is not None:
         # an explicit cache may hold any hyper-parameters of the same teacher model
         stored = load_cached_teacher(path).key.model
         if stored.startswith(f"{config.model}-"):
             key = CacheKey(key.dataset, key.task, key.split, stored, key.seed)
-    if path is not None or (cache is not None and cache.exists(key)):
-        record = load_cached_teacher(path or cache.path(key), expect=key)  # type: ignore[union-attr]
+    if path is not None:
+        record = load_cached_teacher(path, expect=key)
+    else:
+        record = cache.lookup(key, refresh) if cache is not None else None
+    if record is not None:
         scorer = _scorer_from_record(record.tensors, record.meta)
         return record.tensors["embeddings"], scorer, record.meta["scores"], True
     out = train_link_teacher(graph, split, config, seed, progress)
@@ -67,9 +71,12 @@ def link_split_for(graph: Graph, setting: str, seed: int) -> LinkSplit:
     spec = get_spec(graph.name)
     if spec.split == "ogb":
         return make_link_split(graph, "ogb", seed)
-    if setting not in LINK_SETTINGS_BY_NAME:
+    if setting == "inductive":
+        raise G2MError("link prediction calls its inductive setting 'production' (LLP's name: new nodes "
+                       "arrive with their edges); use --setting production")
+    if setting not in ("transductive", "production"):
         raise G2MError(f"unknown link setting {setting!r}; choose transductive or production")
-    return make_link_split(graph, LINK_SETTINGS_BY_NAME[setting], seed)
+    return make_link_split(graph, setting, seed)
 
 
 @dataclass
@@ -91,6 +98,7 @@ class LinkExperiment:
     use_cache: bool = True
     teacher_overrides: dict[str, Any] = field(default_factory=dict)
     student_overrides: dict[str, Any] = field(default_factory=dict)
+    refresh: bool = False  # retrain teachers even when cached
 
     def __post_init__(self) -> None:
         if self.teacher not in TEACHERS:
@@ -103,12 +111,17 @@ class LinkExperiment:
                 raise ValueError(f"{name} must be non-negative, got {getattr(self, name)}")
 
 
-def run_link_experiment(exp: LinkExperiment, progress: bool = True) -> dict[str, Any]:
+def run_link_experiment(exp: LinkExperiment, progress: bool = True, resume: str | None = None) -> dict[str, Any]:
+    """Teacher(s) and every link student over the experiment's seeds; ``resume`` as in
+    :func:`g2m.experiments.node.run_node_experiment`."""
     spec = get_spec(exp.dataset)
     graph = load_dataset(exp.dataset, exp.data_root)
     tcfg = link_teacher_config(spec, exp.teacher, **exp.teacher_overrides)
     scfgs = {m: link_student_config(spec, m, **exp.student_overrides) for m in exp.methods}
     cache = TeacherCache(exp.cache_dir) if exp.use_cache else None
+    log = None
+    if resume is not None and not exp.refresh:
+        log = RunLog(resume, fingerprint("link", exp.dataset, exp.setting, exp.teacher))
     runs: list[dict[str, Any]] = []
     started = time.perf_counter()
     teachers: dict[tuple[str, int], tuple[Tensor, LinkScorer]] = {}
@@ -116,15 +129,24 @@ def run_link_experiment(exp: LinkExperiment, progress: bool = True) -> dict[str,
         split = link_split_for(graph, exp.setting, seed if exp.split_seed is None else exp.split_seed)
         t_seed = seed if exp.teacher_seed is None else exp.teacher_seed
         if (split.key(), t_seed) not in teachers:  # a shared teacher is trained and reported once
-            emb, scorer, t_scores, cached = get_link_teacher(graph, split, tcfg, t_seed, cache, progress)
+            emb, scorer, t_scores, cached = get_link_teacher(graph, split, tcfg, t_seed, cache, progress,
+                                                             refresh=exp.refresh)
             teachers[split.key(), t_seed] = emb, scorer
             runs.append({"model": f"teacher ({exp.teacher})", "seed": t_seed, "split": split.key(),
                          "cached": cached, **t_scores})
         emb, scorer = teachers[split.key(), t_seed]
         for method, scfg in scfgs.items():
+            tag = f"{config_tag(tcfg)}-{t_seed}-{config_tag(scfg)}-{split.key()}"
+            done = log.get(method, seed, tag) if log is not None else None
+            if done is not None:
+                runs.append(done)
+                continue
             out = distill_link_student(graph, split, emb, scorer, scfg, seed, progress)
-            runs.append({"model": method, "seed": seed, **out.scores, "epochs_run": out.fit.epochs_run,
-                         "seconds_per_epoch": out.fit.seconds_per_epoch})
+            row = {"model": method, "seed": seed, **out.scores, "epochs_run": out.fit.epochs_run,
+                   "seconds_per_epoch": out.fit.seconds_per_epoch}
+            runs.append(row)
+            if log is not None:
+                log.add(row, tag)
     summary = summarize_runs(runs)
     splits = "one split per seed" if exp.split_seed is None else f"split {exp.split_seed} for every seed"
     teachers_used = "a teacher per seed" if exp.teacher_seed is None else f"one teacher (seed {exp.teacher_seed})"

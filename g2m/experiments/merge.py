@@ -20,6 +20,7 @@ from typing import Any
 from g2m.config import link_student_config, student_config
 from g2m.data.specs import get_spec
 from g2m.evaluation.report import markdown_table, summarize_runs
+from g2m.experiments.node import homophily_line
 from g2m.experiments.seeds import seeds_label
 from g2m.losses.link_objectives import LINK_METHODS
 from g2m.losses.objectives import NODE_METHODS
@@ -147,11 +148,17 @@ def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
     base_seeds = seeds_label(base["experiment"].get("first_seed", 0), base["experiment"]["seeds"])
     title = _title(base).replace(base_seeds, seeds_label(first_seed, num_seeds), 1)
     configs = {m: c for r in results for m, c in r.get("student_configs", {}).items()}
+    extra: dict[str, Any] = {}
+    table = markdown_table(summary, title)
+    if "homophily" in base:  # node results: every part's per-seed estimates, each seed once
+        per_seed = {e["seed"]: e for r in results for e in r.get("homophily", {}).get("per_seed", [])}
+        extra["homophily"] = {**base["homophily"], "per_seed": [per_seed[k] for k in sorted(per_seed)]}
+        table += homophily_line(extra["homophily"])
     return {
         **{k: v for k, v in base.items() if k not in ("runs", "summary", "table", "title", "seconds")},
         "experiment": {**base["experiment"], "methods": ordered, "seeds": num_seeds, "first_seed": first_seed},
         "student_configs": {m: configs[m] for m in ordered if m in configs},
-        "runs": runs, "summary": summary, "title": title, "table": markdown_table(summary, title),
+        "runs": runs, "summary": summary, "title": title, "table": table, **extra,
         "seconds": sum(float(r.get("seconds", 0.0)) for r in results),  # total compute over the parts
         "merged_from": len(results),
     }

@@ -6,6 +6,7 @@ import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -16,12 +17,15 @@ from g2m.config import StudentConfig, TeacherConfig, student_config, teacher_con
 from g2m.data.graph import Graph
 from g2m.data.registry import load_dataset
 from g2m.data.specs import get_spec
-from g2m.data.splits import NodeSplit, make_node_split
+from g2m.data.splits import NodeSplit, make_node_split, protocol_graph
 from g2m.errors import G2MError
+from g2m.evaluation.homophily import homophily_report, warn_if_heterophilous
 from g2m.evaluation.report import markdown_table, summarize
+from g2m.experiments.progress import RunLog, fingerprint
 from g2m.experiments.seeds import check_seed_range, seed_range, seeds_label
 from g2m.losses.objectives import check_method
-from g2m.teachers.models import TEACHERS
+from g2m.methods import TEACHERS
+from g2m.students.io import save_student
 from g2m.teachers.node import train_node_teacher
 from g2m.training.node_student import distill_node_student
 
@@ -44,12 +48,13 @@ def get_node_teacher(
     metric: str,
     cache: TeacherCache | None,
     progress: bool = True,
+    refresh: bool = False,
 ) -> tuple[Tensor, dict[str, float], bool]:
     """Teacher logits and scores, from the cache when present (third value ``True``),
-    else trained and (with a cache) saved."""
+    else trained and (with a cache) saved; ``refresh`` retrains a cached one."""
     key = teacher_cache_key(graph.name, split, config, seed)
-    if cache is not None and cache.exists(key):
-        record = cache.load(key)
+    record = cache.lookup(key, refresh) if cache is not None else None
+    if record is not None:
         return record.tensors["logits"], record.meta["scores"], True
     out = train_node_teacher(graph, split, config, seed, metric, progress)
     if cache is not None:
@@ -101,6 +106,8 @@ class NodeExperiment:
     teacher_overrides: dict[str, Any] = field(default_factory=dict)
     student_overrides: dict[str, Any] = field(default_factory=dict)
     dataset_overrides: dict[str, Any] = field(default_factory=dict)
+    refresh: bool = False  # retrain teachers even when cached
+    save_students: str | None = None  # a directory: every student saved as <method>-seed<k>/
 
     def __post_init__(self) -> None:
         if self.teacher not in TEACHERS:
@@ -110,38 +117,86 @@ class NodeExperiment:
         check_seed_range(self.first_seed, self.seeds)
 
 
-def _with_prod(scores: dict[str, float], split: NodeSplit) -> dict[str, float]:
-    """GLNN's production score: test accuracy over all test nodes, observed and held out."""
+def _with_prod(scores: dict[str, float], split: NodeSplit, fraction: float) -> dict[str, float]:
+    """GLNN's production score (``train_student.py``): ``(1 - f) * tran + f * ind``, where
+    ``f`` is the share of test nodes held out (0.2: ``0.8 tran + 0.2 ind``)."""
     if "test_ind" not in scores:
         return scores
-    n_t, n_i = split.test.numel(), split.test_ind.numel()
-    return {**scores, "prod": (n_t * scores["test"] + n_i * scores["test_ind"]) / (n_t + n_i)}
+    return {**scores, "prod": (1.0 - fraction) * scores["test"] + fraction * scores["test_ind"]}
 
 
-def run_node_experiment(exp: NodeExperiment, progress: bool = True) -> dict[str, Any]:
+def homophily_line(homophily: dict[str, Any]) -> str:
+    """One line under a node table: the graph's measured homophily and the pre-training estimate."""
+    est = [e["estimate"] for e in homophily["per_seed"]]
+    return (f"\nEdge homophily {homophily['edge']:.2f}, adjusted {homophily['adjusted']:.2f}; "
+            f"estimated before distilling (adjusted): {min(est):.2f}-{max(est):.2f}.\n")
+
+
+def student_meta(dataset: str, teacher: str, split: NodeSplit, inductive_fraction: float, metric: str,
+                 scores: dict[str, float]) -> dict[str, Any]:
+    """What a saved student records so that `g2m eval` can rebuild its split."""
+    return {"dataset": dataset, "teacher": teacher, "seed": split.seed, "setting": split.setting,
+            "split": split.name, "split_key": split.key(), "inductive_fraction": inductive_fraction,
+            "metric": metric, "scores": scores}
+
+
+def _student_dir(exp: NodeExperiment, method: str, seed: int) -> Path:
+    return Path(exp.save_students or ".") / f"{method}-seed{seed}"
+
+
+def run_node_experiment(exp: NodeExperiment, progress: bool = True, resume: str | None = None) -> dict[str, Any]:
+    """Teacher and every student method over the experiment's seeds.
+
+    ``resume``: a progress file (JSON lines); every finished student is recorded there,
+    and students already recorded for this experiment and configuration are not
+    retrained. The caller removes it once the results are written."""
     spec = get_spec(exp.dataset)
     if spec.task != "node":
         raise ValueError(f"dataset {exp.dataset!r} is a {spec.task} dataset, not node classification")
-    graph = load_dataset(exp.dataset, exp.data_root, **exp.dataset_overrides)
+    split_name = exp.split or spec.split
+    graph = protocol_graph(load_dataset(exp.dataset, exp.data_root, **exp.dataset_overrides), split_name)
     metric = spec.metric
     tcfg = teacher_config(spec, exp.teacher, **exp.teacher_overrides)
     scfgs: dict[str, StudentConfig] = {
         m: student_config(spec, m, exp.teacher, **exp.student_overrides) for m in exp.methods
     }
     cache = TeacherCache(exp.cache_dir) if exp.use_cache else None
+    log = None
+    if resume is not None and not exp.refresh:
+        log = RunLog(resume, fingerprint(exp.dataset, exp.setting, split_name, exp.inductive_fraction,
+                                         exp.dataset_overrides, exp.teacher))
     runs: list[dict[str, Any]] = []
+    estimates: list[dict[str, Any]] = []
     started = time.perf_counter()
     for seed in seed_range(exp.first_seed, exp.seeds):
-        split = make_node_split(graph, exp.split or spec.split, exp.setting, seed, exp.inductive_fraction)
-        logits, t_scores, cached = get_node_teacher(graph, split, tcfg, seed, metric, cache, progress)
+        split = make_node_split(graph, split_name, exp.setting, seed, exp.inductive_fraction)
+        logits, t_scores, cached = get_node_teacher(graph, split, tcfg, seed, metric, cache, progress, exp.refresh)
+        report = homophily_report(graph.edge_index, graph.require_labels(), torch.cat([split.train, split.val]),
+                                  logits.argmax(-1))
+        if not estimates:
+            warn_if_heterophilous(report, exp.methods, exp.dataset)
+        estimates.append({"seed": seed, **report.as_dict()})
         runs.append({"model": f"teacher ({exp.teacher})", "seed": seed, "cached": cached,
-                     **_with_prod(t_scores, split)})
+                     **_with_prod(t_scores, split, exp.inductive_fraction)})
         for method, scfg in scfgs.items():
+            tag = f"{config_tag(tcfg)}-{config_tag(scfg)}-{split.key()}"
+            done = log.get(method, seed, tag) if log is not None else None
+            if done is not None and (exp.save_students is None or _student_dir(exp, method, seed).is_dir()):
+                runs.append(done)
+                continue
             out = distill_node_student(graph, split, None if method == "mlp" else logits, scfg, seed, metric, progress)
-            runs.append({"model": method, "seed": seed, **_with_prod(out.scores, split),
-                         "epochs_run": out.fit.epochs_run, "seconds_per_epoch": out.fit.seconds_per_epoch})
+            row = {"model": method, "seed": seed, **_with_prod(out.scores, split, exp.inductive_fraction),
+                   "epochs_run": out.fit.epochs_run, "seconds_per_epoch": out.fit.seconds_per_epoch}
+            if exp.save_students is not None:
+                save_student(_student_dir(exp, method, seed), out.model, scfg, student_meta(
+                    exp.dataset, exp.teacher, split, exp.inductive_fraction, metric, out.scores))
+            runs.append(row)
+            if log is not None:
+                log.add(row, tag)
     summary = summarize(runs)
-    title = f"{exp.dataset}, {exp.setting}, {exp.teacher} teacher, {metric} (%), {seeds_label(exp.first_seed, exp.seeds)}"
+    title = (f"{exp.dataset}, {split_name} split, {exp.setting}, {exp.teacher} teacher, {metric} (%), "
+             f"{seeds_label(exp.first_seed, exp.seeds)}")
+    homophily = {"edge": estimates[0]["edge"], "adjusted": estimates[0]["adjusted"], "per_seed": estimates}
     return {
         "experiment": asdict(exp),
         "metric": metric,
@@ -150,7 +205,8 @@ def run_node_experiment(exp: NodeExperiment, progress: bool = True) -> dict[str,
         "runs": runs,
         "summary": summary,
         "title": title,
-        "table": markdown_table(summary, title),
+        "homophily": homophily,
+        "table": markdown_table(summary, title) + homophily_line(homophily),
         "seconds": time.perf_counter() - started,
         "torch_threads": torch.get_num_threads(),  # the digits depend on it (see the link runner)
     }

@@ -7,7 +7,7 @@ Any weight can be overridden; a term with weight 0 is not computed.
 
 from __future__ import annotations
 
-LINK_METHODS = ("mlp", "logit", "repr", "llp_rank", "llp_dist", "llp")
+from g2m.methods import LINK_METHODS
 TERMS = ("sup", "rank", "dist", "logit", "repr")
 
 DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {

@@ -6,6 +6,11 @@ node :math:`i`, :math:`p^S_i = \mathrm{softmax}(s_i/\tau)`,
 :math:`\mathrm{KL}(p\,\|\,q) = \sum_c p_c (\log p_c - \log q_c)`.
 Teacher logits are constants: no gradient flows into them.
 
+The official GLNN and FF-G2M code (snap-research/graphless-neural-networks,
+LirongWu/FF-G2M ``src/models.py``) use :math:`\tau = 1` in KD and LFD (softmax
+of the raw logits) and a temperature in HFD only; :func:`g2m.losses.node_objective`
+calls them that way unless ``tempered_kd`` is set.
+
 Edge-wise losses never build an ``[E, C]`` tensor for all edges at once:
 ``chunk_size`` edges are handled at a time (``None``: all at once).
 """

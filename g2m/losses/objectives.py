@@ -8,6 +8,11 @@ r"""Named node-distillation objectives (the ablations of FF-G2M):
 ``ffg2m``  :math:`\lambda \mathcal{L}_{CE} + (1-\lambda)(\mathcal{L}_{LFD} + \mathcal{L}_{HFD})`
 =========  =====================================================================
 
+As in the official FF-G2M code (``train_mini_batch`` in LirongWu/FF-G2M), KD and
+LFD compare softmaxes of the raw logits and only HFD divides by
+:math:`\tau`; ``tempered_kd=True`` divides KD and LFD by :math:`\tau` too
+(g2m 0.1's behaviour, kept as a named option).
+
 :math:`\mathcal{L}_{CE}` is taken on the labelled training nodes, the others on
 every node (or edge) the student may see.
 """
@@ -18,7 +23,7 @@ from torch import Tensor
 
 from g2m.losses.node import hfd_loss, kd_loss, label_ce, lfd_loss
 
-NODE_METHODS = ("mlp", "glnn", "lfd", "hfd", "ffg2m")
+from g2m.methods import NODE_METHODS
 
 
 def check_method(method: str) -> str:
@@ -38,6 +43,7 @@ def node_objective(
     tau: float = 1.0,
     chunk_size: int | None = None,
     hfd_edge_index: Tensor | None = None,
+    tempered_kd: bool = False,
 ) -> tuple[Tensor, dict[str, float]]:
     """Return the total loss and its parts (as floats, for logging).
 
@@ -53,10 +59,11 @@ def node_objective(
     if teacher_logits is None:
         raise ValueError(f"method {method!r} needs teacher logits")
     parts: dict[str, Tensor] = {}
+    kd_tau = tau if tempered_kd else 1.0
     if method == "glnn":
-        parts["kd"] = kd_loss(student_logits, teacher_logits, tau)
+        parts["kd"] = kd_loss(student_logits, teacher_logits, kd_tau)
     if method in ("lfd", "ffg2m"):
-        parts["lfd"] = lfd_loss(student_logits, teacher_logits, edge_index, tau, chunk_size)
+        parts["lfd"] = lfd_loss(student_logits, teacher_logits, edge_index, kd_tau, chunk_size)
     if method in ("hfd", "ffg2m"):
         hfd_edges = edge_index if hfd_edge_index is None else hfd_edge_index
         parts["hfd"] = hfd_loss(student_logits, teacher_logits, hfd_edges, tau, chunk_size)

@@ -6,12 +6,14 @@ Load it anywhere with ``torch.export.load(path).module()`` and call it on a
 
 from __future__ import annotations
 
+import io
 import os
-import tempfile
 from pathlib import Path
 
 import torch
 from torch import nn
+
+from g2m.evaluation.report import atomic_write_bytes
 
 
 def export_student(model: nn.Module, in_dim: int, path: str | os.PathLike) -> Path:
@@ -20,17 +22,9 @@ def export_student(model: nn.Module, in_dim: int, path: str | os.PathLike) -> Pa
     example = (torch.randn(4, in_dim),)
     batch = torch.export.Dim("batch", min=1)
     program = torch.export.export(model, example, dynamic_shapes=({0: batch},))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.export.save(program, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    buf = io.BytesIO()  # serialised in memory: torch never sees (or names) a temporary file
+    torch.export.save(program, buf)
+    return atomic_write_bytes(path, buf.getvalue())
 
 
 def load_exported(path: str | os.PathLike) -> nn.Module:

@@ -6,6 +6,9 @@ teacher cache stores next to the logits.
 
 * ``gcn``: :math:`H^{l+1} = \sigma(\hat D^{-1/2} \hat A \hat D^{-1/2} H^l W^l)`
 * ``sage``: :math:`h_i^{l+1} = \sigma(W_1 h_i^l + W_2\, \mathrm{mean}_{j \in N(i)} h_j^l)`
+  (``sage_aggr="mean"``), or DGL's ``gcn`` aggregator
+  :math:`h_i^{l+1} = \sigma(W\, \mathrm{mean}_{j \in N(i) \cup \{i\}} h_j^l)`
+  (``sage_aggr="gcn"``), which the GLNN and FF-G2M teachers use
 * ``gat``: multi-head attention, heads concatenated in hidden layers, one head at the output
 * ``appnp``: an MLP followed by :math:`K` steps of personalised-PageRank propagation
   :math:`Z \leftarrow (1-\alpha) \hat A Z + \alpha H`
@@ -16,10 +19,11 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 from torch_geometric.nn import APPNP, GATConv, GCNConv, SAGEConv
+from torch_geometric.utils import add_remaining_self_loops
 
 from g2m.layers import make_norm
 
-TEACHERS = ("gcn", "sage", "gat", "appnp")
+from g2m.methods import TEACHERS
 
 class GNN(nn.Module):
     """A stack of message-passing layers with norm, ReLU and dropout between them."""
@@ -36,13 +40,19 @@ class GNN(nn.Module):
         heads: int = 8,
         appnp_k: int = 10,
         appnp_alpha: float = 0.1,
+        input_dropout: float | None = None,
+        sage_aggr: str = "mean",
     ) -> None:
         super().__init__()
         if kind not in TEACHERS:
             raise ValueError(f"unknown teacher {kind!r}; choose one of {TEACHERS}")
         if num_layers < 1:
             raise ValueError("num_layers must be at least 1")
+        if sage_aggr not in ("mean", "gcn"):
+            raise ValueError(f"sage_aggr must be mean or gcn, got {sage_aggr!r}")
         self.kind, self.dropout = kind, dropout
+        self.input_dropout = dropout if input_dropout is None else input_dropout
+        self.self_loops = kind == "sage" and sage_aggr == "gcn"
         dims = [in_dim] + [hidden] * (num_layers - 1) + [out_dim]
         self.layers = nn.ModuleList()
         self.norms = nn.ModuleList()
@@ -51,7 +61,8 @@ class GNN(nn.Module):
             if kind == "gcn":
                 layer = GCNConv(d_in, d_out, cached=False)
             elif kind == "sage":
-                layer = SAGEConv(d_in, d_out)
+                # gcn aggregator: no root weight; self-loops are added in forward()
+                layer = SAGEConv(d_in, d_out, root_weight=not self.self_loops)
             elif kind == "gat":
                 # hidden layers: `heads` heads of size hidden // heads, concatenated
                 if last:
@@ -68,10 +79,12 @@ class GNN(nn.Module):
         self.propagate = APPNP(appnp_k, appnp_alpha) if kind == "appnp" else None
 
     def forward(self, x: Tensor, edge_index: Tensor, return_hidden: bool = False):
+        if self.self_loops:
+            edge_index, _ = add_remaining_self_loops(edge_index, num_nodes=x.size(0))
         h = x
         hidden = x
         for i, layer in enumerate(self.layers):
-            h = nn.functional.dropout(h, self.dropout, self.training)
+            h = nn.functional.dropout(h, self.dropout if i else self.input_dropout, self.training)
             if i == len(self.layers) - 1:
                 hidden = h
             h = layer(h) if self.kind == "appnp" else layer(h, edge_index)

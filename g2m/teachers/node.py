@@ -84,6 +84,7 @@ def train_node_teacher(
         model, step, validate, lr=config.lr, weight_decay=config.weight_decay,
         epochs=config.epochs, patience=config.patience,
         desc=f"teacher {config.model} seed {seed}", progress=progress, batches=batches,
+        tie_break=config.tie_break,
     )
     with torch.no_grad():
         logits, hidden = model(graph.x, graph.edge_index, return_hidden=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -14,6 +15,38 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 StepFn = Callable[..., tuple[Tensor, dict[str, float]]]
+
+#: seconds between two progress lines of one long training when stderr is not a terminal
+HEARTBEAT_SECONDS = 60.0
+
+
+class _Progress:
+    """A tqdm bar on a terminal; in a log (stderr piped or redirected), one line when the
+    training ends and a heartbeat line every :data:`HEARTBEAT_SECONDS` on long ones."""
+
+    def __init__(self, desc: str, epochs: int, enabled: bool) -> None:
+        self.desc, self.epochs, self.enabled = desc, epochs, enabled
+        self.lines = enabled and not sys.stderr.isatty()
+        self.bar = tqdm(total=epochs, desc=desc, disable=not enabled or self.lines, leave=False,
+                        dynamic_ncols=True)
+        self.start = self.last = time.perf_counter()
+
+    def update(self, epoch: int, loss: float, val: float, best: float) -> None:
+        self.bar.update(1)
+        self.bar.set_postfix(loss=f"{loss:.4f}", val=f"{val:.4f}", best=f"{best:.4f}", refresh=False)
+        now = time.perf_counter()
+        if self.lines and now - self.last >= HEARTBEAT_SECONDS:
+            self.last = now
+            self._line(f"epoch {epoch + 1}/{self.epochs}, val {val:.4f}, best {best:.4f}")
+
+    def close(self, result: "FitResult") -> None:
+        self.bar.close()
+        if self.lines:
+            self._line(f"done: {result.epochs_run} epochs, best val {result.best_val:.4f} at epoch "
+                       f"{result.best_epoch}, {result.seconds_per_epoch:.3f} s/epoch")
+
+    def _line(self, text: str) -> None:
+        print(f"{self.desc}: {text} ({time.perf_counter() - self.start:.0f} s)", file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -38,24 +71,30 @@ def fit(
     progress: bool = True,
     batches: Callable[[], Iterable[Any]] | None = None,
     grad_clip: float | None = None,
+    tie_break: str = "earlier",
 ) -> FitResult:
     """Adam on ``train_step``'s loss; keeps (and restores) the weights of the best
     validation epoch and stops after ``patience`` epochs without improvement.
 
     Full batch: one ``train_step()`` per epoch. Mini-batch: ``batches()`` yields
     the epoch's batches and each gets an optimiser step, ``train_step(batch)``.
-    ``grad_clip`` caps the global gradient norm before each step."""
+    ``grad_clip`` caps the global gradient norm before each step. ``tie_break="later"``
+    counts an epoch that equals the best validation score as the new best (and resets
+    patience), as the official GLNN / FF-G2M / LLP loops (``>=``) do; ``"earlier"``
+    keeps the first."""
     if epochs < 1 or patience < 1:
         raise ValueError("epochs and patience must be positive")
+    if tie_break not in ("later", "earlier"):
+        raise ValueError(f"tie_break must be later or earlier, got {tie_break!r}")
     if grad_clip is not None and grad_clip <= 0:
         raise ValueError(f"grad_clip must be positive, got {grad_clip}")
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     best_val, best_epoch, best_state = -math.inf, -1, None
     history: list[dict[str, float]] = []
-    bar = tqdm(range(epochs), desc=desc, disable=not progress, leave=False, dynamic_ncols=True)
+    bar = _Progress(desc, epochs, progress)
     start = time.perf_counter()
     epoch = -1
-    for epoch in bar:
+    for epoch in range(epochs):
         model.train()
         for batch in (batches() if batches is not None else [None]):
             opt.zero_grad(set_to_none=True)
@@ -70,10 +109,10 @@ def fit(
         with torch.no_grad():
             val = float(validate())
         history.append({"epoch": epoch, "loss": float(loss.detach()), "val": val, **parts})
-        if val > best_val:
+        if val > best_val or (tie_break == "later" and val == best_val):
             best_val, best_epoch = val, epoch
             best_state = copy.deepcopy(model.state_dict())
-        bar.set_postfix(loss=f"{float(loss.detach()):.4f}", val=f"{val:.4f}", best=f"{best_val:.4f}")
+        bar.update(epoch, float(loss.detach()), val, best_val)
         if epoch - best_epoch >= patience:
             break
     elapsed = time.perf_counter() - start
@@ -81,4 +120,6 @@ def fit(
     model.load_state_dict(best_state)
     model.eval()
     runs = epoch + 1
-    return FitResult(best_epoch, best_val, runs, elapsed / max(runs, 1), history)
+    result = FitResult(best_epoch, best_val, runs, elapsed / max(runs, 1), history)
+    bar.close(result)
+    return result

@@ -58,6 +58,7 @@ def distill_node_student(
             return node_objective(
                 config.method, model(view.x), t_obs, view.y, view.train, edges,
                 lam=config.lam, tau=config.tau, chunk_size=config.chunk_size, hfd_edge_index=hfd_edges,
+                tempered_kd=config.tempered_kd,
             )
         # a batch: its nodes, their neighbours, and the edges pointing into the batch
         nodes = batch.nodes
@@ -65,6 +66,7 @@ def distill_node_student(
         return node_objective(
             config.method, model(view.x[nodes]), None if t_obs is None else t_obs[nodes], view.y[nodes],
             train_pos, batch.edge_index, lam=config.lam, tau=config.tau, chunk_size=config.chunk_size,
+            tempered_kd=config.tempered_kd,
         )
 
     batches = None
@@ -89,6 +91,7 @@ def distill_node_student(
         model, step, validate, lr=config.lr, weight_decay=config.weight_decay,
         epochs=config.epochs, patience=config.patience,
         desc=f"student {config.method} seed {seed}", progress=progress, batches=batches,
+        tie_break=config.tie_break,
     )
     with torch.no_grad():
         logits = model(graph.x)

@@ -1,0 +1,49 @@
+"""What produced a result: g2m's version and commit, library versions, the machine and
+the exact command line. Stored in every ``results.json`` the CLI writes."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shlex
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from g2m import __version__
+
+
+def git_commit(path: Path = Path(__file__).resolve().parent) -> str | None:
+    """The commit of the g2m checkout (``+dirty`` when it has local changes), or ``None``
+    for an installed copy outside git."""
+    try:
+        run = lambda *args: subprocess.run(  # noqa: E731
+            ["git", *args], cwd=path, capture_output=True, text=True, timeout=5, check=True).stdout.strip()
+        commit = run("rev-parse", "HEAD")
+        return commit + ("+dirty" if run("status", "--porcelain", "--untracked-files=no") else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def provenance(argv: list[str] | None = None) -> dict[str, Any]:
+    """``argv``: the command that produced the result (default ``sys.argv``)."""
+    import torch
+    import torch_geometric
+
+    from g2m.benchmarks.machine import cpu_model
+
+    argv = sys.argv if argv is None else argv
+    return {
+        "g2m": __version__,
+        "commit": git_commit(),
+        "command": shlex.join(argv),
+        "torch": torch.__version__,
+        "torch_geometric": torch_geometric.__version__,
+        "python": platform.python_version(),
+        "cpu": cpu_model(),
+        "logical_cpus": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
