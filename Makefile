@@ -13,8 +13,12 @@ SHARED ?= ../shared/datasets
 .PHONY: run test setup setup-scatter bench-node bench-link bench-speed clean-venv
 
 run: setup
-	@echo ">> g2m run: GCN teacher -> FF-G2M student on the embedded CSBM graph, 3 seeds"
+	@echo ">> g2m run: GCN teacher -> MLP students on the embedded CSBM graph (a miniature of Cora), 3 seeds"
 	$(BIN)/g2m run --dataset csbm --teacher gcn --methods mlp,glnn,ffg2m --seeds 3 --out results/quickstart
+	@echo "What you see: test accuracy of a GCN teacher (it reads the graph), a plain MLP (node features only)"
+	@echo "and two MLPs distilled from the teacher (glnn: its soft labels; ffg2m: also its low- and high-frequency"
+	@echo "knowledge along edges). The distilled MLPs recover the graph's accuracy with no neighbour fetched at"
+	@echo "inference; the README has the same table on real Cora, CiteSeer and more."
 
 test: setup setup-scatter
 	@echo ">> running the test suite (G2M_SHARED_DATASETS=$(SHARED))"
@@ -30,18 +34,18 @@ $(BIN)/python:
 
 $(VENV)/.torch-installed: | $(BIN)/python
 	@echo ">> installing CPU $(TORCH) (local wheel; pinned so no CUDA build is ever pulled)"
-	$(PIP) install -q $(TORCH)
+	$(PIP) install -qq $(TORCH)
 	@echo "$(TORCH)" > $(VENV)/constraints.txt
 	@touch $@
 
 $(VENV)/.g2m-installed: pyproject.toml $(VENV)/.torch-installed
 	@echo ">> installing g2m (editable) with its dependencies and pytest"
-	$(PIP) install -q -c $(VENV)/constraints.txt -e '.[test]'
+	$(PIP) install -qq -c $(VENV)/constraints.txt -e '.[test]'
 	@touch $@
 
 $(VENV)/.scatter-installed: $(VENV)/.torch-installed
 	@echo ">> building torch-scatter against the installed torch (about 8 minutes the first time, cached after)"
-	$(PIP) install -q -c $(VENV)/constraints.txt --no-build-isolation 'torch-scatter>=2.1'
+	$(PIP) install -qq -c $(VENV)/constraints.txt --no-build-isolation 'torch-scatter>=2.1'
 	@touch $@
 
 # Benchmarks read ../shared/datasets through a writable temporary copy (PyG writes processed/ there).

@@ -157,7 +157,7 @@ def distill(
                             data_root, cache_dir, not quiet, out)
     from g2m.cache import TeacherCache
     from g2m.config import student_config
-    from g2m.experiments.node import find_node_teacher, student_meta
+    from g2m.experiments.node import cached_node_teacher_logits, student_meta
     from g2m.students.io import save_student
     from g2m.training.node_student import distill_node_student
 
@@ -168,9 +168,8 @@ def distill(
         batch_size=batch_size))
     logits = None
     if method != "mlp":
-        record = find_node_teacher(TeacherCache(cache_dir), dataset, node_split, teacher_name, seed,
-                                   str(teacher_cache) if teacher_cache else None)
-        logits = record.tensors["logits"]
+        logits = cached_node_teacher_logits(graph, node_split, TeacherCache(cache_dir), teacher_name, seed,
+                                            spec.metric, str(teacher_cache) if teacher_cache else None, not quiet)
     result = distill_node_student(graph, node_split, logits, scfg, seed, spec.metric, not quiet)
     save_student(out, result.model, scfg, student_meta(dataset, teacher_name, node_split, inductive_fraction,
                                                        spec.metric, result.scores))

@@ -51,25 +51,26 @@ def test_truncated_cache_is_named_and_healed(tmp_path):
                                              *TINY]).output)
     tensors = Path(teacher["cache"]) / "tensors.pt"
     os.truncate(tensors, 1000)
-    # distill cannot train a teacher: it names the file and the fix, no traceback
+    # distill names the file and retrains the teacher with the hyper-parameters meta.json records
     proc = g2m("distill", "-d", "csbm", "-t", "sage", "--method", "glnn", "--cache-dir", cache,
                "--out", tmp_path / "s", *TINY)
-    assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert f"{tensors} cannot be read" in proc.stderr and "--refresh" in proc.stderr
-    # teacher (and run) report it by path and retrain it; the next distill works
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert f"warning: {tensors} cannot be read" in proc.stderr and "retraining it" in proc.stderr
+    healed = json.loads(g2m("teacher", "-d", "csbm", "-m", "sage", "--cache-dir", cache, *TINY).stdout)
+    assert healed["from_cache"] and healed["cache"] == teacher["cache"] and healed["scores"] == teacher["scores"]
+    # teacher (and run) report an unreadable entry by path and retrain it
+    os.truncate(tensors, 1000)
     proc = g2m("teacher", "-d", "csbm", "-m", "sage", "--cache-dir", cache, *TINY)
     assert proc.returncode == 0, proc.stderr
     assert f"warning: {tensors} cannot be read" in proc.stderr and "retraining it" in proc.stderr
     assert json.loads(proc.stdout)["from_cache"] is False
-    proc = g2m("distill", "-d", "csbm", "-t", "sage", "--method", "glnn", "--cache-dir", cache,
-               "--out", tmp_path / "s", *TINY)
-    assert proc.returncode == 0, proc.stderr
-    # a broken meta.json is named too
+    # a broken meta.json is named; the entry is removed and the error says how to retrain it
     meta = Path(teacher["cache"]) / "meta.json"
     meta.write_text("{ not json")
     proc = g2m("distill", "-d", "csbm", "-t", "sage", "--method", "glnn", "--cache-dir", cache,
                "--out", tmp_path / "s", *TINY)
-    assert proc.returncode == 2 and f"{meta} cannot be read" in proc.stderr
+    assert proc.returncode == 2 and f"{meta} cannot be read" in proc.stderr and "g2m teacher" in proc.stderr
+    assert "Traceback" not in proc.stderr and not meta.parent.exists()
     # --refresh retrains a readable entry as well
     json.loads(g2m("teacher", "-d", "csbm", "-m", "sage", "--cache-dir", cache, *TINY).stdout)
     again = json.loads(g2m("teacher", "-d", "csbm", "-m", "sage", "--cache-dir", cache, "--refresh", *TINY).stdout)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from g2m.data.graph import Graph
 from g2m.data.registry import load_dataset
 from g2m.data.specs import get_spec
 from g2m.data.splits import NodeSplit, make_node_split, protocol_graph
-from g2m.errors import G2MError
+from g2m.errors import CacheCorruptError, CacheWarning, G2MError
 from g2m.evaluation.homophily import homophily_report, warn_if_heterophilous
 from g2m.evaluation.report import markdown_table, summarize
 from g2m.experiments.progress import RunLog, fingerprint
@@ -68,26 +70,65 @@ def get_node_teacher(
     return out.logits, out.scores, False
 
 
+def locate_node_teacher(
+    cache: TeacherCache, dataset: str, split: NodeSplit, teacher: str, seed: int, path: str | None = None
+) -> Path:
+    """The cache directory of ``teacher`` for this dataset, split and seed: ``path``, or
+    the only one in ``cache`` (any hyper-parameters). None, or several, raise."""
+    if path is not None:
+        return Path(path)
+    found = sorted((cache.root / dataset / "node" / split.key()).glob(f"{teacher}-*/seed{seed}/meta.json"))
+    if not found:
+        raise G2MError(
+            f"no cached {teacher} teacher for {dataset} ({split.setting}, seed {seed}) in {cache.root}; "
+            f"run `g2m teacher --dataset {dataset} --model {teacher} --seed {seed} "
+            f"--setting {split.setting}` first"
+        )
+    if len(found) > 1:
+        listing = "\n  ".join(str(f.parent) for f in found)
+        raise G2MError(f"several cached {teacher} teachers match; pick one with --teacher-cache:\n  {listing}")
+    return found[0].parent
+
+
 def find_node_teacher(
     cache: TeacherCache, dataset: str, split: NodeSplit, teacher: str, seed: int, path: str | None = None
 ) -> CachedTeacher:
-    """The cached ``teacher`` for this dataset, split and seed: the one at ``path``, or
-    the only one in ``cache`` (any hyper-parameters). Anything else raises."""
-    if path is None:
-        found = sorted((cache.root / dataset / "node" / split.key()).glob(f"{teacher}-*/seed{seed}/meta.json"))
-        if not found:
-            raise G2MError(
-                f"no cached {teacher} teacher for {dataset} ({split.setting}, seed {seed}) in {cache.root}; "
-                f"run `g2m teacher --dataset {dataset} --model {teacher} --seed {seed} "
-                f"--setting {split.setting}` first"
-            )
-        if len(found) > 1:
-            listing = "\n  ".join(str(f.parent) for f in found)
-            raise G2MError(f"several cached {teacher} teachers match; pick one with --teacher-cache:\n  {listing}")
-        path = str(found[0].parent)
-    record = load_cached_teacher(path)
-    model = record.key.model if record.key.model.startswith(f"{teacher}-") else teacher
-    return load_cached_teacher(path, expect=CacheKey(dataset, "node", split.key(), model, seed))
+    """The cached teacher :func:`locate_node_teacher` finds, checked against the key."""
+    where = locate_node_teacher(cache, dataset, split, teacher, seed, path)
+    meta_file = where / "meta.json"
+    try:  # an explicit cache may hold any hyper-parameters of the same teacher model
+        stored = json.loads(meta_file.read_text()).get("key", {}).get("model", "") if meta_file.is_file() else ""
+    except (json.JSONDecodeError, AttributeError, UnicodeDecodeError) as err:
+        raise CacheCorruptError(f"{meta_file} cannot be read ({type(err).__name__}: {err})") from None
+    model = stored if isinstance(stored, str) and stored.startswith(f"{teacher}-") else teacher
+    return load_cached_teacher(where, expect=CacheKey(dataset, "node", split.key(), model, seed))
+
+
+def cached_node_teacher_logits(
+    graph: Graph, split: NodeSplit, cache: TeacherCache, teacher: str, seed: int, metric: str,
+    path: str | None = None, progress: bool = True,
+) -> Tensor:
+    """Logits of the cached teacher (:func:`find_node_teacher`). An entry whose tensors
+    cannot be read but whose ``meta.json`` can is retrained with the hyper-parameters it
+    records (a :class:`~g2m.errors.CacheWarning` names it); one whose ``meta.json`` cannot
+    be read is removed, and the error says how to train it again."""
+    where = locate_node_teacher(cache, graph.name, split, teacher, seed, path)
+    try:
+        return find_node_teacher(cache, graph.name, split, teacher, seed, str(where)).tensors["logits"]
+    except CacheCorruptError as err:
+        try:
+            hparams = json.loads((where / "meta.json").read_text())["hparams"]
+            config = TeacherConfig(**{**hparams, "fanouts": tuple(hparams["fanouts"])})
+        except (OSError, ValueError, KeyError, TypeError):
+            shutil.rmtree(where, ignore_errors=True)
+            raise CacheCorruptError(
+                f"{err}; the entry was removed: run `g2m teacher --dataset {graph.name} --model {teacher} "
+                f"--seed {seed} --setting {split.setting}` to train it again") from None
+        warnings.warn(f"{err}: retraining it with the hyper-parameters its meta.json records", CacheWarning,
+                      stacklevel=2)
+        root = TeacherCache(where.parents[4])  # <root>/<dataset>/node/<split>/<model>/seed<k>
+        logits, _, _ = get_node_teacher(graph, split, config, seed, metric, root, progress, refresh=True)
+        return logits
 
 
 @dataclass
