@@ -57,3 +57,21 @@ def test_teacher_estimate_used_when_labels_are_too_few():
     y = torch.tensor([0, 0, 1, 1])
     report = homophily_report(ei, y, torch.tensor([0, 1]), teacher_pred=torch.tensor([0, 0, 0, 1]))
     assert report.label_edges == 2 and report.estimate == report.teacher_estimate
+
+
+def test_cli_prints_one_warning_line_and_records_homophily(data_root, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "g2m.cli.main", "run", "-d", "texas", "-t", "sage", "--methods",
+                           "glnn,ffg2m", "--seeds", "2", "--epochs", "5", "--patience", "5", "--student-hidden", "16",
+                           "--teacher-hidden", "16", "--data-root", str(data_root), "--cache-dir", str(tmp_path / "c"),
+                           "--out", str(tmp_path / "r"), "-q"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if "homophily" in line]
+    assert len(lines) == 1 and lines[0].startswith("warning: texas: adjusted edge homophily estimated at -0.")
+    result = json.loads((tmp_path / "r" / "results.json").read_text())
+    assert result["homophily"]["adjusted"] == pytest.approx(-0.294, abs=0.01)
+    assert [e["seed"] for e in result["homophily"]["per_seed"]] == [0, 1]
+    assert "Edge homophily 0.06, adjusted -0.29" in result["table"]

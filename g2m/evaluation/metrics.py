@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import torch
 from torch import Tensor
 
 NODE_METRICS = ("accuracy", "rocauc")
