@@ -53,8 +53,10 @@ COPY_DATA = tmp=$$(mktemp -d) && cp -r $(SHARED)/. $$tmp && chmod -R u+w $$tmp &
 	echo ">> copied $(SHARED) to $$tmp"
 
 bench-node: setup
-	@echo ">> node-distillation table on real Cora and CiteSeer (long: a benchmark, not a test)"
-	@$(COPY_DATA) && $(BIN)/g2m bench node-table --data-root $$tmp --cache-dir results/teacher-cache --out results/node-table
+	@echo ">> node-distillation tables, GLNN protocol, Cora and CiteSeer, 10 seeds (long: a benchmark, not a test)"
+	@$(COPY_DATA) && $(BIN)/g2m bench node-table --protocol glnn --seeds 10 \
+		--cells cora/sage/transductive,citeseer/sage/transductive,cora/sage/inductive,citeseer/sage/inductive \
+		--data-root $$tmp --cache-dir results/teacher-cache --out results/node-table
 
 bench-link: setup
 	@echo ">> link-distillation table on real Cora and CiteSeer (long: a benchmark, not a test)"

@@ -170,7 +170,7 @@ def homophily_line(homophily: dict[str, Any]) -> str:
     """One line under a node table: the graph's measured homophily and the pre-training estimate."""
     est = [e["estimate"] for e in homophily["per_seed"]]
     return (f"\nEdge homophily {homophily['edge']:.2f}, adjusted {homophily['adjusted']:.2f}; "
-            f"estimated before distilling (adjusted): {min(est):.2f}-{max(est):.2f}.\n")
+            f"estimated before distilling (adjusted): {min(est):.2f} to {max(est):.2f}.\n")
 
 
 def student_meta(dataset: str, teacher: str, split: NodeSplit, inductive_fraction: float, metric: str,
