@@ -1,8 +1,8 @@
 """Peak memory of the edge-wise losses (forward + backward), chunked or not.
 
-Each measurement runs in a fresh Python process so the peak resident set size
-(``ru_maxrss``) belongs to that measurement alone; the reported figure is the
-growth of the peak over the resident size once the inputs exist.
+Each measurement runs in a fresh Python process whose peak resident set size
+(``VmHWM``, reset once the inputs exist) belongs to that measurement alone; the
+reported figure is the growth of the peak over the resident size at that point.
 """
 
 from __future__ import annotations
@@ -12,20 +12,21 @@ import subprocess
 import sys
 
 _SCRIPT = r"""
-import json, resource, sys, time, torch
+import json, sys, time, torch
+from g2m.benchmarks.machine import peak_rss_mib, reset_peak_rss, rss_mib
 from g2m.losses import hfd_loss, lfd_loss
 n, e, c, chunk, loss = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 g = torch.Generator().manual_seed(0)
 s = torch.randn(n, c, generator=g).requires_grad_()
 t = torch.randn(n, c, generator=g)
 ei = torch.randint(0, n, (2, e), generator=g)
-kb = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-base = kb()
+reset_peak_rss()
+base = rss_mib()
 start = time.perf_counter()
 fn = lfd_loss if loss == "lfd" else hfd_loss
 fn(s, t, ei, 1.0, chunk if chunk > 0 else None).backward()
 print(json.dumps({"loss": loss, "nodes": n, "edges": e, "classes": c, "chunk_size": chunk or None,
-                  "seconds": time.perf_counter() - start, "peak_extra_mib": (kb() - base) / 1024,
+                  "seconds": time.perf_counter() - start, "peak_extra_mib": peak_rss_mib() - base,
                   "edge_class_tensor_mib": e * c * 4 / 2**20}))
 """
 

@@ -23,8 +23,6 @@ over the RSS once the inputs are loaded (on CUDA: peak allocated device memory).
 from __future__ import annotations
 
 import json
-import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -34,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
+
+from g2m.benchmarks.machine import peak_rss_mib, reset_peak_rss, rss_mib
 
 SCALE_TASKS = ("kd", "lfd", "hfd", "ffg2m", "llp", "teacher_inference", "student_inference")
 _NODE_METHOD = {"kd": "glnn", "lfd": "lfd", "hfd": "hfd", "ffg2m": "ffg2m"}
@@ -61,34 +61,6 @@ class ScaleConfig:
             raise ValueError("sizes must be given and each at least 100 nodes")
         if self.chunk_size < 1 or self.llp_anchors < 1:
             raise ValueError("chunk_size and llp_anchors must be positive")
-
-
-def _rss_mib() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-def _reset_peak_rss() -> bool:
-    """Reset the kernel's peak-RSS mark (Linux >= 4.0), so the peak read after the
-    measured call excludes set-up transients. False where that is not possible; the
-    peak is then the process' lifetime peak, an upper bound."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def _peak_rss_mib() -> float:
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024  # kB
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
 def measure(graph_file: str, task: str, cfg: ScaleConfig) -> dict[str, Any]:
@@ -165,13 +137,13 @@ def measure(graph_file: str, task: str, cfg: ScaleConfig) -> dict[str, Any]:
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
         base_dev = torch.cuda.memory_allocated(device)
-    peak_reset = _reset_peak_rss()
-    base = _rss_mib()
+    peak_reset = reset_peak_rss()
+    base = rss_mib()
     start = time.perf_counter()
     run()
     synchronize(device)
     seconds = time.perf_counter() - start
-    peak = _peak_rss_mib()
+    peak = peak_rss_mib()
     out = {"task": task, "nodes": n, "edges": int(edge_index.size(1)), "seconds": seconds,
            "inputs_rss_mib": base, "peak_rss_mib": peak, "peak_extra_mib": max(peak - base, 0.0),
            "peak_reset": peak_reset}
