@@ -49,6 +49,10 @@ Margin = Annotated[Optional[float], typer.Option(help="LLP rank margin.")]
 Walks = Annotated[Optional[int], typer.Option(help="LLP: random walks per anchor.")]
 Hops = Annotated[Optional[int], typer.Option(help="LLP: steps per walk (nearby contexts are within this many hops).")]
 RandomRatio = Annotated[Optional[float], typer.Option(help="LLP: random contexts per nearby context.")]
+RankAverage = Annotated[Optional[str], typer.Option(
+    help="LLP rank loss averaged over informative-pairs (outside the margin) | all-pairs (official LLP code).")]
+TeacherScoreDropout = Annotated[Optional[float], typer.Option(
+    help="LLP: dropout on the teacher scorer when its scores are distilled (official code: its --dropout).")]
 RelScores = Annotated[Optional[str], typer.Option(help="LLP: compare scores as logit | prob (sigmoid).")]
 SplitSeed = Annotated[Optional[int], typer.Option(
     help="Link: use this seed's split for every seed (LLP's protocol); default: split k for seed k.")]
@@ -136,7 +140,8 @@ def distill(
     task: Task = "node", scorer: Scorer = None,
     w_sup: Weight = None, w_rank: Weight = None, w_dist: Weight = None, w_logit: Weight = None,
     w_repr: Weight = None, margin: Margin = None, walks: Walks = None, hops: Hops = None,
-    random_ratio: RandomRatio = None, relational_scores: RelScores = None, batch_size: BatchSize = None,
+    random_ratio: RandomRatio = None, relational_scores: RelScores = None, rank_average: RankAverage = None,
+    teacher_score_dropout: TeacherScoreDropout = None, batch_size: BatchSize = None,
     data_root: DataRoot = None, cache_dir: CacheDir = None, quiet: Quiet = False,
 ) -> None:
     """Train an MLP student from a cached teacher (run `g2m teacher` first).
@@ -152,7 +157,8 @@ def distill(
                        weight_decay=weight_decay, epochs=epochs, patience=patience, tau=tau, scorer=scorer,
                        w_sup=w_sup, w_rank=w_rank, w_dist=w_dist, w_logit=w_logit, w_repr=w_repr,
                        margin=margin, walks=walks, hops=hops, random_ratio=random_ratio,
-                       relational_scores=relational_scores)
+                       relational_scores=relational_scores, rank_average=rank_average,
+                       teacher_score_dropout=teacher_score_dropout)
         return distill_link(dataset, teacher_name, method, seed, setting, hp, teacher_cache,
                             data_root, cache_dir, not quiet, out)
     from g2m.cache import TeacherCache
@@ -225,7 +231,8 @@ def run(
         help="Also save every student, as DIR/<method>-seed<k> (for `g2m eval` / `g2m export`).")] = None,
     task: Task = "node",
     w_sup: Weight = None, w_rank: Weight = None, w_dist: Weight = None, w_logit: Weight = None,
-    w_repr: Weight = None, margin: Margin = None, relational_scores: RelScores = None, split_seed: SplitSeed = None,
+    w_repr: Weight = None, margin: Margin = None, relational_scores: RelScores = None, rank_average: RankAverage = None,
+    teacher_score_dropout: TeacherScoreDropout = None, split_seed: SplitSeed = None,
     teacher_seed: TeacherSeed = None, data_root: DataRoot = None, cache_dir: CacheDir = None, quiet: Quiet = False,
 ) -> None:
     """Teacher, then every student method, over several seeds; writes JSON and a table.
@@ -253,7 +260,8 @@ def run(
         return run_link(dataset, teacher_name, chosen, seeds, first_seed, setting, split_seed, teacher_seed,
                         overrides(tau=tau, hidden=student_hidden, w_sup=w_sup, w_rank=w_rank, w_dist=w_dist,
                                   w_logit=w_logit, w_repr=w_repr, margin=margin,
-                                  relational_scores=relational_scores, **student_limits),
+                                  relational_scores=relational_scores, rank_average=rank_average,
+                                  teacher_score_dropout=teacher_score_dropout, **student_limits),
                         overrides(hidden=teacher_hidden, **teacher_limits), out, data_root, cache_dir,
                         not no_cache, not quiet, refresh, command_line(ctx))
     if split_seed is not None or teacher_seed is not None:

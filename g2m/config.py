@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, TypeVar
 
 from g2m.data.specs import DatasetSpec
+from g2m.methods import RANK_AVERAGES
 
 T = TypeVar("T")
 
@@ -177,6 +178,19 @@ class LinkStudentConfig:
     hops: int = 3
     random_ratio: float = 1.0
     anchors_per_epoch: int | None = 1024  # None or 0: every observed node is an anchor each epoch
+    # Official-fidelity options (snap-research/linkless-link-prediction, src/main.py):
+    # "all-pairs" averages the rank loss over every context pair as nn.MarginRankingLoss
+    # does there; "informative-pairs" over the pairs outside the margin only
+    rank_average: str = "informative-pairs"
+    # dropout on the teacher scorer's hidden layer when its scores are distilled: the
+    # official code never puts its teacher predictor in eval mode (rate: its --dropout)
+    teacher_score_dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.rank_average not in RANK_AVERAGES:
+            raise ValueError(f"rank_average must be one of {RANK_AVERAGES}, got {self.rank_average!r}")
+        if not 0.0 <= self.teacher_score_dropout < 1.0:
+            raise ValueError(f"teacher_score_dropout must be in [0, 1), got {self.teacher_score_dropout}")
 
     def model_kwargs(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("hidden", "num_layers", "dropout", "norm")}

@@ -3,3 +3,6 @@
 TEACHERS = ("gcn", "sage", "gat", "appnp")
 NODE_METHODS = ("mlp", "glnn", "lfd", "hfd", "ffg2m")
 LINK_METHODS = ("mlp", "logit", "repr", "llp_rank", "llp_dist", "llp")
+#: how LLP's rank loss averages: over the pairs outside the margin, or over every pair
+#: (those inside the margin adding a constant, as the official LLP code)
+RANK_AVERAGES = ("informative-pairs", "all-pairs")

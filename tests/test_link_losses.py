@@ -119,3 +119,43 @@ def test_baselines():
         representation_matching_loss(h, torch.randn(6, 5))
     pos, neg = torch.tensor([10.0]), torch.tensor([-10.0])
     assert float(link_bce(pos, neg)) < 1e-3 < float(link_bce(neg, pos))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_all_pairs_rank_loss_is_the_official_margin_ranking_loss(seed):
+    # snap-research/linkless-link-prediction src/main.py: nn.MarginRankingLoss over every
+    # itertools.combinations pair of one anchor's contexts, target 1 / -1 outside the
+    # margin and 0 inside it, mean reduction over anchors x pairs
+    g = torch.Generator().manual_seed(seed)
+    anchors, k, margin = 5, 6, 0.1
+    t = torch.rand(anchors, k, generator=g, dtype=torch.float64)
+    s = torch.rand(anchors, k, generator=g, dtype=torch.float64, requires_grad=True)
+    pairs = torch.tensor(list(itertools.combinations(range(k), 2))).t()
+    target = torch.zeros(anchors, pairs.size(1), dtype=torch.float64)
+    target[t[:, pairs[0]] > t[:, pairs[1]] + margin] = 1
+    target[t[:, pairs[0]] < t[:, pairs[1]] - margin] = -1
+    ref = torch.nn.MarginRankingLoss(margin=margin)(s[:, pairs[0]], s[:, pairs[1]], target)
+    (g_ref,) = torch.autograd.grad(ref, s)
+    group = torch.arange(anchors).repeat_interleave(k)
+    ours = llp_rank_loss(s.reshape(-1), t.reshape(-1), group, margin, anchors, average="all-pairs")
+    (g_ours,) = torch.autograd.grad(ours, s)
+    torch.testing.assert_close(ours, ref)
+    torch.testing.assert_close(g_ours, g_ref)
+    informative = llp_rank_loss(s.reshape(-1), t.reshape(-1), group, margin, anchors)
+    share = float((target != 0).double().mean())
+    (g_inf,) = torch.autograd.grad(informative, s)
+    torch.testing.assert_close(g_ours, share * g_inf)  # same direction, scaled by the informative share
+    with pytest.raises(ValueError, match="rank-loss average"):
+        llp_rank_loss(s.reshape(-1), t.reshape(-1), group, margin, anchors, average="valid")
+
+
+def test_teacher_score_dropout_applies_in_eval_mode():
+    from g2m.teachers.link import LinkScorer
+
+    scorer = LinkScorer("mlp", 8).eval()
+    h = torch.randn(50, 8)
+    pairs = torch.randint(0, 50, (2, 40))
+    torch.testing.assert_close(scorer.score_pairs(h, pairs), scorer.score_pairs(h, pairs, 0.0))
+    a, b = scorer.score_pairs(h, pairs, 0.5), scorer.score_pairs(h, pairs, 0.5)
+    assert not torch.equal(a, b)  # the official LLP teacher predictor scores with dropout
+    assert LinkScorer("dot", 8).score_pairs(h, pairs, 0.5).shape == (40,)

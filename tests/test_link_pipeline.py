@@ -54,6 +54,18 @@ def test_llp_on_probabilities_trains_and_bad_scale_is_refused(trained):
                              LinkStudentConfig(method="llp", **{**FAST_S, "anchors_per_epoch": -1}), progress=False)
 
 
+def test_official_fidelity_options_train_and_bad_values_are_refused(trained):
+    g, split, teacher = trained
+    cfg = LinkStudentConfig(method="llp", rank_average="all-pairs", teacher_score_dropout=0.5, **FAST_S)
+    out = distill_link_student(g, split, teacher.embeddings, teacher.scorer, cfg, seed=0, progress=False)
+    assert out.scores["rocauc"] > 0.55
+    assert not teacher.scorer.training  # the option drops out the teacher's scores, not its mode
+    with pytest.raises(ValueError, match="rank_average"):
+        LinkStudentConfig(rank_average="valid-pairs")
+    with pytest.raises(ValueError, match="teacher_score_dropout"):
+        LinkStudentConfig(teacher_score_dropout=1.0)
+
+
 def test_student_needs_teacher_for_distillation(trained):
     g, split, _ = trained
     with pytest.raises(ValueError, match="needs the teacher"):

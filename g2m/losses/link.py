@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from g2m.methods import RANK_AVERAGES
 from g2m.ops import scatter, scatter_log_softmax
 
 
@@ -52,24 +53,37 @@ def llp_rank_loss(
     group: Tensor,
     margin: float = 0.1,
     num_groups: int | None = None,
+    average: str = "informative-pairs",
 ) -> Tensor:
     r"""LLP rank-based matching. For every anchor and every pair :math:`(m, n)` of
-    its contexts whose teacher scores differ by more than ``margin``, with
-    :math:`r = \mathrm{sign}(t_m - t_n)`:
+    its contexts whose teacher scores differ by more than ``margin`` (the informative
+    pairs :math:`\mathcal{P}`), with :math:`r = \mathrm{sign}(t_m - t_n)`:
 
     .. math:: \mathcal{L}_{rank} = \frac{1}{|\mathcal{P}|}\sum_{(m,n) \in \mathcal{P}}
               \max\big(0,\; -r\,(s_m - s_n) + \delta\big)
 
-    Pairs within the margin are ignored. Zero when the student orders every such
-    pair as the teacher does with a gap of at least :math:`\delta`.
+    Zero when the student orders every such pair as the teacher does with a gap of at
+    least :math:`\delta`. ``average="all-pairs"`` is the official LLP code
+    (``nn.MarginRankingLoss`` over every pair, target 0 inside the margin): each of
+    the :math:`|\mathcal{A}|` pairs within the margin adds the constant :math:`\delta`,
+    and the sum is divided by all pairs, :math:`(\sum_{\mathcal{P}} \dots +
+    \delta\,|\mathcal{A}|) / (|\mathcal{P}| + |\mathcal{A}|)`: the same gradient
+    direction, scaled down by the share of informative pairs.
     """
+    if average not in RANK_AVERAGES:
+        raise ValueError(f"rank-loss average must be one of {RANK_AVERAGES}, got {average!r}")
     i, j = group_pairs(group, num_groups)
     dt = teacher_scores.detach()[i] - teacher_scores.detach()[j]
     valid = dt.abs() > margin
+    total_pairs = i.numel()
     if not bool(valid.any()):
-        return student_scores.sum() * 0.0
+        constant = margin if average == "all-pairs" and total_pairs else 0.0
+        return student_scores.sum() * 0.0 + constant
     i, j, r = i[valid], j[valid], torch.sign(dt[valid])
-    return F.relu(-r * (student_scores[i] - student_scores[j]) + margin).mean()
+    hinge = F.relu(-r * (student_scores[i] - student_scores[j]) + margin)
+    if average == "informative-pairs":
+        return hinge.mean()
+    return (hinge.sum() + margin * (total_pairs - hinge.numel())) / total_pairs
 
 
 def llp_dist_loss(

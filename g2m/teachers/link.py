@@ -27,15 +27,18 @@ class LinkScorer(nn.Module):
             if kind == "mlp" else None
         )
 
-    def forward(self, h_u: Tensor, h_v: Tensor) -> Tensor:
+    def forward(self, h_u: Tensor, h_v: Tensor, dropout: float | None = None) -> Tensor:
+        """Scores of the pairs ``(h_u[k], h_v[k])``. ``dropout``: a rate applied even in
+        eval mode (None: the scorer's own rate, in training mode only)."""
         if self.mlp is None:
             return (h_u * h_v).sum(-1)
-        hidden = nn.functional.dropout(self.mlp[1](self.mlp[0](h_u * h_v)), self.dropout, self.training)
+        rate, active = (self.dropout, self.training) if dropout is None else (dropout, dropout > 0)
+        hidden = nn.functional.dropout(self.mlp[1](self.mlp[0](h_u * h_v)), rate, active)
         return self.mlp[2](hidden).squeeze(-1)
 
-    def score_pairs(self, h: Tensor, pairs: Tensor) -> Tensor:
+    def score_pairs(self, h: Tensor, pairs: Tensor, dropout: float | None = None) -> Tensor:
         """Scores of ``pairs`` (``[2, K]``) from node embeddings ``h``."""
-        return self(h[pairs[0]], h[pairs[1]])
+        return self(h[pairs[0]], h[pairs[1]], dropout)
 
 
 def score_in_batches(scorer: LinkScorer, h: Tensor, pairs: Tensor, batch: int = 1 << 16) -> Tensor:

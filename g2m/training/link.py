@@ -126,7 +126,8 @@ def distill_link_student(
             parts["sup"] = link_bce(pos_s, neg_s)
         if weights["logit"]:
             with torch.no_grad():
-                t_pos, t_neg = teacher_scorer.score_pairs(t_h, split.train_pos), teacher_scorer.score_pairs(t_h, neg)
+                t_pos = teacher_scorer.score_pairs(t_h, split.train_pos, config.teacher_score_dropout)
+                t_neg = teacher_scorer.score_pairs(t_h, neg, config.teacher_score_dropout)
             parts["logit"] = logit_matching_loss(torch.cat([pos_s, neg_s]), torch.cat([t_pos, t_neg]))
         if weights["repr"]:
             parts["repr"] = representation_matching_loss(h[observed], t_h[observed])
@@ -137,11 +138,11 @@ def distill_link_student(
             ctx = sample_contexts(csr, anchors, config.walks, config.hops, config.random_ratio, gen, observed)
             s = scorer(h[ctx.anchor], h[ctx.context])
             with torch.no_grad():
-                t = teacher_scorer(t_h[ctx.anchor], t_h[ctx.context])
+                t = teacher_scorer(t_h[ctx.anchor], t_h[ctx.context], config.teacher_score_dropout)
             if config.relational_scores == "prob":
                 s, t = s.sigmoid(), t.sigmoid()
             if weights["rank"]:
-                parts["rank"] = llp_rank_loss(s, t, ctx.group, config.margin, ctx.num_groups)
+                parts["rank"] = llp_rank_loss(s, t, ctx.group, config.margin, ctx.num_groups, config.rank_average)
             if weights["dist"]:
                 parts["dist"] = llp_dist_loss(s, t, ctx.group, ctx.num_groups, config.tau)
         loss = sum(weights[k] * v for k, v in parts.items())
