@@ -44,3 +44,24 @@ def test_link_checks():
     assert check_link_cell(("cora", "sage", "transductive"), rows)[0].startswith("PASS")
     rows[1]["hits@20_std"] = 0.04  # gap 6 points, 2 std = 8 points
     assert check_link_cell(("cora", "sage", "transductive"), rows)[0].startswith("FAIL")
+
+
+def test_node_table_parts_merge_cell_by_cell(tmp_path, monkeypatch):
+    import json
+
+    from g2m.benchmarks.node_table import merge_node_tables, run_node_table
+    from g2m.data import get_spec
+
+    hparams = get_spec("csbm").hparams  # small and short, through the presets the table reads
+    monkeypatch.setitem(hparams, "teacher", {"hidden": 16, "epochs": 10, "patience": 10})
+    monkeypatch.setitem(hparams, "student", {**hparams["student"], "hidden": 16, "epochs": 10, "patience": 10})
+
+    cell = (("csbm", "gcn", "transductive"),)
+    for first in (0, 1):  # one table split by seed across two processes
+        run_node_table("public", tmp_path / f"part{first}", cache_dir=str(tmp_path / "c"), seeds=1,
+                       first_seed=first, cells=cell, methods=["mlp", "glnn"], progress=False)
+    md = merge_node_tables("public", [tmp_path / "part0", tmp_path / "part1"], tmp_path / "all")
+    merged = json.loads((tmp_path / "all" / "csbm-gcn-transductive" / "results.json").read_text())
+    assert [r["seeds"] for r in merged["summary"]] == [2, 2, 2]
+    assert "| csbm | gcn | transductive | 0.49 |" in md and merged["title"].endswith("2 seeds")
+    assert json.loads((tmp_path / "all" / "node_table.json").read_text())["cells"] == ["csbm-gcn-transductive"]

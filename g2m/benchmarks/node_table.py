@@ -201,6 +201,15 @@ def run_node_table(
     return _write_table(protocol, results, out)
 
 
+def _retabled(result: dict[str, Any]) -> dict[str, Any]:
+    """A stored result with its table printed again by today's code (one format for all cells)."""
+    from g2m.evaluation.report import markdown_table
+    from g2m.experiments.node import homophily_line
+
+    table = markdown_table(result["summary"], result.get("title", ""))
+    return {**result, "table": table + (homophily_line(result["homophily"]) if "homophily" in result else "")}
+
+
 def merge_node_tables(protocol: str, parts: Sequence[str | Path], out: str | Path) -> str:
     """Join tables run in parts (split by seed or method) cell by cell, then re-check."""
     from g2m.experiments.merge import merge_results
@@ -216,7 +225,7 @@ def merge_node_tables(protocol: str, parts: Sequence[str | Path], out: str | Pat
     results: dict[Cell, dict[str, Any]] = {}
     for name in sorted(cells, key=lambda n: list(order).index(n) if n in order else len(order)):
         found = cells[name]
-        merged = merge_results(found) if len(found) > 1 else found[0]
+        merged = merge_results(found) if len(found) > 1 else _retabled(found[0])
         write_results(out / name, merged, merged["table"])
         exp = merged["experiment"]
         results[(exp["dataset"], exp["teacher"], exp["setting"])] = merged
