@@ -39,10 +39,12 @@ def test_merged_parts_equal_one_run(parts):
     assert cli.exit_code == 0, cli.output
     merged = json.loads((root / "m" / "results.json").read_text())
     assert [r["model"] for r in merged["summary"]] == ["teacher (sage)", "mlp", "repr", "llp"]
-    # equal up to float rounding (multi-threaded CPU reductions)
+    # equal up to float rounding: multi-threaded CPU kernels may round the last bits of a
+    # score differently (memory alignment picks the SIMD path), which can flip one pair of
+    # a ranking metric (seen once: ROC-AUC 2e-6 apart)
     one_run = _scores(res["all"]["summary"])
     for model, scores in _scores(merged["summary"]).items():
-        assert scores == pytest.approx(one_run[model], abs=1e-6)
+        assert scores == pytest.approx(one_run[model], abs=1e-5)
     assert merged["experiment"]["methods"] == ["mlp", "repr", "llp"]
     assert list(merged["student_configs"]) == ["mlp", "repr", "llp"]
     assert sum(r["model"].startswith("teacher") for r in merged["runs"]) == 1  # shared teacher kept once
@@ -61,7 +63,7 @@ def test_seed_parts_equal_one_run(parts):
         ("teacher (sage)", 0), ("mlp", 0), ("mlp", 1), ("repr", 0), ("repr", 1), ("llp", 0), ("llp", 1)]
     one_run = _scores(res["all"]["summary"])
     for model, scores in _scores(merged["summary"]).items():
-        assert scores == pytest.approx(one_run[model], abs=1e-6)
+        assert scores == pytest.approx(one_run[model], abs=1e-5)
 
 
 def test_seed_parts_must_fill_the_same_consecutive_seeds(parts):
