@@ -11,7 +11,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from g2m.cli.common import CacheDir
-from g2m.errors import G2MError
+from g2m.errors import CacheCorruptError, G2MError
 
 cache_app = typer.Typer(help="The teacher cache: list what is cached, or clear it.", no_args_is_help=True)
 DatasetFilter = Annotated[Optional[str], typer.Option("--dataset", "-d", help="Only this dataset's teachers.")]
@@ -27,11 +27,13 @@ def _entries(cache_dir: Path | None, dataset: str | None) -> tuple[Path, list[Pa
 def _describe(path: Path, root: Path) -> dict[str, Any]:
     size = sum(f.stat().st_size for f in path.iterdir() if f.is_file())
     row: dict[str, Any] = {"path": str(path), "mib": round(size / 2**20, 2)}
+    from g2m.cache import read_meta
+
     try:
-        meta = json.loads((path / "meta.json").read_text())
+        meta = read_meta(path)
         row.update(meta["key"])
         row["scores"] = meta.get("scores", {})
-    except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError):
+    except CacheCorruptError:
         row["error"] = "meta.json cannot be read"
         row["dataset"] = path.relative_to(root).parts[0]
     return row

@@ -12,10 +12,11 @@ from g2m.errors import G2MError
 
 def compare_defaults(result: dict[str, Any]) -> tuple[str, str]:
     """``(metric, method a)`` a result is judged by: node runs store their own metric
-    (accuracy, rocauc) as 'test' and compare FF-G2M; link runs (their experiments have a
-    ``teacher_seed``, their runs Hits@K) rank by Hits@20 and compare LLP."""
-    link = "teacher_seed" in result.get("experiment", {}) or any("hits@20" in r for r in result.get("runs", []))
-    return ("hits@20", "llp") if link else ("test", "ffg2m")
+    (accuracy, rocauc) as 'test' and compare FF-G2M; link runs rank by Hits@20 and
+    compare LLP."""
+    from g2m.evaluation.report import is_link_result
+
+    return ("hits@20", "llp") if is_link_result(result) else ("test", "ffg2m")
 
 
 def compare(

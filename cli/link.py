@@ -31,9 +31,8 @@ def teacher_link(dataset: str, model: str, seed: int, setting: str, hparams: dic
 
 def distill_link(dataset: str, teacher: str, method: str, seed: int, setting: str, hparams: dict[str, Any],
                  teacher_cache: Path | None, data_root: Path | None, cache_dir: Path | None,
-                 progress: bool, out: Path | None = None) -> None:
-    """Distil one link student from the cached teacher; ``out`` saves nothing yet (link
-    students are not exported) but is checked like a node student's."""
+                 progress: bool) -> None:
+    """Distil one link student from the cached teacher (link students are not saved yet)."""
     from g2m.cache import TeacherCache
     from g2m.config import link_student_config, link_teacher_config
     from g2m.data import get_spec, load_dataset

@@ -160,7 +160,7 @@ def distill(
                        relational_scores=relational_scores, rank_average=rank_average,
                        teacher_score_dropout=teacher_score_dropout)
         return distill_link(dataset, teacher_name, method, seed, setting, hp, teacher_cache,
-                            data_root, cache_dir, not quiet, out)
+                            data_root, cache_dir, not quiet)
     from g2m.cache import TeacherCache
     from g2m.config import student_config
     from g2m.experiments.node import cached_node_teacher_logits, student_meta

@@ -203,11 +203,10 @@ def run_node_table(
 
 def _retabled(result: dict[str, Any]) -> dict[str, Any]:
     """A stored result with its table printed again by today's code (one format for all cells)."""
-    from g2m.evaluation.report import markdown_table
-    from g2m.experiments.node import homophily_line
+    from g2m.experiments.node import node_result_table
 
-    table = markdown_table(result["summary"], result.get("title", ""))
-    return {**result, "table": table + (homophily_line(result["homophily"]) if "homophily" in result else "")}
+    return {**result, "table": node_result_table(result["summary"], result.get("title", ""),
+                                                 result.get("homophily"))}
 
 
 def merge_node_tables(protocol: str, parts: Sequence[str | Path], out: str | Path) -> str:

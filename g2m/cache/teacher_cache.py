@@ -128,18 +128,26 @@ class TeacherCache:
         return load_cached_teacher(self.path(key), expect=key)
 
 
-def load_cached_teacher(path: str | os.PathLike, expect: CacheKey | None = None) -> CachedTeacher:
-    """Load a cache directory; with ``expect``, refuse one made for another key."""
-    path = Path(path)
-    meta_file = path / "meta.json"
+def read_meta(path: str | os.PathLike) -> dict[str, Any]:
+    """The ``meta.json`` of the cache directory ``path``, checked to hold a key and a
+    content hash; a file that cannot be read raises :class:`CacheCorruptError` naming it."""
+    meta_file = Path(path) / "meta.json"
     if not meta_file.is_file():
         raise FileNotFoundError(f"no cached teacher at {path} (meta.json missing)")
     try:
         meta = json.loads(meta_file.read_text())
-        key = CacheKey(**meta["key"])
-        expected_hash = meta["content_hash"]
+        CacheKey(**meta["key"])
+        meta["content_hash"]
     except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as err:
         raise CacheCorruptError(f"{meta_file} cannot be read ({type(err).__name__}: {err}); {_FIX}") from None
+    return meta
+
+
+def load_cached_teacher(path: str | os.PathLike, expect: CacheKey | None = None) -> CachedTeacher:
+    """Load a cache directory; with ``expect``, refuse one made for another key."""
+    path = Path(path)
+    meta = read_meta(path)
+    key = CacheKey(**meta["key"])
     if expect is not None and key != expect:
         diffs = [
             f"{f}: cached {getattr(key, f)!r} != requested {getattr(expect, f)!r}"
@@ -153,7 +161,7 @@ def load_cached_teacher(path: str | os.PathLike, expect: CacheKey | None = None)
     except Exception as err:  # noqa: BLE001 - a truncated or foreign file: torch raises many kinds
         detail = str(err).splitlines()[0][:120] if str(err) else ""
         raise CacheCorruptError(f"{tensor_file} cannot be read ({type(err).__name__}: {detail}); {_FIX}") from None
-    if content_hash(tensors) != expected_hash:
+    if content_hash(tensors) != meta["content_hash"]:
         raise CacheCorruptError(f"{tensor_file} fails its content hash; {_FIX}")
     return CachedTeacher(key, tensors, meta, path)
 

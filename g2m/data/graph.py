@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -98,14 +99,30 @@ def make_graph(
     )
 
 
+def homophily(edge_index: Tensor, y: Tensor) -> tuple[float, float, int]:
+    r"""``(edge homophily, adjusted homophily, labelled edges)`` over the edges whose two
+    ends have a label ``>= 0`` (NaNs when no edge has two). Edge homophily is the share
+    of such edges whose ends share a label; the adjusted one (Platonov et al., 2023) is
+    :math:`(h - \sum_k \bar p_k^2) / (1 - \sum_k \bar p_k^2)` with :math:`\bar p_k` the
+    share of edge ends in class :math:`k`: 0 for a random graph, whatever the class sizes."""
+    a, b = y[edge_index[0]], y[edge_index[1]]
+    known = (a >= 0) & (b >= 0)
+    a, b = a[known], b[known]
+    m = int(a.numel())
+    if m == 0:
+        return math.nan, math.nan, 0
+    h = float((a == b).double().mean())
+    classes = int(torch.cat([a, b]).max()) + 1
+    p = (torch.bincount(a, minlength=classes) + torch.bincount(b, minlength=classes)).double() / (2 * m)
+    expected = float((p * p).sum())
+    adjusted = (h - expected) / (1.0 - expected) if expected < 1.0 else math.nan
+    return h, adjusted, m
+
+
 def edge_homophily(edge_index: Tensor, y: Tensor) -> float:
     """Fraction of edges whose two ends share a label, over the edges whose two ends
     are labelled (a negative label means unlabelled); NaN when there is none."""
-    a, b = y[edge_index[0]], y[edge_index[1]]
-    known = (a >= 0) & (b >= 0)
-    if not bool(known.any()):
-        return float("nan")
-    return float((a[known] == b[known]).float().mean())
+    return homophily(edge_index, y)[0]
 
 
 def largest_connected_component(graph: Graph) -> Graph:

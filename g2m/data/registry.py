@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from g2m.data.root import resolve_data_root
 from g2m.data.specs import DatasetSpec, get_spec, load_specs, missing_files

@@ -9,8 +9,9 @@ of Platonov et al. (2023), 0 for a random graph and 1 for a perfectly homophilou
 .. math:: h_{adj} = \frac{h - \sum_k \bar p_k^2}{1 - \sum_k \bar p_k^2}, \qquad
           \bar p_k = \frac{D_k}{2|E|},
 
-where :math:`D_k` is the summed degree of class :math:`k`. Only edges whose two ends
-are labelled count (a negative label means unlabelled).
+where :math:`D_k` is the summed degree of class :math:`k` (computed by
+:func:`g2m.data.graph.homophily`). Only edges whose two ends are labelled count (a
+negative label means unlabelled).
 
 Before distilling, only training and validation labels may be used: the label
 estimate takes the edges between such nodes; the teacher estimate labels every
@@ -26,6 +27,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import Tensor
 
+from g2m.data.graph import homophily
 from g2m.errors import G2MWarning
 
 #: LFD and HFD assume that neighbours share classes: below this adjusted homophily
@@ -38,23 +40,6 @@ GRAPH_METHODS = ("lfd", "hfd", "ffg2m")
 
 class HeterophilyWarning(G2MWarning):
     """Graph-based distillation asked for on a graph where it is expected to hurt."""
-
-
-def homophily(edge_index: Tensor, y: Tensor) -> tuple[float, float, int]:
-    """``(edge homophily, adjusted homophily, labelled edges)`` over the edges whose two
-    ends have a label ``>= 0``; NaNs when no edge has two."""
-    a, b = y[edge_index[0]], y[edge_index[1]]
-    known = (a >= 0) & (b >= 0)
-    a, b = a[known], b[known]
-    m = int(a.numel())
-    if m == 0:
-        return math.nan, math.nan, 0
-    h = float((a == b).double().mean())
-    classes = int(torch.cat([a, b]).max()) + 1
-    p = (torch.bincount(a, minlength=classes) + torch.bincount(b, minlength=classes)).double() / (2 * m)
-    expected = float((p * p).sum())
-    adjusted = (h - expected) / (1.0 - expected) if expected < 1.0 else math.nan
-    return h, adjusted, m
 
 
 @dataclass(frozen=True)

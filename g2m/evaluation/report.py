@@ -105,6 +105,12 @@ def write_results(out_dir: str | os.PathLike, result: dict[str, Any], table: str
     )
 
 
+def is_link_result(result: dict[str, Any]) -> bool:
+    """Whether a results file holds a link experiment: its experiment has a
+    ``teacher_seed`` (a LinkExperiment), or its runs report Hits@20."""
+    return "teacher_seed" in result.get("experiment", {}) or any("hits@20" in r for r in result.get("runs", []))
+
+
 def read_results(path: str | os.PathLike) -> dict[str, Any]:
     """The result :func:`write_results` wrote: ``path`` is its results.json or the directory holding it."""
     path = Path(path)

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from g2m.cache import CacheKey, TeacherCache, load_cached_teacher
+from g2m.cache import CacheKey, TeacherCache, load_cached_teacher, read_meta
 from g2m.config import LinkTeacherConfig, link_student_config, link_teacher_config
 from g2m.data.graph import Graph
 from g2m.data.link_splits import LinkSplit, make_link_split
@@ -18,7 +18,7 @@ from g2m.data.specs import get_spec
 from g2m.errors import G2MError
 from g2m.evaluation.report import markdown_table, summarize_runs
 from g2m.experiments.node import config_tag
-from g2m.experiments.progress import RunLog, fingerprint
+from g2m.experiments.progress import RunLog, fingerprint, reuse_or_train
 from g2m.experiments.seeds import check_seed_range, seed_range, seeds_label
 from g2m.losses.link_objectives import LINK_METHODS, check_link_method
 from g2m.teachers.link import LinkScorer
@@ -46,7 +46,7 @@ def get_link_teacher(
     key = link_teacher_cache_key(graph.name, split, config, seed)
     if path is not None:
         # an explicit cache may hold any hyper-parameters of the same teacher model
-        stored = load_cached_teacher(path).key.model
+        stored = read_meta(path)["key"]["model"]
         if stored.startswith(f"{config.model}-"):
             key = CacheKey(key.dataset, key.task, key.split, stored, key.seed)
     if path is not None:
@@ -136,17 +136,14 @@ def run_link_experiment(exp: LinkExperiment, progress: bool = True, resume: str 
                          "cached": cached, **t_scores})
         emb, scorer = teachers[split.key(), t_seed]
         for method, scfg in scfgs.items():
+
+            def train() -> dict[str, Any]:  # called at once, in this iteration
+                out = distill_link_student(graph, split, emb, scorer, scfg, seed, progress)
+                return {"model": method, "seed": seed, **out.scores, "epochs_run": out.fit.epochs_run,
+                        "seconds_per_epoch": out.fit.seconds_per_epoch}
+
             tag = f"{config_tag(tcfg)}-{t_seed}-{config_tag(scfg)}-{split.key()}"
-            done = log.get(method, seed, tag) if log is not None else None
-            if done is not None:
-                runs.append(done)
-                continue
-            out = distill_link_student(graph, split, emb, scorer, scfg, seed, progress)
-            row = {"model": method, "seed": seed, **out.scores, "epochs_run": out.fit.epochs_run,
-                   "seconds_per_epoch": out.fit.seconds_per_epoch}
-            runs.append(row)
-            if log is not None:
-                log.add(row, tag)
+            runs.append(reuse_or_train(log, method, seed, tag, train))
     summary = summarize_runs(runs)
     splits = "one split per seed" if exp.split_seed is None else f"split {exp.split_seed} for every seed"
     teachers_used = "a teacher per seed" if exp.teacher_seed is None else f"one teacher (seed {exp.teacher_seed})"

@@ -19,8 +19,8 @@ from typing import Any
 
 from g2m.config import link_student_config, student_config
 from g2m.data.specs import get_spec
-from g2m.evaluation.report import markdown_table, summarize_runs
-from g2m.experiments.node import homophily_line
+from g2m.evaluation.report import is_link_result, summarize_runs
+from g2m.experiments.node import node_result_table
 from g2m.experiments.seeds import seeds_label
 from g2m.losses.link_objectives import LINK_METHODS
 from g2m.losses.objectives import NODE_METHODS
@@ -43,7 +43,7 @@ def _student_configs(result: dict[str, Any], methods: Sequence[str]) -> dict[str
     as stored in a results file."""
     exp = result["experiment"]
     spec, overrides = get_spec(exp["dataset"]), exp.get("student_overrides", {})
-    if "teacher_seed" in exp:  # a LinkExperiment
+    if is_link_result(result):
         configs = {m: link_student_config(spec, m, **overrides) for m in methods}
     else:
         configs = {m: student_config(spec, m, exp["teacher"], **overrides) for m in methods}
@@ -149,11 +149,10 @@ def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
     title = _title(base).replace(base_seeds, seeds_label(first_seed, num_seeds), 1)
     configs = {m: c for r in results for m, c in r.get("student_configs", {}).items()}
     extra: dict[str, Any] = {}
-    table = markdown_table(summary, title)
     if "homophily" in base:  # node results: every part's per-seed estimates, each seed once
         per_seed = {e["seed"]: e for r in results for e in r.get("homophily", {}).get("per_seed", [])}
         extra["homophily"] = {**base["homophily"], "per_seed": [per_seed[k] for k in sorted(per_seed)]}
-        table += homophily_line(extra["homophily"])
+    table = node_result_table(summary, title, extra.get("homophily"))
     return {
         **{k: v for k, v in base.items() if k not in ("runs", "summary", "table", "title", "seconds")},
         "experiment": {**base["experiment"], "methods": ordered, "seeds": num_seeds, "first_seed": first_seed},

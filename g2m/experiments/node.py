@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import shutil
 import time
 import warnings
@@ -14,7 +12,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from g2m.cache import CachedTeacher, CacheKey, TeacherCache, load_cached_teacher
+from g2m.cache import CachedTeacher, CacheKey, TeacherCache, load_cached_teacher, read_meta
 from g2m.config import StudentConfig, TeacherConfig, student_config, teacher_config
 from g2m.data.graph import Graph
 from g2m.data.registry import load_dataset
@@ -23,7 +21,7 @@ from g2m.data.splits import NodeSplit, make_node_split, protocol_graph
 from g2m.errors import CacheCorruptError, CacheWarning, G2MError
 from g2m.evaluation.homophily import homophily_report, warn_if_heterophilous
 from g2m.evaluation.report import markdown_table, summarize
-from g2m.experiments.progress import RunLog, fingerprint
+from g2m.experiments.progress import RunLog, fingerprint, reuse_or_train, stable_hash
 from g2m.experiments.seeds import check_seed_range, seed_range, seeds_label
 from g2m.losses.objectives import check_method
 from g2m.methods import TEACHERS
@@ -34,8 +32,7 @@ from g2m.training.node_student import distill_node_student
 
 def config_tag(config: Any) -> str:
     """Short hash of a config, so caches of different hyper-parameters never collide."""
-    blob = json.dumps(asdict(config), sort_keys=True).encode()
-    return hashlib.sha256(blob).hexdigest()[:8]
+    return stable_hash(asdict(config), 8)
 
 
 def teacher_cache_key(dataset: str, split: NodeSplit, config: TeacherConfig, seed: int) -> CacheKey:
@@ -95,11 +92,7 @@ def find_node_teacher(
 ) -> CachedTeacher:
     """The cached teacher :func:`locate_node_teacher` finds, checked against the key."""
     where = locate_node_teacher(cache, dataset, split, teacher, seed, path)
-    meta_file = where / "meta.json"
-    try:  # an explicit cache may hold any hyper-parameters of the same teacher model
-        stored = json.loads(meta_file.read_text()).get("key", {}).get("model", "") if meta_file.is_file() else ""
-    except (json.JSONDecodeError, AttributeError, UnicodeDecodeError) as err:
-        raise CacheCorruptError(f"{meta_file} cannot be read ({type(err).__name__}: {err})") from None
+    stored = read_meta(where)["key"]["model"]  # an explicit cache may hold any hyper-parameters
     model = stored if isinstance(stored, str) and stored.startswith(f"{teacher}-") else teacher
     return load_cached_teacher(where, expect=CacheKey(dataset, "node", split.key(), model, seed))
 
@@ -117,9 +110,9 @@ def cached_node_teacher_logits(
         return find_node_teacher(cache, graph.name, split, teacher, seed, str(where)).tensors["logits"]
     except CacheCorruptError as err:
         try:
-            hparams = json.loads((where / "meta.json").read_text())["hparams"]
+            hparams = read_meta(where)["hparams"]
             config = TeacherConfig(**{**hparams, "fanouts": tuple(hparams["fanouts"])})
-        except (OSError, ValueError, KeyError, TypeError):
+        except (CacheCorruptError, OSError, ValueError, KeyError, TypeError):
             shutil.rmtree(where, ignore_errors=True)
             raise CacheCorruptError(
                 f"{err}; the entry was removed: run `g2m teacher --dataset {graph.name} --model {teacher} "
@@ -158,7 +151,7 @@ class NodeExperiment:
         check_seed_range(self.first_seed, self.seeds)
 
 
-def _with_prod(scores: dict[str, float], split: NodeSplit, fraction: float) -> dict[str, float]:
+def _with_prod(scores: dict[str, float], fraction: float) -> dict[str, float]:
     """GLNN's production score (``train_student.py``): ``(1 - f) * tran + f * ind``, where
     ``f`` is the share of test nodes held out (0.2: ``0.8 tran + 0.2 ind``)."""
     if "test_ind" not in scores:
@@ -166,11 +159,15 @@ def _with_prod(scores: dict[str, float], split: NodeSplit, fraction: float) -> d
     return {**scores, "prod": (1.0 - fraction) * scores["test"] + fraction * scores["test_ind"]}
 
 
-def homophily_line(homophily: dict[str, Any]) -> str:
-    """One line under a node table: the graph's measured homophily and the pre-training estimate."""
+def node_result_table(summary: list[dict[str, Any]], title: str, homophily: dict[str, Any] | None) -> str:
+    """A node result's Markdown table, with a line under it on the graph's measured
+    homophily and the estimate made before distilling (results without one: the table)."""
+    table = markdown_table(summary, title)
+    if homophily is None:
+        return table
     est = [e["estimate"] for e in homophily["per_seed"]]
-    return (f"\nEdge homophily {homophily['edge']:.2f}, adjusted {homophily['adjusted']:.2f}; "
-            f"estimated before distilling (adjusted): {min(est):.2f} to {max(est):.2f}.\n")
+    return table + (f"\nEdge homophily {homophily['edge']:.2f}, adjusted {homophily['adjusted']:.2f}; "
+                    f"estimated before distilling (adjusted): {min(est):.2f} to {max(est):.2f}.\n")
 
 
 def student_meta(dataset: str, teacher: str, split: NodeSplit, inductive_fraction: float, metric: str,
@@ -218,22 +215,22 @@ def run_node_experiment(exp: NodeExperiment, progress: bool = True, resume: str 
             warn_if_heterophilous(report, exp.methods, exp.dataset)
         estimates.append({"seed": seed, **report.as_dict()})
         runs.append({"model": f"teacher ({exp.teacher})", "seed": seed, "cached": cached,
-                     **_with_prod(t_scores, split, exp.inductive_fraction)})
+                     **_with_prod(t_scores, exp.inductive_fraction)})
         for method, scfg in scfgs.items():
+
+            def train() -> dict[str, Any]:  # called at once, in this iteration
+                out = distill_node_student(graph, split, None if method == "mlp" else logits, scfg, seed, metric,
+                                           progress)
+                if exp.save_students is not None:
+                    save_student(_student_dir(exp, method, seed), out.model, scfg, student_meta(
+                        exp.dataset, exp.teacher, split, exp.inductive_fraction, metric, out.scores))
+                return {"model": method, "seed": seed, **_with_prod(out.scores, exp.inductive_fraction),
+                        "epochs_run": out.fit.epochs_run, "seconds_per_epoch": out.fit.seconds_per_epoch}
+
+            # a saved student must still be on disk for its row to be reused
+            reuse = exp.save_students is None or _student_dir(exp, method, seed).is_dir()
             tag = f"{config_tag(tcfg)}-{config_tag(scfg)}-{split.key()}"
-            done = log.get(method, seed, tag) if log is not None else None
-            if done is not None and (exp.save_students is None or _student_dir(exp, method, seed).is_dir()):
-                runs.append(done)
-                continue
-            out = distill_node_student(graph, split, None if method == "mlp" else logits, scfg, seed, metric, progress)
-            row = {"model": method, "seed": seed, **_with_prod(out.scores, split, exp.inductive_fraction),
-                   "epochs_run": out.fit.epochs_run, "seconds_per_epoch": out.fit.seconds_per_epoch}
-            if exp.save_students is not None:
-                save_student(_student_dir(exp, method, seed), out.model, scfg, student_meta(
-                    exp.dataset, exp.teacher, split, exp.inductive_fraction, metric, out.scores))
-            runs.append(row)
-            if log is not None:
-                log.add(row, tag)
+            runs.append(reuse_or_train(log, method, seed, tag, train, reuse))
     summary = summarize(runs)
     title = (f"{exp.dataset}, {split_name} split, {exp.setting}, {exp.teacher} teacher, {metric} (%), "
              f"{seeds_label(exp.first_seed, exp.seeds)}")
@@ -247,7 +244,7 @@ def run_node_experiment(exp: NodeExperiment, progress: bool = True, resume: str 
         "summary": summary,
         "title": title,
         "homophily": homophily,
-        "table": markdown_table(summary, title) + homophily_line(homophily),
+        "table": node_result_table(summary, title, homophily),
         "seconds": time.perf_counter() - started,
         "torch_threads": torch.get_num_threads(),  # the digits depend on it (see the link runner)
     }

@@ -7,16 +7,34 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from g2m.errors import G2MError
 
 
+def stable_hash(obj: Any, length: int = 16) -> str:
+    """The first ``length`` hex digits of the SHA-256 of ``obj`` as sorted-key JSON."""
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:length]
+
+
 def fingerprint(*parts: Any) -> str:
     """A short hash of JSON-able ``parts``: two runs that share it may share rows."""
-    blob = json.dumps(parts, sort_keys=True, default=str).encode()
-    return hashlib.sha256(blob).hexdigest()[:16]
+    return stable_hash(parts)
+
+
+def reuse_or_train(log: "RunLog | None", model: str, seed: int, tag: str, train: Callable[[], dict[str, Any]],
+                   reuse: bool = True) -> dict[str, Any]:
+    """The row ``log`` holds for ``(model, seed, tag)`` when ``reuse`` allows it; else the
+    row ``train()`` returns, recorded in ``log`` as soon as it exists."""
+    done = log.get(model, seed, tag) if log is not None and reuse else None
+    if done is not None:
+        return done
+    row = train()
+    if log is not None:
+        log.add(row, tag)
+    return row
 
 
 class RunLog:

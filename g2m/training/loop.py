@@ -25,7 +25,7 @@ class _Progress:
     training ends and a heartbeat line every :data:`HEARTBEAT_SECONDS` on long ones."""
 
     def __init__(self, desc: str, epochs: int, enabled: bool) -> None:
-        self.desc, self.epochs, self.enabled = desc, epochs, enabled
+        self.desc, self.epochs = desc, epochs
         self.lines = enabled and not sys.stderr.isatty()
         self.bar = tqdm(total=epochs, desc=desc, disable=not enabled or self.lines, leave=False,
                         dynamic_ncols=True)
