@@ -6,6 +6,7 @@ import torch
 from torch import Tensor, nn
 
 from g2m.layers import make_norm
+from g2m.ops.sparse import dropout
 
 
 class MLP(nn.Module):
@@ -30,7 +31,7 @@ class MLP(nn.Module):
         self.dropout, self.input_dropout = dropout, input_dropout
 
     def forward(self, x: Tensor, return_hidden: bool = False):
-        h = nn.functional.dropout(x, self.input_dropout, self.training)
+        h = dropout(x, self.input_dropout, self.training)  # x may be CSR (sparse_features)
         for layer, norm in zip(self.layers[:-1], self.norms):
             h = nn.functional.dropout(torch.relu(norm(layer(h))), self.dropout, self.training)
         out = self.layers[-1](h)

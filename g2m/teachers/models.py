@@ -12,6 +12,11 @@ teacher cache stores next to the logits.
 * ``gat``: multi-head attention, heads concatenated in hidden layers, one head at the output
 * ``appnp``: an MLP followed by :math:`K` steps of personalised-PageRank propagation
   :math:`Z \leftarrow (1-\alpha) \hat A Z + \alpha H`
+
+``forward`` takes either an ``edge_index`` or the operator :meth:`GNN.adjacency` builds
+from it (a CSR :math:`A^\top` for gcn, sage and appnp), and dense or CSR features
+(:func:`g2m.ops.sparse.sparse_features`). The full-graph trainers pass the sparse forms:
+same outputs up to rounding, no per-edge messages (see :mod:`g2m.ops.sparse`).
 """
 
 from __future__ import annotations
@@ -19,9 +24,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 from torch_geometric.nn import APPNP, GATConv, GCNConv, SAGEConv
-from torch_geometric.utils import add_remaining_self_loops
+from torch_geometric.utils import add_remaining_self_loops, spmm
 
 from g2m.layers import make_norm
+from g2m.ops.sparse import csr_adjacency, dropout, is_sparse
 
 from g2m.methods import TEACHERS
 
@@ -78,21 +84,55 @@ class GNN(nn.Module):
                 self.norms.append(make_norm(norm, d_out))
         self.propagate = APPNP(appnp_k, appnp_alpha) if kind == "appnp" else None
 
-    def forward(self, x: Tensor, edge_index: Tensor, return_hidden: bool = False):
+    def adjacency(self, edge_index: Tensor, num_nodes: int) -> Tensor:
+        """The operator :meth:`forward` takes in place of a coalesced, loop-free ``edge_index``.
+
+        gcn, sage and appnp get a CSR :math:`A^\\top` (self-loops added first for the sage
+        gcn aggregator); gat needs per-edge attention and keeps ``edge_index``.
+        """
+        if self.kind == "gat":
+            return edge_index
         if self.self_loops:
-            edge_index, _ = add_remaining_self_loops(edge_index, num_nodes=x.size(0))
+            edge_index, _ = add_remaining_self_loops(edge_index, num_nodes=num_nodes)
+        return csr_adjacency(edge_index, num_nodes)
+
+    def forward(self, x: Tensor, edge_index: Tensor, return_hidden: bool = False):
+        if not is_sparse(edge_index):
+            if is_sparse(x) and self.kind != "gat":
+                edge_index = self.adjacency(edge_index, x.size(0))
+            elif self.self_loops:
+                edge_index, _ = add_remaining_self_loops(edge_index, num_nodes=x.size(0))
         h = x
         hidden = x
         for i, layer in enumerate(self.layers):
-            h = nn.functional.dropout(h, self.dropout if i else self.input_dropout, self.training)
+            h = dropout(h, self.dropout if i else self.input_dropout, self.training)
             if i == len(self.layers) - 1:
-                hidden = h
-            h = layer(h) if self.kind == "appnp" else layer(h, edge_index)
+                hidden = h.to_dense() if is_sparse(h) else h
+            if self.kind == "appnp":
+                h = layer(h)
+            elif self.kind == "sage" and is_sparse(h):
+                h = _sage_linear_first(layer, h, edge_index)
+            else:
+                h = layer(h, edge_index)
             if i < len(self.layers) - 1:
                 h = torch.relu(self.norms[i](h))
         if self.propagate is not None:
             h = self.propagate(h, edge_index)
         return (h, hidden) if return_hidden else h
+
+
+def _sage_linear_first(layer: SAGEConv, x: Tensor, adj_t: Tensor) -> Tensor:
+    r"""``layer(x, adj_t)`` for CSR features: :math:`\mathrm{mean}(X) W^\top + b = \mathrm{mean}(X W^\top) + b`.
+
+    PyG's SAGEConv aggregates before its linear map, which would need a sparse-sparse
+    product; projecting first gives the same output (up to rounding) from dense operands.
+    """
+    out = spmm(adj_t, nn.functional.linear(x, layer.lin_l.weight), reduce=layer.aggr)
+    if layer.lin_l.bias is not None:
+        out = out + layer.lin_l.bias
+    if layer.root_weight:
+        out = out + layer.lin_r(x)
+    return out
 
 
 def build_teacher(kind: str, in_dim: int, out_dim: int, **hparams) -> GNN:

@@ -18,6 +18,7 @@ from g2m.data.sampling import Neighbourhood, sample_neighbourhood, to_csr
 from g2m.data.splits import NodeSplit
 from g2m.evaluation.metrics import node_metric
 from g2m.losses.node import label_ce
+from g2m.ops.sparse import sparse_features
 from g2m.teachers.models import GNN, build_teacher
 from g2m.training.loop import FitResult, fit
 
@@ -54,10 +55,12 @@ def train_node_teacher(
     torch.manual_seed(seed)
     view = split.observed_view(graph)
     model = build_teacher(config.model, graph.num_features, graph.num_classes, **config.model_kwargs())
+    # full-graph operands: CSR adjacency and (when sparse enough) CSR features
+    x_obs, adj_obs = sparse_features(view.x), model.adjacency(view.edge_index, view.x.size(0))
 
     def step(batch: Neighbourhood | None = None):
         if batch is None:
-            out = model(view.x, view.edge_index)
+            out = model(x_obs, adj_obs)
             return label_ce(out[view.train], view.y[view.train]), {}
         out = model(view.x[batch.nodes], batch.edge_index)[: batch.num_seeds]
         return label_ce(out, view.y[batch.nodes[: batch.num_seeds]]), {}
@@ -77,7 +80,7 @@ def train_node_teacher(
                 yield sample_neighbourhood(csr, seeds, list(config.fanouts), gen)
 
     def validate() -> float:
-        out = model(view.x, view.edge_index)
+        out = model(x_obs, adj_obs)
         return node_metric(out[view.val], view.y[view.val], metric)
 
     result = fit(
@@ -87,8 +90,9 @@ def train_node_teacher(
         tie_break=config.tie_break,
     )
     with torch.no_grad():
-        logits, hidden = model(graph.x, graph.edge_index, return_hidden=True)
+        x_all = sparse_features(graph.x)
+        logits, hidden = model(x_all, model.adjacency(graph.edge_index, graph.num_nodes), return_hidden=True)
         if split.test_ind.numel():
-            obs_logits, obs_hidden = model(view.x, view.edge_index, return_hidden=True)
+            obs_logits, obs_hidden = model(x_obs, adj_obs, return_hidden=True)
             logits[split.observed], hidden[split.observed] = obs_logits, obs_hidden
     return NodeTeacherOutput(logits, hidden, node_scores(logits, graph, split, metric), model, result)

@@ -13,6 +13,7 @@ from g2m.data.sampling import Neighbourhood, sample_neighbourhood, to_csr
 from g2m.data.splits import NodeSplit
 from g2m.evaluation.metrics import node_metric
 from g2m.losses.objectives import check_method, node_objective
+from g2m.ops.sparse import sparse_features
 from g2m.students.mlp import MLP
 from g2m.teachers.node import node_scores
 from g2m.training.loop import FitResult, fit
@@ -52,11 +53,12 @@ def distill_node_student(
     # gives the same mean at half the cost.
     hfd_edges = edges[:, edges[0] < edges[1]]
     model = MLP(graph.num_features, graph.num_classes, **config.model_kwargs())
+    x_obs = sparse_features(view.x)  # bag-of-words features: the first layer becomes an SpMM
 
     def step(batch: Neighbourhood | None = None):
         if batch is None:
             return node_objective(
-                config.method, model(view.x), t_obs, view.y, view.train, edges,
+                config.method, model(x_obs), t_obs, view.y, view.train, edges,
                 lam=config.lam, tau=config.tau, chunk_size=config.chunk_size, hfd_edge_index=hfd_edges,
                 tempered_kd=config.tempered_kd,
             )
@@ -94,5 +96,5 @@ def distill_node_student(
         tie_break=config.tie_break,
     )
     with torch.no_grad():
-        logits = model(graph.x)
+        logits = model(sparse_features(graph.x))
     return NodeStudentOutput(model, logits, node_scores(logits, graph, split, metric), result)
