@@ -123,6 +123,10 @@ def latency(
     hidden: Annotated[int, typer.Option(help="Hidden width of teacher and student.")] = 256,
     student_layers: Annotated[int, typer.Option(help="Student MLP layers.")] = 3,
     khop: Annotated[bool, typer.Option(help="Also time the full k-hop neighbourhood.")] = True,
+    samplers: Annotated[Optional[str], typer.Option(
+        help="Neighbour samplers timed side by side: pyg,g2m (default: every one installed).")] = None,
+    glnn_layers: Annotated[str, typer.Option(
+        help="GLNN's 10-node row: SAGE depths against an MLP of the same depth ('' to skip).")] = "2,3",
     repeats: Annotated[int, typer.Option(help="Timed calls per path and batch size (at most).")] = 50,
     budget: Annotated[float, typer.Option(help="Seconds per path and batch size before stopping early.")] = 30.0,
     warmup: Annotated[int, typer.Option(help="Untimed calls first.")] = 5,
@@ -142,7 +146,8 @@ def latency(
         pair_batch_sizes=_int_list(pair_batch_sizes, "pair-batch-sizes"), teacher=teacher,
         teacher_hidden=hidden, teacher_layers=len(fan), fanouts=fan, student_hidden=hidden,
         student_layers=student_layers, repeats=repeats, budget_s=budget, warmup=warmup, khop=khop,
-        threads=threads, device=device, seed=seed,
+        samplers=tuple(x.strip() for x in samplers.split(",") if x.strip()) if samplers else None,
+        glnn_layers=_int_list(glnn_layers, "glnn-layers"), threads=threads, device=device, seed=seed,
     )
     graph = _bench_graph(nodes, dataset, data_root, seed)
     model = out_dim = None
@@ -159,7 +164,45 @@ def latency(
     _report(out, "latency", result, latency_figure(result),
             ["task", "batch", "path", "p50_ms", "p95_ms", "p99_ms", "items_per_s", "ratio_p50_vs_student", "repeats"],
             h and (f"batch {h['batch']}: {h['teacher_path']} {h['teacher_p50_ms']:.2f} ms vs student "
-                   f"{h['student_p50_ms']:.3f} ms at p50 -> {h['ratio_p50']:.1f}x"))
+                   f"{h['student_p50_ms']:.3f} ms at p50 -> {h['ratio_p50']:.1f}x (the faster sampler; "
+                   + ", ".join(f"{p} {ms:.2f} ms" for p, ms in h["samplers_p50_ms"].items()) + ")"))
+
+
+@bench_app.command("serving")
+def serving(
+    student: Annotated[list[Path], typer.Option(
+        "--student", "-s", help="A saved student (`g2m distill --out` or `g2m run --save-students`); repeatable.")],
+    batch_sizes: Annotated[str, typer.Option(help="Node batches.")] = "1,32,1024",
+    precisions: Annotated[str, typer.Option(help="Any of fp32,int8,bf16 (fp32 is the reference).")] = "fp32,int8,bf16",
+    repeats: Annotated[int, typer.Option(help="Timed calls per precision and batch (at most).")] = 50,
+    budget: Annotated[float, typer.Option(help="Seconds per precision and batch before stopping early.")] = 20.0,
+    threads: Annotated[Optional[int], typer.Option(help="torch threads (default: torch's choice).")] = None,
+    out: Annotated[Path, typer.Option(help="Output directory.")] = Path("results/serving"),
+    data_root: DataRoot = None,
+) -> None:
+    """Student serving: latency and test score per precision, GFLOP/s against torch.matmul's peak."""
+    from g2m.benchmarks.serving import ServingConfig, run_serving
+    from g2m.cli.common import check_output_dir
+    from g2m.cli.node import rebuild_student_split
+    from g2m.students.io import load_student
+
+    cfg = ServingConfig(batch_sizes=_int_list(batch_sizes, "batch-sizes"),
+                        precisions=tuple(p.strip() for p in precisions.split(",") if p.strip()),
+                        repeats=repeats, budget_s=budget, threads=threads)
+    check_output_dir(out)
+    results, rows = [], []
+    for path in student:
+        model, _, meta = load_student(path)
+        graph, node_split = rebuild_student_split(meta, data_root)
+        res = run_serving(graph, node_split, model, meta["metric"], cfg)
+        res["student_dir"] = str(path)
+        results.append(res)
+        rows += [{"dataset": meta["dataset"], "method": meta["config"]["method"], **r} for r in res["rows"]]
+        peak = res["matmul_peak"]
+        typer.echo(f"{meta['dataset']}: torch.matmul chain at batch {peak['batch']}: {peak['gflops']:.1f} GFLOP/s")
+    _report(out, "serving", {"students": results, "rows": rows}, None,
+            ["dataset", "method", "precision", "batch", "p50_ms", "p99_ms", "items_per_s", "gflops",
+             "fraction_of_matmul_peak", "test_score", "score_change"], None)
 
 
 def _report(out: Path, name: str, result: dict, figure, columns: list[str], summary: Optional[str]) -> None:

@@ -43,6 +43,9 @@ InductiveFraction = Annotated[float, typer.Option(help="Share of test nodes held
 Task = Annotated[str, typer.Option(help="node (classification) | link (prediction)")]
 BatchSize = Annotated[Optional[int], typer.Option(help="Mini-batch size in nodes (default: full batch).")]
 Fanouts = Annotated[Optional[str], typer.Option(help="Teacher mini-batch neighbours per hop, e.g. 15,10 (-1: all).")]
+SamplerOpt = Annotated[Optional[str], typer.Option(
+    "--sampler", help="Mini-batch neighbour sampler: pyg (PyG's NeighborLoader), g2m (CSR sampler), "
+    "auto (pyg when torch-sparse or pyg-lib is installed).")]
 Scorer = Annotated[Optional[str], typer.Option(help="Link scorer: dot | mlp.")]
 Weight = Annotated[Optional[float], typer.Option(help="Weight of this link loss term (default: the method's).")]
 Margin = Annotated[Optional[float], typer.Option(help="LLP rank margin.")]
@@ -94,6 +97,7 @@ def teacher(
     heads: Annotated[Optional[int], typer.Option(help="GAT attention heads.")] = None,
     lr: Lr = None, weight_decay: Wd = None, epochs: Epochs = None, patience: Patience = None,
     task: Task = "node", scorer: Scorer = None, batch_size: BatchSize = None, fanouts: Fanouts = None,
+    sampler: SamplerOpt = None,
     split_seed: TeacherSplitSeed = None, refresh: Refresh = False,
     data_root: DataRoot = None, cache_dir: CacheDir = None, quiet: Quiet = False,
 ) -> None:
@@ -115,7 +119,7 @@ def teacher(
     config = teacher_config(spec, model, **overrides(
         hidden=hidden, num_layers=num_layers, dropout=dropout, norm=norm, heads=heads,
         lr=lr, weight_decay=weight_decay, epochs=epochs, patience=patience, batch_size=batch_size,
-        fanouts=tuple(int(f) for f in fanouts.split(",")) if fanouts else None))
+        fanouts=tuple(int(f) for f in fanouts.split(",")) if fanouts else None, sampler=sampler))
     cache = TeacherCache(cache_dir)
     _, scores, cached = get_node_teacher(graph, node_split, config, seed, spec.metric, cache, not quiet, refresh)
     key = teacher_cache_key(graph.name, node_split, config, seed)
@@ -182,6 +186,15 @@ def distill(
     echo_json({"dataset": dataset, "method": method, "seed": seed, "scores": result.scores, "saved": str(out)})
 
 
+def rebuild_student_split(meta: dict, data_root: Optional[Path]):
+    """The graph and split a saved student was trained on, rebuilt from its ``student.json``."""
+    graph, _, node_split = _split(meta["dataset"], data_root, meta["setting"], meta["split"], meta["seed"],
+                                  meta["inductive_fraction"])
+    if node_split.key() != meta["split_key"]:
+        raise G2MError(f"the split rebuilt for {meta['dataset']} differs from the one the student was trained on")
+    return graph, node_split
+
+
 def evaluate(
     student: Annotated[Path, typer.Option("--student", "-s", help="Directory written by `g2m distill`.")],
     data_root: DataRoot = None,
@@ -193,10 +206,7 @@ def evaluate(
     from g2m.teachers.node import node_scores
 
     model, _, meta = load_student(student)
-    graph, _, node_split = _split(meta["dataset"], data_root, meta["setting"], meta["split"], meta["seed"],
-                                  meta["inductive_fraction"])
-    if node_split.key() != meta["split_key"]:
-        raise G2MError(f"the split rebuilt for {meta['dataset']} differs from the one the student was trained on")
+    graph, node_split = rebuild_student_split(meta, data_root)
     with torch.no_grad():
         scores = node_scores(model(graph.x), graph, node_split, meta["metric"])
     echo_json({"dataset": meta["dataset"], "method": meta["config"]["method"], "seed": meta["seed"],
@@ -286,14 +296,21 @@ def run(
 
 def export(
     student: Annotated[Path, typer.Option("--student", "-s", help="Directory written by `g2m distill`.")],
-    out: Annotated[Path, typer.Option(help="Output file (.pt2), loadable with torch.export.load.")] = Path(
+    out: Annotated[Path, typer.Option(help="Output file, loadable with g2m.students.export.load_exported.")] = Path(
         "runs/student.pt2"),
+    quantize: Annotated[Optional[str], typer.Option(
+        help="int8 (dynamic int8 Linear layers, TorchScript file) or bf16 (bfloat16 weights, torch.export "
+             "program); default: float32. `g2m bench serving` measures what each costs in accuracy.")] = None,
 ) -> None:
-    """Export a trained node student as a torch.export program (plain PyTorch, no PyG)."""
+    """Export a trained node student for serving (plain PyTorch, no PyG, no g2m needed to load it)."""
     from g2m.students.export import export_student
     from g2m.students.io import load_student
 
+    if quantize not in (None, "int8", "bf16"):
+        raise typer.BadParameter(f"--quantize must be int8 or bf16, got {quantize!r}")
     model, _, meta = load_student(student)
-    path = export_student(model, meta["in_dim"], out)
-    echo_json({"exported": str(path), "in_dim": meta["in_dim"], "out_dim": meta["out_dim"],
-               "load_with": f"torch.export.load({str(path)!r}).module()"})
+    precision = quantize or "fp32"
+    path = export_student(model, meta["in_dim"], out, precision)
+    load = f"torch.jit.load({str(path)!r})" if precision == "int8" else f"torch.export.load({str(path)!r}).module()"
+    echo_json({"exported": str(path), "precision": precision, "in_dim": meta["in_dim"],
+               "out_dim": meta["out_dim"], "bytes": path.stat().st_size, "load_with": load})

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, TypeVar
 
 from g2m.data.specs import DatasetSpec
-from g2m.methods import RANK_AVERAGES
+from g2m.methods import RANK_AVERAGES, SAMPLERS, WALKERS
 
 T = TypeVar("T")
 
@@ -47,6 +47,9 @@ class TeacherConfig(_GNNKwargs):
     patience: int = 50
     batch_size: int | None = None  # None: full batch; else seed nodes per neighbour-sampled batch
     fanouts: tuple[int, ...] = (15, 10)  # neighbours sampled per hop in mini-batch mode (-1: all)
+    # mini-batch neighbour sampler: "pyg" (PyG's NeighborLoader) | "g2m" (CSR sampler) |
+    # "auto" (PyG's when pyg-lib or torch-sparse is installed); see g2m.data.neighbour_sampler
+    sampler: str = "auto"
     # dropout on the input features; None: the same rate as ``dropout`` (Kipf's GCN).
     # The official GLNN / FF-G2M teachers drop out hidden layers only (input_dropout = 0).
     input_dropout: float | None = None
@@ -61,6 +64,8 @@ class TeacherConfig(_GNNKwargs):
         check_tie_break(self.tie_break)
         if self.sage_aggr not in ("mean", "gcn"):
             raise ValueError(f"sage_aggr must be mean or gcn, got {self.sage_aggr!r}")
+        if self.sampler not in SAMPLERS:
+            raise ValueError(f"sampler must be one of {SAMPLERS}, got {self.sampler!r}")
 
 
 @dataclass(frozen=True)
@@ -185,8 +190,13 @@ class LinkStudentConfig:
     # dropout on the teacher scorer's hidden layer when its scores are distilled: the
     # official code never puts its teacher predictor in eval mode (rate: its --dropout)
     teacher_score_dropout: float = 0.0
+    # random-walk kernel of the context sampler: "torch_cluster" (PyG's Node2Vec walk) |
+    # "g2m" (CSR walker) | "auto" (torch_cluster when installed); g2m.data.sampling.random_walk
+    walker: str = "auto"
 
     def __post_init__(self) -> None:
+        if self.walker not in WALKERS:
+            raise ValueError(f"walker must be one of {WALKERS}, got {self.walker!r}")
         if self.rank_average not in RANK_AVERAGES:
             raise ValueError(f"rank_average must be one of {RANK_AVERAGES}, got {self.rank_average!r}")
         if not 0.0 <= self.teacher_score_dropout < 1.0:

@@ -120,3 +120,40 @@ def test_run_from_a_first_seed_runs_those_seeds(tmp_path):
     assert [(r["model"], r["seed"]) for r in data["runs"]] == [
         ("teacher (gcn)", 3), ("mlp", 3), ("teacher (gcn)", 4), ("mlp", 4)]
     assert data["title"].endswith("2 seeds (3-4)")
+
+
+def test_quantized_exports_and_serving_bench(tmp_path):
+    import torch
+
+    from g2m.students.export import load_exported
+    from g2m.students.io import load_student
+
+    out_dir = tmp_path / "student"
+    invoke("distill", "-d", "csbm", "--method", "mlp", "--out", out_dir, *FAST)
+    model, _, meta = load_student(out_dir)
+    x = torch.randn(50, meta["in_dim"])
+    for precision, tol in (("int8", 0.05), ("bf16", 0.05)):
+        path = tmp_path / f"{precision}.pt"
+        res = invoke("export", "--student", out_dir, "--out", path, "--quantize", precision)
+        assert res.exit_code == 0 and json.loads(res.output)["precision"] == precision
+        served = load_exported(path)
+        out = served(x)
+        assert out.dtype == torch.float32 and out.shape == (50, meta["out_dim"])
+        # close to float32 but not equal: the precision really changed
+        err = (out - model(x)).abs().max().item()
+        assert 0 < err < tol * model(x).abs().max().item(), (precision, err)
+    assert invoke("export", "--student", out_dir, "--out", tmp_path / "q.pt", "--quantize", "int4").exit_code == 2
+
+    res = invoke("bench", "serving", "--student", out_dir, "--batch-sizes", "1,64", "--repeats", "5",
+                 "--threads", "1", "--out", tmp_path / "serve")
+    assert res.exit_code == 0, res.output
+    data = json.loads((tmp_path / "serve" / "serving.json").read_text())
+    rows = data["rows"]
+    assert {(r["precision"], r["batch"]) for r in rows} == {(p, b) for p in ("fp32", "int8", "bf16")
+                                                            for b in (1, 64, 1024)}
+    fp32 = [r for r in rows if r["precision"] == "fp32"]
+    assert all(r["score_change"] == 0.0 for r in fp32) and 0.3 < fp32[0]["test_score"] <= 1.0
+    peak_rows = [r for r in rows if r["batch"] == 1024]
+    assert all(0 < r["fraction_of_matmul_peak"] for r in peak_rows)
+    assert all(r["fraction_of_matmul_peak"] is None for r in rows if r["batch"] != 1024)
+    assert data["students"][0]["matmul_peak"]["gflops"] > 0

@@ -1,8 +1,16 @@
+import os
+
 import pytest
 import torch
 
 from g2m.data import load_dataset
-from g2m.data.sampling import random_walk, sample_contexts, to_csr
+from g2m.data.neighbour_sampler import NeighbourSampler, has_pyg_sampler, resolve_sampler
+from g2m.data.sampling import has_torch_cluster, random_walk, resolve_walker, sample_contexts, to_csr
+
+# `make test` builds torch-sparse and torch-cluster and sets this, so PyG's paths must run
+REQUIRE_EXT = os.environ.get("G2M_REQUIRE_PYG_EXTENSIONS") == "1"
+WALKERS = ["g2m"] + (["torch_cluster"] if has_torch_cluster() or REQUIRE_EXT else [])
+SAMPLERS = ["g2m"] + (["pyg"] if has_pyg_sampler() or REQUIRE_EXT else [])
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +43,59 @@ def test_csr_matches_edges(graph):
         assert got == sorted(graph.edge_index[1, graph.edge_index[0] == node].tolist())
 
 
-def test_walks_follow_edges(graph):
+@pytest.mark.parametrize("walker", WALKERS)
+def test_walks_follow_edges(graph, walker):
     csr = to_csr(graph.edge_index, graph.num_nodes)
-    paths = random_walk(csr, torch.arange(graph.num_nodes), 4, torch.Generator().manual_seed(0))
-    edges = set(map(tuple, graph.edge_index.t().tolist()))
     deg = csr.degree()
+    assert (deg == 0).any()  # isolated nodes: their walkers must stay put
+    torch.manual_seed(0)
+    start = torch.arange(graph.num_nodes).repeat(3)
+    paths = random_walk(csr, start, 4, torch.Generator().manual_seed(0), walker)
+    assert paths.shape == (start.numel(), 5) and torch.equal(paths[:, 0], start)
+    edges = set(map(tuple, graph.edge_index.t().tolist()))
     for row in paths.tolist():
         for u, v in zip(row[:-1], row[1:]):
             assert (u, v) in edges or (u == v and deg[u] == 0)
+    # every walker with a neighbour moves, and the walks are not all alike
+    assert (paths[deg[start] > 0, 1] != start[deg[start] > 0]).all()
+    assert paths[:, 1].unique().numel() > graph.num_nodes // 2
+    torch.manual_seed(0)
+    again = random_walk(csr, start, 4, torch.Generator().manual_seed(0), walker)
+    assert torch.equal(paths, again)  # deterministic under a seed
+
+
+def test_walker_and_sampler_names_are_checked():
+    with pytest.raises(ValueError, match="unknown walker"):
+        resolve_walker("node2vec")
+    with pytest.raises(ValueError, match="unknown sampler"):
+        resolve_sampler("dgl")
+    assert resolve_walker("auto") == ("torch_cluster" if has_torch_cluster() else "g2m")
+    assert resolve_sampler("auto") == ("pyg" if has_pyg_sampler() else "g2m")
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
+@pytest.mark.parametrize("fanouts", [(3, 2), (-1, -1)])
+def test_neighbour_samplers_give_real_edges_into_the_seeds(graph, sampler, fanouts):
+    torch.manual_seed(0)
+    ns = NeighbourSampler(graph.edge_index, graph.num_nodes, fanouts, sampler, torch.Generator().manual_seed(0))
+    assert ns.backend == sampler
+    seeds = torch.tensor([3, 50, 7, 201])
+    nb = ns(seeds)
+    assert torch.equal(nb.nodes[:4], seeds) and nb.num_seeds == 4
+    assert nb.nodes.unique().numel() == nb.nodes.numel()
+    edges = set(map(tuple, graph.edge_index.t().tolist()))
+    src, dst = nb.nodes[nb.edge_index[0]], nb.nodes[nb.edge_index[1]]
+    assert all((u, v) in edges for u, v in zip(src.tolist(), dst.tolist()))
+    csr = to_csr(graph.edge_index, graph.num_nodes)
+    for pos, seed in enumerate(seeds.tolist()):
+        got = set(src[nb.edge_index[1] == pos].tolist())
+        nbrs = set(csr.col[csr.rowptr[seed]:csr.rowptr[seed + 1]].tolist())
+        if fanouts[0] < 0:
+            assert got == nbrs  # every neighbour
+        elif sampler == "pyg":  # without replacement: exactly min(fan-out, degree)
+            assert got <= nbrs and len(got) == min(fanouts[0], len(nbrs))
+        else:  # with replacement, repeats merged
+            assert got <= nbrs and (len(got) > 0) == (len(nbrs) > 0) and len(got) <= fanouts[0]
 
 
 @pytest.mark.parametrize("hops", [1, 2, 3])
@@ -66,8 +119,8 @@ def test_contexts_deterministic_and_candidates(graph):
     csr = to_csr(graph.edge_index, graph.num_nodes)
     anchors = torch.arange(20)
     cands = torch.arange(100, 150)
-    a = sample_contexts(csr, anchors, 2, 2, 2.0, torch.Generator().manual_seed(3), cands)
-    b = sample_contexts(csr, anchors, 2, 2, 2.0, torch.Generator().manual_seed(3), cands)
+    a = sample_contexts(csr, anchors, 2, 2, 2.0, torch.Generator().manual_seed(3), cands, walker="g2m")
+    b = sample_contexts(csr, anchors, 2, 2, 2.0, torch.Generator().manual_seed(3), cands, walker="g2m")
     assert torch.equal(a.context, b.context)
     far = a.context[~a.nearby]
     assert ((far >= 100) & (far < 150)).all()

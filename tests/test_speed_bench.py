@@ -3,6 +3,7 @@ and positive, outputs are written, and bad settings are refused."""
 
 import csv
 import json
+import os
 
 import pytest
 import torch
@@ -11,9 +12,11 @@ from typer.testing import CliRunner
 from g2m.benchmarks.latency import FULL, LatencyConfig, headline, run_latency
 from g2m.benchmarks.machine import MIN_REPEATS, latency_summary, time_calls
 from g2m.benchmarks.synthetic import products_like_graph
+from g2m.data.neighbour_sampler import has_pyg_sampler
 from g2m.cli.main import app
 
-TINY = dict(repeats=3, warmup=1, budget_s=5.0, threads=1)
+TINY = dict(repeats=3, warmup=1, budget_s=5.0, threads=1, glnn_layers=())
+REQUIRE_PYG_SAMPLER = os.environ.get("G2M_REQUIRE_PYG_EXTENSIONS") == "1"
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +32,7 @@ def test_products_like_graph_shape():
 
 
 def test_latency_harness_fields(tiny_graph):
-    cfg = LatencyConfig(batch_sizes=(1, 32, FULL), pair_batch_sizes=(1, 16), **TINY)
+    cfg = LatencyConfig(batch_sizes=(1, 32, FULL), pair_batch_sizes=(1, 16), samplers=("g2m",), **TINY)
     res = run_latency(tiny_graph, cfg)
     assert res["machine"]["torch_threads"] == 1 and res["machine"]["cpu"]
     assert res["graph"]["nodes"] == 400 and res["graph"]["out_dim"] == 47
@@ -37,7 +40,7 @@ def test_latency_harness_fields(tiny_graph):
     link = [r for r in res["rows"] if r["task"] == "link"]
     # per batch: sampled teacher, full k-hop teacher, student; full graph: teacher, student
     assert [r["batch"] for r in node] == [1, 1, 1, 32, 32, 32, "full", "full"]
-    assert {r["path"] for r in node} == {"teacher sampled (15, 10)", "teacher full k-hop", "student",
+    assert {r["path"] for r in node} == {"teacher sampled (15, 10) [g2m]", "teacher full k-hop [g2m]", "student",
                                          "teacher full graph"}
     assert [r["batch"] for r in link] == [1, 1, 1, 16, 16, 16]
     for r in res["rows"]:
@@ -48,6 +51,26 @@ def test_latency_harness_fields(tiny_graph):
             assert r["ratio_p50_vs_student"] == 1.0
     assert headline(res, batch=32)["ratio_p50"] == node[3]["ratio_p50_vs_student"]
     assert headline(res, batch=1024) is None
+
+
+@pytest.mark.skipif(not (has_pyg_sampler() or REQUIRE_PYG_SAMPLER), reason="PyG sampling needs torch-sparse")
+def test_latency_times_both_samplers_and_the_glnn_row(tiny_graph):
+    cfg = LatencyConfig(batch_sizes=(16,), pair_batch_sizes=(), **{**TINY, "glnn_layers": (2, 3)})
+    assert cfg.sampler_names() == ("pyg", "g2m")
+    res = run_latency(tiny_graph, cfg)
+    node = [r["path"] for r in res["rows"] if r["task"] == "node"]
+    assert node == ["teacher sampled (15, 10) [pyg]", "teacher sampled (15, 10) [g2m]",
+                    "teacher full k-hop [pyg]", "teacher full k-hop [g2m]", "student"]
+    glnn = [r for r in res["rows"] if r["task"] == "glnn"]
+    assert [r["path"] for r in glnn] == [
+        "SAGE 2 layers, full k-hop [pyg]", "SAGE 2 layers, full k-hop [g2m]", "MLP 2 layers",
+        "SAGE 3 layers, full k-hop [pyg]", "SAGE 3 layers, full k-hop [g2m]", "MLP 3 layers"]
+    assert all(r["batch"] == 10 for r in glnn)
+    assert glnn[2]["ratio_p50_vs_student"] == 1.0 and glnn[0]["ratio_p50_vs_student"] > 0
+    h = headline(res, batch=16)
+    sampled = [r for r in res["rows"] if r["task"] == "node" and r["path"].startswith("teacher sampled")]
+    assert h["teacher_p50_ms"] == min(r["p50_ms"] for r in sampled)
+    assert set(h["samplers_p50_ms"]) == {r["path"] for r in sampled}
 
 
 def test_latency_uses_a_trained_student(tiny_graph):
@@ -64,6 +87,8 @@ def test_latency_uses_a_trained_student(tiny_graph):
     ({"batch_sizes": (-1,)}, "batch sizes"),
     ({"pair_batch_sizes": (FULL,)}, "batch sizes"),
     ({"repeats": 0}, "repeats"),
+    ({"samplers": ("dgl",)}, "unknown sampler"),
+    ({"glnn_layers": (0,)}, "glnn_layers"),
 ])
 def test_latency_config_rejects(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -108,10 +133,11 @@ def test_bench_latency_cli_writes_outputs(tmp_path):
     out = tmp_path / "lat"
     res = CliRunner().invoke(app, ["bench", "latency", "--nodes", "300", "--batch-sizes", "1,full",
                                    "--pair-batch-sizes", "2", "--repeats", "2", "--warmup", "0", "--threads", "1",
-                                   "--no-khop", "--out", str(out)], catch_exceptions=False)
+                                   "--no-khop", "--samplers", "g2m", "--glnn-layers", "",
+                                   "--out", str(out)], catch_exceptions=False)
     assert res.exit_code == 0, res.output
     data = json.loads((out / "latency.json").read_text())
-    assert {r["path"] for r in data["rows"]} == {"teacher sampled (15, 10)", "student", "teacher full graph"}
+    assert {r["path"] for r in data["rows"]} == {"teacher sampled (15, 10) [g2m]", "student", "teacher full graph"}
     with open(out / "latency.csv") as f:
         assert len(list(csv.DictReader(f))) == len(data["rows"])
     assert (out / "latency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

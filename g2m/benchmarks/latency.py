@@ -5,10 +5,14 @@ batch the timed work is:
 
 * **student**: feature lookup ``x[batch]`` and the MLP forward;
 * **teacher, sampled**: fetching each node's L-hop neighbourhood with the
-  teacher's fan-out (:func:`g2m.data.sampling.sample_neighbourhood`, GraphSAGE
-  sampling on CSR tensors), gathering the features of every node reached and the
-  GNN forward on that subgraph;
+  teacher's fan-out, gathering the features of every node reached and the GNN
+  forward on that subgraph. Each neighbour sampler is timed on the same nodes:
+  PyG's ``NeighborLoader`` ("pyg", when torch-sparse or pyg-lib is installed) and
+  g2m's CSR sampler ("g2m"); the headline ratio uses the faster of the two;
 * **teacher, full k-hop**: the same with every neighbour taken (fan-out -1);
+* **GLNN's protocol** (Zhang et al., ICLR 2022, Table 4 and Figure 3): inductive
+  inference on 10 random nodes, a SAGE teacher of 2 and 3 layers with every
+  neighbour fetched, against an MLP of the same depth and width;
 * **full graph** (batch = every node): one GNN forward on the whole graph with a
   sparse CSR adjacency, against the MLP on every node.
 
@@ -29,7 +33,8 @@ from torch import Tensor, nn
 
 from g2m.benchmarks.machine import latency_summary, machine_info, pin_threads, resolve_device, time_calls
 from g2m.data.graph import Graph
-from g2m.data.sampling import CSR, sample_neighbourhood, to_csr
+from g2m.data.neighbour_sampler import NeighbourSampler, has_pyg_sampler, resolve_sampler
+from g2m.data.sampling import to_csr
 from g2m.students.mlp import MLP
 from g2m.teachers.link import LinkScorer
 from g2m.teachers.models import GNN
@@ -52,6 +57,10 @@ class LatencyConfig:
     warmup: int = 5
     budget_s: float = 30.0  # per path and batch size: stop repeating after this long (>= 5 calls)
     khop: bool = True  # also time the full k-hop neighbourhood
+    # neighbour samplers timed side by side; None: every one installed (pyg when it can, g2m)
+    samplers: tuple[str, ...] | None = None
+    glnn_layers: tuple[int, ...] = (2, 3)  # GLNN's 10-node row: SAGE depths (empty: skip)
+    glnn_nodes: int = 10
     threads: int | None = None
     device: str = "cpu"
     seed: int = 0
@@ -65,6 +74,16 @@ class LatencyConfig:
             raise ValueError("batch sizes must be positive (0 = full graph, node batches only)")
         if self.repeats < 1 or self.full_repeats < 1 or self.warmup < 0 or self.budget_s <= 0:
             raise ValueError("repeats and budget_s must be positive and warmup non-negative")
+        for name in self.samplers or ():
+            resolve_sampler(name)  # unknown names and a missing PyG backend fail here
+        if any(n < 1 for n in self.glnn_layers) or self.glnn_nodes < 1:
+            raise ValueError("glnn_layers and glnn_nodes must be positive")
+
+    def sampler_names(self) -> tuple[str, ...]:
+        """The samplers to time, each resolved to a concrete backend."""
+        if self.samplers is None:
+            return ("pyg", "g2m") if has_pyg_sampler() else ("g2m",)
+        return tuple(dict.fromkeys(resolve_sampler(s) for s in self.samplers))
 
 
 @dataclass
@@ -72,16 +91,26 @@ class Servers:
     """The two deployed models and what each needs at serving time."""
 
     x: Tensor  # node features on the device
-    csr: CSR  # adjacency on the CPU, for neighbourhood fetches
+    edge_index: Tensor  # on the CPU, for neighbourhood fetches
     adj_t: Tensor  # sparse CSR adjacency on the device, for full-graph teacher passes
     teacher: GNN
     student: nn.Module
     device: torch.device
     gen: torch.Generator = field(default_factory=torch.Generator)
+    samplers: dict[tuple[str, tuple[int, ...]], NeighbourSampler] = field(default_factory=dict)
+    out_dim: int = 0
 
-    def teacher_nodes(self, nodes: Tensor, fanouts: tuple[int, ...]) -> Tensor:
-        nb = sample_neighbourhood(self.csr, nodes, fanouts, self.gen)
-        out = self.teacher(self.x[nb.nodes.to(self.device)], nb.edge_index.to(self.device))
+    def sampler(self, name: str, fanouts: tuple[int, ...]) -> NeighbourSampler:
+        """Built once per (sampler, fan-out), outside the timed calls, as a server would."""
+        key = (name, tuple(fanouts))
+        if key not in self.samplers:
+            self.samplers[key] = NeighbourSampler(self.edge_index, self.x.size(0), fanouts, name, self.gen)
+        return self.samplers[key]
+
+    def teacher_nodes(self, nodes: Tensor, fanouts: tuple[int, ...], sampler: str = "g2m",
+                      teacher: GNN | None = None) -> Tensor:
+        nb = self.sampler(sampler, fanouts)(nodes)
+        out = (teacher or self.teacher)(self.x[nb.nodes.to(self.device)], nb.edge_index.to(self.device))
         return out[: nb.num_seeds]
 
     def teacher_full(self) -> Tensor:
@@ -98,8 +127,9 @@ def build_servers(graph: Graph, cfg: LatencyConfig, out_dim: int, student: nn.Mo
     csr = to_csr(graph.edge_index, graph.num_nodes)
     teacher, fresh_student = fresh_models(graph.num_features, out_dim, cfg)
     # message passing reads adj_t[i] = neighbours of i; the graph is undirected so adj_t = adj
-    return Servers(graph.x.to(device), csr, csr.to_sparse().to(device), teacher.to(device),
-                   (student or fresh_student).to(device).eval(), device, torch.Generator().manual_seed(cfg.seed))
+    return Servers(graph.x.to(device), graph.edge_index, csr.to_sparse().to(device), teacher.to(device),
+                   (student or fresh_student).to(device).eval(), device, torch.Generator().manual_seed(cfg.seed),
+                   out_dim=out_dim)
 
 
 def fresh_models(in_dim: int, out_dim: int, cfg: LatencyConfig) -> tuple[GNN, MLP]:
@@ -109,16 +139,20 @@ def fresh_models(in_dim: int, out_dim: int, cfg: LatencyConfig) -> tuple[GNN, ML
     return teacher.eval(), student.eval()
 
 
-def _teacher_paths(cfg: LatencyConfig, call) -> dict[str, Any]:
+def _teacher_paths(cfg: LatencyConfig, call, samplers: tuple[str, ...]) -> dict[str, Any]:
     """``{label: fn(i)}`` for the sampled fan-out and, with ``khop``, the full k-hop
-    neighbourhood; ``call(i, fanouts)`` serves call ``i`` with those fan-outs."""
+    neighbourhood, once per sampler; ``call(i, fanouts, sampler)`` serves call ``i``."""
     variants = [cfg.fanouts] + ([tuple(-1 for _ in cfg.fanouts)] if cfg.khop else [])
-    return {("teacher full k-hop" if all(f == -1 for f in fan) else f"teacher sampled {tuple(fan)}"):
-            (lambda i, fan=fan: call(i, fan)) for fan in variants}
+    return {f"{_fanout_label(fan)} [{name}]": (lambda i, fan=fan, name=name: call(i, fan, name))
+            for fan in variants for name in samplers}
+
+
+def _fanout_label(fanouts: tuple[int, ...]) -> str:
+    return "teacher full k-hop" if all(f == -1 for f in fanouts) else f"teacher sampled {tuple(fanouts)}"
 
 
 def _node_rows(s: Servers, graph: Graph, cfg: LatencyConfig) -> list[dict[str, Any]]:
-    n = graph.num_nodes
+    n, samplers = graph.num_nodes, cfg.sampler_names()
     gen = torch.Generator().manual_seed(cfg.seed + 1)
     rows = []
     for batch in cfg.batch_sizes:
@@ -128,10 +162,28 @@ def _node_rows(s: Servers, graph: Graph, cfg: LatencyConfig) -> list[dict[str, A
             size, repeats, warmup = n, cfg.full_repeats, min(cfg.warmup, 1)
         else:
             draws = [torch.randperm(n, generator=gen)[:batch] for _ in range(cfg.repeats + cfg.warmup)]
-            paths = _teacher_paths(cfg, lambda i, fan: s.teacher_nodes(draws[i], fan))
+            paths = _teacher_paths(cfg, lambda i, fan, name: s.teacher_nodes(draws[i], fan, name), samplers)
             paths["student"] = lambda i: s.student_nodes(draws[i])
             size, repeats, warmup = batch, cfg.repeats, cfg.warmup
         rows += _time_paths("node", "full" if size == n else size, size, paths, repeats, warmup, cfg, s.device)
+    return rows
+
+
+def _glnn_rows(s: Servers, graph: Graph, cfg: LatencyConfig) -> list[dict[str, Any]]:
+    """GLNN's latency protocol: ``glnn_nodes`` random nodes, SAGE of each depth with every
+    neighbour fetched, against an MLP of that depth (fresh weights; the cost is the same)."""
+    gen = torch.Generator().manual_seed(cfg.seed + 3)
+    draws = [torch.randperm(graph.num_nodes, generator=gen)[: cfg.glnn_nodes] for _ in range(cfg.repeats + cfg.warmup)]
+    rows = []
+    for layers in cfg.glnn_layers:
+        torch.manual_seed(cfg.seed)
+        sage = GNN("sage", graph.num_features, s.out_dim, cfg.teacher_hidden, layers, dropout=0.0).to(s.device).eval()
+        mlp = MLP(graph.num_features, s.out_dim, cfg.teacher_hidden, layers, dropout=0.0).to(s.device).eval()
+        full = tuple(-1 for _ in range(layers))
+        paths = {f"SAGE {layers} layers, full k-hop [{name}]":
+                 (lambda i, name=name: s.teacher_nodes(draws[i], full, name, sage)) for name in cfg.sampler_names()}
+        paths[f"MLP {layers} layers"] = lambda i: mlp(s.x[draws[i].to(s.device)])
+        rows += _time_paths("glnn", cfg.glnn_nodes, cfg.glnn_nodes, paths, cfg.repeats, cfg.warmup, cfg, s.device)
     return rows
 
 
@@ -143,9 +195,9 @@ def _link_rows(s: Servers, graph: Graph, cfg: LatencyConfig) -> list[dict[str, A
     for batch in cfg.pair_batch_sizes:
         pairs = [torch.randint(graph.num_nodes, (2, batch), generator=gen) for _ in range(cfg.repeats + cfg.warmup)]
 
-        def teacher(i: int, fanouts: tuple[int, ...]) -> Tensor:
+        def teacher(i: int, fanouts: tuple[int, ...], sampler: str) -> Tensor:
             ends, inv = pairs[i].unique(return_inverse=True)
-            h = s.teacher_nodes(ends, fanouts)
+            h = s.teacher_nodes(ends, fanouts, sampler)
             inv = inv.to(s.device)
             return scorer_t(h[inv[0]], h[inv[1]])
 
@@ -153,7 +205,7 @@ def _link_rows(s: Servers, graph: Graph, cfg: LatencyConfig) -> list[dict[str, A
             h = s.student_nodes(pairs[i].reshape(-1))
             return scorer_s(h[:batch], h[batch:])
 
-        paths = _teacher_paths(cfg, teacher)
+        paths = _teacher_paths(cfg, teacher, cfg.sampler_names())
         paths["student"] = student
         rows += _time_paths("link", batch, batch, paths, cfg.repeats, cfg.warmup, cfg, s.device)
     return rows
@@ -179,6 +231,8 @@ def run_latency(graph: Graph, cfg: LatencyConfig, student: nn.Module | None = No
     out_dim = out_dim or graph.num_classes or cfg.teacher_hidden
     servers = build_servers(graph, cfg, out_dim, student)
     rows = _node_rows(servers, graph, cfg)
+    if cfg.glnn_layers:
+        rows += _glnn_rows(servers, graph, cfg)
     if cfg.pair_batch_sizes:
         # link encoders output embeddings of the hidden width; same graph tensors
         teacher, student_enc = fresh_models(graph.num_features, cfg.teacher_hidden, cfg)
@@ -194,10 +248,14 @@ def run_latency(graph: Graph, cfg: LatencyConfig, student: nn.Module | None = No
 
 
 def headline(result: dict[str, Any], batch: int = 1024) -> dict[str, Any] | None:
-    """Teacher (sampled fan-out) over student p50 latency for node batches of ``batch``."""
-    for row in result["rows"]:
-        if row["task"] == "node" and row["batch"] == batch and row["path"].startswith("teacher sampled"):
-            return {"batch": batch, "teacher_path": row["path"], "teacher_p50_ms": row["p50_ms"],
-                    "student_p50_ms": row["p50_ms"] / row["ratio_p50_vs_student"],
-                    "ratio_p50": row["ratio_p50_vs_student"]}
-    return None
+    """Teacher (sampled fan-out, the faster sampler) over student p50 latency for node
+    batches of ``batch``; every sampler's p50 is listed beside it."""
+    rows = [r for r in result["rows"]
+            if r["task"] == "node" and r["batch"] == batch and r["path"].startswith("teacher sampled")]
+    if not rows:
+        return None
+    best = min(rows, key=lambda r: r["p50_ms"])
+    return {"batch": batch, "teacher_path": best["path"], "teacher_p50_ms": best["p50_ms"],
+            "student_p50_ms": best["p50_ms"] / best["ratio_p50_vs_student"],
+            "ratio_p50": best["ratio_p50_vs_student"],
+            "samplers_p50_ms": {r["path"]: r["p50_ms"] for r in rows}}

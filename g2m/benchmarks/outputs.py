@@ -46,16 +46,16 @@ def figure_png(fig: plt.Figure) -> bytes:
 
 
 def write_bench(out_dir: str | os.PathLike, name: str, result: dict[str, Any], table: str,
-                fig: plt.Figure) -> list[Path]:
-    """``<name>.json``, ``<name>.csv``, ``<name>.md`` and ``<name>.png`` under ``out_dir``."""
+                fig: plt.Figure | None) -> list[Path]:
+    """``<name>.json``, ``<name>.csv``, ``<name>.md`` and (with a figure) ``<name>.png`` under ``out_dir``."""
     out = Path(out_dir)
-    png = figure_png(fig)  # render first: a plotting error leaves no partial set of files
-    return [
+    png = None if fig is None else figure_png(fig)  # render first: a plotting error leaves no partial set
+    written = [
         atomic_write_text(out / f"{name}.json", json.dumps(result, indent=2, default=str)),
         atomic_write_text(out / f"{name}.csv", rows_csv(result["rows"])),
         atomic_write_text(out / f"{name}.md", table),
-        atomic_write_bytes(out / f"{name}.png", png),
     ]
+    return written + ([atomic_write_bytes(out / f"{name}.png", png)] if png is not None else [])
 
 
 def latency_figure(result: dict[str, Any]) -> plt.Figure:

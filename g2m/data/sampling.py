@@ -13,12 +13,16 @@ scatter-based losses take.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import warnings
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
+
+
+from g2m.methods import WALKERS
 
 
 @dataclass(frozen=True)
@@ -50,9 +54,35 @@ def to_csr(edge_index: Tensor, num_nodes: int) -> CSR:
     return CSR(rowptr, col.contiguous())
 
 
-def random_walk(csr: CSR, start: Tensor, hops: int, gen: torch.Generator | None = None) -> Tensor:
+def has_torch_cluster() -> bool:
+    return importlib.util.find_spec("torch_cluster") is not None
+
+
+def resolve_walker(name: str = "auto") -> str:
+    """``"auto"`` -> ``"torch_cluster"`` when it is installed, else ``"g2m"``; validates the name."""
+    if name not in WALKERS:
+        raise ValueError(f"unknown walker {name!r}; choose one of {WALKERS}")
+    if name == "auto":
+        return "torch_cluster" if has_torch_cluster() else "g2m"
+    if name == "torch_cluster" and not has_torch_cluster():
+        raise ImportError("walker 'torch_cluster' needs torch-cluster "
+                          "(pip install --no-build-isolation torch-cluster), or use walker='g2m'")
+    return name
+
+
+def random_walk(csr: CSR, start: Tensor, hops: int, gen: torch.Generator | None = None,
+                walker: str = "auto") -> Tensor:
     """``[len(start), hops + 1]`` node ids; column ``k`` is the position after ``k`` steps.
-    A walker on a node with no neighbours stays where it is."""
+    A walker on a node with no neighbours stays where it is.
+
+    ``walker="torch_cluster"``: torch-cluster's compiled uniform walk (PyG's ``Node2Vec``
+    kernel with p = q = 1), drawing from torch's global generator; ``"g2m"``: the
+    vectorised walk below, drawing from ``gen``; ``"auto"``: torch-cluster when installed.
+    """
+    if resolve_walker(walker) == "torch_cluster":
+        import torch_cluster  # noqa: F401  (registers torch.ops.torch_cluster)
+
+        return torch.ops.torch_cluster.random_walk(csr.rowptr, csr.col, start, hops, 1.0, 1.0)[0]
     path = [start]
     cur = start
     deg = csr.degree()
@@ -84,14 +114,16 @@ def sample_contexts(
     random_ratio: float = 1.0,
     gen: torch.Generator | None = None,
     candidates: Tensor | None = None,
+    walker: str = "auto",
 ) -> Contexts:
-    """Contexts of every anchor; random ones are drawn from ``candidates`` (default: all nodes)."""
+    """Contexts of every anchor; random ones are drawn from ``candidates`` (default: all nodes).
+    ``walker`` picks the random-walk kernel (:func:`random_walk`)."""
     if walks < 1 or hops < 1:
         raise ValueError("walks and hops must be at least 1")
     if random_ratio < 0:
         raise ValueError("random_ratio must be non-negative")
     num_anchors = anchors.numel()
-    paths = random_walk(csr, anchors.repeat_interleave(walks), hops, gen)[:, 1:]  # [A*W, hops]
+    paths = random_walk(csr, anchors.repeat_interleave(walks), hops, gen, walker)[:, 1:]  # [A*W, hops]
     near = paths.reshape(num_anchors, walks * hops)
     num_random = math.ceil(random_ratio * walks * hops)
     if candidates is None:

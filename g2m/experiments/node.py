@@ -31,8 +31,14 @@ from g2m.training.node_student import distill_node_student
 
 
 def config_tag(config: Any) -> str:
-    """Short hash of a config, so caches of different hyper-parameters never collide."""
-    return stable_hash(asdict(config), 8)
+    """Short hash of a config, so caches of different hyper-parameters never collide.
+
+    A full-batch teacher samples nothing, so its ``sampler`` is left out of the hash.
+    """
+    fields = asdict(config)
+    if fields.get("batch_size", 0) is None:
+        fields.pop("sampler", None)
+    return stable_hash(fields, 8)
 
 
 def teacher_cache_key(dataset: str, split: NodeSplit, config: TeacherConfig, seed: int) -> CacheKey:

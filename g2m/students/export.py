@@ -1,31 +1,55 @@
-"""Export a trained student as a ``torch.export`` program: plain PyTorch, no PyG, no g2m.
+"""Export a trained student as a file that plain PyTorch loads: no PyG, no g2m.
 
-Load it anywhere with ``torch.export.load(path).module()`` and call it on a
-``[batch, in_dim]`` float tensor of node features; the batch size is dynamic.
+* ``fp32`` and ``bf16``: a ``torch.export`` program (``.pt2``); load it with
+  ``torch.export.load(path).module()``.
+* ``int8``: TorchScript, traced (``torch.jit.load(path)``), because ``torch.export`` cannot
+  serialise the packed int8 weights of dynamically quantised ``Linear`` layers.
+
+:func:`load_exported` reads either. Every program takes a ``[batch, in_dim]`` float32
+tensor of node features (dynamic batch size) and returns float32 logits.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import warnings
+import zipfile
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from g2m.errors import G2MError
 from g2m.evaluation.report import atomic_write_bytes
+from g2m.students.precision import with_precision
 
 
-def export_student(model: nn.Module, in_dim: int, path: str | os.PathLike) -> Path:
-    """Trace ``model`` (eval mode) with a dynamic batch dimension and save it atomically."""
-    model = model.eval()
+def export_student(model: nn.Module, in_dim: int, path: str | os.PathLike, precision: str = "fp32") -> Path:
+    """Save ``model`` at ``precision`` (see :mod:`g2m.students.precision`) atomically."""
+    model = with_precision(model, precision)
     example = (torch.randn(4, in_dim),)
-    batch = torch.export.Dim("batch", min=1)
-    program = torch.export.export(model, example, dynamic_shapes=({0: batch},))
     buf = io.BytesIO()  # serialised in memory: torch never sees (or names) a temporary file
-    torch.export.save(program, buf)
+    if precision == "int8":
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=DeprecationWarning)  # TorchScript
+            torch.jit.save(torch.jit.trace(model, example), buf)  # an MLP has no data-dependent branch
+    else:
+        batch = torch.export.Dim("batch", min=1)
+        torch.export.save(torch.export.export(model, example, dynamic_shapes=({0: batch},)), buf)
     return atomic_write_bytes(path, buf.getvalue())
 
 
 def load_exported(path: str | os.PathLike) -> nn.Module:
+    """Load a file written by :func:`export_student`, whichever format it is."""
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (OSError, zipfile.BadZipFile) as err:
+        raise G2MError(f"{path} is not an exported student ({err})") from None
+    if any(n.endswith("/constants.pkl") or n.endswith("/code/") or "/code/" in n for n in names):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=DeprecationWarning)
+            return torch.jit.load(str(path))
     return torch.export.load(str(path)).module()

@@ -14,7 +14,8 @@ from torch import Tensor
 
 from g2m.config import TeacherConfig
 from g2m.data.graph import Graph
-from g2m.data.sampling import Neighbourhood, sample_neighbourhood, to_csr
+from g2m.data.neighbour_sampler import NeighbourSampler
+from g2m.data.sampling import Neighbourhood
 from g2m.data.splits import NodeSplit
 from g2m.evaluation.metrics import node_metric
 from g2m.losses.node import label_ce
@@ -71,13 +72,13 @@ def train_node_teacher(
             raise ValueError("batch_size must be positive")
         if len(config.fanouts) != config.num_layers:
             raise ValueError(f"need one fan-out per layer: {config.num_layers} layers, fanouts={config.fanouts}")
-        csr = to_csr(view.edge_index, view.x.size(0))
         gen = torch.Generator().manual_seed(seed)
+        sampler = NeighbourSampler(view.edge_index, view.x.size(0), config.fanouts, config.sampler, gen)
 
         def batches():
             order = view.train[torch.randperm(view.train.numel(), generator=gen)]
             for seeds in order.split(config.batch_size):
-                yield sample_neighbourhood(csr, seeds, list(config.fanouts), gen)
+                yield sampler(seeds)
 
     def validate() -> float:
         out = model(x_obs, adj_obs)

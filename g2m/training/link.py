@@ -12,6 +12,7 @@ from g2m.config import LinkStudentConfig, LinkTeacherConfig
 from g2m.data.graph import Graph
 from g2m.data.link_splits import LinkSplit
 from g2m.data.sampling import sample_contexts, to_csr
+from g2m.ops.sparse import sparse_features
 from g2m.evaluation.link_metrics import hits_at_k, link_metrics
 from g2m.losses.link import (
     link_bce,
@@ -73,18 +74,20 @@ def train_link_teacher(
     scorer = LinkScorer(config.scorer, config.hidden, dropout=config.scorer_dropout)
     model = nn.ModuleDict({"encoder": encoder, "scorer": scorer})
     observed = observed_nodes(split)
+    # full-graph operands: CSR features (when sparse enough) and the CSR message adjacency
+    x, adj = sparse_features(graph.x), encoder.adjacency(msg, graph.num_nodes)
 
     def step():
-        h = encoder(graph.x, msg)
+        h = encoder(x, adj)
         neg = _negatives(observed, split.train_pos.size(1), gen)
         return link_bce(scorer.score_pairs(h, split.train_pos), scorer.score_pairs(h, neg)), {}
 
-    result = fit(model, step, lambda: _validate(lambda: encoder(graph.x, msg), scorer, split),
+    result = fit(model, step, lambda: _validate(lambda: encoder(x, adj), scorer, split),
                  lr=config.lr, weight_decay=config.weight_decay, epochs=config.epochs,
                  patience=config.patience, desc=f"link teacher {config.model} seed {seed}", progress=progress,
                  grad_clip=config.grad_clip)
     with torch.no_grad():
-        h = encoder(graph.x, msg)
+        h = encoder(x, adj)
     return LinkOutput(h, scorer, encoder, evaluate_link(h, scorer, split), result)
 
 
@@ -114,7 +117,7 @@ def distill_link_student(
     encoder = MLP(graph.num_features, config.hidden, **config.model_kwargs())
     scorer = LinkScorer(config.scorer, config.hidden, dropout=config.scorer_dropout)
     model = nn.ModuleDict({"encoder": encoder, "scorer": scorer})
-    x = graph.x
+    x = sparse_features(graph.x)
     t_h = teacher_embeddings
 
     def step():
@@ -135,7 +138,8 @@ def distill_link_student(
             anchors = observed
             if config.anchors_per_epoch and config.anchors_per_epoch < observed.numel():
                 anchors = observed[torch.randperm(observed.numel(), generator=gen)[: config.anchors_per_epoch]]
-            ctx = sample_contexts(csr, anchors, config.walks, config.hops, config.random_ratio, gen, observed)
+            ctx = sample_contexts(csr, anchors, config.walks, config.hops, config.random_ratio, gen, observed,
+                                  config.walker)
             s = scorer(h[ctx.anchor], h[ctx.context])
             with torch.no_grad():
                 t = teacher_scorer(t_h[ctx.anchor], t_h[ctx.context], config.teacher_score_dropout)
