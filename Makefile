@@ -1,6 +1,7 @@
 # Two entry points from a fresh clone, on a CPU-only machine:
 #   make run    set up .venv and run a full teacher -> student distillation (embedded CSBM data)
-#   make test   set up .venv (+ torch-scatter, so both scatter backends are tested) and run the tests
+#   make test   set up .venv (+ torch-scatter, torch-sparse and torch-cluster, so both scatter backends,
+#               PyG's NeighborLoader and torch-cluster's walks are tested) and run the tests
 # Both are idempotent: each step leaves a stamp in .venv and is skipped once done.
 
 PYTHON ?= python3
@@ -10,7 +11,7 @@ TORCH  := torch==2.13.0
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 SHARED ?= ../shared/datasets
 
-.PHONY: run test setup setup-scatter bench-node bench-link bench-speed clean-venv
+.PHONY: run test setup setup-ext bench-node bench-link bench-speed clean-venv
 
 run: setup
 	@echo ">> g2m run: GCN teacher -> MLP students on the embedded CSBM graph (a miniature of Cora), 3 seeds"
@@ -20,13 +21,13 @@ run: setup
 	@echo "knowledge along edges). The distilled MLPs recover the graph's accuracy with no neighbour fetched at"
 	@echo "inference; the README has the same table on real Cora, CiteSeer and more."
 
-test: setup setup-scatter
+test: setup setup-ext
 	@echo ">> running the test suite (G2M_SHARED_DATASETS=$(SHARED))"
-	G2M_SHARED_DATASETS=$(SHARED) G2M_REQUIRE_TORCH_SCATTER=1 $(BIN)/python -m pytest
+	G2M_SHARED_DATASETS=$(SHARED) G2M_REQUIRE_TORCH_SCATTER=1 G2M_REQUIRE_PYG_EXTENSIONS=1 $(BIN)/python -m pytest
 
 setup: $(VENV)/.g2m-installed
 
-setup-scatter: $(VENV)/.scatter-installed
+setup-ext: $(VENV)/.ext-installed
 
 $(BIN)/python:
 	@echo ">> creating virtualenv $(VENV)"
@@ -43,9 +44,13 @@ $(VENV)/.g2m-installed: pyproject.toml $(VENV)/.torch-installed
 	$(PIP) install -qq -c $(VENV)/constraints.txt -e '.[test]'
 	@touch $@
 
-$(VENV)/.scatter-installed: $(VENV)/.torch-installed
-	@echo ">> building torch-scatter against the installed torch (about 8 minutes the first time, cached after)"
-	$(PIP) install -qq -c $(VENV)/constraints.txt --no-build-isolation 'torch-scatter>=2.1'
+# PyG's compiled extensions, built from source against the installed torch (no wheels for
+# torch 2.13 on the index). Cold pip cache, 2 cores: see the README for the build times.
+# pip caches the wheels, so later set-ups take seconds.
+$(VENV)/.ext-installed: $(VENV)/.torch-installed
+	@echo ">> building torch-scatter, torch-sparse, torch-cluster against the installed torch (first time: see README)"
+	$(PIP) install -qq -c $(VENV)/constraints.txt --no-build-isolation \
+		'torch-scatter>=2.1' 'torch-sparse>=0.6.18' 'torch-cluster>=1.6.3'
 	@touch $@
 
 # Benchmarks read ../shared/datasets through a writable temporary copy (PyG writes processed/ there).

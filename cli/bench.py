@@ -205,6 +205,36 @@ def serving(
              "fraction_of_matmul_peak", "test_score", "score_change"], None)
 
 
+@bench_app.command("pipeline")
+def pipeline(
+    dataset: Annotated[str, typer.Option("--dataset", "-d", help="Any node dataset (products-like, ogbn-products, ...).")]
+    = "products-like",
+    teacher: Annotated[str, typer.Option(help="Teacher GNN.")] = "sage",
+    method: Annotated[str, typer.Option(help="Student method.")] = "ffg2m",
+    seed: Annotated[int, typer.Option(help="Seed of models and batches.")] = 0,
+    nodes: Annotated[Optional[int], typer.Option(help="Synthetic (CSBM) datasets only: number of nodes.")] = None,
+    teacher_epochs: Annotated[Optional[int], typer.Option(help="Override the preset's teacher epochs.")] = None,
+    student_epochs: Annotated[Optional[int], typer.Option(help="Override the preset's student epochs.")] = None,
+    out: Annotated[Path, typer.Option(help="Output directory.")] = Path("results/pipeline"),
+    data_root: DataRoot = None,
+    cache_dir: CacheDir = None,
+    quiet: Quiet = False,
+) -> None:
+    """A dataset end to end (teacher in mini-batches, cache, student, evaluation): time and peak RSS per stage."""
+    from g2m.benchmarks.pipeline import run_pipeline
+    from g2m.cli.common import check_output_dir, overrides
+
+    check_output_dir(out)
+    res = run_pipeline(dataset, teacher, method, seed, str(data_root) if data_root else None, cache_dir,
+                       overrides(epochs=teacher_epochs), overrides(epochs=student_epochs),
+                       overrides(num_nodes=nodes), progress=not quiet, echo=typer.echo)
+    t, s = res["teacher"]["scores"], res["student"]["scores"]
+    _report(out, "pipeline", res, None, ["stage", "seconds", "peak_rss_mib", "rss_after_mib"],
+            f"{dataset} ({res['graph']['nodes']:,} nodes, {res['graph']['edges']:,} edges): total "
+            f"{res['total_seconds']:.0f} s, peak RSS {res['max_peak_rss_mib'] / 1024:.1f} GiB; test "
+            f"{teacher} teacher {100 * t['test']:.2f}, {method} student {100 * s['test']:.2f}")
+
+
 def _report(out: Path, name: str, result: dict, figure, columns: list[str], summary: Optional[str]) -> None:
     """Write ``<name>.{json,csv,md,png}`` under ``out`` and print the table and summary."""
     from g2m.benchmarks.outputs import rows_markdown, write_bench

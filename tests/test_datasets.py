@@ -173,3 +173,32 @@ def test_ogbl_loads_offline_from_standin(tmp_path):
     split = make_link_split(g, "ogb")
     assert split.train_pos.shape == (2, 30) and split.test_pos.shape == (2, 5)
     assert split.val_neg.shape == (2, 5)
+
+
+def test_pipeline_runs_ogbn_standin_and_products_like_unchanged(tmp_path):
+    """`g2m bench pipeline`: the same stages take an OGB dataset (stand-in) and the synthetic
+    products-like graph, teacher and student in mini-batches from their presets."""
+    import json as _json
+
+    from typer.testing import CliRunner
+
+    from g2m.cli.main import app
+
+    write_ogbn_arxiv_standin(tmp_path / "data")
+    runs = {"ogbn-arxiv": [], "products-like": ["--nodes", "3000"]}
+    for dataset, extra in runs.items():
+        out = tmp_path / dataset
+        res = CliRunner().invoke(app, ["bench", "pipeline", "-d", dataset, "--teacher-epochs", "2",
+                                       "--student-epochs", "2", "--data-root", str(tmp_path / "data"),
+                                       "--cache-dir", str(tmp_path / "cache"), "--out", str(out), "-q", *extra],
+                                 catch_exceptions=False)
+        assert res.exit_code == 0, res.output
+        data = _json.loads((out / "pipeline.json").read_text())
+        stages = [r["stage"] for r in data["rows"]]
+        assert stages == ["load graph", "split", "teacher: train and infer every node", "teacher: write cache",
+                          "cache: read logits", "student ffg2m: distil", "evaluate"]
+        assert all(r["seconds"] >= 0 and r["peak_rss_mib"] > 0 for r in data["rows"])
+        assert data["teacher"]["config"]["batch_size"] and data["student"]["config"]["batch_size"]
+        assert 0.0 <= data["student"]["scores"]["test"] <= 1.0
+        assert (tmp_path / "cache" / data["dataset"]).is_dir()
+    assert data["graph"]["nodes"] == 3000 and data["split"]["train"] == 240  # 8 % of 3,000

@@ -197,6 +197,23 @@ def load_ogbl(spec: DatasetSpec, root: Path) -> Graph:
 
 @register("csbm")
 def load_csbm(spec: DatasetSpec, root: Path, **overrides: Any) -> Graph:
+    """``split_fractions = [train, val]`` in the loader arguments adds fixed masks (a seeded
+    permutation; the rest is test), the shape of OGB's one official split (split "fixed")."""
     params = {**spec.loader_args, **overrides}
+    fractions = params.pop("split_fractions", None)
     x, y, edge_index = csbm_tensors(**params)
-    return make_graph(spec.name, x, y, edge_index, params.get("num_classes"))
+    masks = None if fractions is None else _fraction_masks(y.numel(), fractions, params.get("seed", 0))
+    return make_graph(spec.name, x, y, edge_index, params.get("num_classes"), masks)
+
+
+def _fraction_masks(num_nodes: int, fractions: Any, seed: int) -> dict[str, torch.Tensor]:
+    if len(fractions) != 2 or min(fractions) <= 0 or sum(fractions) >= 1:
+        raise ValueError(f"split_fractions must be [train, val], both positive, sum below 1; got {fractions}")
+    perm = torch.randperm(num_nodes, generator=torch.Generator().manual_seed(seed))
+    n_train, n_val = int(fractions[0] * num_nodes), int(fractions[1] * num_nodes)
+    parts = {"train": perm[:n_train], "val": perm[n_train:n_train + n_val], "test": perm[n_train + n_val:]}
+    masks = {}
+    for name, idx in parts.items():
+        masks[name] = torch.zeros(num_nodes, dtype=torch.bool)
+        masks[name][idx] = True
+    return masks
