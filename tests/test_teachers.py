@@ -62,3 +62,18 @@ def test_input_dropout_separate_from_hidden_dropout():
     torch.testing.assert_close(keep_input(x, ei), keep_input(x, ei))
     classic = build_teacher("gcn", 6, 2, num_layers=1, dropout=0.9).train()  # None: as `dropout`
     assert not torch.equal(classic(x, ei), classic(x, ei))
+
+
+def test_threshold_dropout_has_dropouts_distribution():
+    from g2m.layers import threshold_dropout
+
+    torch.manual_seed(0)
+    x = torch.full((400, 500), 2.0)
+    y = threshold_dropout(x, 0.3, True)
+    kept = y != 0
+    assert abs(kept.float().mean().item() - 0.7) < 0.005  # each entry kept with probability 1 - p
+    assert torch.allclose(y[kept], torch.tensor(2.0 / 0.7))  # survivors scaled by 1 / (1 - p)
+    assert abs(y.mean().item() - 2.0) < 0.02  # unbiased
+    assert threshold_dropout(x, 0.3, False) is x and threshold_dropout(x, 0.0, True) is x
+    with pytest.raises(ValueError, match="dropout rate"):
+        threshold_dropout(x, 1.0, True)

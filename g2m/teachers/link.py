@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from g2m.layers import threshold_dropout
+
 SCORERS = ("dot", "mlp")
 
 
@@ -33,7 +35,7 @@ class LinkScorer(nn.Module):
         if self.mlp is None:
             return (h_u * h_v).sum(-1)
         rate, active = (self.dropout, self.training) if dropout is None else (dropout, dropout > 0)
-        hidden = nn.functional.dropout(self.mlp[1](self.mlp[0](h_u * h_v)), rate, active)
+        hidden = threshold_dropout(self.mlp[1](self.mlp[0](h_u * h_v)), rate, active)
         return self.mlp[2](hidden).squeeze(-1)
 
     def score_pairs(self, h: Tensor, pairs: Tensor, dropout: float | None = None) -> Tensor:
