@@ -11,6 +11,7 @@ from g2m.cli import node
 from g2m.cli.bench import bench_app
 from g2m.cli.cache import cache_app
 from g2m.cli.compare import compare
+from g2m.cli.leaderboard import leaderboard
 from g2m.cli.datasets import datasets
 from g2m.cli.merge import merge
 from g2m.errors import G2MError, G2MWarning
@@ -30,6 +31,7 @@ app.command("run")(node.run)
 app.command("export")(node.export)
 app.command("merge")(merge)
 app.command("compare")(compare)
+app.command("leaderboard")(leaderboard)
 app.add_typer(bench_app, name="bench")
 app.add_typer(cache_app, name="cache")
 

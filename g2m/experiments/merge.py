@@ -160,4 +160,6 @@ def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "runs": runs, "summary": summary, "title": title, "table": table, **extra,
         "seconds": sum(float(r.get("seconds", 0.0)) for r in results),  # total compute over the parts
         "merged_from": len(results),
+        # what produced each part (its command, commit, hardware), for submissions
+        "parts_provenance": [r["provenance"] for r in results if "provenance" in r],
     }
