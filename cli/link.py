@@ -62,7 +62,8 @@ def distill_link(dataset: str, teacher: str, method: str, seed: int, setting: st
 def run_link(dataset: str, teacher: str, methods: tuple[str, ...], seeds: int, first_seed: int, setting: str,
              split_seed: int | None, teacher_seed: int | None, student_hparams: dict[str, Any],
              teacher_hparams: dict[str, Any], out: Path, data_root: Path | None, cache_dir: Path | None,
-             use_cache: bool, progress: bool, refresh: bool, command: list[str]) -> None:
+             use_cache: bool, progress: bool, refresh: bool, command: list[str],
+             preset: Path | None = None) -> None:
     from g2m.experiments.link import LinkExperiment, run_link_experiment
 
     try:
@@ -71,7 +72,7 @@ def run_link(dataset: str, teacher: str, methods: tuple[str, ...], seeds: int, f
             teacher_seed=teacher_seed,
             data_root=str(data_root) if data_root else None, cache_dir=str(cache_dir) if cache_dir else None,
             use_cache=use_cache, teacher_overrides=teacher_hparams, student_overrides=student_hparams,
-            refresh=refresh)
+            refresh=refresh, preset=str(preset) if preset else None)
     except ValueError as err:
         raise G2MError(str(err)) from err
     resume = out / "progress.jsonl"

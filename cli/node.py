@@ -244,6 +244,8 @@ def run(
     w_repr: Weight = None, margin: Margin = None, relational_scores: RelScores = None, rank_average: RankAverage = None,
     teacher_score_dropout: TeacherScoreDropout = None, split_seed: SplitSeed = None,
     teacher_seed: TeacherSeed = None, data_root: DataRoot = None, cache_dir: CacheDir = None, quiet: Quiet = False,
+    preset: Annotated[Optional[Path], typer.Option(
+        help="A preset file (`g2m tune`'s preset.toml) layered over the dataset's presets.")] = None,
 ) -> None:
     """Teacher, then every student method, over several seeds; writes JSON and a table.
 
@@ -254,6 +256,8 @@ def run(
     settings transductive | production."""
     teacher_name = _teacher_for(task, teacher_name)
     check_output_dir(out)
+    if preset is not None and not preset.is_file():
+        raise G2MError(f"--preset {preset}: no such file")
     if save_students is not None:
         check_output_dir(save_students, "--save-students")
     student_limits = overrides(epochs=student_epochs or epochs, patience=student_patience or patience)
@@ -273,7 +277,7 @@ def run(
                                   relational_scores=relational_scores, rank_average=rank_average,
                                   teacher_score_dropout=teacher_score_dropout, **student_limits),
                         overrides(hidden=teacher_hidden, **teacher_limits), out, data_root, cache_dir,
-                        not no_cache, not quiet, refresh, command_line(ctx))
+                        not no_cache, not quiet, refresh, command_line(ctx), preset)
     if split_seed is not None or teacher_seed is not None:
         raise G2MError("--split-seed and --teacher-seed apply to --task link "
                        "(node splits follow --split, teachers the seed)")
@@ -287,6 +291,7 @@ def run(
         teacher_overrides=overrides(hidden=teacher_hidden, **teacher_limits),
         student_overrides=overrides(lam=lam, tau=tau, chunk_size=chunk_size, hidden=student_hidden,
                                     **student_limits),
+        preset=str(preset) if preset else None,
     )
     resume = out / "progress.jsonl"
     result = run_node_experiment(exp, progress=not quiet, resume=str(resume))

@@ -8,8 +8,9 @@ recommended hyper-parameters (``[hparams.*]`` tables).
 
 from __future__ import annotations
 
+import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -39,6 +40,7 @@ class DatasetSpec:
     files: tuple[str, ...] = ()
     loader_args: dict[str, Any] = field(default_factory=dict)
     hparams: dict[str, Any] = field(default_factory=dict)
+    tune: dict[str, Any] = field(default_factory=dict)  # search spaces of `g2m tune`, per method
 
     def __post_init__(self) -> None:
         for attr, allowed in (("task", TASKS), ("metric", METRICS), ("split", SPLITS)):
@@ -78,6 +80,29 @@ def load_specs() -> dict[str, DatasetSpec]:
 def missing_files(spec: DatasetSpec, root: Path) -> list[str]:
     """The files ``spec`` lists that are not under ``root``."""
     return [f for f in spec.files if not (root / f).exists()]
+
+
+def with_preset(spec: DatasetSpec, preset: dict[str, Any]) -> DatasetSpec:
+    """``spec`` with the ``[hparams...]`` tables of ``preset`` (a preset file written by
+    ``g2m tune``) layered over its own, table by table."""
+    def merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+        out = dict(base)
+        for key, value in top.items():
+            out[key] = merge(out.get(key, {}), value) if isinstance(value, dict) else value
+        return out
+
+    unknown = set(preset) - {"hparams"}
+    if unknown:
+        raise ValueError(f"a preset holds [hparams...] tables only; found {sorted(unknown)}")
+    return replace(spec, hparams=merge(spec.hparams, preset.get("hparams", {})))
+
+
+def read_preset(path: str | os.PathLike) -> dict[str, Any]:
+    """A preset TOML file (``g2m tune``'s ``preset.toml``), parsed; a clear error otherwise."""
+    try:
+        return tomllib.loads(Path(path).read_text())
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise ValueError(f"cannot read preset {path}: {err}") from None
 
 
 def get_spec(name: str) -> DatasetSpec:

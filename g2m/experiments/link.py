@@ -17,7 +17,7 @@ from g2m.data.registry import load_dataset
 from g2m.data.specs import get_spec
 from g2m.errors import G2MError
 from g2m.evaluation.report import markdown_table, summarize_runs
-from g2m.experiments.node import config_tag
+from g2m.experiments.node import config_tag, experiment_spec
 from g2m.experiments.progress import RunLog, fingerprint, reuse_or_train
 from g2m.experiments.seeds import check_seed_range, seed_range, seeds_label
 from g2m.losses.link_objectives import LINK_METHODS, check_link_method
@@ -99,6 +99,7 @@ class LinkExperiment:
     teacher_overrides: dict[str, Any] = field(default_factory=dict)
     student_overrides: dict[str, Any] = field(default_factory=dict)
     refresh: bool = False  # retrain teachers even when cached
+    preset: str | None = None  # a preset file (`g2m tune`'s preset.toml) layered over the dataset's
 
     def __post_init__(self) -> None:
         if self.teacher not in TEACHERS:
@@ -114,7 +115,7 @@ class LinkExperiment:
 def run_link_experiment(exp: LinkExperiment, progress: bool = True, resume: str | None = None) -> dict[str, Any]:
     """Teacher(s) and every link student over the experiment's seeds; ``resume`` as in
     :func:`g2m.experiments.node.run_node_experiment`."""
-    spec = get_spec(exp.dataset)
+    spec = experiment_spec(exp.dataset, exp.preset)
     graph = load_dataset(exp.dataset, exp.data_root)
     tcfg = link_teacher_config(spec, exp.teacher, **exp.teacher_overrides)
     scfgs = {m: link_student_config(spec, m, **exp.student_overrides) for m in exp.methods}

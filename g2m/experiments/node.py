@@ -16,7 +16,7 @@ from g2m.cache import CachedTeacher, CacheKey, TeacherCache, load_cached_teacher
 from g2m.config import StudentConfig, TeacherConfig, student_config, teacher_config
 from g2m.data.graph import Graph
 from g2m.data.registry import load_dataset
-from g2m.data.specs import get_spec
+from g2m.data.specs import DatasetSpec, get_spec, read_preset, with_preset
 from g2m.data.splits import NodeSplit, make_node_split, protocol_graph
 from g2m.errors import CacheCorruptError, CacheWarning, G2MError
 from g2m.evaluation.homophily import homophily_report, warn_if_heterophilous
@@ -28,6 +28,12 @@ from g2m.methods import TEACHERS
 from g2m.students.io import save_student
 from g2m.teachers.node import train_node_teacher
 from g2m.training.node_student import distill_node_student
+
+
+def experiment_spec(dataset: str, preset: str | None) -> DatasetSpec:
+    """The dataset's spec, with a ``g2m tune`` preset file layered over its presets."""
+    spec = get_spec(dataset)
+    return spec if preset is None else with_preset(spec, read_preset(preset))
 
 
 def config_tag(config: Any) -> str:
@@ -148,6 +154,7 @@ class NodeExperiment:
     dataset_overrides: dict[str, Any] = field(default_factory=dict)
     refresh: bool = False  # retrain teachers even when cached
     save_students: str | None = None  # a directory: every student saved as <method>-seed<k>/
+    preset: str | None = None  # a preset file (`g2m tune`'s preset.toml) layered over the dataset's
 
     def __post_init__(self) -> None:
         if self.teacher not in TEACHERS:
@@ -194,7 +201,7 @@ def run_node_experiment(exp: NodeExperiment, progress: bool = True, resume: str 
     ``resume``: a progress file (JSON lines); every finished student is recorded there,
     and students already recorded for this experiment and configuration are not
     retrained. The caller removes it once the results are written."""
-    spec = get_spec(exp.dataset)
+    spec = experiment_spec(exp.dataset, exp.preset)
     if spec.task != "node":
         raise ValueError(f"dataset {exp.dataset!r} is a {spec.task} dataset, not node classification")
     split_name = exp.split or spec.split

@@ -3,6 +3,7 @@ MLP students (BCE plus LLP / matching terms against a cached teacher)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -12,7 +13,6 @@ from g2m.config import LinkStudentConfig, LinkTeacherConfig
 from g2m.data.graph import Graph
 from g2m.data.link_splits import LinkSplit
 from g2m.data.sampling import sample_contexts, to_csr
-from g2m.ops.sparse import sparse_features
 from g2m.evaluation.link_metrics import hits_at_k, link_metrics
 from g2m.losses.link import (
     link_bce,
@@ -22,6 +22,7 @@ from g2m.losses.link import (
     representation_matching_loss,
 )
 from g2m.losses.link_objectives import term_weights
+from g2m.ops.sparse import sparse_features
 from g2m.students.mlp import MLP
 from g2m.teachers.link import LinkScorer, score_in_batches
 from g2m.teachers.models import build_teacher
@@ -99,6 +100,7 @@ def distill_link_student(
     config: LinkStudentConfig,
     seed: int = 0,
     progress: bool = True,
+    on_epoch: Callable[[int, float], None] | None = None,
 ) -> LinkOutput:
     weights = term_weights(config.method, w_sup=config.w_sup, w_rank=config.w_rank, w_dist=config.w_dist,
                            w_logit=config.w_logit, w_repr=config.w_repr)
@@ -155,7 +157,7 @@ def distill_link_student(
     result = fit(model, step, lambda: _validate(lambda: encoder(x), scorer, split),
                  lr=config.lr, weight_decay=config.weight_decay, epochs=config.epochs,
                  patience=config.patience, desc=f"link student {config.method} seed {seed}", progress=progress,
-                 grad_clip=config.grad_clip)
+                 grad_clip=config.grad_clip, on_epoch=on_epoch)
     with torch.no_grad():
         h = encoder(x)
     return LinkOutput(h, scorer, encoder, evaluate_link(h, scorer, split), result)

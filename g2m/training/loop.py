@@ -72,6 +72,7 @@ def fit(
     batches: Callable[[], Iterable[Any]] | None = None,
     grad_clip: float | None = None,
     tie_break: str = "earlier",
+    on_epoch: Callable[[int, float], None] | None = None,
 ) -> FitResult:
     """Adam on ``train_step``'s loss; keeps (and restores) the weights of the best
     validation epoch and stops after ``patience`` epochs without improvement.
@@ -81,7 +82,8 @@ def fit(
     ``grad_clip`` caps the global gradient norm before each step. ``tie_break="later"``
     counts an epoch that equals the best validation score as the new best (and resets
     patience), as the official GLNN / FF-G2M / LLP loops (``>=``) do; ``"earlier"``
-    keeps the first."""
+    keeps the first. ``on_epoch(epoch, val)`` runs after each validation (``g2m tune``
+    reports to its pruner there; an exception it raises stops training)."""
     if epochs < 1 or patience < 1:
         raise ValueError("epochs and patience must be positive")
     if tie_break not in ("later", "earlier"):
@@ -113,6 +115,8 @@ def fit(
             best_val, best_epoch = val, epoch
             best_state = copy.deepcopy(model.state_dict())
         bar.update(epoch, float(loss.detach()), val, best_val)
+        if on_epoch is not None:
+            on_epoch(epoch, val)
         if epoch - best_epoch >= patience:
             break
     elapsed = time.perf_counter() - start

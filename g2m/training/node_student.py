@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -35,6 +36,7 @@ def distill_node_student(
     seed: int = 0,
     metric: str = "accuracy",
     progress: bool = True,
+    on_epoch: Callable[[int, float], None] | None = None,
 ) -> NodeStudentOutput:
     """The student sees the observed nodes only; the graph enters through the losses."""
     check_method(config.method)
@@ -93,7 +95,7 @@ def distill_node_student(
         model, step, validate, lr=config.lr, weight_decay=config.weight_decay,
         epochs=config.epochs, patience=config.patience,
         desc=f"student {config.method} seed {seed}", progress=progress, batches=batches,
-        tie_break=config.tie_break,
+        tie_break=config.tie_break, on_epoch=on_epoch,
     )
     with torch.no_grad():
         logits = model(sparse_features(graph.x))

@@ -1,0 +1,41 @@
+"""``g2m tune``: Optuna search over each method's declared space, validation only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from g2m.cli.common import CacheDir, DataRoot, Quiet, check_output_dir, echo_json
+
+
+def tune(
+    dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset (its TOML declares the search spaces).")],
+    methods: Annotated[str, typer.Option(help="Comma-separated methods; each gets the same trial budget.")],
+    task: Annotated[str, typer.Option(help="node | link")] = "node",
+    trials: Annotated[int, typer.Option(help="Trials per method (finished + pruned, counted across resumes).")] = 30,
+    teacher: Annotated[Optional[str], typer.Option(help="Teacher (default: gcn for node, sage for link).")] = None,
+    seed: Annotated[int, typer.Option(help="Split and teacher seed every trial uses; also the sampler's seed.")] = 0,
+    setting: Annotated[str, typer.Option(help="transductive | production (link) | inductive (node)")]
+    = "transductive",
+    epochs: Annotated[Optional[int], typer.Option(help="Maximum student epochs per trial (default: the preset).")]
+    = None,
+    out: Annotated[Path, typer.Option(help="Study directory: study.db (resumable), tune.json, preset.toml.")]
+    = Path("results/tune"),
+    data_root: DataRoot = None,
+    cache_dir: CacheDir = None,
+    quiet: Quiet = False,
+) -> None:
+    """Tune each method (TPE sampler, median pruner, fixed budget) and write a preset for `g2m run --preset`."""
+    from g2m.cli.common import overrides
+    from g2m.experiments.tune import tune_methods
+
+    check_output_dir(out)
+    chosen = [m.strip() for m in methods.split(",") if m.strip()]
+    teacher = teacher or ("sage" if task == "link" else "gcn")
+    results = tune_methods(dataset, task, chosen, trials, out, teacher, seed, setting,
+                           str(data_root) if data_root else None, cache_dir, overrides(epochs=epochs),
+                           progress=not quiet, echo=typer.echo)
+    echo_json({m: {"best_val": r.best_value, "best_params": r.best_params} for m, r in results.items()})
+    typer.echo(f"preset: {out / 'preset.toml'} (use: g2m run -d {dataset} --task {task} --preset {out / 'preset.toml'})")

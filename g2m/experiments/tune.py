@@ -1,0 +1,251 @@
+"""Hyper-parameter search with Optuna: the same trial budget for every method, validation only.
+
+Each dataset TOML declares a search space per method (one table per method; the MLP baseline
+gets one too, so every method in a comparison is tuned alike)::
+
+    [tune.link_student.llp]          # or [tune.student.<method>] for node methods
+    lr = { low = 1e-4, high = 1e-2, log = true }
+    dropout = { low = 0.0, high = 0.6 }
+    walks = { low = 1, high = 8 }                  # integers: int bounds
+    margin = { choices = [0.05, 0.1, 0.2] }
+
+A trial trains one student (the cached teacher is shared by all trials) and returns its best
+validation score (node: the dataset's metric; link: Hits@20 on validation). Optuna's TPE
+sampler proposes, its median pruner stops a trial whose validation curve falls below the
+median of earlier trials at the same epoch. The study lives in ``<out>/study.db`` (SQLite),
+so an interrupted search resumes where it stopped; the budget counts finished and pruned
+trials. The best configuration is written as ``<out>/preset.toml``, in the dataset TOML's
+own ``[hparams...]`` schema, which ``g2m run --preset`` layers over the dataset's presets.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from g2m.errors import G2MError
+
+SECTIONS = {"node": "student", "link": "link_student"}
+
+
+@dataclass(frozen=True)
+class Param:
+    """One searched hyper-parameter: ``choices``, or a ``[low, high]`` range (int when both
+    bounds are ints; ``log`` for a log-uniform draw)."""
+
+    name: str
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    choices: tuple[Any, ...] = ()
+
+    @classmethod
+    def from_toml(cls, name: str, spec: Any) -> Param:
+        if not isinstance(spec, dict):
+            raise G2MError(f"search space entry {name!r} must be a table (low/high[/log] or choices), got {spec!r}")
+        unknown = set(spec) - {"low", "high", "log", "choices"}
+        if unknown:
+            raise G2MError(f"search space entry {name!r}: unknown keys {sorted(unknown)}")
+        if "choices" in spec:
+            if not spec["choices"] or {"low", "high"} & set(spec):
+                raise G2MError(f"search space entry {name!r}: give a non-empty choices list, or low and high")
+            return cls(name, choices=tuple(spec["choices"]))
+        if "low" not in spec or "high" not in spec or not spec["low"] < spec["high"]:
+            raise G2MError(f"search space entry {name!r}: needs low < high, got {spec}")
+        if spec.get("log") and spec["low"] <= 0:
+            raise G2MError(f"search space entry {name!r}: a log range needs low > 0")
+        return cls(name, spec["low"], spec["high"], bool(spec.get("log", False)))
+
+    def suggest(self, trial: Any) -> Any:
+        if self.choices:
+            return trial.suggest_categorical(self.name, list(self.choices))
+        if isinstance(self.low, int) and isinstance(self.high, int) and not isinstance(self.low, bool):
+            return trial.suggest_int(self.name, self.low, self.high, log=self.log)
+        return trial.suggest_float(self.name, float(self.low), float(self.high), log=self.log)
+
+
+def search_space(spec: Any, task: str, method: str) -> list[Param]:
+    """The ``[tune.<section>.<method>]`` table of a dataset spec, parsed and checked."""
+    table = spec.tune.get(SECTIONS[task], {}).get(method)
+    if not table:
+        raise G2MError(f"{spec.name} declares no search space for {task} method {method!r}: add a "
+                       f"[tune.{SECTIONS[task]}.{method}] table to datasets/{spec.name}.toml")
+    return [Param.from_toml(name, value) for name, value in table.items()]
+
+
+@dataclass
+class TuneResult:
+    method: str
+    best_value: float
+    best_params: dict[str, Any]
+    trials: list[dict[str, Any]] = field(default_factory=list)
+    study_path: str = ""
+
+
+def preset_toml(task: str, best: dict[str, dict[str, Any]], source: str) -> str:
+    """``[hparams.<section>.<method>]`` tables of the chosen values (the dataset TOML schema)."""
+    lines = [f"# Chosen by `g2m tune` on validation only ({source}).", ""]
+    for method, params in best.items():
+        lines.append(f"[hparams.{SECTIONS[task]}.{method}]")
+        for name, value in sorted(params.items()):
+            lines.append(f"{name} = {_toml_value(value)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise G2MError(f"cannot write {value} to a preset")
+        return repr(value)
+    return json.dumps(str(value))
+
+
+def run_study(
+    name: str,
+    space: list[Param],
+    train_trial: Callable[[dict[str, Any], Callable[[int, float], None]], float],
+    trials: int,
+    storage_path: Path,
+    seed: int = 0,
+    echo: Callable[[str], None] | None = print,
+) -> TuneResult:
+    """Run (or resume) study ``name`` in ``storage_path`` until ``trials`` trials are done.
+
+    ``train_trial(params, report)`` trains with ``params`` and returns the best validation
+    score; it calls ``report(epoch, val)`` after every epoch, which raises
+    ``optuna.TrialPruned`` when the median pruner stops the trial.
+    """
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage_path.parent.mkdir(parents=True, exist_ok=True)
+    study = optuna.create_study(
+        study_name=name, storage=f"sqlite:///{storage_path}", load_if_exists=True, direction="maximize",
+        sampler=optuna.samplers.TPESampler(seed=seed),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=10),
+    )
+    done_states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    done = sum(t.state in done_states for t in study.trials)
+    if echo is not None and done:
+        echo(f"{name}: resuming, {done} of {trials} trials done")
+
+    def objective(trial: optuna.Trial) -> float:
+        params = {p.name: p.suggest(trial) for p in space}
+
+        def report(epoch: int, val: float) -> None:
+            trial.report(val, epoch)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+
+        return train_trial(params, report)
+
+    def log(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        if echo is None:
+            return
+        n = sum(t.state in done_states for t in study.trials)
+        state = "pruned" if trial.state == optuna.trial.TrialState.PRUNED else f"val {trial.value:.4f}"
+        best = study.best_value if any(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials) else math.nan
+        echo(f"{name}: trial {n}/{trials}: {state}, best {best:.4f} ({_short(trial.params)})")
+
+    if trials > done:
+        study.optimize(objective, n_trials=trials - done, callbacks=[log], catch=())
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if not complete:
+        raise G2MError(f"{name}: no trial finished (all {len(study.trials)} pruned or failed)")
+    return TuneResult(
+        name, study.best_value, dict(study.best_params),
+        [{"number": t.number, "state": t.state.name, "value": t.value, "params": t.params} for t in study.trials],
+        str(storage_path),
+    )
+
+
+def _short(params: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
+
+
+def tune_methods(
+    dataset: str,
+    task: str,
+    methods: list[str],
+    trials: int,
+    out: str | Path,
+    teacher: str = "sage",
+    seed: int = 0,
+    setting: str = "transductive",
+    data_root: str | None = None,
+    cache_dir: str | Path | None = None,
+    fixed: dict[str, Any] | None = None,
+    progress: bool = True,
+    echo: Callable[[str], None] | None = print,
+) -> dict[str, TuneResult]:
+    """Tune every method with ``trials`` trials on split/teacher ``seed``; write ``preset.toml``
+    and ``tune.json`` under ``out``. ``fixed`` overrides hold for every trial (e.g. epochs)."""
+    from g2m.cache import TeacherCache
+    from g2m.data import load_dataset, make_node_split
+    from g2m.data.specs import get_spec
+    from g2m.data.splits import protocol_graph
+    from g2m.evaluation.report import atomic_write_text
+
+    if task not in SECTIONS:
+        raise G2MError(f"unknown task {task!r}; choose node or link")
+    if trials < 1:
+        raise G2MError("--trials must be at least 1")
+    spec = get_spec(dataset)
+    spaces = {m: search_space(spec, task, m) for m in methods}  # every space checked before training
+    fixed = dict(fixed or {})
+    out = Path(out)
+    cache = TeacherCache(cache_dir)
+    train: Callable[[str, dict[str, Any], Callable[[int, float], None]], float]
+    if task == "link":
+        from g2m.config import link_student_config, link_teacher_config
+        from g2m.experiments.link import get_link_teacher, link_split_for
+        from g2m.training.link import distill_link_student
+
+        graph = load_dataset(dataset, data_root)
+        split = link_split_for(graph, setting, seed)
+        emb, scorer, _, _ = get_link_teacher(graph, split, link_teacher_config(spec, teacher), seed, cache, progress)
+
+        def train(method: str, params: dict[str, Any], report: Callable[[int, float], None]) -> float:
+            cfg = link_student_config(spec, method, **{**fixed, **params})
+            return distill_link_student(graph, split, emb, scorer, cfg, seed, False, report).fit.best_val
+    else:
+        from g2m.config import student_config, teacher_config
+        from g2m.experiments.node import get_node_teacher
+        from g2m.training.node_student import distill_node_student
+
+        graph = protocol_graph(load_dataset(dataset, data_root), spec.split)
+        split = make_node_split(graph, spec.split, setting, seed)
+        logits, _, _ = get_node_teacher(graph, split, teacher_config(spec, teacher), seed, spec.metric, cache,
+                                        progress)
+
+        def train(method: str, params: dict[str, Any], report: Callable[[int, float], None]) -> float:
+            cfg = student_config(spec, method, teacher, **{**fixed, **params})
+            student = distill_node_student(graph, split, logits, cfg, seed, spec.metric, False, report)
+            return student.fit.best_val
+
+    results = {}
+    for method in methods:
+        name = f"{dataset}-{task}-{setting}-{teacher}-seed{seed}-{method}"
+        results[method] = run_study(name, spaces[method], lambda p, r, m=method: train(m, p, r), trials,
+                                    out / "study.db", seed, echo)
+    # methods tuned in earlier calls on this study directory stay in the outputs
+    record_path = out / "tune.json"
+    record = json.loads(record_path.read_text()) if record_path.is_file() else {"methods": {}}
+    record.update({"dataset": dataset, "task": task, "setting": setting, "teacher": teacher, "seed": seed,
+                   "fixed": fixed})
+    for m, r in results.items():
+        record["methods"][m] = {"trials_budget": trials, "best_value": r.best_value, "best_params": r.best_params,
+                                "trials": r.trials}
+    source = f"{dataset}, {task}, {setting}, {teacher} teacher, split/teacher seed {seed}, " + ", ".join(
+        f"{m}: {v['trials_budget']} trials" for m, v in record["methods"].items())
+    best = {m: v["best_params"] for m, v in record["methods"].items()}
+    atomic_write_text(out / "preset.toml", preset_toml(task, best, source))
+    atomic_write_text(record_path, json.dumps(record, indent=2))
+    return results

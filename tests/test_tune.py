@@ -1,0 +1,81 @@
+"""`g2m tune`: Optuna over the TOML's search space, resumable, writing a preset `g2m run` takes."""
+
+import json
+import tomllib
+
+import pytest
+from typer.testing import CliRunner
+
+from g2m.cli.main import app
+from g2m.data.specs import get_spec, with_preset
+from g2m.errors import G2MError
+from g2m.experiments.tune import Param, preset_toml, search_space
+
+runner = CliRunner()
+FAST = ["--epochs", "15", "--cache-dir"]
+
+
+def test_search_space_parses_and_rejects_bad_entries():
+    space = {p.name: p for p in search_space(get_spec("csbm"), "node", "glnn")}
+    assert space["lr"].log and space["lr"].low == 0.001 and space["lam"].high == 1.0
+    assert search_space(get_spec("cora"), "link", "llp")[-1].choices == (1.0, 3.0, 5.0, 10.0)
+    with pytest.raises(G2MError, match=r"no search space for node method 'hfd'"):
+        search_space(get_spec("csbm"), "node", "hfd")
+    with pytest.raises(G2MError, match="low < high"):
+        Param.from_toml("lr", {"low": 0.1, "high": 0.01})
+    with pytest.raises(G2MError, match="log range needs low > 0"):
+        Param.from_toml("lr", {"low": 0.0, "high": 0.01, "log": True})
+    with pytest.raises(G2MError, match="unknown keys"):
+        Param.from_toml("lr", {"low": 0.0, "high": 0.01, "step": 2})
+
+
+def test_preset_round_trips_into_the_spec():
+    text = preset_toml("link", {"llp": {"lr": 0.003, "hops": 2, "margin": 0.1}}, "test")
+    preset = tomllib.loads(text)
+    spec = with_preset(get_spec("cora"), preset)
+    assert spec.preset("link_student", "llp")["hops"] == 2
+    assert spec.preset("link_student", "llp")["lr"] == 0.003
+    # the dataset's own presets stay where the preset is silent
+    base = get_spec("cora").preset("link_student")
+    assert {k: v for k, v in spec.preset("link_student").items() if k != "llp"} == \
+        {k: v for k, v in base.items() if k != "llp"}
+    assert spec.preset("link_student", "llp")["w_sup"] == base["llp"]["w_sup"]
+    with pytest.raises(ValueError, match=r"\[hparams...\] tables only"):
+        with_preset(spec, {"tune": {}})
+
+
+def test_tune_runs_resumes_and_its_preset_drives_run(tmp_path):
+    out, cache = tmp_path / "tune", str(tmp_path / "cache")
+    args = ["tune", "-d", "csbm", "--methods", "mlp,glnn", "--trials", "3", "--out", str(out), *FAST, cache, "-q"]
+    res = runner.invoke(app, args, catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert res.output.count("trial ") == 6  # 3 per method, a line each
+    data = json.loads((out / "tune.json").read_text())
+    for method in ("mlp", "glnn"):
+        trials = data["methods"][method]["trials"]
+        assert len(trials) == 3 and all(t["state"] in ("COMPLETE", "PRUNED") for t in trials)
+        best = max(t["value"] for t in trials if t["state"] == "COMPLETE")
+        assert data["methods"][method]["best_value"] == best > 0.2  # above chance on 5 classes
+        assert set(data["methods"][method]["best_params"]) == ({"lr", "dropout"} | ({"lam"} if method == "glnn" else set()))
+    preset = tomllib.loads((out / "preset.toml").read_text())
+    assert preset["hparams"]["student"]["glnn"] == data["methods"]["glnn"]["best_params"]
+
+    # resuming with a larger budget runs only the missing trials
+    res = runner.invoke(app, [*args[:4], "mlp", "--trials", "4", *args[7:]], catch_exceptions=False)
+    assert "resuming, 3 of 4 trials done" in res.output and res.output.count("trial ") == 1
+
+    run_out = tmp_path / "run"
+    res = runner.invoke(app, ["run", "-d", "csbm", "--methods", "glnn", "--seeds", "1", "--out", str(run_out),
+                              "--preset", str(out / "preset.toml"), "--cache-dir", cache, "--epochs", "15", "-q"],
+                        catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    used = json.loads((run_out / "results.json").read_text())["student_configs"]["glnn"]
+    for name, value in data["methods"]["glnn"]["best_params"].items():
+        assert used[name] == pytest.approx(value)
+
+
+def test_tune_refuses_a_method_without_a_space_before_training(tmp_path):
+    res = runner.invoke(app, ["tune", "-d", "csbm", "--methods", "mlp,hfd", "--trials", "2",
+                              "--out", str(tmp_path / "t"), "--cache-dir", str(tmp_path / "c"), "-q"])
+    assert isinstance(res.exception, G2MError) and "[tune.student.hfd]" in str(res.exception)
+    assert not (tmp_path / "c").exists()
