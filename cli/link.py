@@ -63,7 +63,7 @@ def run_link(dataset: str, teacher: str, methods: tuple[str, ...], seeds: int, f
              split_seed: int | None, teacher_seed: int | None, student_hparams: dict[str, Any],
              teacher_hparams: dict[str, Any], out: Path, data_root: Path | None, cache_dir: Path | None,
              use_cache: bool, progress: bool, refresh: bool, command: list[str],
-             preset: Path | None = None) -> None:
+             preset: Path | None = None, teacher_candidates: int = 1) -> None:
     from g2m.experiments.link import LinkExperiment, run_link_experiment
 
     try:
@@ -72,7 +72,7 @@ def run_link(dataset: str, teacher: str, methods: tuple[str, ...], seeds: int, f
             teacher_seed=teacher_seed,
             data_root=str(data_root) if data_root else None, cache_dir=str(cache_dir) if cache_dir else None,
             use_cache=use_cache, teacher_overrides=teacher_hparams, student_overrides=student_hparams,
-            refresh=refresh, preset=str(preset) if preset else None)
+            refresh=refresh, preset=str(preset) if preset else None, teacher_candidates=teacher_candidates)
     except ValueError as err:
         raise G2MError(str(err)) from err
     resume = out / "progress.jsonl"

@@ -56,6 +56,9 @@ RankAverage = Annotated[Optional[str], typer.Option(
     help="LLP rank loss averaged over informative-pairs (outside the margin) | all-pairs (official LLP code).")]
 TeacherScoreDropout = Annotated[Optional[float], typer.Option(
     help="LLP: dropout on the teacher scorer when its scores are distilled (official code: its --dropout).")]
+TieBreak = Annotated[Optional[str], typer.Option(
+    help="A validation tie: later (new best, patience reset: the official GLNN / FF-G2M / LLP loops) | earlier "
+         "(keep the first). Default: later for node models, earlier for link models.")]
 RelScores = Annotated[Optional[str], typer.Option(help="LLP: compare scores as logit | prob (sigmoid).")]
 SplitSeed = Annotated[Optional[int], typer.Option(
     help="Link: use this seed's split for every seed (LLP's protocol); default: split k for seed k.")]
@@ -246,6 +249,10 @@ def run(
     teacher_seed: TeacherSeed = None, data_root: DataRoot = None, cache_dir: CacheDir = None, quiet: Quiet = False,
     preset: Annotated[Optional[Path], typer.Option(
         help="A preset file (`g2m tune`'s preset.toml) layered over the dataset's presets.")] = None,
+    tie_break: TieBreak = None,
+    teacher_candidates: Annotated[int, typer.Option(
+        help="Link: train this many teachers (seeds K..K+N-1) and keep the best on validation, as LLP's "
+             "official protocol (10).")] = 1,
 ) -> None:
     """Teacher, then every student method, over several seeds; writes JSON and a table.
 
@@ -260,8 +267,10 @@ def run(
         raise G2MError(f"--preset {preset}: no such file")
     if save_students is not None:
         check_output_dir(save_students, "--save-students")
-    student_limits = overrides(epochs=student_epochs or epochs, patience=student_patience or patience)
-    teacher_limits = overrides(epochs=teacher_epochs or epochs, patience=teacher_patience or patience)
+    student_limits = overrides(epochs=student_epochs or epochs, patience=student_patience or patience,
+                               tie_break=tie_break)
+    teacher_limits = overrides(epochs=teacher_epochs or epochs, patience=teacher_patience or patience,
+                               tie_break=tie_break)
     if _check_task(task) == "link":
         from g2m.cli.link import run_link
         from g2m.methods import LINK_METHODS
@@ -277,9 +286,9 @@ def run(
                                   relational_scores=relational_scores, rank_average=rank_average,
                                   teacher_score_dropout=teacher_score_dropout, **student_limits),
                         overrides(hidden=teacher_hidden, **teacher_limits), out, data_root, cache_dir,
-                        not no_cache, not quiet, refresh, command_line(ctx), preset)
-    if split_seed is not None or teacher_seed is not None:
-        raise G2MError("--split-seed and --teacher-seed apply to --task link "
+                        not no_cache, not quiet, refresh, command_line(ctx), preset, teacher_candidates)
+    if split_seed is not None or teacher_seed is not None or teacher_candidates != 1:
+        raise G2MError("--split-seed, --teacher-seed and --teacher-candidates apply to --task link "
                        "(node splits follow --split, teachers the seed)")
     from g2m.experiments.node import NodeExperiment, run_node_experiment
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, TypeVar
 
 from g2m.data.specs import DatasetSpec
@@ -12,6 +12,11 @@ T = TypeVar("T")
 
 
 TIE_BREAKS = ("later", "earlier")
+
+#: field metadata of options added after caches were written: at their default value they
+#: stay out of the config hash (:func:`g2m.experiments.node.config_tag`), so existing cached
+#: teachers keep their keys
+NEW_OPTION = {"omit_default_from_tag": True}
 
 
 def check_tie_break(value: str) -> str:
@@ -49,7 +54,7 @@ class TeacherConfig(_GNNKwargs):
     fanouts: tuple[int, ...] = (15, 10)  # neighbours sampled per hop in mini-batch mode (-1: all)
     # mini-batch neighbour sampler: "pyg" (PyG's NeighborLoader) | "g2m" (CSR sampler) |
     # "auto" (PyG's when pyg-lib or torch-sparse is installed); see g2m.data.neighbour_sampler
-    sampler: str = "auto"
+    sampler: str = field(default="auto", metadata=NEW_OPTION)
     # dropout on the input features; None: the same rate as ``dropout`` (Kipf's GCN).
     # The official GLNN / FF-G2M teachers drop out hidden layers only (input_dropout = 0).
     input_dropout: float | None = None
@@ -153,6 +158,12 @@ class LinkTeacherConfig(_GNNKwargs):
     epochs: int = 1000
     patience: int = 100
     grad_clip: float | None = 1.0  # global gradient-norm cap, as LLP's training loops
+    # a validation tie: "later" counts it as the new best and resets patience (the official
+    # LLP loops' `>=`) | "earlier" keeps the first best (g2m's link default so far)
+    tie_break: str = field(default="earlier", metadata=NEW_OPTION)
+
+    def __post_init__(self) -> None:
+        check_tie_break(self.tie_break)
 
 
 
@@ -192,9 +203,11 @@ class LinkStudentConfig:
     teacher_score_dropout: float = 0.0
     # random-walk kernel of the context sampler: "torch_cluster" (PyG's Node2Vec walk) |
     # "g2m" (CSR walker) | "auto" (torch_cluster when installed); g2m.data.sampling.random_walk
-    walker: str = "auto"
+    walker: str = field(default="auto", metadata=NEW_OPTION)
+    tie_break: str = field(default="earlier", metadata=NEW_OPTION)  # as LinkTeacherConfig.tie_break
 
     def __post_init__(self) -> None:
+        check_tie_break(self.tie_break)
         if self.walker not in WALKERS:
             raise ValueError(f"walker must be one of {WALKERS}, got {self.walker!r}")
         if self.rank_average not in RANK_AVERAGES:

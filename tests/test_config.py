@@ -55,3 +55,19 @@ def test_unknown_fields_are_errors():
 def test_gat_kwargs_only_for_gat():
     assert "heads" in teacher_config(None, "gat").model_kwargs()
     assert "heads" not in teacher_config(None, "gcn").model_kwargs()
+
+
+def test_options_added_later_leave_old_cache_tags_alone():
+    from dataclasses import asdict, replace
+
+    from g2m.config import LinkStudentConfig, LinkTeacherConfig, TeacherConfig
+    from g2m.experiments.node import config_tag
+    from g2m.experiments.progress import stable_hash
+
+    for cfg, new in ((TeacherConfig(), ("sampler",)), (LinkTeacherConfig(), ("tie_break",)),
+                     (LinkStudentConfig(method="llp"), ("walker", "tie_break"))):
+        before = {k: v for k, v in asdict(cfg).items() if k not in new}  # the config as it was
+        assert config_tag(cfg) == stable_hash(before, 8)
+        for name in new:  # set to anything but the default, the option does change the tag
+            other = "g2m" if name in ("sampler", "walker") else "later"
+            assert config_tag(replace(cfg, **{name: other})) != config_tag(cfg)

@@ -150,3 +150,26 @@ def test_scorer_dropout_acts_only_in_training_and_keeps_state_keys():
     assert not torch.allclose(plain(h_u, h_v), dropped(h_u, h_v))
     with pytest.raises(ValueError, match="scorer dropout"):
         LinkScorer("mlp", 8, dropout=1.0)
+
+
+def test_teacher_candidates_keep_the_best_validation_teacher(tmp_path):
+    runner = CliRunner()
+    common = ["run", "--task", "link", "-d", "csbm", "--methods", "mlp", "--seeds", "1", "--split-seed", "0",
+              "--teacher-hidden", "16", "--student-hidden", "16", "--epochs", "5", "--patience", "5",
+              "--cache-dir", str(tmp_path / "c"), "-q"]
+    vals = {}
+    for t in range(3):  # each candidate alone
+        runner.invoke(app, [*common, "--teacher-seed", str(t), "--out", str(tmp_path / f"t{t}")],
+                      catch_exceptions=False)
+        run = json.loads((tmp_path / f"t{t}" / "results.json").read_text())["runs"][0]
+        vals[t] = run["val"]
+    res = runner.invoke(app, [*common, "--teacher-seed", "0", "--teacher-candidates", "3",
+                              "--out", str(tmp_path / "best")], catch_exceptions=False)
+    assert res.exit_code == 0
+    data = json.loads((tmp_path / "best" / "results.json").read_text())
+    teacher = data["runs"][0]
+    best = max(vals, key=lambda t: (vals[t], -t))  # highest validation, the first on a tie
+    assert teacher["seed"] == best and teacher["val"] == vals[best] and teacher["candidates"] == 3
+    assert "best validation of 3 teacher seeds" in data["table"]
+    res = runner.invoke(app, ["run", "-d", "csbm", "--teacher-candidates", "3", "--out", str(tmp_path / "n")])
+    assert isinstance(res.exception, G2MError) and "apply to --task link" in str(res.exception)

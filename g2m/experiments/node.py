@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import time
 import warnings
+import dataclasses
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,12 +40,14 @@ def experiment_spec(dataset: str, preset: str | None) -> DatasetSpec:
 def config_tag(config: Any) -> str:
     """Short hash of a config, so caches of different hyper-parameters never collide.
 
-    A full-batch teacher samples nothing, so its ``sampler`` is left out of the hash.
+    Options added later (``NEW_OPTION`` metadata) are left out at their default value, so
+    the tags of caches written before they existed stay valid.
     """
-    fields = asdict(config)
-    if fields.get("batch_size", 0) is None:
-        fields.pop("sampler", None)
-    return stable_hash(fields, 8)
+    values = asdict(config)
+    for f in dataclasses.fields(config):
+        if f.metadata.get("omit_default_from_tag") and values[f.name] == f.default:
+            del values[f.name]
+    return stable_hash(values, 8)
 
 
 def teacher_cache_key(dataset: str, split: NodeSplit, config: TeacherConfig, seed: int) -> CacheKey:

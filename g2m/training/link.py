@@ -86,7 +86,7 @@ def train_link_teacher(
     result = fit(model, step, lambda: _validate(lambda: encoder(x, adj), scorer, split),
                  lr=config.lr, weight_decay=config.weight_decay, epochs=config.epochs,
                  patience=config.patience, desc=f"link teacher {config.model} seed {seed}", progress=progress,
-                 grad_clip=config.grad_clip)
+                 grad_clip=config.grad_clip, tie_break=config.tie_break)
     with torch.no_grad():
         h = encoder(x, adj)
     return LinkOutput(h, scorer, encoder, evaluate_link(h, scorer, split), result)
@@ -157,7 +157,7 @@ def distill_link_student(
     result = fit(model, step, lambda: _validate(lambda: encoder(x), scorer, split),
                  lr=config.lr, weight_decay=config.weight_decay, epochs=config.epochs,
                  patience=config.patience, desc=f"link student {config.method} seed {seed}", progress=progress,
-                 grad_clip=config.grad_clip, on_epoch=on_epoch)
+                 grad_clip=config.grad_clip, tie_break=config.tie_break, on_epoch=on_epoch)
     with torch.no_grad():
         h = encoder(x)
     return LinkOutput(h, scorer, encoder, evaluate_link(h, scorer, split), result)
