@@ -38,12 +38,23 @@ def test_heterophily_lines_say_plainly_where_ffg2m_loses():
     assert lines == ["texas: FF-G2M 60.00 is below max(MLP, GLNN) 85.00 (-25.00; adjusted homophily -0.20)"]
 
 
-def test_link_checks():
-    rows = [{"model": "mlp", "hits@20_mean": 0.60, "hits@20_std": 0.02},
-            {"model": "llp", "hits@20_mean": 0.66, "hits@20_std": 0.03}]
-    assert check_link_cell(("cora", "sage", "transductive"), rows)[0].startswith("PASS")
-    rows[1]["hits@20_std"] = 0.04  # gap 6 points, 2 std = 8 points
-    assert check_link_cell(("cora", "sage", "transductive"), rows)[0].startswith("FAIL")
+def _link_result(mlp, llp):
+    runs = [{"model": "mlp", "seed": k, "hits@20": v} for k, v in enumerate(mlp)]
+    return {"runs": runs + [{"model": "llp", "seed": k, "hits@20": v} for k, v in enumerate(llp)]}
+
+
+def test_link_checks_give_the_paired_verdict():
+    cell = ("cora", "sage", "transductive")
+    mlp = [0.60, 0.64, 0.58, 0.66, 0.61, 0.63, 0.59, 0.65, 0.62, 0.60]
+    gain = [0.05, 0.04, 0.06, 0.03, 0.05, 0.04, -0.01, 0.05, 0.06, -0.02]  # ahead on 8 of 10
+    line = check_link_cell(cell, _link_result(mlp, [m + g for m, g in zip(mlp, gain)]))[0]
+    assert line.startswith("cora (transductive): llp wins against mlp") and "ahead on 8/10" in line
+    gain[2] = -0.01  # ahead on 7 of 10 only
+    line = check_link_cell(cell, _link_result(mlp, [m + g for m, g in zip(mlp, gain)]))[0]
+    assert "llp does not win" in line and "ahead on 7/10" in line
+    wild = [0.30, -0.25, 0.30, -0.25, 0.30, 0.01, 0.01, 0.01, 0.01, 0.01]  # 8/10 ahead, mean within 2 SE
+    assert "does not win" in check_link_cell(cell, _link_result(mlp, [m + g for m, g in zip(mlp, wild)]))[0]
+    assert "too few seeds" in check_link_cell(cell, _link_result(mlp[:5], [m + 0.1 for m in mlp[:5]]))[0]
 
 
 def test_node_table_parts_merge_cell_by_cell(tmp_path, monkeypatch):

@@ -16,7 +16,7 @@ def run_table(
     name: str,
     cells: Iterable[Cell],
     run_cell: Callable[[Cell], dict[str, Any]],
-    check_cell: Callable[[Cell, list[dict[str, Any]]], list[str]],
+    check_cell: Callable[[Cell, dict[str, Any]], list[str]],
     out: str | Path,
     progress: bool = True,
 ) -> str:
@@ -26,7 +26,7 @@ def run_table(
         res = run_cell(cell)
         results.append(res)
         parts.append(res["table"])
-        checks += check_cell(cell, res["summary"])
+        checks += check_cell(cell, res)
         if progress:
             print(res["table"], flush=True)
     md = "\n".join(parts) + "\n" + "".join(f"- {c}\n" for c in checks)
@@ -41,7 +41,7 @@ def run_experiment_table(
     cells: Iterable[Cell],
     make_experiment: Callable[..., Any],
     run_experiment: Callable[..., dict[str, Any]],
-    check_cell: Callable[[Cell, list[dict[str, Any]]], list[str]],
+    check_cell: Callable[[Cell, dict[str, Any]], list[str]],
     out: str | Path,
     data_root: str | None,
     seeds: int,

@@ -7,15 +7,25 @@ Two readings of one multi-seed result:
 * the paired difference by seed, :math:`d_k = a_k - b_k`, reported as
   :math:`\bar d \pm s_d`. Seeds that share the split, the teacher and the
   encoder's initialisation make :math:`s_d` much smaller than :math:`s_a, s_b`.
+
+The **paired verdict** (the link tables' rule, issue 15): with at least
+``MIN_VERDICT_SEEDS`` seeds sharing one split and one teacher, A *wins* when it is
+ahead on at least 80 % of the seeds (8 of 10) and :math:`\bar d > 2\,s_d/\sqrt{n}`
+(two standard errors of the paired differences).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from g2m.evaluation.report import mean_std
+
+
+MIN_VERDICT_SEEDS = 10
+AHEAD_SHARE = 0.8
 
 
 def clear_margin(mean_a: float, std_a: float, mean_b: float, std_b: float) -> tuple[float, float]:
@@ -35,6 +45,23 @@ class Comparison:
     std_b: float
     paired_mean: float  # mean over seeds of a_k - b_k
     paired_std: float
+    ahead: int = 0  # seeds on which a_k > b_k
+
+    @property
+    def paired_se(self) -> float:
+        return self.paired_std / math.sqrt(len(self.seeds))
+
+    @property
+    def verdict(self) -> str:
+        """``wins`` | ``does not win`` | ``too few seeds`` (the paired rule above)."""
+        if len(self.seeds) < MIN_VERDICT_SEEDS:
+            return "too few seeds"
+        wins = self.ahead >= AHEAD_SHARE * len(self.seeds) and self.paired_mean > 2 * self.paired_se
+        return "wins" if wins else "does not win"
+
+    def describe_verdict(self, scale: float = 100.0) -> str:
+        return (f"{self.a} {self.verdict} against {self.b} on {self.metric}: ahead on {self.ahead}/{len(self.seeds)} "
+                f"seeds, paired {scale * self.paired_mean:+.2f} (2 SE = {scale * 2 * self.paired_se:.2f})")
 
     @property
     def gap(self) -> float:
@@ -52,7 +79,7 @@ class Comparison:
         return (f"{self.a} - {self.b} {self.metric} = {scale * self.gap:+.2f} "
                 f"({'>' if self.clear else 'not >'} 2 std = {scale * self.bar:.2f}); "
                 f"paired by seed over {len(self.seeds)} seeds: {scale * self.paired_mean:+.2f} "
-                f"+- {scale * self.paired_std:.2f}")
+                f"+- {scale * self.paired_std:.2f}; {self.describe_verdict(scale)}")
 
 
 def compare_methods(runs: Sequence[dict[str, Any]], a: str, b: str, metric: str = "hits@20") -> Comparison:
@@ -73,4 +100,4 @@ def compare_methods(runs: Sequence[dict[str, Any]], a: str, b: str, metric: str 
     va, vb = [by_method[a][s] for s in seeds], [by_method[b][s] for s in seeds]
     (ma, sa), (mb, sb) = mean_std(va), mean_std(vb)
     pm, ps = mean_std([x - y for x, y in zip(va, vb)])
-    return Comparison(a, b, metric, seeds, ma, sa, mb, sb, pm, ps)
+    return Comparison(a, b, metric, seeds, ma, sa, mb, sb, pm, ps, sum(x > y for x, y in zip(va, vb)))
