@@ -13,7 +13,7 @@ REGISTRY = {
     "cora", "citeseer", "pubmed", "amazon-photo", "amazon-computers", "coauthor-cs",
     "coauthor-physics", "cornell", "texas", "wisconsin", "actor", "minesweeper", "tolokers",
     "chameleon-filtered", "squirrel-filtered", "ogbn-arxiv", "ogbn-products", "ogbl-collab",
-    "ogbl-citation2", "csbm", "reed98", "amherst41", "johnshopkins55", "cornell5",
+    "ogbl-citation2", "csbm", "reed98", "amherst41", "johnshopkins55", "cornell5", "products-like",
 }
 OFFLINE = ["cora", "citeseer", "cornell", "texas", "wisconsin", "actor", "minesweeper",
            "tolokers", "chameleon-filtered", "squirrel-filtered", "amazon-photo", "amazon-computers",
