@@ -56,7 +56,7 @@ def run_pipeline(
     from g2m.data.registry import load_dataset
     from g2m.data.specs import get_spec
     from g2m.data.splits import make_node_split
-    from g2m.experiments.node import teacher_cache_key
+    from g2m.experiments.node import save_node_teacher, teacher_cache_key
     from g2m.teachers.node import node_scores, train_node_teacher
     from g2m.training.node_student import distill_node_student
 
@@ -69,11 +69,8 @@ def run_pipeline(
                  lambda: train_node_teacher(graph, split, t_cfg, seed, spec.metric, progress), echo)
     cache = TeacherCache(cache_dir)
     key = teacher_cache_key(graph.name, split, t_cfg, seed)
-    meta = {"scores": out.scores, "hparams": asdict(t_cfg), "metric": spec.metric, "setting": split.setting,
-            "split_name": split.name, "epochs_run": out.fit.epochs_run,
-            "seconds_per_epoch": out.fit.seconds_per_epoch}
     where = _stage(rows, "teacher: write cache",
-                   lambda: cache.save(key, {"logits": out.logits, "hidden": out.hidden}, meta), echo)
+                   lambda: save_node_teacher(cache, key, out, t_cfg, split, spec.metric), echo)
     teacher_scores = out.scores
     del out  # the student reads the cache, as it would in a separate process
 

@@ -19,6 +19,7 @@ import torch
 from g2m.data.csbm import csbm_tensors
 from g2m.data.graph import Graph, make_graph
 from g2m.data.specs import DatasetSpec, missing_files
+from g2m.data.splits import labelled_fractions
 from g2m.errors import DatasetUnavailableError
 
 Loader = Callable[[DatasetSpec, Path], Graph]
@@ -209,11 +210,10 @@ def load_csbm(spec: DatasetSpec, root: Path, **overrides: Any) -> Graph:
 def _fraction_masks(num_nodes: int, fractions: Any, seed: int) -> dict[str, torch.Tensor]:
     if len(fractions) != 2 or min(fractions) <= 0 or sum(fractions) >= 1:
         raise ValueError(f"split_fractions must be [train, val], both positive, sum below 1; got {fractions}")
-    perm = torch.randperm(num_nodes, generator=torch.Generator().manual_seed(seed))
-    n_train, n_val = int(fractions[0] * num_nodes), int(fractions[1] * num_nodes)
-    parts = {"train": perm[:n_train], "val": perm[n_train:n_train + n_val], "test": perm[n_train + n_val:]}
+    every_node = torch.zeros(num_nodes, dtype=torch.long)  # all labelled
+    parts = labelled_fractions(every_node, tuple(fractions), torch.Generator().manual_seed(seed))
     masks = {}
-    for name, idx in parts.items():
+    for name, idx in zip(("train", "val", "test"), parts):
         masks[name] = torch.zeros(num_nodes, dtype=torch.bool)
         masks[name][idx] = True
     return masks

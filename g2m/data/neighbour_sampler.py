@@ -12,6 +12,7 @@ neighbour to the node it informs, so trainers and benchmarks take either.
 from __future__ import annotations
 
 import warnings
+
 import torch
 from torch import Tensor
 

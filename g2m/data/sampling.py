@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import importlib.util
 import math
-import warnings
 from dataclasses import dataclass
 
 import torch
@@ -23,6 +22,7 @@ from torch import Tensor
 
 
 from g2m.methods import WALKERS
+from g2m.ops.sparse import quiet_csr
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,7 @@ class CSR:
     def to_sparse(self) -> Tensor:
         """The ``[N, N]`` torch sparse CSR tensor with unit values (row ``i`` holds the
         neighbours of ``i``), the adjacency PyG layers aggregate with ``spmm``."""
-        with warnings.catch_warnings():  # "sparse CSR support is in beta"
-            warnings.simplefilter("ignore", UserWarning)
+        with quiet_csr():
             return torch.sparse_csr_tensor(self.rowptr, self.col, torch.ones(self.col.numel()),
                                            (self.num_nodes, self.num_nodes))
 

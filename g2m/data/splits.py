@@ -112,7 +112,7 @@ def _per_class_random(y: Tensor, num_classes: int, train_pc: int, val_pc: int, g
     return (torch.cat(p).sort().values for p in (train, val, test))
 
 
-def _labelled_fractions(y: Tensor, fractions: tuple[float, float], gen: torch.Generator):
+def labelled_fractions(y: Tensor, fractions: tuple[float, float], gen: torch.Generator):
     """Train / val take ``fractions`` of the labelled nodes at random, test the rest."""
     idx = (y >= 0).nonzero().view(-1)
     idx = idx[torch.randperm(idx.numel(), generator=gen)]
@@ -162,7 +162,7 @@ def make_node_split(
     if split in ("random", "glnn"):
         train, val, test = _per_class_random(y, graph.num_classes, train_per_class, val_per_class, gen)
     elif split == "linkx":
-        train, val, test = _labelled_fractions(y, (0.5, 0.25), gen)
+        train, val, test = labelled_fractions(y, (0.5, 0.25), gen)
     else:
         train, val, test = _from_masks(graph, seed)
     if min(train.numel(), val.numel(), test.numel()) == 0:

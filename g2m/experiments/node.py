@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import time
 import warnings
-import dataclasses
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from g2m.experiments.seeds import check_seed_range, seed_range, seeds_label
 from g2m.losses.objectives import check_method
 from g2m.methods import TEACHERS
 from g2m.students.io import save_student
-from g2m.teachers.node import train_node_teacher
+from g2m.teachers.node import NodeTeacherOutput, train_node_teacher
 from g2m.training.node_student import distill_node_student
 
 
@@ -72,14 +72,20 @@ def get_node_teacher(
         return record.tensors["logits"], record.meta["scores"], True
     out = train_node_teacher(graph, split, config, seed, metric, progress)
     if cache is not None:
-        cache.save(
-            key,
-            {"logits": out.logits, "hidden": out.hidden},
-            {"scores": out.scores, "hparams": asdict(config), "metric": metric,
-             "setting": split.setting, "split_name": split.name,
-             "epochs_run": out.fit.epochs_run, "seconds_per_epoch": out.fit.seconds_per_epoch},
-        )
+        save_node_teacher(cache, key, out, config, split, metric)
     return out.logits, out.scores, False
+
+
+def save_node_teacher(cache: TeacherCache, key: CacheKey, out: NodeTeacherOutput, config: TeacherConfig,
+                      split: NodeSplit, metric: str) -> Path:
+    """Write a trained node teacher's logits and hidden layer, with the meta every reader expects."""
+    return cache.save(
+        key,
+        {"logits": out.logits, "hidden": out.hidden},
+        {"scores": out.scores, "hparams": asdict(config), "metric": metric,
+         "setting": split.setting, "split_name": split.name,
+         "epochs_run": out.fit.epochs_run, "seconds_per_epoch": out.fit.seconds_per_epoch},
+    )
 
 
 def locate_node_teacher(

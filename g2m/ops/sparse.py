@@ -30,7 +30,7 @@ SPARSE_FEATURE_DENSITY = 0.1
 
 
 @contextlib.contextmanager
-def _quiet_csr() -> Iterator[None]:
+def quiet_csr() -> Iterator[None]:
     """Silence torch's notes on each CSR construction (beta support, unchecked invariants).
 
     Our constructions are valid by construction and tested.
@@ -54,7 +54,7 @@ def csr_adjacency(edge_index: Tensor, num_nodes: int) -> Tensor:
     """
     if edge_index.dim() != 2 or edge_index.size(0) != 2:
         raise ValueError(f"edge_index must have shape [2, E], got {tuple(edge_index.shape)}")
-    with _quiet_csr():
+    with quiet_csr():
         return to_torch_csr_tensor(edge_index.flip(0), size=(num_nodes, num_nodes))
 
 
@@ -64,7 +64,7 @@ def sparse_features(x: Tensor, max_density: float = SPARSE_FEATURE_DENSITY) -> T
         return x
     if torch.count_nonzero(x).item() > max_density * x.numel():
         return x
-    with _quiet_csr():
+    with quiet_csr():
         return x.to_sparse_csr()
 
 
@@ -75,5 +75,5 @@ def dropout(x: Tensor, p: float, training: bool) -> Tensor:
     if not training or p == 0.0:
         return x
     values = torch.nn.functional.dropout(x.values(), p, True)
-    with _quiet_csr():
+    with quiet_csr():
         return torch.sparse_csr_tensor(x.crow_indices(), x.col_indices(), values, x.shape)

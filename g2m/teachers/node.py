@@ -91,8 +91,11 @@ def train_node_teacher(
         tie_break=config.tie_break,
     )
     with torch.no_grad():
-        x_all = sparse_features(graph.x)
-        logits, hidden = model(x_all, model.adjacency(graph.edge_index, graph.num_nodes), return_hidden=True)
+        if split.test_ind.numel():  # held-out nodes: the full graph, then observed nodes as trained
+            x_all, adj_all = sparse_features(graph.x), model.adjacency(graph.edge_index, graph.num_nodes)
+        else:  # every node observed: the observed view is the graph itself
+            x_all, adj_all = x_obs, adj_obs
+        logits, hidden = model(x_all, adj_all, return_hidden=True)
         if split.test_ind.numel():
             obs_logits, obs_hidden = model(x_obs, adj_obs, return_hidden=True)
             logits[split.observed], hidden[split.observed] = obs_logits, obs_hidden
