@@ -18,6 +18,7 @@ from torch import Tensor
 
 from g2m.data.sampling import Neighbourhood, sample_neighbourhood, to_csr
 from g2m.methods import SAMPLERS
+from g2m.optional import resolve_choice
 
 
 def has_pyg_sampler() -> bool:
@@ -29,16 +30,8 @@ def has_pyg_sampler() -> bool:
 
 def resolve_sampler(name: str = "auto") -> str:
     """``"auto"`` -> ``"pyg"`` when PyG can sample, else ``"g2m"``; validates the name."""
-    if name not in SAMPLERS:
-        raise ValueError(f"unknown sampler {name!r}; choose one of {SAMPLERS}")
-    if name == "auto":
-        return "pyg" if has_pyg_sampler() else "g2m"
-    if name == "pyg" and not has_pyg_sampler():
-        raise ImportError(
-            "sampler 'pyg' needs pyg-lib or torch-sparse "
-            "(pip install --no-build-isolation torch-sparse), or use sampler='g2m'"
-        )
-    return name
+    return resolve_choice("sampler", name, SAMPLERS, "pyg", "g2m", has_pyg_sampler(),
+                          "pyg-lib or torch-sparse (pip install --no-build-isolation torch-sparse)", "sampler")
 
 
 class NeighbourSampler:

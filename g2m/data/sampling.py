@@ -23,6 +23,7 @@ from torch import Tensor
 
 from g2m.methods import WALKERS
 from g2m.ops.sparse import quiet_csr
+from g2m.optional import resolve_choice
 
 
 @dataclass(frozen=True)
@@ -59,14 +60,8 @@ def has_torch_cluster() -> bool:
 
 def resolve_walker(name: str = "auto") -> str:
     """``"auto"`` -> ``"torch_cluster"`` when it is installed, else ``"g2m"``; validates the name."""
-    if name not in WALKERS:
-        raise ValueError(f"unknown walker {name!r}; choose one of {WALKERS}")
-    if name == "auto":
-        return "torch_cluster" if has_torch_cluster() else "g2m"
-    if name == "torch_cluster" and not has_torch_cluster():
-        raise ImportError("walker 'torch_cluster' needs torch-cluster "
-                          "(pip install --no-build-isolation torch-cluster), or use walker='g2m'")
-    return name
+    return resolve_choice("walker", name, WALKERS, "torch_cluster", "g2m", has_torch_cluster(),
+                          "torch-cluster (pip install --no-build-isolation torch-cluster)", "walker")
 
 
 def random_walk(csr: CSR, start: Tensor, hops: int, gen: torch.Generator | None = None,

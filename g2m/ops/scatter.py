@@ -23,6 +23,8 @@ from typing import Literal
 import torch
 from torch import Tensor
 
+from g2m.optional import resolve_choice
+
 Reduce = Literal["sum", "mean", "max", "min"]
 BACKENDS = ("auto", "native", "torch_scatter")
 HAS_TORCH_SCATTER: bool = importlib.util.find_spec("torch_scatter") is not None
@@ -30,16 +32,8 @@ HAS_TORCH_SCATTER: bool = importlib.util.find_spec("torch_scatter") is not None
 
 def resolve_backend(backend: str = "auto") -> str:
     """Map ``"auto"`` to a concrete backend and validate the name."""
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown scatter backend {backend!r}; choose one of {BACKENDS}")
-    if backend == "auto":
-        return "torch_scatter" if HAS_TORCH_SCATTER else "native"
-    if backend == "torch_scatter" and not HAS_TORCH_SCATTER:
-        raise ImportError(
-            "scatter backend 'torch_scatter' requested but torch-scatter is not installed "
-            "(pip install --no-build-isolation torch-scatter), or use backend='native'"
-        )
-    return backend
+    return resolve_choice("scatter backend", backend, BACKENDS, "torch_scatter", "native", HAS_TORCH_SCATTER,
+                          "torch-scatter (pip install --no-build-isolation torch-scatter)", "backend")
 
 
 def _check(src: Tensor, index: Tensor, dim_size: int | None) -> int:
