@@ -235,6 +235,47 @@ def pipeline(
             f"{teacher} teacher {100 * t['test']:.2f}, {method} student {100 * s['test']:.2f}")
 
 
+@bench_app.command("epoch")
+def epoch(
+    dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset.")] = "amazon-photo",
+    model: Annotated[str, typer.Option(help="gcn | sage | gat | appnp | mlp")] = "gcn",
+    hidden: Annotated[int, typer.Option(help="Hidden width.")] = 2048,
+    layers: Annotated[int, typer.Option(help="Layers.")] = 3,
+    repeats: Annotated[int, typer.Option(help="Timed steps (median; one untimed step first).")] = 3,
+    threads: Annotated[Optional[int], typer.Option(help="torch threads (default: torch's choice).")] = None,
+    data_root: DataRoot = None,
+) -> None:
+    """One full-batch training step: edge_index and dense features against the CSR operands."""
+    from g2m.benchmarks.machine import pin_threads
+    from g2m.benchmarks.operands import epoch_times
+    from g2m.cli.common import echo_json
+    from g2m.data.registry import load_dataset
+
+    pin_threads(threads)
+    echo_json(epoch_times(load_dataset(dataset, str(data_root) if data_root else None), model, hidden, layers,
+                          repeats))
+
+
+@bench_app.command("sampling")
+def sampling(
+    nodes: Annotated[int, typer.Option(help="Nodes of the products-like synthetic graph.")] = 1_000_000,
+    fanouts: Annotated[str, typer.Option(help="Fan-out per hop.")] = "15,10",
+    batch: Annotated[int, typer.Option(help="Seed nodes per batch.")] = 1024,
+    batches: Annotated[int, typer.Option(help="Batches per sampler.")] = 8,
+    samplers: Annotated[str, typer.Option(help="Samplers to compare.")] = "pyg,g2m",
+    threads: Annotated[Optional[int], typer.Option(help="torch threads (default: torch's choice).")] = None,
+) -> None:
+    """Neighbour sampling alone, per sampler: ms per batch, nodes and edges reached."""
+    from g2m.benchmarks.machine import pin_threads
+    from g2m.benchmarks.operands import sampling_costs
+    from g2m.benchmarks.synthetic import products_like_graph
+    from g2m.cli.common import echo_json
+
+    pin_threads(threads)
+    echo_json(sampling_costs(products_like_graph(nodes), _int_list(fanouts, "fanouts"), batch,
+                             tuple(s.strip() for s in samplers.split(",") if s.strip()), batches))
+
+
 def _report(out: Path, name: str, result: dict, figure, columns: list[str], summary: Optional[str]) -> None:
     """Write ``<name>.{json,csv,md,png}`` under ``out`` and print the table and summary."""
     from g2m.benchmarks.outputs import rows_markdown, write_bench
