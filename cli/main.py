@@ -12,6 +12,7 @@ from g2m.cli.bench import bench_app
 from g2m.cli.cache import cache_app
 from g2m.cli.compare import compare
 from g2m.cli.leaderboard import leaderboard
+from g2m.cli.split import split
 from g2m.cli.tune import tune
 from g2m.cli.datasets import datasets
 from g2m.cli.merge import merge
@@ -34,6 +35,7 @@ app.command("merge")(merge)
 app.command("compare")(compare)
 app.command("leaderboard")(leaderboard)
 app.command("tune")(tune)
+app.command("split")(split)
 app.add_typer(bench_app, name="bench")
 app.add_typer(cache_app, name="cache")
 

@@ -132,3 +132,29 @@ def test_linkx_split_uses_labelled_nodes_only():
     assert (s.train.numel(), s.val.numel(), s.test.numel()) == (450, 225, 225)
     assert bool((g.y[torch.cat([s.train, s.val, s.test])] >= 0).all())
     assert make_node_split(g, "linkx", seed=1).key() != s.key()
+
+
+def test_link_split_written_in_ogb_format_by_the_cli(csbm, tmp_path):
+    from typer.testing import CliRunner
+
+    from g2m.cli.main import app
+    from g2m.data import ogb_split_edge
+
+    s = make_link_split(csbm, "transductive", seed=3)
+    d = ogb_split_edge(s)
+    assert set(d) == {"train", "valid", "test"} and set(d["valid"]) == {"edge", "edge_neg"}
+    assert torch.equal(d["train"]["edge"], s.train_pos.t()) and d["test"]["edge_neg"].shape == (s.test_neg.size(1), 2)
+    with pytest.raises(SplitError, match="only transductive"):
+        ogb_split_edge(make_link_split(csbm, "production", seed=3))
+
+    # the CLI writes the registered csbm dataset's split
+    d = ogb_split_edge(make_link_split(load_dataset("csbm"), "transductive", seed=3))
+    out = tmp_path / "csbm.pkl"
+    res = CliRunner().invoke(app, ["split", "-d", "csbm", "--seed", "3", "--out", str(out)], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert f"test/edge {d['test']['edge'].size(0):,}" in res.output
+    back = torch.load(out)
+    for part in d:
+        for kind in d[part]:
+            assert torch.equal(back[part][kind], d[part][kind])
+    assert [p.name for p in tmp_path.iterdir()] == ["csbm.pkl"]  # no temporary file left

@@ -5,8 +5,8 @@ from g2m._lazy import lazy_exports
 __all__ = [
     "DatasetSpec", "Graph", "LinkSplit", "NodeSplit", "dataset_location",
     "default_data_root", "edge_homophily", "get_spec", "list_datasets", "load_dataset",
-    "load_specs", "make_graph", "make_link_split", "make_node_split", "resolve_data_root",
-    "sample_negatives",
+    "load_specs", "make_graph", "make_link_split", "make_node_split", "ogb_split_edge",
+    "resolve_data_root", "sample_negatives",
 ]
 __getattr__, __dir__ = lazy_exports(__name__, {
     "Graph": "g2m.data.graph",
@@ -14,6 +14,7 @@ __getattr__, __dir__ = lazy_exports(__name__, {
     "make_graph": "g2m.data.graph",
     "LinkSplit": "g2m.data.link_splits",
     "make_link_split": "g2m.data.link_splits",
+    "ogb_split_edge": "g2m.data.link_splits",
     "sample_negatives": "g2m.data.link_splits",
     "dataset_location": "g2m.data.registry",
     "list_datasets": "g2m.data.registry",

@@ -142,3 +142,23 @@ def make_link_split(
         raise SplitError(f"link split of {graph.name!r} left an empty train, val or test set")
     val_neg = sample_negatives(val_pos.size(1), n, ei, gen)
     return LinkSplit(setting, seed, n, train_pos, val_pos, val_neg, test_pos, test_neg, held)
+
+
+def ogb_split_edge(split: LinkSplit) -> dict[str, dict[str, Tensor]]:
+    """The split as OGB's ``get_edge_split()`` dict: ``{"train": {"edge"}, "valid": {"edge",
+    "edge_neg"}, "test": {"edge", "edge_neg"}}``, each an ``[K, 2]`` long tensor.
+
+    It is the format OGB's link datasets ship and the one the official LLP code saves its
+    own split in (``split_edge`` in snap-research/linkless-link-prediction, ``src/utils.py``),
+    so that other code can be run on exactly g2m's edges. Transductive splits only: a
+    production split also needs the held-out nodes' features withheld, which this dict
+    cannot say."""
+    if split.setting != "transductive":
+        raise SplitError(f"only transductive link splits can be written as an OGB split_edge dict, "
+                         f"not {split.setting!r}")
+    as_rows = lambda t: t.t().contiguous().to(torch.long)  # noqa: E731
+    return {
+        "train": {"edge": as_rows(split.train_pos)},
+        "valid": {"edge": as_rows(split.val_pos), "edge_neg": as_rows(split.val_neg)},
+        "test": {"edge": as_rows(split.test_pos), "edge_neg": as_rows(split.test_neg)},
+    }
