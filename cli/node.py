@@ -23,7 +23,7 @@ from g2m.cli.common import (
     save_result,
 )
 from g2m.errors import G2MError
-from g2m.methods import NODE_METHODS
+from g2m.methods import NODE_METHODS, NODE_OBJECTIVES
 
 Hidden = Annotated[Optional[int], typer.Option(help="Hidden width (default: dataset preset).")]
 Layers = Annotated[Optional[int], typer.Option(help="Number of layers.")]
@@ -124,7 +124,7 @@ def teacher(
         lr=lr, weight_decay=weight_decay, epochs=epochs, patience=patience, batch_size=batch_size,
         fanouts=tuple(int(f) for f in fanouts.split(",")) if fanouts else None, sampler=sampler))
     cache = TeacherCache(cache_dir)
-    _, scores, cached = get_node_teacher(graph, node_split, config, seed, spec.metric, cache, not quiet, refresh)
+    _, _, scores, cached = get_node_teacher(graph, node_split, config, seed, spec.metric, cache, not quiet, refresh)
     key = teacher_cache_key(graph.name, node_split, config, seed)
     echo_json({"dataset": dataset, "model": model, "seed": seed, "setting": setting, "metric": spec.metric,
                "scores": scores, "from_cache": cached, "cache": str(cache.path(key))})
@@ -153,7 +153,7 @@ def distill(
 ) -> None:
     """Train an MLP student from a cached teacher (run `g2m teacher` first).
 
-    Node methods: mlp, glnn, lfd, hfd, ffg2m. Link methods (--task link): mlp, logit,
+    Node methods: mlp, glnn, lfd, hfd, ffg2m, and the recipes nosmog, ffg2m_safe. Link methods (--task link): mlp, logit,
     repr, llp_rank, llp_dist, llp."""
     teacher_name = _teacher_for(task, teacher_name)
     check_output_dir(out)
@@ -170,7 +170,7 @@ def distill(
                             data_root, cache_dir, not quiet)
     from g2m.cache import TeacherCache
     from g2m.config import student_config
-    from g2m.experiments.node import cached_node_teacher_logits, student_meta
+    from g2m.experiments.node import cached_node_teacher, student_meta
     from g2m.students.io import save_student
     from g2m.training.node_student import distill_node_student
 
@@ -179,13 +179,14 @@ def distill(
         hidden=hidden, num_layers=num_layers, dropout=dropout, norm=norm, lr=lr,
         weight_decay=weight_decay, epochs=epochs, patience=patience, lam=lam, tau=tau, chunk_size=chunk_size,
         batch_size=batch_size))
-    logits = None
-    if method != "mlp":
-        logits = cached_node_teacher_logits(graph, node_split, TeacherCache(cache_dir), teacher_name, seed,
-                                            spec.metric, str(teacher_cache) if teacher_cache else None, not quiet)
-    result = distill_node_student(graph, node_split, logits, scfg, seed, spec.metric, not quiet)
+    logits = hidden = None
+    if scfg.objective != "mlp" or scfg.similarity_weight > 0:
+        logits, hidden = cached_node_teacher(graph, node_split, TeacherCache(cache_dir), teacher_name, seed,
+                                             spec.metric, str(teacher_cache) if teacher_cache else None, not quiet)
+    result = distill_node_student(graph, node_split, logits, scfg, seed, spec.metric, not quiet,
+                                  teacher_hidden=hidden)
     save_student(out, result.model, scfg, student_meta(dataset, teacher_name, node_split, inductive_fraction,
-                                                       spec.metric, result.scores))
+                                                       spec.metric, result.scores), result.position)
     echo_json({"dataset": dataset, "method": method, "seed": seed, "scores": result.scores, "saved": str(out)})
 
 
@@ -205,13 +206,13 @@ def evaluate(
     """Evaluate a saved student on the split it was trained for."""
     import torch
 
-    from g2m.students.io import load_student
+    from g2m.students.io import load_student, student_inputs
     from g2m.teachers.node import node_scores
 
     model, _, meta = load_student(student)
     graph, node_split = rebuild_student_split(meta, data_root)
     with torch.no_grad():
-        scores = node_scores(model(graph.x), graph, node_split, meta["metric"])
+        scores = node_scores(model(student_inputs(student, meta, graph.x)), graph, node_split, meta["metric"])
     echo_json({"dataset": meta["dataset"], "method": meta["config"]["method"], "seed": meta["seed"],
                "metric": meta["metric"], "scores": scores})
 
@@ -220,7 +221,7 @@ def run(
     ctx: typer.Context,
     dataset: Dataset = "csbm",
     teacher_name: TeacherName = None,
-    methods: Annotated[str, typer.Option(help="Comma-separated: " + ",".join(NODE_METHODS))] = ",".join(NODE_METHODS),
+    methods: Annotated[str, typer.Option(help="Comma-separated: " + ",".join(NODE_METHODS))] = ",".join(NODE_OBJECTIVES),
     seeds: Annotated[int, typer.Option(help="Number of seeds (0..N-1, or from --first-seed); reports mean and std.")] = 5,
     first_seed: Annotated[int, typer.Option(
         help="Run seeds K..K+N-1 instead (split seeds across processes, then `g2m merge`).")] = 0,
@@ -278,7 +279,7 @@ def run(
         if save_students is not None:
             raise G2MError("--save-students applies to node students (link students are not exported yet)")
         chosen = tuple(m.strip() for m in methods.split(",") if m.strip())
-        if methods == ",".join(NODE_METHODS):
+        if methods == ",".join(NODE_OBJECTIVES):
             chosen = LINK_METHODS
         return run_link(dataset, teacher_name, chosen, seeds, first_seed, setting, split_seed, teacher_seed,
                         overrides(tau=tau, hidden=student_hidden, w_sup=w_sup, w_rank=w_rank, w_dist=w_dist,
@@ -326,5 +327,9 @@ def export(
     precision = quantize or "fp32"
     path = export_student(model, meta["in_dim"], out, precision)
     load = f"torch.jit.load({str(path)!r})" if precision == "int8" else f"torch.export.load({str(path)!r}).module()"
-    echo_json({"exported": str(path), "precision": precision, "in_dim": meta["in_dim"],
-               "out_dim": meta["out_dim"], "bytes": path.stat().st_size, "load_with": load})
+    info = {"exported": str(path), "precision": precision, "in_dim": meta["in_dim"],
+            "out_dim": meta["out_dim"], "bytes": path.stat().st_size, "load_with": load}
+    if meta.get("position_dim"):  # its input ends with the node's row of the saved position table
+        info["input"] = (f"node features followed by the node's {meta['position_dim']} position features "
+                         f"({student / 'position.pt'}; an unseen node: the mean of its observed neighbours' rows)")
+    echo_json(info)

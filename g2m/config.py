@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, TypeVar
 
 from g2m.data.specs import DatasetSpec
-from g2m.methods import RANK_AVERAGES, SAMPLERS, WALKERS
+from g2m.methods import EDGE_WEIGHTINGS, NODE_RECIPES, POSITIONS, RANK_AVERAGES, SAMPLERS, WALKERS
 
 T = TypeVar("T")
 
@@ -93,9 +93,47 @@ class StudentConfig:
     # GLNN / FF-G2M code uses the raw-logit softmax there and tau in HFD only
     tempered_kd: bool = False
     tie_break: str = "later"  # as TeacherConfig.tie_break
+    # ---- Composable additions to any objective (defaults: off) ----
+    # NOSMOG position features: "deepwalk" appends DeepWalk embeddings of the observed graph
+    # to the features (unseen nodes: mean of their observed neighbours'); g2m.students.position
+    position: str = field(default="none", metadata=NEW_OPTION)
+    position_dim: int = field(default=64, metadata=NEW_OPTION)
+    position_walk_length: int = field(default=50, metadata=NEW_OPTION)
+    position_walks: int = field(default=5, metadata=NEW_OPTION)
+    position_window: int = field(default=5, metadata=NEW_OPTION)
+    position_epochs: int = field(default=1, metadata=NEW_OPTION)
+    # NOSMOG representation-similarity distillation weight (its feat_distill_weight; 0: off)
+    similarity_weight: float = field(default=0.0, metadata=NEW_OPTION)
+    # NOSMOG adversarial feature augmentation: PGD radius (its adv_eps; 0: off), steps, weight
+    adversarial_eps: float = field(default=0.0, metadata=NEW_OPTION)
+    adversarial_steps: int = field(default=5, metadata=NEW_OPTION)
+    adversarial_weight: float = field(default=0.1, metadata=NEW_OPTION)
+    # LFD / HFD edge weights: "none" (FF-G2M) | "agreement" (<p^T_i, p^T_j>, heterophily-safe)
+    edge_weighting: str = field(default="none", metadata=NEW_OPTION)
 
     def __post_init__(self) -> None:
         check_tie_break(self.tie_break)
+        if self.position not in POSITIONS:
+            raise ValueError(f"position must be one of {POSITIONS}, got {self.position!r}")
+        if self.edge_weighting not in EDGE_WEIGHTINGS:
+            raise ValueError(f"edge_weighting must be one of {EDGE_WEIGHTINGS}, got {self.edge_weighting!r}")
+        for name in ("similarity_weight", "adversarial_eps", "adversarial_weight"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be non-negative, got {getattr(self, name)}")
+        if self.adversarial_steps < 1:
+            raise ValueError(f"adversarial_steps must be at least 1, got {self.adversarial_steps}")
+
+    @property
+    def objective(self) -> str:
+        """The loss behind the method name (a recipe's objective, or the method itself)."""
+        return NODE_RECIPES[self.method][0] if self.method in NODE_RECIPES else self.method
+
+    def position_settings(self):
+        from g2m.students.position import DeepWalkSettings
+
+        return DeepWalkSettings(dim=self.position_dim, walk_length=self.position_walk_length,
+                                walks_per_node=self.position_walks, window=self.position_window,
+                                epochs=self.position_epochs)
 
     def model_kwargs(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("hidden", "num_layers", "dropout", "norm", "input_dropout")}
@@ -128,7 +166,8 @@ def teacher_config(spec: DatasetSpec | None, model: str, **overrides: Any) -> Te
 
 
 def student_config(spec: DatasetSpec | None, method: str, teacher: str, **overrides: Any) -> StudentConfig:
-    """Preset lookup, later layers winning: ``[hparams.student]``,
+    """Preset lookup, later layers winning: a recipe method's options (``g2m.methods.NODE_RECIPES``),
+    ``[hparams.student]``,
     ``[hparams.student.<teacher>]`` (every method distilled from that teacher, as the
     official FF-G2M presets are given per dataset and teacher),
     ``[hparams.student.<method>]``, ``[hparams.student.<method>.<teacher>]``."""
@@ -136,7 +175,8 @@ def student_config(spec: DatasetSpec | None, method: str, teacher: str, **overri
     if spec is not None:
         base, by_method, by_both = _preset_layers(spec, "student", method, teacher)
         layers = [base, _preset_layers(spec, "student", teacher)[1], by_method, by_both]
-    return _merge(StudentConfig, StudentConfig(method=method), *layers, overrides)
+    recipe = NODE_RECIPES[method][1] if method in NODE_RECIPES else {}
+    return _merge(StudentConfig, StudentConfig(method=method, **recipe), *layers, overrides)
 
 
 def as_dict(config: Any) -> dict[str, Any]:

@@ -1,7 +1,21 @@
 """Names of the teachers and student methods (no heavy imports: the CLI's help uses them)."""
 
 TEACHERS = ("gcn", "sage", "gat", "appnp")
-NODE_METHODS = ("mlp", "glnn", "lfd", "hfd", "ffg2m")
+#: node objectives (g2m.losses.objectives): the plain MLP, GLNN's KD and FF-G2M's ablations
+NODE_OBJECTIVES = ("mlp", "glnn", "lfd", "hfd", "ffg2m")
+#: named combinations of an objective and student options (g2m.config.StudentConfig fields):
+#: ``nosmog`` is GLNN's KD with NOSMOG's three additions (Tian et al., ICLR 2023) at its Cora
+#: settings (meettyj/NOSMOG tran.conf.yaml); ``ffg2m_safe`` is FF-G2M with every LFD / HFD
+#: edge weighted by how much the teacher's distributions at its two ends agree
+NODE_RECIPES: dict[str, tuple[str, dict[str, object]]] = {
+    "nosmog": ("glnn", {"position": "deepwalk", "similarity_weight": 0.1, "adversarial_eps": 0.04}),
+    "ffg2m_safe": ("ffg2m", {"edge_weighting": "agreement"}),
+}
+NODE_METHODS = NODE_OBJECTIVES + tuple(NODE_RECIPES)
+#: position features a student may append to its input (g2m.students.position)
+POSITIONS = ("none", "deepwalk")
+#: how LFD / HFD weight their edges: equally (FF-G2M), or by the teacher's agreement
+EDGE_WEIGHTINGS = ("none", "agreement")
 LINK_METHODS = ("mlp", "logit", "repr", "llp_rank", "llp_dist", "llp")
 #: how LLP's rank loss averages: over the pairs outside the margin, or over every pair
 #: (those inside the margin adding a constant, as the official LLP code)

@@ -8,7 +8,6 @@ import torch
 import torch.nn.functional as F
 
 from g2m.losses.link import (
-    group_pairs,
     link_bce,
     llp_dist_loss,
     llp_rank_loss,
@@ -56,12 +55,18 @@ def value_and_grad(fn, s):
     return v.detach(), s.grad
 
 
-def test_group_pairs_enumerates_all_pairs_within_groups():
-    group = torch.tensor([0, 0, 0, 1, 3, 3])
-    i, j = group_pairs(group, 4)
-    assert sorted(zip(i.tolist(), j.tolist())) == [(0, 1), (0, 2), (1, 2), (4, 5)]
+@pytest.mark.parametrize("average", ["informative-pairs", "all-pairs"])
+def test_rank_loss_is_the_same_in_any_number_of_chunks(monkeypatch, average):
+    import g2m.losses.link as link
+
+    s, t, group = grouped([5, 1, 7, 0, 3, 32, 2], 4)  # an empty group and a singleton among them
+    group = torch.cat([group[group < 3], group[group >= 3] + 1])  # group 3 has no entry
+    whole = value_and_grad(lambda x: llp_rank_loss(x, t, group, 0.1, 8, average), s)
+    monkeypatch.setattr(link, "RANK_CHUNK_ELEMENTS", 40)  # 40 // 32^2 -> one anchor per chunk
+    chunked = value_and_grad(lambda x: llp_rank_loss(x, t, group, 0.1, 8, average), s)
+    torch.testing.assert_close(whole, chunked)
     with pytest.raises(ValueError, match="non-decreasing"):
-        group_pairs(torch.tensor([1, 0]))
+        llp_rank_loss(s[:2], t[:2], torch.tensor([1, 0]))
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

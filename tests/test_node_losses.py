@@ -114,8 +114,10 @@ def test_objective_mixes_with_lambda():
     torch.testing.assert_close(float(total), 0.3 * parts["ce"] + 0.7 * (parts["lfd"] + parts["hfd"]), rtol=1e-5, atol=1e-6)
     total, parts = node_objective("mlp", s, None, y, idx, ei)
     assert set(parts) == {"ce"}
-    with pytest.raises(ValueError, match="unknown node method"):
+    with pytest.raises(ValueError, match="unknown node objective"):
         node_objective("glnm", s, t, y, idx, ei)
+    with pytest.raises(ValueError, match="unknown node objective"):  # a recipe names a method, not a loss
+        node_objective("ffg2m_safe", s, t, y, idx, ei)
     with pytest.raises(ValueError, match="lambda"):
         node_objective("glnn", s, t, y, idx, ei, lam=2.0)
     with pytest.raises(ValueError, match="needs teacher"):
@@ -163,3 +165,67 @@ def test_default_objectives_use_untempered_kd_and_lfd(tau):
     assert parts["lfd"] == pytest.approx(float(dense_lfd(s, t, ei, tau)))
     if tau != 1.0:
         assert parts["lfd"] != pytest.approx(float(lfd_ref))
+
+
+def dense_weighted_lfd(s, t, ei, w):
+    """sum_e w_e KL(p^T_src || p^S_dst) / sum_e w_e, self-loops added with weight 1."""
+    ps, pt = F.softmax(s, -1), F.softmax(t, -1)
+    terms = [(float(w[k]), j, i) for k, (j, i) in enumerate(ei.t().tolist()) if i != j]
+    terms += [(1.0, i, i) for i in range(s.size(0))]
+    return sum(wk * kl(pt[j], ps[i]) for wk, j, i in terms) / sum(wk for wk, _, _ in terms)
+
+
+def dense_weighted_hfd(s, t, ei, w, tau):
+    pairs = [(float(w[k]), i, j) for k, (i, j) in enumerate(ei.t().tolist()) if i != j]
+    total = sum(wk * kl(F.softmax((t[i] - t[j]).abs() / tau, -1), F.softmax((s[i] - s[j]).abs() / tau, -1))
+                for wk, i, j in pairs)
+    return total / len(pairs)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_weighted_lfd_and_hfd_match_dense_references(seed):
+    from g2m.losses.node import teacher_agreement
+
+    g = torch.Generator().manual_seed(seed)
+    s, t = torch.randn(12, 4, generator=g), torch.randn(12, 4, generator=g) * 2
+    ei = random_graph(12, 30, seed)
+    w = teacher_agreement(t, ei)
+    pt = F.softmax(t, -1)
+    assert torch.allclose(w, torch.tensor([float(pt[j] @ pt[i]) for j, i in ei.t().tolist()]))
+    assert ((w > 0) & (w < 1)).all()
+    for fn, ref in (
+        (lambda x: lfd_loss(x, t, ei, edge_weight=w), lambda x: dense_weighted_lfd(x, t, ei, w)),
+        (lambda x: hfd_loss(x, t, ei, 1.3, edge_weight=w), lambda x: dense_weighted_hfd(x, t, ei, w, 1.3)),
+        (lambda x: hfd_loss(x, t, ei, 1.3, chunk_size=7, edge_weight=w), lambda x: dense_weighted_hfd(x, t, ei, w, 1.3)),
+    ):
+        v, gv = _grad(fn, s)
+        r, gr = _grad(ref, s)
+        torch.testing.assert_close(v, r, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(gv, gr, rtol=1e-4, atol=1e-6)
+
+
+def test_weighted_lfd_limits_are_kd_and_lfd():
+    s, t = torch.randn(12, 4), torch.randn(12, 4)
+    ei = random_graph(12, 30, 3)
+    ones, zeros = torch.ones(ei.size(1)), torch.zeros(ei.size(1))
+    torch.testing.assert_close(lfd_loss(s, t, ei, edge_weight=ones), lfd_loss(s, t, ei))
+    torch.testing.assert_close(lfd_loss(s, t, ei, edge_weight=zeros), kd_loss(s, t))  # self-loops only
+    assert hfd_loss(s, t, ei, edge_weight=zeros) == 0
+    with pytest.raises(ValueError, match="one entry per edge"):
+        lfd_loss(s, t, ei, edge_weight=ones[:-1])
+
+
+def test_similarity_loss_matches_the_dense_similarity_matrices():
+    from g2m.losses.node import similarity_loss
+
+    g = torch.Generator().manual_seed(0)
+    z, h = torch.randn(50, 8, generator=g), torch.randn(50, 5, generator=g)
+    dense = lambda x: ((h @ h.t() - x @ x.t()) ** 2).mean()  # noqa: E731  NOSMOG's form
+    v, gv = _grad(lambda x: similarity_loss(x, h), z)
+    r, gr = _grad(dense, z)
+    torch.testing.assert_close(v, r, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(gv, gr, rtol=1e-4, atol=1e-5)
+    q, _ = torch.linalg.qr(torch.randn(5, 5, generator=g))
+    assert similarity_loss(h @ q, h) < 1e-8  # similarities are invariant to a rotation
+    with pytest.raises(ValueError, match="same nodes"):
+        similarity_loss(z[:10], h)

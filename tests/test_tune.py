@@ -18,7 +18,9 @@ FAST = ["--epochs", "15", "--cache-dir"]
 def test_search_space_parses_and_rejects_bad_entries():
     space = {p.name: p for p in search_space(get_spec("csbm"), "node", "glnn")}
     assert space["lr"].log and space["lr"].low == 0.001 and space["lam"].high == 1.0
-    assert search_space(get_spec("cora"), "link", "llp")[-1].choices == (1.0, 3.0, 5.0, 10.0)
+    llp = {p.name: p for p in search_space(get_spec("cora"), "link", "llp")}
+    assert llp["random_ratio"].choices == (1.0, 3.0, 5.0, 10.0)
+    assert llp["rank_average"].choices == ("all-pairs", "informative-pairs")  # fidelity options, chosen on val
     with pytest.raises(G2MError, match=r"no search space for node method 'hfd'"):
         search_space(get_spec("csbm"), "node", "hfd")
     with pytest.raises(G2MError, match="low < high"):

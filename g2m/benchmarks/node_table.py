@@ -25,7 +25,7 @@ from typing import Any
 
 from g2m.benchmarks.tables import Cell, verdict
 from g2m.evaluation.report import atomic_write_text, read_results, write_results
-from g2m.methods import NODE_METHODS
+from g2m.methods import NODE_OBJECTIVES
 
 HOMOPHILOUS = ("amazon-photo", "amazon-computers", "coauthor-cs", "coauthor-physics")
 HETEROPHILOUS = ("texas", "cornell", "wisconsin", "actor", "chameleon-filtered", "squirrel-filtered",
@@ -45,7 +45,7 @@ PROTOCOLS: dict[str, tuple[Cell, ...]] = {
     "heterophily": tuple((d, "sage", "transductive") for d in HETEROPHILOUS),
 }
 SPLITS = {"public": None, "glnn": "glnn", "heterophily": None}  # None: the dataset's own protocol
-DEFAULT_METHODS = {"public": NODE_METHODS, "glnn": NODE_METHODS, "heterophily": ("mlp", "glnn", "ffg2m")}
+DEFAULT_METHODS = {"public": NODE_OBJECTIVES, "glnn": NODE_OBJECTIVES, "heterophily": ("mlp", "glnn", "ffg2m")}
 
 #: GLNN (Zhang et al., ICLR 2022), SAGE teacher, CPF split, 10 seeds: Table 1 (transductive,
 #: mean and std of test accuracy in %) and Table 3 (production: tran, ind, prod)

@@ -63,17 +63,17 @@ def get_node_teacher(
     cache: TeacherCache | None,
     progress: bool = True,
     refresh: bool = False,
-) -> tuple[Tensor, dict[str, float], bool]:
-    """Teacher logits and scores, from the cache when present (third value ``True``),
-    else trained and (with a cache) saved; ``refresh`` retrains a cached one."""
+) -> tuple[Tensor, Tensor | None, dict[str, float], bool]:
+    """Teacher logits, last hidden layer and scores, from the cache when present (fourth
+    value ``True``), else trained and (with a cache) saved; ``refresh`` retrains a cached one."""
     key = teacher_cache_key(graph.name, split, config, seed)
     record = cache.lookup(key, refresh) if cache is not None else None
     if record is not None:
-        return record.tensors["logits"], record.meta["scores"], True
+        return record.tensors["logits"], record.tensors.get("hidden"), record.meta["scores"], True
     out = train_node_teacher(graph, split, config, seed, metric, progress)
     if cache is not None:
         save_node_teacher(cache, key, out, config, split, metric)
-    return out.logits, out.scores, False
+    return out.logits, out.hidden, out.scores, False
 
 
 def save_node_teacher(cache: TeacherCache, key: CacheKey, out: NodeTeacherOutput, config: TeacherConfig,
@@ -118,17 +118,18 @@ def find_node_teacher(
     return load_cached_teacher(where, expect=CacheKey(dataset, "node", split.key(), model, seed))
 
 
-def cached_node_teacher_logits(
+def cached_node_teacher(
     graph: Graph, split: NodeSplit, cache: TeacherCache, teacher: str, seed: int, metric: str,
     path: str | None = None, progress: bool = True,
-) -> Tensor:
-    """Logits of the cached teacher (:func:`find_node_teacher`). An entry whose tensors
+) -> tuple[Tensor, Tensor | None]:
+    """Logits and last hidden layer of the cached teacher (:func:`find_node_teacher`). An entry whose tensors
     cannot be read but whose ``meta.json`` can is retrained with the hyper-parameters it
     records (a :class:`~g2m.errors.CacheWarning` names it); one whose ``meta.json`` cannot
     be read is removed, and the error says how to train it again."""
     where = locate_node_teacher(cache, graph.name, split, teacher, seed, path)
     try:
-        return find_node_teacher(cache, graph.name, split, teacher, seed, str(where)).tensors["logits"]
+        tensors = find_node_teacher(cache, graph.name, split, teacher, seed, str(where)).tensors
+        return tensors["logits"], tensors.get("hidden")
     except CacheCorruptError as err:
         try:
             hparams = read_meta(where)["hparams"]
@@ -141,8 +142,8 @@ def cached_node_teacher_logits(
         warnings.warn(f"{err}: retraining it with the hyper-parameters its meta.json records", CacheWarning,
                       stacklevel=2)
         root = TeacherCache(where.parents[4])  # <root>/<dataset>/node/<split>/<model>/seed<k>
-        logits, _, _ = get_node_teacher(graph, split, config, seed, metric, root, progress, refresh=True)
-        return logits
+        logits, hidden, _, _ = get_node_teacher(graph, split, config, seed, metric, root, progress, refresh=True)
+        return logits, hidden
 
 
 @dataclass
@@ -230,7 +231,8 @@ def run_node_experiment(exp: NodeExperiment, progress: bool = True, resume: str 
     started = time.perf_counter()
     for seed in seed_range(exp.first_seed, exp.seeds):
         split = make_node_split(graph, split_name, exp.setting, seed, exp.inductive_fraction)
-        logits, t_scores, cached = get_node_teacher(graph, split, tcfg, seed, metric, cache, progress, exp.refresh)
+        logits, hidden, t_scores, cached = get_node_teacher(graph, split, tcfg, seed, metric, cache, progress,
+                                                            exp.refresh)
         report = homophily_report(graph.edge_index, graph.require_labels(), torch.cat([split.train, split.val]),
                                   logits.argmax(-1))
         if not estimates:
@@ -241,11 +243,11 @@ def run_node_experiment(exp: NodeExperiment, progress: bool = True, resume: str 
         for method, scfg in scfgs.items():
 
             def train() -> dict[str, Any]:  # called at once, in this iteration
-                out = distill_node_student(graph, split, None if method == "mlp" else logits, scfg, seed, metric,
-                                           progress)
+                out = distill_node_student(graph, split, None if scfg.objective == "mlp" else logits, scfg, seed,
+                                           metric, progress, teacher_hidden=hidden)
                 if exp.save_students is not None:
                     save_student(_student_dir(exp, method, seed), out.model, scfg, student_meta(
-                        exp.dataset, exp.teacher, split, exp.inductive_fraction, metric, out.scores))
+                        exp.dataset, exp.teacher, split, exp.inductive_fraction, metric, out.scores), out.position)
                 return {"model": method, "seed": seed, **_with_prod(out.scores, exp.inductive_fraction),
                         "epochs_run": out.fit.epochs_run, "seconds_per_epoch": out.fit.seconds_per_epoch}
 

@@ -28,23 +28,17 @@ def _check_group(group: Tensor) -> None:
         raise ValueError("group must be non-decreasing (contexts of one anchor contiguous)")
 
 
-def group_pairs(group: Tensor, num_groups: int | None = None) -> tuple[Tensor, Tensor]:
-    """All index pairs ``(i, j)``, ``i < j``, of entries in the same group, vectorised:
-    ``sum_g k_g (k_g - 1) / 2`` pairs for groups of sizes ``k_g``."""
-    _check_group(group)
-    m = group.numel()
-    if m == 0:
-        empty = torch.empty(0, dtype=torch.long, device=group.device)
-        return empty, empty
-    num_groups = int(group.max()) + 1 if num_groups is None else num_groups
-    counts = torch.bincount(group, minlength=num_groups)
+def _padded(values: Tensor, group: Tensor, num_groups: int, counts: Tensor) -> Tensor:
+    """``[num_groups, max count]`` rows of each group's entries, in order, zero-padded
+    (differentiable in ``values``)."""
     starts = torch.cumsum(counts, 0) - counts
-    rep = counts[group]  # partners of each entry, itself included
-    i = torch.repeat_interleave(torch.arange(m, device=group.device), rep)
-    first = torch.repeat_interleave(torch.cumsum(rep, 0) - rep, rep)
-    j = starts[group[i]] + (torch.arange(i.numel(), device=group.device) - first)
-    keep = i < j
-    return i[keep], j[keep]
+    pos = torch.arange(group.numel(), device=group.device) - starts[group]
+    out = values.new_zeros(num_groups, int(counts.max()))
+    return out.index_put((group, pos), values)
+
+
+#: anchors x contexts^2 elements that one chunk of the rank loss may hold at once
+RANK_CHUNK_ELEMENTS = 1 << 23
 
 
 def llp_rank_loss(
@@ -69,21 +63,39 @@ def llp_rank_loss(
     and the sum is divided by all pairs, :math:`(\sum_{\mathcal{P}} \dots +
     \delta\,|\mathcal{A}|) / (|\mathcal{P}| + |\mathcal{A}|)`: the same gradient
     direction, scaled down by the share of informative pairs.
+
+    The pairs are never listed: each anchor's contexts are laid out as a zero-padded row
+    and the pairwise differences taken as ``[anchors, K, K]`` blocks, a chunk of anchors
+    at a time (:data:`RANK_CHUNK_ELEMENTS`), keeping the upper triangle of real entries.
     """
     if average not in RANK_AVERAGES:
         raise ValueError(f"rank-loss average must be one of {RANK_AVERAGES}, got {average!r}")
-    i, j = group_pairs(group, num_groups)
-    dt = teacher_scores.detach()[i] - teacher_scores.detach()[j]
-    valid = dt.abs() > margin
-    total_pairs = i.numel()
-    if not bool(valid.any()):
+    _check_group(group)
+    if group.numel() == 0:
+        return student_scores.sum() * 0.0
+    num_groups = int(group.max()) + 1 if num_groups is None else num_groups
+    counts = torch.bincount(group, minlength=num_groups)
+    total_pairs = int((counts * (counts - 1) // 2).sum())
+    s = _padded(student_scores, group, num_groups, counts)
+    t = _padded(teacher_scores.detach(), group, num_groups, counts)
+    k = s.size(1)
+    upper = torch.ones(k, k, dtype=torch.bool, device=s.device).triu(1)
+    real = torch.arange(k, device=s.device) < counts[:, None]  # [G, K]
+    hinge_sum, informative = s.new_zeros(()), 0
+    step = max(1, RANK_CHUNK_ELEMENTS // max(k * k, 1))
+    for a in range(0, num_groups, step):
+        b = min(a + step, num_groups)
+        dt = t[a:b, :, None] - t[a:b, None, :]
+        valid = upper & real[a:b, :, None] & real[a:b, None, :] & (dt.abs() > margin)
+        hinge = F.relu(margin - torch.sign(dt) * (s[a:b, :, None] - s[a:b, None, :]))
+        hinge_sum = hinge_sum + (hinge * valid).sum()
+        informative += int(valid.sum())
+    if informative == 0:
         constant = margin if average == "all-pairs" and total_pairs else 0.0
         return student_scores.sum() * 0.0 + constant
-    i, j, r = i[valid], j[valid], torch.sign(dt[valid])
-    hinge = F.relu(-r * (student_scores[i] - student_scores[j]) + margin)
     if average == "informative-pairs":
-        return hinge.mean()
-    return (hinge.sum() + margin * (total_pairs - hinge.numel())) / total_pairs
+        return hinge_sum / informative
+    return (hinge_sum + margin * (total_pairs - informative)) / total_pairs
 
 
 def llp_dist_loss(

@@ -55,6 +55,7 @@ def lfd_loss(
     tau: float = 1.0,
     chunk_size: int | None = None,
     backend: str = "auto",
+    edge_weight: Tensor | None = None,
 ) -> Tensor:
     r"""FF-G2M low-frequency distillation over edges with self-loops
     :math:`\tilde E = E \cup \{(i, i)\}`; an edge ``(j, i)`` of ``edge_index``
@@ -69,10 +70,19 @@ def lfd_loss(
     - \sum_i \langle a_i, \log p^S_i\rangle\big)` with
     :math:`a_i = \sum_{(j,i)} p^T_j`, a scatter-sum of teacher rows built
     ``chunk_size`` edges at a time: memory is :math:`O(N C + \text{chunk}\cdot C)`.
+
+    ``edge_weight`` (one per edge of ``edge_index``, self-loops get 1) turns the mean into a
+    weighted mean, :math:`\sum_e w_e \mathrm{KL}_e / \sum_e w_e` (see
+    :func:`teacher_agreement` and the ``ffg2m_safe`` objective).
     """
     num_nodes = student_logits.size(0)
-    edge_index, _ = remove_self_loops(edge_index)
-    edge_index, _ = add_self_loops(edge_index, num_nodes=num_nodes)
+    if edge_weight is not None:
+        if edge_weight.shape != (edge_index.size(1),):
+            raise ValueError(f"edge_weight must have one entry per edge ({edge_index.size(1)}), "
+                             f"got shape {tuple(edge_weight.shape)}")
+        edge_weight = edge_weight.detach().to(student_logits.dtype)
+    edge_index, edge_weight = remove_self_loops(edge_index, edge_weight)
+    edge_index, edge_weight = add_self_loops(edge_index, edge_weight, fill_value=1.0, num_nodes=num_nodes)
     src, dst = edge_index
     with torch.no_grad():
         log_p_t = F.log_softmax(teacher_logits.detach() / tau, dim=-1)
@@ -80,11 +90,17 @@ def lfd_loss(
         neg_entropy = (p_t * log_p_t).sum(-1)
         agg = torch.zeros_like(p_t)
         for a, b in _chunks(src.numel(), chunk_size):
-            agg += scatter(p_t[src[a:b]], dst[a:b], num_nodes, "sum", backend=backend)
-        out_degree = torch.bincount(src, minlength=num_nodes).to(p_t.dtype)
-        const = (out_degree * neg_entropy).sum()
+            rows = p_t[src[a:b]] if edge_weight is None else p_t[src[a:b]] * edge_weight[a:b, None]
+            agg += scatter(rows, dst[a:b], num_nodes, "sum", backend=backend)
+        if edge_weight is None:
+            out_weight = torch.bincount(src, minlength=num_nodes).to(p_t.dtype)
+            total_weight = float(src.numel())
+        else:
+            out_weight = torch.zeros(num_nodes, dtype=p_t.dtype).index_add_(0, src, edge_weight)
+            total_weight = edge_weight.sum()
+        const = (out_weight * neg_entropy).sum()
     log_p_s = F.log_softmax(student_logits / tau, dim=-1)
-    return (const - (agg * log_p_s).sum()) / src.numel()
+    return (const - (agg * log_p_s).sum()) / total_weight
 
 
 class _HighFrequencyKL(torch.autograd.Function):
@@ -95,7 +111,8 @@ class _HighFrequencyKL(torch.autograd.Function):
     scattered into an ``[N, C]`` buffer: nothing of size ``[E, C]`` outlives a chunk."""
 
     @staticmethod
-    def forward(ctx, s: Tensor, t: Tensor, src: Tensor, dst: Tensor, tau: float, chunk_size: int | None):
+    def forward(ctx, s: Tensor, t: Tensor, src: Tensor, dst: Tensor, tau: float, chunk_size: int | None,
+                weight: Tensor | None):
         need_grad = ctx.needs_input_grad[0]
         grad = torch.zeros_like(s) if need_grad else None
         total = s.new_zeros(())
@@ -105,9 +122,13 @@ class _HighFrequencyKL(torch.autograd.Function):
             diff = s[i] - s[j]
             log_q_s = F.log_softmax(diff.abs() / tau, dim=-1)
             q_t = log_q_t.exp()
-            total += (q_t * (log_q_t - log_q_s)).sum()
+            w = None if weight is None else weight[a:b, None]
+            kl = q_t * (log_q_t - log_q_s)
+            total += (kl if w is None else kl * w).sum()
             if need_grad:
                 g = (log_q_s.exp() - q_t) * torch.sign(diff) / tau
+                if w is not None:
+                    g = g * w
                 grad.index_add_(0, i, g).index_add_(0, j, -g)
         ctx.save_for_backward(grad if need_grad else s.new_empty(0))
         return total
@@ -115,7 +136,7 @@ class _HighFrequencyKL(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_out: Tensor):
         (grad,) = ctx.saved_tensors
-        return grad_out * grad, None, None, None, None, None
+        return grad_out * grad, None, None, None, None, None, None
 
 
 def hfd_loss(
@@ -124,6 +145,7 @@ def hfd_loss(
     edge_index: Tensor,
     tau: float = 1.0,
     chunk_size: int | None = None,
+    edge_weight: Tensor | None = None,
 ) -> Tensor:
     r"""FF-G2M high-frequency distillation over edges without self-loops:
 
@@ -137,11 +159,55 @@ def hfd_loss(
     closed form chunk by chunk during the forward pass (see
     :class:`_HighFrequencyKL`), so peak memory is one chunk's ``[chunk, C]`` plus
     an ``[N, C]`` gradient buffer. (No double backward.)
+
+    ``edge_weight`` (one per edge, in [0, 1]) scales each edge's term; the sum is still
+    divided by :math:`|E|`, so that the loss shrinks with the weight that its edges carry
+    (see the ``ffg2m_safe`` objective).
     """
-    edge_index, _ = remove_self_loops(edge_index)
+    if edge_weight is not None:
+        if edge_weight.shape != (edge_index.size(1),):
+            raise ValueError(f"edge_weight must have one entry per edge ({edge_index.size(1)}), "
+                             f"got shape {tuple(edge_weight.shape)}")
+        edge_weight = edge_weight.detach().to(student_logits.dtype)
+    edge_index, edge_weight = remove_self_loops(edge_index, edge_weight)
     src, dst = edge_index
     num_edges = src.numel()
     if num_edges == 0:
         raise ValueError("hfd_loss needs at least one edge that is not a self-loop")
-    total = _HighFrequencyKL.apply(student_logits, teacher_logits.detach(), src, dst, tau, chunk_size)
+    total = _HighFrequencyKL.apply(student_logits, teacher_logits.detach(), src, dst, tau, chunk_size, edge_weight)
     return total / num_edges
+
+
+def teacher_agreement(teacher_logits: Tensor, edge_index: Tensor) -> Tensor:
+    r"""Per edge :math:`(j, i)`, the teacher's probability that its two ends share a class:
+
+    .. math:: w_{ji} = \langle p^T_j, p^T_i \rangle = \sum_c p^T_{jc}\, p^T_{ic} \in [0, 1],
+              \qquad p^T = \mathrm{softmax}(t).
+
+    Near 1 on an edge inside a class the teacher is sure of, near 0 across classes it
+    separates; :math:`1/C` where it knows nothing. Computed with no gradient."""
+    with torch.no_grad():
+        p_t = F.softmax(teacher_logits.detach(), dim=-1)
+        return (p_t[edge_index[0]] * p_t[edge_index[1]]).sum(-1)
+
+
+def similarity_loss(student_repr: Tensor, teacher_repr: Tensor) -> Tensor:
+    r"""NOSMOG's representation-similarity distillation (Tian et al., ICLR 2023; ``feat_distill``
+    in meettyj/NOSMOG ``train_and_eval.py``): over a node set :math:`B` with student and teacher
+    representations :math:`Z \in \mathbb{R}^{B \times d_s}`, :math:`H \in \mathbb{R}^{B \times d_t}`,
+
+    .. math:: \mathcal{L}_{RSD} = \frac{1}{B^2} \lVert H H^\top - Z Z^\top \rVert_F^2
+              = \frac{1}{B^2}\big(\lVert H^\top H\rVert_F^2 - 2\lVert H^\top Z\rVert_F^2
+              + \lVert Z^\top Z\rVert_F^2\big).
+
+    The right-hand form is what is computed (in float64): three :math:`d \times d` Gram
+    matrices instead of two :math:`B \times B` similarity matrices, :math:`O(B d^2)` time and
+    no memory in :math:`B^2`, so every node can be in the set. The teacher is a constant."""
+    if student_repr.dim() != 2 or teacher_repr.dim() != 2 or student_repr.size(0) != teacher_repr.size(0):
+        raise ValueError(f"need [B, d] representations of the same nodes, got {tuple(student_repr.shape)} "
+                         f"and {tuple(teacher_repr.shape)}")
+    z = student_repr.double()
+    h = teacher_repr.detach().double()
+    b = z.size(0)
+    loss = (h.t() @ h).square().sum() - 2 * (h.t() @ z).square().sum() + (z.t() @ z).square().sum()
+    return (loss / (b * b)).to(student_repr.dtype)

@@ -15,6 +15,21 @@ LFD compare softmaxes of the raw logits and only HFD divides by
 
 :math:`\mathcal{L}_{CE}` is taken on the labelled training nodes, the others on
 every node (or edge) the student may see.
+
+Recipe methods (``g2m.methods.NODE_RECIPES``) are one of these objectives plus student
+options: ``nosmog`` is ``glnn`` with position features, representation-similarity
+distillation and adversarial feature augmentation; ``ffg2m_safe`` is ``ffg2m`` with edges
+weighted by the teacher's agreement :math:`w_{ij} = \langle p^T_i, p^T_j \rangle`:
+
+.. math:: \mathcal{L}_{LFD}^{w} = \frac{\sum_{(j,i) \in \tilde E} w_{ji}\,
+          \mathrm{KL}(p^T_j \| p^S_i)}{\sum_{(j,i) \in \tilde E} w_{ji}}\ (w_{ii} = 1),
+          \qquad
+          \mathcal{L}_{HFD}^{w} = \frac{1}{|E|} \sum_{(i,j) \in E} w_{ij}\,
+          \mathrm{KL}(q^T_{ij} \| q^S_{ij}).
+
+Where the teacher separates an edge's ends, :math:`w \to 0`: LFD falls back to KD on the
+node itself (GLNN) and HFD drops the edge; where it joins them, :math:`w \to 1` and both are
+FF-G2M's own terms.
 """
 
 from __future__ import annotations
@@ -23,10 +38,11 @@ from torch import Tensor
 
 from g2m.losses.node import hfd_loss, kd_loss, label_ce, lfd_loss
 
-from g2m.methods import NODE_METHODS
+from g2m.methods import NODE_METHODS, NODE_OBJECTIVES
 
 
 def check_method(method: str) -> str:
+    """``method`` if it names an objective or a recipe (g2m.methods.NODE_METHODS)."""
     if method not in NODE_METHODS:
         raise ValueError(f"unknown node method {method!r}; choose one of {NODE_METHODS}")
     return method
@@ -44,12 +60,20 @@ def node_objective(
     chunk_size: int | None = None,
     hfd_edge_index: Tensor | None = None,
     tempered_kd: bool = False,
+    edge_weight: Tensor | None = None,
+    hfd_edge_weight: Tensor | None = None,
 ) -> tuple[Tensor, dict[str, float]]:
     """Return the total loss and its parts (as floats, for logging).
 
     ``hfd_edge_index`` (default ``edge_index``) lets a caller pass one direction
-    per undirected edge to HFD, which is symmetric, at half the cost."""
-    check_method(method)
+    per undirected edge to HFD, which is symmetric, at half the cost.
+    ``edge_weight`` / ``hfd_edge_weight`` (one per edge of ``edge_index`` / of HFD's edges;
+    ``hfd_edge_weight`` defaults to ``edge_weight`` when HFD uses ``edge_index``) weight
+    LFD's and HFD's edges: the heterophily-safe ``ffg2m_safe`` weights them by
+    :func:`~g2m.losses.node.teacher_agreement`, so that LFD tends to KD and HFD to zero on
+    edges whose ends the teacher puts in different classes."""
+    if method not in NODE_OBJECTIVES:
+        raise ValueError(f"unknown node objective {method!r}; choose one of {NODE_OBJECTIVES}")
     if not 0.0 <= lam <= 1.0:
         raise ValueError(f"lambda must be in [0, 1], got {lam}")
     # a mini-batch may hold no labelled node: its label term is then zero, not NaN
@@ -63,10 +87,13 @@ def node_objective(
     if method == "glnn":
         parts["kd"] = kd_loss(student_logits, teacher_logits, kd_tau)
     if method in ("lfd", "ffg2m"):
-        parts["lfd"] = lfd_loss(student_logits, teacher_logits, edge_index, kd_tau, chunk_size)
+        parts["lfd"] = lfd_loss(student_logits, teacher_logits, edge_index, kd_tau, chunk_size,
+                                edge_weight=edge_weight)
     if method in ("hfd", "ffg2m"):
-        hfd_edges = edge_index if hfd_edge_index is None else hfd_edge_index
-        parts["hfd"] = hfd_loss(student_logits, teacher_logits, hfd_edges, tau, chunk_size)
+        hfd_edges, hfd_weights = edge_index, edge_weight
+        if hfd_edge_index is not None:
+            hfd_edges, hfd_weights = hfd_edge_index, hfd_edge_weight
+        parts["hfd"] = hfd_loss(student_logits, teacher_logits, hfd_edges, tau, chunk_size, edge_weight=hfd_weights)
     distill = sum(parts.values())
     total = lam * ce + (1.0 - lam) * distill
     return total, {"ce": float(ce.detach()), **{k: float(v.detach()) for k, v in parts.items()}}

@@ -10,21 +10,32 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import Tensor
 
 from g2m.config import StudentConfig
 from g2m.evaluation.report import atomic_write_bytes, atomic_write_text
 from g2m.students.mlp import MLP
 
 
-def save_student(out_dir: str | os.PathLike, model: MLP, config: StudentConfig, meta: dict[str, Any]) -> Path:
-    """Write ``student.pt`` (state dict) then ``student.json`` (config, dims, meta)."""
+def save_student(out_dir: str | os.PathLike, model: MLP, config: StudentConfig, meta: dict[str, Any],
+                 position: Tensor | None = None) -> Path:
+    """Write ``student.pt`` (state dict), ``position.pt`` (the ``[N, P]`` position features the
+    student appends to each node's input, if it has any) and then ``student.json`` (config,
+    dims, meta)."""
     out = Path(out_dir)
-    buf = io.BytesIO()
-    torch.save(model.state_dict(), buf)
-    atomic_write_bytes(out / "student.pt", buf.getvalue())
-    dims = {"in_dim": model.layers[0].in_features, "out_dim": model.layers[-1].out_features}
+    atomic_write_bytes(out / "student.pt", _serialise(model.state_dict()))
+    if position is not None:
+        atomic_write_bytes(out / "position.pt", _serialise(position))
+    dims = {"in_dim": model.layers[0].in_features, "out_dim": model.layers[-1].out_features,
+            "position_dim": 0 if position is None else position.size(1)}
     atomic_write_text(out / "student.json", json.dumps({"config": asdict(config), **dims, **meta}, indent=2))
     return out
+
+
+def _serialise(obj: Any) -> bytes:
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    return buf.getvalue()
 
 
 def load_student(path: str | os.PathLike) -> tuple[MLP, StudentConfig, dict[str, Any]]:
@@ -38,3 +49,14 @@ def load_student(path: str | os.PathLike) -> tuple[MLP, StudentConfig, dict[str,
     model.load_state_dict(torch.load(path / "student.pt", weights_only=True))
     model.eval()
     return model, config, meta
+
+
+def student_inputs(path: str | os.PathLike, meta: dict[str, Any], x: Tensor) -> Tensor:
+    """The input a saved student reads: the node features ``x``, followed by its saved
+    position features when it has any (``position.pt``)."""
+    if not meta.get("position_dim"):
+        return x
+    table = torch.load(Path(path) / "position.pt", weights_only=True)
+    if table.size(0) != x.size(0):
+        raise ValueError(f"the student's position table has {table.size(0)} rows, the graph {x.size(0)} nodes")
+    return torch.cat([x, table], dim=1)

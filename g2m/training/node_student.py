@@ -6,16 +6,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from g2m.config import StudentConfig
 from g2m.data.graph import Graph
 from g2m.data.sampling import Neighbourhood, sample_neighbourhood, to_csr
 from g2m.data.splits import NodeSplit
 from g2m.evaluation.metrics import node_metric
+from g2m.losses.node import kd_loss, label_ce, similarity_loss, teacher_agreement
 from g2m.losses.objectives import check_method, node_objective
 from g2m.ops.sparse import sparse_features
 from g2m.students.mlp import MLP
+from g2m.students.position import position_features
+from g2m.training.adversarial import pgd_perturbation
 from g2m.teachers.node import node_scores
 from g2m.training.loop import FitResult, fit
 
@@ -26,6 +29,8 @@ class NodeStudentOutput:
     logits: Tensor
     scores: dict[str, float]
     fit: FitResult
+    #: [N, P] position features appended to every node's input (None: the student has none)
+    position: Tensor | None = None
 
 
 def distill_node_student(
@@ -37,16 +42,30 @@ def distill_node_student(
     metric: str = "accuracy",
     progress: bool = True,
     on_epoch: Callable[[int, float], None] | None = None,
+    teacher_hidden: Tensor | None = None,
 ) -> NodeStudentOutput:
-    """The student sees the observed nodes only; the graph enters through the losses."""
+    """The student sees the observed nodes only; the graph enters through the losses (and,
+    with ``config.position``, through position features of the observed graph).
+
+    ``teacher_hidden`` (``[N, H]``, the teacher's last hidden layer) is needed by
+    ``config.similarity_weight > 0``."""
     check_method(config.method)
-    if config.method != "mlp" and teacher_logits is None:
+    objective = config.objective
+    if objective != "mlp" and teacher_logits is None:
         raise ValueError(f"method {config.method!r} needs teacher logits")
     if teacher_logits is not None and teacher_logits.shape != (graph.num_nodes, graph.num_classes):
         raise ValueError(
             f"teacher logits have shape {tuple(teacher_logits.shape)}, expected "
             f"({graph.num_nodes}, {graph.num_classes}) for {graph.name}"
         )
+    if config.similarity_weight > 0:
+        if teacher_hidden is None or teacher_hidden.size(0) != graph.num_nodes:
+            raise ValueError("similarity_weight > 0 needs the teacher's hidden representation of every node "
+                             "(teacher_hidden, [N, H])")
+        if config.batch_size is not None:
+            raise ValueError("similarity_weight > 0 is implemented for full-batch students only (batch_size None)")
+    if config.adversarial_eps > 0 and config.batch_size is not None:
+        raise ValueError("adversarial_eps > 0 is implemented for full-batch students only (batch_size None)")
     torch.manual_seed(seed)
     view = split.observed_view(graph)
     t_obs = teacher_logits[split.observed] if teacher_logits is not None else None
@@ -54,23 +73,69 @@ def distill_node_student(
     # HFD is symmetric in (i, j): on this undirected graph one direction per edge
     # gives the same mean at half the cost.
     hfd_edges = edges[:, edges[0] < edges[1]]
-    model = MLP(graph.num_features, graph.num_classes, **config.model_kwargs())
-    x_obs = sparse_features(view.x)  # bag-of-words features: the first layer becomes an SpMM
+    weighted = config.edge_weighting == "agreement" and objective in ("lfd", "hfd", "ffg2m")
+    lfd_w = teacher_agreement(t_obs, edges) if weighted else None
+    hfd_w = teacher_agreement(t_obs, hfd_edges) if weighted else None
+    position = None
+    x_view = view.x
+    if config.position != "none":
+        position = position_features(graph.num_nodes, graph.edge_index, split.observed, edges,
+                                     config.position_settings(), seed)
+        x_view = torch.cat([view.x, position[split.observed]], dim=1)
+    model = MLP(x_view.size(1), graph.num_classes, **config.model_kwargs())
+    trained: nn.Module = model
+    projector = None
+    if config.similarity_weight > 0:
+        # NOSMOG's mlp_feature_encoder: a training-only head from the student's hidden layer
+        # to the space whose similarities are matched to the teacher's
+        projector = nn.Sequential(nn.Linear(config.hidden, config.hidden), nn.ReLU(),
+                                  nn.Dropout(config.dropout))
+        trained = nn.ModuleDict({"student": model, "projector": projector})
+        h_obs = teacher_hidden[split.observed]
+    x_obs = sparse_features(x_view)  # bag-of-words features: the first layer becomes an SpMM
+    x_dense = x_view if config.adversarial_eps > 0 else None
+    gen = torch.Generator().manual_seed(seed)
+
+    def soft_loss(logits: Tensor) -> Tensor:
+        """The node-wise part of the objective (label CE and KD), which adversarial inputs must keep low."""
+        ce = label_ce(logits[view.train], view.y[view.train])
+        if t_obs is None:
+            return ce
+        return config.lam * ce + (1 - config.lam) * kd_loss(logits, t_obs)
 
     def step(batch: Neighbourhood | None = None):
         if batch is None:
-            return node_objective(
-                config.method, model(x_obs), t_obs, view.y, view.train, edges,
+            if projector is None:
+                logits = model(x_obs)
+            else:
+                logits, hidden = model(x_obs, return_hidden=True)
+            loss, parts = node_objective(
+                objective, logits, t_obs, view.y, view.train, edges,
                 lam=config.lam, tau=config.tau, chunk_size=config.chunk_size, hfd_edge_index=hfd_edges,
-                tempered_kd=config.tempered_kd,
+                tempered_kd=config.tempered_kd, edge_weight=lfd_w, hfd_edge_weight=hfd_w,
             )
+            if projector is not None:
+                sim = similarity_loss(projector(hidden), h_obs)
+                loss = loss + config.similarity_weight * sim
+                parts["similarity"] = float(sim.detach())
+            if x_dense is not None:
+                delta = pgd_perturbation(lambda x: soft_loss(model(x)), x_dense, config.adversarial_eps,
+                                         config.adversarial_steps, gen)
+                adv = soft_loss(model(x_dense + delta))
+                loss = loss + config.adversarial_weight * adv
+                parts["adversarial"] = float(adv.detach())
+            return loss, parts
         # a batch: its nodes, their neighbours, and the edges pointing into the batch
         nodes = batch.nodes
         train_pos = is_train[nodes[: batch.num_seeds]].nonzero().view(-1)
+        t_nodes = None if t_obs is None else t_obs[nodes]
+        weights = {}
+        if weighted:
+            weights = {"edge_weight": teacher_agreement(t_nodes, batch.edge_index)}
         return node_objective(
-            config.method, model(view.x[nodes]), None if t_obs is None else t_obs[nodes], view.y[nodes],
+            objective, model(x_view[nodes]), t_nodes, view.y[nodes],
             train_pos, batch.edge_index, lam=config.lam, tau=config.tau, chunk_size=config.chunk_size,
-            tempered_kd=config.tempered_kd,
+            tempered_kd=config.tempered_kd, **weights,
         )
 
     batches = None
@@ -78,25 +143,28 @@ def distill_node_student(
         if config.batch_size < 1:
             raise ValueError("batch_size must be positive")
         csr = to_csr(edges, view.x.size(0))
-        gen = torch.Generator().manual_seed(seed)
         is_train = torch.zeros(view.x.size(0), dtype=torch.bool)
         is_train[view.train] = True
         # label-only training needs the labelled nodes alone; distillation sees every node
-        pool = view.train if config.method == "mlp" else torch.arange(view.x.size(0))
+        pool = view.train if objective == "mlp" else torch.arange(view.x.size(0))
 
         def batches():
             for seeds in pool[torch.randperm(pool.numel(), generator=gen)].split(config.batch_size):
-                yield sample_neighbourhood(csr, seeds, [-1] if config.method in ("lfd", "hfd", "ffg2m") else [], gen)
+                yield sample_neighbourhood(csr, seeds, [-1] if objective in ("lfd", "hfd", "ffg2m") else [], gen)
 
     def validate() -> float:
-        return node_metric(model(view.x[view.val]), view.y[view.val], metric)
+        return node_metric(model(x_view[view.val]), view.y[view.val], metric)
 
     result = fit(
-        model, step, validate, lr=config.lr, weight_decay=config.weight_decay,
+        trained, step, validate, lr=config.lr, weight_decay=config.weight_decay,
         epochs=config.epochs, patience=config.patience,
         desc=f"student {config.method} seed {seed}", progress=progress, batches=batches,
         tie_break=config.tie_break, on_epoch=on_epoch,
     )
     with torch.no_grad():  # every node observed: the observed view is the graph itself
-        logits = model(sparse_features(graph.x) if split.test_ind.numel() else x_obs)
-    return NodeStudentOutput(model, logits, node_scores(logits, graph, split, metric), result)
+        if split.test_ind.numel():
+            x_all = graph.x if position is None else torch.cat([graph.x, position], dim=1)
+            logits = model(sparse_features(x_all))
+        else:
+            logits = model(x_obs)
+    return NodeStudentOutput(model, logits, node_scores(logits, graph, split, metric), result, position)

@@ -1,0 +1,124 @@
+r"""Position features for MLP students (NOSMOG, Tian et al., ICLR 2023).
+
+An MLP sees each node's features alone, so two nodes with equal features but different
+places in the graph look the same to it. NOSMOG appends a DeepWalk embedding of the node to
+its features (``--dw`` in meettyj/NOSMOG, ``train_student.py``):
+
+* the embeddings are learnt on the **observed** graph only (the transductive graph, or the
+  inductive setting's observed subgraph), so no held-out node or edge leaks into training;
+* a node that was not observed gets the mean embedding of its observed neighbours,
+
+  .. math:: p_v = \frac{1}{|N(v) \cap O|} \sum_{u \in N(v) \cap O} p_u,
+
+  and zeros when it has none. That lookup is the only graph access the student makes at
+  inference, and the latency benchmark counts it.
+
+DeepWalk here is skip-gram with negative sampling on uniform random walks
+(:func:`g2m.data.sampling.random_walk`: torch-cluster's kernel when installed, else g2m's),
+trained with SparseAdam: the objective of PyG's :class:`~torch_geometric.nn.Node2Vec` at
+:math:`p = q = 1`. PyG's class itself is not used because PyG 2.8 requires pyg-lib >= 0.6 for
+it, which has no build for this torch. NOSMOG trains gensim's skip-gram with hierarchical
+softmax on the same kind of walks; the walk length, walks per node, window and epochs keep
+their meaning. For each window of ``window + 1`` consecutive walk nodes starting at
+:math:`u` with context :math:`v`, and a random node :math:`n` in place of :math:`v`:
+
+.. math:: \mathcal{L} = -\log\sigma(e_u^\top e_v) - \log\big(1 - \sigma(e_u^\top e_n)\big),
+
+averaged over the windows of a batch of start nodes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+
+
+@dataclass(frozen=True)
+class DeepWalkSettings:
+    """DeepWalk's knobs (NOSMOG's ``dw_*`` settings)."""
+
+    dim: int = 64
+    walk_length: int = 50
+    walks_per_node: int = 5
+    window: int = 5
+    epochs: int = 1
+    lr: float = 0.01
+    batch_size: int = 128
+
+    def __post_init__(self) -> None:
+        for name in ("dim", "walk_length", "walks_per_node", "window", "epochs", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"position features: {name} must be at least 1, got {getattr(self, name)}")
+        if self.window >= self.walk_length:
+            raise ValueError(f"position features: window ({self.window}) must be shorter than the walk "
+                             f"({self.walk_length})")
+
+
+def deepwalk(edge_index: Tensor, num_nodes: int, settings: DeepWalkSettings, seed: int = 0,
+             walker: str = "auto") -> Tensor:
+    """``[num_nodes, dim]`` DeepWalk embeddings of the graph ``edge_index``; deterministic in
+    ``seed``, and the global random state is left as it was."""
+    from g2m.data.sampling import random_walk, to_csr
+
+    csr = to_csr(edge_index, num_nodes)
+    gen = torch.Generator().manual_seed(seed)
+    c = settings.window + 1
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)  # the embedding's initialisation, and torch-cluster's walks
+        emb = torch.nn.Embedding(num_nodes, settings.dim, sparse=True)
+        opt = torch.optim.SparseAdam(list(emb.parameters()), lr=settings.lr)
+        for _ in range(settings.epochs):
+            for batch in torch.randperm(num_nodes, generator=gen).split(settings.batch_size):
+                walks = random_walk(csr, batch.repeat(settings.walks_per_node), settings.walk_length, gen, walker)
+                pos = walks.unfold(1, c, 1).reshape(-1, c)  # every window of c consecutive nodes
+                neg = torch.cat([pos[:, :1], torch.randint(num_nodes, (pos.size(0), c - 1), generator=gen)], 1)
+                opt.zero_grad()
+                loss = _skipgram_loss(emb, pos, positive=True) + _skipgram_loss(emb, neg, positive=False)
+                loss.backward()
+                opt.step()
+    return emb.weight.detach().clone()
+
+
+def _skipgram_loss(emb: torch.nn.Embedding, windows: Tensor, positive: bool) -> Tensor:
+    """Mean of :math:`-\log\sigma(\pm e_u^\top e_v)` over every (start, other) pair of each window."""
+    start = emb(windows[:, :1])  # [W, 1, d]
+    rest = emb(windows[:, 1:])  # [W, c - 1, d]
+    logits = (start * rest).sum(-1)
+    return -torch.nn.functional.logsigmoid(logits if positive else -logits).mean()
+
+
+def neighbour_mean(table: Tensor, known: Tensor, edge_index: Tensor, nodes: Tensor) -> Tensor:
+    r"""For each of ``nodes``, the mean of ``table`` over its neighbours (by ``edge_index``,
+    source to target) that are ``known`` (a bool mask); zeros where it has none."""
+    src, dst = edge_index
+    want = torch.zeros(known.numel(), dtype=torch.bool)
+    want[nodes] = True
+    keep = want[dst] & known[src]
+    src, dst = src[keep], dst[keep]
+    total = torch.zeros(known.numel(), table.size(1), dtype=table.dtype).index_add_(0, dst, table[src])
+    count = torch.bincount(dst, minlength=known.numel()).clamp(min=1).to(table.dtype)
+    return (total / count[:, None])[nodes]
+
+
+def position_features(
+    num_nodes: int,
+    edge_index: Tensor,
+    observed: Tensor,
+    observed_edge_index: Tensor,
+    settings: DeepWalkSettings,
+    seed: int = 0,
+) -> Tensor:
+    """``[num_nodes, dim]`` position features: DeepWalk on the observed graph
+    (``observed_edge_index``, nodes numbered as ``observed``) for the observed nodes, the mean
+    over observed neighbours in the full graph ``edge_index`` for the others."""
+    table = torch.zeros(num_nodes, settings.dim)
+    table[observed] = deepwalk(observed_edge_index, observed.numel(), settings, seed)
+    known = torch.zeros(num_nodes, dtype=torch.bool)
+    known[observed] = True
+    unseen = (~known).nonzero().view(-1)
+    if unseen.numel():
+        table[unseen] = neighbour_mean(table, known, edge_index, unseen)
+    return table

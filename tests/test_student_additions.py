@@ -1,0 +1,130 @@
+"""NOSMOG's additions (position features, similarity distillation, adversarial augmentation)
+and the heterophily-safe FF-G2M, as options of any node objective."""
+
+import pytest
+import torch
+
+from g2m.config import StudentConfig, student_config
+from g2m.data import load_dataset, make_graph, make_node_split
+from g2m.students.position import DeepWalkSettings, deepwalk, neighbour_mean, position_features
+from g2m.teachers.node import train_node_teacher
+from g2m.config import TeacherConfig
+from g2m.training.adversarial import pgd_perturbation
+from g2m.training.node_student import distill_node_student
+
+SMALL_WALKS = DeepWalkSettings(dim=16, walk_length=10, walks_per_node=2, window=3, epochs=1)
+
+
+def two_cliques() -> torch.Tensor:
+    """Two 6-cliques joined by one edge (5 - 6)."""
+    edges = [(i, j) for block in (range(6), range(6, 12)) for i in block for j in block if i != j]
+    edges += [(5, 6), (6, 5)]
+    return torch.tensor(edges).t()
+
+
+def test_deepwalk_places_cliques_apart_and_is_deterministic():
+    ei = two_cliques()
+    for walker in ("g2m", "auto"):  # g2m's walker and torch-cluster's where installed
+        assert deepwalk(ei, 12, SMALL_WALKS, seed=2, walker=walker).shape == (12, 16)
+    settings = DeepWalkSettings(dim=8, walk_length=20, walks_per_node=10, window=4, epochs=40, lr=0.05, batch_size=4)
+    emb = deepwalk(ei, 12, settings, seed=1)
+    assert emb.shape == (12, 8)
+    again = deepwalk(ei, 12, settings, seed=1)
+    assert torch.equal(emb, again)
+    cos = torch.nn.functional.cosine_similarity(emb[:, None], emb[None], dim=-1)
+    same = torch.block_diag(torch.ones(6, 6), torch.ones(6, 6)).bool() & ~torch.eye(12, dtype=torch.bool)
+    assert cos[same].mean() > cos[~same & ~torch.eye(12, dtype=torch.bool)].mean() + 0.3
+
+
+def test_neighbour_mean_uses_observed_neighbours_only():
+    table = torch.arange(12, dtype=torch.float).view(6, 2)
+    known = torch.tensor([True, True, True, False, False, False])
+    ei = torch.tensor([[0, 1, 4, 2, 3], [3, 3, 3, 4, 5]])  # 3 <- 0, 1, 4 (unknown); 4 <- 2; 5 <- 3 (unknown)
+    out = neighbour_mean(table, known, ei, torch.tensor([3, 4, 5]))
+    torch.testing.assert_close(out, torch.tensor([[1.0, 2.0], [4.0, 5.0], [0.0, 0.0]]))
+
+
+def test_position_features_never_see_held_out_nodes():
+    g = load_dataset("csbm", num_nodes=300, num_classes=3, avg_degree=6, num_features=8)
+    split = make_node_split(g, "random", "inductive", seed=0, inductive_fraction=0.2)
+    view = split.observed_view(g)
+    table = position_features(g.num_nodes, g.edge_index, split.observed, view.edge_index, SMALL_WALKS, seed=0)
+    observed_only = deepwalk(view.edge_index, split.observed.numel(), SMALL_WALKS, seed=0)
+    torch.testing.assert_close(table[split.observed], observed_only)  # the held-out graph changes nothing
+    known = torch.zeros(g.num_nodes, dtype=torch.bool)
+    known[split.observed] = True
+    torch.testing.assert_close(table[split.test_ind], neighbour_mean(table, known, g.edge_index, split.test_ind))
+
+
+def test_pgd_stays_in_the_ball_and_raises_the_loss():
+    torch.manual_seed(0)
+    w = torch.randn(5, 3, requires_grad=True)
+    x, y = torch.randn(40, 5), torch.randint(0, 3, (40,))
+    loss = lambda inp: torch.nn.functional.cross_entropy(inp @ w, y)  # noqa: E731
+    delta = pgd_perturbation(loss, x, eps=0.1, steps=5, gen=torch.Generator().manual_seed(0))
+    assert delta.abs().max() <= 0.1 + 1e-7 and not delta.requires_grad
+    assert loss(x + delta) > loss(x) and w.grad is None  # the parameters got no gradient
+    with pytest.raises(ValueError, match="eps"):
+        pgd_perturbation(loss, x, eps=0.0)
+
+
+def test_recipes_are_objectives_plus_options():
+    nosmog = student_config(None, "nosmog", "sage")
+    assert nosmog.objective == "glnn" and nosmog.position == "deepwalk"
+    assert nosmog.similarity_weight == 0.1 and nosmog.adversarial_eps == 0.04
+    safe = student_config(None, "ffg2m_safe", "sage", lam=0.3)
+    assert safe.objective == "ffg2m" and safe.edge_weighting == "agreement" and safe.lam == 0.3
+    assert StudentConfig(method="glnn").objective == "glnn"
+    with pytest.raises(ValueError, match="edge_weighting"):
+        StudentConfig(edge_weighting="cosine")
+    with pytest.raises(ValueError, match="position"):
+        StudentConfig(position="node2vec")
+
+
+@pytest.fixture(scope="module")
+def cora_like():
+    g = load_dataset("csbm", num_nodes=800, num_classes=4, avg_degree=6, homophily=0.8, feature_signal=1.0,
+                   num_features=32)
+    split = make_node_split(g, "random", "inductive", seed=0, inductive_fraction=0.2)
+    teacher = train_node_teacher(g, split, TeacherConfig(model="sage", hidden=32, epochs=60, patience=20), 0,
+                                 "accuracy", False)
+    return g, split, teacher
+
+
+FAST = dict(hidden=32, epochs=40, patience=20)
+
+
+def test_nosmog_trains_end_to_end_and_is_deterministic(cora_like):
+    g, split, teacher = cora_like
+    cfg = student_config(None, "nosmog", "sage", position_dim=8, position_walk_length=10, position_walks=2,
+                         **FAST)
+    with pytest.raises(ValueError, match="teacher_hidden"):
+        distill_node_student(g, split, teacher.logits, cfg, 0, progress=False)
+    out = distill_node_student(g, split, teacher.logits, cfg, 0, progress=False, teacher_hidden=teacher.hidden)
+    again = distill_node_student(g, split, teacher.logits, cfg, 0, progress=False, teacher_hidden=teacher.hidden)
+    assert out.position.shape == (g.num_nodes, 8) and out.model.layers[0].in_features == g.num_features + 8
+    assert torch.equal(out.logits, again.logits)
+    hist = out.fit.history[0]
+    assert hist["similarity"] > 0 and hist["adversarial"] > 0 and hist["kd"] > 0
+    assert out.scores["test_ind"] > 0.25 + 0.2  # well above chance (4 classes) on the unseen nodes
+
+
+def test_ffg2m_safe_equals_glnn_when_the_teacher_separates_every_edge():
+    """With w = 0 on every edge (a one-hot teacher whose neighbours all disagree), weighted
+    LFD is KD and weighted HFD is zero: ffg2m_safe must train exactly as glnn does."""
+    gen = torch.Generator().manual_seed(0)
+    n = 200
+    colour = torch.arange(n) % 2
+    src = torch.randint(0, n, (600,), generator=gen)
+    dst = torch.randint(0, n, (600,), generator=gen)
+    keep = colour[src] != colour[dst]  # a bipartite graph: every edge joins the two classes
+    g = make_graph("bipartite", torch.randn(n, 8, generator=gen), colour, torch.stack([src[keep], dst[keep]]))
+    split = make_node_split(g, "random", "transductive", seed=0)
+    t = torch.nn.functional.one_hot(colour, 2).float() * 50.0  # confident: w = <p_i, p_j> ~ 0
+    common = dict(hidden=16, epochs=15, patience=15, lam=0.2)
+    safe = distill_node_student(g, split, t, StudentConfig(method="ffg2m_safe", edge_weighting="agreement",
+                                                           **common), 0, progress=False)
+    glnn = distill_node_student(g, split, t, StudentConfig(method="glnn", **common), 0, progress=False)
+    torch.testing.assert_close(safe.logits, glnn.logits, rtol=1e-4, atol=1e-4)
+    plain = distill_node_student(g, split, t, StudentConfig(method="ffg2m", **common), 0, progress=False)
+    assert not torch.allclose(plain.logits, glnn.logits, atol=1e-2)  # unweighted FF-G2M differs
