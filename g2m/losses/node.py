@@ -31,6 +31,17 @@ def _chunks(num: int, chunk_size: int | None):
         yield start, min(start + step, num)
 
 
+def _edges_without_self_loops(edge_index: Tensor, edge_weight: Tensor | None,
+                              dtype: torch.dtype) -> tuple[Tensor, Tensor | None]:
+    """``edge_index`` without self-loops, with its ``edge_weight`` (checked: one per edge; no gradient)."""
+    if edge_weight is not None:
+        if edge_weight.shape != (edge_index.size(1),):
+            raise ValueError(f"edge_weight must have one entry per edge ({edge_index.size(1)}), "
+                             f"got shape {tuple(edge_weight.shape)}")
+        edge_weight = edge_weight.detach().to(dtype)
+    return remove_self_loops(edge_index, edge_weight)
+
+
 def label_ce(logits: Tensor, y: Tensor) -> Tensor:
     r"""Mean cross-entropy :math:`-\frac1n \sum_i \log \mathrm{softmax}(s_i)_{y_i}`."""
     return F.cross_entropy(logits, y)
@@ -76,12 +87,7 @@ def lfd_loss(
     :func:`teacher_agreement` and the ``ffg2m_safe`` objective).
     """
     num_nodes = student_logits.size(0)
-    if edge_weight is not None:
-        if edge_weight.shape != (edge_index.size(1),):
-            raise ValueError(f"edge_weight must have one entry per edge ({edge_index.size(1)}), "
-                             f"got shape {tuple(edge_weight.shape)}")
-        edge_weight = edge_weight.detach().to(student_logits.dtype)
-    edge_index, edge_weight = remove_self_loops(edge_index, edge_weight)
+    edge_index, edge_weight = _edges_without_self_loops(edge_index, edge_weight, student_logits.dtype)
     edge_index, edge_weight = add_self_loops(edge_index, edge_weight, fill_value=1.0, num_nodes=num_nodes)
     src, dst = edge_index
     with torch.no_grad():
@@ -164,12 +170,7 @@ def hfd_loss(
     divided by :math:`|E|`, so that the loss shrinks with the weight that its edges carry
     (see the ``ffg2m_safe`` objective).
     """
-    if edge_weight is not None:
-        if edge_weight.shape != (edge_index.size(1),):
-            raise ValueError(f"edge_weight must have one entry per edge ({edge_index.size(1)}), "
-                             f"got shape {tuple(edge_weight.shape)}")
-        edge_weight = edge_weight.detach().to(student_logits.dtype)
-    edge_index, edge_weight = remove_self_loops(edge_index, edge_weight)
+    edge_index, edge_weight = _edges_without_self_loops(edge_index, edge_weight, student_logits.dtype)
     src, dst = edge_index
     num_edges = src.numel()
     if num_edges == 0:
