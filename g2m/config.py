@@ -6,7 +6,9 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, TypeVar
 
 from g2m.data.specs import DatasetSpec
-from g2m.methods import EDGE_WEIGHTINGS, NODE_RECIPES, POSITIONS, RANK_AVERAGES, SAMPLERS, WALKERS
+from g2m.methods import (
+    EDGE_WEIGHTINGS, NODE_RECIPES, POSITIONS, RANK_AVERAGES, SAMPLERS, SIMILARITY_KERNELS, WALKERS,
+)
 
 T = TypeVar("T")
 
@@ -104,6 +106,8 @@ class StudentConfig:
     position_epochs: int = field(default=1, metadata=NEW_OPTION)
     # NOSMOG representation-similarity distillation weight (its feat_distill_weight; 0: off)
     similarity_weight: float = field(default=0.0, metadata=NEW_OPTION)
+    # its similarity: "dot" (NOSMOG's inner products) | "cosine" (scale-free; g2m.losses.node.similarity_loss)
+    similarity_kernel: str = field(default="dot", metadata=NEW_OPTION)
     # NOSMOG adversarial feature augmentation: PGD radius (its adv_eps; 0: off), steps, weight
     adversarial_eps: float = field(default=0.0, metadata=NEW_OPTION)
     adversarial_steps: int = field(default=5, metadata=NEW_OPTION)
@@ -115,6 +119,8 @@ class StudentConfig:
         check_tie_break(self.tie_break)
         if self.position not in POSITIONS:
             raise ValueError(f"position must be one of {POSITIONS}, got {self.position!r}")
+        if self.similarity_kernel not in SIMILARITY_KERNELS:
+            raise ValueError(f"similarity_kernel must be one of {SIMILARITY_KERNELS}, got {self.similarity_kernel!r}")
         if self.edge_weighting not in EDGE_WEIGHTINGS:
             raise ValueError(f"edge_weighting must be one of {EDGE_WEIGHTINGS}, got {self.edge_weighting!r}")
         for name in ("similarity_weight", "adversarial_eps", "adversarial_weight"):

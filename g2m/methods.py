@@ -14,6 +14,8 @@ NODE_RECIPES: dict[str, tuple[str, dict[str, object]]] = {
 NODE_METHODS = NODE_OBJECTIVES + tuple(NODE_RECIPES)
 #: position features a student may append to its input (g2m.students.position)
 POSITIONS = ("none", "deepwalk")
+#: similarity of representations in NOSMOG's similarity distillation: inner product (NOSMOG) | cosine
+SIMILARITY_KERNELS = ("dot", "cosine")
 #: how LFD / HFD weight their edges: equally (FF-G2M), or by the teacher's agreement
 EDGE_WEIGHTINGS = ("none", "agreement")
 LINK_METHODS = ("mlp", "logit", "repr", "llp_rank", "llp_dist", "llp")

@@ -229,3 +229,9 @@ def test_similarity_loss_matches_the_dense_similarity_matrices():
     assert similarity_loss(h @ q, h) < 1e-8  # similarities are invariant to a rotation
     with pytest.raises(ValueError, match="same nodes"):
         similarity_loss(z[:10], h)
+    unit = lambda x: x / x.norm(dim=1, keepdim=True)  # noqa: E731
+    cos = similarity_loss(z, h, "cosine")
+    torch.testing.assert_close(cos, ((unit(h) @ unit(h).t() - unit(z) @ unit(z).t()) ** 2).mean())
+    assert similarity_loss(z * 100, h * 0.01, "cosine") == pytest.approx(float(cos))  # scale-free
+    with pytest.raises(ValueError, match="kernel"):
+        similarity_loss(z, h, "rbf")

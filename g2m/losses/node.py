@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.utils import add_self_loops, remove_self_loops
 
+from g2m.methods import SIMILARITY_KERNELS
 from g2m.ops import scatter
 
 
@@ -192,7 +193,7 @@ def teacher_agreement(teacher_logits: Tensor, edge_index: Tensor) -> Tensor:
         return (p_t[edge_index[0]] * p_t[edge_index[1]]).sum(-1)
 
 
-def similarity_loss(student_repr: Tensor, teacher_repr: Tensor) -> Tensor:
+def similarity_loss(student_repr: Tensor, teacher_repr: Tensor, kernel: str = "dot") -> Tensor:
     r"""NOSMOG's representation-similarity distillation (Tian et al., ICLR 2023; ``feat_distill``
     in meettyj/NOSMOG ``train_and_eval.py``): over a node set :math:`B` with student and teacher
     representations :math:`Z \in \mathbb{R}^{B \times d_s}`, :math:`H \in \mathbb{R}^{B \times d_t}`,
@@ -203,12 +204,21 @@ def similarity_loss(student_repr: Tensor, teacher_repr: Tensor) -> Tensor:
 
     The right-hand form is what is computed (in float64): three :math:`d \times d` Gram
     matrices instead of two :math:`B \times B` similarity matrices, :math:`O(B d^2)` time and
-    no memory in :math:`B^2`, so every node can be in the set. The teacher is a constant."""
+    no memory in :math:`B^2`, so every node can be in the set. The teacher is a constant.
+
+    ``kernel="dot"`` is NOSMOG's (raw inner products); ``"cosine"`` L2-normalises every row
+    first, so that the loss does not grow with the teacher's scale (a g2m option: with a
+    wide teacher, hidden norms near 10 give dot similarities near 100 and a loss that
+    drowns the others)."""
+    if kernel not in SIMILARITY_KERNELS:
+        raise ValueError(f"similarity kernel must be one of {SIMILARITY_KERNELS}, got {kernel!r}")
     if student_repr.dim() != 2 or teacher_repr.dim() != 2 or student_repr.size(0) != teacher_repr.size(0):
         raise ValueError(f"need [B, d] representations of the same nodes, got {tuple(student_repr.shape)} "
                          f"and {tuple(teacher_repr.shape)}")
     z = student_repr.double()
     h = teacher_repr.detach().double()
+    if kernel == "cosine":
+        z, h = F.normalize(z, dim=1), F.normalize(h, dim=1)
     b = z.size(0)
     loss = (h.t() @ h).square().sum() - 2 * (h.t() @ z).square().sum() + (z.t() @ z).square().sum()
     return (loss / (b * b)).to(student_repr.dtype)

@@ -115,7 +115,7 @@ def distill_node_student(
                 tempered_kd=config.tempered_kd, edge_weight=lfd_w, hfd_edge_weight=hfd_w,
             )
             if projector is not None:
-                sim = similarity_loss(projector(hidden), h_obs)
+                sim = similarity_loss(projector(hidden), h_obs, config.similarity_kernel)
                 loss = loss + config.similarity_weight * sim
                 parts["similarity"] = float(sim.detach())
             if x_dense is not None:
