@@ -124,7 +124,7 @@ def teacher(
         lr=lr, weight_decay=weight_decay, epochs=epochs, patience=patience, batch_size=batch_size,
         fanouts=tuple(int(f) for f in fanouts.split(",")) if fanouts else None, sampler=sampler))
     cache = TeacherCache(cache_dir)
-    _, _, scores, cached = get_node_teacher(graph, node_split, config, seed, spec.metric, cache, not quiet, refresh)
+    _, scores, cached = get_node_teacher(graph, node_split, config, seed, spec.metric, cache, not quiet, refresh)
     key = teacher_cache_key(graph.name, node_split, config, seed)
     echo_json({"dataset": dataset, "model": model, "seed": seed, "setting": setting, "metric": spec.metric,
                "scores": scores, "from_cache": cached, "cache": str(cache.path(key))})
@@ -179,12 +179,13 @@ def distill(
         hidden=hidden, num_layers=num_layers, dropout=dropout, norm=norm, lr=lr,
         weight_decay=weight_decay, epochs=epochs, patience=patience, lam=lam, tau=tau, chunk_size=chunk_size,
         batch_size=batch_size))
-    logits = hidden = None
+    knowledge = None
     if scfg.objective != "mlp" or scfg.similarity_weight > 0:
-        logits, hidden = cached_node_teacher(graph, node_split, TeacherCache(cache_dir), teacher_name, seed,
-                                             spec.metric, str(teacher_cache) if teacher_cache else None, not quiet)
-    result = distill_node_student(graph, node_split, logits, scfg, seed, spec.metric, not quiet,
-                                  teacher_hidden=hidden)
+        knowledge = cached_node_teacher(graph, node_split, TeacherCache(cache_dir), teacher_name, seed,
+                                        spec.metric, str(teacher_cache) if teacher_cache else None, not quiet)
+    result = distill_node_student(graph, node_split, knowledge and knowledge.logits, scfg, seed, spec.metric,
+                                  not quiet, teacher_hidden=knowledge and knowledge.hidden,
+                                  teacher_entropy_shift=knowledge and knowledge.entropy_shift)
     save_student(out, result.model, scfg, student_meta(dataset, teacher_name, node_split, inductive_fraction,
                                                        spec.metric, result.scores), result.position)
     echo_json({"dataset": dataset, "method": method, "seed": seed, "scores": result.scores, "saved": str(out)})

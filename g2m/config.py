@@ -7,7 +7,8 @@ from typing import Any, TypeVar
 
 from g2m.data.specs import DatasetSpec
 from g2m.methods import (
-    EDGE_WEIGHTINGS, NODE_RECIPES, POSITIONS, RANK_AVERAGES, SAMPLERS, SIMILARITY_KERNELS, WALKERS,
+    EDGE_WEIGHTINGS, NODE_RECIPES, POSITIONS, RANK_AVERAGES, RELIABILITIES, SAMPLERS, SIMILARITY_KERNELS,
+    WALKERS,
 )
 
 T = TypeVar("T")
@@ -114,6 +115,13 @@ class StudentConfig:
     adversarial_weight: float = field(default=0.1, metadata=NEW_OPTION)
     # LFD / HFD edge weights: "none" (FF-G2M) | "agreement" (<p^T_i, p^T_j>, heterophily-safe)
     edge_weighting: str = field(default="none", metadata=NEW_OPTION)
+    # KRD: "krd" samples LFD's edges by the teacher's reliability from epoch krd_start on
+    # (needs the teacher's entropy shift); KRD's init_power, momentum and bins_num
+    reliability: str = field(default="none", metadata=NEW_OPTION)
+    krd_start: int = field(default=50, metadata=NEW_OPTION)
+    krd_power: float = field(default=1.0, metadata=NEW_OPTION)
+    krd_momentum: float = field(default=0.99, metadata=NEW_OPTION)
+    krd_bins: int = field(default=50, metadata=NEW_OPTION)
 
     def __post_init__(self) -> None:
         check_tie_break(self.tie_break)
@@ -121,6 +129,8 @@ class StudentConfig:
             raise ValueError(f"position must be one of {POSITIONS}, got {self.position!r}")
         if self.similarity_kernel not in SIMILARITY_KERNELS:
             raise ValueError(f"similarity_kernel must be one of {SIMILARITY_KERNELS}, got {self.similarity_kernel!r}")
+        if self.reliability not in RELIABILITIES:
+            raise ValueError(f"reliability must be one of {RELIABILITIES}, got {self.reliability!r}")
         if self.edge_weighting not in EDGE_WEIGHTINGS:
             raise ValueError(f"edge_weighting must be one of {EDGE_WEIGHTINGS}, got {self.edge_weighting!r}")
         for name in ("similarity_weight", "adversarial_eps", "adversarial_weight"):

@@ -6,11 +6,16 @@ NODE_OBJECTIVES = ("mlp", "glnn", "lfd", "hfd", "ffg2m")
 #: named combinations of an objective and student options (g2m.config.StudentConfig fields):
 #: ``nosmog`` is GLNN's KD with NOSMOG's three additions (Tian et al., ICLR 2023) at its Cora
 #: settings (meettyj/NOSMOG tran.conf.yaml); ``ffg2m_safe`` is FF-G2M with every LFD / HFD
-#: edge weighted by how much the teacher's distributions at its two ends agree
+#: edge weighted by how much the teacher's distributions at its two ends agree; ``krd`` is KRD
 NODE_RECIPES: dict[str, tuple[str, dict[str, object]]] = {
     "nosmog": ("glnn", {"position": "deepwalk", "similarity_weight": 0.1, "adversarial_eps": 0.04}),
     "ffg2m_safe": ("ffg2m", {"edge_weighting": "agreement"}),
+    # KRD (Wu et al., ICML 2023): LFD on edges sampled by the teacher's reliability, tempered
+    # KD/LFD as its code (LirongWu/KRD train_mini_batch divides both sides by tau)
+    "krd": ("lfd", {"reliability": "krd", "tempered_kd": True}),
 }
+#: how a student decides where the teacher's knowledge is reliable (g2m.students.reliability)
+RELIABILITIES = ("none", "krd")
 NODE_METHODS = NODE_OBJECTIVES + tuple(NODE_RECIPES)
 #: position features a student may append to its input (g2m.students.position)
 POSITIONS = ("none", "deepwalk")

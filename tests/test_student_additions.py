@@ -128,3 +128,44 @@ def test_ffg2m_safe_equals_glnn_when_the_teacher_separates_every_edge():
     torch.testing.assert_close(safe.logits, glnn.logits, rtol=1e-4, atol=1e-4)
     plain = distill_node_student(g, split, t, StudentConfig(method="ffg2m", **common), 0, progress=False)
     assert not torch.allclose(plain.logits, glnn.logits, atol=1e-2)  # unweighted FF-G2M differs
+
+
+def test_entropy_shift_and_power_fit():
+    from g2m.students.reliability import ReliableEdgeSampler, entropy_shift, fit_power
+
+    w = torch.randn(6, 3)
+    x = torch.randn(50, 6)
+    shift = entropy_shift(lambda inp: inp @ w, x, x @ w, noise=1.0, seed=0)
+    assert shift.shape == (50,) and shift.min() >= 0 and shift.max() == 1
+    assert torch.equal(shift, entropy_shift(lambda inp: inp @ w, x, x @ w, noise=1.0, seed=0))
+    assert not torch.equal(shift, entropy_shift(lambda inp: inp @ w, x, x @ w, noise=1.0, seed=1))
+    # agreement that falls as 1 - x^2 with the shift is fitted with a power near 2
+    gen = torch.Generator().manual_seed(0)
+    rho = torch.rand(20000, generator=gen)
+    agree = torch.rand(20000, generator=gen) < 1 - rho ** 2
+    assert fit_power(rho, agree, bins=10) == pytest.approx(2.0, abs=0.5)
+    assert fit_power(rho, torch.zeros_like(agree), start=1.3) == 1.3  # no agreement anywhere: flat, kept
+    sampler = ReliableEdgeSampler(torch.tensor([0.0, 1.0, 0.5]), power=1.0)
+    ei = torch.tensor([[0, 1, 2] * 400, [1, 2, 0] * 400])
+    keep = sampler.sample(ei, torch.Generator().manual_seed(0)).view(400, 3).mean(0)
+    torch.testing.assert_close(keep, torch.tensor([1.0, 0.0, 0.5]), atol=0.08, rtol=0)
+    with pytest.raises(ValueError, match="entropy shift"):
+        ReliableEdgeSampler(torch.tensor([0.1, float("nan")]))
+
+
+def test_krd_trains_from_the_teachers_reliability(cora_like):
+    g, split, teacher = cora_like
+    assert torch.isnan(teacher.entropy_shift[split.test_ind]).all()  # unseen nodes have none
+    cfg = student_config(None, "krd", "sage", krd_start=5, **FAST)
+    assert cfg.objective == "lfd" and cfg.tempered_kd
+    with pytest.raises(ValueError, match="entropy shift"):
+        distill_node_student(g, split, teacher.logits, cfg, 0, progress=False)
+    out = distill_node_student(g, split, teacher.logits, cfg, 0, progress=False,
+                               teacher_entropy_shift=teacher.entropy_shift)
+    again = distill_node_student(g, split, teacher.logits, cfg, 0, progress=False,
+                                 teacher_entropy_shift=teacher.entropy_shift)
+    assert torch.equal(out.logits, again.logits)
+    assert out.scores["test"] > 0.25 + 0.2
+    with pytest.raises(ValueError, match="lfd or ffg2m"):
+        distill_node_student(g, split, teacher.logits, StudentConfig(method="glnn", reliability="krd", **FAST), 0,
+                             progress=False, teacher_entropy_shift=teacher.entropy_shift)

@@ -54,6 +54,21 @@ def teacher_cache_key(dataset: str, split: NodeSplit, config: TeacherConfig, see
     return CacheKey(dataset, "node", split.key(), f"{config.model}-{config_tag(config)}", seed)
 
 
+@dataclass(frozen=True)
+class TeacherKnowledge:
+    """A node teacher's outputs that students learn from: ``[N, C]`` logits, the ``[N, H]``
+    last hidden layer, and KRD's ``[N]`` entropy shift (None where the cache entry predates it
+    or the teacher was trained in mini-batches)."""
+
+    logits: Tensor
+    hidden: Tensor | None = None
+    entropy_shift: Tensor | None = None
+
+    @classmethod
+    def from_tensors(cls, tensors: dict[str, Tensor]) -> TeacherKnowledge:
+        return cls(tensors["logits"], tensors.get("hidden"), tensors.get("entropy_shift"))
+
+
 def get_node_teacher(
     graph: Graph,
     split: NodeSplit,
@@ -63,17 +78,18 @@ def get_node_teacher(
     cache: TeacherCache | None,
     progress: bool = True,
     refresh: bool = False,
-) -> tuple[Tensor, Tensor | None, dict[str, float], bool]:
-    """Teacher logits, last hidden layer and scores, from the cache when present (fourth
-    value ``True``), else trained and (with a cache) saved; ``refresh`` retrains a cached one."""
+) -> tuple[TeacherKnowledge, dict[str, float], bool]:
+    """What a student may learn from the teacher, and the teacher's scores, from the cache when
+    present (third value ``True``), else trained and (with a cache) saved; ``refresh`` retrains
+    a cached one."""
     key = teacher_cache_key(graph.name, split, config, seed)
     record = cache.lookup(key, refresh) if cache is not None else None
     if record is not None:
-        return record.tensors["logits"], record.tensors.get("hidden"), record.meta["scores"], True
+        return TeacherKnowledge.from_tensors(record.tensors), record.meta["scores"], True
     out = train_node_teacher(graph, split, config, seed, metric, progress)
     if cache is not None:
         save_node_teacher(cache, key, out, config, split, metric)
-    return out.logits, out.hidden, out.scores, False
+    return TeacherKnowledge(out.logits, out.hidden, out.entropy_shift), out.scores, False
 
 
 def save_node_teacher(cache: TeacherCache, key: CacheKey, out: NodeTeacherOutput, config: TeacherConfig,
@@ -81,7 +97,8 @@ def save_node_teacher(cache: TeacherCache, key: CacheKey, out: NodeTeacherOutput
     """Write a trained node teacher's logits and hidden layer, with the meta every reader expects."""
     return cache.save(
         key,
-        {"logits": out.logits, "hidden": out.hidden},
+        {"logits": out.logits, "hidden": out.hidden,
+         **({} if out.entropy_shift is None else {"entropy_shift": out.entropy_shift})},
         {"scores": out.scores, "hparams": asdict(config), "metric": metric,
          "setting": split.setting, "split_name": split.name,
          "epochs_run": out.fit.epochs_run, "seconds_per_epoch": out.fit.seconds_per_epoch},
@@ -121,15 +138,15 @@ def find_node_teacher(
 def cached_node_teacher(
     graph: Graph, split: NodeSplit, cache: TeacherCache, teacher: str, seed: int, metric: str,
     path: str | None = None, progress: bool = True,
-) -> tuple[Tensor, Tensor | None]:
-    """Logits and last hidden layer of the cached teacher (:func:`find_node_teacher`). An entry whose tensors
+) -> TeacherKnowledge:
+    """What the cached teacher gives its students (:func:`find_node_teacher`). An entry whose tensors
     cannot be read but whose ``meta.json`` can is retrained with the hyper-parameters it
     records (a :class:`~g2m.errors.CacheWarning` names it); one whose ``meta.json`` cannot
     be read is removed, and the error says how to train it again."""
     where = locate_node_teacher(cache, graph.name, split, teacher, seed, path)
     try:
-        tensors = find_node_teacher(cache, graph.name, split, teacher, seed, str(where)).tensors
-        return tensors["logits"], tensors.get("hidden")
+        return TeacherKnowledge.from_tensors(find_node_teacher(cache, graph.name, split, teacher, seed,
+                                                               str(where)).tensors)
     except CacheCorruptError as err:
         try:
             hparams = read_meta(where)["hparams"]
@@ -142,8 +159,7 @@ def cached_node_teacher(
         warnings.warn(f"{err}: retraining it with the hyper-parameters its meta.json records", CacheWarning,
                       stacklevel=2)
         root = TeacherCache(where.parents[4])  # <root>/<dataset>/node/<split>/<model>/seed<k>
-        logits, hidden, _, _ = get_node_teacher(graph, split, config, seed, metric, root, progress, refresh=True)
-        return logits, hidden
+        return get_node_teacher(graph, split, config, seed, metric, root, progress, refresh=True)[0]
 
 
 @dataclass
@@ -231,8 +247,9 @@ def run_node_experiment(exp: NodeExperiment, progress: bool = True, resume: str 
     started = time.perf_counter()
     for seed in seed_range(exp.first_seed, exp.seeds):
         split = make_node_split(graph, split_name, exp.setting, seed, exp.inductive_fraction)
-        logits, hidden, t_scores, cached = get_node_teacher(graph, split, tcfg, seed, metric, cache, progress,
-                                                            exp.refresh)
+        knowledge, t_scores, cached = get_node_teacher(graph, split, tcfg, seed, metric, cache, progress,
+                                                       exp.refresh)
+        logits = knowledge.logits
         report = homophily_report(graph.edge_index, graph.require_labels(), torch.cat([split.train, split.val]),
                                   logits.argmax(-1))
         if not estimates:
@@ -244,7 +261,8 @@ def run_node_experiment(exp: NodeExperiment, progress: bool = True, resume: str 
 
             def train() -> dict[str, Any]:  # called at once, in this iteration
                 out = distill_node_student(graph, split, None if scfg.objective == "mlp" else logits, scfg, seed,
-                                           metric, progress, teacher_hidden=hidden)
+                                           metric, progress, teacher_hidden=knowledge.hidden,
+                                           teacher_entropy_shift=knowledge.entropy_shift)
                 if exp.save_students is not None:
                     save_student(_student_dir(exp, method, seed), out.model, scfg, student_meta(
                         exp.dataset, exp.teacher, split, exp.inductive_fraction, metric, out.scores), out.position)

@@ -222,13 +222,14 @@ def tune_methods(
 
         graph = protocol_graph(load_dataset(dataset, data_root), spec.split)
         split = make_node_split(graph, spec.split, setting, seed)
-        logits, hidden, _, _ = get_node_teacher(graph, split, teacher_config(spec, teacher), seed, spec.metric, cache,
+        knowledge, _, _ = get_node_teacher(graph, split, teacher_config(spec, teacher), seed, spec.metric, cache,
                                         progress)
 
         def train(method: str, params: dict[str, Any], report: Callable[[int, float], None]) -> float:
             cfg = student_config(spec, method, teacher, **{**fixed, **params})
-            student = distill_node_student(graph, split, logits, cfg, seed, spec.metric, False, report,
-                                           teacher_hidden=hidden)
+            student = distill_node_student(graph, split, knowledge.logits, cfg, seed, spec.metric, False, report,
+                                           teacher_hidden=knowledge.hidden,
+                                           teacher_entropy_shift=knowledge.entropy_shift)
             return student.fit.best_val
 
     results = {}

@@ -20,6 +20,7 @@ from g2m.data.splits import NodeSplit
 from g2m.evaluation.metrics import node_metric
 from g2m.losses.node import label_ce
 from g2m.ops.sparse import sparse_features
+from g2m.students.reliability import entropy_shift
 from g2m.teachers.models import GNN, build_teacher
 from g2m.training.loop import FitResult, fit
 
@@ -31,6 +32,9 @@ class NodeTeacherOutput:
     scores: dict[str, float]  # val / test / test_ind
     model: GNN
     fit: FitResult
+    #: [N] KRD's reliability signal for the observed nodes (NaN elsewhere; None for mini-batch
+    #: teachers): see :func:`g2m.students.reliability.entropy_shift`
+    entropy_shift: Tensor | None = None
 
 
 def node_scores(logits: Tensor, graph: Graph, split: NodeSplit, metric: str) -> dict[str, float]:
@@ -99,4 +103,9 @@ def train_node_teacher(
         if split.test_ind.numel():
             obs_logits, obs_hidden = model(x_obs, adj_obs, return_hidden=True)
             logits[split.observed], hidden[split.observed] = obs_logits, obs_hidden
-    return NodeTeacherOutput(logits, hidden, node_scores(logits, graph, split, metric), model, result)
+        shift = None
+        if config.batch_size is None:  # full-batch teachers: one more forward pass, on noisy features
+            shift = torch.full((graph.num_nodes,), float("nan"))
+            clean = logits[split.observed]
+            shift[split.observed] = entropy_shift(lambda x: model(x, adj_obs), view.x, clean, seed=seed)
+    return NodeTeacherOutput(logits, hidden, node_scores(logits, graph, split, metric), model, result, shift)

@@ -18,6 +18,7 @@ from g2m.losses.objectives import check_method, node_objective
 from g2m.ops.sparse import sparse_features
 from g2m.students.mlp import MLP
 from g2m.students.position import position_features
+from g2m.students.reliability import ReliableEdgeSampler
 from g2m.training.adversarial import pgd_perturbation
 from g2m.teachers.node import node_scores
 from g2m.training.loop import FitResult, fit
@@ -43,12 +44,14 @@ def distill_node_student(
     progress: bool = True,
     on_epoch: Callable[[int, float], None] | None = None,
     teacher_hidden: Tensor | None = None,
+    teacher_entropy_shift: Tensor | None = None,
 ) -> NodeStudentOutput:
     """The student sees the observed nodes only; the graph enters through the losses (and,
     with ``config.position``, through position features of the observed graph).
 
     ``teacher_hidden`` (``[N, H]``, the teacher's last hidden layer) is needed by
-    ``config.similarity_weight > 0``."""
+    ``config.similarity_weight > 0``; ``teacher_entropy_shift`` (``[N]``, KRD's reliability
+    signal, :func:`g2m.students.reliability.entropy_shift`) by ``config.reliability == "krd"``."""
     check_method(config.method)
     objective = config.objective
     if objective != "mlp" and teacher_logits is None:
@@ -66,6 +69,17 @@ def distill_node_student(
             raise ValueError("similarity_weight > 0 is implemented for full-batch students only (batch_size None)")
     if config.adversarial_eps > 0 and config.batch_size is not None:
         raise ValueError("adversarial_eps > 0 is implemented for full-batch students only (batch_size None)")
+    krd = None
+    if config.reliability == "krd":
+        if config.objective not in ("lfd", "ffg2m"):
+            raise ValueError(f"reliability 'krd' samples LFD's edges: use it with lfd or ffg2m, not {config.objective!r}")
+        if config.batch_size is not None:
+            raise ValueError("reliability 'krd' is implemented for full-batch students only (batch_size None)")
+        if teacher_entropy_shift is None:
+            raise ValueError("reliability 'krd' needs the teacher's entropy shift, which this teacher lacks (a cache "
+                             "entry from before g2m recorded it, or a mini-batch teacher): retrain it with --refresh")
+        krd = ReliableEdgeSampler(teacher_entropy_shift[split.observed], config.krd_power, config.krd_momentum,
+                                  config.krd_bins)
     torch.manual_seed(seed)
     view = split.observed_view(graph)
     t_obs = teacher_logits[split.observed] if teacher_logits is not None else None
@@ -103,8 +117,18 @@ def distill_node_student(
             return ce
         return config.lam * ce + (1 - config.lam) * kd_loss(logits, t_obs)
 
+    epoch = [0]  # full-batch: one step per epoch
+    lfd_edges = {"edge_weight": lfd_w}
+
     def step(batch: Neighbourhood | None = None):
         if batch is None:
+            epoch[0] += 1
+            if krd is not None and epoch[0] >= config.krd_start:  # KRD: resample reliable edges
+                model.eval()
+                with torch.no_grad():
+                    krd.update(t_obs, model(x_obs))
+                model.train()
+                lfd_edges["edge_weight"] = krd.sample(edges, gen)
             if projector is None:
                 logits = model(x_obs)
             else:
@@ -112,7 +136,7 @@ def distill_node_student(
             loss, parts = node_objective(
                 objective, logits, t_obs, view.y, view.train, edges,
                 lam=config.lam, tau=config.tau, chunk_size=config.chunk_size, hfd_edge_index=hfd_edges,
-                tempered_kd=config.tempered_kd, edge_weight=lfd_w, hfd_edge_weight=hfd_w,
+                tempered_kd=config.tempered_kd, edge_weight=lfd_edges["edge_weight"], hfd_edge_weight=hfd_w,
             )
             if projector is not None:
                 sim = similarity_loss(projector(hidden), h_obs, config.similarity_kernel)
