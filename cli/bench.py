@@ -127,6 +127,9 @@ def latency(
         help="Neighbour samplers timed side by side: pyg,g2m (default: every one installed).")] = None,
     glnn_layers: Annotated[str, typer.Option(
         help="GLNN's 10-node row: SAGE depths against an MLP of the same depth ('' to skip).")] = "2,3",
+    position_dim: Annotated[int, typer.Option(
+        help="Also time a position-feature student (NOSMOG) on unseen nodes: the neighbour-mean lookup "
+             "of this many position features plus the MLP (0: skip).")] = 0,
     repeats: Annotated[int, typer.Option(help="Timed calls per path and batch size (at most).")] = 50,
     budget: Annotated[float, typer.Option(help="Seconds per path and batch size before stopping early.")] = 30.0,
     warmup: Annotated[int, typer.Option(help="Untimed calls first.")] = 5,
@@ -148,6 +151,7 @@ def latency(
         student_layers=student_layers, repeats=repeats, budget_s=budget, warmup=warmup, khop=khop,
         samplers=tuple(x.strip() for x in samplers.split(",") if x.strip()) if samplers else None,
         glnn_layers=_int_list(glnn_layers, "glnn-layers"), threads=threads, device=device, seed=seed,
+        position_dim=position_dim,
     )
     graph = _bench_graph(nodes, dataset, data_root, seed)
     model = out_dim = None

@@ -160,3 +160,29 @@ def test_operand_and_sampling_costs_are_measured(tiny_graph):
     rows = sampling_costs(tiny_graph, (5, 3), batch=8, samplers=("g2m",), batches=2)
     assert rows[0]["sampler"] == "g2m" and rows[0]["ms_p50"] > 0
     assert 8 < rows[0]["nodes_mean"] <= 8 * (1 + 5 + 15) and rows[0]["edges_mean"] > 0
+
+
+def test_latency_times_the_position_lookup_of_unseen_nodes(tiny_graph):
+    cfg = LatencyConfig(batch_sizes=(8, FULL), pair_batch_sizes=(), samplers=("g2m",), khop=False, position_dim=16,
+                        **TINY)
+    res = run_latency(tiny_graph, cfg)
+    node = [(r["batch"], r["path"]) for r in res["rows"] if r["task"] == "node"]
+    assert node == [(8, "teacher sampled (15, 10) [g2m]"), (8, "student + position lookup (16)"), (8, "student"),
+                    ("full", "teacher full graph"), ("full", "student")]
+    with pytest.raises(ValueError, match="position_dim"):
+        LatencyConfig(position_dim=-1)
+
+
+def test_lookup_position_is_the_neighbour_mean():
+    from g2m.data.sampling import to_csr
+    from g2m.students.position import lookup_position, neighbour_mean
+
+    g = products_like_graph(300, avg_degree=6)
+    table = torch.randn(300, 5)
+    known = torch.rand(300, generator=torch.Generator().manual_seed(0)) < 0.7
+    nodes = torch.tensor([0, 7, 42, 299])
+    csr = to_csr(g.edge_index, 300)
+    torch.testing.assert_close(lookup_position(csr.rowptr, csr.col, table, nodes, known),
+                               neighbour_mean(table, known, g.edge_index, nodes))
+    torch.testing.assert_close(lookup_position(csr.rowptr, csr.col, table, nodes),
+                               neighbour_mean(table, torch.ones(300, dtype=torch.bool), g.edge_index, nodes))

@@ -34,7 +34,7 @@ from torch import Tensor, nn
 from g2m.benchmarks.machine import latency_summary, machine_info, pin_threads, resolve_device, time_calls
 from g2m.data.graph import Graph
 from g2m.data.neighbour_sampler import NeighbourSampler, has_pyg_sampler, resolve_sampler
-from g2m.data.sampling import to_csr
+from g2m.data.sampling import CSR, to_csr
 from g2m.students.mlp import MLP
 from g2m.teachers.link import LinkScorer
 from g2m.teachers.models import GNN
@@ -61,6 +61,10 @@ class LatencyConfig:
     samplers: tuple[str, ...] | None = None
     glnn_layers: tuple[int, ...] = (2, 3)  # GLNN's 10-node row: SAGE depths (empty: skip)
     glnn_nodes: int = 10
+    # position-feature students (NOSMOG): also time a student of input width features +
+    # position_dim serving unseen nodes, whose position rows are the mean of their
+    # neighbours' (the lookup is timed); 0: skip
+    position_dim: int = 0
     threads: int | None = None
     device: str = "cpu"
     seed: int = 0
@@ -78,6 +82,8 @@ class LatencyConfig:
             resolve_sampler(name)  # unknown names and a missing PyG backend fail here
         if any(n < 1 for n in self.glnn_layers) or self.glnn_nodes < 1:
             raise ValueError("glnn_layers and glnn_nodes must be positive")
+        if self.position_dim < 0:
+            raise ValueError(f"position_dim must be non-negative, got {self.position_dim}")
 
     def sampler_names(self) -> tuple[str, ...]:
         """The samplers to time, each resolved to a concrete backend."""
@@ -99,6 +105,7 @@ class Servers:
     gen: torch.Generator = field(default_factory=torch.Generator)
     samplers: dict[tuple[str, tuple[int, ...]], NeighbourSampler] = field(default_factory=dict)
     out_dim: int = 0
+    csr: CSR | None = None  # CPU adjacency, for position lookups
 
     def sampler(self, name: str, fanouts: tuple[int, ...]) -> NeighbourSampler:
         """Built once per (sampler, fan-out), outside the timed calls, as a server would."""
@@ -129,7 +136,7 @@ def build_servers(graph: Graph, cfg: LatencyConfig, out_dim: int, student: nn.Mo
     # message passing reads adj_t[i] = neighbours of i; the graph is undirected so adj_t = adj
     return Servers(graph.x.to(device), graph.edge_index, csr.to_sparse().to(device), teacher.to(device),
                    (student or fresh_student).to(device).eval(), device, torch.Generator().manual_seed(cfg.seed),
-                   out_dim=out_dim)
+                   out_dim=out_dim, csr=csr)
 
 
 def fresh_models(in_dim: int, out_dim: int, cfg: LatencyConfig) -> tuple[GNN, MLP]:
@@ -163,10 +170,31 @@ def _node_rows(s: Servers, graph: Graph, cfg: LatencyConfig) -> list[dict[str, A
         else:
             draws = [torch.randperm(n, generator=gen)[:batch] for _ in range(cfg.repeats + cfg.warmup)]
             paths = _teacher_paths(cfg, lambda i, fan, name: s.teacher_nodes(draws[i], fan, name), samplers)
+            if cfg.position_dim:
+                paths.update(_position_paths(s, graph, cfg, draws))
             paths["student"] = lambda i: s.student_nodes(draws[i])
             size, repeats, warmup = batch, cfg.repeats, cfg.warmup
         rows += _time_paths("node", "full" if size == n else size, size, paths, repeats, warmup, cfg, s.device)
     return rows
+
+
+def _position_paths(s: Servers, graph: Graph, cfg: LatencyConfig, draws: list[Tensor]) -> dict[str, Any]:
+    """A position-feature student serving unseen nodes: the neighbour-mean lookup of their
+    position rows (CPU CSR, as the teacher's fetches), then the MLP on [features, position]."""
+    from g2m.students.position import lookup_position
+
+    torch.manual_seed(cfg.seed)
+    table = torch.randn(graph.num_nodes, cfg.position_dim)
+    mlp = MLP(graph.num_features + cfg.position_dim, s.out_dim, cfg.student_hidden, cfg.student_layers,
+              dropout=0.0).to(s.device).eval()
+    rowptr, col = s.csr.rowptr, s.csr.col
+
+    def serve(i: int) -> Tensor:
+        nodes = draws[i]
+        pos = lookup_position(rowptr, col, table, nodes).to(s.device)
+        return mlp(torch.cat([s.x[nodes.to(s.device)], pos], dim=1))
+
+    return {f"student + position lookup ({cfg.position_dim})": serve}
 
 
 def _glnn_rows(s: Servers, graph: Graph, cfg: LatencyConfig) -> list[dict[str, Any]]:

@@ -103,6 +103,24 @@ def neighbour_mean(table: Tensor, known: Tensor, edge_index: Tensor, nodes: Tens
     return (total / count[:, None])[nodes]
 
 
+def lookup_position(rowptr: Tensor, col: Tensor, table: Tensor, nodes: Tensor,
+                    known: Tensor | None = None) -> Tensor:
+    """Serving-time position features of ``nodes`` never observed in training: the mean of
+    ``table`` over each node's neighbours in a CSR adjacency (``rowptr``, ``col``), only those
+    ``known`` (a bool mask; default: all), zeros where there are none. Touches the batch's own
+    adjacency rows only: the one neighbourhood read a position-feature student makes."""
+    start = rowptr[nodes]
+    deg = rowptr[nodes + 1] - start
+    seg = torch.repeat_interleave(torch.arange(nodes.numel(), device=nodes.device), deg)
+    first = torch.repeat_interleave(torch.cumsum(deg, 0) - deg, deg)
+    nbr = col[torch.repeat_interleave(start, deg) + torch.arange(seg.numel(), device=nodes.device) - first]
+    rows = table[nbr]
+    weight = torch.ones(nbr.numel(), dtype=table.dtype) if known is None else known[nbr].to(table.dtype)
+    total = table.new_zeros(nodes.numel(), table.size(1)).index_add_(0, seg, rows * weight[:, None])
+    count = table.new_zeros(nodes.numel()).index_add_(0, seg, weight).clamp(min=1)
+    return total / count[:, None]
+
+
 def position_features(
     num_nodes: int,
     edge_index: Tensor,
