@@ -153,7 +153,7 @@ def distill(
 ) -> None:
     """Train an MLP student from a cached teacher (run `g2m teacher` first).
 
-    Node methods: mlp, glnn, lfd, hfd, ffg2m, and the recipes nosmog, ffg2m_safe. Link methods (--task link): mlp, logit,
+    Node methods: mlp, glnn, lfd, hfd, ffg2m, and the recipes nosmog, ffg2m_safe, krd. Link methods (--task link): mlp, logit,
     repr, llp_rank, llp_dist, llp."""
     teacher_name = _teacher_for(task, teacher_name)
     check_output_dir(out)

@@ -172,17 +172,3 @@ def test_latency_times_the_position_lookup_of_unseen_nodes(tiny_graph):
     with pytest.raises(ValueError, match="position_dim"):
         LatencyConfig(position_dim=-1)
 
-
-def test_lookup_position_is_the_neighbour_mean():
-    from g2m.data.sampling import to_csr
-    from g2m.students.position import lookup_position, neighbour_mean
-
-    g = products_like_graph(300, avg_degree=6)
-    table = torch.randn(300, 5)
-    known = torch.rand(300, generator=torch.Generator().manual_seed(0)) < 0.7
-    nodes = torch.tensor([0, 7, 42, 299])
-    csr = to_csr(g.edge_index, 300)
-    torch.testing.assert_close(lookup_position(csr.rowptr, csr.col, table, nodes, known),
-                               neighbour_mean(table, known, g.edge_index, nodes))
-    torch.testing.assert_close(lookup_position(csr.rowptr, csr.col, table, nodes),
-                               neighbour_mean(table, torch.ones(300, dtype=torch.bool), g.edge_index, nodes))

@@ -6,7 +6,8 @@ import torch
 
 from g2m.config import StudentConfig, student_config
 from g2m.data import load_dataset, make_graph, make_node_split
-from g2m.students.position import DeepWalkSettings, deepwalk, neighbour_mean, position_features
+from g2m.data.sampling import to_csr
+from g2m.students.position import DeepWalkSettings, deepwalk, lookup_position, position_features
 from g2m.teachers.node import train_node_teacher
 from g2m.config import TeacherConfig
 from g2m.training.adversarial import pgd_perturbation
@@ -36,12 +37,34 @@ def test_deepwalk_places_cliques_apart_and_is_deterministic():
     assert cos[same].mean() > cos[~same & ~torch.eye(12, dtype=torch.bool)].mean() + 0.3
 
 
-def test_neighbour_mean_uses_observed_neighbours_only():
+def edge_list_mean(table, known, edge_index, nodes):
+    """Reference: for each of ``nodes``, the mean of ``table`` over the ``known`` sources of
+    the edges pointing into it (zeros where none), from the edge list."""
+    src, dst = edge_index
+    out = torch.zeros(nodes.numel(), table.size(1))
+    for k, v in enumerate(nodes.tolist()):
+        rows = [table[u] for u, w in zip(src.tolist(), dst.tolist()) if w == v and known[u]]
+        if rows:
+            out[k] = torch.stack(rows).mean(0)
+    return out
+
+
+def test_lookup_position_uses_known_neighbours_only():
     table = torch.arange(12, dtype=torch.float).view(6, 2)
     known = torch.tensor([True, True, True, False, False, False])
     ei = torch.tensor([[0, 1, 4, 2, 3], [3, 3, 3, 4, 5]])  # 3 <- 0, 1, 4 (unknown); 4 <- 2; 5 <- 3 (unknown)
-    out = neighbour_mean(table, known, ei, torch.tensor([3, 4, 5]))
+    incoming = to_csr(ei.flip(0), 6)  # row v: the sources of the edges into v
+    out = lookup_position(incoming, table, torch.tensor([3, 4, 5]), known)
     torch.testing.assert_close(out, torch.tensor([[1.0, 2.0], [4.0, 5.0], [0.0, 0.0]]))
+    # on an undirected graph, against the edge-list reference, with and without the mask
+    g = load_dataset("csbm", num_nodes=300, num_classes=3, avg_degree=6, num_features=8)
+    table = torch.randn(300, 5)
+    known = torch.rand(300, generator=torch.Generator().manual_seed(0)) < 0.7
+    nodes = torch.tensor([0, 7, 42, 299])
+    csr = to_csr(g.edge_index, 300)
+    torch.testing.assert_close(lookup_position(csr, table, nodes, known), edge_list_mean(table, known, g.edge_index, nodes))
+    everyone = torch.ones(300, dtype=torch.bool)
+    torch.testing.assert_close(lookup_position(csr, table, nodes), edge_list_mean(table, everyone, g.edge_index, nodes))
 
 
 def test_position_features_never_see_held_out_nodes():
@@ -53,7 +76,7 @@ def test_position_features_never_see_held_out_nodes():
     torch.testing.assert_close(table[split.observed], observed_only)  # the held-out graph changes nothing
     known = torch.zeros(g.num_nodes, dtype=torch.bool)
     known[split.observed] = True
-    torch.testing.assert_close(table[split.test_ind], neighbour_mean(table, known, g.edge_index, split.test_ind))
+    torch.testing.assert_close(table[split.test_ind], edge_list_mean(table, known, g.edge_index, split.test_ind))
 
 
 def test_pgd_stays_in_the_ball_and_raises_the_loss():

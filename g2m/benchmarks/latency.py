@@ -187,11 +187,9 @@ def _position_paths(s: Servers, graph: Graph, cfg: LatencyConfig, draws: list[Te
     table = torch.randn(graph.num_nodes, cfg.position_dim)
     mlp = MLP(graph.num_features + cfg.position_dim, s.out_dim, cfg.student_hidden, cfg.student_layers,
               dropout=0.0).to(s.device).eval()
-    rowptr, col = s.csr.rowptr, s.csr.col
-
     def serve(i: int) -> Tensor:
         nodes = draws[i]
-        pos = lookup_position(rowptr, col, table, nodes).to(s.device)
+        pos = lookup_position(s.csr, table, nodes).to(s.device)
         return mlp(torch.cat([s.x[nodes.to(s.device)], pos], dim=1))
 
     return {f"student + position lookup ({cfg.position_dim})": serve}

@@ -38,6 +38,15 @@ class CSR:
     def degree(self) -> Tensor:
         return self.rowptr[1:] - self.rowptr[:-1]
 
+    def neighbours(self, nodes: Tensor) -> tuple[Tensor, Tensor]:
+        """Every neighbour of each of ``nodes``: ``(owner, neighbour)``, where ``owner[k]`` is
+        the position in ``nodes`` whose row ``neighbour[k]`` comes from (rows in order)."""
+        start = self.rowptr[nodes]
+        deg = self.rowptr[nodes + 1] - start
+        owner = torch.repeat_interleave(torch.arange(nodes.numel(), device=nodes.device), deg)
+        first = torch.repeat_interleave(torch.cumsum(deg, 0) - deg, deg)
+        return owner, self.col[start[owner] + torch.arange(owner.numel(), device=nodes.device) - first]
+
     def to_sparse(self) -> Tensor:
         """The ``[N, N]`` torch sparse CSR tensor with unit values (row ``i`` holds the
         neighbours of ``i``), the adjacency PyG layers aggregate with ``spmm``."""
@@ -152,18 +161,15 @@ def sample_neighbourhood(
     deg_all = csr.degree()
     frontier, srcs, dsts = seeds, [], []
     for fanout in fanouts:
-        deg = deg_all[frontier]
         if fanout < 0:
-            dst = frontier.repeat_interleave(deg)
-            first = torch.repeat_interleave(torch.cumsum(deg, 0) - deg, deg)
-            pos = csr.rowptr[dst] + (torch.arange(dst.numel()) - first)
+            owner, src = csr.neighbours(frontier)
+            dst = frontier[owner]
         else:
             dst = frontier.repeat_interleave(fanout)
-            d = deg.repeat_interleave(fanout)
+            d = deg_all[frontier].repeat_interleave(fanout)
             keep = d > 0
             dst, d = dst[keep], d[keep]
-            pos = csr.rowptr[dst] + (torch.rand(dst.numel(), generator=gen) * d).long()
-        src = csr.col[pos]
+            src = csr.col[csr.rowptr[dst] + (torch.rand(dst.numel(), generator=gen) * d).long()]
         srcs.append(src)
         dsts.append(dst)
         frontier = src.unique()

@@ -34,6 +34,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from g2m.data.sampling import CSR, random_walk, to_csr
+
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,6 @@ def deepwalk(edge_index: Tensor, num_nodes: int, settings: DeepWalkSettings, see
              walker: str = "auto") -> Tensor:
     """``[num_nodes, dim]`` DeepWalk embeddings of the graph ``edge_index``; deterministic in
     ``seed``, and the global random state is left as it was."""
-    from g2m.data.sampling import random_walk, to_csr
-
     csr = to_csr(edge_index, num_nodes)
     gen = torch.Generator().manual_seed(seed)
     c = settings.window + 1
@@ -90,34 +90,15 @@ def _skipgram_loss(emb: torch.nn.Embedding, windows: Tensor, positive: bool) -> 
     return -torch.nn.functional.logsigmoid(logits if positive else -logits).mean()
 
 
-def neighbour_mean(table: Tensor, known: Tensor, edge_index: Tensor, nodes: Tensor) -> Tensor:
-    r"""For each of ``nodes``, the mean of ``table`` over its neighbours (by ``edge_index``,
-    source to target) that are ``known`` (a bool mask); zeros where it has none."""
-    src, dst = edge_index
-    want = torch.zeros(known.numel(), dtype=torch.bool)
-    want[nodes] = True
-    keep = want[dst] & known[src]
-    src, dst = src[keep], dst[keep]
-    total = torch.zeros(known.numel(), table.size(1), dtype=table.dtype).index_add_(0, dst, table[src])
-    count = torch.bincount(dst, minlength=known.numel()).clamp(min=1).to(table.dtype)
-    return (total / count[:, None])[nodes]
-
-
-def lookup_position(rowptr: Tensor, col: Tensor, table: Tensor, nodes: Tensor,
-                    known: Tensor | None = None) -> Tensor:
-    """Serving-time position features of ``nodes`` never observed in training: the mean of
-    ``table`` over each node's neighbours in a CSR adjacency (``rowptr``, ``col``), only those
-    ``known`` (a bool mask; default: all), zeros where there are none. Touches the batch's own
-    adjacency rows only: the one neighbourhood read a position-feature student makes."""
-    start = rowptr[nodes]
-    deg = rowptr[nodes + 1] - start
-    seg = torch.repeat_interleave(torch.arange(nodes.numel(), device=nodes.device), deg)
-    first = torch.repeat_interleave(torch.cumsum(deg, 0) - deg, deg)
-    nbr = col[torch.repeat_interleave(start, deg) + torch.arange(seg.numel(), device=nodes.device) - first]
-    rows = table[nbr]
+def lookup_position(csr: CSR, table: Tensor, nodes: Tensor, known: Tensor | None = None) -> Tensor:
+    """Position features of ``nodes`` never observed in training: the mean of ``table`` over
+    each node's neighbours (rows of ``csr``), only those ``known`` (a bool mask; default: all),
+    zeros where there are none. Reads the batch's own adjacency rows only: the one
+    neighbourhood read a position-feature student makes at serving time."""
+    owner, nbr = csr.neighbours(nodes)
     weight = torch.ones(nbr.numel(), dtype=table.dtype) if known is None else known[nbr].to(table.dtype)
-    total = table.new_zeros(nodes.numel(), table.size(1)).index_add_(0, seg, rows * weight[:, None])
-    count = table.new_zeros(nodes.numel()).index_add_(0, seg, weight).clamp(min=1)
+    total = table.new_zeros(nodes.numel(), table.size(1)).index_add_(0, owner, table[nbr] * weight[:, None])
+    count = table.new_zeros(nodes.numel()).index_add_(0, owner, weight).clamp(min=1)
     return total / count[:, None]
 
 
@@ -131,12 +112,12 @@ def position_features(
 ) -> Tensor:
     """``[num_nodes, dim]`` position features: DeepWalk on the observed graph
     (``observed_edge_index``, nodes numbered as ``observed``) for the observed nodes, the mean
-    over observed neighbours in the full graph ``edge_index`` for the others."""
+    over observed neighbours in the full (undirected) graph ``edge_index`` for the others."""
     table = torch.zeros(num_nodes, settings.dim)
     table[observed] = deepwalk(observed_edge_index, observed.numel(), settings, seed)
     known = torch.zeros(num_nodes, dtype=torch.bool)
     known[observed] = True
     unseen = (~known).nonzero().view(-1)
     if unseen.numel():
-        table[unseen] = neighbour_mean(table, known, edge_index, unseen)
+        table[unseen] = lookup_position(to_csr(edge_index, num_nodes), table, unseen, known)
     return table

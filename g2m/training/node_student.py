@@ -13,7 +13,7 @@ from g2m.data.graph import Graph
 from g2m.data.sampling import Neighbourhood, sample_neighbourhood, to_csr
 from g2m.data.splits import NodeSplit
 from g2m.evaluation.metrics import node_metric
-from g2m.losses.node import kd_loss, label_ce, similarity_loss, teacher_agreement
+from g2m.losses.node import similarity_loss, teacher_agreement
 from g2m.losses.objectives import check_method, node_objective
 from g2m.ops.sparse import sparse_features
 from g2m.students.mlp import MLP
@@ -71,8 +71,8 @@ def distill_node_student(
         raise ValueError("adversarial_eps > 0 is implemented for full-batch students only (batch_size None)")
     krd = None
     if config.reliability == "krd":
-        if config.objective not in ("lfd", "ffg2m"):
-            raise ValueError(f"reliability 'krd' samples LFD's edges: use it with lfd or ffg2m, not {config.objective!r}")
+        if objective not in ("lfd", "ffg2m"):
+            raise ValueError(f"reliability 'krd' samples LFD's edges: use it with lfd or ffg2m, not {objective!r}")
         if config.batch_size is not None:
             raise ValueError("reliability 'krd' is implemented for full-batch students only (batch_size None)")
         if teacher_entropy_shift is None:
@@ -111,24 +111,24 @@ def distill_node_student(
     gen = torch.Generator().manual_seed(seed)
 
     def soft_loss(logits: Tensor) -> Tensor:
-        """The node-wise part of the objective (label CE and KD), which adversarial inputs must keep low."""
-        ce = label_ce(logits[view.train], view.y[view.train])
-        if t_obs is None:
-            return ce
-        return config.lam * ce + (1 - config.lam) * kd_loss(logits, t_obs)
+        """The node-wise part of the objective (label CE and untempered KD, as NOSMOG), which
+        adversarial inputs must keep low."""
+        return node_objective("mlp" if t_obs is None else "glnn", logits, t_obs, view.y, view.train, edges,
+                              lam=config.lam)[0]
 
-    epoch = [0]  # full-batch: one step per epoch
-    lfd_edges = {"edge_weight": lfd_w}
+    epoch = 0  # full-batch: one step per epoch
+    lfd_weight = lfd_w
 
     def step(batch: Neighbourhood | None = None):
+        nonlocal epoch, lfd_weight
         if batch is None:
-            epoch[0] += 1
-            if krd is not None and epoch[0] >= config.krd_start:  # KRD: resample reliable edges
+            epoch += 1
+            if krd is not None and epoch >= config.krd_start:  # KRD: resample reliable edges
                 model.eval()
                 with torch.no_grad():
                     krd.update(t_obs, model(x_obs))
                 model.train()
-                lfd_edges["edge_weight"] = krd.sample(edges, gen)
+                lfd_weight = krd.sample(edges, gen)
             if projector is None:
                 logits = model(x_obs)
             else:
@@ -136,7 +136,7 @@ def distill_node_student(
             loss, parts = node_objective(
                 objective, logits, t_obs, view.y, view.train, edges,
                 lam=config.lam, tau=config.tau, chunk_size=config.chunk_size, hfd_edge_index=hfd_edges,
-                tempered_kd=config.tempered_kd, edge_weight=lfd_edges["edge_weight"], hfd_edge_weight=hfd_w,
+                tempered_kd=config.tempered_kd, edge_weight=lfd_weight, hfd_edge_weight=hfd_w,
             )
             if projector is not None:
                 sim = similarity_loss(projector(hidden), h_obs, config.similarity_kernel)
