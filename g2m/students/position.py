@@ -83,7 +83,7 @@ def deepwalk(edge_index: Tensor, num_nodes: int, settings: DeepWalkSettings, see
 
 
 def _skipgram_loss(emb: torch.nn.Embedding, windows: Tensor, positive: bool) -> Tensor:
-    """Mean of :math:`-\log\sigma(\pm e_u^\top e_v)` over every (start, other) pair of each window."""
+    r"""Mean of :math:`-\log\sigma(\pm e_u^\top e_v)` over every (start, other) pair of each window."""
     start = emb(windows[:, :1])  # [W, 1, d]
     rest = emb(windows[:, 1:])  # [W, c - 1, d]
     logits = (start * rest).sum(-1)
