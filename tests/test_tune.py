@@ -81,3 +81,33 @@ def test_tune_refuses_a_method_without_a_space_before_training(tmp_path):
                               "--out", str(tmp_path / "t"), "--cache-dir", str(tmp_path / "c"), "-q"])
     assert isinstance(res.exception, G2MError) and "[tune.student.hfd]" in str(res.exception)
     assert not (tmp_path / "c").exists()
+
+
+def test_resume_fails_interrupted_trials_and_a_second_process_is_refused(tmp_path):
+    import optuna
+
+    from g2m.errors import G2MError
+    from g2m.experiments.tune import Param, run_study, study_lock
+
+    db = tmp_path / "study.db"
+    space = [Param("x", 0.0, 1.0)]
+    # a process killed mid-trial leaves a RUNNING trial behind
+    killed = optuna.create_study(study_name="s", storage=f"sqlite:///{db}", direction="maximize")
+    killed.ask()
+    seen = []
+
+    def train(params, report):
+        seen.append(params["x"])
+        report(0, params["x"])
+        return params["x"]
+
+    lines = []
+    result = run_study("s", space, train, 2, db, echo=lines.append)
+    assert "1 trial(s) left running by an interrupted process marked failed" in lines[0]
+    states = [t["state"] for t in result.trials]
+    assert states == ["FAIL", "COMPLETE", "COMPLETE"] and len(seen) == 2  # the failed one is not counted
+    assert result.best_value == max(seen)
+    with study_lock(db):
+        with pytest.raises(G2MError, match="in use by another g2m tune process"):
+            run_study("s", space, train, 3, db, echo=None)
+    assert len(seen) == 2  # refused before any training

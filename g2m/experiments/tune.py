@@ -14,15 +14,21 @@ validation score (node: the dataset's metric; link: Hits@20 on validation). Optu
 sampler proposes, its median pruner stops a trial whose validation curve falls below the
 median of earlier trials at the same epoch. The study lives in ``<out>/study.db`` (SQLite),
 so an interrupted search resumes where it stopped; the budget counts finished and pruned
-trials. The best configuration is written as ``<out>/preset.toml``, in the dataset TOML's
-own ``[hparams...]`` schema, which ``g2m run --preset`` layers over the dataset's presets.
+trials. A study directory belongs to one ``g2m tune`` process at a time (a lock file next to
+``study.db`` refuses a second one); trials left ``RUNNING`` by an interrupted process are
+marked ``FAIL`` when the study resumes, so they neither count towards the budget nor sit in
+the sampler's history as live trials. The best configuration is written as
+``<out>/preset.toml``, in the dataset TOML's own ``[hparams...]`` schema, which
+``g2m run --preset`` layers over the dataset's presets.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,6 +113,33 @@ def _toml_value(value: Any) -> str:
     return json.dumps(str(value))
 
 
+@contextmanager
+def study_lock(storage_path: Path) -> Iterator[None]:
+    """Hold ``<study.db>.lock`` for the duration; a second process on the same study fails fast."""
+    storage_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(storage_path.with_name(storage_path.name + ".lock"), "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise G2MError(f"{storage_path} is in use by another g2m tune process; wait for it or "
+                           f"give this one another --out") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def fail_interrupted_trials(study: Any) -> int:
+    """Mark the study's ``RUNNING`` trials ``FAIL`` (only called under :func:`study_lock`,
+    so no live process owns them); returns how many."""
+    import optuna
+
+    running = [t for t in study.trials if t.state == optuna.trial.TrialState.RUNNING]
+    for t in running:
+        study.tell(t.number, state=optuna.trial.TrialState.FAIL)
+    return len(running)
+
+
 def run_study(
     name: str,
     space: list[Param],
@@ -125,12 +158,29 @@ def run_study(
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    storage_path.parent.mkdir(parents=True, exist_ok=True)
+    with study_lock(storage_path):
+        return _run_locked_study(name, space, train_trial, trials, storage_path, seed, echo)
+
+
+def _run_locked_study(
+    name: str,
+    space: list[Param],
+    train_trial: Callable[[dict[str, Any], Callable[[int, float], None]], float],
+    trials: int,
+    storage_path: Path,
+    seed: int,
+    echo: Callable[[str], None] | None,
+) -> TuneResult:
+    import optuna
+
     study = optuna.create_study(
         study_name=name, storage=f"sqlite:///{storage_path}", load_if_exists=True, direction="maximize",
         sampler=optuna.samplers.TPESampler(seed=seed),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=10),
     )
+    interrupted = fail_interrupted_trials(study)
+    if echo is not None and interrupted:
+        echo(f"{name}: {interrupted} trial(s) left running by an interrupted process marked failed")
     done_states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
     done = sum(t.state in done_states for t in study.trials)
     if echo is not None and done:
