@@ -202,3 +202,21 @@ def test_pipeline_runs_ogbn_standin_and_products_like_unchanged(tmp_path):
         assert 0.0 <= data["student"]["scores"]["test"] <= 1.0
         assert (tmp_path / "cache" / data["dataset"]).is_dir()
     assert data["graph"]["nodes"] == 3000 and data["split"]["train"] == 240  # 8 % of 3,000
+
+
+def test_pipeline_runs_on_the_split_protocols_graph(data_root, tmp_path):
+    """`g2m bench pipeline` trains on the graph its split protocol is defined on: for a GLNN/CPF
+    dataset, the largest connected component, as `g2m run` does."""
+    from g2m.benchmarks.pipeline import run_pipeline
+    from g2m.data.registry import load_dataset
+    from g2m.data.splits import protocol_graph
+
+    small = {"hidden": 16, "num_layers": 2, "epochs": 2}
+    res = run_pipeline("amazon-photo", teacher="sage", method="glnn", data_root=str(data_root),
+                       cache_dir=tmp_path / "cache", teacher_overrides=small, student_overrides=small,
+                       progress=False, echo=None)
+    lcc = protocol_graph(load_dataset("amazon-photo", str(data_root)), "glnn")
+    assert lcc.num_nodes < 7650
+    assert res["graph"]["nodes"] == lcc.num_nodes
+    assert res["split"]["train"] == 20 * 8 and res["split"]["val"] == 30 * 8
+    assert sum(res["split"].values()) == lcc.num_nodes

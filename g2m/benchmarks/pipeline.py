@@ -55,14 +55,16 @@ def run_pipeline(
     from g2m.config import student_config, teacher_config
     from g2m.data.registry import load_dataset
     from g2m.data.specs import get_spec
-    from g2m.data.splits import make_node_split
+    from g2m.data.splits import make_node_split, protocol_graph
     from g2m.experiments.node import save_node_teacher, teacher_cache_key
     from g2m.teachers.node import node_scores, train_node_teacher
     from g2m.training.node_student import distill_node_student
 
     spec = get_spec(dataset)
     rows: list[dict[str, Any]] = []
-    graph = _stage(rows, "load graph", lambda: load_dataset(dataset, data_root, **(loader_overrides or {})), echo)
+    # the graph the split protocol is defined on (GLNN/CPF: the largest connected component), as g2m run
+    graph = _stage(rows, "load graph", lambda: protocol_graph(
+        load_dataset(dataset, data_root, **(loader_overrides or {})), spec.split), echo)
     split = _stage(rows, "split", lambda: make_node_split(graph, spec.split, "transductive", seed), echo)
     t_cfg = teacher_config(spec, teacher, **(teacher_overrides or {}))
     out = _stage(rows, "teacher: train and infer every node",
