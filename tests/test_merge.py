@@ -142,3 +142,24 @@ def test_node_parts_with_per_method_presets_merge(data_root, tmp_path, monkeypat
         "student_configs": {"glnn": {**glnn, "lam": 0.5}}}
     with pytest.raises(ValueError, match=r"trained its students differently from result 0: lam differ \('glnn'\)"):
         merge_results([parts[0], lam])  # --lam 0.5 leaves HFD's preset as it is but moves glnn's
+
+
+def test_parts_run_with_a_tuned_preset_merge(parts, tmp_path):
+    """Parts run with `--preset` (a `g2m tune` preset.toml) are checked against the preset
+    layered over the dataset's presets, not against the dataset's presets alone."""
+    root, _ = parts
+    preset = tmp_path / "preset.toml"
+    preset.write_text("[hparams.link_student.mlp]\nlr = 0.003\nscorer_dropout = 0.25\n")
+    for name, first in (("p0", "0"), ("p1", "1")):
+        res = runner.invoke(app, ["run", *SMALL, "--seeds", "1", "--first-seed", first, "--methods", "mlp",
+                                  "--preset", str(preset), "--out", str(tmp_path / name),
+                                  "--cache-dir", str(root / "cache")], catch_exceptions=False)
+        assert res.exit_code == 0, res.output
+    parts_ = [json.loads((tmp_path / n / "results.json").read_text()) for n in ("p0", "p1")]
+    assert parts_[0]["student_configs"]["mlp"]["lr"] == 0.003
+    merged = merge_results(parts_)
+    assert sorted(r["seed"] for r in merged["runs"] if r["model"] == "mlp") == [0, 1]
+    # the preset file changed after the runs: the merge refuses, naming what differs
+    preset.write_text("[hparams.link_student.mlp]\nlr = 0.004\nscorer_dropout = 0.25\n")
+    with pytest.raises(ValueError, match="otherwise than today's presets .*lr differ"):
+        merge_results(parts_)

@@ -18,7 +18,7 @@ from dataclasses import asdict
 from typing import Any
 
 from g2m.config import link_student_config, student_config
-from g2m.data.specs import get_spec
+from g2m.data.specs import get_spec, read_preset, with_preset
 from g2m.evaluation.report import is_link_result, summarize_runs
 from g2m.experiments.node import node_result_table
 from g2m.experiments.seeds import seeds_label
@@ -43,6 +43,8 @@ def _student_configs(result: dict[str, Any], methods: Sequence[str]) -> dict[str
     as stored in a results file."""
     exp = result["experiment"]
     spec, overrides = get_spec(exp["dataset"]), exp.get("student_overrides", {})
+    if exp.get("preset"):  # a `g2m tune` preset the run layered over the dataset's presets
+        spec = with_preset(spec, read_preset(exp["preset"]))
     if is_link_result(result):
         configs = {m: link_student_config(spec, m, **overrides) for m in methods}
     else:
