@@ -18,9 +18,8 @@ from dataclasses import asdict
 from typing import Any
 
 from g2m.config import link_student_config, student_config
-from g2m.data.specs import get_spec, read_preset, with_preset
 from g2m.evaluation.report import is_link_result, summarize_runs
-from g2m.experiments.node import node_result_table
+from g2m.experiments.node import experiment_spec, node_result_table
 from g2m.experiments.seeds import seeds_label
 from g2m.losses.link_objectives import LINK_METHODS
 from g2m.losses.objectives import NODE_METHODS
@@ -42,9 +41,8 @@ def _student_configs(result: dict[str, Any], methods: Sequence[str]) -> dict[str
     """The configuration each of ``methods`` gets from the presets and ``result``'s overrides,
     as stored in a results file."""
     exp = result["experiment"]
-    spec, overrides = get_spec(exp["dataset"]), exp.get("student_overrides", {})
-    if exp.get("preset"):  # a `g2m tune` preset the run layered over the dataset's presets
-        spec = with_preset(spec, read_preset(exp["preset"]))
+    # the dataset's presets with the run's `g2m tune` preset (if any) layered over them, as the run had them
+    spec, overrides = experiment_spec(exp["dataset"], exp.get("preset")), exp.get("student_overrides", {})
     if is_link_result(result):
         configs = {m: link_student_config(spec, m, **overrides) for m in methods}
     else:

@@ -159,61 +159,48 @@ def run_study(
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     with study_lock(storage_path):
-        return _run_locked_study(name, space, train_trial, trials, storage_path, seed, echo)
+        study = optuna.create_study(
+            study_name=name, storage=f"sqlite:///{storage_path}", load_if_exists=True, direction="maximize",
+            sampler=optuna.samplers.TPESampler(seed=seed),
+            pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=10),
+        )
+        interrupted = fail_interrupted_trials(study)
+        if echo is not None and interrupted:
+            echo(f"{name}: {interrupted} trial(s) left running by an interrupted process marked failed")
+        done_states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+        done = sum(t.state in done_states for t in study.trials)
+        if echo is not None and done:
+            echo(f"{name}: resuming, {done} of {trials} trials done")
 
+        def objective(trial: optuna.Trial) -> float:
+            params = {p.name: p.suggest(trial) for p in space}
 
-def _run_locked_study(
-    name: str,
-    space: list[Param],
-    train_trial: Callable[[dict[str, Any], Callable[[int, float], None]], float],
-    trials: int,
-    storage_path: Path,
-    seed: int,
-    echo: Callable[[str], None] | None,
-) -> TuneResult:
-    import optuna
+            def report(epoch: int, val: float) -> None:
+                trial.report(val, epoch)
+                if trial.should_prune():
+                    raise optuna.TrialPruned()
 
-    study = optuna.create_study(
-        study_name=name, storage=f"sqlite:///{storage_path}", load_if_exists=True, direction="maximize",
-        sampler=optuna.samplers.TPESampler(seed=seed),
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=10),
-    )
-    interrupted = fail_interrupted_trials(study)
-    if echo is not None and interrupted:
-        echo(f"{name}: {interrupted} trial(s) left running by an interrupted process marked failed")
-    done_states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
-    done = sum(t.state in done_states for t in study.trials)
-    if echo is not None and done:
-        echo(f"{name}: resuming, {done} of {trials} trials done")
+            return train_trial(params, report)
 
-    def objective(trial: optuna.Trial) -> float:
-        params = {p.name: p.suggest(trial) for p in space}
+        def log(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+            if echo is None:
+                return
+            n = sum(t.state in done_states for t in study.trials)
+            state = "pruned" if trial.state == optuna.trial.TrialState.PRUNED else f"val {trial.value:.4f}"
+            finished = any(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
+            best = study.best_value if finished else math.nan
+            echo(f"{name}: trial {n}/{trials}: {state}, best {best:.4f} ({_short(trial.params)})")
 
-        def report(epoch: int, val: float) -> None:
-            trial.report(val, epoch)
-            if trial.should_prune():
-                raise optuna.TrialPruned()
-
-        return train_trial(params, report)
-
-    def log(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        if echo is None:
-            return
-        n = sum(t.state in done_states for t in study.trials)
-        state = "pruned" if trial.state == optuna.trial.TrialState.PRUNED else f"val {trial.value:.4f}"
-        best = study.best_value if any(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials) else math.nan
-        echo(f"{name}: trial {n}/{trials}: {state}, best {best:.4f} ({_short(trial.params)})")
-
-    if trials > done:
-        study.optimize(objective, n_trials=trials - done, callbacks=[log], catch=())
-    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    if not complete:
-        raise G2MError(f"{name}: no trial finished (all {len(study.trials)} pruned or failed)")
-    return TuneResult(
-        name, study.best_value, dict(study.best_params),
-        [{"number": t.number, "state": t.state.name, "value": t.value, "params": t.params} for t in study.trials],
-        str(storage_path),
-    )
+        if trials > done:
+            study.optimize(objective, n_trials=trials - done, callbacks=[log], catch=())
+        complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+        if not complete:
+            raise G2MError(f"{name}: no trial finished (all {len(study.trials)} pruned or failed)")
+        return TuneResult(
+            name, study.best_value, dict(study.best_params),
+            [{"number": t.number, "state": t.state.name, "value": t.value, "params": t.params} for t in study.trials],
+            str(storage_path),
+        )
 
 
 def _short(params: dict[str, Any]) -> str:
