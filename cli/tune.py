@@ -19,6 +19,8 @@ def tune(
     seed: Annotated[int, typer.Option(help="Split and teacher seed every trial uses; also the sampler's seed.")] = 0,
     setting: Annotated[str, typer.Option(help="transductive | production (link) | inductive (node)")]
     = "transductive",
+    split: Annotated[Optional[str], typer.Option(
+        help="Node split protocol (e.g. glnn: GLNN/CPF's per-class split; default: the dataset's).")] = None,
     epochs: Annotated[Optional[int], typer.Option(help="Maximum student epochs per trial (default: the preset).")]
     = None,
     out: Annotated[Path, typer.Option(help="Study directory: study.db (resumable), tune.json, preset.toml.")]
@@ -36,6 +38,8 @@ def tune(
     teacher = teacher or ("sage" if task == "link" else "gcn")
     results = tune_methods(dataset, task, chosen, trials, out, teacher, seed, setting,
                            str(data_root) if data_root else None, cache_dir, overrides(epochs=epochs),
-                           progress=not quiet, echo=typer.echo)
+                           progress=not quiet, echo=typer.echo, split=split)
     echo_json({m: {"best_val": r.best_value, "best_params": r.best_params} for m, r in results.items()})
-    typer.echo(f"preset: {out / 'preset.toml'} (use: g2m run -d {dataset} --task {task} --preset {out / 'preset.toml'})")
+    split_arg = f" --split {split}" if split else ""
+    typer.echo(f"preset: {out / 'preset.toml'} (use: g2m run -d {dataset} --task {task}{split_arg} "
+               f"--preset {out / 'preset.toml'})")

@@ -111,3 +111,22 @@ def test_resume_fails_interrupted_trials_and_a_second_process_is_refused(tmp_pat
         with pytest.raises(G2MError, match="in use by another g2m tune process"):
             run_study("s", space, train, 3, db, echo=None)
     assert len(seen) == 2  # refused before any training
+
+
+def test_node_tune_on_a_named_split_records_it_and_refuses_another(tmp_path):
+    out, cache = tmp_path / "tune", str(tmp_path / "cache")
+    args = ["tune", "-d", "csbm", "--methods", "mlp", "--trials", "2", "--out", str(out), *FAST, cache, "-q"]
+    res = runner.invoke(app, [*args, "--split", "glnn"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert "--split glnn --preset" in res.output
+    record = json.loads((out / "tune.json").read_text())
+    assert record["split"] == "glnn"
+    assert "glnn split" in (out / "preset.toml").read_text().splitlines()[0]
+    # the teacher it tuned against was trained on the GLNN split (the cache key names it)
+    assert any("glnn" in p.name for p in (tmp_path / "cache" / "csbm" / "node").iterdir())
+    # the same study directory with another split is refused before any training
+    res = runner.invoke(app, [*args, "--split", "random"])
+    assert isinstance(res.exception, G2MError) and "another split or setting" in str(res.exception)
+    res = runner.invoke(app, ["tune", "-d", "cora", "--task", "link", "--methods", "mlp", "--split", "glnn",
+                              "--out", str(tmp_path / "l")])
+    assert isinstance(res.exception, G2MError) and "node split protocol" in str(res.exception)

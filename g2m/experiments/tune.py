@@ -221,9 +221,11 @@ def tune_methods(
     fixed: dict[str, Any] | None = None,
     progress: bool = True,
     echo: Callable[[str], None] | None = print,
+    split: str | None = None,
 ) -> dict[str, TuneResult]:
     """Tune every method with ``trials`` trials on split/teacher ``seed``; write ``preset.toml``
-    and ``tune.json`` under ``out``. ``fixed`` overrides hold for every trial (e.g. epochs)."""
+    and ``tune.json`` under ``out``. ``fixed`` overrides hold for every trial (e.g. epochs);
+    ``split`` names a node split protocol (default: the dataset's, e.g. ``glnn`` for GLNN/CPF's)."""
     from g2m.cache import TeacherCache
     from g2m.data import load_dataset, make_node_split
     from g2m.data.specs import get_spec
@@ -234,10 +236,19 @@ def tune_methods(
         raise G2MError(f"unknown task {task!r}; choose node or link")
     if trials < 1:
         raise G2MError("--trials must be at least 1")
+    if split is not None and task == "link":
+        raise G2MError("--split names a node split protocol; link tasks split edges (use --setting)")
     spec = get_spec(dataset)
+    split_name = None if task == "link" else split or spec.split
     spaces = {m: search_space(spec, task, m) for m in methods}  # every space checked before training
     fixed = dict(fixed or {})
     out = Path(out)
+    # methods tuned in earlier calls on this study directory stay in the outputs
+    record_path = out / "tune.json"
+    record = json.loads(record_path.read_text()) if record_path.is_file() else {"methods": {}}
+    if record.get("split", split_name) != split_name or record.get("setting", setting) != setting:
+        raise G2MError(f"{out} holds a study of another split or setting ({record.get('split')}, "
+                       f"{record.get('setting')}); give this one another --out")
     cache = TeacherCache(cache_dir)
     train: Callable[[str, dict[str, Any], Callable[[int, float], None]], float]
     if task == "link":
@@ -246,43 +257,44 @@ def tune_methods(
         from g2m.training.link import distill_link_student
 
         graph = load_dataset(dataset, data_root)
-        split = link_split_for(graph, setting, seed)
-        emb, scorer, _, _ = get_link_teacher(graph, split, link_teacher_config(spec, teacher), seed, cache, progress)
+        edge_split = link_split_for(graph, setting, seed)
+        emb, scorer, _, _ = get_link_teacher(graph, edge_split, link_teacher_config(spec, teacher), seed, cache,
+                                             progress)
 
         def train(method: str, params: dict[str, Any], report: Callable[[int, float], None]) -> float:
             cfg = link_student_config(spec, method, **{**fixed, **params})
-            return distill_link_student(graph, split, emb, scorer, cfg, seed, False, report).fit.best_val
+            return distill_link_student(graph, edge_split, emb, scorer, cfg, seed, False, report).fit.best_val
     else:
         from g2m.config import student_config, teacher_config
         from g2m.experiments.node import get_node_teacher
         from g2m.training.node_student import distill_node_student
 
-        graph = protocol_graph(load_dataset(dataset, data_root), spec.split)
-        split = make_node_split(graph, spec.split, setting, seed)
-        knowledge, _, _ = get_node_teacher(graph, split, teacher_config(spec, teacher), seed, spec.metric, cache,
-                                        progress)
+        graph = protocol_graph(load_dataset(dataset, data_root), split_name)
+        node_split = make_node_split(graph, split_name, setting, seed)
+        knowledge, _, _ = get_node_teacher(graph, node_split, teacher_config(spec, teacher), seed, spec.metric,
+                                           cache, progress)
 
         def train(method: str, params: dict[str, Any], report: Callable[[int, float], None]) -> float:
             cfg = student_config(spec, method, teacher, **{**fixed, **params})
-            student = distill_node_student(graph, split, knowledge.logits, cfg, seed, spec.metric, False, report,
+            student = distill_node_student(graph, node_split, knowledge.logits, cfg, seed, spec.metric, False, report,
                                            teacher_hidden=knowledge.hidden,
                                            teacher_entropy_shift=knowledge.entropy_shift)
             return student.fit.best_val
 
     results = {}
+    # a node study off the dataset's default split names its split (older study names stay valid)
+    where = setting if split is None else f"{setting}-{split_name}"
     for method in methods:
-        name = f"{dataset}-{task}-{setting}-{teacher}-seed{seed}-{method}"
+        name = f"{dataset}-{task}-{where}-{teacher}-seed{seed}-{method}"
         results[method] = run_study(name, spaces[method], lambda p, r, m=method: train(m, p, r), trials,
                                     out / "study.db", seed, echo)
-    # methods tuned in earlier calls on this study directory stay in the outputs
-    record_path = out / "tune.json"
-    record = json.loads(record_path.read_text()) if record_path.is_file() else {"methods": {}}
-    record.update({"dataset": dataset, "task": task, "setting": setting, "teacher": teacher, "seed": seed,
-                   "fixed": fixed})
+    record.update({"dataset": dataset, "task": task, "setting": setting, "split": split_name, "teacher": teacher,
+                   "seed": seed, "fixed": fixed})
     for m, r in results.items():
         record["methods"][m] = {"trials_budget": trials, "best_value": r.best_value, "best_params": r.best_params,
                                 "trials": r.trials}
-    source = f"{dataset}, {task}, {setting}, {teacher} teacher, split/teacher seed {seed}, " + ", ".join(
+    where_text = setting if split_name is None else f"{setting}, {split_name} split"
+    source = f"{dataset}, {task}, {where_text}, {teacher} teacher, split/teacher seed {seed}, " + ", ".join(
         f"{m}: {v['trials_budget']} trials" for m, v in record["methods"].items())
     best = {m: v["best_params"] for m, v in record["methods"].items()}
     atomic_write_text(out / "preset.toml", preset_toml(task, best, source))
