@@ -23,8 +23,10 @@ from g2m.cli.common import (
     save_result,
 )
 from g2m.errors import G2MError
-from g2m.methods import NODE_METHODS, NODE_OBJECTIVES
+from g2m.methods import NODE_COMPONENTS, NODE_METHODS, NODE_OBJECTIVES
 
+#: how a method name may add student options (g2m.methods.NODE_COMPONENTS)
+COMPOSE_HELP = "; any of them +" + "|".join(NODE_COMPONENTS) + " (e.g. glnn+position)"
 Hidden = Annotated[Optional[int], typer.Option(help="Hidden width (default: dataset preset).")]
 Layers = Annotated[Optional[int], typer.Option(help="Number of layers.")]
 Dropout = Annotated[Optional[float], typer.Option(help="Dropout rate.")]
@@ -133,7 +135,7 @@ def teacher(
 def distill(
     dataset: Dataset = "csbm",
     teacher_name: TeacherName = None,
-    method: Annotated[str, typer.Option(help=" | ".join(NODE_METHODS))] = "ffg2m",
+    method: Annotated[str, typer.Option(help=" | ".join(NODE_METHODS) + COMPOSE_HELP)] = "ffg2m",
     seed: Seed = 0,
     setting: Setting = "transductive",
     split: Split = None,
@@ -222,7 +224,7 @@ def run(
     ctx: typer.Context,
     dataset: Dataset = "csbm",
     teacher_name: TeacherName = None,
-    methods: Annotated[str, typer.Option(help="Comma-separated: " + ",".join(NODE_METHODS))] = ",".join(NODE_OBJECTIVES),
+    methods: Annotated[str, typer.Option(help="Comma-separated: " + ",".join(NODE_METHODS) + COMPOSE_HELP)] = ",".join(NODE_OBJECTIVES),
     seeds: Annotated[int, typer.Option(help="Number of seeds (0..N-1, or from --first-seed); reports mean and std.")] = 5,
     first_seed: Annotated[int, typer.Option(
         help="Run seeds K..K+N-1 instead (split seeds across processes, then `g2m merge`).")] = 0,

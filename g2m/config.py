@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from g2m.data.specs import DatasetSpec
 from g2m.methods import (
-    EDGE_WEIGHTINGS, NODE_RECIPES, POSITIONS, RANK_AVERAGES, RELIABILITIES, SAMPLERS, SIMILARITY_KERNELS,
+    EDGE_WEIGHTINGS, POSITIONS, RANK_AVERAGES, RELIABILITIES, SAMPLERS, SIMILARITY_KERNELS,
     WALKERS,
 )
 
@@ -142,7 +142,9 @@ class StudentConfig:
     @property
     def objective(self) -> str:
         """The loss behind the method name (a recipe's objective, or the method itself)."""
-        return NODE_RECIPES[self.method][0] if self.method in NODE_RECIPES else self.method
+        from g2m.methods import node_method_options
+
+        return node_method_options(self.method)[0]
 
     def position_settings(self):
         from g2m.students.position import DeepWalkSettings
@@ -182,17 +184,25 @@ def teacher_config(spec: DatasetSpec | None, model: str, **overrides: Any) -> Te
 
 
 def student_config(spec: DatasetSpec | None, method: str, teacher: str, **overrides: Any) -> StudentConfig:
-    """Preset lookup, later layers winning: a recipe method's options (``g2m.methods.NODE_RECIPES``),
+    """Preset lookup, later layers winning: the options the method's name sets (a recipe's,
+    ``g2m.methods.NODE_RECIPES``, then each ``+component``'s, ``NODE_COMPONENTS``),
     ``[hparams.student]``,
     ``[hparams.student.<teacher>]`` (every method distilled from that teacher, as the
     official FF-G2M presets are given per dataset and teacher),
-    ``[hparams.student.<method>]``, ``[hparams.student.<method>.<teacher>]``."""
+    ``[hparams.student.<method>]``, ``[hparams.student.<method>.<teacher>]``; for a composed
+    name such as ``krd+position`` the base method's two tables come first, then the full
+    name's (``[hparams.student."krd+position"]``, quoted in TOML)."""
+    from g2m.methods import node_method_options, parse_node_method
+
+    _, options = node_method_options(method)
     layers: list[dict[str, Any]] = []
     if spec is not None:
-        base, by_method, by_both = _preset_layers(spec, "student", method, teacher)
-        layers = [base, _preset_layers(spec, "student", teacher)[1], by_method, by_both]
-    recipe = NODE_RECIPES[method][1] if method in NODE_RECIPES else {}
-    return _merge(StudentConfig, StudentConfig(method=method, **recipe), *layers, overrides)
+        base_method = parse_node_method(method)[0]
+        names = dict.fromkeys([base_method, method])  # the base's presets, then the composed name's
+        layers = _preset_layers(spec, "student")[:1] + [_preset_layers(spec, "student", teacher)[1]]
+        for name in names:
+            layers += _preset_layers(spec, "student", name, teacher)[1:]
+    return _merge(StudentConfig, StudentConfig(method=method, **options), *layers, overrides)
 
 
 def as_dict(config: Any) -> dict[str, Any]:

@@ -17,6 +17,41 @@ NODE_RECIPES: dict[str, tuple[str, dict[str, object]]] = {
 #: how a student decides where the teacher's knowledge is reliable (g2m.students.reliability)
 RELIABILITIES = ("none", "krd")
 NODE_METHODS = NODE_OBJECTIVES + tuple(NODE_RECIPES)
+#: student options that compose with any node method by name: ``glnn+position`` is GLNN's KD
+#: with DeepWalk position features, ``ffg2m+agreement`` is ``ffg2m_safe``, and so on (each
+#: component is one or two g2m.config.StudentConfig fields; presets may refine them)
+NODE_COMPONENTS: dict[str, dict[str, object]] = {
+    "position": {"position": "deepwalk"},  # NOSMOG's position features
+    "similarity": {"similarity_weight": 0.1},  # NOSMOG's representation-similarity distillation
+    "adversarial": {"adversarial_eps": 0.04},  # NOSMOG's adversarial feature augmentation
+    "agreement": {"edge_weighting": "agreement"},  # LFD / HFD edges weighted by teacher agreement
+}
+
+
+def parse_node_method(name: str) -> tuple[str, tuple[str, ...]]:
+    """``"glnn+position+similarity"`` -> ``("glnn", ("position", "similarity"))``, checked:
+    the base is a node method (objective or recipe), each component known and given once."""
+    base, *components = name.split("+")
+    if base not in NODE_METHODS:
+        raise ValueError(f"unknown node method {base!r}; choose one of {NODE_METHODS}, optionally followed by "
+                         f"+component ({', '.join(NODE_COMPONENTS)})")
+    for c in components:
+        if c not in NODE_COMPONENTS:
+            raise ValueError(f"unknown component {c!r} in node method {name!r}; choose from {tuple(NODE_COMPONENTS)}")
+    if len(set(components)) != len(components):
+        raise ValueError(f"node method {name!r} names a component twice")
+    return base, tuple(components)
+
+
+def node_method_options(name: str) -> tuple[str, dict[str, object]]:
+    """The objective behind a node method name and the student options it sets: a recipe's
+    options, then each ``+component``'s, in order."""
+    base, components = parse_node_method(name)
+    objective, options = NODE_RECIPES.get(base, (base, {}))
+    options = dict(options)
+    for c in components:
+        options.update(NODE_COMPONENTS[c])
+    return objective, options
 #: position features a student may append to its input (g2m.students.position)
 POSITIONS = ("none", "deepwalk")
 #: similarity of representations in NOSMOG's similarity distillation: inner product (NOSMOG) | cosine

@@ -104,6 +104,33 @@ def test_recipes_are_objectives_plus_options():
         StudentConfig(position="node2vec")
 
 
+def test_components_compose_with_any_method_by_name():
+    from dataclasses import replace
+
+    from g2m.data.specs import get_spec, with_preset
+
+    # nosmog is exactly GLNN plus NOSMOG's three components
+    composed = student_config(None, "glnn+position+similarity+adversarial", "sage")
+    assert composed.objective == "glnn"
+    assert replace(composed, method="nosmog") == student_config(None, "nosmog", "sage")
+    assert replace(student_config(None, "ffg2m+agreement", "sage"), method="ffg2m_safe") == \
+        student_config(None, "ffg2m_safe", "sage")
+    # a recipe keeps its own options and presets under a component
+    spec = get_spec("cora")
+    krd_pos = student_config(spec, "krd+position", "sage")
+    assert krd_pos.objective == "lfd" and krd_pos.reliability == "krd" and krd_pos.position == "deepwalk"
+    assert (krd_pos.hidden, krd_pos.dropout, krd_pos.lam) == (1024, 0.6, 0.3)  # [hparams.student.krd.sage]
+    # the composed name's own table comes last (quoted in TOML)
+    spec2 = with_preset(spec, {"hparams": {"student": {"krd+position": {"position_dim": 16}}}})
+    tuned = student_config(spec2, "krd+position", "sage")
+    assert tuned.position_dim == 16 and tuned.hidden == 1024
+    assert student_config(spec2, "krd", "sage").position_dim == 64
+    for bad, match in (("glnn+pos", "unknown component 'pos'"), ("gln+position", "unknown node method 'gln'"),
+                       ("glnn+position+position", "twice")):
+        with pytest.raises(ValueError, match=match):
+            student_config(None, bad, "sage")
+
+
 @pytest.fixture(scope="module")
 def cora_like():
     g = load_dataset("csbm", num_nodes=800, num_classes=4, avg_degree=6, homophily=0.8, feature_signal=1.0,

@@ -22,7 +22,7 @@ from g2m.evaluation.report import is_link_result, summarize_runs
 from g2m.experiments.node import experiment_spec, node_result_table
 from g2m.experiments.seeds import seeds_label
 from g2m.losses.link_objectives import LINK_METHODS
-from g2m.losses.objectives import NODE_METHODS
+from g2m.methods import NODE_METHODS
 
 # students are listed in this order (teachers first)
 METHOD_ORDER = tuple(dict.fromkeys(NODE_METHODS + LINK_METHODS))
@@ -141,9 +141,13 @@ def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
             teachers.setdefault(key, scores)
     first_seed, num_seeds = _seed_grid(students)
     rank = {m: n for n, m in enumerate(METHOD_ORDER)}
-    ordered = sorted({m for m, _ in students}, key=lambda m: rank.get(m, len(rank)))
+
+    def order(model: str) -> tuple[int, int]:  # a composed name (glnn+position) after its base method
+        return rank.get(model.split("+")[0], len(rank)), model.count("+")
+
+    ordered = sorted({m for m, _ in students}, key=order)
     runs = sorted(teachers.values(), key=lambda run: run["seed"])
-    runs += sorted(students.values(), key=lambda run: (rank.get(run["model"], len(rank)), run["seed"]))
+    runs += sorted(students.values(), key=lambda run: (order(run["model"]), run["seed"]))
     summary = summarize_runs(runs)
     base_seeds = seeds_label(base["experiment"].get("first_seed", 0), base["experiment"]["seeds"])
     title = _title(base).replace(base_seeds, seeds_label(first_seed, num_seeds), 1)

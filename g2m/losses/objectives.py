@@ -38,13 +38,13 @@ from torch import Tensor
 
 from g2m.losses.node import hfd_loss, kd_loss, label_ce, lfd_loss
 
-from g2m.methods import NODE_METHODS, NODE_OBJECTIVES
+from g2m.methods import NODE_OBJECTIVES, parse_node_method
 
 
 def check_method(method: str) -> str:
-    """``method`` if it names an objective or a recipe (g2m.methods.NODE_METHODS)."""
-    if method not in NODE_METHODS:
-        raise ValueError(f"unknown node method {method!r}; choose one of {NODE_METHODS}")
+    """``method`` if it names an objective or a recipe (g2m.methods.NODE_METHODS), optionally
+    followed by ``+component`` options (g2m.methods.NODE_COMPONENTS)."""
+    parse_node_method(method)
     return method
 
 
