@@ -27,12 +27,22 @@ def compare(
     metric: Annotated[Optional[str], typer.Option(
         help="Score to compare, a key of the per-seed runs (default: the run's own test score: "
              "'test' for node runs, 'hits@20' for link runs).")] = None,
+    best: Annotated[bool, typer.Option(
+        "--best", help="Instead: rank the students by mean validation score and name the best (the choice "
+                       "a dataset TOML's [best.<teacher>] table records; test scores are shown, never used).")]
+    = False,
 ) -> None:
     """Gap of the means against two standard deviations, and the paired difference by seed."""
-    from g2m.evaluation.compare import compare_methods
+    from g2m.evaluation.compare import best_on_validation, compare_methods
     from g2m.evaluation.report import read_results
 
     result = read_results(results)
+    if best:
+        try:
+            typer.echo(best_on_validation(result["runs"]).describe())
+        except ValueError as err:
+            raise G2MError(str(err)) from err
+        return
     default_metric, default_a = compare_defaults(result)
     metric, a = metric or default_metric, a or default_a
     try:

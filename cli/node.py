@@ -294,10 +294,19 @@ def run(
     if split_seed is not None or teacher_seed is not None or teacher_candidates != 1:
         raise G2MError("--split-seed, --teacher-seed and --teacher-candidates apply to --task link "
                        "(node splits follow --split, teachers the seed)")
+    from g2m.data import get_spec
     from g2m.experiments.node import NodeExperiment, run_node_experiment
 
+    chosen = [m.strip() for m in methods.split(",") if m.strip()]
+    if "best" in chosen:  # the dataset's validation-chosen student for this teacher
+        try:
+            best = get_spec(dataset).best_method(teacher_name)
+        except ValueError as err:
+            raise G2MError(str(err)) from err
+        typer.echo(f"best student recorded for {dataset} with a {teacher_name} teacher: {best}")
+        chosen = list(dict.fromkeys(best if m == "best" else m for m in chosen))
     exp = NodeExperiment(
-        dataset=dataset, teacher=teacher_name, methods=tuple(m.strip() for m in methods.split(",") if m.strip()),
+        dataset=dataset, teacher=teacher_name, methods=tuple(chosen),
         seeds=seeds, first_seed=first_seed, setting=setting, split=split, inductive_fraction=inductive_fraction,
         data_root=str(data_root) if data_root else None, cache_dir=str(cache_dir) if cache_dir else None,
         use_cache=not no_cache, refresh=refresh, save_students=str(save_students) if save_students else None,

@@ -136,6 +136,9 @@ class StudentConfig:
         for name in ("similarity_weight", "adversarial_eps", "adversarial_weight"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be non-negative, got {getattr(self, name)}")
+        if self.edge_weighting != "none" and self.objective not in ("lfd", "hfd", "ffg2m"):
+            raise ValueError(f"edge_weighting {self.edge_weighting!r} weights LFD / HFD edges; method "
+                             f"{self.method!r} has none (use it with lfd, hfd or ffg2m)")
         if self.adversarial_steps < 1:
             raise ValueError(f"adversarial_steps must be at least 1, got {self.adversarial_steps}")
 

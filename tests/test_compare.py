@@ -46,3 +46,52 @@ def test_compare_cli(tmp_path):
     assert res.exit_code == 0 and res.output.startswith("llp - mlp hits@20 = +3.75 (not > 2 std")
     res = CliRunner().invoke(app, ["compare", str(tmp_path), "--a", "glnn"])
     assert isinstance(res.exception, G2MError) and "no runs of 'glnn'" in str(res.exception)
+
+
+# node runs: glnn has the best validation mean, ffg2m the best test mean (which must not matter)
+NODE_RUNS = ([{"model": "teacher (sage)", "seed": s, "val": 0.99, "test": 0.99} for s in range(3)]
+             + [{"model": "glnn", "seed": s, "val": v, "test": t} for s, (v, t) in
+                enumerate([(0.84, 0.79), (0.86, 0.80), (0.85, 0.78)])]
+             + [{"model": "ffg2m", "seed": s, "val": v, "test": t} for s, (v, t) in
+                enumerate([(0.85, 0.82), (0.84, 0.83), (0.85, 0.81)])]
+             + [{"model": "mlp", "seed": s, "val": 0.6, "test": 0.6} for s in range(3)])
+
+
+def test_best_on_validation_ignores_test_and_the_teacher():
+    from g2m.evaluation.compare import best_on_validation
+
+    best = best_on_validation(NODE_RUNS)
+    assert best.method == "glnn" and best.seeds == (0, 1, 2)
+    assert [row[0] for row in best.ranking] == ["glnn", "ffg2m", "mlp"]
+    assert best.ranking[0][1] == pytest.approx(0.85) and best.ranking[1][3] == pytest.approx(0.82)
+    assert best_on_validation(NODE_RUNS, ["ffg2m", "mlp"]).method == "ffg2m"
+    tie = [dict(r, val=0.7) for r in NODE_RUNS if r["model"] in ("ffg2m", "glnn")]
+    assert best_on_validation(tie).method == "glnn"  # a tie goes to the method listed first
+    with pytest.raises(ValueError, match="different seeds"):
+        best_on_validation(NODE_RUNS[:-1])
+    with pytest.raises(ValueError, match="no runs of"):
+        best_on_validation(NODE_RUNS, ["krd"])
+    with pytest.raises(ValueError, match="no student runs"):
+        best_on_validation(NODE_RUNS[:3])
+
+
+def test_compare_best_cli_and_run_methods_best(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    import g2m.data
+    from g2m.data.specs import get_spec
+
+    (tmp_path / "results.json").write_text(json.dumps({"runs": NODE_RUNS}))
+    res = CliRunner().invoke(app, ["compare", str(tmp_path), "--best"], catch_exceptions=False)
+    assert res.exit_code == 0 and "glnn: val 85.00 +- 1.00, test 79.00 +- 1.00  <- best on validation" in res.output
+    # `g2m run --methods best` needs the dataset's record, and trains what it names
+    args = ["run", "-d", "csbm", "--methods", "best,mlp", "--seeds", "1", "--epochs", "5", "--no-cache", "-q",
+            "--out", str(tmp_path / "run")]
+    res = CliRunner().invoke(app, args)
+    assert isinstance(res.exception, G2MError) and "records no best student for a gcn teacher" in str(res.exception)
+    recorded = replace(get_spec("csbm"), best={"gcn": {"method": "glnn+position"}})
+    monkeypatch.setattr(g2m.data, "get_spec", lambda name: recorded)
+    res = CliRunner().invoke(app, args, catch_exceptions=False)
+    assert res.exit_code == 0 and "best student recorded for csbm with a gcn teacher: glnn+position" in res.output
+    ran = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert ran["experiment"]["methods"] == ["glnn+position", "mlp"]

@@ -95,6 +95,7 @@ def test_recipes_are_objectives_plus_options():
     nosmog = student_config(None, "nosmog", "sage")
     assert nosmog.objective == "glnn" and nosmog.position == "deepwalk"
     assert nosmog.similarity_weight == 0.1 and nosmog.adversarial_eps == 0.04
+    assert nosmog.similarity_kernel == "cosine"  # chosen on validation (README); NOSMOG's own is "dot"
     safe = student_config(None, "ffg2m_safe", "sage", lam=0.3)
     assert safe.objective == "ffg2m" and safe.edge_weighting == "agreement" and safe.lam == 0.3
     assert StudentConfig(method="glnn").objective == "glnn"
@@ -126,7 +127,7 @@ def test_components_compose_with_any_method_by_name():
     assert tuned.position_dim == 16 and tuned.hidden == 1024
     assert student_config(spec2, "krd", "sage").position_dim == 64
     for bad, match in (("glnn+pos", "unknown component 'pos'"), ("gln+position", "unknown node method 'gln'"),
-                       ("glnn+position+position", "twice")):
+                       ("glnn+position+position", "twice"), ("glnn+agreement", "has none")):
         with pytest.raises(ValueError, match=match):
             student_config(None, bad, "sage")
 

@@ -41,6 +41,9 @@ class DatasetSpec:
     loader_args: dict[str, Any] = field(default_factory=dict)
     hparams: dict[str, Any] = field(default_factory=dict)
     tune: dict[str, Any] = field(default_factory=dict)  # search spaces of `g2m tune`, per method
+    #: the best node student per teacher, chosen on validation: ``[best.<teacher>] method = "..."``
+    #: (``g2m compare <run> --best``); ``g2m run --methods best`` trains it
+    best: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for attr, allowed in (("task", TASKS), ("metric", METRICS), ("split", SPLITS)):
@@ -48,6 +51,15 @@ class DatasetSpec:
                 raise ValueError(
                     f"dataset spec {self.name!r}: {attr}={getattr(self, attr)!r} not in {allowed}"
                 )
+
+    def best_method(self, teacher: str) -> str:
+        """The node method ``[best.<teacher>]`` records for this dataset."""
+        entry = self.best.get(teacher)
+        if not isinstance(entry, dict) or "method" not in entry:
+            raise ValueError(f"{self.name} records no best student for a {teacher} teacher: rank a run's students "
+                             f"with `g2m compare <run> --best` and add [best.{teacher}] method = \"...\" to "
+                             f"datasets/{self.name}.toml")
+        return str(entry["method"])
 
     def preset(self, *keys: str) -> dict[str, Any]:
         """Nested lookup in ``hparams``; missing levels give ``{}``."""

@@ -101,3 +101,46 @@ def compare_methods(runs: Sequence[dict[str, Any]], a: str, b: str, metric: str 
     (ma, sa), (mb, sb) = mean_std(va), mean_std(vb)
     pm, ps = mean_std([x - y for x, y in zip(va, vb)])
     return Comparison(a, b, metric, seeds, ma, sa, mb, sb, pm, ps, sum(x > y for x, y in zip(va, vb)))
+
+
+@dataclass(frozen=True)
+class BestChoice:
+    """The student with the highest mean validation score over a run's seeds (test unseen)."""
+
+    method: str
+    #: every student, best validation first: ``(method, val mean, val std, test mean, test std)``
+    ranking: tuple[tuple[str, float, float, float, float], ...]
+    seeds: tuple[int, ...]
+
+    def describe(self, scale: float = 100.0) -> str:
+        lines = [f"students ranked by mean validation score over seeds {list(self.seeds)} (test shown, not used):"]
+        for m, vm, vs, tm, ts in self.ranking:
+            mark = "  <- best on validation" if m == self.method else ""
+            lines.append(f"  {m}: val {scale * vm:.2f} +- {scale * vs:.2f}, test {scale * tm:.2f} +- {scale * ts:.2f}"
+                         f"{mark}")
+        return "\n".join(lines)
+
+
+def best_on_validation(runs: Sequence[dict[str, Any]], candidates: Sequence[str] | None = None) -> BestChoice:
+    """Choose among the students of per-seed ``runs`` (teacher rows excluded) by the mean of
+    their ``val`` scores; ``candidates`` restricts the choice. Every candidate must cover
+    the same seeds, so that no method is judged on easier splits. A tie goes to the method
+    listed first in ``runs``."""
+    by_method: dict[str, dict[int, tuple[float, float]]] = {}
+    for run in runs:
+        if run["model"].startswith("teacher") or (candidates is not None and run["model"] not in candidates):
+            continue
+        by_method.setdefault(run["model"], {})[run["seed"]] = (float(run["val"]), float(run["test"]))
+    if candidates is not None and set(candidates) - set(by_method):
+        raise ValueError(f"no runs of {sorted(set(candidates) - set(by_method))}; the result holds {sorted(by_method)}")
+    if not by_method:
+        raise ValueError("the result holds no student runs to choose from")
+    seed_sets = {m: tuple(sorted(s)) for m, s in by_method.items()}
+    if len(set(seed_sets.values())) > 1:
+        raise ValueError(f"students ran different seeds, so their validation means are not comparable: {seed_sets}")
+    ranking = []
+    for m, scores in by_method.items():
+        (vm, vs), (tm, ts) = mean_std([v for v, _ in scores.values()]), mean_std([t for _, t in scores.values()])
+        ranking.append((m, vm, vs, tm, ts))
+    ranking.sort(key=lambda row: -row[1])  # stable: ties keep the runs' order
+    return BestChoice(ranking[0][0], tuple(ranking), next(iter(seed_sets.values())))
