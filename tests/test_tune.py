@@ -111,6 +111,9 @@ def test_resume_fails_interrupted_trials_and_a_second_process_is_refused(tmp_pat
         with pytest.raises(G2MError, match="in use by another g2m tune process"):
             run_study("s", space, train, 3, db, echo=None)
     assert len(seen) == 2  # refused before any training
+    # a resumed study proposes new configurations, not the first process's again
+    run_study("s", space, train, 4, db, echo=None)
+    assert len(seen) == 4 and len(set(seen)) == 4
 
 
 def test_node_tune_on_a_named_split_records_it_and_refuses_another(tmp_path):

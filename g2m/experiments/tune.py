@@ -161,9 +161,11 @@ def run_study(
     with study_lock(storage_path):
         study = optuna.create_study(
             study_name=name, storage=f"sqlite:///{storage_path}", load_if_exists=True, direction="maximize",
-            sampler=optuna.samplers.TPESampler(seed=seed),
             pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=10),
         )
+        # a resumed study must not replay the proposals its first process already tried: the
+        # sampler's seed moves on with the number of trials the study holds
+        study.sampler = optuna.samplers.TPESampler(seed=seed + len(study.trials))
         interrupted = fail_interrupted_trials(study)
         if echo is not None and interrupted:
             echo(f"{name}: {interrupted} trial(s) left running by an interrupted process marked failed")
