@@ -275,16 +275,15 @@ def run(
                                tie_break=tie_break)
     teacher_limits = overrides(epochs=teacher_epochs or epochs, patience=teacher_patience or patience,
                                tie_break=tie_break)
+    chosen = [m.strip() for m in methods.split(",") if m.strip()]
     if _check_task(task) == "link":
         from g2m.cli.link import run_link
         from g2m.methods import LINK_METHODS
 
         if save_students is not None:
             raise G2MError("--save-students applies to node students (link students are not exported yet)")
-        chosen = tuple(m.strip() for m in methods.split(",") if m.strip())
-        if methods == ",".join(NODE_OBJECTIVES):
-            chosen = LINK_METHODS
-        return run_link(dataset, teacher_name, chosen, seeds, first_seed, setting, split_seed, teacher_seed,
+        link_methods = LINK_METHODS if methods == ",".join(NODE_OBJECTIVES) else tuple(chosen)
+        return run_link(dataset, teacher_name, link_methods, seeds, first_seed, setting, split_seed, teacher_seed,
                         overrides(tau=tau, hidden=student_hidden, w_sup=w_sup, w_rank=w_rank, w_dist=w_dist,
                                   w_logit=w_logit, w_repr=w_repr, margin=margin,
                                   relational_scores=relational_scores, rank_average=rank_average,
@@ -297,7 +296,6 @@ def run(
     from g2m.data import get_spec
     from g2m.experiments.node import NodeExperiment, run_node_experiment
 
-    chosen = [m.strip() for m in methods.split(",") if m.strip()]
     if "best" in chosen:  # the dataset's validation-chosen student for this teacher
         try:
             best = get_spec(dataset).best_method(teacher_name)

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from g2m.data.specs import DatasetSpec
 from g2m.methods import (
     EDGE_WEIGHTINGS, POSITIONS, RANK_AVERAGES, RELIABILITIES, SAMPLERS, SIMILARITY_KERNELS,
-    WALKERS,
+    WALKERS, node_method_options, parse_node_method,
 )
 
 T = TypeVar("T")
@@ -145,8 +145,6 @@ class StudentConfig:
     @property
     def objective(self) -> str:
         """The loss behind the method name (a recipe's objective, or the method itself)."""
-        from g2m.methods import node_method_options
-
         return node_method_options(self.method)[0]
 
     def position_settings(self):
@@ -195,15 +193,11 @@ def student_config(spec: DatasetSpec | None, method: str, teacher: str, **overri
     ``[hparams.student.<method>]``, ``[hparams.student.<method>.<teacher>]``; for a composed
     name such as ``krd+position`` the base method's two tables come first, then the full
     name's (``[hparams.student."krd+position"]``, quoted in TOML)."""
-    from g2m.methods import node_method_options, parse_node_method
-
     _, options = node_method_options(method)
     layers: list[dict[str, Any]] = []
     if spec is not None:
-        base_method = parse_node_method(method)[0]
-        names = dict.fromkeys([base_method, method])  # the base's presets, then the composed name's
-        layers = _preset_layers(spec, "student")[:1] + [_preset_layers(spec, "student", teacher)[1]]
-        for name in names:
+        layers = _preset_layers(spec, "student", teacher)  # [hparams.student], [hparams.student.<teacher>]
+        for name in dict.fromkeys([parse_node_method(method)[0], method]):  # the base's tables, then the name's
             layers += _preset_layers(spec, "student", name, teacher)[1:]
     return _merge(StudentConfig, StudentConfig(method=method, **options), *layers, overrides)
 

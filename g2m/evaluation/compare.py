@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from g2m.evaluation.report import mean_std
+from g2m.evaluation.report import is_teacher_run, mean_std
 
 
 MIN_VERDICT_SEEDS = 10
@@ -128,7 +128,7 @@ def best_on_validation(runs: Sequence[dict[str, Any]], candidates: Sequence[str]
     listed first in ``runs``."""
     by_method: dict[str, dict[int, tuple[float, float]]] = {}
     for run in runs:
-        if run["model"].startswith("teacher") or (candidates is not None and run["model"] not in candidates):
+        if is_teacher_run(run) or (candidates is not None and run["model"] not in candidates):
             continue
         by_method.setdefault(run["model"], {})[run["seed"]] = (float(run["val"]), float(run["test"]))
     if candidates is not None and set(candidates) - set(by_method):

@@ -105,6 +105,11 @@ def write_results(out_dir: str | os.PathLike, result: dict[str, Any], table: str
     )
 
 
+def is_teacher_run(run: dict[str, Any]) -> bool:
+    """A per-seed row of the teacher (``model`` is ``"teacher (<name>)"``), not of a student."""
+    return run["model"].startswith("teacher")
+
+
 def is_link_result(result: dict[str, Any]) -> bool:
     """Whether a results file holds a link experiment: its experiment has a
     ``teacher_seed`` (a LinkExperiment), or its runs report Hits@20."""

@@ -18,7 +18,7 @@ from dataclasses import asdict
 from typing import Any
 
 from g2m.config import link_student_config, student_config
-from g2m.evaluation.report import is_link_result, summarize_runs
+from g2m.evaluation.report import is_link_result, is_teacher_run, summarize_runs
 from g2m.experiments.node import experiment_spec, node_result_table
 from g2m.experiments.seeds import seeds_label
 from g2m.losses.link_objectives import LINK_METHODS
@@ -78,10 +78,6 @@ def _title(result: dict[str, Any]) -> str:
     return first.strip("*") if first.startswith("**") else ""
 
 
-def _is_teacher(run: dict[str, Any]) -> bool:
-    return run["model"].startswith("teacher")
-
-
 def _seed_grid(students: dict[tuple[str, int], dict[str, Any]]) -> tuple[int, int]:
     """``(first_seed, seeds)`` when every method ran the same consecutive seeds."""
     by_method: dict[str, set[int]] = {}
@@ -127,7 +123,7 @@ def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
     students: dict[tuple[str, int], dict[str, Any]] = {}
     for i, r in enumerate(results):
         for run in r["runs"]:
-            if not _is_teacher(run):
+            if not is_teacher_run(run):
                 if (run["model"], run["seed"]) in students:
                     raise ValueError(f"method {run['model']!r} seed {run['seed']} is in more than one result "
                                      f"(again in result {i})")
