@@ -38,6 +38,22 @@ def test_heterophily_lines_say_plainly_where_ffg2m_loses():
     assert lines == ["texas: FF-G2M 60.00 is below max(MLP, GLNN) 85.00 (-25.00; adjusted homophily -0.20)"]
 
 
+def test_heterophily_safe_variant_is_held_to_one_point_below_the_better_baseline():
+    cell = ("texas", "sage", "transductive")
+    lines = check_heterophily_cells({cell: _result(teacher=80.0, mlp=79.0, glnn=85.0, ffg2m=60.0, ffg2m_safe=84.5)})
+    assert lines[1] == "PASS: texas ffg2m_safe 84.50 >= max(MLP, GLNN) 85.00 - 1.0 (-0.50)"
+    lines = check_heterophily_cells({cell: _result(teacher=80.0, mlp=86.0, glnn=85.0, ffg2m_safe=84.5)})
+    assert lines == ["FAIL: texas ffg2m_safe 84.50 >= max(MLP, GLNN) 86.00 - 1.0 (-1.50)"]  # no ffg2m row
+
+
+def test_glnn_checks_hold_the_safe_variant_within_half_a_point_of_ffg2m():
+    cells = {("cora", "sage", "transductive"): _result(teacher=80.0, glnn=80.0, ffg2m=81.0, ffg2m_safe=80.6),
+             ("coauthor-cs", "gcn", "transductive"): _result(teacher=90.0, ffg2m=92.0, ffg2m_safe=91.4)}
+    lines = [line for line in check_glnn_cells(cells) if "ffg2m_safe" in line]
+    assert lines == ["PASS: cora/sage ffg2m_safe 80.60 >= FF-G2M 81.00 - 0.5",
+                     "FAIL: coauthor-cs/gcn ffg2m_safe 91.40 >= FF-G2M 92.00 - 0.5"]
+
+
 def _link_result(mlp, llp):
     runs = [{"model": "mlp", "seed": k, "hits@20": v} for k, v in enumerate(mlp)]
     return {"runs": runs + [{"model": "llp", "seed": k, "hits@20": v} for k, v in enumerate(llp)]}

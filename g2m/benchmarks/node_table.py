@@ -45,7 +45,12 @@ PROTOCOLS: dict[str, tuple[Cell, ...]] = {
     "heterophily": tuple((d, "sage", "transductive") for d in HETEROPHILOUS),
 }
 SPLITS = {"public": None, "glnn": "glnn", "heterophily": None}  # None: the dataset's own protocol
-DEFAULT_METHODS = {"public": NODE_OBJECTIVES, "glnn": NODE_OBJECTIVES, "heterophily": ("mlp", "glnn", "ffg2m")}
+DEFAULT_METHODS = {"public": NODE_OBJECTIVES, "glnn": NODE_OBJECTIVES,
+                   "heterophily": ("mlp", "glnn", "ffg2m", "ffg2m_safe")}
+#: issue 14's bars for the heterophily-safe FF-G2M: on a heterophilous graph at most this far
+#: below max(MLP, GLNN), on a homophilous one at most this far below FF-G2M (points)
+SAFE_HETEROPHILY_SLACK = 1.0
+SAFE_HOMOPHILY_SLACK = 0.5
 
 #: GLNN (Zhang et al., ICLR 2022), SAGE teacher, CPF split, 10 seeds: Table 1 (transductive,
 #: mean and std of test accuracy in %) and Table 3 (production: tran, ind, prod)
@@ -94,6 +99,12 @@ def check_glnn_cells(results: dict[Cell, dict[str, Any]]) -> list[str]:
         if "ffg2m" in rows:
             ff = 100 * rows["ffg2m"]["test_mean"]
             lines.append(f"{verdict(ff >= ours)}: {dataset} FF-G2M {ff:.2f} >= GLNN {ours:.2f}")
+    for (dataset, teacher, setting), res in results.items():
+        rows = _rows(res)
+        if setting == "transductive" and {"ffg2m", "ffg2m_safe"} <= set(rows):
+            ff, safe = 100 * rows["ffg2m"]["test_mean"], 100 * rows["ffg2m_safe"]["test_mean"]
+            lines.append(f"{verdict(safe >= ff - SAFE_HOMOPHILY_SLACK)}: {dataset}/{teacher} ffg2m_safe {safe:.2f} "
+                         f">= FF-G2M {ff:.2f} - {SAFE_HOMOPHILY_SLACK}")
     homophilous = [r for (d, _, s), r in results.items() if d in HOMOPHILOUS and s == "transductive"]
     homophilous = [_rows(r) for r in homophilous]
     homophilous = [r for r in homophilous if {"ffg2m", "mlp", "teacher"} <= set(r)]
@@ -126,17 +137,24 @@ def check_public_cells(results: dict[Cell, dict[str, Any]]) -> list[str]:
 
 
 def check_heterophily_cells(results: dict[Cell, dict[str, Any]]) -> list[str]:
-    """No bar: states plainly where FF-G2M falls below the better of MLP and GLNN."""
+    """States plainly where FF-G2M falls below the better of MLP and GLNN (no bar), and
+    checks the heterophily-safe variant: ``ffg2m_safe >= max(MLP, GLNN) - 1`` point."""
     lines = []
     for (dataset, _, _), res in results.items():
         rows = _rows(res)
-        if not {"ffg2m", "mlp", "glnn"} <= set(rows):
+        if not {"mlp", "glnn"} <= set(rows):
             continue
-        best = max(rows["mlp"]["test_mean"], rows["glnn"]["test_mean"])
-        ff = rows["ffg2m"]["test_mean"]
-        word = "below" if ff < best else "at or above"
-        lines.append(f"{dataset}: FF-G2M {100 * ff:.2f} is {word} max(MLP, GLNN) {100 * best:.2f} "
-                     f"({100 * (ff - best):+.2f}; adjusted homophily {res['homophily']['adjusted']:.2f})")
+        best = 100 * max(rows["mlp"]["test_mean"], rows["glnn"]["test_mean"])
+        h = res["homophily"]["adjusted"]
+        if "ffg2m" in rows:
+            ff = 100 * rows["ffg2m"]["test_mean"]
+            word = "below" if ff < best else "at or above"
+            lines.append(f"{dataset}: FF-G2M {ff:.2f} is {word} max(MLP, GLNN) {best:.2f} "
+                         f"({ff - best:+.2f}; adjusted homophily {h:.2f})")
+        if "ffg2m_safe" in rows:
+            safe = 100 * rows["ffg2m_safe"]["test_mean"]
+            lines.append(f"{verdict(safe >= best - SAFE_HETEROPHILY_SLACK)}: {dataset} ffg2m_safe {safe:.2f} >= "
+                         f"max(MLP, GLNN) {best:.2f} - {SAFE_HETEROPHILY_SLACK} ({safe - best:+.2f})")
     return lines
 
 
