@@ -206,6 +206,13 @@ def as_dict(config: Any) -> dict[str, Any]:
     return asdict(config)
 
 
+def new_option_defaults() -> dict[str, Any]:
+    """Every option added after results were first written (``NEW_OPTION``), with its
+    default: a results file written before the option existed trained at that default."""
+    classes = (TeacherConfig, StudentConfig, LinkTeacherConfig, LinkStudentConfig)
+    return {f.name: f.default for cls in classes for f in fields(cls) if f.metadata.get("omit_default_from_tag")}
+
+
 @dataclass(frozen=True)
 class LinkTeacherConfig(_GNNKwargs):
     model: str = "sage"

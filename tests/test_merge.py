@@ -163,3 +163,16 @@ def test_parts_run_with_a_tuned_preset_merge(parts, tmp_path):
     preset.write_text("[hparams.link_student.mlp]\nlr = 0.004\nscorer_dropout = 0.25\n")
     with pytest.raises(ValueError, match="otherwise than today's presets .*lr differ"):
         merge_results(parts_)
+
+
+def test_a_part_written_before_an_option_existed_merges_at_its_default(parts):
+    _, res = parts
+    b = res["b"]
+    older = {**b, "teacher_config": {k: v for k, v in b["teacher_config"].items() if k != "tie_break"},
+             "student_configs": {m: {k: v for k, v in c.items() if k != "walker"} for m, c in b["student_configs"].items()}}
+    assert merge_results([res["a"], older])["summary"]  # tie_break / walker: new options, at their defaults
+    no_preset = {**b, "experiment": {k: v for k, v in b["experiment"].items() if k != "preset"}}
+    assert merge_results([res["a"], no_preset])["summary"]  # written before `preset` was recorded
+    later = {**b, "teacher_config": {**b["teacher_config"], "tie_break": "later"}}
+    with pytest.raises(ValueError, match="different teacher configuration from result 0: tie_break differ"):
+        merge_results([res["a"], later])

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import MISSING, asdict, fields
 from typing import Any
 
-from g2m.config import link_student_config, student_config
+from g2m.config import link_student_config, new_option_defaults, student_config
 from g2m.evaluation.report import is_link_result, is_teacher_run, summarize_runs
-from g2m.experiments.node import experiment_spec, node_result_table
+from g2m.experiments.link import LinkExperiment
+from g2m.experiments.node import NodeExperiment, experiment_spec, node_result_table
 from g2m.experiments.seeds import seeds_label
 from g2m.losses.link_objectives import LINK_METHODS
 from g2m.methods import NODE_METHODS
@@ -32,9 +33,12 @@ _RUN_BOOKKEEPING = ("cached",)
 
 def _setting(result: dict[str, Any]) -> dict[str, Any]:
     # overrides are compared through the configurations they produce (a preset and the
-    # same value given on the command line are one experiment)
+    # same value given on the command line are one experiment); a field the experiment
+    # gained after a part was written (`preset`, say) is read at its default there
     skip = ("methods", "seeds", "first_seed", "teacher_overrides", "student_overrides")
-    return {k: v for k, v in result["experiment"].items() if k not in skip}
+    kind = LinkExperiment if is_link_result(result) else NodeExperiment
+    defaults = {f.name: f.default for f in fields(kind) if f.default is not MISSING}
+    return {k: v for k, v in {**defaults, **result["experiment"]}.items() if k not in skip}
 
 
 def _student_configs(result: dict[str, Any], methods: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -50,8 +54,15 @@ def _student_configs(result: dict[str, Any], methods: Sequence[str]) -> dict[str
     return {m: json.loads(json.dumps(asdict(c))) for m, c in configs.items()}
 
 
+_ABSENT = object()
+
+
 def _differ(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
-    return sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+    """Keys on which two settings or configurations differ; an option added since one of
+    them was written (``g2m.config.NEW_OPTION``) counts as its default there."""
+    defaults = new_option_defaults()
+    return sorted(k for k in a.keys() | b.keys()
+                  if a.get(k, defaults.get(k, _ABSENT)) != b.get(k, defaults.get(k, _ABSENT)))
 
 
 def _check_student_configs(results: Sequence[dict[str, Any]]) -> None:
@@ -116,8 +127,9 @@ def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
         if None not in threads and threads[0] != threads[1]:  # older results did not record it
             raise ValueError(f"result {i} ran on {threads[1]} torch threads and result 0 on {threads[0]}: "
                              "their digits would differ from one run's")
-        if r.get("teacher_config") != base.get("teacher_config"):
-            raise ValueError(f"result {i} used a different teacher configuration from result 0")
+        if differ := _differ(base.get("teacher_config", {}), r.get("teacher_config", {})):
+            raise ValueError(f"result {i} used a different teacher configuration from result 0: "
+                             f"{', '.join(differ)} differ")
     _check_student_configs(results)
     teachers: dict[tuple[Any, ...], dict[str, Any]] = {}
     students: dict[tuple[str, int], dict[str, Any]] = {}
