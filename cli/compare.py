@@ -37,14 +37,14 @@ def compare(
     from g2m.evaluation.report import read_results
 
     result = read_results(results)
+    default_metric, default_a = compare_defaults(result)
+    metric, a = metric or default_metric, a or default_a
     if best:
         try:
-            typer.echo(best_on_validation(result["runs"]).describe())
+            typer.echo(best_on_validation(result["runs"], metric=metric).describe())
         except ValueError as err:
             raise G2MError(str(err)) from err
         return
-    default_metric, default_a = compare_defaults(result)
-    metric, a = metric or default_metric, a or default_a
     try:
         typer.echo(compare_methods(result["runs"], a, b, metric).describe())
     except (ValueError, KeyError) as err:

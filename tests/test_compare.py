@@ -73,6 +73,16 @@ def test_best_on_validation_ignores_test_and_the_teacher():
         best_on_validation(NODE_RUNS, ["krd"])
     with pytest.raises(ValueError, match="no student runs"):
         best_on_validation(NODE_RUNS[:3])
+    with pytest.raises(ValueError, match="run 'mlp' seed 0 has no 'val' or 'test' score"):
+        best_on_validation(RUNS)
+
+
+def test_compare_best_on_a_link_run_shows_hits(tmp_path):
+    runs = [dict(r, val=0.8 + (r["model"] == "llp") / 100) for r in RUNS]  # llp: the better validation
+    (tmp_path / "results.json").write_text(json.dumps({"runs": runs}))
+    res = CliRunner().invoke(app, ["compare", str(tmp_path), "--best"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert "  llp: val 81.00 +- 0.00, hits@20 68.75 +- 3.69  <- best on validation" in res.output
 
 
 def test_compare_best_cli_and_run_methods_best(tmp_path, monkeypatch):

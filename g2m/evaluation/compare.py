@@ -111,26 +111,32 @@ class BestChoice:
     #: every student, best validation first: ``(method, val mean, val std, test mean, test std)``
     ranking: tuple[tuple[str, float, float, float, float], ...]
     seeds: tuple[int, ...]
+    #: the test score shown beside validation ("test" for node runs, "hits@20" for link runs)
+    metric: str = "test"
 
     def describe(self, scale: float = 100.0) -> str:
-        lines = [f"students ranked by mean validation score over seeds {list(self.seeds)} (test shown, not used):"]
+        lines = [f"students ranked by mean validation score over seeds {list(self.seeds)} "
+                 f"({self.metric} shown, not used):"]
         for m, vm, vs, tm, ts in self.ranking:
             mark = "  <- best on validation" if m == self.method else ""
-            lines.append(f"  {m}: val {scale * vm:.2f} +- {scale * vs:.2f}, test {scale * tm:.2f} +- {scale * ts:.2f}"
-                         f"{mark}")
+            lines.append(f"  {m}: val {scale * vm:.2f} +- {scale * vs:.2f}, {self.metric} {scale * tm:.2f} +- "
+                         f"{scale * ts:.2f}{mark}")
         return "\n".join(lines)
 
 
-def best_on_validation(runs: Sequence[dict[str, Any]], candidates: Sequence[str] | None = None) -> BestChoice:
+def best_on_validation(runs: Sequence[dict[str, Any]], candidates: Sequence[str] | None = None,
+                       metric: str = "test") -> BestChoice:
     """Choose among the students of per-seed ``runs`` (teacher rows excluded) by the mean of
-    their ``val`` scores; ``candidates`` restricts the choice. Every candidate must cover
-    the same seeds, so that no method is judged on easier splits. A tie goes to the method
-    listed first in ``runs``."""
+    their ``val`` scores; ``candidates`` restricts the choice, ``metric`` is the test score
+    shown beside it (never used). Every candidate must cover the same seeds, so that no
+    method is judged on easier splits. A tie goes to the method listed first in ``runs``."""
     by_method: dict[str, dict[int, tuple[float, float]]] = {}
     for run in runs:
         if is_teacher_run(run) or (candidates is not None and run["model"] not in candidates):
             continue
-        by_method.setdefault(run["model"], {})[run["seed"]] = (float(run["val"]), float(run["test"]))
+        if "val" not in run or metric not in run:
+            raise ValueError(f"run {run['model']!r} seed {run['seed']} has no 'val' or {metric!r} score")
+        by_method.setdefault(run["model"], {})[run["seed"]] = (float(run["val"]), float(run[metric]))
     if candidates is not None and set(candidates) - set(by_method):
         raise ValueError(f"no runs of {sorted(set(candidates) - set(by_method))}; the result holds {sorted(by_method)}")
     if not by_method:
@@ -143,4 +149,4 @@ def best_on_validation(runs: Sequence[dict[str, Any]], candidates: Sequence[str]
         (vm, vs), (tm, ts) = mean_std([v for v, _ in scores.values()]), mean_std([t for _, t in scores.values()])
         ranking.append((m, vm, vs, tm, ts))
     ranking.sort(key=lambda row: -row[1])  # stable: ties keep the runs' order
-    return BestChoice(ranking[0][0], tuple(ranking), next(iter(seed_sets.values())))
+    return BestChoice(ranking[0][0], tuple(ranking), next(iter(seed_sets.values())), metric)
