@@ -206,13 +206,6 @@ def as_dict(config: Any) -> dict[str, Any]:
     return asdict(config)
 
 
-def new_option_defaults() -> dict[str, Any]:
-    """Every option added after results were first written (``NEW_OPTION``), with its
-    default: a results file written before the option existed trained at that default."""
-    classes = (TeacherConfig, StudentConfig, LinkTeacherConfig, LinkStudentConfig)
-    return {f.name: f.default for cls in classes for f in fields(cls) if f.metadata.get("omit_default_from_tag")}
-
-
 @dataclass(frozen=True)
 class LinkTeacherConfig(_GNNKwargs):
     model: str = "sage"
@@ -299,3 +292,10 @@ def link_student_config(spec: DatasetSpec | None, method: str, **overrides: Any)
     """Preset lookup: ``[hparams.link_student]`` then ``[hparams.link_student.<method>]``."""
     layers = _preset_layers(spec, "link_student", method)
     return _merge(LinkStudentConfig, LinkStudentConfig(method=method), *layers, overrides)
+
+
+def new_option_defaults() -> dict[str, Any]:
+    """Every option added after results were first written (``NEW_OPTION``), with its
+    default: a results file written before the option existed trained at that default."""
+    classes = (TeacherConfig, StudentConfig, LinkTeacherConfig, LinkStudentConfig)
+    return {f.name: f.default for cls in classes for f in fields(cls) if f.metadata.get("omit_default_from_tag")}
