@@ -188,9 +188,11 @@ def distill(
     result = distill_node_student(graph, node_split, knowledge and knowledge.logits, scfg, seed, spec.metric,
                                   not quiet, teacher_hidden=knowledge and knowledge.hidden,
                                   teacher_entropy_shift=knowledge and knowledge.entropy_shift)
-    save_student(out, result.model, scfg, student_meta(dataset, teacher_name, node_split, inductive_fraction,
-                                                       spec.metric, result.scores), result.position)
-    echo_json({"dataset": dataset, "method": method, "seed": seed, "scores": result.scores, "saved": str(out)})
+    guard = {} if result.guard is None else {"guard": result.guard}  # which twin a guarded method kept
+    save_student(out, result.model, scfg, {**student_meta(dataset, teacher_name, node_split, inductive_fraction,
+                                                          spec.metric, result.scores), **guard}, result.position)
+    echo_json({"dataset": dataset, "method": method, "seed": seed, "scores": result.scores, **guard,
+               "saved": str(out)})
 
 
 def rebuild_student_split(meta: dict, data_root: Optional[Path]):

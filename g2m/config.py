@@ -122,6 +122,10 @@ class StudentConfig:
     krd_power: float = field(default=1.0, metadata=NEW_OPTION)
     krd_momentum: float = field(default=0.99, metadata=NEW_OPTION)
     krd_bins: int = field(default=50, metadata=NEW_OPTION)
+    # validation guard: also train the label-only twin (same architecture, inputs and seed,
+    # no teacher) and keep the distilled student only if it scores strictly higher on
+    # validation; g2m.training.node_student.distill_node_student
+    guard: bool = field(default=False, metadata=NEW_OPTION)
 
     def __post_init__(self) -> None:
         check_tie_break(self.tie_break)
@@ -139,8 +143,17 @@ class StudentConfig:
         if self.edge_weighting != "none" and self.objective not in ("lfd", "hfd", "ffg2m"):
             raise ValueError(f"edge_weighting {self.edge_weighting!r} weights LFD / HFD edges; method "
                              f"{self.method!r} has none (use it with lfd, hfd or ffg2m)")
+        if self.guard and self.objective == "mlp":
+            raise ValueError(f"guard keeps a distilled student only where it beats its label-only twin; method "
+                             f"{self.method!r} has no teacher (use it with a distilling method)")
         if self.adversarial_steps < 1:
             raise ValueError(f"adversarial_steps must be at least 1, got {self.adversarial_steps}")
+
+    def label_only(self) -> "StudentConfig":
+        """The guard's twin: this student trained on labels alone (the same architecture,
+        optimiser and input features, position features included; no teacher term)."""
+        return replace(self, method="mlp", edge_weighting="none", reliability="none", similarity_weight=0.0,
+                       adversarial_eps=0.0, guard=False)
 
     @property
     def objective(self) -> str:

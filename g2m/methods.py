@@ -6,13 +6,14 @@ NODE_OBJECTIVES = ("mlp", "glnn", "lfd", "hfd", "ffg2m")
 #: named combinations of an objective and student options (g2m.config.StudentConfig fields):
 #: ``nosmog`` is GLNN's KD with NOSMOG's three additions (Tian et al., ICLR 2023) at its Cora
 #: settings (meettyj/NOSMOG tran.conf.yaml); ``ffg2m_safe`` is FF-G2M with every LFD / HFD
-#: edge weighted by how much the teacher's distributions at its two ends agree; ``krd`` is KRD
+#: edge weighted by how much the teacher's distributions at its two ends agree, kept only where
+#: it beats its label-only twin on validation (the guard); ``krd`` is KRD
 NODE_RECIPES: dict[str, tuple[str, dict[str, object]]] = {
     # similarity on cosine kernels, chosen on validation (NOSMOG's raw inner products with
     # FF-G2M's 3 x 512 Cora teacher collapse: val 15.95 against 85.71, seeds 0-1; README)
     "nosmog": ("glnn", {"position": "deepwalk", "similarity_weight": 0.1, "similarity_kernel": "cosine",
                         "adversarial_eps": 0.04}),
-    "ffg2m_safe": ("ffg2m", {"edge_weighting": "agreement"}),
+    "ffg2m_safe": ("ffg2m", {"edge_weighting": "agreement", "guard": True}),
     # KRD (Wu et al., ICML 2023): LFD on edges sampled by the teacher's reliability, tempered
     # KD/LFD as its code (LirongWu/KRD train_mini_batch divides both sides by tau)
     "krd": ("lfd", {"reliability": "krd", "tempered_kd": True}),
@@ -21,7 +22,7 @@ NODE_RECIPES: dict[str, tuple[str, dict[str, object]]] = {
 RELIABILITIES = ("none", "krd")
 NODE_METHODS = NODE_OBJECTIVES + tuple(NODE_RECIPES)
 #: student options that compose with any node method by name: ``glnn+position`` is GLNN's KD
-#: with DeepWalk position features, ``ffg2m+agreement`` is ``ffg2m_safe``, and so on (each
+#: with DeepWalk position features, ``ffg2m+agreement+guard`` is ``ffg2m_safe``, and so on (each
 #: component is one or two g2m.config.StudentConfig fields; presets may refine them)
 NODE_COMPONENTS: dict[str, dict[str, object]] = {
     "position": {"position": "deepwalk"},  # NOSMOG's position features
@@ -29,6 +30,7 @@ NODE_COMPONENTS: dict[str, dict[str, object]] = {
     "similarity": {"similarity_weight": 0.1, "similarity_kernel": "cosine"},
     "adversarial": {"adversarial_eps": 0.04},  # NOSMOG's adversarial feature augmentation
     "agreement": {"edge_weighting": "agreement"},  # LFD / HFD edges weighted by teacher agreement
+    "guard": {"guard": True},  # keep the distilled student only if it beats its label-only twin on validation
 }
 
 

@@ -59,14 +59,20 @@ def test_teacher_distill_eval_roundtrip(tmp_path):
 
 
 def test_run_writes_json_and_table(tmp_path):
-    res = invoke("run", "-d", "csbm", "--methods", "mlp,ffg2m", "--seeds", "2", "--out", tmp_path,
+    res = invoke("run", "-d", "csbm", "--methods", "mlp,ffg2m,ffg2m_safe", "--seeds", "2", "--out", tmp_path,
                  "--no-cache", "--student-hidden", "16", "--teacher-hidden", "16", "--epochs", "40",
                  "--patience", "20", "-q")
     assert res.exit_code == 0
     data = json.loads((tmp_path / "results.json").read_text())
-    assert {r["model"] for r in data["summary"]} == {"teacher (gcn)", "mlp", "ffg2m"}
+    assert {r["model"] for r in data["summary"]} == {"teacher (gcn)", "mlp", "ffg2m", "ffg2m_safe"}
     assert all(r["seeds"] == 2 for r in data["summary"])
-    assert "| ffg2m |" in (tmp_path / "results.md").read_text()
+    table = (tmp_path / "results.md").read_text()
+    assert "| ffg2m |" in table
+    # the guarded method records its choice per seed, and the table counts them
+    guards = [r["guard"] for r in data["runs"] if r["model"] == "ffg2m_safe"]
+    assert len(guards) == 2 and set(guards) <= {"distilled", "labels"}
+    assert "ffg2m_safe: the guard kept the distilled student on " in table
+    assert all("guard" not in r for r in data["runs"] if r["model"] != "ffg2m_safe")
 
 
 @pytest.mark.parametrize("args,message", [

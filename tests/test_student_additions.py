@@ -1,6 +1,8 @@
 """NOSMOG's additions (position features, similarity distillation, adversarial augmentation)
 and the heterophily-safe FF-G2M, as options of any node objective."""
 
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -97,7 +99,10 @@ def test_recipes_are_objectives_plus_options():
     assert nosmog.similarity_weight == 0.1 and nosmog.adversarial_eps == 0.04
     assert nosmog.similarity_kernel == "cosine"  # chosen on validation (README); NOSMOG's own is "dot"
     safe = student_config(None, "ffg2m_safe", "sage", lam=0.3)
-    assert safe.objective == "ffg2m" and safe.edge_weighting == "agreement" and safe.lam == 0.3
+    assert safe.objective == "ffg2m" and safe.edge_weighting == "agreement" and safe.lam == 0.3 and safe.guard
+    twin = safe.label_only()
+    assert twin.objective == "mlp" and twin.edge_weighting == "none" and not twin.guard
+    assert twin.model_kwargs() == safe.model_kwargs() and (twin.lr, twin.epochs) == (safe.lr, safe.epochs)
     assert StudentConfig(method="glnn").objective == "glnn"
     with pytest.raises(ValueError, match="edge_weighting"):
         StudentConfig(edge_weighting="cosine")
@@ -114,7 +119,7 @@ def test_components_compose_with_any_method_by_name():
     composed = student_config(None, "glnn+position+similarity+adversarial", "sage")
     assert composed.objective == "glnn"
     assert replace(composed, method="nosmog") == student_config(None, "nosmog", "sage")
-    assert replace(student_config(None, "ffg2m+agreement", "sage"), method="ffg2m_safe") == \
+    assert replace(student_config(None, "ffg2m+agreement+guard", "sage"), method="ffg2m_safe") == \
         student_config(None, "ffg2m_safe", "sage")
     # a recipe keeps its own options and presets under a component
     spec = get_spec("cora")
@@ -127,7 +132,8 @@ def test_components_compose_with_any_method_by_name():
     assert tuned.position_dim == 16 and tuned.hidden == 1024
     assert student_config(spec2, "krd", "sage").position_dim == 64
     for bad, match in (("glnn+pos", "unknown component 'pos'"), ("gln+position", "unknown node method 'gln'"),
-                       ("glnn+position+position", "twice"), ("glnn+agreement", "has none")):
+                       ("glnn+position+position", "twice"), ("glnn+agreement", "has none"),
+                       ("mlp+guard", "has no teacher")):
         with pytest.raises(ValueError, match=match):
             student_config(None, bad, "sage")
 
@@ -179,6 +185,37 @@ def test_ffg2m_safe_equals_glnn_when_the_teacher_separates_every_edge():
     torch.testing.assert_close(safe.logits, glnn.logits, rtol=1e-4, atol=1e-4)
     plain = distill_node_student(g, split, t, StudentConfig(method="ffg2m", **common), 0, progress=False)
     assert not torch.allclose(plain.logits, glnn.logits, atol=1e-2)  # unweighted FF-G2M differs
+
+
+def test_guard_keeps_a_useful_teacher_and_drops_a_harmful_one(cora_like):
+    """The guard returns exactly one of its two students: the distilled one where it is
+    strictly better on validation, else the label-only twin."""
+    g, split, teacher = cora_like
+    cfg = student_config(None, "ffg2m_safe", "sage", **FAST)
+    plain = {"progress": False}
+    distilled = distill_node_student(g, split, teacher.logits, replace(cfg, guard=False), 0, **plain)
+    labels = distill_node_student(g, split, None, cfg.label_only(), 0, **plain)
+    assert distilled.scores["val"] > labels.scores["val"]  # a good SAGE teacher on a homophilous graph
+    kept = distill_node_student(g, split, teacher.logits, cfg, 0, **plain)
+    assert kept.guard == "distilled" and torch.equal(kept.logits, distilled.logits)
+    # a teacher that names the wrong class everywhere: the guard falls back to labels
+    wrong = torch.nn.functional.one_hot((g.y + 1) % g.num_classes, g.num_classes).float() * 10.0
+    misled = distill_node_student(g, split, wrong, replace(cfg, guard=False), 0, **plain)
+    fallback = distill_node_student(g, split, wrong, cfg, 0, **plain)
+    assert misled.scores["val"] < labels.scores["val"] - 0.1
+    assert fallback.guard == "labels" and torch.equal(fallback.logits, labels.logits)
+    assert distilled.guard is None  # no guard, no choice recorded
+
+
+def test_guard_lines_count_the_fallbacks():
+    from g2m.experiments.node import guard_lines
+
+    runs = [{"model": "teacher (sage)", "seed": 0}, {"model": "ffg2m_safe", "seed": 0, "guard": "distilled"},
+            {"model": "ffg2m_safe", "seed": 1, "guard": "labels"}, {"model": "ffg2m_safe", "seed": 2, "guard": "labels"},
+            {"model": "glnn+guard", "seed": 0, "guard": "distilled"}, {"model": "glnn", "seed": 0}]
+    assert guard_lines(runs) == ["ffg2m_safe: the guard kept the distilled student on 1 of 3 seeds; labels alone on "
+                                 "seed(s) 1, 2", "glnn+guard: the guard kept the distilled student on 1 of 1 seeds"]
+    assert guard_lines(runs[:1]) == []
 
 
 def test_entropy_shift_and_power_fit():

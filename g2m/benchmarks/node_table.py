@@ -224,7 +224,7 @@ def _retabled(result: dict[str, Any]) -> dict[str, Any]:
     from g2m.experiments.node import node_result_table
 
     return {**result, "table": node_result_table(result["summary"], result.get("title", ""),
-                                                 result.get("homophily"))}
+                                                 result.get("homophily"), result.get("runs"))}
 
 
 def merge_node_tables(protocol: str, parts: Sequence[str | Path], out: str | Path) -> str:

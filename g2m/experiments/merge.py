@@ -164,7 +164,7 @@ def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
     if "homophily" in base:  # node results: every part's per-seed estimates, each seed once
         per_seed = {e["seed"]: e for r in results for e in r.get("homophily", {}).get("per_seed", [])}
         extra["homophily"] = {**base["homophily"], "per_seed": [per_seed[k] for k in sorted(per_seed)]}
-    table = node_result_table(summary, title, extra.get("homophily"))
+    table = node_result_table(summary, title, extra.get("homophily"), runs)
     return {
         **{k: v for k, v in base.items() if k not in ("runs", "summary", "table", "title", "seconds")},
         "experiment": {**base["experiment"], "methods": ordered, "seeds": num_seeds, "first_seed": first_seed},

@@ -198,10 +198,29 @@ def _with_prod(scores: dict[str, float], fraction: float) -> dict[str, float]:
     return {**scores, "prod": (1.0 - fraction) * scores["test"] + fraction * scores["test_ind"]}
 
 
-def node_result_table(summary: list[dict[str, Any]], title: str, homophily: dict[str, Any] | None) -> str:
+def guard_lines(runs: list[dict[str, Any]]) -> list[str]:
+    """One line per guarded method (``config.guard``): on how many seeds it kept the
+    distilled student, and on which it fell back to its label-only twin."""
+    kept: dict[str, list[int]] = {}
+    fell: dict[str, list[int]] = {}
+    for run in runs:
+        if "guard" in run:
+            (kept if run["guard"] == "distilled" else fell).setdefault(run["model"], []).append(run["seed"])
+            kept.setdefault(run["model"], [])
+    return [f"{m}: the guard kept the distilled student on {len(kept[m])} of {len(kept[m]) + len(fell.get(m, []))} "
+            f"seeds" + (f"; labels alone on seed(s) {', '.join(map(str, sorted(fell[m])))}" if m in fell else "")
+            for m in kept]
+
+
+def node_result_table(summary: list[dict[str, Any]], title: str, homophily: dict[str, Any] | None,
+                      runs: list[dict[str, Any]] | None = None) -> str:
     """A node result's Markdown table, with a line under it on the graph's measured
-    homophily and the estimate made before distilling (results without one: the table)."""
+    homophily and the estimate made before distilling (results without one: the table),
+    and one per guarded method on the guard's choices (:func:`guard_lines`)."""
     table = markdown_table(summary, title)
+    guards = guard_lines(runs or [])
+    if guards:
+        table += "\n" + "\n".join(f"- {line}" for line in guards) + "\n"
     if homophily is None:
         return table
     est = [e["estimate"] for e in homophily["per_seed"]]
@@ -264,10 +283,13 @@ def run_node_experiment(exp: NodeExperiment, progress: bool = True, resume: str 
                                            metric, progress, teacher_hidden=knowledge.hidden,
                                            teacher_entropy_shift=knowledge.entropy_shift)
                 if exp.save_students is not None:
-                    save_student(_student_dir(exp, method, seed), out.model, scfg, student_meta(
-                        exp.dataset, exp.teacher, split, exp.inductive_fraction, metric, out.scores), out.position)
-                return {"model": method, "seed": seed, **_with_prod(out.scores, exp.inductive_fraction),
-                        "epochs_run": out.fit.epochs_run, "seconds_per_epoch": out.fit.seconds_per_epoch}
+                    meta = student_meta(exp.dataset, exp.teacher, split, exp.inductive_fraction, metric, out.scores)
+                    if out.guard is not None:
+                        meta["guard"] = out.guard
+                    save_student(_student_dir(exp, method, seed), out.model, scfg, meta, out.position)
+                row = {"model": method, "seed": seed, **_with_prod(out.scores, exp.inductive_fraction),
+                       "epochs_run": out.fit.epochs_run, "seconds_per_epoch": out.fit.seconds_per_epoch}
+                return row if out.guard is None else {**row, "guard": out.guard}
 
             # a saved student must still be on disk for its row to be reused
             reuse = exp.save_students is None or _student_dir(exp, method, seed).is_dir()
@@ -286,7 +308,7 @@ def run_node_experiment(exp: NodeExperiment, progress: bool = True, resume: str 
         "summary": summary,
         "title": title,
         "homophily": homophily,
-        "table": node_result_table(summary, title, homophily),
+        "table": node_result_table(summary, title, homophily, runs),
         "seconds": time.perf_counter() - started,
         "torch_threads": torch.get_num_threads(),  # the digits depend on it (see the link runner)
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import Tensor, nn
@@ -32,6 +32,8 @@ class NodeStudentOutput:
     fit: FitResult
     #: [N, P] position features appended to every node's input (None: the student has none)
     position: Tensor | None = None
+    #: with ``config.guard``: which student was kept, "distilled" or "labels" (None: no guard)
+    guard: str | None = None
 
 
 def distill_node_student(
@@ -51,11 +53,25 @@ def distill_node_student(
 
     ``teacher_hidden`` (``[N, H]``, the teacher's last hidden layer) is needed by
     ``config.similarity_weight > 0``; ``teacher_entropy_shift`` (``[N]``, KRD's reliability
-    signal, :func:`g2m.students.reliability.entropy_shift`) by ``config.reliability == "krd"``."""
+    signal, :func:`g2m.students.reliability.entropy_shift`) by ``config.reliability == "krd"``.
+
+    ``config.guard``: the student is trained twice with the same seed, distilled and on labels
+    alone (:meth:`~g2m.config.StudentConfig.label_only`), and the distilled one is kept only if
+    its validation score is strictly higher: distilling must earn its place on held-out labels,
+    as a teacher worse than the features alone (a GNN on a heterophilous graph) would drag the
+    student below a plain MLP. Twice the training cost; the choice is in ``guard``."""
     check_method(config.method)
     objective = config.objective
     if objective != "mlp" and teacher_logits is None:
         raise ValueError(f"method {config.method!r} needs teacher logits")
+    if config.guard and objective != "mlp":
+        # on_epoch (a tuner's pruning callback) follows the distilled student only
+        distilled = distill_node_student(graph, split, teacher_logits, replace(config, guard=False), seed, metric,
+                                         progress, on_epoch, teacher_hidden, teacher_entropy_shift)
+        labels = distill_node_student(graph, split, None, config.label_only(), seed, metric, progress)
+        if distilled.scores["val"] > labels.scores["val"]:
+            return replace(distilled, guard="distilled")
+        return replace(labels, guard="labels")
     if teacher_logits is not None and teacher_logits.shape != (graph.num_nodes, graph.num_classes):
         raise ValueError(
             f"teacher logits have shape {tuple(teacher_logits.shape)}, expected "
