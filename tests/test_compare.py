@@ -67,6 +67,9 @@ def test_best_on_validation_ignores_test_and_the_teacher():
     assert best_on_validation(NODE_RUNS, ["ffg2m", "mlp"]).method == "ffg2m"
     tie = [dict(r, val=0.7) for r in NODE_RUNS if r["model"] in ("ffg2m", "glnn")]
     assert best_on_validation(tie).method == "glnn"  # a tie goes to the method listed first
+    assert best_on_validation(tie).tied == ("ffg2m",) and best.tied == ()
+    assert "glnn ties with ffg2m on validation" in best_on_validation(tie).describe()
+    assert "ties" not in best.describe()
     with pytest.raises(ValueError, match="different seeds"):
         best_on_validation(NODE_RUNS[:-1])
     with pytest.raises(ValueError, match="no runs of"):

@@ -121,7 +121,16 @@ class BestChoice:
             mark = "  <- best on validation" if m == self.method else ""
             lines.append(f"  {m}: val {scale * vm:.2f} +- {scale * vs:.2f}, {self.metric} {scale * tm:.2f} +- "
                          f"{scale * ts:.2f}{mark}")
+        if self.tied:
+            lines.append(f"{self.method} ties with {', '.join(self.tied)} on validation; the method listed first "
+                         "in the run was chosen (reorder --methods, or add seeds, to decide otherwise)")
         return "\n".join(lines)
+
+    @property
+    def tied(self) -> tuple[str, ...]:
+        """The other students whose validation mean equals the chosen one's (to float rounding)."""
+        best = self.ranking[0][1]
+        return tuple(m for m, vm, *_ in self.ranking[1:] if math.isclose(vm, best, rel_tol=0.0, abs_tol=1e-9))
 
 
 def best_on_validation(runs: Sequence[dict[str, Any]], candidates: Sequence[str] | None = None,
