@@ -70,8 +70,8 @@ def test_run_writes_json_and_table(tmp_path):
     assert "| ffg2m |" in table
     # the guarded method records its choice per seed, and the table counts them
     guards = [r["guard"] for r in data["runs"] if r["model"] == "ffg2m_safe"]
-    assert len(guards) == 2 and set(guards) <= {"distilled", "labels"}
-    assert "ffg2m_safe: the guard kept the distilled student on " in table
+    assert len(guards) == 2 and set(guards) <= {"distilled", "unweighted", "labels"}
+    assert "ffg2m_safe: the guard kept " in table and " of 2 seeds" in table
     assert all("guard" not in r for r in data["runs"] if r["model"] != "ffg2m_safe")
 
 

@@ -187,34 +187,67 @@ def test_ffg2m_safe_equals_glnn_when_the_teacher_separates_every_edge():
     assert not torch.allclose(plain.logits, glnn.logits, atol=1e-2)  # unweighted FF-G2M differs
 
 
-def test_guard_keeps_a_useful_teacher_and_drops_a_harmful_one(cora_like):
-    """The guard returns exactly one of its two students: the distilled one where it is
-    strictly better on validation, else the label-only twin."""
+def test_guard_keeps_the_best_candidate_on_validation(cora_like):
+    """The guard returns exactly one of its candidates (labels alone, as configured, and
+    unweighted when the configured edges are weighted): the best on validation, ties going to
+    the one trusting less structure."""
     g, split, teacher = cora_like
     cfg = student_config(None, "ffg2m_safe", "sage", **FAST)
     plain = {"progress": False}
-    distilled = distill_node_student(g, split, teacher.logits, replace(cfg, guard=False), 0, **plain)
     labels = distill_node_student(g, split, None, cfg.label_only(), 0, **plain)
-    assert distilled.scores["val"] > labels.scores["val"]  # a good SAGE teacher on a homophilous graph
+    weighted = distill_node_student(g, split, teacher.logits, replace(cfg, guard=False), 0, **plain)
+    unweighted = distill_node_student(g, split, teacher.logits, replace(cfg, guard=False, edge_weighting="none"), 0,
+                                      **plain)
+    assert weighted.guard is None and weighted.guard_val is None  # no guard, no choice recorded
+    val = {"labels": labels.scores["val"], "distilled": weighted.scores["val"],
+           "unweighted": unweighted.scores["val"]}
+    assert max(val["distilled"], val["unweighted"]) > val["labels"]  # a good teacher on a homophilous graph
     kept = distill_node_student(g, split, teacher.logits, cfg, 0, **plain)
-    assert kept.guard == "distilled" and torch.equal(kept.logits, distilled.logits)
+    assert kept.guard_val == val and kept.guard == max(val, key=val.get)
+    expected = {"labels": labels, "distilled": weighted, "unweighted": unweighted}[kept.guard]
+    assert torch.equal(kept.logits, expected.logits)
+    # without edge weights there are two candidates
+    glnn = distill_node_student(g, split, teacher.logits, student_config(None, "glnn+guard", "sage", **FAST), 0,
+                                **plain)
+    assert set(glnn.guard_val) == {"labels", "distilled"} and glnn.guard == "distilled"
     # a teacher that names the wrong class everywhere: the guard falls back to labels
     wrong = torch.nn.functional.one_hot((g.y + 1) % g.num_classes, g.num_classes).float() * 10.0
     misled = distill_node_student(g, split, wrong, replace(cfg, guard=False), 0, **plain)
     fallback = distill_node_student(g, split, wrong, cfg, 0, **plain)
     assert misled.scores["val"] < labels.scores["val"] - 0.1
     assert fallback.guard == "labels" and torch.equal(fallback.logits, labels.logits)
-    assert distilled.guard is None  # no guard, no choice recorded
 
 
-def test_guard_lines_count_the_fallbacks():
+def test_guard_breaks_ties_towards_less_structure(monkeypatch):
+    """Equal validation scores: labels before the configured student before the unweighted one."""
+    import g2m.training.node_student as ns
+    from g2m.training.node_student import NodeStudentOutput
+
+    def fake(graph, split, teacher_logits, config, *args, **kwargs):
+        if config.guard:
+            return real(graph, split, teacher_logits, config, *args, **kwargs)
+        kind = "labels" if config.objective == "mlp" else config.edge_weighting
+        return NodeStudentOutput(None, torch.zeros(1), {"val": scores[kind]}, None)
+
+    real = ns.distill_node_student
+    monkeypatch.setattr(ns, "distill_node_student", fake)
+    cfg = student_config(None, "ffg2m_safe", "sage")
+    t = torch.zeros(3, 2)
+    for scores, kept in (({"labels": 0.5, "agreement": 0.5, "none": 0.5}, "labels"),
+                         ({"labels": 0.4, "agreement": 0.5, "none": 0.5}, "distilled"),
+                         ({"labels": 0.4, "agreement": 0.5, "none": 0.6}, "unweighted")):
+        assert real(None, None, t, cfg).guard == kept
+
+
+def test_guard_lines_count_the_choices():
     from g2m.experiments.node import guard_lines
 
     runs = [{"model": "teacher (sage)", "seed": 0}, {"model": "ffg2m_safe", "seed": 0, "guard": "distilled"},
             {"model": "ffg2m_safe", "seed": 1, "guard": "labels"}, {"model": "ffg2m_safe", "seed": 2, "guard": "labels"},
+            {"model": "ffg2m_safe", "seed": 3, "guard": "unweighted"},
             {"model": "glnn+guard", "seed": 0, "guard": "distilled"}, {"model": "glnn", "seed": 0}]
-    assert guard_lines(runs) == ["ffg2m_safe: the guard kept the distilled student on 1 of 3 seeds; labels alone on "
-                                 "seed(s) 1, 2", "glnn+guard: the guard kept the distilled student on 1 of 1 seeds"]
+    assert guard_lines(runs) == ["ffg2m_safe: the guard kept distilled on 1; unweighted on 1 (seed 3); labels on 2 "
+                                 "(seed 1, 2) of 4 seeds", "glnn+guard: the guard kept distilled on 1 of 1 seeds"]
     assert guard_lines(runs[:1]) == []
 
 

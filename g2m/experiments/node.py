@@ -199,17 +199,20 @@ def _with_prod(scores: dict[str, float], fraction: float) -> dict[str, float]:
 
 
 def guard_lines(runs: list[dict[str, Any]]) -> list[str]:
-    """One line per guarded method (``config.guard``): on how many seeds it kept the
-    distilled student, and on which it fell back to its label-only twin."""
-    kept: dict[str, list[int]] = {}
-    fell: dict[str, list[int]] = {}
+    """One line per guarded method (``config.guard``): which student the guard kept on how
+    many seeds (:func:`g2m.training.node_student.distill_node_student`)."""
+    chosen: dict[str, dict[str, list[int]]] = {}
     for run in runs:
         if "guard" in run:
-            (kept if run["guard"] == "distilled" else fell).setdefault(run["model"], []).append(run["seed"])
-            kept.setdefault(run["model"], [])
-    return [f"{m}: the guard kept the distilled student on {len(kept[m])} of {len(kept[m]) + len(fell.get(m, []))} "
-            f"seeds" + (f"; labels alone on seed(s) {', '.join(map(str, sorted(fell[m])))}" if m in fell else "")
-            for m in kept]
+            chosen.setdefault(run["model"], {}).setdefault(run["guard"], []).append(run["seed"])
+    lines = []
+    for model, picks in chosen.items():
+        total = sum(len(seeds) for seeds in picks.values())
+        parts = [f"{kind} on {len(picks[kind])}" + (f" (seed {', '.join(map(str, sorted(picks[kind])))})"
+                                                     if kind != "distilled" else "")
+                 for kind in ("distilled", "unweighted", "labels") if kind in picks]
+        lines.append(f"{model}: the guard kept {'; '.join(parts)} of {total} seeds")
+    return lines
 
 
 def node_result_table(summary: list[dict[str, Any]], title: str, homophily: dict[str, Any] | None,
@@ -289,7 +292,7 @@ def run_node_experiment(exp: NodeExperiment, progress: bool = True, resume: str 
                     save_student(_student_dir(exp, method, seed), out.model, scfg, meta, out.position)
                 row = {"model": method, "seed": seed, **_with_prod(out.scores, exp.inductive_fraction),
                        "epochs_run": out.fit.epochs_run, "seconds_per_epoch": out.fit.seconds_per_epoch}
-                return row if out.guard is None else {**row, "guard": out.guard}
+                return row if out.guard is None else {**row, "guard": out.guard, "guard_val": out.guard_val}
 
             # a saved student must still be on disk for its row to be reused
             reuse = exp.save_students is None or _student_dir(exp, method, seed).is_dir()

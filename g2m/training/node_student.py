@@ -32,8 +32,11 @@ class NodeStudentOutput:
     fit: FitResult
     #: [N, P] position features appended to every node's input (None: the student has none)
     position: Tensor | None = None
-    #: with ``config.guard``: which student was kept, "distilled" or "labels" (None: no guard)
+    #: with ``config.guard``: which student was kept, "labels", "distilled" (as configured) or
+    #: "unweighted" (its LFD / HFD edges unweighted); None: no guard
     guard: str | None = None
+    #: with ``config.guard``: every candidate's validation score
+    guard_val: dict[str, float] | None = None
 
 
 def distill_node_student(
@@ -55,23 +58,33 @@ def distill_node_student(
     ``config.similarity_weight > 0``; ``teacher_entropy_shift`` (``[N]``, KRD's reliability
     signal, :func:`g2m.students.reliability.entropy_shift`) by ``config.reliability == "krd"``.
 
-    ``config.guard``: the student is trained twice with the same seed, distilled and on labels
-    alone (:meth:`~g2m.config.StudentConfig.label_only`), and the distilled one is kept only if
-    its validation score is strictly higher: distilling must earn its place on held-out labels,
-    as a teacher worse than the features alone (a GNN on a heterophilous graph) would drag the
-    student below a plain MLP. Twice the training cost; the choice is in ``guard``."""
+    ``config.guard``: validation decides how much of the graph the student trusts. The
+    student is trained with the same seed on labels alone
+    (:meth:`~g2m.config.StudentConfig.label_only`), as configured, and, when its LFD / HFD
+    edges are weighted, unweighted too; the one with the highest validation score is kept,
+    and a tie goes to the one trusting less structure (labels, then weighted edges, then all
+    edges): a teacher worse than the features alone (a GNN on a heterophilous graph) would
+    drag the student below a plain MLP, and the teacher's disagreements carry signal where
+    the graph is homophilous. Two or three times the training cost; the choice is in
+    ``guard``, every candidate's validation score in ``guard_val``."""
     check_method(config.method)
     objective = config.objective
     if objective != "mlp" and teacher_logits is None:
         raise ValueError(f"method {config.method!r} needs teacher logits")
     if config.guard and objective != "mlp":
-        # on_epoch (a tuner's pruning callback) follows the distilled student only
-        distilled = distill_node_student(graph, split, teacher_logits, replace(config, guard=False), seed, metric,
-                                         progress, on_epoch, teacher_hidden, teacher_entropy_shift)
-        labels = distill_node_student(graph, split, None, config.label_only(), seed, metric, progress)
-        if distilled.scores["val"] > labels.scores["val"]:
-            return replace(distilled, guard="distilled")
-        return replace(labels, guard="labels")
+        # on_epoch (a tuner's pruning callback) follows the configured student only
+        candidates = {"labels": distill_node_student(graph, split, None, config.label_only(), seed, metric,
+                                                     progress),
+                      "distilled": distill_node_student(graph, split, teacher_logits, replace(config, guard=False),
+                                                        seed, metric, progress, on_epoch, teacher_hidden,
+                                                        teacher_entropy_shift)}
+        if config.edge_weighting != "none":
+            candidates["unweighted"] = distill_node_student(
+                graph, split, teacher_logits, replace(config, guard=False, edge_weighting="none"), seed, metric,
+                progress, None, teacher_hidden, teacher_entropy_shift)
+        kept = max(candidates, key=lambda name: candidates[name].scores["val"])  # the first of equals
+        return replace(candidates[kept], guard=kept,
+                       guard_val={name: out.scores["val"] for name, out in candidates.items()})
     if teacher_logits is not None and teacher_logits.shape != (graph.num_nodes, graph.num_classes):
         raise ValueError(
             f"teacher logits have shape {tuple(teacher_logits.shape)}, expected "
