@@ -123,8 +123,8 @@ class StudentConfig:
     krd_momentum: float = field(default=0.99, metadata=NEW_OPTION)
     krd_bins: int = field(default=50, metadata=NEW_OPTION)
     # validation guard: also train the label-only twin (same architecture, inputs and seed,
-    # no teacher) and keep the distilled student only if it scores strictly higher on
-    # validation; g2m.training.node_student.distill_node_student
+    # no teacher) and, with weighted edges, the unweighted student; keep the best on
+    # validation, ties going to less structure; g2m.training.node_student.distill_node_student
     guard: bool = field(default=False, metadata=NEW_OPTION)
 
     def __post_init__(self) -> None:
@@ -150,7 +150,7 @@ class StudentConfig:
             raise ValueError(f"adversarial_steps must be at least 1, got {self.adversarial_steps}")
 
     def label_only(self) -> "StudentConfig":
-        """The guard's twin: this student trained on labels alone (the same architecture,
+        """The guard's label-only candidate: this student trained on labels alone (the same architecture,
         optimiser and input features, position features included; no teacher term)."""
         return replace(self, method="mlp", edge_weighting="none", reliability="none", similarity_weight=0.0,
                        adversarial_eps=0.0, guard=False)

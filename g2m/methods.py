@@ -6,8 +6,8 @@ NODE_OBJECTIVES = ("mlp", "glnn", "lfd", "hfd", "ffg2m")
 #: named combinations of an objective and student options (g2m.config.StudentConfig fields):
 #: ``nosmog`` is GLNN's KD with NOSMOG's three additions (Tian et al., ICLR 2023) at its Cora
 #: settings (meettyj/NOSMOG tran.conf.yaml); ``ffg2m_safe`` is FF-G2M with every LFD / HFD
-#: edge weighted by how much the teacher's distributions at its two ends agree, kept only where
-#: it beats its label-only twin on validation (the guard); ``krd`` is KRD
+#: edge weighted by how much the teacher's distributions at its two ends agree, guarded: validation
+#: chooses it, its unweighted form (FF-G2M) or the label-only MLP; ``krd`` is KRD
 NODE_RECIPES: dict[str, tuple[str, dict[str, object]]] = {
     # similarity on cosine kernels, chosen on validation (NOSMOG's raw inner products with
     # FF-G2M's 3 x 512 Cora teacher collapse: val 15.95 against 85.71, seeds 0-1; README)
@@ -30,7 +30,7 @@ NODE_COMPONENTS: dict[str, dict[str, object]] = {
     "similarity": {"similarity_weight": 0.1, "similarity_kernel": "cosine"},
     "adversarial": {"adversarial_eps": 0.04},  # NOSMOG's adversarial feature augmentation
     "agreement": {"edge_weighting": "agreement"},  # LFD / HFD edges weighted by teacher agreement
-    "guard": {"guard": True},  # keep the distilled student only if it beats its label-only twin on validation
+    "guard": {"guard": True},  # validation chooses: labels alone, as configured, or unweighted edges
 }
 
 

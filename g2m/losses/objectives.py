@@ -30,8 +30,8 @@ weighted by the teacher's agreement :math:`w_{ij} = \langle p^T_i, p^T_j \rangle
 Where the teacher separates an edge's ends, :math:`w \to 0`: LFD falls back to KD on the
 node itself (GLNN) and HFD drops the edge; where it joins them, :math:`w \to 1` and both are
 FF-G2M's own terms. ``ffg2m_safe`` also carries the validation guard
-(``StudentConfig.guard``, applied by the trainer, not here): the weighted FF-G2M student is kept
-only if it beats the same MLP trained on labels alone on validation.
+(``StudentConfig.guard``, applied by the trainer, not here): validation chooses between the
+weighted FF-G2M student, plain FF-G2M and the same MLP trained on labels alone.
 """
 
 from __future__ import annotations
