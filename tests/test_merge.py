@@ -90,6 +90,31 @@ def test_one_method_parts_merge(parts):
     assert [r["model"] for r in merged["summary"]] == ["teacher (sage)", "mlp", "repr"]
 
 
+def test_drop_leaves_a_method_out_of_one_part(parts, tmp_path):
+    root, res = parts
+    # a part whose llp rows conflict with the other's (changed options) merges once they are dropped
+    changed = {**res["b"], "runs": res["b"]["runs"] + [r for r in res["a"]["runs"] if r["model"] == "llp"],
+               "student_configs": {**res["b"]["student_configs"],
+                                   "llp": {**res["a"]["student_configs"]["llp"], "margin": 9.0}}}
+    with pytest.raises(ValueError):
+        merge_results([res["a"], changed])
+    merged = merge_results([res["a"], changed], drop={1: ["llp"]})
+    assert merged["summary"] == merge_results([res["a"], res["b"]])["summary"]  # a's llp rows kept
+    assert [r["model"] for r in merged["summary"]] == ["teacher (sage)", "mlp", "repr", "llp"]
+    no_llp = merge_results([res["a"], res["b"]], drop={0: ["llp"]})
+    assert [r["model"] for r in no_llp["summary"]] == ["teacher (sage)", "mlp", "repr"]
+    assert "llp" not in no_llp["experiment"]["methods"] and "llp" not in no_llp["student_configs"]
+    with pytest.raises(ValueError, match=r"cannot drop \['krd'\] from part 1"):
+        merge_results([res["a"], res["b"]], drop={1: ["krd"]})
+    a, b = str(root / "a"), str(root / "b")
+    out = runner.invoke(app, ["merge", a, b, "--drop", f"{a}:llp", "--out", str(tmp_path / "m")],
+                        catch_exceptions=False)
+    assert out.exit_code == 0 and "| llp |" not in (tmp_path / "m" / "results.md").read_text()
+    for bad, match in ((f"{a}", "expected PART:METHOD"), ("runs/x:llp", "is not one of the results")):
+        with pytest.raises(G2MError, match=match):
+            runner.invoke(app, ["merge", a, b, "--drop", bad, "--out", str(tmp_path / "n")], catch_exceptions=False)
+
+
 def test_merge_refuses_what_is_not_one_experiment(parts, tmp_path):
     _, res = parts
     with pytest.raises(ValueError, match="at least two"):

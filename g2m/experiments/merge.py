@@ -13,7 +13,7 @@ run before a preset changed is refused too.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, asdict, fields
 from typing import Any
 
@@ -108,15 +108,35 @@ def _seed_grid(students: dict[tuple[str, int], dict[str, Any]]) -> tuple[int, in
     return lo, len(seeds)
 
 
-def merge_results(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def _without(result: dict[str, Any], drop: Sequence[str]) -> dict[str, Any]:
+    """``result`` less the students of the methods in ``drop`` (its teacher runs stay)."""
+    return {**result, "experiment": {**result["experiment"],
+                                     "methods": [m for m in result["experiment"].get("methods", []) if m not in drop]},
+            "student_configs": {m: c for m, c in result.get("student_configs", {}).items() if m not in drop},
+            "runs": [r for r in result["runs"] if r["model"] not in drop]}
+
+
+def merge_results(results: Sequence[dict[str, Any]],
+                  drop: Mapping[int, Sequence[str]] | None = None) -> dict[str, Any]:
     """One result (runs, summary, table) from ``results`` of the same experiment, split
-    by method, by seed or both; shared teacher runs are kept once."""
+    by method, by seed or both; shared teacher runs are kept once. ``drop`` maps a part's
+    index to methods whose students to leave out of it (e.g. rows trained before the method
+    changed, which merge would refuse beside today's)."""
     if len(results) < 2:
         raise ValueError(f"merge needs at least two results, got {len(results)}")
     for key in ("experiment", "runs", "table"):
         for i, r in enumerate(results):
             if key not in r:
                 raise ValueError(f"result {i} has no {key!r}: not written by `g2m run`")
+    if drop:
+        results = list(results)
+        for i, methods in drop.items():
+            if not 0 <= i < len(results):
+                raise ValueError(f"cannot drop from part {i}: there are {len(results)} parts")
+            held = {r["model"] for r in results[i]["runs"]}
+            if missing := sorted(set(methods) - held):
+                raise ValueError(f"cannot drop {missing} from part {i}: it holds {sorted(held)}")
+            results[i] = _without(results[i], methods)
     base = results[0]
     base_setting = _setting(base)
     for i, r in enumerate(results[1:], start=1):
