@@ -188,8 +188,7 @@ def distill(
     result = distill_node_student(graph, node_split, knowledge and knowledge.logits, scfg, seed, spec.metric,
                                   not quiet, teacher_hidden=knowledge and knowledge.hidden,
                                   teacher_entropy_shift=knowledge and knowledge.entropy_shift)
-    # which candidate a guarded method kept, and each one's validation score
-    guard = {} if result.guard is None else {"guard": result.guard, "guard_val": result.guard_val}
+    guard = result.guard_record()  # which candidate a guarded method kept, and each one's validation score
     save_student(out, result.model, scfg, {**student_meta(dataset, teacher_name, node_split, inductive_fraction,
                                                           spec.metric, result.scores), **guard}, result.position)
     echo_json({"dataset": dataset, "method": method, "seed": seed, "scores": result.scores, **guard,

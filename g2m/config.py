@@ -144,8 +144,8 @@ class StudentConfig:
             raise ValueError(f"edge_weighting {self.edge_weighting!r} weights LFD / HFD edges; method "
                              f"{self.method!r} has none (use it with lfd, hfd or ffg2m)")
         if self.guard and self.objective == "mlp":
-            raise ValueError(f"guard keeps a distilled student only where it beats its label-only twin; method "
-                             f"{self.method!r} has no teacher (use it with a distilling method)")
+            raise ValueError(f"guard chooses on validation between a distilled student and its label-only twin; "
+                             f"method {self.method!r} has no teacher (use it with a distilling method)")
         if self.adversarial_steps < 1:
             raise ValueError(f"adversarial_steps must be at least 1, got {self.adversarial_steps}")
 

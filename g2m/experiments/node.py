@@ -287,12 +287,11 @@ def run_node_experiment(exp: NodeExperiment, progress: bool = True, resume: str 
                                            teacher_entropy_shift=knowledge.entropy_shift)
                 if exp.save_students is not None:
                     meta = student_meta(exp.dataset, exp.teacher, split, exp.inductive_fraction, metric, out.scores)
-                    if out.guard is not None:
-                        meta["guard"] = out.guard
-                    save_student(_student_dir(exp, method, seed), out.model, scfg, meta, out.position)
-                row = {"model": method, "seed": seed, **_with_prod(out.scores, exp.inductive_fraction),
-                       "epochs_run": out.fit.epochs_run, "seconds_per_epoch": out.fit.seconds_per_epoch}
-                return row if out.guard is None else {**row, "guard": out.guard, "guard_val": out.guard_val}
+                    save_student(_student_dir(exp, method, seed), out.model, scfg, {**meta, **out.guard_record()},
+                                 out.position)
+                return {"model": method, "seed": seed, **_with_prod(out.scores, exp.inductive_fraction),
+                        "epochs_run": out.fit.epochs_run, "seconds_per_epoch": out.fit.seconds_per_epoch,
+                        **out.guard_record()}
 
             # a saved student must still be on disk for its row to be reused
             reuse = exp.save_students is None or _student_dir(exp, method, seed).is_dir()

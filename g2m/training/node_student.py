@@ -38,6 +38,11 @@ class NodeStudentOutput:
     #: with ``config.guard``: every candidate's validation score
     guard_val: dict[str, float] | None = None
 
+    def guard_record(self) -> dict[str, object]:
+        """What a results row or a saved student records of the guard: its choice and every
+        candidate's validation score (empty without a guard)."""
+        return {} if self.guard is None else {"guard": self.guard, "guard_val": self.guard_val}
+
 
 def distill_node_student(
     graph: Graph,
@@ -71,7 +76,7 @@ def distill_node_student(
     objective = config.objective
     if objective != "mlp" and teacher_logits is None:
         raise ValueError(f"method {config.method!r} needs teacher logits")
-    if config.guard and objective != "mlp":
+    if config.guard:  # StudentConfig refuses a guard on a method without a teacher
         # on_epoch (a tuner's pruning callback) follows the configured student only
         candidates = {"labels": distill_node_student(graph, split, None, config.label_only(), seed, metric,
                                                      progress),
