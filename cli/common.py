@@ -9,6 +9,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from g2m.device import DEVICE_HELP
 from g2m.errors import G2MError
 
 DataRoot = Annotated[
@@ -24,7 +25,19 @@ Seed = Annotated[int, typer.Option(help="Random seed (split, initialisation, dro
 Setting = Annotated[str, typer.Option(help="transductive | inductive")]
 Split = Annotated[Optional[str], typer.Option(help="public | fixed | random | ogb (default: the dataset's protocol).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or progress lines.")]
+DeviceOpt = Annotated[str, typer.Option("--device", help="Where to compute: " + DEVICE_HELP)]
+Threads = Annotated[Optional[int], typer.Option(
+    "--threads", min=1, help="CPU threads for torch (default: torch's choice; 1 is fastest for two jobs side by side).")]
 Refresh = Annotated[bool, typer.Option("--refresh", help="Retrain teachers even when cached (and re-cache them).")]
+
+
+def compute_on(device: str, threads: int | None):
+    """The checked ``--device`` (one ``error:`` line for a bad one, before any work) with
+    ``--threads`` applied."""
+    from g2m.device import resolve_device, set_threads
+
+    set_threads(threads)
+    return resolve_device(device)
 
 
 def overrides(**values: Any) -> dict[str, Any]:
@@ -59,7 +72,8 @@ def save_result(out: Path, result: dict[str, Any], command: list[str]) -> None:
     from g2m.evaluation.provenance import provenance
     from g2m.evaluation.report import write_results
 
-    json_path, md_path = write_results(out, {**result, "provenance": provenance(command)}, result["table"])
+    record = {**result, "provenance": provenance(command, result.get("device"))}
+    json_path, md_path = write_results(out, record, result["table"])
     typer.echo(result["table"])
     typer.echo(f"wrote {json_path} and {md_path}")
 

@@ -11,7 +11,7 @@ from g2m.errors import G2MError
 
 def teacher_link(dataset: str, model: str, seed: int, setting: str, hparams: dict[str, Any],
                  data_root: Path | None, cache_dir: Path | None, progress: bool,
-                 split_seed: int | None = None, refresh: bool = False) -> None:
+                 split_seed: int | None = None, refresh: bool = False, device: Any = None) -> None:
     """``split_seed``: the split to train on (default: the seed's own)."""
     from g2m.cache import TeacherCache
     from g2m.config import link_teacher_config
@@ -22,7 +22,8 @@ def teacher_link(dataset: str, model: str, seed: int, setting: str, hparams: dic
     split = link_split_for(graph, setting, seed if split_seed is None else split_seed)
     config = link_teacher_config(get_spec(dataset), model, **hparams)
     cache = TeacherCache(cache_dir)
-    _, _, scores, cached = get_link_teacher(graph, split, config, seed, cache, progress, refresh=refresh)
+    _, _, scores, cached = get_link_teacher(graph, split, config, seed, cache, progress, refresh=refresh,
+                                            device=device)
     echo_json({"dataset": dataset, "task": "link", "model": model, "seed": seed, "setting": split.setting,
                "split": split.key(),
                "scores": scores, "from_cache": cached,
@@ -31,7 +32,7 @@ def teacher_link(dataset: str, model: str, seed: int, setting: str, hparams: dic
 
 def distill_link(dataset: str, teacher: str, method: str, seed: int, setting: str, hparams: dict[str, Any],
                  teacher_cache: Path | None, data_root: Path | None, cache_dir: Path | None,
-                 progress: bool) -> None:
+                 progress: bool, device: Any = None) -> None:
     """Distil one link student from the cached teacher (link students are not saved yet)."""
     from g2m.cache import TeacherCache
     from g2m.config import link_student_config, link_teacher_config
@@ -53,8 +54,8 @@ def distill_link(dataset: str, teacher: str, method: str, seed: int, setting: st
             "or pass --teacher-cache"
         )
     emb, scorer, _, _ = get_link_teacher(graph, split, tcfg, seed, cache, progress,
-                                         path=str(teacher_cache) if teacher_cache else None)
-    out = distill_link_student(graph, split, emb, scorer, config, seed, progress)
+                                         path=str(teacher_cache) if teacher_cache else None, device=device)
+    out = distill_link_student(graph, split, emb, scorer, config, seed, progress, device=device)
     echo_json({"dataset": dataset, "task": "link", "method": method, "seed": seed, "scores": out.scores,
                "seconds_per_epoch": out.fit.seconds_per_epoch})
 
@@ -63,7 +64,7 @@ def run_link(dataset: str, teacher: str, methods: tuple[str, ...], seeds: int, f
              split_seed: int | None, teacher_seed: int | None, student_hparams: dict[str, Any],
              teacher_hparams: dict[str, Any], out: Path, data_root: Path | None, cache_dir: Path | None,
              use_cache: bool, progress: bool, refresh: bool, command: list[str],
-             preset: Path | None = None, teacher_candidates: int = 1) -> None:
+             preset: Path | None = None, teacher_candidates: int = 1, device: Any = None) -> None:
     from g2m.experiments.link import LinkExperiment, run_link_experiment
 
     try:
@@ -76,6 +77,6 @@ def run_link(dataset: str, teacher: str, methods: tuple[str, ...], seeds: int, f
     except ValueError as err:
         raise G2MError(str(err)) from err
     resume = out / "progress.jsonl"
-    result = run_link_experiment(exp, progress, resume=str(resume))
+    result = run_link_experiment(exp, progress, resume=str(resume), device=device)
     save_result(out, result, command)
     resume.unlink(missing_ok=True)

@@ -11,6 +11,9 @@ from g2m.cli.common import (
     CacheDir,
     DataRoot,
     Dataset,
+    DeviceOpt,
+    Threads,
+    compute_on,
     Quiet,
     Refresh,
     Seed,
@@ -105,15 +108,18 @@ def teacher(
     sampler: SamplerOpt = None,
     split_seed: TeacherSplitSeed = None, refresh: Refresh = False,
     data_root: DataRoot = None, cache_dir: CacheDir = None, quiet: Quiet = False,
+    device: DeviceOpt = "auto", threads: Threads = None,
 ) -> None:
     """Train a GNN teacher and cache its outputs (node: logits + hidden; link: embeddings + scorer)."""
+    dev = compute_on(device, threads)
     model = _teacher_for(task, model)
     if _check_task(task) == "link":
         from g2m.cli.link import teacher_link
 
         hp = overrides(hidden=hidden, num_layers=num_layers, dropout=dropout, norm=norm, heads=heads, lr=lr,
                        weight_decay=weight_decay, epochs=epochs, patience=patience, scorer=scorer)
-        return teacher_link(dataset, model, seed, setting, hp, data_root, cache_dir, not quiet, split_seed, refresh)
+        return teacher_link(dataset, model, seed, setting, hp, data_root, cache_dir, not quiet, split_seed, refresh,
+                            dev)
     if split_seed is not None:
         raise G2MError("--split-seed applies to --task link (node splits follow --split and the seed)")
     from g2m.cache import TeacherCache
@@ -126,10 +132,11 @@ def teacher(
         lr=lr, weight_decay=weight_decay, epochs=epochs, patience=patience, batch_size=batch_size,
         fanouts=tuple(int(f) for f in fanouts.split(",")) if fanouts else None, sampler=sampler))
     cache = TeacherCache(cache_dir)
-    _, scores, cached = get_node_teacher(graph, node_split, config, seed, spec.metric, cache, not quiet, refresh)
+    _, scores, cached = get_node_teacher(graph, node_split, config, seed, spec.metric, cache, not quiet, refresh,
+                                         dev)
     key = teacher_cache_key(graph.name, node_split, config, seed)
     echo_json({"dataset": dataset, "model": model, "seed": seed, "setting": setting, "metric": spec.metric,
-               "scores": scores, "from_cache": cached, "cache": str(cache.path(key))})
+               "scores": scores, "from_cache": cached, "cache": str(cache.path(key)), "device": str(dev)})
 
 
 def distill(
@@ -152,11 +159,13 @@ def distill(
     random_ratio: RandomRatio = None, relational_scores: RelScores = None, rank_average: RankAverage = None,
     teacher_score_dropout: TeacherScoreDropout = None, batch_size: BatchSize = None,
     data_root: DataRoot = None, cache_dir: CacheDir = None, quiet: Quiet = False,
+    device: DeviceOpt = "auto", threads: Threads = None,
 ) -> None:
     """Train an MLP student from a cached teacher (run `g2m teacher` first).
 
     Node methods: mlp, glnn, lfd, hfd, ffg2m, and the recipes nosmog, ffg2m_safe, krd. Link methods (--task link): mlp, logit,
     repr, llp_rank, llp_dist, llp."""
+    dev = compute_on(device, threads)
     teacher_name = _teacher_for(task, teacher_name)
     check_output_dir(out)
     if _check_task(task) == "link":
@@ -169,7 +178,7 @@ def distill(
                        relational_scores=relational_scores, rank_average=rank_average,
                        teacher_score_dropout=teacher_score_dropout)
         return distill_link(dataset, teacher_name, method, seed, setting, hp, teacher_cache,
-                            data_root, cache_dir, not quiet)
+                            data_root, cache_dir, not quiet, dev)
     from g2m.cache import TeacherCache
     from g2m.config import student_config
     from g2m.experiments.node import cached_node_teacher, student_meta
@@ -184,15 +193,16 @@ def distill(
     knowledge = None
     if scfg.objective != "mlp" or scfg.similarity_weight > 0:
         knowledge = cached_node_teacher(graph, node_split, TeacherCache(cache_dir), teacher_name, seed,
-                                        spec.metric, str(teacher_cache) if teacher_cache else None, not quiet)
+                                        spec.metric, str(teacher_cache) if teacher_cache else None, not quiet,
+                                        dev)
     result = distill_node_student(graph, node_split, knowledge and knowledge.logits, scfg, seed, spec.metric,
                                   not quiet, teacher_hidden=knowledge and knowledge.hidden,
-                                  teacher_entropy_shift=knowledge and knowledge.entropy_shift)
+                                  teacher_entropy_shift=knowledge and knowledge.entropy_shift, device=dev)
     guard = result.guard_record()  # which candidate a guarded method kept, and each one's validation score
     save_student(out, result.model, scfg, {**student_meta(dataset, teacher_name, node_split, inductive_fraction,
                                                           spec.metric, result.scores), **guard}, result.position)
     echo_json({"dataset": dataset, "method": method, "seed": seed, "scores": result.scores, **guard,
-               "saved": str(out)})
+               "saved": str(out), "device": str(dev)})
 
 
 def rebuild_student_split(meta: dict, data_root: Optional[Path]):
@@ -207,17 +217,20 @@ def rebuild_student_split(meta: dict, data_root: Optional[Path]):
 def evaluate(
     student: Annotated[Path, typer.Option("--student", "-s", help="Directory written by `g2m distill`.")],
     data_root: DataRoot = None,
+    device: DeviceOpt = "auto", threads: Threads = None,
 ) -> None:
     """Evaluate a saved student on the split it was trained for."""
     import torch
 
+    dev = compute_on(device, threads)
     from g2m.students.io import load_student, student_inputs
     from g2m.teachers.node import node_scores
 
     model, _, meta = load_student(student)
     graph, node_split = rebuild_student_split(meta, data_root)
     with torch.no_grad():
-        scores = node_scores(model(student_inputs(student, meta, graph.x)), graph, node_split, meta["metric"])
+        logits = model.to(dev)(student_inputs(student, meta, graph.x).to(dev)).cpu()
+        scores = node_scores(logits, graph, node_split, meta["metric"])
     echo_json({"dataset": meta["dataset"], "method": meta["config"]["method"], "seed": meta["seed"],
                "metric": meta["metric"], "scores": scores})
 
@@ -259,6 +272,7 @@ def run(
     teacher_candidates: Annotated[int, typer.Option(
         help="Link: train this many teachers (seeds K..K+N-1) and keep the best on validation, as LLP's "
              "official protocol (10).")] = 1,
+    device: DeviceOpt = "auto", threads: Threads = None,
 ) -> None:
     """Teacher, then every student method, over several seeds; writes JSON and a table.
 
@@ -267,6 +281,7 @@ def run(
 
     With --task link: default teacher sage, methods mlp,logit,repr,llp_rank,llp_dist,llp,
     settings transductive | production."""
+    dev = compute_on(device, threads)
     teacher_name = _teacher_for(task, teacher_name)
     check_output_dir(out)
     if preset is not None and not preset.is_file():
@@ -291,7 +306,7 @@ def run(
                                   relational_scores=relational_scores, rank_average=rank_average,
                                   teacher_score_dropout=teacher_score_dropout, **student_limits),
                         overrides(hidden=teacher_hidden, **teacher_limits), out, data_root, cache_dir,
-                        not no_cache, not quiet, refresh, command_line(ctx), preset, teacher_candidates)
+                        not no_cache, not quiet, refresh, command_line(ctx), preset, teacher_candidates, dev)
     if split_seed is not None or teacher_seed is not None or teacher_candidates != 1:
         raise G2MError("--split-seed, --teacher-seed and --teacher-candidates apply to --task link "
                        "(node splits follow --split, teachers the seed)")
@@ -316,7 +331,7 @@ def run(
         preset=str(preset) if preset else None,
     )
     resume = out / "progress.jsonl"
-    result = run_node_experiment(exp, progress=not quiet, resume=str(resume))
+    result = run_node_experiment(exp, progress=not quiet, resume=str(resume), device=dev)
     save_result(out, result, command_line(ctx))
     resume.unlink(missing_ok=True)
 

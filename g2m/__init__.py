@@ -14,3 +14,14 @@ The package is layered the way data flows through it::
 """
 
 __version__ = "0.1.0"
+
+from g2m._lazy import lazy_exports
+
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "distill": "g2m.api",
+    "export": "g2m.api",
+    "DistillResult": "g2m.api",
+    "graph_from_data": "g2m.api",
+    "resolve_device": "g2m.device",
+})
+__all__ = ["distill", "export", "DistillResult", "graph_from_data", "resolve_device", "__version__"]

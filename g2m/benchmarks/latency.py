@@ -135,7 +135,7 @@ def build_servers(graph: Graph, cfg: LatencyConfig, out_dim: int, student: nn.Mo
     teacher, fresh_student = fresh_models(graph.num_features, out_dim, cfg)
     # message passing reads adj_t[i] = neighbours of i; the graph is undirected so adj_t = adj
     return Servers(graph.x.to(device), graph.edge_index, csr.to_sparse().to(device), teacher.to(device),
-                   (student or fresh_student).to(device).eval(), device, torch.Generator().manual_seed(cfg.seed),
+                   (student or fresh_student).to(device).eval(), device, torch.Generator(device="cpu").manual_seed(cfg.seed),
                    out_dim=out_dim, csr=csr)
 
 
@@ -160,7 +160,7 @@ def _fanout_label(fanouts: tuple[int, ...]) -> str:
 
 def _node_rows(s: Servers, graph: Graph, cfg: LatencyConfig) -> list[dict[str, Any]]:
     n, samplers = graph.num_nodes, cfg.sampler_names()
-    gen = torch.Generator().manual_seed(cfg.seed + 1)
+    gen = torch.Generator(device="cpu").manual_seed(cfg.seed + 1)
     rows = []
     for batch in cfg.batch_sizes:
         if batch == FULL or batch >= n:
@@ -168,7 +168,7 @@ def _node_rows(s: Servers, graph: Graph, cfg: LatencyConfig) -> list[dict[str, A
                      "student": lambda i: s.student(s.x)}
             size, repeats, warmup = n, cfg.full_repeats, min(cfg.warmup, 1)
         else:
-            draws = [torch.randperm(n, generator=gen)[:batch] for _ in range(cfg.repeats + cfg.warmup)]
+            draws = [torch.randperm(n, generator=gen, device="cpu")[:batch] for _ in range(cfg.repeats + cfg.warmup)]
             paths = _teacher_paths(cfg, lambda i, fan, name: s.teacher_nodes(draws[i], fan, name), samplers)
             if cfg.position_dim:
                 paths.update(_position_paths(s, graph, cfg, draws))
@@ -184,7 +184,7 @@ def _position_paths(s: Servers, graph: Graph, cfg: LatencyConfig, draws: list[Te
     from g2m.students.position import lookup_position
 
     torch.manual_seed(cfg.seed)
-    table = torch.randn(graph.num_nodes, cfg.position_dim)
+    table = torch.randn(graph.num_nodes, cfg.position_dim, device="cpu")
     mlp = MLP(graph.num_features + cfg.position_dim, s.out_dim, cfg.student_hidden, cfg.student_layers,
               dropout=0.0).to(s.device).eval()
     def serve(i: int) -> Tensor:
@@ -198,8 +198,8 @@ def _position_paths(s: Servers, graph: Graph, cfg: LatencyConfig, draws: list[Te
 def _glnn_rows(s: Servers, graph: Graph, cfg: LatencyConfig) -> list[dict[str, Any]]:
     """GLNN's latency protocol: ``glnn_nodes`` random nodes, SAGE of each depth with every
     neighbour fetched, against an MLP of that depth (fresh weights; the cost is the same)."""
-    gen = torch.Generator().manual_seed(cfg.seed + 3)
-    draws = [torch.randperm(graph.num_nodes, generator=gen)[: cfg.glnn_nodes] for _ in range(cfg.repeats + cfg.warmup)]
+    gen = torch.Generator(device="cpu").manual_seed(cfg.seed + 3)
+    draws = [torch.randperm(graph.num_nodes, generator=gen, device="cpu")[: cfg.glnn_nodes] for _ in range(cfg.repeats + cfg.warmup)]
     rows = []
     for layers in cfg.glnn_layers:
         torch.manual_seed(cfg.seed)
@@ -216,10 +216,10 @@ def _glnn_rows(s: Servers, graph: Graph, cfg: LatencyConfig) -> list[dict[str, A
 def _link_rows(s: Servers, graph: Graph, cfg: LatencyConfig) -> list[dict[str, Any]]:
     scorer_t = LinkScorer("mlp", cfg.teacher_hidden).to(s.device).eval()
     scorer_s = LinkScorer("mlp", cfg.teacher_hidden).to(s.device).eval()  # embeddings share the width
-    gen = torch.Generator().manual_seed(cfg.seed + 2)
+    gen = torch.Generator(device="cpu").manual_seed(cfg.seed + 2)
     rows = []
     for batch in cfg.pair_batch_sizes:
-        pairs = [torch.randint(graph.num_nodes, (2, batch), generator=gen) for _ in range(cfg.repeats + cfg.warmup)]
+        pairs = [torch.randint(graph.num_nodes, (2, batch), generator=gen, device="cpu") for _ in range(cfg.repeats + cfg.warmup)]
 
         def teacher(i: int, fanouts: tuple[int, ...], sampler: str) -> Tensor:
             ends, inv = pairs[i].unique(return_inverse=True)

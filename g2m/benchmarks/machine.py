@@ -130,8 +130,8 @@ def time_calls(fn: Callable[[int], object], repeats: int, warmup: int, device: t
 
 def latency_summary(seconds: list[float], items_per_call: int) -> dict[str, float]:
     """p50/p95/p99 latency in milliseconds and throughput (items per second, from the mean)."""
-    t = torch.tensor(seconds, dtype=torch.float64)
-    q = torch.quantile(t, torch.tensor([0.5, 0.95, 0.99], dtype=torch.float64))
+    t = torch.tensor(seconds, dtype=torch.float64, device="cpu")
+    q = torch.quantile(t, torch.tensor([0.5, 0.95, 0.99], dtype=torch.float64, device="cpu"))
     return {
         "p50_ms": float(q[0]) * 1e3,
         "p95_ms": float(q[1]) * 1e3,

@@ -55,11 +55,11 @@ def sampling_costs(graph: Graph, fanouts: tuple[int, ...], batch: int, samplers:
     rows = []
     for name in samplers:
         torch.manual_seed(seed)
-        gen = torch.Generator().manual_seed(seed)
+        gen = torch.Generator(device="cpu").manual_seed(seed)
         sampler = NeighbourSampler(graph.edge_index, graph.num_nodes, fanouts, name, gen)
         secs, nodes, edges = [], [], []
         for _ in range(batches):
-            seeds = torch.randperm(graph.num_nodes, generator=gen)[:batch]
+            seeds = torch.randperm(graph.num_nodes, generator=gen, device="cpu")[:batch]
             start = time.perf_counter()
             nb = sampler(seeds)
             secs.append(time.perf_counter() - start)

@@ -28,8 +28,8 @@ def naive_rank_loss(s: Tensor, t: Tensor, group: Tensor, margin: float) -> Tenso
             if abs(dt) > margin:
                 pairs.append((i, j))
                 signs.append(1.0 if dt > 0 else -1.0)
-    p = torch.tensor(pairs)
-    r = torch.tensor(signs, dtype=s.dtype)
+    p = torch.tensor(pairs, device="cpu")
+    r = torch.tensor(signs, dtype=s.dtype, device="cpu")
     return torch.relu(-r * (s[p[:, 0]] - s[p[:, 1]]) + margin).mean()
 
 
@@ -46,10 +46,10 @@ def _time(fn, s: Tensor, repeats: int) -> float:
 def bench_rank_loss(anchors: int = 1024, contexts: int = 32, margin: float = 0.1, repeats: int = 3,
                     seed: int = 0) -> dict[str, float]:
     """Best-of-``repeats`` forward+backward seconds of both versions, and their ratio."""
-    gen = torch.Generator().manual_seed(seed)
-    group = torch.arange(anchors).repeat_interleave(contexts)
-    t = torch.randn(group.numel(), generator=gen)
-    s = torch.randn(group.numel(), generator=gen)
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    group = torch.arange(anchors, device="cpu").repeat_interleave(contexts)
+    t = torch.randn(group.numel(), generator=gen, device="cpu")
+    s = torch.randn(group.numel(), generator=gen, device="cpu")
     fast = lambda x: llp_rank_loss(x, t, group, margin, anchors)  # noqa: E731
     slow = lambda x: naive_rank_loss(x, t, group, margin)  # noqa: E731
     torch.testing.assert_close(fast(s), slow(s))

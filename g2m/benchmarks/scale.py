@@ -78,13 +78,13 @@ def measure(graph_file: str, task: str, cfg: ScaleConfig) -> dict[str, Any]:
     data = torch.load(graph_file, mmap=True)
     x, y, edge_index = data["x"].to(device), data["y"].to(device), data["edge_index"]
     n, c = x.size(0), int(y.max()) + 1
-    gen = torch.Generator().manual_seed(cfg.seed)
+    gen = torch.Generator(device="cpu").manual_seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     if task in _NODE_METHOD:
         student = MLP(x.size(1), c, cfg.hidden, cfg.student_layers, dropout=0.5).to(device)
         opt = torch.optim.Adam(student.parameters(), lr=0.01)
-        teacher_logits = torch.randn(n, c, generator=gen).to(device)
-        train_idx = torch.randperm(n, generator=gen)[: n // 10].to(device)
+        teacher_logits = torch.randn(n, c, generator=gen, device="cpu").to(device)
+        train_idx = torch.randperm(n, generator=gen, device="cpu")[: n // 10].to(device)
         hfd_edges = edge_index[:, edge_index[0] < edge_index[1]].to(device)
         edges = edge_index.to(device)
 
@@ -98,12 +98,12 @@ def measure(graph_file: str, task: str, cfg: ScaleConfig) -> dict[str, Any]:
         encoder = MLP(x.size(1), cfg.hidden, cfg.hidden, cfg.student_layers, dropout=0.5).to(device)
         scorer, t_scorer = LinkScorer("mlp", cfg.hidden).to(device), LinkScorer("mlp", cfg.hidden).to(device)
         opt = torch.optim.Adam([*encoder.parameters(), *scorer.parameters()], lr=0.005)
-        t_h = torch.randn(n, cfg.hidden, generator=gen).to(device)
+        t_h = torch.randn(n, cfg.hidden, generator=gen, device="cpu").to(device)
         csr = to_csr(edge_index, n)
 
         def run() -> None:
             opt.zero_grad(set_to_none=True)
-            anchors = torch.randperm(n, generator=gen)[: cfg.llp_anchors]
+            anchors = torch.randperm(n, generator=gen, device="cpu")[: cfg.llp_anchors]
             ctx = sample_contexts(csr, anchors, 4, 3, 1.0, gen)
             # encode only the nodes the step touches, not the whole graph
             nodes, local = torch.cat([ctx.anchor, ctx.context]).unique(return_inverse=True)

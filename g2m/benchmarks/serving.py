@@ -59,9 +59,9 @@ def mlp_flops(shapes: list[tuple[int, int]], batch: int) -> int:
 
 
 def _matmul_chain(shapes: list[tuple[int, int]], batch: int, seed: int):
-    gen = torch.Generator().manual_seed(seed)
-    x = torch.randn(batch, shapes[0][0], generator=gen)
-    weights = [torch.randn(d_in, d_out, generator=gen) for d_in, d_out in shapes]
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    x = torch.randn(batch, shapes[0][0], generator=gen, device="cpu")
+    weights = [torch.randn(d_in, d_out, generator=gen, device="cpu") for d_in, d_out in shapes]
 
     def call(_: int) -> Tensor:
         h = x
@@ -77,8 +77,8 @@ def run_serving(graph: Graph, split: NodeSplit, model: nn.Module, metric: str, c
     threads = pin_threads(cfg.threads)
     y = graph.require_labels()
     shapes = linear_shapes(model)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    draws = {b: [torch.randint(graph.num_nodes, (b,), generator=gen) for _ in range(cfg.repeats + cfg.warmup)]
+    gen = torch.Generator(device="cpu").manual_seed(cfg.seed)
+    draws = {b: [torch.randint(graph.num_nodes, (b,), generator=gen, device="cpu") for _ in range(cfg.repeats + cfg.warmup)]
              for b in sorted(set(cfg.batch_sizes) | {cfg.peak_batch})}
     cpu = torch.device("cpu")
     rows, scores = [], {}

@@ -36,26 +36,26 @@ def csbm_tensors(
         raise InvalidGraphError(f"csbm: homophily must be in [0, 1], got {homophily}")
     if avg_degree <= 0:
         raise InvalidGraphError(f"csbm: avg_degree must be positive, got {avg_degree}")
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator(device="cpu").manual_seed(seed)
 
     # Balanced labels, then nodes grouped by class so a class is a contiguous range.
-    y = torch.arange(num_nodes) % num_classes
-    y = y[torch.randperm(num_nodes, generator=gen)]
+    y = torch.arange(num_nodes, device="cpu") % num_classes
+    y = y[torch.randperm(num_nodes, generator=gen, device="cpu")]
     by_class = torch.argsort(y, stable=True)
     class_size = torch.bincount(y, minlength=num_classes)
     class_start = torch.cumsum(class_size, 0) - class_size
 
     num_pairs = int(round(num_nodes * avg_degree / 2))
-    src = torch.randint(num_nodes, (num_pairs,), generator=gen)
-    same = torch.rand(num_pairs, generator=gen) < homophily
-    shift = torch.randint(1, num_classes, (num_pairs,), generator=gen)
+    src = torch.randint(num_nodes, (num_pairs,), generator=gen, device="cpu")
+    same = torch.rand(num_pairs, generator=gen, device="cpu") < homophily
+    shift = torch.randint(1, num_classes, (num_pairs,), generator=gen, device="cpu")
     dst_class = torch.where(same, y[src], (y[src] + shift) % num_classes)
-    offset = (torch.rand(num_pairs, generator=gen) * class_size[dst_class]).long()
+    offset = (torch.rand(num_pairs, generator=gen, device="cpu") * class_size[dst_class]).long()
     dst = by_class[class_start[dst_class] + offset]
     del same, shift, dst_class, offset
 
-    means = torch.randn(num_classes, num_features, generator=gen)
+    means = torch.randn(num_classes, num_features, generator=gen, device="cpu")
     means = means / means.norm(dim=1, keepdim=True)
-    x = torch.randn(num_nodes, num_features, generator=gen)
+    x = torch.randn(num_nodes, num_features, generator=gen, device="cpu")
     x.add_(feature_signal * means[y])
     return x, y, torch.stack([src, dst])

@@ -44,6 +44,13 @@ class Graph:
     def num_features(self) -> int:
         return self.x.size(1)
 
+    def to(self, device: torch.device | str) -> "Graph":
+        """This graph with its tensors (features, labels, edges, masks) on ``device``."""
+        move = lambda t: None if t is None else t.to(device)  # noqa: E731
+        return Graph(self.name, move(self.x), move(self.y), move(self.edge_index), self.num_classes,
+                     self.raw_num_edges, {k: move(v) for k, v in self.masks.items()},
+                     None if self.link_split is None else {k: move(v) for k, v in self.link_split.items()})
+
     def require_labels(self) -> Tensor:
         if self.y is None:
             raise InvalidGraphError(f"dataset {self.name!r} has no node labels")
@@ -133,14 +140,14 @@ def largest_connected_component(graph: Graph) -> Graph:
 
     n = graph.num_nodes
     ei = graph.edge_index.numpy()
-    adj = coo_matrix((torch.ones(ei.shape[1]).numpy(), (ei[0], ei[1])), shape=(n, n))
+    adj = coo_matrix((torch.ones(ei.shape[1], device="cpu").numpy(), (ei[0], ei[1])), shape=(n, n))
     _, comp = connected_components(adj, directed=False)
     comp = torch.from_numpy(comp).long()
     keep = comp == torch.bincount(comp).argmax()
     if bool(keep.all()):
         return graph
-    local = torch.full((n,), -1, dtype=torch.long)
-    local[keep] = torch.arange(int(keep.sum()))
+    local = torch.full((n,), -1, dtype=torch.long, device="cpu")
+    local[keep] = torch.arange(int(keep.sum()), device="cpu")
     edges = local[graph.edge_index]
     edges = edges[:, (edges >= 0).all(0)]
     return Graph(

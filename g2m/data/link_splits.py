@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import Tensor
@@ -46,10 +46,15 @@ class LinkSplit:
         """The graph visible in training: train positives in both directions."""
         return to_undirected(self.train_pos, num_nodes=self.num_nodes)
 
+    def to(self, device: torch.device | str) -> "LinkSplit":
+        """This split with its edge and node sets on ``device``."""
+        parts = ("train_pos", "val_pos", "val_neg", "test_pos", "test_neg", "held_out")
+        return replace(self, **{name: getattr(self, name).to(device) for name in parts})
+
     def fingerprint(self) -> str:
         h = hashlib.sha256()
         for part in (self.train_pos, self.val_pos, self.val_neg, self.test_pos, self.test_neg):
-            h.update(part.to(torch.int64).numpy().tobytes())
+            h.update(part.to(torch.int64).cpu().numpy().tobytes())
             h.update(b"|")
         return h.hexdigest()[:16]
 
@@ -78,10 +83,10 @@ def sample_negatives(
     while have < num:
         draw = 2 * (num - have) + 16
         if sources is None:
-            src = torch.randint(num_nodes, (draw,), generator=gen)
+            src = torch.randint(num_nodes, (draw,), generator=gen, device="cpu")
         else:
-            src = sources[torch.randint(sources.numel(), (draw,), generator=gen)]
-        dst = torch.randint(num_nodes, (draw,), generator=gen)
+            src = sources[torch.randint(sources.numel(), (draw,), generator=gen, device="cpu")]
+        dst = torch.randint(num_nodes, (draw,), generator=gen, device="cpu")
         cand = torch.stack([src, dst])
         ids = _pair_id(cand, num_nodes)
         pos = torch.searchsorted(forbidden_ids, ids).clamp(max=forbidden_ids.numel() - 1)
@@ -110,7 +115,7 @@ def make_link_split(
     if val_fraction + test_fraction >= 1.0:
         raise SplitError("val_fraction + test_fraction must be below 1")
     n = graph.num_nodes
-    empty = torch.empty(0, dtype=torch.long)
+    empty = torch.empty(0, dtype=torch.long, device="cpu")
     if setting == "ogb":
         if graph.link_split is None:
             raise SplitError(f"dataset {graph.name!r} has no official link split")
@@ -118,10 +123,10 @@ def make_link_split(
         return LinkSplit("ogb", seed, n, ls["train/edge"].t(), ls["valid/edge"].t(),
                          ls["valid/edge_neg"].t(), ls["test/edge"].t(), ls["test/edge_neg"].t(), empty)
 
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator(device="cpu").manual_seed(seed)
     ei = graph.edge_index
     edges = ei[:, ei[0] < ei[1]]
-    edges = edges[:, torch.randperm(edges.size(1), generator=gen)]
+    edges = edges[:, torch.randperm(edges.size(1), generator=gen, device="cpu")]
     if setting == "transductive":
         held = empty
         n_val = max(1, int(val_fraction * edges.size(1)))
@@ -130,8 +135,8 @@ def make_link_split(
         train_pos = edges[:, n_val + n_test :]
         test_neg = sample_negatives(n_test, n, ei, gen)
     else:
-        held = torch.randperm(n, generator=gen)[: max(1, int(held_out_fraction * n))].sort().values
-        is_held = torch.zeros(n, dtype=torch.bool)
+        held = torch.randperm(n, generator=gen, device="cpu")[: max(1, int(held_out_fraction * n))].sort().values
+        is_held = torch.zeros(n, dtype=torch.bool, device="cpu")
         is_held[held] = True
         touches = is_held[edges[0]] | is_held[edges[1]]
         test_pos, seen = edges[:, touches], edges[:, ~touches]

@@ -174,7 +174,7 @@ def load_ogbn(spec: DatasetSpec, root: Path) -> Graph:
     n = data.num_nodes
     masks = {}
     for key, ogb_key in (("train", "train"), ("val", "valid"), ("test", "test")):
-        mask = torch.zeros(n, dtype=torch.bool)
+        mask = torch.zeros(n, dtype=torch.bool, device="cpu")
         mask[split[ogb_key]] = True
         masks[key] = mask
     return make_graph(spec.name, data.x, data.y.view(-1), data.edge_index, ds.num_classes, masks)
@@ -189,7 +189,7 @@ def load_ogbl(spec: DatasetSpec, root: Path) -> Graph:
         split = ds.get_edge_split()
     data = ds[0]
     link_split = {
-        f"{part}/{key}": torch.as_tensor(value)
+        f"{part}/{key}": torch.as_tensor(value, device="cpu")
         for part, entries in split.items()
         for key, value in entries.items()
     }
@@ -210,10 +210,10 @@ def load_csbm(spec: DatasetSpec, root: Path, **overrides: Any) -> Graph:
 def _fraction_masks(num_nodes: int, fractions: Any, seed: int) -> dict[str, torch.Tensor]:
     if len(fractions) != 2 or min(fractions) <= 0 or sum(fractions) >= 1:
         raise ValueError(f"split_fractions must be [train, val], both positive, sum below 1; got {fractions}")
-    every_node = torch.zeros(num_nodes, dtype=torch.long)  # all labelled
-    parts = labelled_fractions(every_node, tuple(fractions), torch.Generator().manual_seed(seed))
+    every_node = torch.zeros(num_nodes, dtype=torch.long, device="cpu")  # all labelled
+    parts = labelled_fractions(every_node, tuple(fractions), torch.Generator(device="cpu").manual_seed(seed))
     masks = {}
     for name, idx in zip(("train", "val", "test"), parts):
-        masks[name] = torch.zeros(num_nodes, dtype=torch.bool)
+        masks[name] = torch.zeros(num_nodes, dtype=torch.bool, device="cpu")
         masks[name][idx] = True
     return masks

@@ -22,6 +22,7 @@ from torch import Tensor
 
 
 from g2m.methods import WALKERS
+from g2m.device import randint, uniform
 from g2m.ops.sparse import quiet_csr
 from g2m.optional import resolve_choice
 
@@ -51,14 +52,14 @@ class CSR:
         """The ``[N, N]`` torch sparse CSR tensor with unit values (row ``i`` holds the
         neighbours of ``i``), the adjacency PyG layers aggregate with ``spmm``."""
         with quiet_csr():
-            return torch.sparse_csr_tensor(self.rowptr, self.col, torch.ones(self.col.numel()),
-                                           (self.num_nodes, self.num_nodes))
+            return torch.sparse_csr_tensor(self.rowptr, self.col, torch.ones(self.col.numel(), device=self.col.device),
+                                           (self.num_nodes, self.num_nodes), device=self.col.device)
 
 
 def to_csr(edge_index: Tensor, num_nodes: int) -> CSR:
     order = torch.argsort(edge_index[0] * num_nodes + edge_index[1])
     src, col = edge_index[0, order], edge_index[1, order]
-    rowptr = torch.zeros(num_nodes + 1, dtype=torch.long)
+    rowptr = torch.zeros(num_nodes + 1, dtype=torch.long, device=edge_index.device)
     rowptr[1:] = torch.cumsum(torch.bincount(src, minlength=num_nodes), 0)
     return CSR(rowptr, col.contiguous())
 
@@ -91,7 +92,7 @@ def random_walk(csr: CSR, start: Tensor, hops: int, gen: torch.Generator | None 
     deg = csr.degree()
     for _ in range(hops):
         d = deg[cur]
-        offset = (torch.rand(cur.numel(), generator=gen) * d).long()
+        offset = (uniform(cur.numel(), gen, cur) * d).long()
         nxt = csr.col[(csr.rowptr[cur] + offset).clamp(max=max(csr.col.numel() - 1, 0))]
         cur = torch.where(d > 0, nxt, cur)
         path.append(cur)
@@ -130,13 +131,13 @@ def sample_contexts(
     near = paths.reshape(num_anchors, walks * hops)
     num_random = math.ceil(random_ratio * walks * hops)
     if candidates is None:
-        far = torch.randint(csr.num_nodes, (num_anchors, num_random), generator=gen)
+        far = randint(csr.num_nodes, (num_anchors, num_random), gen, anchors)
     else:
-        far = candidates[torch.randint(candidates.numel(), (num_anchors, num_random), generator=gen)]
+        far = candidates[randint(candidates.numel(), (num_anchors, num_random), gen, candidates)]
     context = torch.cat([near, far], dim=1)
     is_near = torch.zeros_like(context, dtype=torch.bool)
     is_near[:, : walks * hops] = True
-    group = torch.arange(num_anchors).unsqueeze(1).expand_as(context)
+    group = torch.arange(num_anchors, device=anchors.device).unsqueeze(1).expand_as(context)
     keep = context != anchors.unsqueeze(1)
     return Contexts(anchors[group[keep]], context[keep], group[keep], is_near[keep], num_anchors)
 
@@ -169,21 +170,21 @@ def sample_neighbourhood(
             d = deg_all[frontier].repeat_interleave(fanout)
             keep = d > 0
             dst, d = dst[keep], d[keep]
-            src = csr.col[csr.rowptr[dst] + (torch.rand(dst.numel(), generator=gen) * d).long()]
+            src = csr.col[csr.rowptr[dst] + (uniform(dst.numel(), gen, dst) * d).long()]
         srcs.append(src)
         dsts.append(dst)
         frontier = src.unique()
     if not srcs:
-        return Neighbourhood(seeds, torch.empty(2, 0, dtype=torch.long), seeds.numel())
+        return Neighbourhood(seeds, torch.empty(2, 0, dtype=torch.long, device=seeds.device), seeds.numel())
     src, dst = torch.cat(srcs), torch.cat(dsts)
     # relabel to positions in `nodes` (seeds first) in O(sampled size), no [N] buffers
     num_seeds, num_edges = seeds.numel(), src.numel()
     uniq, inv = torch.unique(torch.cat([seeds, src, dst]), return_inverse=True)
-    is_seed = torch.zeros(uniq.numel(), dtype=torch.bool)
+    is_seed = torch.zeros(uniq.numel(), dtype=torch.bool, device=uniq.device)
     is_seed[inv[:num_seeds]] = True
     order = torch.cat([inv[:num_seeds], (~is_seed).nonzero().view(-1)])
     rank = torch.empty_like(order)
-    rank[order] = torch.arange(order.numel())
+    rank[order] = torch.arange(order.numel(), device=order.device)
     nodes = uniq[order]
     # merge repeated draws of one edge through a 1-D key (unique over columns is far slower)
     m = nodes.numel()

@@ -20,11 +20,12 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import Tensor
 
+from g2m.device import cpu_generator
 from g2m.data.graph import Graph, largest_connected_component
 from g2m.errors import SplitError
 
@@ -42,6 +43,10 @@ class ObservedView:
     train: Tensor
     val: Tensor
     test: Tensor
+
+    def to(self, device: torch.device | str) -> "ObservedView":
+        """This view with every tensor on ``device``."""
+        return ObservedView(*(getattr(self, f).to(device) for f in ("x", "y", "edge_index", "train", "val", "test")))
 
 
 @dataclass(frozen=True)
@@ -62,18 +67,22 @@ class NodeSplit:
     def num_nodes(self) -> int:
         return int(self.observed.numel() + self.test_ind.numel())
 
+    def to(self, device: torch.device | str) -> "NodeSplit":
+        """This split with its index sets on ``device``."""
+        return replace(self, **{f: getattr(self, f).to(device) for f in ("train", "val", "test", "test_ind", "observed")})
+
     def observed_edges(self, edge_index: Tensor) -> Tensor:
         """Edges whose two ends are both observed (no edge touches a held-out node)."""
         if self.test_ind.numel() == 0:
             return edge_index
-        seen = torch.ones(self.num_nodes, dtype=torch.bool)
+        seen = torch.ones(self.num_nodes, dtype=torch.bool, device=edge_index.device)
         seen[self.test_ind] = False
         return edge_index[:, seen[edge_index[0]] & seen[edge_index[1]]]
 
     def observed_view(self, graph: Graph) -> "ObservedView":
         """The observed subgraph with nodes relabelled ``0..len(observed)-1``."""
-        local = torch.full((graph.num_nodes,), -1, dtype=torch.long)
-        local[self.observed] = torch.arange(self.observed.numel())
+        local = torch.full((graph.num_nodes,), -1, dtype=torch.long, device=self.observed.device)
+        local[self.observed] = torch.arange(self.observed.numel(), device=self.observed.device)
         edges = local[self.observed_edges(graph.edge_index)]
         return ObservedView(
             x=graph.x[self.observed],
@@ -88,7 +97,7 @@ class NodeSplit:
         """A short hash of the index sets, to tie cached teachers to this exact split."""
         h = hashlib.sha256()
         for part in (self.train, self.val, self.test, self.test_ind):
-            h.update(part.to(torch.int64).numpy().tobytes())
+            h.update(part.to(torch.int64).cpu().numpy().tobytes())
             h.update(b"|")
         return h.hexdigest()[:16]
 
@@ -100,7 +109,7 @@ def _per_class_random(y: Tensor, num_classes: int, train_pc: int, val_pc: int, g
     train, val, test = [], [], []
     for c in range(num_classes):
         idx = (y == c).nonzero().view(-1)
-        idx = idx[torch.randperm(idx.numel(), generator=gen)]
+        idx = idx[torch.randperm(idx.numel(), generator=gen, device="cpu")]
         if idx.numel() < train_pc + val_pc + 1:
             raise SplitError(
                 f"class {c} has {idx.numel()} nodes, fewer than train_per_class + "
@@ -115,7 +124,7 @@ def _per_class_random(y: Tensor, num_classes: int, train_pc: int, val_pc: int, g
 def labelled_fractions(y: Tensor, fractions: tuple[float, float], gen: torch.Generator):
     """Train / val take ``fractions`` of the labelled nodes at random, test the rest."""
     idx = (y >= 0).nonzero().view(-1)
-    idx = idx[torch.randperm(idx.numel(), generator=gen)]
+    idx = idx[torch.randperm(idx.numel(), generator=gen, device="cpu")]
     n_train, n_val = (int(f * idx.numel()) for f in fractions)
     parts = idx[:n_train], idx[n_train : n_train + n_val], idx[n_train + n_val :]
     return (p.sort().values for p in parts)
@@ -158,7 +167,7 @@ def make_node_split(
     if train_per_class < 1 or val_per_class < 1:
         raise SplitError("train_per_class and val_per_class must be positive")
     y = graph.require_labels()
-    gen = torch.Generator().manual_seed(seed)
+    gen = cpu_generator(seed)
     if split in ("random", "glnn"):
         train, val, test = _per_class_random(y, graph.num_classes, train_per_class, val_per_class, gen)
     elif split == "linkx":
@@ -168,12 +177,12 @@ def make_node_split(
     if min(train.numel(), val.numel(), test.numel()) == 0:
         raise SplitError(f"split {split!r} of {graph.name!r} has an empty train, val or test set")
 
-    test_ind = torch.empty(0, dtype=torch.long)
+    test_ind = torch.empty(0, dtype=torch.long, device="cpu")
     if setting == "inductive":
-        perm = test[torch.randperm(test.numel(), generator=gen)]
+        perm = test[torch.randperm(test.numel(), generator=gen, device="cpu")]
         num_held = max(1, int(round(inductive_fraction * test.numel())))
         test_ind, test = perm[:num_held].sort().values, perm[num_held:].sort().values
-    held = torch.zeros(graph.num_nodes, dtype=torch.bool)
+    held = torch.zeros(graph.num_nodes, dtype=torch.bool, device="cpu")
     held[test_ind] = True
     observed = (~held).nonzero().view(-1)
     return NodeSplit(split, setting, seed, train, val, test, test_ind, observed)

@@ -43,6 +43,6 @@ def link_metrics(pos: Tensor, neg: Tensor) -> dict[str, float]:
         raise ValueError("link metrics need at least one positive and one negative score")
     out = {f"hits@{k}": hits_at_k(pos, neg, k) for k in HITS_K}
     out["mrr"] = mrr(pos, neg)
-    y = torch.cat([torch.ones(pos.numel()), torch.zeros(neg.numel())])
+    y = torch.cat([torch.ones(pos.numel(), device="cpu"), torch.zeros(neg.numel(), device="cpu")])
     out["rocauc"] = float(roc_auc_score(y.numpy(), torch.cat([pos, neg]).float().cpu().numpy()))
     return out

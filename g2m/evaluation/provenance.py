@@ -27,8 +27,11 @@ def git_commit(path: Path = Path(__file__).resolve().parent) -> str | None:
         return None
 
 
-def provenance(argv: list[str] | None = None) -> dict[str, Any]:
-    """``argv``: the command that produced the result (default ``sys.argv``)."""
+def provenance(argv: list[str] | None = None, device: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``argv``: the command that produced the result (default ``sys.argv``); ``device``: where it
+    ran (:func:`g2m.device.device_record`; default: the CPU)."""
+    from g2m.device import device_record
+
     import torch
     import torch_geometric
 
@@ -45,5 +48,6 @@ def provenance(argv: list[str] | None = None) -> dict[str, Any]:
         "cpu": cpu_model(),
         "logical_cpus": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
+        "device": device if device is not None else device_record("cpu"),
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }

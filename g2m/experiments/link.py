@@ -23,6 +23,7 @@ from g2m.experiments.seeds import check_seed_range, seed_range, seeds_label
 from g2m.losses.link_objectives import LINK_METHODS, check_link_method
 from g2m.teachers.link import LinkScorer
 from g2m.methods import TEACHERS
+from g2m.device import device_record, resolve_device
 from g2m.training.link import distill_link_student, train_link_teacher
 
 
@@ -40,6 +41,7 @@ def _scorer_from_record(tensors: dict[str, Tensor], meta: dict[str, Any]) -> Lin
 def get_link_teacher(
     graph: Graph, split: LinkSplit, config: LinkTeacherConfig, seed: int,
     cache: TeacherCache | None, progress: bool = True, path: str | None = None, refresh: bool = False,
+    device: str | torch.device | None = None,
 ) -> tuple[Tensor, LinkScorer, dict[str, float], bool]:
     """Teacher embeddings, scorer and scores: from ``path`` or the cache if present, else
     trained (``refresh``: retrained even when cached)."""
@@ -56,7 +58,7 @@ def get_link_teacher(
     if record is not None:
         scorer = _scorer_from_record(record.tensors, record.meta)
         return record.tensors["embeddings"], scorer, record.meta["scores"], True
-    out = train_link_teacher(graph, split, config, seed, progress)
+    out = train_link_teacher(graph, split, config, seed, progress, device)
     if cache is not None:
         tensors = {"embeddings": out.embeddings, **{f"scorer.{k}": v for k, v in out.scorer.state_dict().items()}}
         cache.save(key, tensors, {
@@ -115,9 +117,11 @@ class LinkExperiment:
                 raise ValueError(f"{name} must be non-negative, got {getattr(self, name)}")
 
 
-def run_link_experiment(exp: LinkExperiment, progress: bool = True, resume: str | None = None) -> dict[str, Any]:
-    """Teacher(s) and every link student over the experiment's seeds; ``resume`` as in
-    :func:`g2m.experiments.node.run_node_experiment`."""
+def run_link_experiment(exp: LinkExperiment, progress: bool = True, resume: str | None = None,
+                        device: str | torch.device | None = None) -> dict[str, Any]:
+    """Teacher(s) and every link student over the experiment's seeds; ``resume`` and ``device``
+    as in :func:`g2m.experiments.node.run_node_experiment`."""
+    device = resolve_device(device)
     spec = experiment_spec(exp.dataset, exp.preset)
     graph = load_dataset(exp.dataset, exp.data_root)
     tcfg = link_teacher_config(spec, exp.teacher, **exp.teacher_overrides)
@@ -138,7 +142,7 @@ def run_link_experiment(exp: LinkExperiment, progress: bool = True, resume: str 
             best: tuple[Tensor, LinkScorer, dict[str, float], bool, int] | None = None
             for cand in range(t_seed, t_seed + exp.teacher_candidates):
                 emb, scorer, t_scores, cached = get_link_teacher(graph, split, tcfg, cand, cache, progress,
-                                                                 refresh=exp.refresh)
+                                                                 refresh=exp.refresh, device=device)
                 if best is None or t_scores["val"] > best[2]["val"]:
                     best = (emb, scorer, t_scores, cached, cand)
             assert best is not None
@@ -150,7 +154,7 @@ def run_link_experiment(exp: LinkExperiment, progress: bool = True, resume: str 
         for method, scfg in scfgs.items():
 
             def train() -> dict[str, Any]:  # called at once, in this iteration
-                out = distill_link_student(graph, split, emb, scorer, scfg, seed, progress)
+                out = distill_link_student(graph, split, emb, scorer, scfg, seed, progress, device=device)
                 return {"model": method, "seed": seed, **out.scores, "epochs_run": out.fit.epochs_run,
                         "seconds_per_epoch": out.fit.seconds_per_epoch}
 
@@ -171,4 +175,5 @@ def run_link_experiment(exp: LinkExperiment, progress: bool = True, resume: str 
         # CPU kernels sum in a thread-count-dependent order: the same seed gives other digits
         # under another thread count (OMP_NUM_THREADS / torch.set_num_threads)
         "torch_threads": torch.get_num_threads(),
+        "device": device_record(device),
     }

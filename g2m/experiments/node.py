@@ -19,6 +19,7 @@ from g2m.data.graph import Graph
 from g2m.data.registry import load_dataset
 from g2m.data.specs import DatasetSpec, get_spec, read_preset, with_preset
 from g2m.data.splits import NodeSplit, make_node_split, protocol_graph
+from g2m.device import device_record, resolve_device
 from g2m.errors import CacheCorruptError, CacheWarning, G2MError
 from g2m.evaluation.homophily import homophily_report, warn_if_heterophilous
 from g2m.evaluation.report import markdown_table, summarize
@@ -78,6 +79,7 @@ def get_node_teacher(
     cache: TeacherCache | None,
     progress: bool = True,
     refresh: bool = False,
+    device: str | torch.device | None = None,
 ) -> tuple[TeacherKnowledge, dict[str, float], bool]:
     """What a student may learn from the teacher, and the teacher's scores, from the cache when
     present (third value ``True``), else trained and (with a cache) saved; ``refresh`` retrains
@@ -86,7 +88,7 @@ def get_node_teacher(
     record = cache.lookup(key, refresh) if cache is not None else None
     if record is not None:
         return TeacherKnowledge.from_tensors(record.tensors), record.meta["scores"], True
-    out = train_node_teacher(graph, split, config, seed, metric, progress)
+    out = train_node_teacher(graph, split, config, seed, metric, progress, device)
     if cache is not None:
         save_node_teacher(cache, key, out, config, split, metric)
     return TeacherKnowledge(out.logits, out.hidden, out.entropy_shift), out.scores, False
@@ -137,7 +139,7 @@ def find_node_teacher(
 
 def cached_node_teacher(
     graph: Graph, split: NodeSplit, cache: TeacherCache, teacher: str, seed: int, metric: str,
-    path: str | None = None, progress: bool = True,
+    path: str | None = None, progress: bool = True, device: str | torch.device | None = None,
 ) -> TeacherKnowledge:
     """What the cached teacher gives its students (:func:`find_node_teacher`). An entry whose tensors
     cannot be read but whose ``meta.json`` can is retrained with the hyper-parameters it
@@ -159,7 +161,7 @@ def cached_node_teacher(
         warnings.warn(f"{err}: retraining it with the hyper-parameters its meta.json records", CacheWarning,
                       stacklevel=2)
         root = TeacherCache(where.parents[4])  # <root>/<dataset>/node/<split>/<model>/seed<k>
-        return get_node_teacher(graph, split, config, seed, metric, root, progress, refresh=True)[0]
+        return get_node_teacher(graph, split, config, seed, metric, root, progress, refresh=True, device=device)[0]
 
 
 @dataclass
@@ -243,12 +245,16 @@ def _student_dir(exp: NodeExperiment, method: str, seed: int) -> Path:
     return Path(exp.save_students or ".") / f"{method}-seed{seed}"
 
 
-def run_node_experiment(exp: NodeExperiment, progress: bool = True, resume: str | None = None) -> dict[str, Any]:
-    """Teacher and every student method over the experiment's seeds.
+def run_node_experiment(exp: NodeExperiment, progress: bool = True, resume: str | None = None,
+                        device: str | torch.device | None = None) -> dict[str, Any]:
+    """Teacher and every student method over the experiment's seeds, on ``device`` (default
+    ``auto``; recorded in the result, not part of the experiment: parts run on other devices
+    merge).
 
     ``resume``: a progress file (JSON lines); every finished student is recorded there,
     and students already recorded for this experiment and configuration are not
     retrained. The caller removes it once the results are written."""
+    device = resolve_device(device)
     spec = experiment_spec(exp.dataset, exp.preset)
     if spec.task != "node":
         raise ValueError(f"dataset {exp.dataset!r} is a {spec.task} dataset, not node classification")
@@ -270,7 +276,7 @@ def run_node_experiment(exp: NodeExperiment, progress: bool = True, resume: str 
     for seed in seed_range(exp.first_seed, exp.seeds):
         split = make_node_split(graph, split_name, exp.setting, seed, exp.inductive_fraction)
         knowledge, t_scores, cached = get_node_teacher(graph, split, tcfg, seed, metric, cache, progress,
-                                                       exp.refresh)
+                                                       exp.refresh, device)
         logits = knowledge.logits
         report = homophily_report(graph.edge_index, graph.require_labels(), torch.cat([split.train, split.val]),
                                   logits.argmax(-1))
@@ -284,7 +290,7 @@ def run_node_experiment(exp: NodeExperiment, progress: bool = True, resume: str 
             def train() -> dict[str, Any]:  # called at once, in this iteration
                 out = distill_node_student(graph, split, None if scfg.objective == "mlp" else logits, scfg, seed,
                                            metric, progress, teacher_hidden=knowledge.hidden,
-                                           teacher_entropy_shift=knowledge.entropy_shift)
+                                           teacher_entropy_shift=knowledge.entropy_shift, device=device)
                 if exp.save_students is not None:
                     meta = student_meta(exp.dataset, exp.teacher, split, exp.inductive_fraction, metric, out.scores)
                     save_student(_student_dir(exp, method, seed), out.model, scfg, {**meta, **out.guard_record()},
@@ -313,4 +319,5 @@ def run_node_experiment(exp: NodeExperiment, progress: bool = True, resume: str 
         "table": node_result_table(summary, title, homophily, runs),
         "seconds": time.perf_counter() - started,
         "torch_threads": torch.get_num_threads(),  # the digits depend on it (see the link runner)
+        "device": device_record(device),
     }

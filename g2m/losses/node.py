@@ -103,7 +103,7 @@ def lfd_loss(
             out_weight = torch.bincount(src, minlength=num_nodes).to(p_t.dtype)
             total_weight = float(src.numel())
         else:
-            out_weight = torch.zeros(num_nodes, dtype=p_t.dtype).index_add_(0, src, edge_weight)
+            out_weight = torch.zeros(num_nodes, dtype=p_t.dtype, device=p_t.device).index_add_(0, src, edge_weight)
             total_weight = edge_weight.sum()
         const = (out_weight * neg_entropy).sum()
     log_p_s = F.log_softmax(student_logits / tau, dim=-1)

@@ -76,4 +76,4 @@ def dropout(x: Tensor, p: float, training: bool) -> Tensor:
         return x
     values = torch.nn.functional.dropout(x.values(), p, True)
     with quiet_csr():
-        return torch.sparse_csr_tensor(x.crow_indices(), x.col_indices(), values, x.shape)
+        return torch.sparse_csr_tensor(x.crow_indices(), x.col_indices(), values, x.shape, device=x.device)

@@ -11,6 +11,7 @@ tensor of node features (dynamic batch size) and returns float32 logits.
 
 from __future__ import annotations
 
+import copy
 import io
 import os
 import warnings
@@ -27,8 +28,8 @@ from g2m.students.precision import with_precision
 
 def export_student(model: nn.Module, in_dim: int, path: str | os.PathLike, precision: str = "fp32") -> Path:
     """Save ``model`` at ``precision`` (see :mod:`g2m.students.precision`) atomically."""
-    model = with_precision(model, precision)
-    example = (torch.randn(4, in_dim),)
+    model = with_precision(copy.deepcopy(model).cpu().eval(), precision)  # served on the CPU
+    example = (torch.randn(4, in_dim, device="cpu"),)
     buf = io.BytesIO()  # serialised in memory: torch never sees (or names) a temporary file
     if precision == "int8":
         with warnings.catch_warnings():

@@ -23,9 +23,10 @@ def save_student(out_dir: str | os.PathLike, model: MLP, config: StudentConfig, 
     student appends to each node's input, if it has any) and then ``student.json`` (config,
     dims, meta)."""
     out = Path(out_dir)
-    atomic_write_bytes(out / "student.pt", _serialise(model.state_dict()))
+    # CPU tensors whatever the training device, so that any machine loads them
+    atomic_write_bytes(out / "student.pt", _serialise({k: v.cpu() for k, v in model.state_dict().items()}))
     if position is not None:
-        atomic_write_bytes(out / "position.pt", _serialise(position))
+        atomic_write_bytes(out / "position.pt", _serialise(position.cpu()))
     dims = {"in_dim": model.layers[0].in_features, "out_dim": model.layers[-1].out_features,
             "position_dim": 0 if position is None else position.size(1)}
     atomic_write_text(out / "student.json", json.dumps({"config": asdict(config), **dims, **meta}, indent=2))

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from g2m.device import cpu_generator
 from g2m.data.sampling import CSR, random_walk, to_csr
 
 
@@ -64,17 +65,17 @@ def deepwalk(edge_index: Tensor, num_nodes: int, settings: DeepWalkSettings, see
     """``[num_nodes, dim]`` DeepWalk embeddings of the graph ``edge_index``; deterministic in
     ``seed``, and the global random state is left as it was."""
     csr = to_csr(edge_index, num_nodes)
-    gen = torch.Generator().manual_seed(seed)
+    gen = cpu_generator(seed)
     c = settings.window + 1
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)  # the embedding's initialisation, and torch-cluster's walks
         emb = torch.nn.Embedding(num_nodes, settings.dim, sparse=True)
         opt = torch.optim.SparseAdam(list(emb.parameters()), lr=settings.lr)
         for _ in range(settings.epochs):
-            for batch in torch.randperm(num_nodes, generator=gen).split(settings.batch_size):
+            for batch in torch.randperm(num_nodes, generator=gen, device="cpu").split(settings.batch_size):
                 walks = random_walk(csr, batch.repeat(settings.walks_per_node), settings.walk_length, gen, walker)
                 pos = walks.unfold(1, c, 1).reshape(-1, c)  # every window of c consecutive nodes
-                neg = torch.cat([pos[:, :1], torch.randint(num_nodes, (pos.size(0), c - 1), generator=gen)], 1)
+                neg = torch.cat([pos[:, :1], torch.randint(num_nodes, (pos.size(0), c - 1), generator=gen, device="cpu")], 1)
                 opt.zero_grad()
                 loss = _skipgram_loss(emb, pos, positive=True) + _skipgram_loss(emb, neg, positive=False)
                 loss.backward()
@@ -96,7 +97,7 @@ def lookup_position(csr: CSR, table: Tensor, nodes: Tensor, known: Tensor | None
     zeros where there are none. Reads the batch's own adjacency rows only: the one
     neighbourhood read a position-feature student makes at serving time."""
     owner, nbr = csr.neighbours(nodes)
-    weight = torch.ones(nbr.numel(), dtype=table.dtype) if known is None else known[nbr].to(table.dtype)
+    weight = torch.ones(nbr.numel(), dtype=table.dtype, device=table.device) if known is None else known[nbr].to(table.dtype)
     total = table.new_zeros(nodes.numel(), table.size(1)).index_add_(0, owner, table[nbr] * weight[:, None])
     count = table.new_zeros(nodes.numel()).index_add_(0, owner, weight).clamp(min=1)
     return total / count[:, None]
@@ -113,11 +114,38 @@ def position_features(
     """``[num_nodes, dim]`` position features: DeepWalk on the observed graph
     (``observed_edge_index``, nodes numbered as ``observed``) for the observed nodes, the mean
     over observed neighbours in the full (undirected) graph ``edge_index`` for the others."""
-    table = torch.zeros(num_nodes, settings.dim)
+    # DeepWalk runs on the CPU (its walks and sparse updates); the caller moves the table
+    edge_index, observed, observed_edge_index = edge_index.cpu(), observed.cpu(), observed_edge_index.cpu()
+    table = torch.zeros(num_nodes, settings.dim, device="cpu")
     table[observed] = deepwalk(observed_edge_index, observed.numel(), settings, seed)
-    known = torch.zeros(num_nodes, dtype=torch.bool)
+    known = torch.zeros(num_nodes, dtype=torch.bool, device="cpu")
     known[observed] = True
     unseen = (~known).nonzero().view(-1)
     if unseen.numel():
         table[unseen] = lookup_position(to_csr(edge_index, num_nodes), table, unseen, known)
     return table
+
+
+class PositionedStudent(torch.nn.Module):
+    """An MLP student whose input is the node features followed by the node's row of a fixed
+    position table (NOSMOG's position features), so that it takes raw node features.
+
+    Shapes:
+        input: ``x`` ``[B, F]`` and ``index`` ``[B]`` (the nodes' rows in the table; default:
+        ``x`` holds every node in table order, ``B = N``); output ``[B, C]``.
+    """
+
+    def __init__(self, mlp: torch.nn.Module, position: Tensor) -> None:
+        super().__init__()
+        self.mlp = mlp
+        self.register_buffer("position", position)
+
+    def forward(self, x: Tensor, index: Tensor | None = None) -> Tensor:
+        if index is None:
+            if x.size(0) != self.position.size(0):
+                raise ValueError(f"{x.size(0)} rows of features for a position table of {self.position.size(0)} "
+                                 f"nodes: pass index=, the nodes' rows")
+            rows = self.position
+        else:
+            rows = self.position[index.to(self.position.device)]
+        return self.mlp(torch.cat([x, rows.to(x.device)], dim=1))

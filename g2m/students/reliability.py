@@ -27,6 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from g2m.device import cpu_generator
+
 
 def prediction_entropy(logits: Tensor) -> Tensor:
     r""":math:`H(\mathrm{softmax}(z)) = -\sum_c p_c \log p_c` per row."""
@@ -39,9 +41,10 @@ def entropy_shift(forward: Callable[[Tensor], Tensor], x: Tensor, clean_logits: 
                   seed: int = 0) -> Tensor:
     """KRD's :math:`\\rho`: ``forward`` run on ``x`` plus Gaussian noise (std ``noise``), compared
     with ``clean_logits`` (the same model on ``x``), scaled by its maximum into [0, 1]."""
-    gen = torch.Generator().manual_seed(seed)
+    gen = cpu_generator(seed)
     x = x.to_dense() if x.is_sparse or x.layout != torch.strided else x
-    noisy = forward(x + noise * torch.randn(x.shape, generator=gen, dtype=x.dtype))
+    noise_draw = torch.randn(tuple(x.shape), generator=gen, dtype=x.dtype, device=gen.device).to(x.device)
+    noisy = forward(x + noise * noise_draw)
     shift = (prediction_entropy(noisy) - prediction_entropy(clean_logits)).abs()
     top = shift.max()
     return shift / top if top > 0 else shift
@@ -53,8 +56,8 @@ def fit_power(shift: Tensor, agree: Tensor, bins: int = 50, start: float = 1.0) 
     (nothing to fit)."""
     from scipy.optimize import curve_fit
 
-    edges = torch.linspace(0, 1, bins + 1, dtype=torch.float64)
-    shift = shift.double()
+    edges = torch.linspace(0, 1, bins + 1, dtype=torch.float64, device="cpu")
+    shift, agree = shift.double().cpu(), agree.cpu()  # a histogram and a scipy fit: host-side
     hist_true = torch.histogram(shift[agree], bins=edges).hist
     hist_false = torch.histogram(shift[~agree], bins=edges).hist
     prob = hist_true / (hist_true + hist_false + 1e-6)
@@ -84,4 +87,5 @@ class ReliableEdgeSampler:
         """A 0/1 weight per edge ``(j, i)`` of ``edge_index``: kept with probability
         :math:`1 - \\rho_j^{\\,a}`."""
         keep = 1.0 - self.shift[edge_index[0]] ** self.power
-        return torch.bernoulli(keep.clamp(0, 1), generator=gen)
+        # drawn on the generator's device (the CPU), then moved: the same mask on every device
+        return torch.bernoulli(keep.clamp(0, 1).to(gen.device), generator=gen).to(keep.device)

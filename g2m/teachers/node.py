@@ -17,6 +17,7 @@ from g2m.data.graph import Graph
 from g2m.data.neighbour_sampler import NeighbourSampler
 from g2m.data.sampling import Neighbourhood
 from g2m.data.splits import NodeSplit
+from g2m.device import cpu_generator, resolve_device, to_device_async
 from g2m.evaluation.metrics import node_metric
 from g2m.losses.node import label_ce
 from g2m.ops.sparse import sparse_features
@@ -56,10 +57,19 @@ def train_node_teacher(
     seed: int = 0,
     metric: str = "accuracy",
     progress: bool = True,
+    device: str | torch.device | None = None,
 ) -> NodeTeacherOutput:
+    """Train ``config``'s GNN on the split's observed graph, on ``device`` (default ``auto``).
+
+    The model is initialised on the CPU from ``seed`` and moved; mini-batches are sampled on
+    the CPU (PyG's ``NeighborLoader`` or g2m's CSR sampler) and copied to the device. The
+    returned logits, hidden layer and entropy shift are on the CPU (what the cache stores),
+    the model on ``device``."""
+    dev = resolve_device(device)
     torch.manual_seed(seed)
-    view = split.observed_view(graph)
-    model = build_teacher(config.model, graph.num_features, graph.num_classes, **config.model_kwargs())
+    cpu_view = split.observed_view(graph)
+    view = cpu_view.to(dev)
+    model = build_teacher(config.model, graph.num_features, graph.num_classes, **config.model_kwargs()).to(dev)
     # full-graph operands: CSR adjacency and (when sparse enough) CSR features
     x_obs, adj_obs = sparse_features(view.x), model.adjacency(view.edge_index, view.x.size(0))
 
@@ -67,8 +77,9 @@ def train_node_teacher(
         if batch is None:
             out = model(x_obs, adj_obs)
             return label_ce(out[view.train], view.y[view.train]), {}
-        out = model(view.x[batch.nodes], batch.edge_index)[: batch.num_seeds]
-        return label_ce(out, view.y[batch.nodes[: batch.num_seeds]]), {}
+        nodes, edges = to_device_async(batch.nodes, dev), to_device_async(batch.edge_index, dev)
+        out = model(view.x[nodes], edges)[: batch.num_seeds]
+        return label_ce(out, view.y[nodes[: batch.num_seeds]]), {}
 
     batches = None
     if config.batch_size is not None:
@@ -76,11 +87,11 @@ def train_node_teacher(
             raise ValueError("batch_size must be positive")
         if len(config.fanouts) != config.num_layers:
             raise ValueError(f"need one fan-out per layer: {config.num_layers} layers, fanouts={config.fanouts}")
-        gen = torch.Generator().manual_seed(seed)
-        sampler = NeighbourSampler(view.edge_index, view.x.size(0), config.fanouts, config.sampler, gen)
+        gen = cpu_generator(seed)
+        sampler = NeighbourSampler(cpu_view.edge_index, view.x.size(0), config.fanouts, config.sampler, gen)
 
         def batches():
-            order = view.train[torch.randperm(view.train.numel(), generator=gen)]
+            order = cpu_view.train[torch.randperm(cpu_view.train.numel(), generator=gen, device="cpu")]
             for seeds in order.split(config.batch_size):
                 yield sampler(seeds)
 
@@ -96,16 +107,19 @@ def train_node_teacher(
     )
     with torch.no_grad():
         if split.test_ind.numel():  # held-out nodes: the full graph, then observed nodes as trained
-            x_all, adj_all = sparse_features(graph.x), model.adjacency(graph.edge_index, graph.num_nodes)
+            x_all = sparse_features(graph.x.to(dev))
+            adj_all = model.adjacency(graph.edge_index.to(dev), graph.num_nodes)
         else:  # every node observed: the observed view is the graph itself
             x_all, adj_all = x_obs, adj_obs
         logits, hidden = model(x_all, adj_all, return_hidden=True)
         if split.test_ind.numel():
             obs_logits, obs_hidden = model(x_obs, adj_obs, return_hidden=True)
-            logits[split.observed], hidden[split.observed] = obs_logits, obs_hidden
+            observed = split.observed.to(dev)
+            logits[observed], hidden[observed] = obs_logits, obs_hidden
         shift = None
         if config.batch_size is None:  # full-batch teachers: one more forward pass, on noisy features
-            shift = torch.full((graph.num_nodes,), float("nan"))
-            clean = logits[split.observed]
-            shift[split.observed] = entropy_shift(lambda x: model(x, adj_obs), view.x, clean, seed=seed)
+            shift = torch.full((graph.num_nodes,), float("nan"), device="cpu")
+            clean = logits[split.observed.to(dev)]
+            shift[split.observed] = entropy_shift(lambda x: model(x, adj_obs), view.x, clean, seed=seed).cpu()
+    logits, hidden = logits.cpu(), hidden.cpu()  # what the cache stores, whatever the device
     return NodeTeacherOutput(logits, hidden, node_scores(logits, graph, split, metric), model, result, shift)

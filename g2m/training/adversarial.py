@@ -20,6 +20,8 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
+from g2m.device import uniform
+
 
 def pgd_perturbation(loss_of: Callable[[Tensor], Tensor], x: Tensor, eps: float, steps: int = 5,
                      gen: torch.Generator | None = None) -> Tensor:
@@ -33,7 +35,7 @@ def pgd_perturbation(loss_of: Callable[[Tensor], Tensor], x: Tensor, eps: float,
     if x.is_sparse or x.layout != torch.strided:
         raise ValueError("pgd_perturbation needs dense features")
     alpha = eps / 4
-    delta = (torch.rand(x.shape, generator=gen, dtype=x.dtype) * 2 - 1) * eps
+    delta = (uniform(tuple(x.shape), gen, x) * 2 - 1).to(x.dtype) * eps
     for _ in range(steps):
         delta.requires_grad_(True)
         (grad,) = torch.autograd.grad(loss_of(x + delta), delta)

@@ -12,6 +12,7 @@ from g2m.config import StudentConfig
 from g2m.data.graph import Graph
 from g2m.data.sampling import Neighbourhood, sample_neighbourhood, to_csr
 from g2m.data.splits import NodeSplit
+from g2m.device import cpu_generator, resolve_device, to_device_async
 from g2m.evaluation.metrics import node_metric
 from g2m.losses.node import similarity_loss, teacher_agreement
 from g2m.losses.objectives import check_method, node_objective
@@ -55,6 +56,7 @@ def distill_node_student(
     on_epoch: Callable[[int, float], None] | None = None,
     teacher_hidden: Tensor | None = None,
     teacher_entropy_shift: Tensor | None = None,
+    device: str | torch.device | None = None,
 ) -> NodeStudentOutput:
     """The student sees the observed nodes only; the graph enters through the losses (and,
     with ``config.position``, through position features of the observed graph).
@@ -71,7 +73,14 @@ def distill_node_student(
     edges): a teacher worse than the features alone (a GNN on a heterophilous graph) would
     drag the student below a plain MLP, and the teacher's disagreements carry signal where
     the graph is homophilous. Two or three times the training cost; the choice is in
-    ``guard``, every candidate's validation score in ``guard_val``."""
+    ``guard``, every candidate's validation score in ``guard_val``.
+
+    ``device`` (default ``auto``, :func:`g2m.device.resolve_device`): where the student trains.
+    The graph, split and teacher tensors may live anywhere; the rows the student needs are
+    moved there. The model is initialised on the CPU from ``seed`` and then moved, and batches,
+    edge masks and walks are drawn from CPU generators, so that a seed gives the same run on
+    every device up to the device's arithmetic (and its dropout stream). The returned
+    ``logits`` are on the CPU, the model on ``device``."""
     check_method(config.method)
     objective = config.objective
     if objective != "mlp" and teacher_logits is None:
@@ -79,14 +88,14 @@ def distill_node_student(
     if config.guard:  # StudentConfig refuses a guard on a method without a teacher
         # on_epoch (a tuner's pruning callback) follows the configured student only
         candidates = {"labels": distill_node_student(graph, split, None, config.label_only(), seed, metric,
-                                                     progress),
+                                                     progress, device=device),
                       "distilled": distill_node_student(graph, split, teacher_logits, replace(config, guard=False),
                                                         seed, metric, progress, on_epoch, teacher_hidden,
-                                                        teacher_entropy_shift)}
+                                                        teacher_entropy_shift, device)}
         if config.edge_weighting != "none":
             candidates["unweighted"] = distill_node_student(
                 graph, split, teacher_logits, replace(config, guard=False, edge_weighting="none"), seed, metric,
-                progress, None, teacher_hidden, teacher_entropy_shift)
+                progress, None, teacher_hidden, teacher_entropy_shift, device)
         kept = max(candidates, key=lambda name: candidates[name].scores["val"])  # the first of equals
         return replace(candidates[kept], guard=kept,
                        guard_val={name: out.scores["val"] for name, out in candidates.items()})
@@ -103,6 +112,7 @@ def distill_node_student(
             raise ValueError("similarity_weight > 0 is implemented for full-batch students only (batch_size None)")
     if config.adversarial_eps > 0 and config.batch_size is not None:
         raise ValueError("adversarial_eps > 0 is implemented for full-batch students only (batch_size None)")
+    dev = resolve_device(device)
     krd = None
     if config.reliability == "krd":
         if objective not in ("lfd", "ffg2m"):
@@ -112,11 +122,11 @@ def distill_node_student(
         if teacher_entropy_shift is None:
             raise ValueError("reliability 'krd' needs the teacher's entropy shift, which this teacher lacks (a cache "
                              "entry from before g2m recorded it, or a mini-batch teacher): retrain it with --refresh")
-        krd = ReliableEdgeSampler(teacher_entropy_shift[split.observed], config.krd_power, config.krd_momentum,
+        krd = ReliableEdgeSampler(_rows(teacher_entropy_shift, split.observed, dev), config.krd_power, config.krd_momentum,
                                   config.krd_bins)
     torch.manual_seed(seed)
-    view = split.observed_view(graph)
-    t_obs = teacher_logits[split.observed] if teacher_logits is not None else None
+    view = split.observed_view(graph).to(dev)
+    t_obs = _rows(teacher_logits, split.observed, dev)
     edges = view.edge_index
     # HFD is symmetric in (i, j): on this undirected graph one direction per edge
     # gives the same mean at half the cost.
@@ -129,20 +139,20 @@ def distill_node_student(
     if config.position != "none":
         position = position_features(graph.num_nodes, graph.edge_index, split.observed, edges,
                                      config.position_settings(), seed)
-        x_view = torch.cat([view.x, position[split.observed]], dim=1)
-    model = MLP(x_view.size(1), graph.num_classes, **config.model_kwargs())
+        x_view = torch.cat([view.x, _rows(position, split.observed, dev)], dim=1)
+    model = MLP(x_view.size(1), graph.num_classes, **config.model_kwargs()).to(dev)
     trained: nn.Module = model
     projector = None
     if config.similarity_weight > 0:
         # NOSMOG's mlp_feature_encoder: a training-only head from the student's hidden layer
         # to the space whose similarities are matched to the teacher's
         projector = nn.Sequential(nn.Linear(config.hidden, config.hidden), nn.ReLU(),
-                                  nn.Dropout(config.dropout))
+                                  nn.Dropout(config.dropout)).to(dev)
         trained = nn.ModuleDict({"student": model, "projector": projector})
-        h_obs = teacher_hidden[split.observed]
+        h_obs = _rows(teacher_hidden, split.observed, dev)
     x_obs = sparse_features(x_view)  # bag-of-words features: the first layer becomes an SpMM
     x_dense = x_view if config.adversarial_eps > 0 else None
-    gen = torch.Generator().manual_seed(seed)
+    gen = cpu_generator(seed)
 
     def soft_loss(logits: Tensor) -> Tensor:
         """The node-wise part of the objective (label CE and untempered KD, as NOSMOG), which
@@ -184,15 +194,16 @@ def distill_node_student(
                 parts["adversarial"] = float(adv.detach())
             return loss, parts
         # a batch: its nodes, their neighbours, and the edges pointing into the batch
-        nodes = batch.nodes
-        train_pos = is_train[nodes[: batch.num_seeds]].nonzero().view(-1)
+        # sampled on the CPU, copied to the device
+        train_pos = to_device_async(is_train[batch.nodes[: batch.num_seeds]].nonzero().view(-1), dev)
+        nodes, batch_edges = to_device_async(batch.nodes, dev), to_device_async(batch.edge_index, dev)
         t_nodes = None if t_obs is None else t_obs[nodes]
         weights = {}
         if weighted:
-            weights = {"edge_weight": teacher_agreement(t_nodes, batch.edge_index)}
+            weights = {"edge_weight": teacher_agreement(t_nodes, batch_edges)}
         return node_objective(
             objective, model(x_view[nodes]), t_nodes, view.y[nodes],
-            train_pos, batch.edge_index, lam=config.lam, tau=config.tau, chunk_size=config.chunk_size,
+            train_pos, batch_edges, lam=config.lam, tau=config.tau, chunk_size=config.chunk_size,
             tempered_kd=config.tempered_kd, **weights,
         )
 
@@ -200,14 +211,14 @@ def distill_node_student(
     if config.batch_size is not None:
         if config.batch_size < 1:
             raise ValueError("batch_size must be positive")
-        csr = to_csr(edges, view.x.size(0))
-        is_train = torch.zeros(view.x.size(0), dtype=torch.bool)
-        is_train[view.train] = True
+        csr = to_csr(edges.cpu(), view.x.size(0))  # batches are sampled on the CPU
+        is_train = torch.zeros(view.x.size(0), dtype=torch.bool, device="cpu")
+        is_train[view.train.cpu()] = True
         # label-only training needs the labelled nodes alone; distillation sees every node
-        pool = view.train if objective == "mlp" else torch.arange(view.x.size(0))
+        pool = view.train.cpu() if objective == "mlp" else torch.arange(view.x.size(0), device="cpu")
 
         def batches():
-            for seeds in pool[torch.randperm(pool.numel(), generator=gen)].split(config.batch_size):
+            for seeds in pool[torch.randperm(pool.numel(), generator=gen, device="cpu")].split(config.batch_size):
                 yield sample_neighbourhood(csr, seeds, [-1] if objective in ("lfd", "hfd", "ffg2m") else [], gen)
 
     def validate() -> float:
@@ -221,8 +232,14 @@ def distill_node_student(
     )
     with torch.no_grad():  # every node observed: the observed view is the graph itself
         if split.test_ind.numel():
-            x_all = graph.x if position is None else torch.cat([graph.x, position], dim=1)
+            x_all = graph.x.to(dev) if position is None else torch.cat([graph.x.to(dev), position.to(dev)], dim=1)
             logits = model(sparse_features(x_all))
         else:
             logits = model(x_obs)
+    logits = logits.cpu()
     return NodeStudentOutput(model, logits, node_scores(logits, graph, split, metric), result, position)
+
+
+def _rows(table: Tensor | None, index: Tensor, device: torch.device) -> Tensor | None:
+    """``table[index]`` on ``device``, wherever ``table`` and ``index`` live (None stays None)."""
+    return None if table is None else table[index.to(table.device)].to(device)

@@ -1,0 +1,273 @@
+"""The front door: distil a PyG model (or its logits) on a PyG ``Data`` into an MLP.
+
+No dataset registry, teacher zoo or cache is involved::
+
+    result = g2m.distill(data, gcn, method="ffg2m")     # data: torch_geometric.data.Data
+    result.student(data.x)                              # [N, C] logits, no graph needed
+    g2m.export(result.student, "student.pt2")           # plain torch.export program
+
+What the teacher must give
+--------------------------
+``teacher`` is an ``nn.Module`` called as ``teacher(x, edge_index)`` (any PyG model with that
+signature: ``torch_geometric.nn.GCN``, ``GraphSAGE``, ``GAT``, ...) or its ``[N, C]`` logits.
+
+* Transductive split (every node observed): the logits of the teacher run on the whole graph.
+* Inductive split (a :class:`~g2m.data.splits.NodeSplit` with held-out ``test_ind`` nodes):
+  observed nodes' logits from the teacher run on the *observed* subgraph (held-out nodes and
+  their edges removed), held-out nodes' logits from the teacher run on the full graph, as the
+  GLNN protocol evaluates the teacher. Given a module, g2m runs it both ways itself.
+* Methods with representation similarity (``nosmog``, ``similarity_weight > 0``) also need the
+  teacher's hidden layer: ``teacher_hidden=[N, H]``, or a PyG ``BasicGNN`` module, whose last
+  convolution's input is taken by a forward hook.
+* KRD (``krd``) needs the teacher's entropy shift under feature noise, computed from the module
+  (a logits tensor cannot give it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from g2m.config import StudentConfig, student_config
+from g2m.data.graph import Graph, make_graph
+from g2m.data.splits import NodeSplit, make_node_split
+from g2m.device import resolve_device
+from g2m.errors import G2MError, InvalidGraphError
+from g2m.students.position import PositionedStudent
+from g2m.teachers.node import node_scores
+
+#: the teacher name recorded for a user's own model or logits
+OWN_TEACHER = "own"
+
+
+@dataclass
+class DistillResult:
+    """What :func:`distill` returns.
+
+    Attributes:
+        student: the trained MLP, in eval mode, on the training device. It takes raw node
+            features ``[B, F]`` and returns ``[B, C]`` logits; a student with position features
+            (:class:`~g2m.students.position.PositionedStudent`) also takes the nodes' indices.
+        scores: the student's validation and test scores (``test_ind`` too on an inductive split).
+        teacher_scores: the teacher's scores on the same split, from the logits it gave.
+        config: the resolved :class:`~g2m.config.StudentConfig` (method, presets, options).
+        history: one dict per epoch: ``loss``, ``val`` and each loss term.
+        guard: with a guarded method, which candidate was kept; ``guard_val`` every
+            candidate's validation score.
+        logits: ``[N, C]`` student logits of every node, on the CPU.
+        split: the :class:`~g2m.data.splits.NodeSplit` trained and scored on.
+    """
+
+    student: nn.Module
+    scores: dict[str, float]
+    teacher_scores: dict[str, float]
+    config: StudentConfig
+    history: list[dict[str, float]]
+    logits: Tensor
+    split: NodeSplit
+    guard: str | None = None
+    guard_val: dict[str, float] | None = field(default=None)
+
+    def save(self, path: str | os.PathLike, dataset: str = "own", metric: str = "accuracy") -> Path:
+        """Save the student as ``g2m distill`` does (``student.pt``, ``student.json``, and
+        ``position.pt`` with position features); ``g2m eval --student PATH --graph FILE`` and
+        ``g2m export --student PATH`` read it."""
+        from g2m.experiments.node import student_meta
+        from g2m.students.io import save_student
+
+        model = self.student.mlp if isinstance(self.student, PositionedStudent) else self.student
+        position = self.student.position if isinstance(self.student, PositionedStudent) else None
+        meta = {**student_meta(dataset, OWN_TEACHER, self.split, 0.2, metric, self.scores),
+                **({} if self.guard is None else {"guard": self.guard, "guard_val": self.guard_val})}
+        return save_student(path, model, self.config, meta, position)
+
+
+def graph_from_data(data: Any, name: str = "own", symmetrize: bool = False, num_classes: int | None = None) -> Graph:
+    """A g2m :class:`~g2m.data.graph.Graph` from a PyG ``Data`` (``x``, ``y``, ``edge_index``;
+    ``train_mask`` / ``val_mask`` / ``test_mask`` when present, ``[N]`` or ``[N, S]``).
+
+    g2m's losses read every edge in both directions. A directed ``edge_index`` is refused
+    unless ``symmetrize=True`` asks for the reverse edges to be added; self-loops are dropped.
+    """
+    from torch_geometric.utils import is_undirected
+
+    for attr in ("x", "y", "edge_index"):
+        if getattr(data, attr, None) is None:
+            raise InvalidGraphError(f"{name}: the Data object has no {attr!r}; g2m needs node features x, "
+                                    f"labels y and edge_index")
+    edge_index = data.edge_index.cpu()
+    if not symmetrize and not is_undirected(edge_index, num_nodes=data.num_nodes):
+        raise InvalidGraphError(
+            f"{name}: edge_index is directed (some edges lack their reverse); g2m's losses use both directions "
+            f"of every edge: pass symmetrize=True to add the reverse edges")
+    masks = {k: getattr(data, f"{k}_mask").cpu() for k in ("train", "val", "test")
+             if getattr(data, f"{k}_mask", None) is not None}
+    return make_graph(name, data.x.cpu(), data.y.cpu(), edge_index, num_classes, masks or None)
+
+
+def _split_of(graph: Graph, split: NodeSplit | Sequence[Tensor] | None, seed: int) -> NodeSplit:
+    if isinstance(split, NodeSplit):
+        if split.num_nodes != graph.num_nodes:
+            raise G2MError(f"the split covers {split.num_nodes} nodes, the graph has {graph.num_nodes}")
+        return split
+    if split is not None:
+        if len(split) != 3:
+            raise G2MError("split must be a NodeSplit or three index tensors (train, val, test)")
+        train, val, test = (torch.as_tensor(s, device="cpu").long().view(-1) for s in split)
+        graph.masks = {}
+        for key, idx in zip(("train", "val", "test"), (train, val, test)):
+            mask = torch.zeros(graph.num_nodes, dtype=torch.bool, device="cpu")
+            mask[idx] = True
+            graph.masks[key] = mask
+    if not graph.masks:
+        raise G2MError(f"{graph.name}: no split: give data train_mask / val_mask / test_mask, or "
+                       f"split=(train_idx, val_idx, test_idx)")
+    return make_node_split(graph, "public", "transductive", seed)
+
+
+def _hidden_hook(teacher: nn.Module, store: list[Tensor]):
+    """A forward hook on a PyG ``BasicGNN``'s last convolution that keeps its input (the
+    teacher's last hidden layer); None when the module has no ``convs``."""
+    convs = getattr(teacher, "convs", None)
+    if not isinstance(convs, nn.ModuleList) or len(convs) == 0:
+        return None
+    return convs[-1].register_forward_hook(lambda _m, args, _out: store.append(args[0].detach()))
+
+
+@dataclass
+class _Knowledge:
+    logits: Tensor
+    hidden: Tensor | None
+    entropy_shift: Tensor | None
+
+
+def teacher_knowledge(teacher: nn.Module, graph: Graph, edge_index: Tensor, split: NodeSplit,
+                      need_hidden: bool, need_shift: bool, seed: int) -> _Knowledge:
+    """Run a user's teacher module the way the split asks (transductive: once on the graph;
+    inductive: the observed subgraph for observed nodes, the full graph for held-out ones)
+    and collect its logits, hidden layer (forward hook) and KRD entropy shift, on the CPU."""
+    from g2m.students.reliability import entropy_shift
+
+    params = next(iter(teacher.parameters()), None)
+    where = params.device if params is not None else torch.device("cpu")
+    was_training = teacher.training
+    teacher.eval()
+    hidden: list[Tensor] = []
+    hook = _hidden_hook(teacher, hidden) if need_hidden else None
+    if need_hidden and hook is None:
+        raise G2MError("this method needs the teacher's hidden layer: pass teacher_hidden=[N, H] (the module has "
+                       "no PyG `convs` to hook)")
+    try:
+        with torch.no_grad():
+            x = graph.x.to(where)
+            logits = teacher(x, edge_index.to(where))
+            full_hidden = hidden.pop() if hook is not None else None
+            observed_edges = split.observed_edges(edge_index)
+            if split.test_ind.numel():  # observed nodes as the teacher sees them in training
+                obs_logits = teacher(x, observed_edges.to(where))
+                logits[split.observed.to(where)] = obs_logits[split.observed.to(where)]
+                if hook is not None:
+                    full_hidden[split.observed.to(where)] = hidden.pop()[split.observed.to(where)]
+            shift = None
+            if need_shift:
+                shift = torch.full((graph.num_nodes,), float("nan"), device="cpu")
+                obs = split.observed.to(where)
+                run = lambda z: teacher(z, observed_edges.to(where))[obs]  # noqa: E731
+                shift[split.observed] = entropy_shift(run, x, logits[obs], seed=seed).cpu()
+    finally:
+        if hook is not None:
+            hook.remove()
+        teacher.train(was_training)
+    return _Knowledge(logits.float().cpu(), None if full_hidden is None else full_hidden.float().cpu(), shift)
+
+
+def distill(
+    data: Any,
+    teacher: nn.Module | Tensor,
+    method: str = "ffg2m",
+    *,
+    seed: int = 0,
+    device: str | torch.device | None = None,
+    split: NodeSplit | Sequence[Tensor] | None = None,
+    teacher_hidden: Tensor | None = None,
+    symmetrize: bool = False,
+    metric: str = "accuracy",
+    progress: bool = False,
+    **options: Any,
+) -> DistillResult:
+    """Distil ``teacher`` on the graph ``data`` into an MLP student.
+
+    Args:
+        data: a :class:`torch_geometric.data.Data` with ``x`` ``[N, F]``, ``y`` ``[N]`` and an
+            undirected ``edge_index`` ``[2, E]``, and ``train_mask`` / ``val_mask`` /
+            ``test_mask`` (``[N]``, or ``[N, S]``: split ``seed % S``) unless ``split`` is given.
+        teacher: a trained ``nn.Module`` called as ``teacher(x, edge_index)``, or its ``[N, C]``
+            logits (see the module docstring for which logits an inductive split needs).
+        method: a node method (``mlp``, ``glnn``, ``lfd``, ``hfd``, ``ffg2m``, ``nosmog``,
+            ``ffg2m_safe``, ``krd``, optionally ``+component``: ``g2m.methods``).
+        seed: seeds the student's initialisation, dropout and sampling.
+        device: ``cpu``, ``cuda``, ``cuda:N`` or ``auto`` (default: CUDA when available).
+        split: a :class:`~g2m.data.splits.NodeSplit` (inductive splits included) or
+            ``(train_idx, val_idx, test_idx)``; default: ``data``'s masks.
+        teacher_hidden: ``[N, H]`` hidden representations, for methods that match them.
+        symmetrize: add the reverse of every directed edge (a directed graph is refused).
+        metric: ``accuracy`` or ``rocauc`` (binary tasks).
+        progress: show a progress bar / progress lines.
+        **options: any :class:`~g2m.config.StudentConfig` field (``lam``, ``tau``, ``hidden``,
+            ``epochs``, ``batch_size``, ...); an unknown name is an error that lists them.
+
+    Returns:
+        A :class:`DistillResult`.
+    """
+    from g2m.training.node_student import distill_node_student
+
+    dev = resolve_device(device)
+    width = teacher.size(1) if isinstance(teacher, Tensor) and teacher.dim() == 2 else None
+    graph = graph_from_data(data, symmetrize=symmetrize, num_classes=width)
+    node_split = _split_of(graph, split, seed)
+    try:
+        config = student_config(None, method, OWN_TEACHER, **options)
+    except (ValueError, TypeError) as err:
+        raise G2MError(str(err)) from None
+    if isinstance(teacher, nn.Module):
+        # the teacher sees the graph it was trained on: data.edge_index as given (symmetrised if asked)
+        edges = graph.edge_index if symmetrize else data.edge_index.cpu()
+        need_hidden = config.similarity_weight > 0 and teacher_hidden is None
+        known = teacher_knowledge(teacher, graph, edges, node_split, need_hidden, config.reliability == "krd", seed)
+        logits, hidden, shift = known.logits, teacher_hidden if teacher_hidden is not None else known.hidden, \
+            known.entropy_shift
+    elif isinstance(teacher, Tensor):
+        if config.reliability == "krd":
+            raise G2MError("krd needs the teacher's entropy shift under feature noise: pass the teacher module, "
+                           "not its logits")
+        logits, hidden, shift = teacher.detach().float().cpu(), teacher_hidden, None
+    else:
+        raise G2MError(f"teacher must be an nn.Module or a [N, C] logits tensor, got {type(teacher).__name__}")
+    if logits.shape != (graph.num_nodes, graph.num_classes):
+        raise G2MError(f"teacher logits have shape {tuple(logits.shape)}, expected ({graph.num_nodes}, "
+                       f"{graph.num_classes}): one row per node, one column per class")
+    out = distill_node_student(graph, node_split, None if config.objective == "mlp" else logits, config, seed,
+                               metric, progress, teacher_hidden=None if hidden is None else hidden.cpu(),
+                               teacher_entropy_shift=shift, device=dev)
+    student: nn.Module = out.model
+    if out.position is not None:
+        student = PositionedStudent(out.model, out.position.to(dev))
+    return DistillResult(student.eval(), out.scores, node_scores(logits, graph, node_split, metric), config,
+                         out.fit.history, out.logits, node_split, out.guard, out.guard_val)
+
+
+def export(student: nn.Module, path: str | os.PathLike, precision: str = "fp32") -> Path:
+    """Export a student (``DistillResult.student``) for serving with plain PyTorch: ``fp32`` or
+    ``bf16`` as a ``torch.export`` program (``torch.export.load(path).module()``), ``int8`` as
+    TorchScript (``torch.jit.load(path)``). A student with position features exports its MLP,
+    whose input is the node features followed by the node's position row."""
+    from g2m.students.export import export_student
+
+    mlp = student.mlp if isinstance(student, PositionedStudent) else student
+    return export_student(mlp, mlp.layers[0].in_features, path, precision)

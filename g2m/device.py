@@ -1,0 +1,120 @@
+"""Where g2m computes: device choice, thread count, and what a result records of both.
+
+Every function that trains, evaluates or times takes ``device`` (``"cpu"``, ``"cuda"``,
+``"cuda:N"``, ``"auto"`` or a :class:`torch.device`; ``None`` means ``"auto"``). Data is
+loaded, split and sampled on the CPU; the tensors a step needs are moved to the device
+(pinned and ``non_blocking`` for mini-batches, as PyG's loaders do), and whatever g2m writes
+to disk (teacher caches, students) is moved back to the CPU first.
+
+Random draws that decide *which* nodes, edges or walks a step uses come from CPU
+generators, so that a seed picks the same batches on every device; draws inside a model
+(dropout) use the device's own generator, seeded by :func:`torch.manual_seed`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from g2m.errors import G2MError
+
+#: what ``--device`` accepts besides ``cuda:N``
+DEVICE_CHOICES = ("auto", "cpu", "cuda")
+
+#: the help text of every ``--device`` option
+DEVICE_HELP = "cpu | cuda | cuda:N | auto (CUDA when torch sees a GPU, else the CPU)."
+
+
+def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
+    """The :class:`torch.device` that ``device`` names, checked: ``auto`` (or ``None``) is
+    ``cuda`` when torch sees a GPU and ``cpu`` otherwise; ``cuda`` without a GPU, an index
+    past the last GPU, or any other name is a :class:`~g2m.errors.G2MError` that says what
+    is available."""
+    if isinstance(device, torch.device):
+        name = str(device)
+    else:
+        name = "auto" if device is None else str(device).strip().lower()
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cpu":
+        return torch.device("cpu")
+    if name == "cuda" or name.startswith("cuda:"):
+        index = name.partition(":")[2]
+        if index and not index.isdigit():
+            raise G2MError(f"device {name!r}: the GPU index must be a number, e.g. cuda:0")
+        if not torch.cuda.is_available():
+            raise G2MError(f"device {name!r} asked for, but torch sees no CUDA GPU (torch {torch.__version__}, "
+                           f"CUDA build: {torch.version.cuda or 'no'}); use --device cpu or auto")
+        count = torch.cuda.device_count()
+        if index and int(index) >= count:
+            raise G2MError(f"device {name!r}: torch sees {count} GPU(s), cuda:0 to cuda:{count - 1}")
+        return torch.device(name)
+    raise G2MError(f"unknown device {name!r}; choose one of {', '.join(DEVICE_CHOICES)} or cuda:N")
+
+
+def set_threads(threads: int | None) -> int:
+    """Use ``threads`` CPU threads for torch's intra-op parallelism (``None``: leave torch's
+    choice); returns the count in use. One thread per process is the fastest way to run
+    two jobs side by side on a small machine."""
+    if threads is not None:
+        if threads < 1:
+            raise G2MError(f"threads must be at least 1, got {threads}")
+        torch.set_num_threads(threads)
+    return torch.get_num_threads()
+
+
+def device_record(device: str | torch.device | None = None) -> dict[str, Any]:
+    """What a result records of where it ran: the device, its name and CUDA / cuDNN versions
+    on a GPU, and torch's CPU thread count."""
+    dev = resolve_device(device)
+    record: dict[str, Any] = {"device": str(dev), "torch_threads": torch.get_num_threads()}
+    if dev.type == "cuda":
+        record.update(gpu=torch.cuda.get_device_name(dev), cuda=torch.version.cuda,
+                      cudnn=torch.backends.cudnn.version(), gpus_visible=torch.cuda.device_count(),
+                      cuda_visible_devices=os.environ.get("CUDA_VISIBLE_DEVICES"))
+    return record
+
+
+def to_device(tensor: Tensor | None, device: torch.device) -> Tensor | None:
+    """``tensor`` on ``device`` (``None`` stays ``None``); a no-op when it is there already."""
+    return None if tensor is None else tensor.to(device)
+
+
+def to_device_async(tensor: Tensor, device: torch.device) -> Tensor:
+    """A CPU tensor copied to a GPU through pinned memory without blocking the host (PyG's
+    loaders' ``pin_memory`` + ``non_blocking``); on the CPU, the tensor itself."""
+    if device.type != "cuda" or tensor.device.type != "cpu":
+        return tensor.to(device)
+    return tensor.pin_memory().to(device, non_blocking=True)
+
+
+def cpu_generator(seed: int) -> torch.Generator:
+    """The generator of every sampling decision (batches, negatives, walks, edge masks): on the
+    CPU, so that a seed draws the same sample whatever the training device."""
+    return torch.Generator(device="cpu").manual_seed(seed)
+
+
+def _draw_device(gen: torch.Generator | None, like: Tensor) -> torch.device:
+    return gen.device if gen is not None else like.device
+
+
+def uniform(size: int | tuple[int, ...], gen: torch.Generator | None, like: Tensor) -> Tensor:
+    """``U[0, 1)`` draws of shape ``size`` from ``gen`` (on the generator's device, so that a
+    CPU generator draws the same numbers for every training device), placed on ``like``'s
+    device; with ``gen=None``, torch's global generator of ``like``'s device."""
+    shape = (size,) if isinstance(size, int) else size
+    return torch.rand(shape, generator=gen, device=_draw_device(gen, like)).to(like.device)
+
+
+def randint(high: int, size: int | tuple[int, ...], gen: torch.Generator | None, like: Tensor) -> Tensor:
+    """Integers in ``[0, high)`` drawn as :func:`uniform`, on ``like``'s device."""
+    shape = (size,) if isinstance(size, int) else size
+    return torch.randint(high, shape, generator=gen, device=_draw_device(gen, like)).to(like.device)
+
+
+def randperm(n: int, gen: torch.Generator | None, like: Tensor) -> Tensor:
+    """A permutation of ``0..n-1`` drawn as :func:`uniform`, on ``like``'s device."""
+    return torch.randperm(n, generator=gen, device=_draw_device(gen, like)).to(like.device)
