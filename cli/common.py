@@ -21,6 +21,11 @@ CacheDir = Annotated[
     typer.Option("--cache-dir", envvar="G2M_CACHE_DIR", help="Teacher cache (default: ~/.cache/g2m/teachers)."),
 ]
 Dataset = Annotated[str, typer.Option("--dataset", "-d", help="Registered dataset name (see `g2m datasets`).")]
+GraphFile = Annotated[Optional[Path], typer.Option(
+    "--graph", help="Your own graph: a torch_geometric Data saved with torch.save (.pt) or an .npz with node_features, "
+    "node_labels, edges and masks; used instead of --dataset (see g2m.data.graph_file).")]
+SpecFile = Annotated[Optional[Path], typer.Option(
+    "--spec", help="A dataset spec TOML from anywhere, used instead of --dataset (folders of them: $G2M_SPECS).")]
 Seed = Annotated[int, typer.Option(help="Random seed (split, initialisation, dropout).")]
 Setting = Annotated[str, typer.Option(help="transductive | inductive")]
 Split = Annotated[Optional[str], typer.Option(help="public | fixed | random | ogb (default: the dataset's protocol).")]
@@ -38,6 +43,19 @@ def compute_on(device: str, threads: int | None):
 
     set_threads(threads)
     return resolve_device(device)
+
+
+def dataset_source(dataset: str, graph: Path | None, spec: Path | None) -> str:
+    """What ``--dataset``, ``--graph`` or ``--spec`` names, as the dataset string every command and
+    result file carries (a registered name, or a file path)."""
+    if graph is not None and spec is not None:
+        raise G2MError("give --graph or --spec, not both (a spec file can point at a graph file)")
+    chosen = graph if graph is not None else spec
+    if chosen is None:
+        return dataset
+    if not chosen.is_file():
+        raise G2MError(f"{'--graph' if graph is not None else '--spec'} {chosen}: no such file")
+    return str(chosen.resolve())
 
 
 def overrides(**values: Any) -> dict[str, Any]:

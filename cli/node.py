@@ -12,8 +12,11 @@ from g2m.cli.common import (
     DataRoot,
     Dataset,
     DeviceOpt,
+    GraphFile,
+    SpecFile,
     Threads,
     compute_on,
+    dataset_source,
     Quiet,
     Refresh,
     Seed,
@@ -108,10 +111,11 @@ def teacher(
     sampler: SamplerOpt = None,
     split_seed: TeacherSplitSeed = None, refresh: Refresh = False,
     data_root: DataRoot = None, cache_dir: CacheDir = None, quiet: Quiet = False,
-    device: DeviceOpt = "auto", threads: Threads = None,
+    device: DeviceOpt = "auto", threads: Threads = None, graph: GraphFile = None, spec: SpecFile = None,
 ) -> None:
     """Train a GNN teacher and cache its outputs (node: logits + hidden; link: embeddings + scorer)."""
     dev = compute_on(device, threads)
+    dataset = dataset_source(dataset, graph, spec)
     model = _teacher_for(task, model)
     if _check_task(task) == "link":
         from g2m.cli.link import teacher_link
@@ -159,16 +163,27 @@ def distill(
     random_ratio: RandomRatio = None, relational_scores: RelScores = None, rank_average: RankAverage = None,
     teacher_score_dropout: TeacherScoreDropout = None, batch_size: BatchSize = None,
     data_root: DataRoot = None, cache_dir: CacheDir = None, quiet: Quiet = False,
-    device: DeviceOpt = "auto", threads: Threads = None,
+    device: DeviceOpt = "auto", threads: Threads = None, graph: GraphFile = None, spec: SpecFile = None,
+    teacher_logits: Annotated[Optional[Path], typer.Option(
+        help="Your teacher's [N, C] logits (.pt tensor or .npy) instead of a cached teacher; inductive: observed "
+             "nodes' logits from the observed graph, held-out nodes' from the full graph.")] = None,
+    teacher_hidden_file: Annotated[Optional[Path], typer.Option(
+        "--teacher-hidden", help="With --teacher-logits: the teacher's [N, H] hidden layer (.pt or .npy), for "
+                                 "methods that match it (nosmog).")] = None,
 ) -> None:
-    """Train an MLP student from a cached teacher (run `g2m teacher` first).
+    """Train an MLP student from a cached teacher (run `g2m teacher` first) or your teacher's logits.
 
     Node methods: mlp, glnn, lfd, hfd, ffg2m, and the recipes nosmog, ffg2m_safe, krd. Link methods (--task link): mlp, logit,
     repr, llp_rank, llp_dist, llp."""
     dev = compute_on(device, threads)
+    dataset = dataset_source(dataset, graph, spec)
     teacher_name = _teacher_for(task, teacher_name)
     check_output_dir(out)
+    if teacher_hidden_file is not None and teacher_logits is None:
+        raise G2MError("--teacher-hidden goes with --teacher-logits (a cached teacher brings its own)")
     if _check_task(task) == "link":
+        if teacher_logits is not None:
+            raise G2MError("--teacher-logits applies to node students (link students read a cached teacher)")
         from g2m.cli.link import distill_link
 
         hp = overrides(hidden=hidden, num_layers=num_layers, dropout=dropout, norm=norm, lr=lr,
@@ -191,7 +206,15 @@ def distill(
         weight_decay=weight_decay, epochs=epochs, patience=patience, lam=lam, tau=tau, chunk_size=chunk_size,
         batch_size=batch_size))
     knowledge = None
-    if scfg.objective != "mlp" or scfg.similarity_weight > 0:
+    if teacher_logits is not None:
+        from g2m.experiments.node import TeacherKnowledge
+        from g2m.students.io import read_tensor_file
+
+        teacher_name = "own"
+        knowledge = TeacherKnowledge(read_tensor_file(teacher_logits, "--teacher-logits"),
+                                     None if teacher_hidden_file is None else
+                                     read_tensor_file(teacher_hidden_file, "--teacher-hidden"))
+    elif scfg.objective != "mlp" or scfg.similarity_weight > 0:
         knowledge = cached_node_teacher(graph, node_split, TeacherCache(cache_dir), teacher_name, seed,
                                         spec.metric, str(teacher_cache) if teacher_cache else None, not quiet,
                                         dev)
@@ -218,6 +241,9 @@ def evaluate(
     student: Annotated[Path, typer.Option("--student", "-s", help="Directory written by `g2m distill`.")],
     data_root: DataRoot = None,
     device: DeviceOpt = "auto", threads: Threads = None,
+    graph: Annotated[Optional[Path], typer.Option(
+        "--graph", help="The graph file the student was trained on, when it is not the dataset its student.json "
+                        "names (a student saved by g2m.distill's DistillResult.save).")] = None,
 ) -> None:
     """Evaluate a saved student on the split it was trained for."""
     import torch
@@ -227,10 +253,17 @@ def evaluate(
     from g2m.teachers.node import node_scores
 
     model, _, meta = load_student(student)
-    graph, node_split = rebuild_student_split(meta, data_root)
+    missing = [k for k in ("dataset", "setting", "split", "seed", "split_key", "metric") if k not in meta]
+    if missing:
+        raise G2MError(f"{student}/student.json records no {', '.join(missing)}: g2m eval rebuilds the student's "
+                       f"split from them; save students with `g2m distill`, `g2m run --save-students` or "
+                       f"g2m.distill(...).save(path, dataset=...)")
+    if graph is not None:
+        meta = {**meta, "dataset": dataset_source(meta["dataset"], graph, None)}
+    graph_obj, node_split = rebuild_student_split(meta, data_root)
     with torch.no_grad():
-        logits = model.to(dev)(student_inputs(student, meta, graph.x).to(dev)).cpu()
-        scores = node_scores(logits, graph, node_split, meta["metric"])
+        logits = model.to(dev)(student_inputs(student, meta, graph_obj.x).to(dev)).cpu()
+        scores = node_scores(logits, graph_obj, node_split, meta["metric"])
     echo_json({"dataset": meta["dataset"], "method": meta["config"]["method"], "seed": meta["seed"],
                "metric": meta["metric"], "scores": scores})
 
@@ -272,7 +305,7 @@ def run(
     teacher_candidates: Annotated[int, typer.Option(
         help="Link: train this many teachers (seeds K..K+N-1) and keep the best on validation, as LLP's "
              "official protocol (10).")] = 1,
-    device: DeviceOpt = "auto", threads: Threads = None,
+    device: DeviceOpt = "auto", threads: Threads = None, graph: GraphFile = None, spec: SpecFile = None,
 ) -> None:
     """Teacher, then every student method, over several seeds; writes JSON and a table.
 
@@ -282,6 +315,7 @@ def run(
     With --task link: default teacher sage, methods mlp,logit,repr,llp_rank,llp_dist,llp,
     settings transductive | production."""
     dev = compute_on(device, threads)
+    dataset = dataset_source(dataset, graph, spec)
     teacher_name = _teacher_for(task, teacher_name)
     check_output_dir(out)
     if preset is not None and not preset.is_file():

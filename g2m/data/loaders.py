@@ -217,3 +217,16 @@ def _fraction_masks(num_nodes: int, fractions: Any, seed: int) -> dict[str, torc
         masks[name] = torch.zeros(num_nodes, dtype=torch.bool, device="cpu")
         masks[name][idx] = True
     return masks
+
+
+@register("file")
+def load_graph_file(spec: DatasetSpec, root: Path) -> Graph:
+    """A user's graph file (``loader_args.path``; relative paths from the data root), read as data:
+    :mod:`g2m.data.graph_file`."""
+    from g2m.data.graph_file import read_graph_file
+
+    path = Path(spec.loader_args.get("path", ""))
+    path = path if path.is_absolute() else root / path
+    if not path.is_file():
+        raise DatasetUnavailableError(f"dataset {spec.name!r}: graph file {path} not found")
+    return read_graph_file(path, spec.name)

@@ -78,15 +78,43 @@ def _parse(text: str, source: str) -> DatasetSpec:
         raise ValueError(f"malformed dataset spec {source}: {err}") from err
 
 
-@lru_cache(maxsize=1)
+#: environment variable naming folders (``os.pathsep``-separated) of the user's own dataset specs
+USER_SPECS_ENV = "G2M_SPECS"
+#: graph files ``-d`` / ``--graph`` takes directly (g2m.data.graph_file)
+GRAPH_FILE_SUFFIXES = (".pt", ".npz")
+
+
 def load_specs() -> dict[str, DatasetSpec]:
-    """All specs shipped in ``g2m.specs`` (the top-level ``datasets/`` folder), by name."""
+    """All specs by name: those shipped in ``g2m.specs`` (the top-level ``datasets/`` folder),
+    then every ``*.toml`` in the folders ``$G2M_SPECS`` names. A user spec may not take a
+    shipped dataset's name."""
+    return _load_specs(os.environ.get(USER_SPECS_ENV, ""))
+
+
+@lru_cache(maxsize=4)
+def _load_specs(user_dirs: str) -> dict[str, DatasetSpec]:
     specs = {}
     for entry in sorted(resources.files("g2m.specs").iterdir(), key=lambda p: p.name):
         if entry.name.endswith(".toml"):
             spec = _parse(entry.read_text(), entry.name)
             specs[spec.name] = spec
+    for folder in filter(None, user_dirs.split(os.pathsep)):
+        if not Path(folder).is_dir():
+            raise DatasetNotFoundError(f"${USER_SPECS_ENV} names {folder}, which is not a folder")
+        for path in sorted(Path(folder).glob("*.toml")):
+            spec = spec_from_file(path)
+            if spec.name in specs:
+                raise ValueError(f"dataset spec {path} is named {spec.name!r}, as a dataset g2m ships; rename it")
+            specs[spec.name] = spec
     return specs
+
+
+def spec_from_file(path: str | os.PathLike) -> DatasetSpec:
+    """A dataset spec from a TOML file anywhere (``-d my.toml``, ``--spec my.toml``)."""
+    try:
+        return _parse(Path(path).read_text(), str(path))
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise DatasetNotFoundError(f"cannot read dataset spec {path}: {err}") from None
 
 
 def missing_files(spec: DatasetSpec, root: Path) -> list[str]:
@@ -118,9 +146,18 @@ def read_preset(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def get_spec(name: str) -> DatasetSpec:
+    """The spec of a registered dataset, of a spec file (``*.toml``), or of a graph file
+    (``*.pt`` / ``*.npz``, :func:`g2m.data.graph_file.graph_file_spec`)."""
     specs = load_specs()
-    if name not in specs:
-        raise DatasetNotFoundError(
-            f"unknown dataset {name!r}; known datasets: {', '.join(sorted(specs))}"
-        )
-    return specs[name]
+    if name in specs:
+        return specs[name]
+    if name.endswith(".toml"):
+        return spec_from_file(name)
+    if name.endswith(GRAPH_FILE_SUFFIXES):
+        from g2m.data.graph_file import graph_file_spec
+
+        return graph_file_spec(name)
+    raise DatasetNotFoundError(
+        f"unknown dataset {name!r}; known datasets: {', '.join(sorted(specs))} (or a spec file *.toml, or a "
+        f"graph file *.pt / *.npz)"
+    )

@@ -78,8 +78,10 @@ def leaderboard_entry(results: dict[str, Any], method: str, min_runs: int = OGB_
         entry["parameters"] = student_parameters(config, *dims, link=link)
     prov = results.get("provenance", {})
     threads = results.get("torch_threads", prov.get("torch_threads", "?"))  # the training runs' count
+    device = prov.get("device") or {}
+    accelerator = f"{device['gpu']} (CUDA {device.get('cuda')})" if device.get("gpu") else "CPU only"
     entry["hardware"] = f"{prov.get('cpu', '?')}, {prov.get('logical_cpus', '?')} logical CPUs, " \
-                        f"{threads} torch threads (CPU only)"
+                        f"{threads} torch threads ({accelerator})"
     parts = results.get("parts_provenance") or []
     entry["command"] = prov.get("command") if not parts else " && ".join(p.get("command", "?") for p in parts) + \
         f" && {prov.get('command')}"

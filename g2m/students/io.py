@@ -61,3 +61,30 @@ def student_inputs(path: str | os.PathLike, meta: dict[str, Any], x: Tensor) -> 
     if table.size(0) != x.size(0):
         raise ValueError(f"the student's position table has {table.size(0)} rows, the graph {x.size(0)} nodes")
     return torch.cat([x, table], dim=1)
+
+
+def read_tensor_file(path: str | os.PathLike, option: str = "tensor file") -> Tensor:
+    """A tensor a user hands g2m (``--teacher-logits``, ``--teacher-hidden``), read as data: a
+    ``.pt`` holding one tensor (``torch.load(..., weights_only=True)``) or a ``.npy`` array
+    (``numpy.load(..., allow_pickle=False)``); float32 on the CPU."""
+    import numpy as np
+
+    from g2m.errors import G2MError
+
+    path = Path(path)
+    if not path.is_file():
+        raise G2MError(f"{option} {path}: no such file")
+    try:
+        if path.suffix == ".npy":
+            value = torch.from_numpy(np.load(path, allow_pickle=False))
+        else:
+            value = torch.load(path, weights_only=True, map_location="cpu")
+    except Exception as err:  # noqa: BLE001 (whatever torch / numpy raise on a bad or unsafe file)
+        raise G2MError(f"{option} {path}: not a tensor saved with torch.save or numpy.save "
+                       f"({type(err).__name__}: {str(err).splitlines()[0][:200]})") from None
+    if not isinstance(value, Tensor) or value.dim() != 2:
+        shape = tuple(value.shape) if isinstance(value, Tensor) else type(value).__name__
+        raise G2MError(f"{option} {path}: expected one [N, C] tensor, got {shape}")
+    if not torch.isfinite(value).all():
+        raise G2MError(f"{option} {path}: holds NaN or inf values")
+    return value.float()

@@ -1,0 +1,234 @@
+"""The front door: g2m.distill on a user's PyG Data and model (or logits), the README's snippet
+on real Cora, and the CLI on a user's graph file and teacher logits."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from torch_geometric.data import Data
+from torch_geometric.nn import GCN, GraphSAGE
+from torch_geometric.utils import to_undirected
+from typer.testing import CliRunner
+
+import g2m
+from conftest import REPO
+from g2m.cli.main import app
+from g2m.data.csbm import csbm_tensors
+from g2m.data.graph_file import graph_file_spec, read_graph_file
+from g2m.data.splits import make_node_split
+from g2m.errors import G2MError, InvalidGraphError
+from g2m.students.position import PositionedStudent
+
+FAST = {"epochs": 30, "patience": 30, "hidden": 32}
+
+
+def _train_gnn(model, data, epochs=60, seed=0):
+    torch.manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=0.01, weight_decay=5e-4)
+    for _ in range(epochs):
+        model.train()
+        opt.zero_grad()
+        out = model(data.x, data.edge_index)
+        torch.nn.functional.cross_entropy(out[data.train_mask], data.y[data.train_mask]).backward()
+        opt.step()
+    return model.eval()
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    x, y, edges = csbm_tensors(num_nodes=300, num_classes=3, avg_degree=5, homophily=0.8, num_features=16, seed=3)
+    gen = torch.Generator().manual_seed(0)
+    perm = torch.randperm(300, generator=gen)
+    masks = [torch.zeros(300, dtype=torch.bool) for _ in range(3)]
+    for mask, part in zip(masks, (perm[:60], perm[60:120], perm[120:])):
+        mask[part] = True
+    data = Data(x=x, y=y, edge_index=to_undirected(edges), train_mask=masks[0], val_mask=masks[1],
+                test_mask=masks[2])
+    torch.manual_seed(0)
+    gcn = _train_gnn(GCN(16, 32, num_layers=2, out_channels=3), data)
+    return data, gcn
+
+
+def test_distill_a_pyg_model_beats_the_plain_mlp(tiny):
+    data, gcn = tiny
+    mlp = g2m.distill(data, gcn, method="mlp", **FAST)
+    glnn = g2m.distill(data, gcn, method="glnn", **FAST)
+    assert set(glnn.scores) == {"val", "test"} and glnn.teacher_scores["test"] > 0.6
+    assert glnn.scores["test"] > mlp.scores["test"] + 0.05  # the teacher's knowledge reached the student
+    with torch.no_grad():  # the student takes raw features and gives the result's logits
+        torch.testing.assert_close(glnn.student(data.x).cpu(), glnn.logits)
+    assert glnn.config.method == "glnn" and glnn.config.hidden == 32 and len(glnn.history) >= 1
+
+
+def test_logits_tensor_equals_module_teacher(tiny):
+    data, gcn = tiny
+    with torch.no_grad():
+        logits = gcn(data.x, data.edge_index)
+    a = g2m.distill(data, gcn, method="ffg2m", **FAST)
+    b = g2m.distill(data, logits, method="ffg2m", **FAST)
+    torch.testing.assert_close(a.logits, b.logits)
+    assert a.teacher_scores == b.teacher_scores
+
+
+def test_bad_inputs_get_one_clear_error(tiny):
+    data, gcn = tiny
+    directed = Data(x=data.x, y=data.y, edge_index=data.edge_index[:, data.edge_index[0] < data.edge_index[1]],
+                    train_mask=data.train_mask, val_mask=data.val_mask, test_mask=data.test_mask)
+    with pytest.raises(InvalidGraphError, match="symmetrize=True"):
+        g2m.distill(directed, gcn, method="glnn", **FAST)
+    assert g2m.distill(directed, gcn, method="glnn", symmetrize=True, **FAST).scores["test"] > 0.5
+    with pytest.raises(G2MError, match="unknown StudentConfig fields \\['temperature'\\]"):
+        g2m.distill(data, gcn, method="glnn", temperature=2.0)
+    with pytest.raises(G2MError, match="expected \\(300, 3\\)"):
+        g2m.distill(data, torch.zeros(299, 3), method="glnn")
+    with pytest.raises(G2MError, match="nn.Module or a \\[N, C\\] logits tensor"):
+        g2m.distill(data, "gcn.pt", method="glnn")
+    no_masks = Data(x=data.x, y=data.y, edge_index=data.edge_index)
+    with pytest.raises(G2MError, match="no split"):
+        g2m.distill(no_masks, gcn, method="glnn")
+    with pytest.raises(G2MError, match="entropy shift"):
+        g2m.distill(data, torch.zeros(300, 3), method="krd")
+
+
+def test_explicit_split_and_inductive_split(tiny):
+    data, gcn = tiny
+    idx = torch.arange(300)
+    out = g2m.distill(Data(x=data.x, y=data.y, edge_index=data.edge_index), gcn, method="glnn",
+                      split=(idx[:60], idx[60:120], idx[120:]), **FAST)
+    assert out.split.train.tolist() == list(range(60))
+    graph = g2m.graph_from_data(data)
+    inductive = make_node_split(graph, "public", "inductive", 0)
+    ind = g2m.distill(data, gcn, method="ffg2m", split=inductive, **FAST)
+    assert set(ind.scores) == {"val", "test", "test_ind"} and "test_ind" in ind.teacher_scores
+
+
+def test_hidden_by_hook_and_position_features_are_folded_in(tiny):
+    data, _ = tiny
+    sage = _train_gnn(GraphSAGE(16, 32, num_layers=2, out_channels=3), data, epochs=30)
+    out = g2m.distill(data, sage, method="nosmog", position_dim=8, position_walk_length=6, position_window=2,
+                      **FAST)
+    assert isinstance(out.student, PositionedStudent) and out.student.position.shape == (300, 8)
+    with torch.no_grad():
+        torch.testing.assert_close(out.student(data.x).cpu(), out.logits)
+        rows = torch.tensor([5, 7])
+        torch.testing.assert_close(out.student(data.x[rows], rows).cpu(), out.logits[rows])
+    with pytest.raises(G2MError, match="teacher_hidden"):  # a module without PyG convs to hook
+        g2m.distill(data, torch.nn.Sequential(), method="nosmog")
+
+
+def test_saved_api_student_evaluates_and_exports_from_the_cli(tiny, tmp_path):
+    data, gcn = tiny
+    graph_file = tmp_path / "mygraph.pt"
+    torch.save(data, graph_file)
+    out = g2m.distill(data, gcn, method="glnn", **FAST)
+    out.save(tmp_path / "student", dataset=str(graph_file))
+    runner = CliRunner()
+    res = runner.invoke(app, ["eval", "--student", str(tmp_path / "student")], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["scores"] == pytest.approx(out.scores)
+    res = runner.invoke(app, ["export", "--student", str(tmp_path / "student"), "--out", str(tmp_path / "s.pt2")])
+    assert res.exit_code == 0, res.output
+    mlp = torch.export.load(str(tmp_path / "s.pt2")).module()
+    torch.testing.assert_close(mlp(data.x), out.logits, atol=1e-5, rtol=0)
+
+
+def test_graph_files_are_read_as_data(tiny, tmp_path):
+    data, _ = tiny
+    torch.save(data, tmp_path / "g.pt")
+    np.savez(tmp_path / "g.npz", node_features=data.x.numpy(), node_labels=data.y.numpy(),
+             edges=data.edge_index.t().numpy(), train_mask=data.train_mask.numpy(), val_mask=data.val_mask.numpy(),
+             test_mask=data.test_mask.numpy())
+    a, b = read_graph_file(tmp_path / "g.pt", "g"), read_graph_file(tmp_path / "g.npz", "g")
+    assert torch.equal(a.edge_index, b.edge_index) and torch.equal(a.masks["train"], b.masks["train"])
+    spec = graph_file_spec(tmp_path / "g.pt")
+    assert re.fullmatch(r"g-[0-9a-f]{8}", spec.name) and spec.split == "public"
+
+    class Evil:  # a pickle that would run code: refused, never executed
+        def __reduce__(self):
+            return (shutil.rmtree, (str(tmp_path / "victim"),))
+
+    (tmp_path / "victim").mkdir()
+    torch.save(Evil(), tmp_path / "evil.pt")
+    with pytest.raises(InvalidGraphError, match="not a torch_geometric Data"):
+        read_graph_file(tmp_path / "evil.pt", "evil")
+    assert (tmp_path / "victim").is_dir()
+
+
+def test_cli_on_a_graph_file_and_teacher_logits(tiny, tmp_path):
+    data, gcn = tiny
+    graph_file = tmp_path / "mygraph.pt"
+    torch.save(data, graph_file)
+    with torch.no_grad():
+        torch.save(gcn(data.x, data.edge_index), tmp_path / "logits.pt")
+    runner = CliRunner()
+
+    def invoke(*args):
+        res = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+        assert res.exit_code == 0, res.output
+        return res.output
+
+    runs, students = tmp_path / "runs", tmp_path / "students"
+    invoke("run", "--graph", graph_file, "--methods", "mlp,glnn,ffg2m", "--seeds", 2, "--out", runs, "--cache-dir",
+           tmp_path / "cache", "--save-students", students, "--epochs", 30, "--student-hidden", 32, "-q",
+           "--device", "cpu", "--threads", 1)
+    result = json.loads((runs / "results.json").read_text())
+    assert result["device"]["device"] == "cpu" and result["provenance"]["device"]["torch_threads"] == 1
+    assert {r["model"] for r in result["runs"]} == {"teacher (gcn)", "mlp", "glnn", "ffg2m"}
+    assert "paired by seed" in invoke("compare", runs)
+    assert "| g2m ffg2m (teacher gcn) |" in invoke("leaderboard", runs, "--min-runs", 2)
+    evaluated = json.loads(invoke("eval", "--student", students / "ffg2m-seed0"))
+    row = next(r for r in result["runs"] if r["model"] == "ffg2m" and r["seed"] == 0)
+    assert evaluated["scores"]["test"] == pytest.approx(row["test"])
+    assert json.loads(invoke("export", "--student", students / "ffg2m-seed0", "--out", tmp_path / "e.pt2"))["bytes"]
+
+    distilled = json.loads(invoke("distill", "--graph", graph_file, "--teacher-logits", tmp_path / "logits.pt",
+                                  "--method", "glnn", "--out", tmp_path / "d", "--epochs", 30, "--hidden", 32, "-q"))
+    api = g2m.distill(data, gcn, method="glnn", **FAST)
+    assert distilled["scores"] == pytest.approx(api.scores)  # the CLI and the API train the same student
+    assert json.loads(invoke("eval", "--student", tmp_path / "d"))["scores"] == pytest.approx(api.scores)
+
+    bad = runner.invoke(app, ["distill", "--graph", str(graph_file), "--teacher-logits", str(graph_file),
+                              "--out", str(tmp_path / "x")])
+    assert bad.exit_code != 0
+
+
+def test_unknown_device_is_one_error_line(tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "g2m.cli.main", "run", "--device", "tpu", "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stderr.strip().splitlines() == [
+        "error: unknown device 'tpu'; choose one of auto, cpu, cuda or cuda:N"]
+
+
+def _readme_block() -> str:
+    text = (REPO / "README.md").read_text()
+    section = text.split("## Distil your own PyG model", 1)[1]
+    block = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    assert len(block.strip().splitlines()) <= 12
+    return block
+
+
+def test_readme_snippet(data_root, tmp_path, monkeypatch, capsys):
+    """The README's snippet, as printed, on real Cora with a user-trained PyG GCN: GLNN and
+    FF-G2M within 1 point of the teacher or above, and the exported student equal to it."""
+    from torch_geometric.datasets import Planetoid
+
+    torch.manual_seed(0)
+    data = Planetoid(str(data_root), "Cora")[0]
+    gcn = _train_gnn(GCN(data.num_features, 64, num_layers=2, out_channels=7, dropout=0.5), data, epochs=200)
+    monkeypatch.chdir(tmp_path)
+    namespace = {"data": data, "gcn": gcn}
+    exec(compile(_readme_block(), "README.md", "exec"), namespace)  # noqa: S102 (our own README)
+    glnn, ffg2m = namespace["glnn"], namespace["ffg2m"]
+    teacher = glnn.teacher_scores["test"]
+    print(f"teacher {teacher:.4f} glnn {glnn.scores['test']:.4f} ffg2m {ffg2m.scores['test']:.4f}")
+    assert glnn.scores["test"] >= teacher - 0.01 and ffg2m.scores["test"] >= teacher - 0.01
+    exported = float(capsys.readouterr().out.strip().splitlines()[-2])
+    assert exported == pytest.approx(ffg2m.scores["test"], abs=1e-6)
