@@ -17,11 +17,30 @@ __version__ = "0.1.0"
 
 from g2m._lazy import lazy_exports
 
-__getattr__, __dir__ = lazy_exports(__name__, {
+_getattr, _dir = lazy_exports(__name__, {
     "distill": "g2m.api",
     "export": "g2m.api",
     "DistillResult": "g2m.api",
+    "distill_link": "g2m.api",
+    "LinkDistillResult": "g2m.api",
     "graph_from_data": "g2m.api",
     "resolve_device": "g2m.device",
 })
-__all__ = ["distill", "export", "DistillResult", "graph_from_data", "resolve_device", "__version__"]
+#: subpackages imported on first access (``g2m.nn.FFG2MLoss``, ``g2m.transforms.AddTeacherOutputs``)
+_SUBMODULES = ("nn", "transforms")
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    return _getattr(name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*_dir(), *_SUBMODULES])
+
+
+__all__ = ["distill", "distill_link", "export", "DistillResult", "graph_from_data", "resolve_device", "nn", "transforms",
+           "__version__"]

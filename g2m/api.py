@@ -271,3 +271,109 @@ def export(student: nn.Module, path: str | os.PathLike, precision: str = "fp32")
 
     mlp = student.mlp if isinstance(student, PositionedStudent) else student
     return export_student(mlp, mlp.layers[0].in_features, path, precision)
+
+
+class _OwnScorer(nn.Module):
+    """A user's pair scorer, called as ``scorer(h_u, h_v) -> [B]`` logits, with the interface g2m's
+    link trainer reads (:class:`~g2m.teachers.link.LinkScorer`)."""
+
+    def __init__(self, scorer: nn.Module) -> None:
+        super().__init__()
+        self.inner = scorer
+
+    def forward(self, h_u: Tensor, h_v: Tensor, dropout: float | None = None) -> Tensor:
+        return self.inner(h_u, h_v).view(-1)
+
+    def score_pairs(self, h: Tensor, pairs: Tensor, dropout: float | None = None) -> Tensor:
+        return self(h[pairs[0]], h[pairs[1]])
+
+
+@dataclass
+class LinkDistillResult:
+    """What :func:`distill_link` returns: the MLP ``encoder`` (raw node features to embeddings)
+    and its ``scorer`` (pairs of embeddings to link logits), on the training device; ``scores``
+    (validation Hits@20 and the test metrics), the teacher's ``teacher_scores`` on the same
+    split, the resolved ``config``, the epochs' ``history`` and the ``split``."""
+
+    encoder: nn.Module
+    scorer: nn.Module
+    scores: dict[str, float]
+    teacher_scores: dict[str, float]
+    config: Any
+    history: list[dict[str, float]]
+    split: Any
+
+
+def distill_link(
+    data: Any,
+    encoder: nn.Module,
+    scorer: nn.Module,
+    method: str = "llp",
+    *,
+    seed: int = 0,
+    device: str | torch.device | None = None,
+    split: Any = None,
+    setting: str = "transductive",
+    symmetrize: bool = False,
+    progress: bool = False,
+    student_scorer: str | None = None,
+    **options: Any,
+) -> LinkDistillResult:
+    """Distil a link-prediction teacher (a GNN ``encoder(x, edge_index) -> [N, D]`` and a
+    ``scorer(h_u, h_v) -> [B]`` of link logits) on the graph ``data`` into an MLP encoder and scorer.
+
+    Args:
+        data: a :class:`torch_geometric.data.Data` with ``x`` and an undirected ``edge_index``
+            (``y`` is not needed).
+        encoder, scorer: the trained teacher. Its embeddings are computed on the split's
+            training edges (its message graph), so the teacher should have been trained on them.
+        method: ``mlp``, ``logit``, ``repr``, ``llp_rank``, ``llp_dist`` or ``llp``.
+        seed: the split's and the student's seed.
+        device: ``cpu``, ``cuda``, ``cuda:N`` or ``auto`` (default).
+        split: a :class:`~g2m.data.link_splits.LinkSplit`; default: g2m's random 85/5/10 edge
+            split of ``setting`` (``transductive`` or ``production``) drawn with ``seed``.
+        symmetrize: add the reverse of every directed edge (a directed graph is refused).
+        student_scorer: the student's own scorer, ``mlp`` or ``dot`` (``LinkStudentConfig.scorer``;
+            named apart from the teacher's ``scorer`` module).
+        **options: any other :class:`~g2m.config.LinkStudentConfig` field (``w_rank``, ``walks``, ...).
+    """
+    from g2m.config import link_student_config
+    from g2m.data.link_splits import make_link_split
+    from g2m.training.link import distill_link_student, evaluate_link
+
+    dev = resolve_device(device)
+    graph = _link_graph(data, symmetrize)
+    link_split = split if split is not None else make_link_split(graph, setting, seed)
+    try:
+        config = link_student_config(None, method, **options,
+                                     **({} if student_scorer is None else {"scorer": student_scorer}))
+    except (ValueError, TypeError) as err:
+        raise G2MError(str(err)) from None
+    if config.teacher_score_dropout:
+        raise G2MError("teacher_score_dropout needs g2m's own LinkScorer; your scorer is used as it is")
+    own = _OwnScorer(scorer)
+    params = next(iter(encoder.parameters()), None)
+    where = params.device if params is not None else torch.device("cpu")
+    was_training = encoder.training
+    encoder.eval()
+    try:
+        with torch.no_grad():
+            emb = encoder(graph.x.to(where), link_split.message_edge_index.to(where)).float()
+            teacher_scores = evaluate_link(emb, own.to(where).eval(), link_split)
+    finally:
+        encoder.train(was_training)
+    out = distill_link_student(graph, link_split, emb.cpu(), own, config, seed, progress, device=dev)
+    return LinkDistillResult(out.encoder.eval(), out.scorer.eval(), out.scores, teacher_scores, config,
+                             out.fit.history, link_split)
+
+
+def _link_graph(data: Any, symmetrize: bool) -> Graph:
+    from torch_geometric.utils import is_undirected
+
+    if getattr(data, "x", None) is None or getattr(data, "edge_index", None) is None:
+        raise InvalidGraphError("the Data object needs node features x and edge_index")
+    edge_index = data.edge_index.cpu()
+    if not symmetrize and not is_undirected(edge_index, num_nodes=data.num_nodes):
+        raise InvalidGraphError("edge_index is directed (some edges lack their reverse); pass symmetrize=True to "
+                                "add the reverse edges")
+    return make_graph("own", data.x.cpu(), None, edge_index, 0)

@@ -232,3 +232,77 @@ def test_readme_snippet(data_root, tmp_path, monkeypatch, capsys):
     assert glnn.scores["test"] >= teacher - 0.01 and ffg2m.scores["test"] >= teacher - 0.01
     exported = float(capsys.readouterr().out.strip().splitlines()[-2])
     assert exported == pytest.approx(ffg2m.scores["test"], abs=1e-6)
+
+
+# ---------- loss modules and transforms for your own loop ----------
+
+def test_loss_modules_equal_the_pure_losses(tiny):
+    from g2m.losses.link import llp_dist_loss, llp_rank_loss
+    from g2m.losses.node import hfd_loss, kd_loss, lfd_loss
+    from g2m.losses.objectives import node_objective
+
+    data, gcn = tiny
+    with torch.no_grad():
+        t = gcn(data.x, data.edge_index)
+    s = torch.randn(300, 3, requires_grad=True)
+    e = data.edge_index
+    assert torch.equal(g2m.nn.KDLoss(2.0)(s, t), kd_loss(s, t, 2.0))
+    assert torch.equal(g2m.nn.LFDLoss(chunk_size=64)(s, t, e), lfd_loss(s, t, e, chunk_size=64))
+    assert torch.equal(g2m.nn.HFDLoss(tau=0.5)(s, t, e), hfd_loss(s, t, e, 0.5))
+    full, _ = node_objective("ffg2m", s, t, data.y, torch.arange(60), e, lam=0.0, tau=0.5)
+    torch.testing.assert_close(g2m.nn.FFG2MLoss(tau=0.5)(s, t, e), full)
+    group = torch.arange(10).repeat_interleave(6)
+    ss, ts = torch.randn(60), torch.randn(60)
+    expected = llp_rank_loss(ss, ts, group, 0.1, 10) + 0.5 * llp_dist_loss(ss, ts, group, 10)
+    torch.testing.assert_close(g2m.nn.LLPLoss(w_rank=1, w_dist=0.5)(ss, ts, group, 10), expected)
+    with pytest.raises(ValueError, match="tau must be positive"):
+        g2m.nn.HFDLoss(tau=0)
+    with pytest.raises(ValueError, match="chunk_size"):
+        g2m.nn.LFDLoss(chunk_size=-5)
+
+
+def test_transforms_compose(tiny):
+    from torch_geometric.transforms import Compose
+
+    data, gcn = tiny
+    out = Compose([g2m.transforms.AddTeacherOutputs(gcn, hidden=True),
+                   g2m.transforms.AddPositionFeatures(dim=8, walk_length=6, window=2)])(data.clone())
+    with torch.no_grad():
+        torch.testing.assert_close(out.teacher_logits, gcn(data.x, data.edge_index))
+    assert out.teacher_hidden.shape == (300, 32) and out.position.shape == (300, 8)
+    cat = g2m.transforms.AddPositionFeatures(dim=8, walk_length=6, window=2, cat=True)(data.clone())
+    assert cat.x.shape == (300, 24) and torch.equal(cat.x[:, 16:], out.position)
+
+
+def test_distill_link_from_a_pyg_encoder_and_scorer():
+    from g2m.data.link_splits import make_link_split
+    from g2m.losses.link import link_bce
+
+    x, y, edges = csbm_tensors(num_nodes=600, num_classes=4, avg_degree=8, homophily=0.9, feature_signal=3.0,
+                               num_features=16, seed=0)
+    data = Data(x=x, edge_index=to_undirected(edges))
+    split = make_link_split(g2m.graph_from_data(Data(x=x, y=y, edge_index=data.edge_index)), "transductive", 0)
+    torch.manual_seed(0)
+    encoder = GraphSAGE(16, 32, num_layers=2)
+
+    class Dot(torch.nn.Module):
+        def forward(self, h_u, h_v):
+            return (h_u * h_v).sum(-1)
+
+    scorer = Dot()
+    opt = torch.optim.Adam(encoder.parameters(), lr=0.01)
+    msg = split.message_edge_index
+    for _ in range(80):  # the user's own teacher loop, on the split's training edges
+        opt.zero_grad()
+        h = encoder(data.x, msg)
+        neg = torch.randint(600, split.train_pos.shape)
+        link_bce(scorer(h[split.train_pos[0]], h[split.train_pos[1]]), scorer(h[neg[0]], h[neg[1]])).backward()
+        opt.step()
+    common = dict(split=split, epochs=60, patience=60, hidden=32, student_scorer="dot", anchors_per_epoch=256)
+    mlp = g2m.distill_link(data, encoder, scorer, method="mlp", **common)
+    llp = g2m.distill_link(data, encoder, scorer, method="llp", **common)
+    assert {"val", "hits@20", "mrr", "rocauc"} <= set(llp.scores)
+    assert llp.teacher_scores["rocauc"] > 0.75 and llp.scores["rocauc"] > 0.6, (llp.teacher_scores, llp.scores)
+    assert llp.history[0]["rank"] >= 0 and "rank" not in mlp.history[0]
+    with pytest.raises(G2MError, match="unknown LinkStudentConfig fields"):
+        g2m.distill_link(data, encoder, scorer, bogus=1)
