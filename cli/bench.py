@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from g2m.cli.common import CacheDir, DataRoot, Quiet
+from g2m.cli.common import CacheDir, DataRoot, DeviceOpt, Quiet, Threads, compute_on
+from g2m.device import DEVICE_HELP
 
 bench_app = typer.Typer(help="Benchmarks (long runs; not part of the tests).", no_args_is_help=True)
 
@@ -29,8 +30,10 @@ def node_table(
     data_root: DataRoot = None,
     cache_dir: CacheDir = None,
     quiet: Quiet = False,
+    device: DeviceOpt = "auto", threads: Threads = None,
 ) -> None:
     """A node-distillation table with the literature's checks (GLNN Table 1, FF-G2M abstract)."""
+    dev = compute_on(device, threads)
     from g2m.benchmarks.node_table import merge_node_tables, parse_cells, run_node_table
     from g2m.cli.common import check_output_dir
 
@@ -41,7 +44,8 @@ def node_table(
         md = run_node_table(protocol, out, str(data_root) if data_root else None,
                             str(cache_dir) if cache_dir else None, seeds, first_seed,
                             parse_cells(cells) if cells else None,
-                            [m.strip() for m in methods.split(",")] if methods else None, progress=not quiet)
+                            [m.strip() for m in methods.split(",")] if methods else None, progress=not quiet,
+                            device=dev)
     typer.echo(md)
     typer.echo(f"wrote {out / 'node_table.md'} and {out / 'node_table.json'}")
 
@@ -70,14 +74,16 @@ def link_table(
     data_root: DataRoot = None,
     cache_dir: CacheDir = None,
     quiet: Quiet = False,
+    device: DeviceOpt = "auto", threads: Threads = None,
 ) -> None:
     """Cora and CiteSeer (SAGE teacher; transductive) and Cora production: all link methods."""
+    dev = compute_on(device, threads)
     from g2m.benchmarks.link_table import run_link_table
 
     md = run_link_table(str(data_root) if data_root else None, out, seeds,
                         str(cache_dir) if cache_dir else None, progress=not quiet,
                         split_seed=None if split_seed < 0 else split_seed,
-                        teacher_seed=None if teacher_seed < 0 else teacher_seed)
+                        teacher_seed=None if teacher_seed < 0 else teacher_seed, device=dev)
     typer.echo(md)
     typer.echo(f"wrote {out / 'link_table.md'} and {out / 'link_table.json'}")
 
@@ -134,7 +140,7 @@ def latency(
     budget: Annotated[float, typer.Option(help="Seconds per path and batch size before stopping early.")] = 30.0,
     warmup: Annotated[int, typer.Option(help="Untimed calls first.")] = 5,
     threads: Annotated[Optional[int], typer.Option(help="torch threads (default: torch's choice).")] = None,
-    device: Annotated[str, typer.Option(help="cpu | cuda")] = "cpu",
+    device: Annotated[str, typer.Option(help="Where to time: " + DEVICE_HELP)] = "cpu",
     seed: Annotated[int, typer.Option(help="Graph, model and batch seed.")] = 0,
     out: Annotated[Path, typer.Option(help="Output directory.")] = Path("results/latency"),
     data_root: DataRoot = None,
@@ -142,6 +148,8 @@ def latency(
     """Student vs teacher inference latency (p50/p95/p99, nodes/s) per batch size."""
     from g2m.benchmarks.latency import LatencyConfig, headline, run_latency
     from g2m.benchmarks.outputs import latency_figure
+
+    device = str(compute_on(device, None))  # a bad --device: one error line before any graph is built
 
     fan = _int_list(fanouts, "fanouts")
     cfg = LatencyConfig(
@@ -223,15 +231,17 @@ def pipeline(
     data_root: DataRoot = None,
     cache_dir: CacheDir = None,
     quiet: Quiet = False,
+    device: DeviceOpt = "auto", threads: Threads = None,
 ) -> None:
     """A dataset end to end (teacher in mini-batches, cache, student, evaluation): time and peak RSS per stage."""
+    dev = compute_on(device, threads)
     from g2m.benchmarks.pipeline import run_pipeline
     from g2m.cli.common import check_output_dir, overrides
 
     check_output_dir(out)
     res = run_pipeline(dataset, teacher, method, seed, str(data_root) if data_root else None, cache_dir,
                        overrides(epochs=teacher_epochs), overrides(epochs=student_epochs),
-                       overrides(num_nodes=nodes), progress=not quiet, echo=typer.echo)
+                       overrides(num_nodes=nodes), progress=not quiet, echo=typer.echo, device=dev)
     t, s = res["teacher"]["scores"], res["student"]["scores"]
     _report(out, "pipeline", res, None, ["stage", "seconds", "peak_rss_mib", "rss_after_mib"],
             f"{dataset} ({res['graph']['nodes']:,} nodes, {res['graph']['edges']:,} edges): total "
@@ -248,8 +258,10 @@ def epoch(
     repeats: Annotated[int, typer.Option(help="Timed steps (median; one untimed step first).")] = 3,
     threads: Annotated[Optional[int], typer.Option(help="torch threads (default: torch's choice).")] = None,
     data_root: DataRoot = None,
+    device: DeviceOpt = "auto",
 ) -> None:
     """One full-batch training step: edge_index and dense features against the CSR operands."""
+    dev = compute_on(device, None)
     from g2m.benchmarks.machine import pin_threads
     from g2m.benchmarks.operands import epoch_times
     from g2m.cli.common import echo_json
@@ -257,7 +269,7 @@ def epoch(
 
     pin_threads(threads)
     echo_json(epoch_times(load_dataset(dataset, str(data_root) if data_root else None), model, hidden, layers,
-                          repeats))
+                          repeats, device=dev))
 
 
 @bench_app.command("sampling")
@@ -312,13 +324,15 @@ def scale(
     edge_doubling: Annotated[int, typer.Option(help="Also run ffg2m at 2x degree on this size (0: skip).")]
     = 1_000_000,
     threads: Annotated[Optional[int], typer.Option(help="torch threads (default: torch's choice).")] = None,
-    device: Annotated[str, typer.Option(help="cpu | cuda")] = "cpu",
+    device: Annotated[str, typer.Option(help="Where to time: " + DEVICE_HELP)] = "cpu",
     out: Annotated[Path, typer.Option(help="Output directory.")] = Path("results/scale"),
     quiet: Quiet = False,
 ) -> None:
     """Time and peak memory of each distillation loss and of inference vs graph size."""
     from g2m.benchmarks.outputs import scale_figure
     from g2m.benchmarks.scale import ScaleConfig, run_scale
+
+    device = str(compute_on(device, None))  # a bad --device: one error line before the first size
 
     cfg = ScaleConfig(
         sizes=_int_list(sizes, "sizes"), tasks=tuple(t.strip() for t in tasks.split(",") if t.strip()),

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from g2m.cli.common import CacheDir, DataRoot, Quiet, check_output_dir, echo_json
+from g2m.cli.common import CacheDir, DataRoot, DeviceOpt, Quiet, Threads, check_output_dir, compute_on, echo_json
 
 
 def tune(
@@ -28,8 +28,10 @@ def tune(
     data_root: DataRoot = None,
     cache_dir: CacheDir = None,
     quiet: Quiet = False,
+    device: DeviceOpt = "auto", threads: Threads = None,
 ) -> None:
     """Tune each method (TPE sampler, median pruner, fixed budget) and write a preset for `g2m run --preset`."""
+    dev = compute_on(device, threads)
     from g2m.cli.common import overrides
     from g2m.experiments.tune import tune_methods
 
@@ -38,7 +40,7 @@ def tune(
     teacher = teacher or ("sage" if task == "link" else "gcn")
     results = tune_methods(dataset, task, chosen, trials, out, teacher, seed, setting,
                            str(data_root) if data_root else None, cache_dir, overrides(epochs=epochs),
-                           progress=not quiet, echo=typer.echo, split=split)
+                           progress=not quiet, echo=typer.echo, split=split, device=dev)
     echo_json({m: {"best_val": r.best_value, "best_params": r.best_params} for m, r in results.items()})
     split_arg = f" --split {split}" if split else ""
     typer.echo(f"preset: {out / 'preset.toml'} (use: g2m run -d {dataset} --task {task}{split_arg} "

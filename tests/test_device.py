@@ -182,3 +182,55 @@ def test_student_config_is_what_the_device_tests_cover():
     """A new StudentConfig option that needs a device path gets a method above that uses it."""
     assert {"position", "similarity_weight", "adversarial_eps", "reliability", "edge_weighting", "guard",
             "batch_size"} <= {f for f in StudentConfig.__dataclass_fields__}
+
+
+# ---------- every command that trains, evaluates or times takes --device ----------
+
+#: commands that deliberately time the CPU only, with the reason
+CPU_ONLY = {
+    ("bench", "serving"): "int8 serving is a CPU kernel (dynamic quantisation); fp32/bf16 rows compare against it",
+    ("bench", "sampling"): "neighbour samplers run on the CPU by design; batches are copied to the device",
+    ("bench", "rank-loss"): "a CPU micro-benchmark of two implementations of one loss",
+    ("bench", "edge-memory"): "peak host RSS of one loss",
+}
+COMPUTING = [("teacher",), ("distill",), ("eval",), ("run",), ("tune",), ("bench", "node-table"),
+             ("bench", "link-table"), ("bench", "pipeline"), ("bench", "epoch"), ("bench", "latency"),
+             ("bench", "scale")]
+
+
+def _command(path):
+    import typer
+
+    from g2m.cli.main import app
+
+    command = typer.main.get_command(app)
+    for name in path:
+        command = command.commands[name]
+    return command
+
+
+@pytest.mark.parametrize("path", COMPUTING, ids="-".join)
+def test_every_computing_command_takes_device(path):
+    options = {opt for param in _command(path).params for opt in param.opts}
+    assert "--device" in options
+    if path not in {("bench", "epoch"), ("bench", "latency"), ("bench", "scale")}:  # these have their own --threads
+        assert "--threads" in options
+
+
+def test_bench_commands_are_listed():
+    bench = _command(("bench",))
+    assert {("bench", name) for name in bench.commands} == {p for p in COMPUTING if p[0] == "bench"} | set(CPU_ONLY)
+
+
+@pytest.mark.parametrize("args", [["run", "-d", "csbm"], ["teacher"], ["distill"], ["eval", "-s", "x"],
+                                  ["bench", "scale", "--sizes", "1000"], ["bench", "latency", "--nodes", "1000"]])
+def test_bad_device_is_refused_before_any_work(args, monkeypatch, capsys):
+    import sys
+
+    from g2m.cli.main import main
+
+    monkeypatch.setattr(sys, "argv", ["g2m", *args, "--device", "tpu"])
+    with pytest.raises(SystemExit) as stop:
+        main()
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.strip() == "error: unknown device 'tpu'; choose one of auto, cpu, cuda or cuda:N"

@@ -31,7 +31,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from g2m.benchmarks.machine import latency_summary, machine_info, pin_threads, resolve_device, time_calls
+from g2m.benchmarks.machine import latency_summary, machine_info, pin_threads, time_calls
+from g2m.device import resolve_device
 from g2m.data.graph import Graph
 from g2m.data.neighbour_sampler import NeighbourSampler, has_pyg_sampler, resolve_sampler
 from g2m.data.sampling import CSR, to_csr

@@ -39,11 +39,12 @@ def run_link_table(
     progress: bool = True,
     split_seed: int | None = 0,
     teacher_seed: int | None = 0,
+    device: Any = None,
 ) -> str:
     """Defaults follow LLP's protocol: one split and one teacher (seed 0) for every
     seed, so seeds vary the students' initialisation and sampling. ``None`` for
     either gives a new split / teacher per seed (adding that variance)."""
     return run_experiment_table(
         "link_table", cells, LinkExperiment, run_link_experiment, check_link_cell,
-        out, data_root, seeds, cache_dir, progress, split_seed=split_seed, teacher_seed=teacher_seed,
+        out, data_root, seeds, cache_dir, progress, device, split_seed=split_seed, teacher_seed=teacher_seed,
     )

@@ -197,8 +197,10 @@ def run_node_table(
     cells: Sequence[Cell] | None = None,
     methods: Sequence[str] | None = None,
     progress: bool = True,
+    device: Any = None,
 ) -> str:
-    """Run every cell of ``protocol`` (or ``cells``), write each cell's results and the table."""
+    """Run every cell of ``protocol`` (or ``cells``) on ``device`` (default ``auto``), write each
+    cell's results and the table."""
     from g2m.experiments.node import NodeExperiment, run_node_experiment
 
     if protocol not in PROTOCOLS:
@@ -210,7 +212,8 @@ def run_node_table(
         exp = NodeExperiment(dataset, teacher, tuple(methods or DEFAULT_METHODS[protocol]), seeds=seeds,
                              first_seed=first_seed, setting=setting, split=SPLITS[protocol],
                              data_root=data_root, cache_dir=cache_dir)
-        res = run_node_experiment(exp, progress=progress, resume=str(out / cell_name(cell) / "progress.jsonl"))
+        res = run_node_experiment(exp, progress=progress, resume=str(out / cell_name(cell) / "progress.jsonl"),
+                                  device=device)
         write_results(out / cell_name(cell), res, res["table"])
         (out / cell_name(cell) / "progress.jsonl").unlink(missing_ok=True)
         results[cell] = res

@@ -22,8 +22,14 @@ from g2m.students.mlp import MLP
 from g2m.teachers.models import build_teacher
 
 
-def epoch_times(graph: Graph, model: str, hidden: int, layers: int, repeats: int = 3, seed: int = 0) -> dict[str, Any]:
-    """Seconds per full-batch step, ``edge_index`` path and sparse path (``model``: a teacher or mlp)."""
+def epoch_times(graph: Graph, model: str, hidden: int, layers: int, repeats: int = 3, seed: int = 0,
+                device: Any = None) -> dict[str, Any]:
+    """Seconds per full-batch step on ``device`` (default ``auto``), ``edge_index`` path and sparse
+    path (``model``: a teacher or mlp)."""
+    from g2m.device import resolve_device
+
+    device = resolve_device(device)
+    graph = graph.to(device)
     out = {}
     for path in ("edge_index", "sparse"):
         torch.manual_seed(seed)
@@ -35,6 +41,7 @@ def epoch_times(graph: Graph, model: str, hidden: int, layers: int, repeats: int
         if path == "sparse":
             x = sparse_features(x)
             ops = None if model == "mlp" else net.adjacency(graph.edge_index, graph.num_nodes)
+        net = net.to(device)
         opt = torch.optim.Adam(net.parameters(), 0.01)
         secs = []
         for _ in range(repeats + 1):  # the first step warms up
@@ -43,9 +50,11 @@ def epoch_times(graph: Graph, model: str, hidden: int, layers: int, repeats: int
             logits = net(x) if model == "mlp" else net(x, ops)
             torch.nn.functional.cross_entropy(logits, graph.require_labels().clamp(min=0)).backward()
             opt.step()
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
             secs.append(time.perf_counter() - start)
         out[path] = statistics.median(secs[1:])
-    return {"model": model, "hidden": hidden, "layers": layers, "seconds_per_step": out,
+    return {"model": model, "hidden": hidden, "layers": layers, "device": str(device), "seconds_per_step": out,
             "speedup": out["edge_index"] / out["sparse"]}
 
 

@@ -47,10 +47,15 @@ def run_pipeline(
     loader_overrides: dict[str, Any] | None = None,
     progress: bool = True,
     echo: Callable[[str], None] | None = print,
+    device: Any = None,
 ) -> dict[str, Any]:
-    """Run every stage once; returns the stage rows, scores and the configs used."""
+    """Run every stage once on ``device`` (default ``auto``); returns the stage rows, scores and the
+    configs used."""
     import torch
 
+    from g2m.device import resolve_device
+
+    device = resolve_device(device)
     from g2m.cache import TeacherCache
     from g2m.config import student_config, teacher_config
     from g2m.data.registry import load_dataset
@@ -68,7 +73,7 @@ def run_pipeline(
     split = _stage(rows, "split", lambda: make_node_split(graph, spec.split, "transductive", seed), echo)
     t_cfg = teacher_config(spec, teacher, **(teacher_overrides or {}))
     out = _stage(rows, "teacher: train and infer every node",
-                 lambda: train_node_teacher(graph, split, t_cfg, seed, spec.metric, progress), echo)
+                 lambda: train_node_teacher(graph, split, t_cfg, seed, spec.metric, progress, device), echo)
     cache = TeacherCache(cache_dir)
     key = teacher_cache_key(graph.name, split, t_cfg, seed)
     where = _stage(rows, "teacher: write cache",
@@ -79,11 +84,12 @@ def run_pipeline(
     logits = _stage(rows, "cache: read logits", lambda: cache.lookup(key).tensors["logits"], echo)
     s_cfg = student_config(spec, method, teacher=teacher, **(student_overrides or {}))
     student = _stage(rows, f"student {method}: distil",
-                     lambda: distill_node_student(graph, split, logits, s_cfg, seed, spec.metric, progress), echo)
+                     lambda: distill_node_student(graph, split, logits, s_cfg, seed, spec.metric, progress,
+                                                                device=device), echo)
 
     def evaluate() -> dict[str, float]:
         with torch.no_grad():
-            return node_scores(student.model(graph.x), graph, split, spec.metric)
+            return node_scores(student.model(graph.x.to(device)).cpu(), graph, split, spec.metric)
 
     scores = _stage(rows, "evaluate", evaluate, echo)
     return {
@@ -95,5 +101,5 @@ def run_pipeline(
         "rows": rows,
         "total_seconds": sum(r["seconds"] for r in rows),
         "max_peak_rss_mib": max(r["peak_rss_mib"] for r in rows),
-        "machine": machine_info(torch.device("cpu")),
+        "machine": machine_info(device),
     }

@@ -65,7 +65,8 @@ class ScaleConfig:
 
 def measure(graph_file: str, task: str, cfg: ScaleConfig) -> dict[str, Any]:
     """One measurement in this process (run by :func:`run_scale` in a fresh one)."""
-    from g2m.benchmarks.machine import pin_threads, resolve_device, synchronize
+    from g2m.benchmarks.machine import pin_threads, synchronize
+    from g2m.device import resolve_device
     from g2m.data.sampling import sample_contexts, to_csr
     from g2m.losses.link import llp_dist_loss, llp_rank_loss
     from g2m.losses.objectives import node_objective
@@ -177,7 +178,8 @@ def run_scale(cfg: ScaleConfig, progress: bool = True) -> dict[str, Any]:
     A measurement that fails (for example out of memory) is recorded with its error."""
     from tqdm.auto import tqdm
 
-    from g2m.benchmarks.machine import machine_info, pin_threads, resolve_device
+    from g2m.benchmarks.machine import machine_info, pin_threads
+    from g2m.device import resolve_device
 
     plan = [(n, cfg.avg_degree, t) for n in cfg.sizes for t in cfg.tasks]
     if cfg.edge_doubling:

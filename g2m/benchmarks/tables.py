@@ -47,16 +47,17 @@ def run_experiment_table(
     seeds: int,
     cache_dir: str | None,
     progress: bool = True,
+    device: Any = None,
     **experiment_kwargs: Any,
 ) -> str:
     """:func:`run_table` where each cell is one multi-seed experiment (``experiment_kwargs``
-    go to every experiment)."""
+    go to every experiment), run on ``device`` (default ``auto``)."""
 
     def run_cell(cell: Cell) -> dict[str, Any]:
         dataset, teacher, setting = cell
         exp = make_experiment(dataset, teacher, seeds=seeds, setting=setting, data_root=data_root,
                               cache_dir=cache_dir, **experiment_kwargs)
-        return run_experiment(exp, progress=progress)
+        return run_experiment(exp, progress=progress, device=device)
 
     return run_table(name, cells, run_cell, check_cell, out, progress)
 

@@ -224,6 +224,7 @@ def tune_methods(
     progress: bool = True,
     echo: Callable[[str], None] | None = print,
     split: str | None = None,
+    device: Any = None,
 ) -> dict[str, TuneResult]:
     """Tune every method with ``trials`` trials on split/teacher ``seed``; write ``preset.toml``
     and ``tune.json`` under ``out``. ``fixed`` overrides hold for every trial (e.g. epochs);
@@ -261,11 +262,12 @@ def tune_methods(
         graph = load_dataset(dataset, data_root)
         edge_split = link_split_for(graph, setting, seed)
         emb, scorer, _, _ = get_link_teacher(graph, edge_split, link_teacher_config(spec, teacher), seed, cache,
-                                             progress)
+                                             progress, device=device)
 
         def train(method: str, params: dict[str, Any], report: Callable[[int, float], None]) -> float:
             cfg = link_student_config(spec, method, **{**fixed, **params})
-            return distill_link_student(graph, edge_split, emb, scorer, cfg, seed, False, report).fit.best_val
+            return distill_link_student(graph, edge_split, emb, scorer, cfg, seed, False, report,
+                                        device=device).fit.best_val
     else:
         from g2m.config import student_config, teacher_config
         from g2m.experiments.node import get_node_teacher
@@ -274,13 +276,13 @@ def tune_methods(
         graph = protocol_graph(load_dataset(dataset, data_root), split_name)
         node_split = make_node_split(graph, split_name, setting, seed)
         knowledge, _, _ = get_node_teacher(graph, node_split, teacher_config(spec, teacher), seed, spec.metric,
-                                           cache, progress)
+                                           cache, progress, device=device)
 
         def train(method: str, params: dict[str, Any], report: Callable[[int, float], None]) -> float:
             cfg = student_config(spec, method, teacher, **{**fixed, **params})
             student = distill_node_student(graph, node_split, knowledge.logits, cfg, seed, spec.metric, False, report,
                                            teacher_hidden=knowledge.hidden,
-                                           teacher_entropy_shift=knowledge.entropy_shift)
+                                           teacher_entropy_shift=knowledge.entropy_shift, device=device)
             return student.fit.best_val
 
     results = {}
