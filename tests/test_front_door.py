@@ -306,3 +306,33 @@ def test_distill_link_from_a_pyg_encoder_and_scorer():
     assert llp.history[0]["rank"] >= 0 and "rank" not in mlp.history[0]
     with pytest.raises(G2MError, match="unknown LinkStudentConfig fields"):
         g2m.distill_link(data, encoder, scorer, bogus=1)
+
+
+def test_spec_file_and_user_spec_folder(tiny, tmp_path, monkeypatch):
+    from g2m.data.registry import load_dataset
+    from g2m.data.specs import get_spec
+
+    data, _ = tiny
+    torch.save(data, tmp_path / "g.pt")
+    folder = tmp_path / "specs"
+    folder.mkdir()
+    (folder / "mine.toml").write_text(
+        'name = "mine"\ndescription = "my graph"\nloader = "file"\nloader_args = {path = "g.pt"}\n'
+        'task = "node"\nmetric = "accuracy"\nsplit = "public"\n\n[hparams.student]\nhidden = 24\n')
+    spec = get_spec(str(folder / "mine.toml"))  # a spec file from anywhere
+    assert spec.name == "mine" and spec.preset("student") == {"hidden": 24}
+    graph = load_dataset(str(folder / "mine.toml"), tmp_path)  # its relative path: from the data root
+    assert graph.num_nodes == 300 and graph.name == "mine"
+    monkeypatch.setenv("G2M_SPECS", str(folder))
+    res = CliRunner().invoke(app, ["datasets", "--data-root", str(tmp_path)], catch_exceptions=False)
+    assert res.exit_code == 0 and "mine" in res.output
+    res = CliRunner().invoke(app, ["teacher", "-d", "mine", "--data-root", str(tmp_path), "--cache-dir",
+                                   str(tmp_path / "c"), "--epochs", "5", "-q"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    (folder / "cora.toml").write_text((folder / "mine.toml").read_text().replace('"mine"', '"cora"'))
+    monkeypatch.setenv("G2M_SPECS", str(folder) + "-other")
+    with pytest.raises(G2MError, match="not a folder"):
+        get_spec("mine")
+    monkeypatch.setenv("G2M_SPECS", str(folder))
+    with pytest.raises(ValueError, match="as a dataset g2m ships"):
+        get_spec("mine")

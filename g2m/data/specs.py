@@ -88,23 +88,24 @@ def load_specs() -> dict[str, DatasetSpec]:
     """All specs by name: those shipped in ``g2m.specs`` (the top-level ``datasets/`` folder),
     then every ``*.toml`` in the folders ``$G2M_SPECS`` names. A user spec may not take a
     shipped dataset's name."""
-    return _load_specs(os.environ.get(USER_SPECS_ENV, ""))
-
-
-@lru_cache(maxsize=4)
-def _load_specs(user_dirs: str) -> dict[str, DatasetSpec]:
-    specs = {}
-    for entry in sorted(resources.files("g2m.specs").iterdir(), key=lambda p: p.name):
-        if entry.name.endswith(".toml"):
-            spec = _parse(entry.read_text(), entry.name)
-            specs[spec.name] = spec
-    for folder in filter(None, user_dirs.split(os.pathsep)):
+    specs = dict(_shipped_specs())
+    for folder in filter(None, os.environ.get(USER_SPECS_ENV, "").split(os.pathsep)):  # read afresh: users edit them
         if not Path(folder).is_dir():
             raise DatasetNotFoundError(f"${USER_SPECS_ENV} names {folder}, which is not a folder")
         for path in sorted(Path(folder).glob("*.toml")):
             spec = spec_from_file(path)
             if spec.name in specs:
                 raise ValueError(f"dataset spec {path} is named {spec.name!r}, as a dataset g2m ships; rename it")
+            specs[spec.name] = spec
+    return specs
+
+
+@lru_cache(maxsize=1)
+def _shipped_specs() -> dict[str, DatasetSpec]:
+    specs = {}
+    for entry in sorted(resources.files("g2m.specs").iterdir(), key=lambda p: p.name):
+        if entry.name.endswith(".toml"):
+            spec = _parse(entry.read_text(), entry.name)
             specs[spec.name] = spec
     return specs
 
