@@ -15,6 +15,7 @@ bench_app = typer.Typer(help="Benchmarks (long runs; not part of the tests).", n
 
 @bench_app.command("node-table")
 def node_table(
+    ctx: typer.Context,
     protocol: Annotated[str, typer.Option(
         help="glnn (CPF split: Cora/CiteSeer SAGE + production, Photo/Computers/CS/Physics GCN+SAGE) | "
              "heterophily (12 heterophilous graphs, SAGE) | public (Cora/CiteSeer public split).")] = "glnn",
@@ -35,9 +36,10 @@ def node_table(
     """A node-distillation table with the literature's checks (GLNN Table 1, FF-G2M abstract)."""
     dev = compute_on(device, threads)
     from g2m.benchmarks.node_table import merge_node_tables, parse_cells, run_node_table
-    from g2m.cli.common import check_output_dir
+    from g2m.cli.common import check_output_dir, hold_output
 
     check_output_dir(out)
+    hold_output(ctx, out)
     if merge:
         md = merge_node_tables(protocol, [str(p) for p in merge], out)
     else:
@@ -65,6 +67,7 @@ def rank_loss(
 
 @bench_app.command("link-table")
 def link_table(
+    ctx: typer.Context,
     seeds: Annotated[int, typer.Option(help="Seeds per cell.")] = 5,
     split_seed: Annotated[int, typer.Option(
         help="One split for every seed (LLP's protocol); -1: a new split per seed.")] = 0,
@@ -79,7 +82,10 @@ def link_table(
     """Cora and CiteSeer (SAGE teacher; transductive) and Cora production: all link methods."""
     dev = compute_on(device, threads)
     from g2m.benchmarks.link_table import run_link_table
+    from g2m.cli.common import check_output_dir, hold_output
 
+    check_output_dir(out)
+    hold_output(ctx, out)
     md = run_link_table(str(data_root) if data_root else None, out, seeds,
                         str(cache_dir) if cache_dir else None, progress=not quiet,
                         split_seed=None if split_seed < 0 else split_seed,

@@ -84,6 +84,14 @@ def check_output_dir(path: Path, option: str = "--out") -> Path:
     return path
 
 
+def hold_output(ctx: typer.Context, path: Path, option: str = "--out") -> None:
+    """Hold ``path``'s writer lock (:func:`g2m.locks.output_lock`) until the command ``ctx`` ends: a
+    second g2m process writing the same folder is refused with one error naming this one."""
+    from g2m.locks import output_lock
+
+    ctx.with_resource(output_lock(path, option))
+
+
 def save_result(out: Path, result: dict[str, Any], command: list[str]) -> None:
     """Write ``results.json`` (with :func:`~g2m.evaluation.provenance.provenance`) and
     ``results.md`` under ``out``, and print the table."""

@@ -21,7 +21,7 @@ def teacher_link(dataset: str, model: str, seed: int, setting: str, hparams: dic
     graph = load_dataset(dataset, data_root)
     split = link_split_for(graph, setting, seed if split_seed is None else split_seed)
     config = link_teacher_config(get_spec(dataset), model, **hparams)
-    cache = TeacherCache(cache_dir)
+    cache = TeacherCache.for_writing(cache_dir)
     _, _, scores, cached = get_link_teacher(graph, split, config, seed, cache, progress, refresh=refresh,
                                             device=device)
     echo_json({"dataset": dataset, "task": "link", "model": model, "seed": seed, "setting": split.setting,

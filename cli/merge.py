@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from g2m.cli.common import check_output_dir, command_line, save_result
+from g2m.cli.common import check_output_dir, command_line, hold_output, save_result
 from g2m.errors import G2MError
 
 
@@ -25,6 +25,7 @@ def merge(
     from g2m.experiments.merge import merge_results
 
     check_output_dir(out)
+    hold_output(ctx, out)
     try:
         merged = merge_results([read_results(p) for p in results], _drops(drop or [], results))
     except ValueError as err:

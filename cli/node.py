@@ -17,6 +17,7 @@ from g2m.cli.common import (
     Threads,
     compute_on,
     dataset_source,
+    hold_output,
     Quiet,
     Refresh,
     Seed,
@@ -33,37 +34,37 @@ from g2m.methods import NODE_COMPONENTS, NODE_METHODS, NODE_OBJECTIVES
 
 #: how a method name may add student options (g2m.methods.NODE_COMPONENTS)
 COMPOSE_HELP = "; any of them +" + "|".join(NODE_COMPONENTS) + " (e.g. glnn+position)"
-Hidden = Annotated[Optional[int], typer.Option(help="Hidden width (default: dataset preset).")]
-Layers = Annotated[Optional[int], typer.Option(help="Number of layers.")]
-Dropout = Annotated[Optional[float], typer.Option(help="Dropout rate.")]
+Hidden = Annotated[Optional[int], typer.Option(help="Hidden width (default: dataset preset); >= 1.")]
+Layers = Annotated[Optional[int], typer.Option(help="Number of layers; >= 1.")]
+Dropout = Annotated[Optional[float], typer.Option(help="Dropout rate, in [0, 1).")]
 Norm = Annotated[Optional[str], typer.Option(help="none | batch | layer")]
-Lr = Annotated[Optional[float], typer.Option(help="Learning rate.")]
-Wd = Annotated[Optional[float], typer.Option("--weight-decay", help="Weight decay.")]
-Epochs = Annotated[Optional[int], typer.Option(help="Maximum epochs.")]
-Patience = Annotated[Optional[int], typer.Option(help="Early-stopping patience (epochs).")]
+Lr = Annotated[Optional[float], typer.Option(help="Learning rate, > 0.")]
+Wd = Annotated[Optional[float], typer.Option("--weight-decay", help="Weight decay, >= 0.")]
+Epochs = Annotated[Optional[int], typer.Option(help="Maximum epochs; >= 1.")]
+Patience = Annotated[Optional[int], typer.Option(help="Early-stopping patience (epochs); >= 1.")]
 Lam = Annotated[Optional[float], typer.Option("--lam", help="Weight of the label loss, lambda in [0, 1].")]
-Tau = Annotated[Optional[float], typer.Option(help="Distillation temperature.")]
-Chunk = Annotated[Optional[int], typer.Option(help="Edges per chunk in edge-wise losses (default: all).")]
+Tau = Annotated[Optional[float], typer.Option(help="Temperature, > 0: of HFD's softmax for node methods (KD and LFD use the raw logits, as the official FF-G2M / GLNN code); of the distribution loss for LLP.")]
+Chunk = Annotated[Optional[int], typer.Option(help="Edges per chunk in edge-wise losses (default: all); >= 1.")]
 TeacherName = Annotated[
     Optional[str], typer.Option("--teacher", "-t", help="gcn | sage | gat | appnp (default: gcn for node, sage for link)")
 ]
 InductiveFraction = Annotated[float, typer.Option(help="Share of test nodes held out in the inductive setting.")]
 Task = Annotated[str, typer.Option(help="node (classification) | link (prediction)")]
-BatchSize = Annotated[Optional[int], typer.Option(help="Mini-batch size in nodes (default: full batch).")]
+BatchSize = Annotated[Optional[int], typer.Option(help="Mini-batch size in nodes (default: full batch); >= 1.")]
 Fanouts = Annotated[Optional[str], typer.Option(help="Teacher mini-batch neighbours per hop, e.g. 15,10 (-1: all).")]
 SamplerOpt = Annotated[Optional[str], typer.Option(
     "--sampler", help="Mini-batch neighbour sampler: pyg (PyG's NeighborLoader), g2m (CSR sampler), "
     "auto (pyg when torch-sparse or pyg-lib is installed).")]
 Scorer = Annotated[Optional[str], typer.Option(help="Link scorer: dot | mlp.")]
-Weight = Annotated[Optional[float], typer.Option(help="Weight of this link loss term (default: the method's).")]
-Margin = Annotated[Optional[float], typer.Option(help="LLP rank margin.")]
-Walks = Annotated[Optional[int], typer.Option(help="LLP: random walks per anchor.")]
-Hops = Annotated[Optional[int], typer.Option(help="LLP: steps per walk (nearby contexts are within this many hops).")]
-RandomRatio = Annotated[Optional[float], typer.Option(help="LLP: random contexts per nearby context.")]
+Weight = Annotated[Optional[float], typer.Option(help="Weight of this link loss term (default: the method's); >= 0.")]
+Margin = Annotated[Optional[float], typer.Option(help="LLP rank margin, >= 0.")]
+Walks = Annotated[Optional[int], typer.Option(help="LLP: random walks per anchor; >= 1.")]
+Hops = Annotated[Optional[int], typer.Option(help="LLP: steps per walk (nearby contexts are within this many hops); >= 1.")]
+RandomRatio = Annotated[Optional[float], typer.Option(help="LLP: random contexts per nearby context, >= 0.")]
 RankAverage = Annotated[Optional[str], typer.Option(
     help="LLP rank loss averaged over informative-pairs (outside the margin) | all-pairs (official LLP code).")]
 TeacherScoreDropout = Annotated[Optional[float], typer.Option(
-    help="LLP: dropout on the teacher scorer when its scores are distilled (official code: its --dropout).")]
+    help="LLP: dropout on the teacher scorer when its scores are distilled (official code: its --dropout), in [0, 1).")]
 TieBreak = Annotated[Optional[str], typer.Option(
     help="A validation tie: later (new best, patience reset: the official GLNN / FF-G2M / LLP loops) | earlier "
          "(keep the first). Default: later for node models, earlier for link models.")]
@@ -135,7 +136,7 @@ def teacher(
         hidden=hidden, num_layers=num_layers, dropout=dropout, norm=norm, heads=heads,
         lr=lr, weight_decay=weight_decay, epochs=epochs, patience=patience, batch_size=batch_size,
         fanouts=tuple(int(f) for f in fanouts.split(",")) if fanouts else None, sampler=sampler))
-    cache = TeacherCache(cache_dir)
+    cache = TeacherCache.for_writing(cache_dir)
     _, scores, cached = get_node_teacher(graph, node_split, config, seed, spec.metric, cache, not quiet, refresh,
                                          dev)
     key = teacher_cache_key(graph.name, node_split, config, seed)
@@ -144,6 +145,7 @@ def teacher(
 
 
 def distill(
+    ctx: typer.Context,
     dataset: Dataset = "csbm",
     teacher_name: TeacherName = None,
     method: Annotated[str, typer.Option(help=" | ".join(NODE_METHODS) + COMPOSE_HELP)] = "ffg2m",
@@ -179,6 +181,7 @@ def distill(
     dataset = dataset_source(dataset, graph, spec)
     teacher_name = _teacher_for(task, teacher_name)
     check_output_dir(out)
+    hold_output(ctx, out)
     if teacher_hidden_file is not None and teacher_logits is None:
         raise G2MError("--teacher-hidden goes with --teacher-logits (a cached teacher brings its own)")
     if _check_task(task) == "link":
@@ -320,8 +323,11 @@ def run(
     check_output_dir(out)
     if preset is not None and not preset.is_file():
         raise G2MError(f"--preset {preset}: no such file")
+    hold_output(ctx, out)
     if save_students is not None:
         check_output_dir(save_students, "--save-students")
+        if save_students.resolve() != out.resolve():
+            hold_output(ctx, save_students, "--save-students")
     student_limits = overrides(epochs=student_epochs or epochs, patience=student_patience or patience,
                                tie_break=tie_break)
     teacher_limits = overrides(epochs=teacher_epochs or epochs, patience=teacher_patience or patience,

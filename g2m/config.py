@@ -7,8 +7,8 @@ from typing import Any, TypeVar
 
 from g2m.data.specs import DatasetSpec
 from g2m.methods import (
-    EDGE_WEIGHTINGS, POSITIONS, RANK_AVERAGES, RELIABILITIES, SAMPLERS, SIMILARITY_KERNELS,
-    WALKERS, node_method_options, parse_node_method,
+    EDGE_WEIGHTINGS, LINK_METHODS, LINK_SCORERS, NORMS, POSITIONS, RANK_AVERAGES, RELIABILITIES, SAMPLERS,
+    SIMILARITY_KERNELS, TEACHERS, WALKERS, node_method_options, parse_node_method,
 )
 
 T = TypeVar("T")
@@ -20,6 +20,56 @@ TIE_BREAKS = ("later", "earlier")
 #: stay out of the config hash (:func:`g2m.experiments.node.config_tag`), so existing cached
 #: teachers keep their keys
 NEW_OPTION = {"omit_default_from_tag": True}
+
+
+#: the valid interval of each numeric option, in interval notation; ``None`` is also allowed
+#: where the field's default is ``None``. Checked when a config is built (:func:`check_ranges`)
+#: and shown in the CLI's help (:func:`range_of`).
+RANGES: dict[str, str] = {
+    "hidden": "[1, inf)", "num_layers": "[1, inf)", "heads": "[1, inf)", "dropout": "[0, 1)",
+    "input_dropout": "[0, 1)", "scorer_dropout": "[0, 1)", "lr": "(0, inf)", "weight_decay": "[0, inf)",
+    "epochs": "[1, inf)", "patience": "[1, inf)", "batch_size": "[1, inf)", "chunk_size": "[1, inf)",
+    "lam": "[0, 1]", "tau": "(0, inf)", "grad_clip": "(0, inf)",
+    "position_dim": "[1, inf)", "position_walk_length": "[2, inf)", "position_walks": "[1, inf)",
+    "position_window": "[1, inf)", "position_epochs": "[1, inf)",
+    "similarity_weight": "[0, inf)", "adversarial_eps": "[0, inf)", "adversarial_steps": "[1, inf)",
+    "adversarial_weight": "[0, inf)", "krd_start": "[0, inf)", "krd_power": "(0, inf)", "krd_momentum": "[0, 1]",
+    "krd_bins": "[1, inf)", "margin": "[0, inf)", "walks": "[1, inf)", "hops": "[1, inf)",
+    "random_ratio": "[0, inf)", "anchors_per_epoch": "[0, inf)", "teacher_score_dropout": "[0, 1)",
+    "w_sup": "[0, inf)", "w_rank": "[0, inf)", "w_dist": "[0, inf)", "w_logit": "[0, inf)", "w_repr": "[0, inf)",
+}
+
+
+def range_of(name: str) -> str:
+    """The interval ``name`` must lie in, for help texts (``""`` when it has none)."""
+    return RANGES.get(name, "")
+
+
+def _inside(value: float, interval: str) -> bool:
+    low_s, high_s = (part.strip() for part in interval[1:-1].split(","))
+    low, high = float(low_s), float(high_s)
+    above = value > low if interval[0] == "(" else value >= low
+    below = value < high if interval[-1] == ")" else value <= high
+    return above and below
+
+
+def check_ranges(config: Any) -> None:
+    """Raise ``ValueError`` naming the first field of ``config`` outside its :data:`RANGES`
+    interval (or of the wrong type), and the interval."""
+    for f in fields(config):
+        interval = RANGES.get(f.name)
+        value = getattr(config, f.name)
+        if interval is None or (value is None and f.default is None):
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{type(config).__name__}.{f.name} must be a number in {interval}, got {value!r}")
+        if not _inside(value, interval):
+            raise ValueError(f"{f.name} must be in {interval}, got {value}")
+
+
+def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
 
 
 def check_tie_break(value: str) -> str:
@@ -70,6 +120,11 @@ class TeacherConfig(_GNNKwargs):
 
     def __post_init__(self) -> None:
         check_tie_break(self.tie_break)
+        check_ranges(self)
+        _check_choice("model", self.model, TEACHERS)
+        _check_choice("norm", self.norm, NORMS)
+        if not self.fanouts or any(f != -1 and f < 1 for f in self.fanouts):
+            raise ValueError(f"fanouts must be positive neighbour counts or -1 (all), got {self.fanouts}")
         if self.sage_aggr not in ("mean", "gcn"):
             raise ValueError(f"sage_aggr must be mean or gcn, got {self.sage_aggr!r}")
         if self.sampler not in SAMPLERS:
@@ -129,6 +184,12 @@ class StudentConfig:
 
     def __post_init__(self) -> None:
         check_tie_break(self.tie_break)
+        parse_node_method(self.method)
+        check_ranges(self)
+        _check_choice("norm", self.norm, NORMS)
+        if self.position_window >= self.position_walk_length:
+            raise ValueError(f"position_window ({self.position_window}) must be shorter than position_walk_length "
+                             f"({self.position_walk_length})")
         if self.position not in POSITIONS:
             raise ValueError(f"position must be one of {POSITIONS}, got {self.position!r}")
         if self.similarity_kernel not in SIMILARITY_KERNELS:
@@ -240,6 +301,10 @@ class LinkTeacherConfig(_GNNKwargs):
 
     def __post_init__(self) -> None:
         check_tie_break(self.tie_break)
+        check_ranges(self)
+        _check_choice("model", self.model, TEACHERS)
+        _check_choice("norm", self.norm, NORMS)
+        _check_choice("scorer", self.scorer, LINK_SCORERS)
 
 
 
@@ -284,6 +349,12 @@ class LinkStudentConfig:
 
     def __post_init__(self) -> None:
         check_tie_break(self.tie_break)
+        check_ranges(self)
+        _check_choice("method", self.method, LINK_METHODS)
+        _check_choice("norm", self.norm, NORMS)
+        _check_choice("scorer", self.scorer, LINK_SCORERS)
+        if self.relational_scores not in ("logit", "prob"):
+            raise ValueError(f"relational_scores must be logit or prob, got {self.relational_scores!r}")
         if self.walker not in WALKERS:
             raise ValueError(f"walker must be one of {WALKERS}, got {self.walker!r}")
         if self.rank_average not in RANK_AVERAGES:

@@ -36,5 +36,9 @@ class G2MWarning(UserWarning):
     """Base class of g2m's warnings; the CLI prints them as one ``warning: ...`` line."""
 
 
+class DataWarning(G2MWarning):
+    """A graph g2m can use but should say something about (isolated nodes, ...)."""
+
+
 class CacheWarning(G2MWarning):
     """A cached teacher could not be read and is being retrained."""

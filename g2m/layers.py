@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-NORMS = ("none", "batch", "layer")
+from g2m.methods import NORMS  # noqa: E402  (declared with the other names)
 
 
 def make_norm(kind: str, dim: int) -> nn.Module:

@@ -1,6 +1,10 @@
 """Names of the teachers and student methods (no heavy imports: the CLI's help uses them)."""
 
 TEACHERS = ("gcn", "sage", "gat", "appnp")
+#: hidden-layer normalisations of teachers and students (g2m.layers.make_norm)
+NORMS = ("none", "batch", "layer")
+#: link scorers (g2m.teachers.link.LinkScorer)
+LINK_SCORERS = ("dot", "mlp")
 #: node objectives (g2m.losses.objectives): the plain MLP, GLNN's KD and FF-G2M's ablations
 NODE_OBJECTIVES = ("mlp", "glnn", "lfd", "hfd", "ffg2m")
 #: named combinations of an objective and student options (g2m.config.StudentConfig fields):

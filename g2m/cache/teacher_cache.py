@@ -19,6 +19,7 @@ import shutil
 import tempfile
 import warnings
 from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -67,10 +68,45 @@ def default_cache_root() -> Path:
 
 class TeacherCache:
     """A directory of cached teachers; ``root`` defaults to ``$G2M_CACHE_DIR`` or
-    ``~/.cache/g2m/teachers``."""
+    ``~/.cache/g2m/teachers``.
+
+    A cache that cannot be written (a read-only folder, no permission) is used read-only: its
+    teachers are read, a :class:`~g2m.errors.CacheWarning` says so once, and :meth:`save` keeps
+    nothing (the caller holds new teachers in memory for the run). ``read_only`` says which."""
 
     def __init__(self, root: str | os.PathLike | None = None) -> None:
         self.root = Path(root).expanduser() if root is not None else default_cache_root()
+        self.read_only = not _writable(self.root)
+        if self.read_only:
+            warnings.warn(f"teacher cache {self.root} cannot be written: cached teachers are read from it, new ones "
+                          f"are kept in memory for this run only (--cache-dir a writable folder keeps them)",
+                          CacheWarning, stacklevel=2)
+
+    @classmethod
+    def for_writing(cls, root: str | os.PathLike | None = None) -> "TeacherCache":
+        """The cache at ``root``, which must be writable (``g2m teacher``'s whole purpose is to
+        write it): an error naming the folder otherwise, before any training."""
+        from g2m.errors import G2MError
+
+        path = Path(root).expanduser() if root is not None else default_cache_root()
+        if not _writable(path):
+            raise G2MError(f"teacher cache {path} cannot be written, and g2m teacher stores its teacher there: "
+                           f"give --cache-dir a writable folder (g2m run can read a read-only cache)")
+        return cls(path)
+
+    def entry_lock(self, key: CacheKey, what: str):
+        """Held while one process looks up, trains and writes the teacher of ``key``: a second
+        process asking for the same teacher waits (one line says for whom), then reads it
+        from the cache instead of training it again. A no-op on a read-only cache."""
+        from contextlib import nullcontext
+
+        from g2m.locks import file_lock, wait_note
+
+        if self.read_only:
+            return nullcontext()
+        rel = key.relpath()
+        return file_lock(self.root / ".locks" / (hashlib.sha256(str(rel).encode()).hexdigest()[:24] + ".lock"),
+                         wait=True, on_wait=wait_note(what))
 
     def path(self, key: CacheKey) -> Path:
         return self.root / key.relpath()
@@ -78,7 +114,12 @@ class TeacherCache:
     def exists(self, key: CacheKey) -> bool:
         return (self.path(key) / "meta.json").is_file()
 
-    def save(self, key: CacheKey, tensors: dict[str, Tensor], meta: dict[str, Any]) -> Path:
+    def save(self, key: CacheKey, tensors: dict[str, Tensor], meta: dict[str, Any]) -> Path | None:
+        """Write the entry of ``key`` atomically (``None``, writing nothing, on a read-only cache).
+        ``meta`` gains the key, g2m's version, the content hash, the tensors' shapes, when it
+        was written and the torch thread count it was computed with."""
+        if self.read_only:
+            return None
         final = self.path(key)
         final.parent.mkdir(parents=True, exist_ok=True)
         tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
@@ -88,6 +129,8 @@ class TeacherCache:
             "code_version": __version__,
             "content_hash": content_hash(tensors),
             "tensors": {k: list(v.shape) for k, v in tensors.items()},
+            "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "torch_threads": torch.get_num_threads(),
         }
         tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
         try:
@@ -118,7 +161,8 @@ class TeacherCache:
             return self.load(key)
         except CacheCorruptError as err:
             warnings.warn(f"{err}: retraining it", CacheWarning, stacklevel=2)
-            self.remove(key)
+            if not self.read_only:
+                self.remove(key)
             return None
 
     def remove(self, key: CacheKey) -> None:
@@ -126,6 +170,30 @@ class TeacherCache:
 
     def load(self, key: CacheKey) -> CachedTeacher:
         return load_cached_teacher(self.path(key), expect=key)
+
+
+def _writable(root: Path) -> bool:
+    """Whether ``root`` (or, while it does not exist, its nearest existing parent) can be written."""
+    probe = root
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if not probe.is_dir():
+        return False
+    try:  # a real write: permission bits say nothing to root, and nothing of a read-only mount to some tools
+        with tempfile.TemporaryFile(dir=probe):
+            return True
+    except OSError:
+        return False
+
+
+def reuse_line(record: CachedTeacher) -> str:
+    """One line saying which cached teacher is reused: where, when and by what it was written."""
+    meta = record.meta
+    written = meta.get("written", "an unrecorded time")
+    threads = meta.get("torch_threads")
+    by = f"g2m {meta.get('code_version', '?')}" + (f", {threads} torch thread(s)" if threads else "")
+    return (f"reusing the cached {record.key.model} teacher (seed {record.key.seed}) from {record.path}, written "
+            f"{written} by {by}; --refresh retrains it, --no-cache ignores the cache")
 
 
 def read_meta(path: str | os.PathLike) -> dict[str, Any]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
 from torch_geometric.utils import coalesce, remove_self_loops, to_undirected
 
-from g2m.errors import InvalidGraphError
+from g2m.errors import DataWarning, InvalidGraphError
 
 
 @dataclass
@@ -72,10 +73,21 @@ def make_graph(
     masks: dict[str, Tensor] | None = None,
     link_split: dict[str, Tensor] | None = None,
 ) -> Graph:
-    """Validate raw tensors and normalise the edges (symmetrise, coalesce, drop self-loops)."""
+    """Validate raw tensors and normalise the edges (symmetrise, coalesce, drop self-loops).
+
+    Refused, each with one error naming the dataset, the count and the first offending node:
+    NaN or inf features, labels ``>= num_classes``, unlabelled nodes (label < 0) inside a
+    train / val / test mask, masks of the wrong length. Isolated nodes (no edge once self-loops
+    are dropped) are allowed with a :class:`~g2m.errors.DataWarning`: LFD and HFD give them no
+    neighbour term."""
     num_nodes = x.size(0)
     if x.dim() != 2:
         raise InvalidGraphError(f"{name}: features must be [N, F], got {tuple(x.shape)}")
+    if x.is_floating_point():
+        bad = ~torch.isfinite(x).all(dim=1)
+        if bool(bad.any()):
+            raise InvalidGraphError(f"{name}: {_nodes(bad)} with NaN or inf features (first: node "
+                                    f"{int(bad.nonzero()[0])}); clean or impute them before distilling")
     if edge_index.dim() != 2 or edge_index.size(0) != 2:
         raise InvalidGraphError(f"{name}: edge_index must be [2, E], got {tuple(edge_index.shape)}")
     if edge_index.numel() == 0:
@@ -89,11 +101,16 @@ def make_graph(
             raise InvalidGraphError(f"{name}: {y.numel()} labels for {num_nodes} nodes")
         if num_classes is None:
             num_classes = int(y.max()) + 1
+        _check_labels(name, y, num_classes, masks or {})
     raw_num_edges = edge_index.size(1)
     edge_index, _ = remove_self_loops(edge_index)
     edge_index = coalesce(to_undirected(edge_index, num_nodes=num_nodes), num_nodes=num_nodes)
     if edge_index.numel() == 0:
         raise InvalidGraphError(f"{name}: the graph has only self-loops")
+    isolated = torch.bincount(edge_index[0], minlength=num_nodes) == 0
+    if bool(isolated.any()):
+        warnings.warn(f"{name}: {_nodes(isolated)} isolated (first: node {int(isolated.nonzero()[0])}); "
+                      f"LFD and HFD give them no neighbour term", DataWarning, stacklevel=2)
     return Graph(
         name=name,
         x=x.float().contiguous(),
@@ -104,6 +121,27 @@ def make_graph(
         masks={k: v.bool() for k, v in (masks or {}).items()},
         link_split=link_split,
     )
+
+
+def _nodes(flags: Tensor) -> str:
+    count = int(flags.sum())
+    return f"{count:,} node" + ("" if count == 1 else "s")
+
+
+def _check_labels(name: str, y: Tensor, num_classes: int, masks: dict[str, Tensor]) -> None:
+    """Labels in ``[0, num_classes)`` where known (< 0: unlabelled), and no unlabelled node in a mask."""
+    high = y >= num_classes
+    if bool(high.any()):
+        first = int(high.nonzero()[0])
+        raise InvalidGraphError(f"{name}: {_nodes(high)} labelled >= num_classes = {num_classes} (first: node "
+                                f"{first}, label {int(y[first])}); labels are 0..C-1, and -1 marks an unlabelled node")
+    for key, mask in masks.items():
+        if mask.size(0) != y.numel():
+            raise InvalidGraphError(f"{name}: the {key} mask has {mask.size(0)} rows for {y.numel()} nodes")
+        inside = (mask.bool().view(mask.size(0), -1).any(dim=1)) & (y < 0)
+        if bool(inside.any()):
+            raise InvalidGraphError(f"{name}: {_nodes(inside)} without a label (label < 0) in the {key} mask "
+                                    f"(first: node {int(inside.nonzero()[0])}); drop them from the mask")
 
 
 def homophily(edge_index: Tensor, y: Tensor) -> tuple[float, float, int]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from g2m.data.root import resolve_data_root
 from g2m.data.specs import DatasetSpec, get_spec, load_specs, missing_files
+from g2m.errors import DatasetUnavailableError
 
 if TYPE_CHECKING:
     from g2m.data.graph import Graph
@@ -45,4 +47,12 @@ def load_dataset(name: str, root: str | os.PathLike | None = None, **overrides: 
         return load_csbm(spec, path, **overrides)
     if overrides:
         raise TypeError(f"dataset {name!r} takes no generator parameters, got {sorted(overrides)}")
-    return LOADERS[spec.loader](spec, path)
+    try:
+        return LOADERS[spec.loader](spec, path)
+    except OSError as err:
+        if err.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise
+        raise DatasetUnavailableError(
+            f"dataset {name!r}: cannot write under the data root {path} ({err.strerror}: {err.filename}); PyG "
+            f"writes a processed/ folder beside raw/ on first load. Copy the data root to a writable folder "
+            f"(cp -r {path} /tmp/g2m-data) and pass --data-root /tmp/g2m-data (or set G2M_DATA_ROOT)") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -10,6 +11,7 @@ import torch
 from torch import Tensor
 
 from g2m.cache import CacheKey, TeacherCache, load_cached_teacher, read_meta
+from g2m.cache.teacher_cache import reuse_line
 from g2m.config import LinkTeacherConfig, link_student_config, link_teacher_config
 from g2m.data.graph import Graph
 from g2m.data.link_splits import LinkSplit, make_link_split
@@ -53,13 +55,20 @@ def get_link_teacher(
             key = CacheKey(key.dataset, key.task, key.split, stored, key.seed)
     if path is not None:
         record = load_cached_teacher(path, expect=key)
-    else:
-        record = cache.lookup(key, refresh) if cache is not None else None
-    if record is not None:
-        scorer = _scorer_from_record(record.tensors, record.meta)
-        return record.tensors["embeddings"], scorer, record.meta["scores"], True
-    out = train_link_teacher(graph, split, config, seed, progress, device)
-    if cache is not None:
+        return record.tensors["embeddings"], _scorer_from_record(record.tensors, record.meta), \
+            record.meta["scores"], True
+    if cache is None:
+        out = train_link_teacher(graph, split, config, seed, progress, device)
+        return out.embeddings, out.scorer, out.scores, False
+    # one process trains a given teacher; another asking for it meanwhile waits, then reads it
+    with cache.entry_lock(key, f"the {config.model} link teacher of {graph.name} (seed {seed})"):
+        record = cache.lookup(key, refresh)
+        if record is not None:
+            if progress:
+                print(reuse_line(record), file=sys.stderr, flush=True)
+            return record.tensors["embeddings"], _scorer_from_record(record.tensors, record.meta), \
+                record.meta["scores"], True
+        out = train_link_teacher(graph, split, config, seed, progress, device)
         tensors = {"embeddings": out.embeddings, **{f"scorer.{k}": v for k, v in out.scorer.state_dict().items()}}
         cache.save(key, tensors, {
             "scores": out.scores, "hparams": asdict(config), "setting": split.setting,
@@ -109,6 +118,8 @@ class LinkExperiment:
             raise ValueError(f"unknown teacher {self.teacher!r}; choose one of {TEACHERS}")
         if self.teacher_candidates < 1:
             raise ValueError(f"teacher_candidates must be at least 1, got {self.teacher_candidates}")
+        if not self.methods:
+            raise ValueError("no student methods given (e.g. --methods mlp,llp)")
         for m in self.methods:
             check_link_method(m)
         check_seed_range(self.first_seed, self.seeds)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import sys
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -14,6 +15,7 @@ import torch
 from torch import Tensor
 
 from g2m.cache import CachedTeacher, CacheKey, TeacherCache, load_cached_teacher, read_meta
+from g2m.cache.teacher_cache import reuse_line
 from g2m.config import StudentConfig, TeacherConfig, student_config, teacher_config
 from g2m.data.graph import Graph
 from g2m.data.registry import load_dataset
@@ -85,17 +87,23 @@ def get_node_teacher(
     present (third value ``True``), else trained and (with a cache) saved; ``refresh`` retrains
     a cached one."""
     key = teacher_cache_key(graph.name, split, config, seed)
-    record = cache.lookup(key, refresh) if cache is not None else None
-    if record is not None:
-        return TeacherKnowledge.from_tensors(record.tensors), record.meta["scores"], True
-    out = train_node_teacher(graph, split, config, seed, metric, progress, device)
-    if cache is not None:
+    if cache is None:
+        out = train_node_teacher(graph, split, config, seed, metric, progress, device)
+        return TeacherKnowledge(out.logits, out.hidden, out.entropy_shift), out.scores, False
+    # one process trains a given teacher; another asking for it meanwhile waits, then reads it
+    with cache.entry_lock(key, f"the {config.model} teacher of {graph.name} (seed {seed})"):
+        record = cache.lookup(key, refresh)
+        if record is not None:
+            if progress:
+                print(reuse_line(record), file=sys.stderr, flush=True)
+            return TeacherKnowledge.from_tensors(record.tensors), record.meta["scores"], True
+        out = train_node_teacher(graph, split, config, seed, metric, progress, device)
         save_node_teacher(cache, key, out, config, split, metric)
     return TeacherKnowledge(out.logits, out.hidden, out.entropy_shift), out.scores, False
 
 
 def save_node_teacher(cache: TeacherCache, key: CacheKey, out: NodeTeacherOutput, config: TeacherConfig,
-                      split: NodeSplit, metric: str) -> Path:
+                      split: NodeSplit, metric: str) -> Path | None:
     """Write a trained node teacher's logits and hidden layer, with the meta every reader expects."""
     return cache.save(
         key,
@@ -187,6 +195,8 @@ class NodeExperiment:
     def __post_init__(self) -> None:
         if self.teacher not in TEACHERS:
             raise ValueError(f"unknown teacher {self.teacher!r}; choose one of {TEACHERS}")
+        if not self.methods:
+            raise ValueError("no student methods given (e.g. --methods mlp,glnn,ffg2m)")
         for m in self.methods:
             check_method(m)
         check_seed_range(self.first_seed, self.seeds)

@@ -24,7 +24,6 @@ the sampler's history as live trials. The best configuration is written as
 
 from __future__ import annotations
 
-import fcntl
 import json
 import math
 from collections.abc import Callable, Iterator
@@ -116,17 +115,12 @@ def _toml_value(value: Any) -> str:
 @contextmanager
 def study_lock(storage_path: Path) -> Iterator[None]:
     """Hold ``<study.db>.lock`` for the duration; a second process on the same study fails fast."""
-    storage_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(storage_path.with_name(storage_path.name + ".lock"), "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise G2MError(f"{storage_path} is in use by another g2m tune process; wait for it or "
-                           f"give this one another --out") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    from g2m.locks import file_lock
+
+    with file_lock(storage_path.with_name(storage_path.name + ".lock"),
+                   refused=lambda holder: f"{storage_path} is in use by {holder}; wait for it or give this one "
+                                          f"another --out"):
+        yield
 
 
 def fail_interrupted_trials(study: Any) -> int:
