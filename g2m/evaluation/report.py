@@ -123,6 +123,36 @@ def read_results(path: str | os.PathLike) -> dict[str, Any]:
     if not file.is_file():
         raise G2MError(f"no results.json at {path}")
     try:
-        return json.loads(file.read_text())
-    except json.JSONDecodeError as err:
-        raise G2MError(f"{file} is not valid JSON: {err}") from err
+        result = json.loads(file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise G2MError(f"{file} is not valid JSON: {err}") from None
+    check_results(result, file)
+    return result
+
+
+def check_results(result: Any, file: str | os.PathLike) -> None:
+    """Refuse a results file that is not what :func:`write_results` writes, with one error naming
+    the file and the field: a JSON object whose ``runs`` is a non-empty list of rows, each with a
+    ``model`` name, an integer ``seed`` and no ``null`` value, and (when present) an ``experiment``
+    object naming its ``dataset``."""
+    def fail(field: str, problem: str) -> None:
+        raise G2MError(f"{file}: {field} {problem}; not a results.json written by g2m run / g2m merge")
+
+    if not isinstance(result, dict):
+        fail("the top level", f"is a JSON {type(result).__name__}, not an object")
+    runs = result.get("runs")
+    if not isinstance(runs, list) or not runs:
+        fail("runs", "is missing" if runs is None else "must be a non-empty list of rows")
+    for i, row in enumerate(runs):
+        if not isinstance(row, dict):
+            fail(f"runs[{i}]", "is not an object")
+        if not isinstance(row.get("model"), str):
+            fail(f"runs[{i}].model", "is missing or not a name")
+        if isinstance(row.get("seed"), bool) or not isinstance(row.get("seed"), int):
+            fail(f"runs[{i}].seed", "is missing or not an integer")
+        for key, value in row.items():
+            if value is None:
+                fail(f"runs[{i}].{key}", "is null")
+    experiment = result.get("experiment")
+    if experiment is not None and (not isinstance(experiment, dict) or not isinstance(experiment.get("dataset"), str)):
+        fail("experiment", "must be an object naming its dataset")
