@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from g2m.cli.common import CacheDir, DataRoot, DeviceOpt, Quiet, Threads, compute_on
-from g2m.device import DEVICE_HELP
+from g2m.methods import DEVICE_HELP
 
 bench_app = typer.Typer(help="Benchmarks (long runs; not part of the tests).", no_args_is_help=True)
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 
-from g2m.device import DEVICE_HELP
+from g2m.methods import DEVICE_HELP
 from g2m.errors import G2MError
 
 DataRoot = Annotated[
@@ -90,6 +92,22 @@ def hold_output(ctx: typer.Context, path: Path, option: str = "--out") -> None:
     from g2m.locks import output_lock
 
     ctx.with_resource(output_lock(path, option))
+
+
+@contextmanager
+def interrupt_note(progress_file: Path, checkpoints: Path) -> Iterator[None]:
+    """On Ctrl-C, one line saying what was kept (finished students, checkpoints of unfinished
+    ones) and how to resume, then exit 130 (the shell's code for SIGINT)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        finished = sum(1 for line in progress_file.read_text().splitlines() if line.strip()) \
+            if progress_file.is_file() else 0
+        saved = sorted(p.stem for p in checkpoints.glob("*.pt")) if checkpoints.is_dir() else []
+        unfinished = f"; checkpoints of {', '.join(saved)} in {checkpoints}" if saved else ""
+        typer.echo(f"interrupted: {finished} finished student(s) kept in {progress_file}{unfinished}; run the same "
+                   f"command again to resume", err=True)
+        raise typer.Exit(130) from None
 
 
 def save_result(out: Path, result: dict[str, Any], command: list[str]) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
-from g2m.cli.common import echo_json, save_result
+from g2m.cli.common import echo_json, interrupt_note, save_result
 from g2m.errors import G2MError
 
 
@@ -64,7 +65,8 @@ def run_link(dataset: str, teacher: str, methods: tuple[str, ...], seeds: int, f
              split_seed: int | None, teacher_seed: int | None, student_hparams: dict[str, Any],
              teacher_hparams: dict[str, Any], out: Path, data_root: Path | None, cache_dir: Path | None,
              use_cache: bool, progress: bool, refresh: bool, command: list[str],
-             preset: Path | None = None, teacher_candidates: int = 1, device: Any = None) -> None:
+             preset: Path | None = None, teacher_candidates: int = 1, device: Any = None,
+             checkpoint_every: float = 60.0) -> None:
     from g2m.experiments.link import LinkExperiment, run_link_experiment
 
     try:
@@ -76,7 +78,12 @@ def run_link(dataset: str, teacher: str, methods: tuple[str, ...], seeds: int, f
             refresh=refresh, preset=str(preset) if preset else None, teacher_candidates=teacher_candidates)
     except ValueError as err:
         raise G2MError(str(err)) from err
-    resume = out / "progress.jsonl"
-    result = run_link_experiment(exp, progress, resume=str(resume), device=device)
+    from g2m.training.checkpoint import checkpoint_dir
+
+    resume, checkpoints = out / "progress.jsonl", checkpoint_dir(out)
+    with interrupt_note(resume, checkpoints):
+        result = run_link_experiment(exp, progress, resume=str(resume), device=device, checkpoints=str(checkpoints),
+                                     checkpoint_seconds=checkpoint_every)
     save_result(out, result, command)
     resume.unlink(missing_ok=True)
+    shutil.rmtree(checkpoints, ignore_errors=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -18,6 +19,7 @@ from g2m.cli.common import (
     compute_on,
     dataset_source,
     hold_output,
+    interrupt_note,
     Quiet,
     Refresh,
     Seed,
@@ -309,11 +311,15 @@ def run(
         help="Link: train this many teachers (seeds K..K+N-1) and keep the best on validation, as LLP's "
              "official protocol (10).")] = 1,
     device: DeviceOpt = "auto", threads: Threads = None, graph: GraphFile = None, spec: SpecFile = None,
+    checkpoint_every: Annotated[float, typer.Option(
+        min=0, help="Seconds between two checkpoints of a training student (0: every epoch), kept in "
+                    "OUT/checkpoints so that an interrupted run resumes inside the student.")] = 60.0,
 ) -> None:
     """Teacher, then every student method, over several seeds; writes JSON and a table.
 
     An interrupted run resumes: finished students are recorded in OUT/progress.jsonl
-    and not retrained when the same command runs again.
+    and not retrained when the same command runs again, and a student that was training
+    continues from its last checkpoint (OUT/checkpoints, every --checkpoint-every seconds).
 
     With --task link: default teacher sage, methods mlp,logit,repr,llp_rank,llp_dist,llp,
     settings transductive | production."""
@@ -346,7 +352,8 @@ def run(
                                   relational_scores=relational_scores, rank_average=rank_average,
                                   teacher_score_dropout=teacher_score_dropout, **student_limits),
                         overrides(hidden=teacher_hidden, **teacher_limits), out, data_root, cache_dir,
-                        not no_cache, not quiet, refresh, command_line(ctx), preset, teacher_candidates, dev)
+                        not no_cache, not quiet, refresh, command_line(ctx), preset, teacher_candidates, dev,
+                        checkpoint_every)
     if split_seed is not None or teacher_seed is not None or teacher_candidates != 1:
         raise G2MError("--split-seed, --teacher-seed and --teacher-candidates apply to --task link "
                        "(node splits follow --split, teachers the seed)")
@@ -370,10 +377,15 @@ def run(
                                     **student_limits),
         preset=str(preset) if preset else None,
     )
-    resume = out / "progress.jsonl"
-    result = run_node_experiment(exp, progress=not quiet, resume=str(resume), device=dev)
+    from g2m.training.checkpoint import checkpoint_dir
+
+    resume, checkpoints = out / "progress.jsonl", checkpoint_dir(out)
+    with interrupt_note(resume, checkpoints):
+        result = run_node_experiment(exp, progress=not quiet, resume=str(resume), device=dev,
+                                     checkpoints=str(checkpoints), checkpoint_seconds=checkpoint_every)
     save_result(out, result, command_line(ctx))
     resume.unlink(missing_ok=True)
+    shutil.rmtree(checkpoints, ignore_errors=True)
 
 
 def export(

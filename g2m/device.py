@@ -20,12 +20,8 @@ import torch
 from torch import Tensor
 
 from g2m.errors import G2MError
+from g2m.methods import DEVICE_CHOICES
 
-#: what ``--device`` accepts besides ``cuda:N``
-DEVICE_CHOICES = ("auto", "cpu", "cuda")
-
-#: the help text of every ``--device`` option
-DEVICE_HELP = "cpu | cuda | cuda:N | auto (CUDA when torch sees a GPU, else the CPU)."
 
 
 def resolve_device(device: str | torch.device | None = "auto") -> torch.device:

@@ -1,6 +1,10 @@
 """Names of the teachers and student methods (no heavy imports: the CLI's help uses them)."""
 
 TEACHERS = ("gcn", "sage", "gat", "appnp")
+#: what ``--device`` accepts besides ``cuda:N`` (g2m.device.resolve_device)
+DEVICE_CHOICES = ("auto", "cpu", "cuda")
+#: the help text of every ``--device`` option
+DEVICE_HELP = "cpu | cuda | cuda:N | auto (CUDA when torch sees a GPU, else the CPU)."
 #: hidden-layer normalisations of teachers and students (g2m.layers.make_norm)
 NORMS = ("none", "batch", "layer")
 #: link scorers (g2m.teachers.link.LinkScorer)

@@ -32,17 +32,17 @@ def test_datasets_lists_registry_and_location(data_root):
 def test_teacher_distill_eval_roundtrip(tmp_path):
     cache = tmp_path / "cache"
     res = invoke("teacher", "-d", "csbm", "-m", "sage", "--cache-dir", cache, *FAST)
-    teacher = json.loads(res.output)
+    teacher = json.loads(res.stdout)
     assert res.exit_code == 0 and not teacher["from_cache"] and 0 < teacher["scores"]["test"] <= 1
-    again = json.loads(invoke("teacher", "-d", "csbm", "-m", "sage", "--cache-dir", cache, *FAST).output)
+    again = json.loads(invoke("teacher", "-d", "csbm", "-m", "sage", "--cache-dir", cache, *FAST).stdout)
     assert again["from_cache"] and again["scores"] == teacher["scores"]
 
     out_dir = tmp_path / "student"
     res = invoke("distill", "-d", "csbm", "-t", "sage", "--method", "glnn", "--cache-dir", cache,
                  "--out", out_dir, *FAST)
-    student = json.loads(res.output)
+    student = json.loads(res.stdout)
     assert (out_dir / "student.pt").is_file() and (out_dir / "student.json").is_file()
-    evaluated = json.loads(invoke("eval", "--student", out_dir).output)
+    evaluated = json.loads(invoke("eval", "--student", out_dir).stdout)
     assert evaluated["scores"] == pytest.approx(student["scores"])
 
     # a second teacher with other hyper-parameters makes the choice ambiguous ...
@@ -52,7 +52,7 @@ def test_teacher_distill_eval_roundtrip(tmp_path):
     # ... until one is named; a teacher cached for another seed is refused
     res = invoke("distill", "-d", "csbm", "-t", "sage", "--method", "glnn", "--cache-dir", cache,
                  "--teacher-cache", teacher["cache"], "--out", out_dir, *FAST)
-    assert json.loads(res.output)["scores"] == student["scores"]
+    assert json.loads(res.stdout)["scores"] == student["scores"]
     with pytest.raises(CacheMismatchError, match="seed"):
         invoke("distill", "-d", "csbm", "-t", "sage", "--method", "glnn", "--seed", "1",
                "--teacher-cache", teacher["cache"], "--out", out_dir, *FAST)
@@ -141,7 +141,7 @@ def test_quantized_exports_and_serving_bench(tmp_path):
     for precision, tol in (("int8", 0.05), ("bf16", 0.05)):
         path = tmp_path / f"{precision}.pt"
         res = invoke("export", "--student", out_dir, "--out", path, "--quantize", precision)
-        assert res.exit_code == 0 and json.loads(res.output)["precision"] == precision
+        assert res.exit_code == 0 and json.loads(res.stdout)["precision"] == precision
         served = load_exported(path)
         out = served(x)
         assert out.dtype == torch.float32 and out.shape == (50, meta["out_dim"])

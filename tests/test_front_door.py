@@ -130,7 +130,7 @@ def test_saved_api_student_evaluates_and_exports_from_the_cli(tiny, tmp_path):
     runner = CliRunner()
     res = runner.invoke(app, ["eval", "--student", str(tmp_path / "student")], catch_exceptions=False)
     assert res.exit_code == 0, res.output
-    assert json.loads(res.output)["scores"] == pytest.approx(out.scores)
+    assert json.loads(res.stdout)["scores"] == pytest.approx(out.scores)
     res = runner.invoke(app, ["export", "--student", str(tmp_path / "student"), "--out", str(tmp_path / "s.pt2")])
     assert res.exit_code == 0, res.output
     mlp = torch.export.load(str(tmp_path / "s.pt2")).module()
@@ -170,7 +170,7 @@ def test_cli_on_a_graph_file_and_teacher_logits(tiny, tmp_path):
     def invoke(*args):
         res = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
         assert res.exit_code == 0, res.output
-        return res.output
+        return res.stdout
 
     runs, students = tmp_path / "runs", tmp_path / "students"
     invoke("run", "--graph", graph_file, "--methods", "mlp,glnn,ffg2m", "--seeds", 2, "--out", runs, "--cache-dir",

@@ -25,7 +25,7 @@ def test_leaderboard_entry_from_a_ten_seed_run_on_the_ogbn_standin(tmp_path):
     res = runner.invoke(app, ["leaderboard", str(out), "--method", "glnn", "--json",
                               "--data-root", str(tmp_path / "data")], catch_exceptions=False)
     assert res.exit_code == 0, res.output
-    entry = json.loads(res.output)
+    entry = json.loads(res.stdout)
     runs = [r for r in json.loads((out / "results.json").read_text())["runs"] if r["model"] == "glnn"]
     assert entry["runs"] == 10 and entry["seeds"] == list(range(10))
     assert entry["test_mean"] == pytest.approx(statistics.fmean(r["test"] for r in runs))

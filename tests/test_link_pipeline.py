@@ -120,11 +120,11 @@ def test_experiment_and_cli(tmp_path, monkeypatch):
     assert isinstance(res.exception, G2MError) and "split seed must be non-negative" in str(res.exception)
     res = runner.invoke(app, ["teacher", "--task", "link", "-d", "csbm", "--hidden", "16", "--epochs", "3",
                               "--cache-dir", str(tmp_path / "c"), "-q"], catch_exceptions=False)
-    first = json.loads(res.output)
+    first = json.loads(res.stdout)
     res = runner.invoke(app, ["teacher", "--task", "link", "-d", "csbm", "--hidden", "16", "--epochs", "3",
                               "--seed", "3", "--split-seed", "1", "--cache-dir", str(tmp_path / "c"), "-q"],
                         catch_exceptions=False)
-    other = json.loads(res.output)
+    other = json.loads(res.stdout)
     assert other["seed"] == 3 and "-s1-" in other["split"] and "-s0-" in first["split"]
     assert other["scores"] != first["scores"]
     res = runner.invoke(app, ["teacher", "-d", "csbm", "--split-seed", "1"])
@@ -132,7 +132,7 @@ def test_experiment_and_cli(tmp_path, monkeypatch):
     res = runner.invoke(app, ["distill", "--task", "link", "-d", "csbm", "--method", "llp", "--hidden", "16",
                               "--epochs", "3", "--teacher-cache", first["cache"], "--cache-dir", str(tmp_path / "c"),
                               "-q"], catch_exceptions=False)
-    assert json.loads(res.output)["scores"]["rocauc"] > 0
+    assert json.loads(res.stdout)["scores"]["rocauc"] > 0
 
 
 def test_scorer_dropout_acts_only_in_training_and_keeps_state_keys():

@@ -140,7 +140,7 @@ def test_cache_list_and_clear(tmp_path):
     for model in ("gcn", "sage"):
         runner.invoke(app, ["teacher", "-d", "csbm", "-m", model, "--cache-dir", str(cache), *TINY],
                       catch_exceptions=False)
-    listing = json.loads(runner.invoke(app, ["cache", "list", "--json", "--cache-dir", str(cache)]).output)
+    listing = json.loads(runner.invoke(app, ["cache", "list", "--json", "--cache-dir", str(cache)]).stdout)
     assert sorted(t["model"].split("-")[0] for t in listing["teachers"]) == ["gcn", "sage"]
     assert all(t["mib"] > 0 and 0 < t["scores"]["test"] <= 1 for t in listing["teachers"])
     assert "2 teachers" in runner.invoke(app, ["cache", "list", "--cache-dir", str(cache)]).output
@@ -161,7 +161,7 @@ def test_results_record_provenance_and_students_are_saved(tmp_path):
     res = runner.invoke(app, ["export", "--student", str(tmp_path / "s" / "glnn-seed0"),
                               "--out", str(tmp_path / "glnn.pt2")])
     assert res.exit_code == 0 and (tmp_path / "glnn.pt2").is_file()
-    evaluated = json.loads(runner.invoke(app, ["eval", "--student", str(tmp_path / "s" / "glnn-seed0")]).output)
+    evaluated = json.loads(runner.invoke(app, ["eval", "--student", str(tmp_path / "s" / "glnn-seed0")]).stdout)
     row = next(r for r in json.loads((tmp_path / "r" / "results.json").read_text())["runs"] if r["model"] == "glnn")
     assert evaluated["scores"]["test"] == pytest.approx(row["test"])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -26,6 +27,7 @@ from g2m.losses.link_objectives import LINK_METHODS, check_link_method
 from g2m.teachers.link import LinkScorer
 from g2m.methods import TEACHERS
 from g2m.device import device_record, resolve_device
+from g2m.training.checkpoint import Checkpoint
 from g2m.training.link import distill_link_student, train_link_teacher
 
 
@@ -129,9 +131,11 @@ class LinkExperiment:
 
 
 def run_link_experiment(exp: LinkExperiment, progress: bool = True, resume: str | None = None,
-                        device: str | torch.device | None = None) -> dict[str, Any]:
-    """Teacher(s) and every link student over the experiment's seeds; ``resume`` and ``device``
-    as in :func:`g2m.experiments.node.run_node_experiment`."""
+                        device: str | torch.device | None = None, checkpoints: str | None = None,
+                        checkpoint_seconds: float = 60.0) -> dict[str, Any]:
+    """Teacher(s) and every link student over the experiment's seeds; ``resume``, ``device``,
+    ``checkpoints`` as in :func:`g2m.experiments.node.run_node_experiment`; ``compute_seconds`` is
+    the students' training time over every process that contributed."""
     device = resolve_device(device)
     spec = experiment_spec(exp.dataset, exp.preset)
     graph = load_dataset(exp.dataset, exp.data_root)
@@ -141,6 +145,9 @@ def run_link_experiment(exp: LinkExperiment, progress: bool = True, resume: str 
     log = None
     if resume is not None and not exp.refresh:
         log = RunLog(resume, fingerprint("link", exp.dataset, exp.setting, exp.teacher))
+        if progress and len(log):
+            print(f"resuming: {len(log)} finished student(s) recorded in {resume} are reused", file=sys.stderr,
+                  flush=True)
     runs: list[dict[str, Any]] = []
     started = time.perf_counter()
     teachers: dict[tuple[str, int], tuple[Tensor, LinkScorer, int]] = {}
@@ -163,13 +170,16 @@ def run_link_experiment(exp: LinkExperiment, progress: bool = True, resume: str 
                          "cached": best[3], **chosen, **best[2]})
         emb, scorer, t_chosen = teachers[split.key(), t_seed]
         for method, scfg in scfgs.items():
+            tag = f"{config_tag(tcfg)}-{t_chosen}-{config_tag(scfg)}-{split.key()}"
 
             def train() -> dict[str, Any]:  # called at once, in this iteration
-                out = distill_link_student(graph, split, emb, scorer, scfg, seed, progress, device=device)
+                ckpt = None if checkpoints is None else Checkpoint(
+                    Path(checkpoints) / f"{method}-seed{seed}.pt", tag, every_seconds=checkpoint_seconds)
+                out = distill_link_student(graph, split, emb, scorer, scfg, seed, progress, device=device,
+                                           checkpoint=ckpt)
                 return {"model": method, "seed": seed, **out.scores, "epochs_run": out.fit.epochs_run,
-                        "seconds_per_epoch": out.fit.seconds_per_epoch}
+                        "seconds_per_epoch": out.fit.seconds_per_epoch, "seconds": out.fit.seconds}
 
-            tag = f"{config_tag(tcfg)}-{t_chosen}-{config_tag(scfg)}-{split.key()}"
             runs.append(reuse_or_train(log, method, seed, tag, train))
     summary = summarize_runs(runs)
     splits = "one split per seed" if exp.split_seed is None else f"split {exp.split_seed} for every seed"
@@ -183,6 +193,7 @@ def run_link_experiment(exp: LinkExperiment, progress: bool = True, resume: str 
         "student_configs": {m: asdict(c) for m, c in scfgs.items()},
         "runs": runs, "summary": summary, "title": title, "table": markdown_table(summary, title),
         "seconds": time.perf_counter() - started,
+        "compute_seconds": sum(r.get("seconds", 0.0) for r in runs),
         # CPU kernels sum in a thread-count-dependent order: the same seed gives other digits
         # under another thread count (OMP_NUM_THREADS / torch.set_num_threads)
         "torch_threads": torch.get_num_threads(),

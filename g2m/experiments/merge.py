@@ -28,7 +28,7 @@ from g2m.methods import NODE_METHODS
 # students are listed in this order (teachers first)
 METHOD_ORDER = tuple(dict.fromkeys(NODE_METHODS + LINK_METHODS))
 # keys that may differ between two runs of the same teacher
-_RUN_BOOKKEEPING = ("cached",)
+_RUN_BOOKKEEPING = ("cached", "seconds")
 
 
 def _setting(result: dict[str, Any]) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from g2m.losses.objectives import check_method
 from g2m.methods import TEACHERS
 from g2m.students.io import save_student
 from g2m.teachers.node import NodeTeacherOutput, train_node_teacher
+from g2m.training.checkpoint import Checkpoint
 from g2m.training.node_student import distill_node_student
 
 
@@ -66,10 +67,21 @@ class TeacherKnowledge:
     logits: Tensor
     hidden: Tensor | None = None
     entropy_shift: Tensor | None = None
+    #: seconds its training took, in whichever process trained it (None: not recorded)
+    train_seconds: float | None = None
 
     @classmethod
-    def from_tensors(cls, tensors: dict[str, Tensor]) -> TeacherKnowledge:
-        return cls(tensors["logits"], tensors.get("hidden"), tensors.get("entropy_shift"))
+    def from_tensors(cls, tensors: dict[str, Tensor], meta: dict[str, Any] | None = None) -> TeacherKnowledge:
+        return cls(tensors["logits"], tensors.get("hidden"), tensors.get("entropy_shift"), _train_seconds(meta or {}))
+
+
+def _train_seconds(meta: dict[str, Any]) -> float | None:
+    """A cached teacher's training seconds: recorded, or epochs times seconds per epoch (older entries)."""
+    if "train_seconds" in meta:
+        return float(meta["train_seconds"])
+    if "epochs_run" in meta and "seconds_per_epoch" in meta:
+        return float(meta["epochs_run"]) * float(meta["seconds_per_epoch"])
+    return None
 
 
 def get_node_teacher(
@@ -89,17 +101,17 @@ def get_node_teacher(
     key = teacher_cache_key(graph.name, split, config, seed)
     if cache is None:
         out = train_node_teacher(graph, split, config, seed, metric, progress, device)
-        return TeacherKnowledge(out.logits, out.hidden, out.entropy_shift), out.scores, False
+        return TeacherKnowledge(out.logits, out.hidden, out.entropy_shift, out.fit.seconds), out.scores, False
     # one process trains a given teacher; another asking for it meanwhile waits, then reads it
     with cache.entry_lock(key, f"the {config.model} teacher of {graph.name} (seed {seed})"):
         record = cache.lookup(key, refresh)
         if record is not None:
             if progress:
                 print(reuse_line(record), file=sys.stderr, flush=True)
-            return TeacherKnowledge.from_tensors(record.tensors), record.meta["scores"], True
+            return TeacherKnowledge.from_tensors(record.tensors, record.meta), record.meta["scores"], True
         out = train_node_teacher(graph, split, config, seed, metric, progress, device)
         save_node_teacher(cache, key, out, config, split, metric)
-    return TeacherKnowledge(out.logits, out.hidden, out.entropy_shift), out.scores, False
+    return TeacherKnowledge(out.logits, out.hidden, out.entropy_shift, out.fit.seconds), out.scores, False
 
 
 def save_node_teacher(cache: TeacherCache, key: CacheKey, out: NodeTeacherOutput, config: TeacherConfig,
@@ -111,7 +123,8 @@ def save_node_teacher(cache: TeacherCache, key: CacheKey, out: NodeTeacherOutput
          **({} if out.entropy_shift is None else {"entropy_shift": out.entropy_shift})},
         {"scores": out.scores, "hparams": asdict(config), "metric": metric,
          "setting": split.setting, "split_name": split.name,
-         "epochs_run": out.fit.epochs_run, "seconds_per_epoch": out.fit.seconds_per_epoch},
+         "epochs_run": out.fit.epochs_run, "seconds_per_epoch": out.fit.seconds_per_epoch,
+         "train_seconds": out.fit.seconds},
     )
 
 
@@ -256,14 +269,23 @@ def _student_dir(exp: NodeExperiment, method: str, seed: int) -> Path:
 
 
 def run_node_experiment(exp: NodeExperiment, progress: bool = True, resume: str | None = None,
-                        device: str | torch.device | None = None) -> dict[str, Any]:
+                        device: str | torch.device | None = None, checkpoints: str | None = None,
+                        checkpoint_seconds: float = 60.0) -> dict[str, Any]:
     """Teacher and every student method over the experiment's seeds, on ``device`` (default
     ``auto``; recorded in the result, not part of the experiment: parts run on other devices
     merge).
 
     ``resume``: a progress file (JSON lines); every finished student is recorded there,
     and students already recorded for this experiment and configuration are not
-    retrained. The caller removes it once the results are written."""
+    retrained. The caller removes it once the results are written.
+
+    ``checkpoints``: a folder where each student saves its training state every
+    ``checkpoint_seconds`` (:mod:`g2m.training.checkpoint`), so that a resumed run continues an
+    interrupted student where it stopped, with the result an uninterrupted run gives.
+
+    ``compute_seconds`` in the result is the training time of every teacher and student in the
+    table, whichever process trained it (a resumed student counts its time before the
+    interruption; a teacher read from the cache counts the time it took to train)."""
     device = resolve_device(device)
     spec = experiment_spec(exp.dataset, exp.preset)
     if spec.task != "node":
@@ -280,6 +302,9 @@ def run_node_experiment(exp: NodeExperiment, progress: bool = True, resume: str 
     if resume is not None and not exp.refresh:
         log = RunLog(resume, fingerprint(exp.dataset, exp.setting, split_name, exp.inductive_fraction,
                                          exp.dataset_overrides, exp.teacher))
+        if progress and len(log):
+            print(f"resuming: {len(log)} finished student(s) recorded in {resume} are reused", file=sys.stderr,
+                  flush=True)
     runs: list[dict[str, Any]] = []
     estimates: list[dict[str, Any]] = []
     started = time.perf_counter()
@@ -294,24 +319,28 @@ def run_node_experiment(exp: NodeExperiment, progress: bool = True, resume: str 
             warn_if_heterophilous(report, exp.methods, exp.dataset)
         estimates.append({"seed": seed, **report.as_dict()})
         runs.append({"model": f"teacher ({exp.teacher})", "seed": seed, "cached": cached,
-                     **_with_prod(t_scores, exp.inductive_fraction)})
+                     **_with_prod(t_scores, exp.inductive_fraction),
+                     **({} if knowledge.train_seconds is None else {"seconds": knowledge.train_seconds})})
         for method, scfg in scfgs.items():
+            tag = f"{config_tag(tcfg)}-{config_tag(scfg)}-{split.key()}"
 
             def train() -> dict[str, Any]:  # called at once, in this iteration
+                ckpt = None if checkpoints is None else Checkpoint(
+                    Path(checkpoints) / f"{method}-seed{seed}.pt", tag, every_seconds=checkpoint_seconds)
                 out = distill_node_student(graph, split, None if scfg.objective == "mlp" else logits, scfg, seed,
                                            metric, progress, teacher_hidden=knowledge.hidden,
-                                           teacher_entropy_shift=knowledge.entropy_shift, device=device)
+                                           teacher_entropy_shift=knowledge.entropy_shift, device=device,
+                                           checkpoint=ckpt)
                 if exp.save_students is not None:
                     meta = student_meta(exp.dataset, exp.teacher, split, exp.inductive_fraction, metric, out.scores)
                     save_student(_student_dir(exp, method, seed), out.model, scfg, {**meta, **out.guard_record()},
                                  out.position)
                 return {"model": method, "seed": seed, **_with_prod(out.scores, exp.inductive_fraction),
                         "epochs_run": out.fit.epochs_run, "seconds_per_epoch": out.fit.seconds_per_epoch,
-                        **out.guard_record()}
+                        "seconds": out.fit.seconds, **out.guard_record()}
 
             # a saved student must still be on disk for its row to be reused
             reuse = exp.save_students is None or _student_dir(exp, method, seed).is_dir()
-            tag = f"{config_tag(tcfg)}-{config_tag(scfg)}-{split.key()}"
             runs.append(reuse_or_train(log, method, seed, tag, train, reuse))
     summary = summarize(runs)
     title = (f"{exp.dataset}, {split_name} split, {exp.setting}, {exp.teacher} teacher, {metric} (%), "
@@ -328,6 +357,7 @@ def run_node_experiment(exp: NodeExperiment, progress: bool = True, resume: str 
         "homophily": homophily,
         "table": node_result_table(summary, title, homophily, runs),
         "seconds": time.perf_counter() - started,
+        "compute_seconds": sum(r.get("seconds", 0.0) for r in runs),
         "torch_threads": torch.get_num_threads(),  # the digits depend on it (see the link runner)
         "device": device_record(device),
     }

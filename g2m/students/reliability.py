@@ -78,6 +78,13 @@ class ReliableEdgeSampler:
             raise ValueError("entropy shift must be in [0, 1] for every node the student sees")
         self.shift, self.power, self.momentum, self.bins = shift, power, momentum, bins
 
+    def state_dict(self) -> dict[str, float]:
+        """The power :math:`a`, all the sampler learns (for checkpoints)."""
+        return {"power": self.power}
+
+    def load_state_dict(self, state: dict[str, float]) -> None:
+        self.power = float(state["power"])
+
     def update(self, teacher_logits: Tensor, student_logits: Tensor) -> None:
         agree = teacher_logits.argmax(-1) == student_logits.argmax(-1)
         target = fit_power(self.shift, agree, self.bins, self.power)

@@ -27,6 +27,7 @@ from g2m.ops.sparse import sparse_features
 from g2m.students.mlp import MLP
 from g2m.teachers.link import LinkScorer, score_in_batches
 from g2m.teachers.models import build_teacher
+from g2m.training.checkpoint import Checkpoint, GeneratorState
 from g2m.training.loop import FitResult, fit
 
 VAL_K = 20
@@ -111,6 +112,7 @@ def distill_link_student(
     progress: bool = True,
     on_epoch: Callable[[int, float], None] | None = None,
     device: str | torch.device | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> LinkOutput:
     """Train an MLP encoder and scorer on ``device`` (default ``auto``) with ``config.method``'s
     terms; the teacher's embeddings and scorer are moved there. Negatives, anchors and context
@@ -179,7 +181,8 @@ def distill_link_student(
     result = fit(model, step, lambda: _validate(lambda: encoder(x), scorer, split),
                  lr=config.lr, weight_decay=config.weight_decay, epochs=config.epochs,
                  patience=config.patience, desc=f"link student {config.method} seed {seed}", progress=progress,
-                 grad_clip=config.grad_clip, tie_break=config.tie_break, on_epoch=on_epoch)
+                 grad_clip=config.grad_clip, tie_break=config.tie_break, on_epoch=on_epoch, checkpoint=checkpoint,
+                 stateful={"gen": GeneratorState(gen)})
     with torch.no_grad():
         h = encoder(x)
     return LinkOutput(h.cpu(), scorer, encoder, evaluate_link(h, scorer, split), result)

@@ -14,6 +14,8 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from g2m.training.checkpoint import Checkpoint, Stateful, rng_state, set_rng_state
+
 StepFn = Callable[..., tuple[Tensor, dict[str, float]]]
 
 #: seconds between two progress lines of one long training when stderr is not a terminal
@@ -56,6 +58,10 @@ class FitResult:
     epochs_run: int
     seconds_per_epoch: float
     history: list[dict[str, float]] = field(default_factory=list)
+    #: training seconds over every process that contributed (a resumed run adds its checkpoint's)
+    seconds: float = 0.0
+    #: the epoch a checkpoint resumed the training from (None: from the start)
+    resumed_from: int | None = None
 
 
 def fit(
@@ -73,6 +79,8 @@ def fit(
     grad_clip: float | None = None,
     tie_break: str = "earlier",
     on_epoch: Callable[[int, float], None] | None = None,
+    checkpoint: Checkpoint | None = None,
+    stateful: dict[str, Stateful] | None = None,
 ) -> FitResult:
     """Adam on ``train_step``'s loss; keeps (and restores) the weights of the best
     validation epoch and stops after ``patience`` epochs without improvement.
@@ -83,7 +91,12 @@ def fit(
     counts an epoch that equals the best validation score as the new best (and resets
     patience), as the official GLNN / FF-G2M / LLP loops (``>=``) do; ``"earlier"``
     keeps the first. ``on_epoch(epoch, val)`` runs after each validation (``g2m tune``
-    reports to its pruner there; an exception it raises stops training)."""
+    reports to its pruner there; an exception it raises stops training).
+
+    ``checkpoint`` (:mod:`g2m.training.checkpoint`): save the training state at epoch ends, and
+    start from a saved one; ``stateful`` names the trainer's own objects whose state goes with
+    it (its sampling generator, ...). A resumed training equals an uninterrupted one; the
+    checkpoint is removed once training ends."""
     if epochs < 1 or patience < 1:
         raise ValueError("epochs and patience must be positive")
     if tie_break not in ("later", "earlier"):
@@ -93,10 +106,26 @@ def fit(
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     best_val, best_epoch, best_state = -math.inf, -1, None
     history: list[dict[str, float]] = []
+    stateful = stateful or {}
+    device = next((p.device for p in model.parameters()), None)
+    first, before, resumed = 0, 0.0, None  # first epoch to run; seconds spent by earlier processes
+    saved = checkpoint.load() if checkpoint is not None else None
+    if saved is not None:
+        model.load_state_dict(saved["model"])
+        opt.load_state_dict(saved["optimizer"])
+        best_val, best_epoch, best_state = saved["best_val"], saved["best_epoch"], saved["best_state"]
+        history, before = saved["history"], saved["seconds"]
+        for name, obj in stateful.items():
+            obj.load_state_dict(saved["stateful"][name])
+        set_rng_state(saved["rng"], device)
+        first = resumed = saved["epoch"] + 1
+        if progress:
+            print(f"{desc}: resuming from its checkpoint at epoch {first} ({checkpoint.path})", file=sys.stderr,
+                  flush=True)
     bar = _Progress(desc, epochs, progress)
     start = time.perf_counter()
-    epoch = -1
-    for epoch in range(epochs):
+    epoch = first - 1
+    for epoch in range(first, epochs):
         model.train()
         for batch in (batches() if batches is not None else [None]):
             opt.zero_grad(set_to_none=True)
@@ -119,11 +148,21 @@ def fit(
             on_epoch(epoch, val)
         if epoch - best_epoch >= patience:
             break
+        if checkpoint is not None and checkpoint.due(epoch):
+            checkpoint.save({
+                "epoch": epoch, "model": model.state_dict(), "optimizer": opt.state_dict(), "best_val": best_val,
+                "best_epoch": best_epoch, "best_state": best_state, "history": history,
+                "seconds": before + time.perf_counter() - start, "rng": rng_state(device),
+                "stateful": {name: obj.state_dict() for name, obj in stateful.items()},
+            })
     elapsed = time.perf_counter() - start
     assert best_state is not None
     model.load_state_dict(best_state)
     model.eval()
     runs = epoch + 1
-    result = FitResult(best_epoch, best_val, runs, elapsed / max(runs, 1), history)
+    result = FitResult(best_epoch, best_val, runs, (before + elapsed) / max(runs, 1), history, before + elapsed,
+                       resumed)
     bar.close(result)
+    if checkpoint is not None:
+        checkpoint.remove()
     return result

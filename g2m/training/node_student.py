@@ -22,6 +22,7 @@ from g2m.students.position import position_features
 from g2m.students.reliability import ReliableEdgeSampler
 from g2m.training.adversarial import pgd_perturbation
 from g2m.teachers.node import node_scores
+from g2m.training.checkpoint import Checkpoint, GeneratorState
 from g2m.training.loop import FitResult, fit
 
 
@@ -57,6 +58,7 @@ def distill_node_student(
     teacher_hidden: Tensor | None = None,
     teacher_entropy_shift: Tensor | None = None,
     device: str | torch.device | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> NodeStudentOutput:
     """The student sees the observed nodes only; the graph enters through the losses (and,
     with ``config.position``, through position features of the observed graph).
@@ -80,24 +82,29 @@ def distill_node_student(
     moved there. The model is initialised on the CPU from ``seed`` and then moved, and batches,
     edge masks and walks are drawn from CPU generators, so that a seed gives the same run on
     every device up to the device's arithmetic (and its dropout stream). The returned
-    ``logits`` are on the CPU, the model on ``device``."""
+    ``logits`` are on the CPU, the model on ``device``.
+
+    ``checkpoint`` (:class:`~g2m.training.checkpoint.Checkpoint`): save the training state as it
+    goes and resume from a saved one (a guard's candidates each get their own)."""
     check_method(config.method)
     objective = config.objective
     if objective != "mlp" and teacher_logits is None:
         raise ValueError(f"method {config.method!r} needs teacher logits")
     if config.guard:  # StudentConfig refuses a guard on a method without a teacher
         # on_epoch (a tuner's pruning callback) follows the configured student only
+        part = (lambda name: None) if checkpoint is None else checkpoint.child
         candidates = {"labels": distill_node_student(graph, split, None, config.label_only(), seed, metric,
-                                                     progress, device=device),
+                                                     progress, device=device, checkpoint=part("labels")),
                       "distilled": distill_node_student(graph, split, teacher_logits, replace(config, guard=False),
                                                         seed, metric, progress, on_epoch, teacher_hidden,
-                                                        teacher_entropy_shift, device)}
+                                                        teacher_entropy_shift, device, part("distilled"))}
         if config.edge_weighting != "none":
             candidates["unweighted"] = distill_node_student(
                 graph, split, teacher_logits, replace(config, guard=False, edge_weighting="none"), seed, metric,
-                progress, None, teacher_hidden, teacher_entropy_shift, device)
+                progress, None, teacher_hidden, teacher_entropy_shift, device, part("unweighted"))
         kept = max(candidates, key=lambda name: candidates[name].scores["val"])  # the first of equals
-        return replace(candidates[kept], guard=kept,
+        spent = sum(out.fit.seconds for out in candidates.values())  # the guard's cost is every candidate's
+        return replace(candidates[kept], guard=kept, fit=replace(candidates[kept].fit, seconds=spent),
                        guard_val={name: out.scores["val"] for name, out in candidates.items()})
     if teacher_logits is not None and teacher_logits.shape != (graph.num_nodes, graph.num_classes):
         raise ValueError(
@@ -160,19 +167,17 @@ def distill_node_student(
         return node_objective("mlp" if t_obs is None else "glnn", logits, t_obs, view.y, view.train, edges,
                               lam=config.lam)[0]
 
-    epoch = 0  # full-batch: one step per epoch
-    lfd_weight = lfd_w
+    loop = _LoopState(lfd_weight=lfd_w, device=dev)  # what the full-batch step carries from epoch to epoch
 
     def step(batch: Neighbourhood | None = None):
-        nonlocal epoch, lfd_weight
         if batch is None:
-            epoch += 1
-            if krd is not None and epoch >= config.krd_start:  # KRD: resample reliable edges
+            loop.epoch += 1
+            if krd is not None and loop.epoch >= config.krd_start:  # KRD: resample reliable edges
                 model.eval()
                 with torch.no_grad():
                     krd.update(t_obs, model(x_obs))
                 model.train()
-                lfd_weight = krd.sample(edges, gen)
+                loop.lfd_weight = krd.sample(edges, gen)
             if projector is None:
                 logits = model(x_obs)
             else:
@@ -180,7 +185,7 @@ def distill_node_student(
             loss, parts = node_objective(
                 objective, logits, t_obs, view.y, view.train, edges,
                 lam=config.lam, tau=config.tau, chunk_size=config.chunk_size, hfd_edge_index=hfd_edges,
-                tempered_kd=config.tempered_kd, edge_weight=lfd_weight, hfd_edge_weight=hfd_w,
+                tempered_kd=config.tempered_kd, edge_weight=loop.lfd_weight, hfd_edge_weight=hfd_w,
             )
             if projector is not None:
                 sim = similarity_loss(projector(hidden), h_obs, config.similarity_kernel)
@@ -228,7 +233,8 @@ def distill_node_student(
         trained, step, validate, lr=config.lr, weight_decay=config.weight_decay,
         epochs=config.epochs, patience=config.patience,
         desc=f"student {config.method} seed {seed}", progress=progress, batches=batches,
-        tie_break=config.tie_break, on_epoch=on_epoch,
+        tie_break=config.tie_break, on_epoch=on_epoch, checkpoint=checkpoint,
+        stateful={"loop": loop, "gen": GeneratorState(gen), **({} if krd is None else {"krd": krd})},
     )
     with torch.no_grad():  # every node observed: the observed view is the graph itself
         if split.test_ind.numel():
@@ -238,6 +244,24 @@ def distill_node_student(
             logits = model(x_obs)
     logits = logits.cpu()
     return NodeStudentOutput(model, logits, node_scores(logits, graph, split, metric), result, position)
+
+
+@dataclass
+class _LoopState:
+    """The full-batch step's state across epochs: the epoch count (KRD starts at ``krd_start``)
+    and LFD's current edge weights (KRD resamples them); checkpointed with the model."""
+
+    lfd_weight: Tensor | None
+    device: torch.device
+    epoch: int = 0
+
+    def state_dict(self) -> dict[str, object]:
+        return {"epoch": self.epoch, "lfd_weight": None if self.lfd_weight is None else self.lfd_weight.cpu()}
+
+    def load_state_dict(self, state: dict[str, object]) -> None:
+        self.epoch = int(state["epoch"])  # type: ignore[call-overload]
+        weight = state["lfd_weight"]
+        self.lfd_weight = None if weight is None else weight.to(self.device)  # type: ignore[union-attr]
 
 
 def _rows(table: Tensor | None, index: Tensor, device: torch.device) -> Tensor | None:
