@@ -84,14 +84,23 @@ def _say(text: str) -> None:
 @contextmanager
 def output_lock(folder: str | os.PathLike, option: str = "--out") -> Iterator[None]:
     """One g2m process writes ``folder`` at a time: a second is refused with one error naming
-    the holder; a lock left by a killed process is taken over with a line saying so."""
+    the holder; a lock left by a killed process is taken over with a line saying so. A folder
+    the lock created and nothing else wrote to is removed again on the way out (a run refused
+    before any result leaves no empty folder behind)."""
     folder = Path(folder)
-    with file_lock(folder / ".g2m.lock",
+    created = not folder.exists()
+    lock = folder / ".g2m.lock"
+    with file_lock(lock,
                    refused=lambda holder: f"{option} {folder} is being written by {holder}; wait for it to "
                                           f"finish or give this run another {option}",
                    on_takeover=lambda holder: _say(f"{option} {folder}: taking over the lock of {holder}, "
                                                    f"which ended without releasing it")):
-        yield
+        try:
+            yield
+        finally:
+            if created and [p.name for p in folder.iterdir()] == [lock.name]:
+                lock.unlink()
+                folder.rmdir()
 
 
 def wait_note(what: str) -> Callable[[str], None]:

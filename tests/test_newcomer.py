@@ -48,7 +48,7 @@ def test_unwritable_out_fails_before_training(tmp_path):
 def test_truncated_cache_is_named_and_healed(tmp_path):
     cache = tmp_path / "cache"
     teacher = json.loads(runner.invoke(app, ["teacher", "-d", "csbm", "-m", "sage", "--cache-dir", str(cache),
-                                             *TINY]).output)
+                                             *TINY]).stdout)
     tensors = Path(teacher["cache"]) / "tensors.pt"
     os.truncate(tensors, 1000)
     # distill names the file and retrains the teacher with the hyper-parameters meta.json records
