@@ -221,13 +221,14 @@ def test_guard_keeps_the_best_candidate_on_validation(cora_like):
 def test_guard_breaks_ties_towards_less_structure(monkeypatch):
     """Equal validation scores: labels before the configured student before the unweighted one."""
     import g2m.training.node_student as ns
+    from g2m.training.loop import FitResult
     from g2m.training.node_student import NodeStudentOutput
 
     def fake(graph, split, teacher_logits, config, *args, **kwargs):
         if config.guard:
             return real(graph, split, teacher_logits, config, *args, **kwargs)
         kind = "labels" if config.objective == "mlp" else config.edge_weighting
-        return NodeStudentOutput(None, torch.zeros(1), {"val": scores[kind]}, None)
+        return NodeStudentOutput(None, torch.zeros(1), {"val": scores[kind]}, FitResult(0, scores[kind], 1, 0.1))
 
     real = ns.distill_node_student
     monkeypatch.setattr(ns, "distill_node_student", fake)
