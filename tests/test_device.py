@@ -234,3 +234,16 @@ def test_bad_device_is_refused_before_any_work(args, monkeypatch, capsys):
         main()
     assert stop.value.code == 2
     assert capsys.readouterr().err.strip() == "error: unknown device 'tpu'; choose one of auto, cpu, cuda or cuda:N"
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is present")
+def test_cuda_without_a_gpu_is_refused_before_the_first_size(monkeypatch, capsys):
+    import sys
+
+    from g2m.cli.main import main
+
+    monkeypatch.setattr(sys, "argv", ["g2m", "bench", "scale", "--sizes", "1000,2000", "--device", "cuda"])
+    with pytest.raises(SystemExit) as stop:
+        main()
+    err = capsys.readouterr().err.strip()
+    assert stop.value.code == 2 and err.startswith("error: device 'cuda' asked for, but torch sees no CUDA GPU")

@@ -359,3 +359,10 @@ def test_interrupted_run_resumes_inside_the_student(tmp_path):
     student = next(r for r in b["runs"] if r["model"] == "glnn")
     assert student["seconds"] > 0 and b["compute_seconds"] == pytest.approx(sum(r["seconds"] for r in b["runs"]))
     assert not (out / "checkpoints").exists()
+
+
+def test_no_cache_never_touches_the_cache(tmp_path):
+    res = _g2m("run", "-d", "csbm", "--methods", "mlp", "--seeds", "1", "--epochs", "2", "--no-cache", "--out",
+               tmp_path / "r", "--cache-dir", tmp_path / "cache", "-q")
+    assert res.returncode == 0, res.stderr
+    assert not (tmp_path / "cache").exists() and "reusing" not in res.stderr
