@@ -278,6 +278,24 @@ def epoch(
                           repeats, device=dev))
 
 
+@bench_app.command("student-epoch")
+def student_epoch(
+    nodes: Annotated[int, typer.Option(help="Nodes of the products-like synthetic graph.")] = 200_000,
+    methods: Annotated[str, typer.Option(help="Student methods, comma-separated.")] = "mlp,glnn,lfd,hfd,ffg2m",
+    batch_size: Annotated[int, typer.Option(help="Nodes per mini-batch.")] = 4096,
+    hidden: Annotated[int, typer.Option(help="Student width.")] = 256,
+    layers: Annotated[int, typer.Option(help="Student layers.")] = 3,
+    device: DeviceOpt = "auto", threads: Threads = None,
+) -> None:
+    """One mini-batch student epoch per method on a products-like graph (seconds, peak RSS)."""
+    from g2m.benchmarks.student_epoch import student_epoch_times
+    from g2m.cli.common import echo_json
+
+    dev = compute_on(device, threads)
+    echo_json(student_epoch_times(nodes, tuple(m.strip() for m in methods.split(",") if m.strip()), batch_size,
+                                  hidden, layers, device=dev))
+
+
 @bench_app.command("sampling")
 def sampling(
     nodes: Annotated[int, typer.Option(help="Nodes of the products-like synthetic graph.")] = 1_000_000,

@@ -34,7 +34,7 @@ RANGES: dict[str, str] = {
     "position_window": "[1, inf)", "position_epochs": "[1, inf)",
     "similarity_weight": "[0, inf)", "adversarial_eps": "[0, inf)", "adversarial_steps": "[1, inf)",
     "adversarial_weight": "[0, inf)", "krd_start": "[0, inf)", "krd_power": "(0, inf)", "krd_momentum": "[0, 1]",
-    "krd_bins": "[1, inf)", "margin": "[0, inf)", "walks": "[1, inf)", "hops": "[1, inf)",
+    "krd_bins": "[1, inf)", "hfd_edges_per_epoch": "[1, inf)", "margin": "[0, inf)", "walks": "[1, inf)", "hops": "[1, inf)",
     "random_ratio": "[0, inf)", "anchors_per_epoch": "[0, inf)", "teacher_score_dropout": "[0, 1)",
     "w_sup": "[0, inf)", "w_rank": "[0, inf)", "w_dist": "[0, inf)", "w_logit": "[0, inf)", "w_repr": "[0, inf)",
 }
@@ -146,7 +146,7 @@ class StudentConfig:
     lam: float = 0.0
     tau: float = 1.0
     chunk_size: int | None = None
-    batch_size: int | None = None  # None: full batch; else nodes per batch (with their edges)
+    batch_size: int | None = None  # None: full batch; else nodes per batch (no neighbour of the student fetched)
     # divide the logits by tau in KD and LFD as well as in HFD (g2m 0.1); the official
     # GLNN / FF-G2M code uses the raw-logit softmax there and tau in HFD only
     tempered_kd: bool = False
@@ -181,6 +181,9 @@ class StudentConfig:
     # no teacher) and, with weighted edges, the unweighted student; keep the best on
     # validation, ties going to less structure; g2m.training.node_student.distill_node_student
     guard: bool = field(default=False, metadata=NEW_OPTION)
+    # mini-batch HFD: edges sampled per epoch, uniformly, spread over the epoch's batches (None: every
+    # edge once); an unbiased estimate of the full HFD whose variance falls with the count
+    hfd_edges_per_epoch: int | None = field(default=None, metadata=NEW_OPTION)
 
     def __post_init__(self) -> None:
         check_tie_break(self.tie_break)

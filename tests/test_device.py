@@ -195,7 +195,7 @@ CPU_ONLY = {
 }
 COMPUTING = [("teacher",), ("distill",), ("eval",), ("run",), ("tune",), ("bench", "node-table"),
              ("bench", "link-table"), ("bench", "pipeline"), ("bench", "epoch"), ("bench", "latency"),
-             ("bench", "scale")]
+             ("bench", "scale"), ("bench", "student-epoch")]
 
 
 def _command(path):

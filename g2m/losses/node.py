@@ -17,6 +17,8 @@ Edge-wise losses never build an ``[E, C]`` tensor for all edges at once:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -87,8 +89,49 @@ def lfd_loss(
     weighted mean, :math:`\sum_e w_e \mathrm{KL}_e / \sum_e w_e` (see
     :func:`teacher_agreement` and the ``ffg2m_safe`` objective).
     """
-    num_nodes = student_logits.size(0)
-    edge_index, edge_weight = _edges_without_self_loops(edge_index, edge_weight, student_logits.dtype)
+    target = lfd_target(teacher_logits, edge_index, tau, chunk_size, backend, edge_weight,
+                        num_nodes=student_logits.size(0))
+    return lfd_loss_on(student_logits, target, None, tau, reduction="share")
+
+
+@dataclass(frozen=True)
+class LFDTarget:
+    r"""What LFD needs of the teacher and the graph, computed once (:func:`lfd_target`): with
+    :math:`\tilde E` the edges plus self-loops and :math:`w` their weights (1 without weights),
+
+    * ``agg`` ``[N, C]``: :math:`a_i = \sum_{(j,i) \in \tilde E} w_{ji}\, p^T_j`;
+    * ``const`` ``[N]``: :math:`c_i = \sum_{(j,i) \in \tilde E} w_{ji} \sum_c p^T_{jc} \log p^T_{jc}`;
+    * ``in_weight`` ``[N]``: :math:`W_i = \sum_{(j,i) \in \tilde E} w_{ji}`;
+    * ``total``: :math:`W = \sum_{(j,i) \in \tilde E} w_{ji}`.
+
+    Then :math:`\mathcal{L}_{LFD} = \frac{1}{W}\sum_i \big(c_i - \langle a_i, \log p^S_i\rangle\big)`: a
+    sum over nodes of terms that need node :math:`i`'s student output alone. A mini-batch of nodes
+    needs no neighbour of the student (:func:`lfd_loss_on`)."""
+
+    agg: Tensor
+    const: Tensor
+    in_weight: Tensor
+    total: Tensor | float
+
+    def to(self, device: torch.device | str) -> "LFDTarget":
+        total = self.total.to(device) if isinstance(self.total, Tensor) else self.total
+        return LFDTarget(self.agg.to(device), self.const.to(device), self.in_weight.to(device), total)
+
+
+def lfd_target(
+    teacher_logits: Tensor,
+    edge_index: Tensor,
+    tau: float = 1.0,
+    chunk_size: int | None = None,
+    backend: str = "auto",
+    edge_weight: Tensor | None = None,
+    num_nodes: int | None = None,
+) -> LFDTarget:
+    """:class:`LFDTarget` of ``teacher_logits`` over ``edge_index`` (``(j, i)``: source ``j``,
+    target ``i``; self-loops are added with weight 1), built ``chunk_size`` edges at a time on the
+    logits' device: memory :math:`O(NC + \text{chunk}\cdot C)`."""
+    num_nodes = teacher_logits.size(0) if num_nodes is None else num_nodes
+    edge_index, edge_weight = _edges_without_self_loops(edge_index, edge_weight, teacher_logits.dtype)
     edge_index, edge_weight = add_self_loops(edge_index, edge_weight, fill_value=1.0, num_nodes=num_nodes)
     src, dst = edge_index
     with torch.no_grad():
@@ -99,15 +142,42 @@ def lfd_loss(
         for a, b in _chunks(src.numel(), chunk_size):
             rows = p_t[src[a:b]] if edge_weight is None else p_t[src[a:b]] * edge_weight[a:b, None]
             agg += scatter(rows, dst[a:b], num_nodes, "sum", backend=backend)
-        if edge_weight is None:
-            out_weight = torch.bincount(src, minlength=num_nodes).to(p_t.dtype)
-            total_weight = float(src.numel())
-        else:
-            out_weight = torch.zeros(num_nodes, dtype=p_t.dtype, device=p_t.device).index_add_(0, src, edge_weight)
-            total_weight = edge_weight.sum()
-        const = (out_weight * neg_entropy).sum()
+        weight = torch.ones_like(neg_entropy[src]) if edge_weight is None else edge_weight
+        const = scatter((weight * neg_entropy[src])[:, None], dst, num_nodes, "sum", backend=backend).view(-1)
+        in_weight = scatter(weight[:, None], dst, num_nodes, "sum", backend=backend).view(-1)
+        total = float(src.numel()) if edge_weight is None else edge_weight.sum()
+    return LFDTarget(agg, const, in_weight, total)
+
+
+def lfd_loss_on(
+    student_logits: Tensor,
+    target: LFDTarget,
+    index: Tensor | None = None,
+    tau: float = 1.0,
+    reduction: str = "mean",
+) -> Tensor:
+    r"""LFD on the nodes ``index`` (``None``: every node) from their student logits alone.
+
+    ``student_logits`` are the rows of ``index`` (``[B, C]``). With :math:`B` the nodes,
+
+    * ``reduction="share"``: :math:`\frac{1}{W}\sum_{i \in B}\big(c_i - \langle a_i, \log p^S_i\rangle\big)`,
+      the batch's share of the full loss: over batches that partition the nodes, the shares (and
+      their gradients) sum to :func:`lfd_loss` exactly;
+    * ``reduction="mean"``: the same sum divided by :math:`\sum_{i \in B} W_i` instead of
+      :math:`W`: the mean KL over the edges that point into the batch (what one optimiser step
+      on a mini-batch takes, at the scale of the full-batch loss).
+
+    Shapes: student_logits ``[B, C]``; index ``[B]``; output: a scalar.
+    """
+    if reduction not in ("mean", "share"):
+        raise ValueError(f"reduction must be mean or share, got {reduction!r}")
+    agg, const = (target.agg, target.const) if index is None else (target.agg[index], target.const[index])
     log_p_s = F.log_softmax(student_logits / tau, dim=-1)
-    return (const - (agg * log_p_s).sum()) / total_weight
+    if reduction == "share":
+        norm = target.total
+    else:
+        norm = target.in_weight.sum() if index is None else target.in_weight[index].sum()
+    return (const.sum() - (agg * log_p_s).sum()) / norm
 
 
 class _HighFrequencyKL(torch.autograd.Function):

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from g2m.losses.node import hfd_loss, kd_loss, label_ce, lfd_loss
+from g2m.losses.node import LFDTarget, hfd_loss, kd_loss, label_ce, lfd_loss, lfd_loss_on
 
 from g2m.methods import NODE_OBJECTIVES, parse_node_method
 
@@ -96,6 +96,62 @@ def node_objective(
         if hfd_edge_index is not None:
             hfd_edges, hfd_weights = hfd_edge_index, hfd_edge_weight
         parts["hfd"] = hfd_loss(student_logits, teacher_logits, hfd_edges, tau, chunk_size, edge_weight=hfd_weights)
-    distill = sum(parts.values())
-    total = lam * ce + (1.0 - lam) * distill
+    return _combine(ce, parts, lam)
+
+
+def _combine(ce: Tensor, parts: dict[str, Tensor], lam: float) -> tuple[Tensor, dict[str, float]]:
+    """:math:`\lambda\,\mathcal{L}_{CE} + (1-\lambda)\sum` of the distillation terms, and each part."""
+    total = lam * ce + (1.0 - lam) * sum(parts.values())
     return total, {"ce": float(ce.detach()), **{k: float(v.detach()) for k, v in parts.items()}}
+
+
+def minibatch_objective(
+    method: str,
+    seed_logits: Tensor,
+    seeds: Tensor,
+    teacher_logits: Tensor | None,
+    y: Tensor,
+    train_pos: Tensor,
+    lam: float = 0.0,
+    tau: float = 1.0,
+    tempered_kd: bool = False,
+    lfd: LFDTarget | None = None,
+    hfd_logits: Tensor | None = None,
+    hfd_teacher: Tensor | None = None,
+    hfd_edge_index: Tensor | None = None,
+    hfd_edge_weight: Tensor | None = None,
+    chunk_size: int | None = None,
+) -> tuple[Tensor, dict[str, float]]:
+    r"""One mini-batch step of ``method`` with no neighbour of the student in the batch.
+
+    * CE on the batch's labelled nodes (``train_pos``: positions in ``seeds``), KD on every seed.
+    * LFD from the seeds alone: :func:`~g2m.losses.node.lfd_loss_on` over ``lfd``, the
+      :class:`~g2m.losses.node.LFDTarget` built once per graph, with ``reduction="mean"``.
+    * HFD on a sample of edges: ``hfd_edge_index`` (local indices into ``hfd_logits``, the student's
+      logits of the sampled edges' endpoints; ``hfd_teacher`` the teacher's) drawn uniformly from the
+      graph's edges. The mean KL over a uniform sample is an unbiased estimate of the full HFD,
+      :math:`\mathbb{E}ig[rac{1}{m}\sum_{e \in S} w_e \mathrm{KL}_eig] = rac{1}{|E|}\sum_{e \in E} w_e
+      \mathrm{KL}_e`, its variance falling as :math:`1/m`.
+
+    Shapes: seed_logits ``[B, C]``; seeds ``[B]`` (rows of ``teacher_logits``, ``y`` and ``lfd``);
+    hfd_logits ``[U, C]``; hfd_edge_index ``[2, m]``; output: the loss and its parts.
+    """
+    if method not in NODE_OBJECTIVES:
+        raise ValueError(f"unknown node objective {method!r}; choose one of {NODE_OBJECTIVES}")
+    ys = y[seeds]
+    ce = label_ce(seed_logits[train_pos], ys[train_pos]) if train_pos.numel() else seed_logits.sum() * 0.0
+    if method == "mlp":
+        return ce, {"ce": float(ce.detach())}
+    if teacher_logits is None:
+        raise ValueError(f"method {method!r} needs teacher logits")
+    parts: dict[str, Tensor] = {}
+    kd_tau = tau if tempered_kd else 1.0
+    if method == "glnn":
+        parts["kd"] = kd_loss(seed_logits, teacher_logits[seeds], kd_tau)
+    if method in ("lfd", "ffg2m"):
+        if lfd is None:
+            raise ValueError(f"method {method!r} needs the graph's LFD target (lfd_target) in mini-batches")
+        parts["lfd"] = lfd_loss_on(seed_logits, lfd, seeds, kd_tau, reduction="mean")
+    if method in ("hfd", "ffg2m") and hfd_edge_index is not None and hfd_edge_index.size(1):
+        parts["hfd"] = hfd_loss(hfd_logits, hfd_teacher, hfd_edge_index, tau, chunk_size, edge_weight=hfd_edge_weight)
+    return _combine(ce, parts, lam)

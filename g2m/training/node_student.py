@@ -10,12 +10,11 @@ from torch import Tensor, nn
 
 from g2m.config import StudentConfig
 from g2m.data.graph import Graph
-from g2m.data.sampling import Neighbourhood, sample_neighbourhood, to_csr
 from g2m.data.splits import NodeSplit
 from g2m.device import cpu_generator, resolve_device, to_device_async
 from g2m.evaluation.metrics import node_metric
-from g2m.losses.node import similarity_loss, teacher_agreement
-from g2m.losses.objectives import check_method, node_objective
+from g2m.losses.node import lfd_target, similarity_loss, teacher_agreement
+from g2m.losses.objectives import check_method, minibatch_objective, node_objective
 from g2m.ops.sparse import sparse_features
 from g2m.students.mlp import MLP
 from g2m.students.position import position_features
@@ -44,6 +43,16 @@ class NodeStudentOutput:
         """What a results row or a saved student records of the guard: its choice and every
         candidate's validation score (empty without a guard)."""
         return {} if self.guard is None else {"guard": self.guard, "guard_val": self.guard_val}
+
+
+@dataclass(frozen=True)
+class StudentBatch:
+    """One mini-batch step of a student: ``seeds`` (observed-graph node ids) and, for HFD,
+    ``edges``: positions in the graph's HFD edge list (one direction per undirected edge) of
+    the edges sampled for this step."""
+
+    seeds: Tensor
+    edges: Tensor | None = None
 
 
 def distill_node_student(
@@ -83,6 +92,15 @@ def distill_node_student(
     edge masks and walks are drawn from CPU generators, so that a seed gives the same run on
     every device up to the device's arithmetic (and its dropout stream). The returned
     ``logits`` are on the CPU, the model on ``device``.
+
+    Mini-batches (``config.batch_size``) never fetch a neighbour of the student: each epoch is a
+    random permutation of the nodes cut into batches (the labelled nodes only for ``mlp``). KD is
+    taken on the batch; LFD from the batch alone, through the graph's
+    :class:`~g2m.losses.node.LFDTarget` built once (the mean KL over the edges pointing into the
+    batch); HFD on a uniform sample of edges, ``config.hfd_edges_per_epoch`` per epoch (default:
+    every edge once) spread over the epoch's batches, with one student forward on the batch and
+    the sampled edges' ends together: an unbiased estimate of the full HFD
+    (:func:`~g2m.losses.objectives.minibatch_objective`).
 
     ``checkpoint`` (:class:`~g2m.training.checkpoint.Checkpoint`): save the training state as it
     goes and resume from a saved one (a guard's candidates each get their own)."""
@@ -169,7 +187,7 @@ def distill_node_student(
 
     loop = _LoopState(lfd_weight=lfd_w, device=dev)  # what the full-batch step carries from epoch to epoch
 
-    def step(batch: Neighbourhood | None = None):
+    def step(batch: StudentBatch | None = None):
         if batch is None:
             loop.epoch += 1
             if krd is not None and loop.epoch >= config.krd_start:  # KRD: resample reliable edges
@@ -198,33 +216,45 @@ def distill_node_student(
                 loss = loss + config.adversarial_weight * adv
                 parts["adversarial"] = float(adv.detach())
             return loss, parts
-        # a batch: its nodes, their neighbours, and the edges pointing into the batch
-        # sampled on the CPU, copied to the device
-        train_pos = to_device_async(is_train[batch.nodes[: batch.num_seeds]].nonzero().view(-1), dev)
-        nodes, batch_edges = to_device_async(batch.nodes, dev), to_device_async(batch.edge_index, dev)
-        t_nodes = None if t_obs is None else t_obs[nodes]
-        weights = {}
-        if weighted:
-            weights = {"edge_weight": teacher_agreement(t_nodes, batch_edges)}
-        return node_objective(
-            objective, model(x_view[nodes]), t_nodes, view.y[nodes],
-            train_pos, batch_edges, lam=config.lam, tau=config.tau, chunk_size=config.chunk_size,
-            tempered_kd=config.tempered_kd, **weights,
-        )
+        # a mini-batch: its seeds, and (HFD) a uniform sample of the graph's edges; drawn on the CPU
+        seeds = to_device_async(batch.seeds, dev)
+        train_pos = to_device_async(is_train[batch.seeds].nonzero().view(-1), dev)
+        hfd_args: dict[str, Tensor] = {}
+        if batch.edges is None:
+            seed_logits = model(x_view[seeds])
+        else:  # one student forward on the seeds and the sampled edges' ends together
+            picked = to_device_async(batch.edges, dev)
+            pairs = hfd_edges[:, picked]
+            nodes, inverse = torch.unique(torch.cat([seeds, pairs.reshape(-1)]), return_inverse=True)
+            logits = model(x_view[nodes])
+            seed_logits = logits[inverse[: seeds.numel()]]
+            hfd_args = {"hfd_logits": logits, "hfd_teacher": t_obs[nodes],
+                        "hfd_edge_index": inverse[seeds.numel():].view(2, -1),
+                        "hfd_edge_weight": None if hfd_w is None else hfd_w[picked]}
+        return minibatch_objective(objective, seed_logits, seeds, t_obs, view.y, train_pos, lam=config.lam,
+                                   tau=config.tau, tempered_kd=config.tempered_kd, lfd=lfd_tgt,
+                                   chunk_size=config.chunk_size, **hfd_args)
 
-    batches = None
+    batches, lfd_tgt = None, None
     if config.batch_size is not None:
-        if config.batch_size < 1:
-            raise ValueError("batch_size must be positive")
-        csr = to_csr(edges.cpu(), view.x.size(0))  # batches are sampled on the CPU
         is_train = torch.zeros(view.x.size(0), dtype=torch.bool, device="cpu")
         is_train[view.train.cpu()] = True
         # label-only training needs the labelled nodes alone; distillation sees every node
         pool = view.train.cpu() if objective == "mlp" else torch.arange(view.x.size(0), device="cpu")
+        if objective in ("lfd", "ffg2m"):  # LFD's neighbourhood sums, once: a batch needs its seeds alone
+            lfd_tgt = lfd_target(t_obs, edges, config.tau if config.tempered_kd else 1.0, config.chunk_size,
+                                 edge_weight=lfd_w)
+        num_hfd = hfd_edges.size(1) if objective in ("hfd", "ffg2m") else 0
+        per_epoch = min(config.hfd_edges_per_epoch or num_hfd, num_hfd) if num_hfd else 0
 
         def batches():
-            for seeds in pool[torch.randperm(pool.numel(), generator=gen, device="cpu")].split(config.batch_size):
-                yield sample_neighbourhood(csr, seeds, [-1] if objective in ("lfd", "hfd", "ffg2m") else [], gen)
+            order = pool[torch.randperm(pool.numel(), generator=gen, device="cpu")].split(config.batch_size)
+            picks = [None] * len(order)
+            if per_epoch:  # each epoch a uniform sample of the edges, without replacement, across its batches
+                picks = list(torch.randperm(num_hfd, generator=gen, device="cpu")[:per_epoch]
+                             .tensor_split(len(order)))
+            for seeds, edge_ids in zip(order, picks):
+                yield StudentBatch(seeds, edge_ids)
 
     def validate() -> float:
         return node_metric(model(x_view[view.val]), view.y[view.val], metric)

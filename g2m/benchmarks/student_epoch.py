@@ -1,0 +1,67 @@
+"""One mini-batch student epoch per method on a products-like graph: the cost of distilling at scale.
+
+Every method trains the same student (``layers`` x ``hidden``, batch norm, dropout 0.5) for one
+epoch of ``batch_size``-node batches over every node, from the same teacher logits (the labels'
+one-hot plus noise: the cost does not depend on the teacher's quality), and the wall time of that
+epoch (its validation pass included) is reported. Uses only ``distill_node_student`` and
+``StudentConfig``'s long-standing fields, so the file also runs against older g2m checkouts:
+``PYTHONPATH=<old checkout> python g2m/benchmarks/student_epoch.py --nodes 200000`` measures
+"before" with the same code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+from typing import Any
+
+import torch
+
+METHODS = ("mlp", "glnn", "lfd", "hfd", "ffg2m")
+
+
+def student_epoch_times(num_nodes: int, methods: tuple[str, ...] = METHODS, batch_size: int = 4096,
+                        hidden: int = 256, layers: int = 3, seed: int = 0, **device: Any) -> dict[str, Any]:
+    """Seconds of one student epoch per method (and the graph's size); ``device`` passes through to
+    ``distill_node_student`` where it accepts one."""
+    from g2m.benchmarks.synthetic import products_like_graph
+    from g2m.config import StudentConfig
+    from g2m.data.splits import make_node_split
+    from g2m.training.node_student import distill_node_student
+
+    start = time.perf_counter()
+    graph = products_like_graph(num_nodes, seed)
+    split = make_node_split(graph, "random", "transductive", seed)
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    teacher = 3.0 * torch.nn.functional.one_hot(graph.y, graph.num_classes).float() + torch.randn(
+        graph.num_nodes, graph.num_classes, generator=gen, device="cpu")
+    rows = []
+    for method in methods:
+        cfg = StudentConfig(method=method, hidden=hidden, num_layers=layers, dropout=0.5, norm="batch",
+                            batch_size=batch_size, epochs=1, patience=1)
+        out = distill_node_student(graph, split, teacher, cfg, seed, progress=False, **device)
+        rows.append({"method": method, "seconds": out.fit.seconds_per_epoch})
+    return {"nodes": graph.num_nodes, "edges": graph.num_edges, "batch_size": batch_size, "hidden": hidden,
+            "layers": layers, "torch_threads": torch.get_num_threads(), "rows": rows,
+            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "total_seconds": time.perf_counter() - start}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nodes", type=int, default=200_000)
+    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--batch-size", type=int, default=4096)
+    parser.add_argument("--hidden", type=int, default=256)
+    parser.add_argument("--layers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    print(json.dumps(student_epoch_times(args.nodes, tuple(args.methods.split(",")), args.batch_size, args.hidden,
+                                         args.layers), indent=2))
+
+
+if __name__ == "__main__":
+    main()
