@@ -42,9 +42,10 @@ def compute_on(device: str, threads: int | None):
     """The checked ``--device`` (one ``error:`` line for a bad one, before any work) with
     ``--threads`` applied."""
     from g2m.device import resolve_device, set_threads
+    from g2m.distributed import init_from_env
 
     set_threads(threads)
-    return resolve_device(device)
+    return init_from_env(resolve_device(device))  # under torchrun: join the process group, one GPU per rank
 
 
 def dataset_source(dataset: str, graph: Path | None, spec: Path | None) -> str:
@@ -89,9 +90,24 @@ def check_output_dir(path: Path, option: str = "--out") -> Path:
 def hold_output(ctx: typer.Context, path: Path, option: str = "--out") -> None:
     """Hold ``path``'s writer lock (:func:`g2m.locks.output_lock`) until the command ``ctx`` ends: a
     second g2m process writing the same folder is refused with one error naming this one."""
+    from g2m.distributed import is_main
     from g2m.locks import output_lock
 
-    ctx.with_resource(output_lock(path, option))
+    if is_main():  # data-parallel: rank 0 writes, and holds the folder
+        ctx.with_resource(output_lock(path, option))
+
+
+def finish_run(out: Path, result: dict[str, Any], command: list[str], progress_file: Path, checkpoints: Path) -> None:
+    """Write a finished run's results (:func:`save_result`), then drop its progress file and
+    checkpoints, which only an unfinished run needs (rank 0 alone, data-parallel)."""
+    import shutil
+
+    from g2m.distributed import is_main
+
+    save_result(out, result, command)
+    if is_main():
+        progress_file.unlink(missing_ok=True)
+        shutil.rmtree(checkpoints, ignore_errors=True)
 
 
 @contextmanager
@@ -116,7 +132,11 @@ def save_result(out: Path, result: dict[str, Any], command: list[str]) -> None:
     from g2m.evaluation.provenance import provenance
     from g2m.evaluation.report import write_results
 
-    record = {**result, "provenance": provenance(command, result.get("device"))}
+    from g2m.distributed import is_main, world_size
+
+    if not is_main():  # data-parallel: rank 0 writes the results
+        return
+    record = {**result, "provenance": {**provenance(command, result.get("device")), "processes": world_size()}}
     json_path, md_path = write_results(out, record, result["table"])
     typer.echo(result["table"])
     typer.echo(f"wrote {json_path} and {md_path}")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
-from g2m.cli.common import echo_json, interrupt_note, save_result
+from g2m.cli.common import echo_json, finish_run, interrupt_note
 from g2m.errors import G2MError
 
 
@@ -84,6 +83,4 @@ def run_link(dataset: str, teacher: str, methods: tuple[str, ...], seeds: int, f
     with interrupt_note(resume, checkpoints):
         result = run_link_experiment(exp, progress, resume=str(resume), device=device, checkpoints=str(checkpoints),
                                      checkpoint_seconds=checkpoint_every)
-    save_result(out, result, command)
-    resume.unlink(missing_ok=True)
-    shutil.rmtree(checkpoints, ignore_errors=True)
+    finish_run(out, result, command, resume, checkpoints)

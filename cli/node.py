@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -19,6 +18,7 @@ from g2m.cli.common import (
     compute_on,
     dataset_source,
     hold_output,
+    finish_run,
     interrupt_note,
     Quiet,
     Refresh,
@@ -311,6 +311,12 @@ def run(
         help="Link: train this many teachers (seeds K..K+N-1) and keep the best on validation, as LLP's "
              "official protocol (10).")] = 1,
     device: DeviceOpt = "auto", threads: Threads = None, graph: GraphFile = None, spec: SpecFile = None,
+    student_batch_size: Annotated[Optional[int], typer.Option(
+        "--batch-size", help="Students' mini-batch size in nodes (default: the preset, usually full batch); >= 1.")] = None,
+    nproc: Annotated[int, typer.Option(
+        min=1, help="Data-parallel processes on this machine: relaunches the command under torchrun "
+                    "(torch.distributed; gloo on the CPU, NCCL and one GPU each on CUDA). Mini-batch students "
+                    "(--batch-size) split every batch over the processes.")] = 1,
     checkpoint_every: Annotated[float, typer.Option(
         min=0, help="Seconds between two checkpoints of a training student (0: every epoch), kept in "
                     "OUT/checkpoints so that an interrupted run resumes inside the student.")] = 60.0,
@@ -323,7 +329,12 @@ def run(
 
     With --task link: default teacher sage, methods mlp,logit,repr,llp_rank,llp_dist,llp,
     settings transductive | production."""
+    from g2m.distributed import is_main, launched_by_torchrun
+
+    if nproc > 1 and not launched_by_torchrun():
+        raise typer.Exit(_relaunch_under_torchrun(nproc, command_line(ctx)))
     dev = compute_on(device, threads)
+    quiet = quiet or not is_main()  # data-parallel: rank 0 reports progress
     dataset = dataset_source(dataset, graph, spec)
     teacher_name = _teacher_for(task, teacher_name)
     check_output_dir(out)
@@ -345,6 +356,9 @@ def run(
 
         if save_students is not None:
             raise G2MError("--save-students applies to node students (link students are not exported yet)")
+        if student_batch_size is not None:
+            raise G2MError("--batch-size applies to node students (link students sample anchors: see the presets' "
+                           "anchors_per_epoch)")
         link_methods = LINK_METHODS if methods == ",".join(NODE_OBJECTIVES) else tuple(chosen)
         return run_link(dataset, teacher_name, link_methods, seeds, first_seed, setting, split_seed, teacher_seed,
                         overrides(tau=tau, hidden=student_hidden, w_sup=w_sup, w_rank=w_rank, w_dist=w_dist,
@@ -374,7 +388,7 @@ def run(
         use_cache=not no_cache, refresh=refresh, save_students=str(save_students) if save_students else None,
         teacher_overrides=overrides(hidden=teacher_hidden, **teacher_limits),
         student_overrides=overrides(lam=lam, tau=tau, chunk_size=chunk_size, hidden=student_hidden,
-                                    **student_limits),
+                                    batch_size=student_batch_size, **student_limits),
         preset=str(preset) if preset else None,
     )
     from g2m.training.checkpoint import checkpoint_dir
@@ -383,9 +397,23 @@ def run(
     with interrupt_note(resume, checkpoints):
         result = run_node_experiment(exp, progress=not quiet, resume=str(resume), device=dev,
                                      checkpoints=str(checkpoints), checkpoint_seconds=checkpoint_every)
-    save_result(out, result, command_line(ctx))
-    resume.unlink(missing_ok=True)
-    shutil.rmtree(checkpoints, ignore_errors=True)
+    finish_run(out, result, command_line(ctx), resume, checkpoints)
+
+
+def _relaunch_under_torchrun(nproc: int, command: list[str]) -> int:
+    """Run ``command`` (without ``--nproc``) as ``torchrun --standalone --nproc-per-node nproc -m
+    g2m.cli.main ...``; its exit status (non-zero when any rank failed: torchrun stops the others)."""
+    import subprocess
+    import sys
+
+    args = command[1:]
+    if "--nproc" in args:
+        at = args.index("--nproc")
+        args = args[:at] + args[at + 2:]
+    args = [a for a in args if not a.startswith("--nproc=")]
+    launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(nproc),
+              "-m", "g2m.cli.main", *args]
+    return subprocess.run(launch, check=False).returncode
 
 
 def export(

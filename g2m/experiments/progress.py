@@ -64,7 +64,11 @@ class RunLog:
         return self._rows.get((model, seed, tag))
 
     def add(self, row: dict[str, Any], tag: str) -> None:
+        from g2m.distributed import is_main
+
         self._rows[row["model"], row["seed"], tag] = row
+        if not is_main():  # data-parallel: rank 0 records
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         line = json.dumps({"experiment": self.experiment, "tag": tag, "row": row}, default=str)
         try:

@@ -90,7 +90,7 @@ def lfd_loss(
     :func:`teacher_agreement` and the ``ffg2m_safe`` objective).
     """
     target = lfd_target(teacher_logits, edge_index, tau, chunk_size, backend, edge_weight,
-                        num_nodes=student_logits.size(0))
+                        num_nodes=student_logits.size(0), per_node=False)
     return lfd_loss_on(student_logits, target, None, tau, reduction="share")
 
 
@@ -126,10 +126,12 @@ def lfd_target(
     backend: str = "auto",
     edge_weight: Tensor | None = None,
     num_nodes: int | None = None,
+    per_node: bool = True,
 ) -> LFDTarget:
     """:class:`LFDTarget` of ``teacher_logits`` over ``edge_index`` (``(j, i)``: source ``j``,
     target ``i``; self-loops are added with weight 1), built ``chunk_size`` edges at a time on the
-    logits' device: memory :math:`O(NC + \text{chunk}\cdot C)`."""
+    logits' device: memory :math:`O(NC + \text{chunk}\cdot C)`. ``per_node=False`` (the full-batch
+    loss, which needs only their sums) leaves ``const`` a scalar and ``in_weight`` empty."""
     num_nodes = teacher_logits.size(0) if num_nodes is None else num_nodes
     edge_index, edge_weight = _edges_without_self_loops(edge_index, edge_weight, teacher_logits.dtype)
     edge_index, edge_weight = add_self_loops(edge_index, edge_weight, fill_value=1.0, num_nodes=num_nodes)
@@ -142,10 +144,14 @@ def lfd_target(
         for a, b in _chunks(src.numel(), chunk_size):
             rows = p_t[src[a:b]] if edge_weight is None else p_t[src[a:b]] * edge_weight[a:b, None]
             agg += scatter(rows, dst[a:b], num_nodes, "sum", backend=backend)
+        total = float(src.numel()) if edge_weight is None else edge_weight.sum()
+        if not per_node:  # c = sum_j d_j(w) * sum_c p log p, by source: one bincount, no [E] product
+            out_weight = torch.bincount(src, minlength=num_nodes).to(p_t.dtype) if edge_weight is None else \
+                torch.zeros(num_nodes, dtype=p_t.dtype, device=p_t.device).index_add_(0, src, edge_weight)
+            return LFDTarget(agg, (out_weight * neg_entropy).sum(), agg.new_empty(0), total)
         weight = torch.ones_like(neg_entropy[src]) if edge_weight is None else edge_weight
         const = scatter((weight * neg_entropy[src])[:, None], dst, num_nodes, "sum", backend=backend).view(-1)
         in_weight = scatter(weight[:, None], dst, num_nodes, "sum", backend=backend).view(-1)
-        total = float(src.numel()) if edge_weight is None else edge_weight.sum()
     return LFDTarget(agg, const, in_weight, total)
 
 

@@ -121,6 +121,7 @@ def minibatch_objective(
     hfd_edge_index: Tensor | None = None,
     hfd_edge_weight: Tensor | None = None,
     chunk_size: int | None = None,
+    scales: dict[str, Tensor | float] | None = None,
 ) -> tuple[Tensor, dict[str, float]]:
     r"""One mini-batch step of ``method`` with no neighbour of the student in the batch.
 
@@ -132,6 +133,9 @@ def minibatch_objective(
       graph's edges. The mean KL over a uniform sample is an unbiased estimate of the full HFD,
       :math:`\mathbb{E}ig[rac{1}{m}\sum_{e \in S} w_e \mathrm{KL}_eig] = rac{1}{|E|}\sum_{e \in E} w_e
       \mathrm{KL}_e`, its variance falling as :math:`1/m`.
+
+    ``scales`` multiplies a term (``ce``, ``kd``, ``lfd``, ``hfd``) by a factor: data-parallel
+    training (:mod:`g2m.distributed`) turns each rank's mean into its share of the global batch's.
 
     Shapes: seed_logits ``[B, C]``; seeds ``[B]`` (rows of ``teacher_logits``, ``y`` and ``lfd``);
     hfd_logits ``[U, C]``; hfd_edge_index ``[2, m]``; output: the loss and its parts.
@@ -154,4 +158,7 @@ def minibatch_objective(
         parts["lfd"] = lfd_loss_on(seed_logits, lfd, seeds, kd_tau, reduction="mean")
     if method in ("hfd", "ffg2m") and hfd_edge_index is not None and hfd_edge_index.size(1):
         parts["hfd"] = hfd_loss(hfd_logits, hfd_teacher, hfd_edge_index, tau, chunk_size, edge_weight=hfd_edge_weight)
+    if scales:
+        ce = ce * scales.get("ce", 1.0)
+        parts = {name: term * scales.get(name, 1.0) for name, term in parts.items()}
     return _combine(ce, parts, lam)

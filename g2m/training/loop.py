@@ -14,6 +14,7 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from g2m.distributed import is_main
 from g2m.training.checkpoint import Checkpoint, Stateful, rng_state, set_rng_state
 
 StepFn = Callable[..., tuple[Tensor, dict[str, float]]]
@@ -148,7 +149,7 @@ def fit(
             on_epoch(epoch, val)
         if epoch - best_epoch >= patience:
             break
-        if checkpoint is not None and checkpoint.due(epoch):
+        if checkpoint is not None and checkpoint.due(epoch) and is_main():  # data-parallel: rank 0 writes
             checkpoint.save({
                 "epoch": epoch, "model": model.state_dict(), "optimizer": opt.state_dict(), "best_val": best_val,
                 "best_epoch": best_epoch, "best_state": best_state, "history": history,
@@ -163,6 +164,6 @@ def fit(
     result = FitResult(best_epoch, best_val, runs, (before + elapsed) / max(runs, 1), history, before + elapsed,
                        resumed)
     bar.close(result)
-    if checkpoint is not None:
+    if checkpoint is not None and is_main():
         checkpoint.remove()
     return result

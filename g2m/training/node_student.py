@@ -13,7 +13,8 @@ from g2m.data.graph import Graph
 from g2m.data.splits import NodeSplit
 from g2m.device import cpu_generator, resolve_device, to_device_async
 from g2m.evaluation.metrics import node_metric
-from g2m.losses.node import lfd_target, similarity_loss, teacher_agreement
+from g2m import distributed as dist
+from g2m.losses.node import LFDTarget, lfd_target, similarity_loss, teacher_agreement
 from g2m.losses.objectives import check_method, minibatch_objective, node_objective
 from g2m.ops.sparse import sparse_features
 from g2m.students.mlp import MLP
@@ -216,27 +217,33 @@ def distill_node_student(
                 loss = loss + config.adversarial_weight * adv
                 parts["adversarial"] = float(adv.detach())
             return loss, parts
-        # a mini-batch: its seeds, and (HFD) a uniform sample of the graph's edges; drawn on the CPU
-        seeds = to_device_async(batch.seeds, dev)
-        train_pos = to_device_async(is_train[batch.seeds].nonzero().view(-1), dev)
+        # a mini-batch: its seeds, and (HFD) a uniform sample of the graph's edges; drawn on the CPU.
+        # Data-parallel: every rank holds the same global batch and trains on its part of it
+        mine = dist.part(batch.seeds)
+        seeds = to_device_async(mine, dev)
+        train_pos = to_device_async(is_train[mine].nonzero().view(-1), dev)
+        edge_ids = None if batch.edges is None else dist.part(batch.edges)
+        scales = _rank_scales(batch, mine, edge_ids, is_train, lfd_tgt)
         hfd_args: dict[str, Tensor] = {}
-        if batch.edges is None:
-            seed_logits = model(x_view[seeds])
+        if edge_ids is None:
+            seed_logits = forward(x_view[seeds])
         else:  # one student forward on the seeds and the sampled edges' ends together
-            picked = to_device_async(batch.edges, dev)
+            picked = to_device_async(edge_ids, dev)
             pairs = hfd_edges[:, picked]
             nodes, inverse = torch.unique(torch.cat([seeds, pairs.reshape(-1)]), return_inverse=True)
-            logits = model(x_view[nodes])
+            logits = forward(x_view[nodes])
             seed_logits = logits[inverse[: seeds.numel()]]
             hfd_args = {"hfd_logits": logits, "hfd_teacher": t_obs[nodes],
                         "hfd_edge_index": inverse[seeds.numel():].view(2, -1),
                         "hfd_edge_weight": None if hfd_w is None else hfd_w[picked]}
         return minibatch_objective(objective, seed_logits, seeds, t_obs, view.y, train_pos, lam=config.lam,
                                    tau=config.tau, tempered_kd=config.tempered_kd, lfd=lfd_tgt,
-                                   chunk_size=config.chunk_size, **hfd_args)
+                                   chunk_size=config.chunk_size, scales=scales, **hfd_args)
 
-    batches, lfd_tgt = None, None
+    batches, lfd_tgt, forward = None, None, model
     if config.batch_size is not None:
+        forward = dist.wrap(model)  # DistributedDataParallel under torchrun: gradients averaged over ranks
+        trained = forward
         is_train = torch.zeros(view.x.size(0), dtype=torch.bool, device="cpu")
         is_train[view.train.cpu()] = True
         # label-only training needs the labelled nodes alone; distillation sees every node
@@ -257,6 +264,11 @@ def distill_node_student(
                 yield StudentBatch(seeds, edge_ids)
 
     def validate() -> float:
+        if metric == "accuracy" and dist.is_distributed():  # each rank counts its shard of the nodes
+            val = dist.part(view.val)
+            correct = int((model(x_view[val]).argmax(-1) == view.y[val]).sum()) if val.numel() else 0
+            right, total = dist.sum_counts(correct, val.numel(), device=dev)
+            return right / total
         return node_metric(model(x_view[view.val]), view.y[view.val], metric)
 
     result = fit(
@@ -274,6 +286,26 @@ def distill_node_student(
             logits = model(x_obs)
     logits = logits.cpu()
     return NodeStudentOutput(model, logits, node_scores(logits, graph, split, metric), result, position)
+
+
+def _rank_scales(batch: StudentBatch, mine: Tensor, edge_ids: Tensor | None, is_train: Tensor,
+                 lfd: LFDTarget | None) -> dict[str, Tensor | float] | None:
+    """Data-parallel: the factors that turn each loss term's mean over this rank's part of the
+    batch into its share of the global batch's mean, times the world size (DDP averages the
+    gradients over the ranks). None in a single process."""
+    if not dist.is_distributed():
+        return None
+    world = dist.world_size()
+    scales: dict[str, Tensor | float] = {
+        "ce": int(is_train[mine].sum()) / max(int(is_train[batch.seeds].sum()), 1) * world,
+        "kd": mine.numel() / batch.seeds.numel() * world,
+    }
+    if lfd is not None:
+        weight = lfd.in_weight.cpu()
+        scales["lfd"] = float(weight[mine].sum() / weight[batch.seeds].sum()) * world
+    if edge_ids is not None and batch.edges is not None and batch.edges.numel():
+        scales["hfd"] = edge_ids.numel() / batch.edges.numel() * world
+    return scales
 
 
 @dataclass
