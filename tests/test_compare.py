@@ -108,3 +108,26 @@ def test_compare_best_cli_and_run_methods_best(tmp_path, monkeypatch):
     assert res.exit_code == 0 and "best student recorded for csbm with a gcn teacher: glnn+position" in res.output
     ran = json.loads((tmp_path / "run" / "results.json").read_text())
     assert ran["experiment"]["methods"] == ["glnn+position", "mlp"]
+
+
+def test_compare_against_another_run_pairs_by_seed(tmp_path):
+    teacher = [{"model": "teacher (gcn)", "seed": s, "val": 0.7, "test": 0.71 + s / 100} for s in range(4)]
+    exp = {"dataset": "cora", "setting": "transductive", "split": "glnn", "teacher": "gcn"}
+    full = {"experiment": exp, "runs": teacher + [{"model": "ffg2m", "seed": s, "val": 0.7, "test": v}
+                                                  for s, v in enumerate(MLP)]}
+    mini = {"experiment": exp, "runs": teacher + [{"model": "ffg2m", "seed": s, "val": 0.7, "test": v}
+                                                  for s, v in enumerate(LLP)]}
+    for name, res in (("full", full), ("mini", mini)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "results.json").write_text(json.dumps(res))
+    out = CliRunner().invoke(app, ["compare", str(tmp_path / "mini"), "--a", "ffg2m", "--against",
+                                   str(tmp_path / "full")], catch_exceptions=False)
+    assert out.exit_code == 0, out.output
+    diffs = [x - y for x, y in zip(LLP, MLP)]
+    assert f"paired by seed over 4 seeds: {100 * statistics.mean(diffs):+.2f}" in out.stdout
+    other = {**full, "runs": [{**r, "test": r["test"] + 0.01} if r["model"].startswith("teacher") else r
+                              for r in full["runs"]]}
+    (tmp_path / "full" / "results.json").write_text(json.dumps(other))
+    refused = CliRunner().invoke(app, ["compare", str(tmp_path / "mini"), "--a", "ffg2m", "--against",
+                                       str(tmp_path / "full")])
+    assert isinstance(refused.exception, G2MError) and "teachers differ seed by seed" in str(refused.exception)
