@@ -181,8 +181,9 @@ class StudentConfig:
     # no teacher) and, with weighted edges, the unweighted student; keep the best on
     # validation, ties going to less structure; g2m.training.node_student.distill_node_student
     guard: bool = field(default=False, metadata=NEW_OPTION)
-    # mini-batch HFD: edges sampled per epoch, uniformly, spread over the epoch's batches (None: every
-    # edge once); an unbiased estimate of the full HFD whose variance falls with the count
+    # mini-batch HFD: edges sampled per epoch, uniformly, spread over the epoch's batches (None: a quarter
+    # of the epoch's seed count, so the sampled ends add at most half a batch to a step's forward); an unbiased estimate of
+    # the full HFD whose variance falls as the count grows
     hfd_edges_per_epoch: int | None = field(default=None, metadata=NEW_OPTION)
 
     def __post_init__(self) -> None:

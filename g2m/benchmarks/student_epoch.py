@@ -6,7 +6,8 @@ one-hot plus noise: the cost does not depend on the teacher's quality), and the 
 epoch (its validation pass included) is reported. Uses only ``distill_node_student`` and
 ``StudentConfig``'s long-standing fields, so the file also runs against older g2m checkouts:
 ``PYTHONPATH=<old checkout> python g2m/benchmarks/student_epoch.py --nodes 200000`` measures
-"before" with the same code.
+"before" with the same code, and ``torchrun --standalone --nproc-per-node 2
+g2m/benchmarks/student_epoch.py ...`` the same epoch data-parallel.
 """
 
 from __future__ import annotations
@@ -59,8 +60,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    print(json.dumps(student_epoch_times(args.nodes, tuple(args.methods.split(",")), args.batch_size, args.hidden,
-                                         args.layers), indent=2))
+    from g2m import distributed as dist  # under torchrun: every rank trains its part of each batch
+
+    dist.init_from_env(torch.device("cpu"))
+    result = student_epoch_times(args.nodes, tuple(args.methods.split(",")), args.batch_size, args.hidden,
+                                 args.layers)
+    if dist.is_main():
+        print(json.dumps({**result, "processes": dist.world_size()}, indent=2))
+    dist.shutdown()
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -98,8 +100,9 @@ def distill_node_student(
     random permutation of the nodes cut into batches (the labelled nodes only for ``mlp``). KD is
     taken on the batch; LFD from the batch alone, through the graph's
     :class:`~g2m.losses.node.LFDTarget` built once (the mean KL over the edges pointing into the
-    batch); HFD on a uniform sample of edges, ``config.hfd_edges_per_epoch`` per epoch (default:
-    every edge once) spread over the epoch's batches, with one student forward on the batch and
+    batch); HFD on a uniform sample of edges, ``config.hfd_edges_per_epoch`` per epoch (default: a
+    quarter of the epoch's seed count, so a step's forward covers at most 1.5 times its batch) spread over the
+    epoch's batches, with one student forward on the batch and
     the sampled edges' ends together: an unbiased estimate of the full HFD
     (:func:`~g2m.losses.objectives.minibatch_objective`).
 
@@ -252,7 +255,8 @@ def distill_node_student(
             lfd_tgt = lfd_target(t_obs, edges, config.tau if config.tempered_kd else 1.0, config.chunk_size,
                                  edge_weight=lfd_w)
         num_hfd = hfd_edges.size(1) if objective in ("hfd", "ffg2m") else 0
-        per_epoch = min(config.hfd_edges_per_epoch or num_hfd, num_hfd) if num_hfd else 0
+        # default: an edge per four seeds, so that the sampled ends add at most half a batch of rows
+        per_epoch = min(config.hfd_edges_per_epoch or math.ceil(pool.numel() / 4), num_hfd) if num_hfd else 0
 
         def batches():
             order = pool[torch.randperm(pool.numel(), generator=gen, device="cpu")].split(config.batch_size)
