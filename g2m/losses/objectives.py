@@ -78,12 +78,9 @@ def node_objective(
         raise ValueError(f"unknown node objective {method!r}; choose one of {NODE_OBJECTIVES}")
     if not 0.0 <= lam <= 1.0:
         raise ValueError(f"lambda must be in [0, 1], got {lam}")
-    # a mini-batch may hold no labelled node: its label term is then zero, not NaN
-    ce = label_ce(student_logits[train_idx], y[train_idx]) if train_idx.numel() else student_logits.sum() * 0.0
+    ce = _label_term(method, student_logits, y, train_idx, teacher_logits)
     if method == "mlp":
         return ce, {"ce": float(ce.detach())}
-    if teacher_logits is None:
-        raise ValueError(f"method {method!r} needs teacher logits")
     parts: dict[str, Tensor] = {}
     kd_tau = tau if tempered_kd else 1.0
     if method == "glnn":
@@ -97,6 +94,14 @@ def node_objective(
             hfd_edges, hfd_weights = hfd_edge_index, hfd_edge_weight
         parts["hfd"] = hfd_loss(student_logits, teacher_logits, hfd_edges, tau, chunk_size, edge_weight=hfd_weights)
     return _combine(ce, parts, lam)
+
+
+def _label_term(method: str, logits: Tensor, y: Tensor, train_idx: Tensor, teacher_logits: Tensor | None) -> Tensor:
+    """CE on the labelled rows ``train_idx`` (zero, not NaN, when a mini-batch holds none), after
+    checking that a distilling ``method`` has its teacher."""
+    if method != "mlp" and teacher_logits is None:
+        raise ValueError(f"method {method!r} needs teacher logits")
+    return label_ce(logits[train_idx], y[train_idx]) if train_idx.numel() else logits.sum() * 0.0
 
 
 def _combine(ce: Tensor, parts: dict[str, Tensor], lam: float) -> tuple[Tensor, dict[str, float]]:
@@ -142,12 +147,9 @@ def minibatch_objective(
     """
     if method not in NODE_OBJECTIVES:
         raise ValueError(f"unknown node objective {method!r}; choose one of {NODE_OBJECTIVES}")
-    ys = y[seeds]
-    ce = label_ce(seed_logits[train_pos], ys[train_pos]) if train_pos.numel() else seed_logits.sum() * 0.0
+    ce = _label_term(method, seed_logits, y[seeds], train_pos, teacher_logits)
     if method == "mlp":
         return ce, {"ce": float(ce.detach())}
-    if teacher_logits is None:
-        raise ValueError(f"method {method!r} needs teacher logits")
     parts: dict[str, Tensor] = {}
     kd_tau = tau if tempered_kd else 1.0
     if method == "glnn":
