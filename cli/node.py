@@ -413,7 +413,11 @@ def _relaunch_under_torchrun(nproc: int, command: list[str]) -> int:
     args = [a for a in args if not a.startswith("--nproc=")]
     launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(nproc),
               "-m", "g2m.cli.main", *args]
-    return subprocess.run(launch, check=False).returncode
+    code = subprocess.run(launch, check=False).returncode
+    if code:  # torchrun stopped every rank; rank 0 writes atomically, so nothing is half-written
+        typer.echo(f"error: a data-parallel process failed (torchrun exit status {code}; its own output is "
+                   f"above); the run stopped and wrote no results", err=True)
+    return code
 
 
 def export(

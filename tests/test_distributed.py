@@ -48,3 +48,30 @@ def test_g2m_run_nproc_writes_one_result(tmp_path):
     assert result["provenance"]["processes"] == 2
     assert {r["model"] for r in result["runs"]} == {"teacher (gcn)", "glnn", "ffg2m"}
     assert not (out / "progress.jsonl").exists() and not (out / ".g2m.lock").read_text().strip()
+
+
+def test_a_dying_rank_stops_the_run_and_writes_nothing(tmp_path):
+    import signal
+    import time
+
+    out, cache = tmp_path / "r", tmp_path / "cache"
+    proc = subprocess.Popen([sys.executable, "-m", "g2m.cli.main", "run", "-d", "csbm", "--methods", "glnn",
+                             "--seeds", "1", "--student-epochs", "3000", "--student-patience", "3000",
+                             "--teacher-epochs", "5", "--batch-size", "256", "--nproc", "2", "--out", str(out),
+                             "--cache-dir", str(cache), "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    start = time.time()
+    ranks: list[int] = []
+    while len(ranks) < 2 or not list(cache.rglob("tensors.pt")):  # both ranks up, the teacher cached
+        assert proc.poll() is None and time.time() - start < 300, proc.communicate()
+        time.sleep(0.5)
+        found = subprocess.run(["pgrep", "-f", f"g2m.cli.main run .*--out {out}"], capture_output=True, text=True)
+        ranks = [int(p) for p in found.stdout.split() if int(p) != proc.pid]
+        ranks = [p for p in ranks if "torch.distributed.run" not in Path(f"/proc/{p}/cmdline").read_text()]
+    time.sleep(2)
+    os.kill(max(ranks), signal.SIGKILL)  # one rank dies mid-training
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode != 0
+    assert err.strip().splitlines()[-1].startswith("error: a data-parallel process failed (torchrun exit status")
+    assert not (out / "results.json").exists()
+    assert not [p for p in cache.rglob("*") if p.name.startswith(".") and p.is_dir() and p.name != ".locks"]

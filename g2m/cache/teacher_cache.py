@@ -225,7 +225,8 @@ def load_cached_teacher(path: str | os.PathLike, expect: CacheKey | None = None)
         raise CacheMismatchError(f"cached teacher at {path} does not match: " + "; ".join(diffs))
     tensor_file = path / "tensors.pt"
     try:
-        tensors = torch.load(tensor_file, weights_only=True)
+        # memory-mapped: processes on one machine (data-parallel ranks) share the pages, not copies
+        tensors = torch.load(tensor_file, weights_only=True, mmap=True)
     except Exception as err:  # noqa: BLE001 - a truncated or foreign file: torch raises many kinds
         detail = str(err).splitlines()[0][:120] if str(err) else ""
         raise CacheCorruptError(f"{tensor_file} cannot be read ({type(err).__name__}: {detail}); {_FIX}") from None
