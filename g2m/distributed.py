@@ -22,12 +22,16 @@ atomically by rank 0, so nothing is left half-written.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
 import torch
 from torch import Tensor, nn
 
 from g2m.errors import G2MError
+
+T = TypeVar("T")
 
 
 def is_distributed() -> bool:
@@ -102,3 +106,16 @@ def sum_counts(*values: int | float, device: torch.device | None = None) -> list
 def barrier() -> None:
     if is_distributed():
         torch.distributed.barrier()
+
+
+def main_first(load: Callable[[], T]) -> T:
+    """``load()`` on rank 0, then on the other ranks once it is done: a dataset whose first load
+    writes files (PyG's ``processed/``) is written by one process only."""
+    if not is_distributed():
+        return load()
+    if is_main():
+        value = load()
+        barrier()
+        return value
+    barrier()
+    return load()

@@ -27,6 +27,7 @@ from g2m.losses.link_objectives import LINK_METHODS, check_link_method
 from g2m.teachers.link import LinkScorer
 from g2m.methods import TEACHERS
 from g2m.device import device_record, resolve_device
+from g2m.distributed import main_first
 from g2m.training.checkpoint import Checkpoint
 from g2m.training.link import distill_link_student, train_link_teacher
 
@@ -138,7 +139,7 @@ def run_link_experiment(exp: LinkExperiment, progress: bool = True, resume: str 
     the students' training time over every process that contributed."""
     device = resolve_device(device)
     spec = experiment_spec(exp.dataset, exp.preset)
-    graph = load_dataset(exp.dataset, exp.data_root)
+    graph = main_first(lambda: load_dataset(exp.dataset, exp.data_root))
     tcfg = link_teacher_config(spec, exp.teacher, **exp.teacher_overrides)
     scfgs = {m: link_student_config(spec, m, **exp.student_overrides) for m in exp.methods}
     cache = TeacherCache(exp.cache_dir) if exp.use_cache else None

@@ -22,6 +22,7 @@ from g2m.data.registry import load_dataset
 from g2m.data.specs import DatasetSpec, get_spec, read_preset, with_preset
 from g2m.data.splits import NodeSplit, make_node_split, protocol_graph
 from g2m.device import device_record, resolve_device
+from g2m.distributed import main_first
 from g2m.errors import CacheCorruptError, CacheWarning, G2MError
 from g2m.evaluation.homophily import homophily_report, warn_if_heterophilous
 from g2m.evaluation.report import markdown_table, summarize
@@ -291,7 +292,8 @@ def run_node_experiment(exp: NodeExperiment, progress: bool = True, resume: str 
     if spec.task != "node":
         raise ValueError(f"dataset {exp.dataset!r} is a {spec.task} dataset, not node classification")
     split_name = exp.split or spec.split
-    graph = protocol_graph(load_dataset(exp.dataset, exp.data_root, **exp.dataset_overrides), split_name)
+    graph = protocol_graph(main_first(lambda: load_dataset(exp.dataset, exp.data_root, **exp.dataset_overrides)),
+                           split_name)
     metric = spec.metric
     tcfg = teacher_config(spec, exp.teacher, **exp.teacher_overrides)
     scfgs: dict[str, StudentConfig] = {
