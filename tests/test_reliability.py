@@ -333,7 +333,7 @@ def test_interrupted_run_resumes_inside_the_student(tmp_path):
     command: the same table as an uninterrupted run, and compute time over both processes."""
     cache = tmp_path / "cache"
     common = ["run", "-d", "csbm", "--methods", "glnn", "--seeds", "1", "--cache-dir", cache,
-              "--student-epochs", "400", "--student-patience", "400", "--teacher-epochs", "20", "--checkpoint-every",
+              "--student-epochs", "2000", "--student-patience", "2000", "--teacher-epochs", "20", "--checkpoint-every",
               "0"]
     whole = _g2m(*common, "--out", tmp_path / "whole", "-q")
     assert whole.returncode == 0, whole.stderr
@@ -343,7 +343,7 @@ def test_interrupted_run_resumes_inside_the_student(tmp_path):
     while not list((out / "checkpoints").glob("*.pt")):
         assert proc.poll() is None and time.time() - start < 300, proc.communicate()
         time.sleep(0.1)
-    time.sleep(1.0)
+    time.sleep(0.3)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
