@@ -179,8 +179,10 @@ def _wait_for_lock(lock: Path, proc: subprocess.Popen, timeout: float = 120) -> 
 
 def _popen(*args):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    # Ctrl-C must reach the child even when this test runs in the background (which ignores SIGINT)
     return subprocess.Popen([sys.executable, "-m", "g2m.cli.main", *map(str, args)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+                            stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def test_two_runs_on_one_out_lose_nothing(tmp_path):
