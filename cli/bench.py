@@ -225,6 +225,7 @@ def serving(
 
 @bench_app.command("pipeline")
 def pipeline(
+    ctx: typer.Context,
     dataset: Annotated[str, typer.Option("--dataset", "-d", help="Any node dataset (products-like, ogbn-products, ...).")]
     = "products-like",
     teacher: Annotated[str, typer.Option(help="Teacher GNN.")] = "sage",
@@ -242,9 +243,10 @@ def pipeline(
     """A dataset end to end (teacher in mini-batches, cache, student, evaluation): time and peak RSS per stage."""
     dev = compute_on(device, threads)
     from g2m.benchmarks.pipeline import run_pipeline
-    from g2m.cli.common import check_output_dir, overrides
+    from g2m.cli.common import check_output_dir, hold_output, overrides
 
     check_output_dir(out)
+    hold_output(ctx, out)
     res = run_pipeline(dataset, teacher, method, seed, str(data_root) if data_root else None, cache_dir,
                        overrides(epochs=teacher_epochs), overrides(epochs=student_epochs),
                        overrides(num_nodes=nodes), progress=not quiet, echo=typer.echo, device=dev)
