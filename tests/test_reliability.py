@@ -215,14 +215,15 @@ def test_a_killed_writers_lock_is_taken_over(tmp_path):
 
 def test_one_teacher_is_trained_once_by_two_processes(tmp_path):
     cache = tmp_path / "cache"
+    # a teacher long enough (600 epochs, no early stop) for the second process to start while it trains
     first = _popen("run", "-d", "csbm", "--methods", "mlp", "--seeds", "1", "--out", tmp_path / "a", "--cache-dir",
-                   cache, "--student-epochs", "5")
+                   cache, "--student-epochs", "5", "--teacher-epochs", "600", "--teacher-patience", "600")
     start = time.time()
     while not any(p.read_text().strip() for p in cache.glob(".locks/*.lock")):  # the first is training it
         assert first.poll() is None and time.time() - start < 120
         time.sleep(0.2)
     second = _g2m("run", "-d", "csbm", "--methods", "glnn", "--seeds", "1", "--out", tmp_path / "b", "--cache-dir",
-                  cache, "--student-epochs", "5")
+                  cache, "--student-epochs", "5", "--teacher-epochs", "600", "--teacher-patience", "600")
     first.communicate(timeout=600)
     assert first.returncode == 0 and second.returncode == 0, second.stderr
     assert f"waiting for pid {first.pid} on " in second.stderr and "reusing the cached gcn" in second.stderr
