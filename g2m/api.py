@@ -26,7 +26,8 @@ signature: ``torch_geometric.nn.GCN``, ``GraphSAGE``, ``GAT``, ...) or its ``[N,
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,11 +81,12 @@ class DistillResult:
         ``g2m export --student PATH`` read it."""
         from g2m.experiments.node import student_meta
         from g2m.students.io import save_student
+        from g2m.training.node_student import guard_record
 
         model = self.student.mlp if isinstance(self.student, PositionedStudent) else self.student
         position = self.student.position if isinstance(self.student, PositionedStudent) else None
         meta = {**student_meta(dataset, OWN_TEACHER, self.split, 0.2, metric, self.scores),
-                **({} if self.guard is None else {"guard": self.guard, "guard_val": self.guard_val})}
+                **guard_record(self.guard, self.guard_val)}
         return save_student(path, model, self.config, meta, position)
 
 
@@ -95,20 +97,40 @@ def graph_from_data(data: Any, name: str = "own", symmetrize: bool = False, num_
     g2m's losses read every edge in both directions. A directed ``edge_index`` is refused
     unless ``symmetrize=True`` asks for the reverse edges to be added; self-loops are dropped.
     """
-    from torch_geometric.utils import is_undirected
-
     for attr in ("x", "y", "edge_index"):
         if getattr(data, attr, None) is None:
             raise InvalidGraphError(f"{name}: the Data object has no {attr!r}; g2m needs node features x, "
                                     f"labels y and edge_index")
+    edge_index = _undirected_edges(data, name, symmetrize)
+    masks = {k: getattr(data, f"{k}_mask").cpu() for k in ("train", "val", "test")
+             if getattr(data, f"{k}_mask", None) is not None}
+    return make_graph(name, data.x.cpu(), data.y.cpu(), edge_index, num_classes, masks or None)
+
+
+def _undirected_edges(data: Any, name: str, symmetrize: bool) -> Tensor:
+    """``data.edge_index`` on the CPU, refused when directed unless ``symmetrize`` asks for the
+    reverse edges (which :func:`~g2m.data.graph.make_graph` then adds)."""
+    from torch_geometric.utils import is_undirected
+
     edge_index = data.edge_index.cpu()
     if not symmetrize and not is_undirected(edge_index, num_nodes=data.num_nodes):
         raise InvalidGraphError(
             f"{name}: edge_index is directed (some edges lack their reverse); g2m's losses use both directions "
             f"of every edge: pass symmetrize=True to add the reverse edges")
-    masks = {k: getattr(data, f"{k}_mask").cpu() for k in ("train", "val", "test")
-             if getattr(data, f"{k}_mask", None) is not None}
-    return make_graph(name, data.x.cpu(), data.y.cpu(), edge_index, num_classes, masks or None)
+    return edge_index
+
+
+@contextmanager
+def _evaluating(module: nn.Module) -> Iterator[torch.device]:
+    """``module`` in eval mode for the block (its mode restored after), yielding the device its
+    parameters live on (the CPU for a module without any)."""
+    params = next(iter(module.parameters()), None)
+    was_training = module.training
+    module.eval()
+    try:
+        yield params.device if params is not None else torch.device("cpu")
+    finally:
+        module.train(was_training)
 
 
 def _split_of(graph: Graph, split: NodeSplit | Sequence[Tensor] | None, seed: int) -> NodeSplit:
@@ -154,17 +176,13 @@ def teacher_knowledge(teacher: nn.Module, graph: Graph, edge_index: Tensor, spli
     and collect its logits, hidden layer (forward hook) and KRD entropy shift, on the CPU."""
     from g2m.students.reliability import entropy_shift
 
-    params = next(iter(teacher.parameters()), None)
-    where = params.device if params is not None else torch.device("cpu")
-    was_training = teacher.training
-    teacher.eval()
     hidden: list[Tensor] = []
     hook = _hidden_hook(teacher, hidden) if need_hidden else None
     if need_hidden and hook is None:
         raise G2MError("this method needs the teacher's hidden layer: pass teacher_hidden=[N, H] (the module has "
                        "no PyG `convs` to hook)")
     try:
-        with torch.no_grad():
+        with _evaluating(teacher) as where, torch.no_grad():
             x = graph.x.to(where)
             logits = teacher(x, edge_index.to(where))
             full_hidden = hidden.pop() if hook is not None else None
@@ -183,7 +201,6 @@ def teacher_knowledge(teacher: nn.Module, graph: Graph, edge_index: Tensor, spli
     finally:
         if hook is not None:
             hook.remove()
-        teacher.train(was_training)
     return _Knowledge(logits.float().cpu(), None if full_hidden is None else full_hidden.float().cpu(), shift)
 
 
@@ -352,28 +369,15 @@ def distill_link(
     if config.teacher_score_dropout:
         raise G2MError("teacher_score_dropout needs g2m's own LinkScorer; your scorer is used as it is")
     own = _OwnScorer(scorer)
-    params = next(iter(encoder.parameters()), None)
-    where = params.device if params is not None else torch.device("cpu")
-    was_training = encoder.training
-    encoder.eval()
-    try:
-        with torch.no_grad():
-            emb = encoder(graph.x.to(where), link_split.message_edge_index.to(where)).float()
-            teacher_scores = evaluate_link(emb, own.to(where).eval(), link_split)
-    finally:
-        encoder.train(was_training)
+    with _evaluating(encoder) as where, torch.no_grad():
+        emb = encoder(graph.x.to(where), link_split.message_edge_index.to(where)).float()
+        teacher_scores = evaluate_link(emb, own.to(where).eval(), link_split)
     out = distill_link_student(graph, link_split, emb.cpu(), own, config, seed, progress, device=dev)
     return LinkDistillResult(out.encoder.eval(), out.scorer.eval(), out.scores, teacher_scores, config,
                              out.fit.history, link_split)
 
 
 def _link_graph(data: Any, symmetrize: bool) -> Graph:
-    from torch_geometric.utils import is_undirected
-
     if getattr(data, "x", None) is None or getattr(data, "edge_index", None) is None:
         raise InvalidGraphError("the Data object needs node features x and edge_index")
-    edge_index = data.edge_index.cpu()
-    if not symmetrize and not is_undirected(edge_index, num_nodes=data.num_nodes):
-        raise InvalidGraphError("edge_index is directed (some edges lack their reverse); pass symmetrize=True to "
-                                "add the reverse edges")
-    return make_graph("own", data.x.cpu(), None, edge_index, 0)
+    return make_graph("own", data.x.cpu(), None, _undirected_edges(data, "own", symmetrize), 0)

@@ -43,9 +43,14 @@ class NodeStudentOutput:
     guard_val: dict[str, float] | None = None
 
     def guard_record(self) -> dict[str, object]:
-        """What a results row or a saved student records of the guard: its choice and every
-        candidate's validation score (empty without a guard)."""
-        return {} if self.guard is None else {"guard": self.guard, "guard_val": self.guard_val}
+        """What a results row or a saved student records of the guard (:func:`guard_record`)."""
+        return guard_record(self.guard, self.guard_val)
+
+
+def guard_record(guard: str | None, guard_val: dict[str, float] | None) -> dict[str, object]:
+    """What a results row or a saved student records of a guard: its choice and every candidate's
+    validation score (empty without a guard)."""
+    return {} if guard is None else {"guard": guard, "guard_val": guard_val}
 
 
 @dataclass(frozen=True)
