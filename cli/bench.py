@@ -270,12 +270,12 @@ def epoch(
 ) -> None:
     """One full-batch training step: edge_index and dense features against the CSR operands."""
     dev = compute_on(device, None)
-    from g2m.benchmarks.machine import pin_threads
+    from g2m.device import set_threads
     from g2m.benchmarks.operands import epoch_times
     from g2m.cli.common import echo_json
     from g2m.data.registry import load_dataset
 
-    pin_threads(threads)
+    set_threads(threads)
     echo_json(epoch_times(load_dataset(dataset, str(data_root) if data_root else None), model, hidden, layers,
                           repeats, device=dev))
 
@@ -308,12 +308,12 @@ def sampling(
     threads: Annotated[Optional[int], typer.Option(help="torch threads (default: torch's choice).")] = None,
 ) -> None:
     """Neighbour sampling alone, per sampler: ms per batch, nodes and edges reached."""
-    from g2m.benchmarks.machine import pin_threads
+    from g2m.device import set_threads
     from g2m.benchmarks.operands import sampling_costs
     from g2m.benchmarks.synthetic import products_like_graph
     from g2m.cli.common import echo_json
 
-    pin_threads(threads)
+    set_threads(threads)
     echo_json(sampling_costs(products_like_graph(nodes), _int_list(fanouts, "fanouts"), batch,
                              tuple(s.strip() for s in samplers.split(",") if s.strip()), batches))
 

@@ -31,8 +31,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from g2m.benchmarks.machine import latency_summary, machine_info, pin_threads, time_calls
-from g2m.device import resolve_device
+from g2m.benchmarks.machine import latency_summary, machine_info, time_calls
+from g2m.device import resolve_device, set_threads
 from g2m.data.graph import Graph
 from g2m.data.neighbour_sampler import NeighbourSampler, has_pyg_sampler, resolve_sampler
 from g2m.data.sampling import CSR, to_csr
@@ -254,7 +254,7 @@ def _time_paths(task: str, batch: int | str, size: int, paths: dict, repeats: in
 def run_latency(graph: Graph, cfg: LatencyConfig, student: nn.Module | None = None,
                 out_dim: int | None = None) -> dict[str, Any]:
     """Time every path at every batch size; returns machine info, config, graph shape and rows."""
-    threads = pin_threads(cfg.threads)
+    threads = set_threads(cfg.threads)
     out_dim = out_dim or graph.num_classes or cfg.teacher_hidden
     servers = build_servers(graph, cfg, out_dim, student)
     rows = _node_rows(servers, graph, cfg)

@@ -65,8 +65,8 @@ class ScaleConfig:
 
 def measure(graph_file: str, task: str, cfg: ScaleConfig) -> dict[str, Any]:
     """One measurement in this process (run by :func:`run_scale` in a fresh one)."""
-    from g2m.benchmarks.machine import pin_threads, synchronize
-    from g2m.device import resolve_device
+    from g2m.benchmarks.machine import synchronize
+    from g2m.device import resolve_device, set_threads
     from g2m.data.sampling import sample_contexts, to_csr
     from g2m.losses.link import llp_dist_loss, llp_rank_loss
     from g2m.losses.objectives import node_objective
@@ -74,7 +74,7 @@ def measure(graph_file: str, task: str, cfg: ScaleConfig) -> dict[str, Any]:
     from g2m.teachers.link import LinkScorer
     from g2m.teachers.models import GNN
 
-    pin_threads(cfg.threads)
+    set_threads(cfg.threads)
     device = resolve_device(cfg.device)
     data = torch.load(graph_file, mmap=True)
     x, y, edge_index = data["x"].to(device), data["y"].to(device), data["edge_index"]
@@ -178,8 +178,8 @@ def run_scale(cfg: ScaleConfig, progress: bool = True) -> dict[str, Any]:
     A measurement that fails (for example out of memory) is recorded with its error."""
     from tqdm.auto import tqdm
 
-    from g2m.benchmarks.machine import machine_info, pin_threads
-    from g2m.device import resolve_device
+    from g2m.benchmarks.machine import machine_info
+    from g2m.device import resolve_device, set_threads
 
     plan = [(n, cfg.avg_degree, t) for n in cfg.sizes for t in cfg.tasks]
     if cfg.edge_doubling:
@@ -194,7 +194,7 @@ def run_scale(cfg: ScaleConfig, progress: bool = True) -> dict[str, Any]:
                 files[(n, degree)] = (path, _write_graph(path, n, cfg, degree))
             row = _run_worker(files[(n, degree)][0], task, cfg)
             rows.append({"nodes": n, "avg_degree": degree, "edges": files[(n, degree)][1], **row})
-    return {"machine": {**machine_info(resolve_device(cfg.device)), "torch_threads": pin_threads(cfg.threads)},
+    return {"machine": {**machine_info(resolve_device(cfg.device)), "torch_threads": set_threads(cfg.threads)},
             "config": asdict(cfg), "rows": rows, "edge_doubling": edge_doubling_check(rows, cfg)}
 
 

@@ -17,7 +17,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from g2m.benchmarks.machine import latency_summary, machine_info, pin_threads, time_calls
+from g2m.benchmarks.machine import latency_summary, machine_info, time_calls
+from g2m.device import set_threads
 from g2m.data.graph import Graph
 from g2m.data.splits import NodeSplit
 from g2m.evaluation.metrics import node_metric
@@ -74,7 +75,7 @@ def _matmul_chain(shapes: list[tuple[int, int]], batch: int, seed: int):
 
 def run_serving(graph: Graph, split: NodeSplit, model: nn.Module, metric: str, cfg: ServingConfig) -> dict[str, Any]:
     """Rows ``{precision, batch, p50_ms, ...}``, accuracy per precision, and the peak comparison."""
-    threads = pin_threads(cfg.threads)
+    threads = set_threads(cfg.threads)
     y = graph.require_labels()
     shapes = linear_shapes(model)
     gen = torch.Generator(device="cpu").manual_seed(cfg.seed)

@@ -16,6 +16,7 @@ import io
 import json
 import os
 import shutil
+import sys
 import tempfile
 import warnings
 from dataclasses import asdict, dataclass
@@ -151,14 +152,18 @@ class TeacherCache:
             raise
         return final
 
-    def lookup(self, key: CacheKey, refresh: bool = False) -> CachedTeacher | None:
+    def lookup(self, key: CacheKey, refresh: bool = False, announce: bool = False) -> CachedTeacher | None:
         """The cached teacher of ``key``, or ``None`` to (re)train it: none is cached,
         ``refresh`` asks for a new one, or the entry cannot be read (then a
-        :class:`~g2m.errors.CacheWarning` names it, and it is removed)."""
+        :class:`~g2m.errors.CacheWarning` names it, and it is removed). ``announce``: print
+        :func:`reuse_line` to stderr when an entry is reused."""
         if refresh or not self.exists(key):
             return None
         try:
-            return self.load(key)
+            record = self.load(key)
+            if announce:
+                print(reuse_line(record), file=sys.stderr, flush=True)
+            return record
         except CacheCorruptError as err:
             warnings.warn(f"{err}: retraining it", CacheWarning, stacklevel=2)
             if not self.read_only:

@@ -50,13 +50,6 @@ def graph_file_spec(path: str | os.PathLike) -> DatasetSpec:
                        loader_args={"path": str(path.resolve())})
 
 
-def _safe_globals():
-    from torch_geometric.data.data import Data, DataEdgeAttr, DataTensorAttr
-    from torch_geometric.data.storage import GlobalStorage
-
-    return torch.serialization.safe_globals([Data, DataEdgeAttr, DataTensorAttr, GlobalStorage])
-
-
 def read_graph_file(path: str | os.PathLike, name: str) -> Graph:
     """The :class:`~g2m.data.graph.Graph` in ``path`` (``.pt`` or ``.npz``, see the module)."""
     path = Path(path)
@@ -64,8 +57,10 @@ def read_graph_file(path: str | os.PathLike, name: str) -> Graph:
         return _read_npz(path, name)
     if path.suffix != ".pt":
         raise InvalidGraphError(f"{path}: a graph file is a .pt (torch_geometric Data) or a .npz")
+    from g2m.data.loaders import pyg_safe_globals
+
     try:
-        with _safe_globals():
+        with pyg_safe_globals():
             data = torch.load(path, weights_only=True, map_location="cpu")
     except Exception as err:  # noqa: BLE001 (an unreadable or unsafe file, whatever torch raises)
         raise InvalidGraphError(f"{path}: not a torch_geometric Data saved with torch.save "

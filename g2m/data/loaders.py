@@ -155,8 +155,9 @@ def load_filtered_npz(spec: DatasetSpec, root: Path) -> Graph:
     return make_graph(spec.name, x, y, edges, masks=masks)
 
 
-def _ogb_safe_load() -> contextlib.AbstractContextManager:
-    """OGB calls ``torch.load`` on PyG objects it wrote itself; allow those classes."""
+def pyg_safe_globals() -> contextlib.AbstractContextManager:
+    """``torch.load(..., weights_only=True)`` may build PyG's ``Data`` and nothing else: what OGB
+    saves of itself, and a user's graph file (:mod:`g2m.data.graph_file`)."""
     from torch_geometric.data.data import Data, DataEdgeAttr, DataTensorAttr
     from torch_geometric.data.storage import GlobalStorage
 
@@ -167,7 +168,7 @@ def _ogb_safe_load() -> contextlib.AbstractContextManager:
 def load_ogbn(spec: DatasetSpec, root: Path) -> Graph:
     from ogb.nodeproppred import PygNodePropPredDataset
 
-    with _ogb_safe_load():
+    with pyg_safe_globals():
         ds = _fetch(spec, root, lambda: PygNodePropPredDataset(spec.loader_args["name"], str(root)))
         split = ds.get_idx_split()
     data = ds[0]
@@ -184,7 +185,7 @@ def load_ogbn(spec: DatasetSpec, root: Path) -> Graph:
 def load_ogbl(spec: DatasetSpec, root: Path) -> Graph:
     from ogb.linkproppred import PygLinkPropPredDataset
 
-    with _ogb_safe_load():
+    with pyg_safe_globals():
         ds = _fetch(spec, root, lambda: PygLinkPropPredDataset(spec.loader_args["name"], str(root)))
         split = ds.get_edge_split()
     data = ds[0]

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
 from torch import Tensor
 
 from g2m.cache import CacheKey, TeacherCache, load_cached_teacher, read_meta
-from g2m.cache.teacher_cache import reuse_line
 from g2m.config import LinkTeacherConfig, link_student_config, link_teacher_config
 from g2m.data.graph import Graph
 from g2m.data.link_splits import LinkSplit, make_link_split
@@ -28,7 +25,7 @@ from g2m.teachers.link import LinkScorer
 from g2m.methods import TEACHERS
 from g2m.device import device_record, resolve_device
 from g2m.distributed import main_first
-from g2m.training.checkpoint import Checkpoint
+from g2m.training.checkpoint import student_checkpoint
 from g2m.training.link import distill_link_student, train_link_teacher
 
 
@@ -65,10 +62,8 @@ def get_link_teacher(
         return out.embeddings, out.scorer, out.scores, False
     # one process trains a given teacher; another asking for it meanwhile waits, then reads it
     with cache.entry_lock(key, f"the {config.model} link teacher of {graph.name} (seed {seed})"):
-        record = cache.lookup(key, refresh)
+        record = cache.lookup(key, refresh, announce=progress)
         if record is not None:
-            if progress:
-                print(reuse_line(record), file=sys.stderr, flush=True)
             return record.tensors["embeddings"], _scorer_from_record(record.tensors, record.meta), \
                 record.meta["scores"], True
         out = train_link_teacher(graph, split, config, seed, progress, device)
@@ -145,10 +140,7 @@ def run_link_experiment(exp: LinkExperiment, progress: bool = True, resume: str 
     cache = TeacherCache(exp.cache_dir) if exp.use_cache else None
     log = None
     if resume is not None and not exp.refresh:
-        log = RunLog(resume, fingerprint("link", exp.dataset, exp.setting, exp.teacher))
-        if progress and len(log):
-            print(f"resuming: {len(log)} finished student(s) recorded in {resume} are reused", file=sys.stderr,
-                  flush=True)
+        log = RunLog(resume, fingerprint("link", exp.dataset, exp.setting, exp.teacher), announce=progress)
     runs: list[dict[str, Any]] = []
     started = time.perf_counter()
     teachers: dict[tuple[str, int], tuple[Tensor, LinkScorer, int]] = {}
@@ -174,8 +166,7 @@ def run_link_experiment(exp: LinkExperiment, progress: bool = True, resume: str 
             tag = f"{config_tag(tcfg)}-{t_chosen}-{config_tag(scfg)}-{split.key()}"
 
             def train() -> dict[str, Any]:  # called at once, in this iteration
-                ckpt = None if checkpoints is None else Checkpoint(
-                    Path(checkpoints) / f"{method}-seed{seed}.pt", tag, every_seconds=checkpoint_seconds)
+                ckpt = student_checkpoint(checkpoints, method, seed, tag, checkpoint_seconds)
                 out = distill_link_student(graph, split, emb, scorer, scfg, seed, progress, device=device,
                                            checkpoint=ckpt)
                 return {"model": method, "seed": seed, **out.scores, "epochs_run": out.fit.epochs_run,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-import sys
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -15,7 +14,6 @@ import torch
 from torch import Tensor
 
 from g2m.cache import CachedTeacher, CacheKey, TeacherCache, load_cached_teacher, read_meta
-from g2m.cache.teacher_cache import reuse_line
 from g2m.config import StudentConfig, TeacherConfig, student_config, teacher_config
 from g2m.data.graph import Graph
 from g2m.data.registry import load_dataset
@@ -32,7 +30,7 @@ from g2m.losses.objectives import check_method
 from g2m.methods import TEACHERS
 from g2m.students.io import save_student
 from g2m.teachers.node import NodeTeacherOutput, train_node_teacher
-from g2m.training.checkpoint import Checkpoint
+from g2m.training.checkpoint import student_checkpoint
 from g2m.training.node_student import distill_node_student
 
 
@@ -105,10 +103,8 @@ def get_node_teacher(
         return TeacherKnowledge(out.logits, out.hidden, out.entropy_shift, out.fit.seconds), out.scores, False
     # one process trains a given teacher; another asking for it meanwhile waits, then reads it
     with cache.entry_lock(key, f"the {config.model} teacher of {graph.name} (seed {seed})"):
-        record = cache.lookup(key, refresh)
+        record = cache.lookup(key, refresh, announce=progress)
         if record is not None:
-            if progress:
-                print(reuse_line(record), file=sys.stderr, flush=True)
             return TeacherKnowledge.from_tensors(record.tensors, record.meta), record.meta["scores"], True
         out = train_node_teacher(graph, split, config, seed, metric, progress, device)
         save_node_teacher(cache, key, out, config, split, metric)
@@ -303,10 +299,7 @@ def run_node_experiment(exp: NodeExperiment, progress: bool = True, resume: str 
     log = None
     if resume is not None and not exp.refresh:
         log = RunLog(resume, fingerprint(exp.dataset, exp.setting, split_name, exp.inductive_fraction,
-                                         exp.dataset_overrides, exp.teacher))
-        if progress and len(log):
-            print(f"resuming: {len(log)} finished student(s) recorded in {resume} are reused", file=sys.stderr,
-                  flush=True)
+                                         exp.dataset_overrides, exp.teacher), announce=progress)
     runs: list[dict[str, Any]] = []
     estimates: list[dict[str, Any]] = []
     started = time.perf_counter()
@@ -327,8 +320,7 @@ def run_node_experiment(exp: NodeExperiment, progress: bool = True, resume: str 
             tag = f"{config_tag(tcfg)}-{config_tag(scfg)}-{split.key()}"
 
             def train() -> dict[str, Any]:  # called at once, in this iteration
-                ckpt = None if checkpoints is None else Checkpoint(
-                    Path(checkpoints) / f"{method}-seed{seed}.pt", tag, every_seconds=checkpoint_seconds)
+                ckpt = student_checkpoint(checkpoints, method, seed, tag, checkpoint_seconds)
                 out = distill_node_student(graph, split, None if scfg.objective == "mlp" else logits, scfg, seed,
                                            metric, progress, teacher_hidden=knowledge.hidden,
                                            teacher_entropy_shift=knowledge.entropy_shift, device=device,

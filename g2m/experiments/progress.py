@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -41,10 +42,11 @@ class RunLog:
     """Rows of one experiment (``experiment`` is its :func:`fingerprint`) kept in ``path``.
 
     A row is found again only under the same experiment, model, seed and ``tag`` (the
-    hash of the configuration that produced it). Lines of other experiments, and a last
+    hash of the configuration that produced it); ``announce`` prints how many rows a resumed
+    run reuses. Lines of other experiments, and a last
     line cut short by an interruption, are ignored."""
 
-    def __init__(self, path: str | os.PathLike, experiment: str) -> None:
+    def __init__(self, path: str | os.PathLike, experiment: str, announce: bool = False) -> None:
         self.path, self.experiment = Path(path), experiment
         self._rows: dict[tuple[str, int, str], dict[str, Any]] = {}
         if self.path.is_file():
@@ -56,6 +58,9 @@ class RunLog:
                 if isinstance(entry, dict) and entry.get("experiment") == experiment:
                     row = entry["row"]
                     self._rows[row["model"], row["seed"], entry["tag"]] = row
+        if announce and self._rows:  # a resumed run says what it reuses
+            print(f"resuming: {len(self._rows)} finished student(s) recorded in {self.path} are reused",
+                  file=sys.stderr, flush=True)
 
     def __len__(self) -> int:
         return len(self._rows)

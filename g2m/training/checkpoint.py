@@ -117,3 +117,9 @@ def set_rng_state(state: dict[str, Any], device: torch.device | None) -> None:
 def checkpoint_dir(out: str | os.PathLike) -> Path:
     """Where ``g2m run --out OUT`` keeps its students' checkpoints."""
     return Path(out) / "checkpoints"
+
+
+def student_checkpoint(folder: str | os.PathLike | None, method: str, seed: int, tag: str,
+                       every_seconds: float) -> Checkpoint | None:
+    """The checkpoint of student ``method`` at ``seed`` in ``folder`` (None: no checkpoints)."""
+    return None if folder is None else Checkpoint(Path(folder) / f"{method}-seed{seed}.pt", tag, every_seconds)

@@ -16,7 +16,7 @@ from g2m.data.splits import NodeSplit
 from g2m.device import cpu_generator, resolve_device, to_device_async
 from g2m.evaluation.metrics import node_metric
 from g2m import distributed as dist
-from g2m.losses.node import LFDTarget, lfd_target, similarity_loss, teacher_agreement
+from g2m.losses.node import lfd_target, similarity_loss, teacher_agreement
 from g2m.losses.objectives import check_method, minibatch_objective, node_objective
 from g2m.ops.sparse import sparse_features
 from g2m.students.mlp import MLP
@@ -231,7 +231,7 @@ def distill_node_student(
         seeds = to_device_async(mine, dev)
         train_pos = to_device_async(is_train[mine].nonzero().view(-1), dev)
         edge_ids = None if batch.edges is None else dist.part(batch.edges)
-        scales = _rank_scales(batch, mine, edge_ids, is_train, lfd_tgt)
+        scales = _rank_scales(batch, mine, edge_ids, is_train, lfd_in_weight)
         hfd_args: dict[str, Tensor] = {}
         if edge_ids is None:
             seed_logits = forward(x_view[seeds])
@@ -248,7 +248,7 @@ def distill_node_student(
                                    tau=config.tau, tempered_kd=config.tempered_kd, lfd=lfd_tgt,
                                    chunk_size=config.chunk_size, scales=scales, **hfd_args)
 
-    batches, lfd_tgt, forward = None, None, model
+    batches, lfd_tgt, lfd_in_weight, forward = None, None, None, model
     if config.batch_size is not None:
         forward = dist.wrap(model)  # DistributedDataParallel under torchrun: gradients averaged over ranks
         trained = forward
@@ -259,6 +259,8 @@ def distill_node_student(
         if objective in ("lfd", "ffg2m"):  # LFD's neighbourhood sums, once: a batch needs its seeds alone
             lfd_tgt = lfd_target(t_obs, edges, config.tau if config.tempered_kd else 1.0, config.chunk_size,
                                  edge_weight=lfd_w)
+            if dist.is_distributed():  # each rank's share of a batch's LFD weight, counted on the CPU
+                lfd_in_weight = lfd_tgt.in_weight.cpu()
         num_hfd = hfd_edges.size(1) if objective in ("hfd", "ffg2m") else 0
         # default: an edge per four seeds, so that the sampled ends add at most half a batch of rows
         per_epoch = min(config.hfd_edges_per_epoch or math.ceil(pool.numel() / 4), num_hfd) if num_hfd else 0
@@ -298,10 +300,11 @@ def distill_node_student(
 
 
 def _rank_scales(batch: StudentBatch, mine: Tensor, edge_ids: Tensor | None, is_train: Tensor,
-                 lfd: LFDTarget | None) -> dict[str, Tensor | float] | None:
+                 lfd_in_weight: Tensor | None) -> dict[str, Tensor | float] | None:
     """Data-parallel: the factors that turn each loss term's mean over this rank's part of the
     batch into its share of the global batch's mean, times the world size (DDP averages the
-    gradients over the ranks). None in a single process."""
+    gradients over the ranks); ``lfd_in_weight`` is LFD's per-node weight on the CPU. None in a
+    single process."""
     if not dist.is_distributed():
         return None
     world = dist.world_size()
@@ -309,9 +312,8 @@ def _rank_scales(batch: StudentBatch, mine: Tensor, edge_ids: Tensor | None, is_
         "ce": int(is_train[mine].sum()) / max(int(is_train[batch.seeds].sum()), 1) * world,
         "kd": mine.numel() / batch.seeds.numel() * world,
     }
-    if lfd is not None:
-        weight = lfd.in_weight.cpu()
-        scales["lfd"] = float(weight[mine].sum() / weight[batch.seeds].sum()) * world
+    if lfd_in_weight is not None:
+        scales["lfd"] = float(lfd_in_weight[mine].sum() / lfd_in_weight[batch.seeds].sum()) * world
     if edge_ids is not None and batch.edges is not None and batch.edges.numel():
         scales["hfd"] = edge_ids.numel() / batch.edges.numel() * world
     return scales
