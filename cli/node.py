@@ -31,42 +31,43 @@ from g2m.cli.common import (
     overrides,
     save_result,
 )
+from g2m.config import range_of
 from g2m.errors import G2MError
 from g2m.methods import NODE_COMPONENTS, NODE_METHODS, NODE_OBJECTIVES
 
 #: how a method name may add student options (g2m.methods.NODE_COMPONENTS)
 COMPOSE_HELP = "; any of them +" + "|".join(NODE_COMPONENTS) + " (e.g. glnn+position)"
-Hidden = Annotated[Optional[int], typer.Option(help="Hidden width (default: dataset preset); >= 1.")]
-Layers = Annotated[Optional[int], typer.Option(help="Number of layers; >= 1.")]
-Dropout = Annotated[Optional[float], typer.Option(help="Dropout rate, in [0, 1).")]
+Hidden = Annotated[Optional[int], typer.Option(help=f"Hidden width (default: dataset preset); in {range_of('hidden')}.")]
+Layers = Annotated[Optional[int], typer.Option(help=f"Number of layers; in {range_of('num_layers')}.")]
+Dropout = Annotated[Optional[float], typer.Option(help=f"Dropout rate, in {range_of('dropout')}.")]
 Norm = Annotated[Optional[str], typer.Option(help="none | batch | layer")]
-Lr = Annotated[Optional[float], typer.Option(help="Learning rate, > 0.")]
-Wd = Annotated[Optional[float], typer.Option("--weight-decay", help="Weight decay, >= 0.")]
-Epochs = Annotated[Optional[int], typer.Option(help="Maximum epochs; >= 1.")]
-Patience = Annotated[Optional[int], typer.Option(help="Early-stopping patience (epochs); >= 1.")]
-Lam = Annotated[Optional[float], typer.Option("--lam", help="Weight of the label loss, lambda in [0, 1].")]
-Tau = Annotated[Optional[float], typer.Option(help="Temperature, > 0: of HFD's softmax for node methods (KD and LFD use the raw logits, as the official FF-G2M / GLNN code); of the distribution loss for LLP.")]
-Chunk = Annotated[Optional[int], typer.Option(help="Edges per chunk in edge-wise losses (default: all); >= 1.")]
+Lr = Annotated[Optional[float], typer.Option(help=f"Learning rate, in {range_of('lr')}.")]
+Wd = Annotated[Optional[float], typer.Option("--weight-decay", help=f"Weight decay, in {range_of('weight_decay')}.")]
+Epochs = Annotated[Optional[int], typer.Option(help=f"Maximum epochs; in {range_of('epochs')}.")]
+Patience = Annotated[Optional[int], typer.Option(help=f"Early-stopping patience (epochs); in {range_of('patience')}.")]
+Lam = Annotated[Optional[float], typer.Option("--lam", help=f"Weight of the label loss, lambda in {range_of('lam')}.")]
+Tau = Annotated[Optional[float], typer.Option(help=f"Temperature, in {range_of('tau')}: of HFD's softmax for node methods (KD and LFD use the raw logits, as the official FF-G2M / GLNN code); of the distribution loss for LLP.")]
+Chunk = Annotated[Optional[int], typer.Option(help=f"Edges per chunk in edge-wise losses (default: all); in {range_of('chunk_size')}.")]
 TeacherName = Annotated[
     Optional[str], typer.Option("--teacher", "-t", help="gcn | sage | gat | appnp (default: gcn for node, sage for link)")
 ]
 InductiveFraction = Annotated[float, typer.Option(help="Share of test nodes held out in the inductive setting.")]
 Task = Annotated[str, typer.Option(help="node (classification) | link (prediction)")]
-BatchSize = Annotated[Optional[int], typer.Option(help="Mini-batch size in nodes (default: full batch); >= 1.")]
+BatchSize = Annotated[Optional[int], typer.Option(help=f"Mini-batch size in nodes (default: full batch); in {range_of('batch_size')}.")]
 Fanouts = Annotated[Optional[str], typer.Option(help="Teacher mini-batch neighbours per hop, e.g. 15,10 (-1: all).")]
 SamplerOpt = Annotated[Optional[str], typer.Option(
     "--sampler", help="Mini-batch neighbour sampler: pyg (PyG's NeighborLoader), g2m (CSR sampler), "
     "auto (pyg when torch-sparse or pyg-lib is installed).")]
 Scorer = Annotated[Optional[str], typer.Option(help="Link scorer: dot | mlp.")]
-Weight = Annotated[Optional[float], typer.Option(help="Weight of this link loss term (default: the method's); >= 0.")]
-Margin = Annotated[Optional[float], typer.Option(help="LLP rank margin, >= 0.")]
-Walks = Annotated[Optional[int], typer.Option(help="LLP: random walks per anchor; >= 1.")]
-Hops = Annotated[Optional[int], typer.Option(help="LLP: steps per walk (nearby contexts are within this many hops); >= 1.")]
-RandomRatio = Annotated[Optional[float], typer.Option(help="LLP: random contexts per nearby context, >= 0.")]
+Weight = Annotated[Optional[float], typer.Option(help=f"Weight of this link loss term (default: the method's); in {range_of('w_rank')}.")]
+Margin = Annotated[Optional[float], typer.Option(help=f"LLP rank margin, in {range_of('margin')}.")]
+Walks = Annotated[Optional[int], typer.Option(help=f"LLP: random walks per anchor; in {range_of('walks')}.")]
+Hops = Annotated[Optional[int], typer.Option(help="LLP: steps per walk (nearby contexts are within this many hops); in " + range_of("hops") + ".")]
+RandomRatio = Annotated[Optional[float], typer.Option(help=f"LLP: random contexts per nearby context, in {range_of('random_ratio')}.")]
 RankAverage = Annotated[Optional[str], typer.Option(
     help="LLP rank loss averaged over informative-pairs (outside the margin) | all-pairs (official LLP code).")]
 TeacherScoreDropout = Annotated[Optional[float], typer.Option(
-    help="LLP: dropout on the teacher scorer when its scores are distilled (official code: its --dropout), in [0, 1).")]
+    help="LLP: dropout on the teacher scorer when its scores are distilled (official code: its --dropout), in " + range_of("teacher_score_dropout") + ".")]
 TieBreak = Annotated[Optional[str], typer.Option(
     help="A validation tie: later (new best, patience reset: the official GLNN / FF-G2M / LLP loops) | earlier "
          "(keep the first). Default: later for node models, earlier for link models.")]
@@ -312,7 +313,8 @@ def run(
              "official protocol (10).")] = 1,
     device: DeviceOpt = "auto", threads: Threads = None, graph: GraphFile = None, spec: SpecFile = None,
     student_batch_size: Annotated[Optional[int], typer.Option(
-        "--batch-size", help="Students' mini-batch size in nodes (default: the preset, usually full batch); >= 1.")] = None,
+        "--batch-size", help="Students' mini-batch size in nodes (default: the preset, usually full batch); in "
+        + range_of("batch_size") + ".")] = None,
     nproc: Annotated[int, typer.Option(
         min=1, help="Data-parallel processes on this machine: relaunches the command under torchrun "
                     "(torch.distributed; gloo on the CPU, NCCL and one GPU each on CUDA). Mini-batch students "

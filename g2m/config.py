@@ -7,8 +7,8 @@ from typing import Any, TypeVar
 
 from g2m.data.specs import DatasetSpec
 from g2m.methods import (
-    EDGE_WEIGHTINGS, LINK_METHODS, LINK_SCORERS, NORMS, POSITIONS, RANK_AVERAGES, RELIABILITIES, SAMPLERS,
-    SIMILARITY_KERNELS, TEACHERS, WALKERS, node_method_options, parse_node_method,
+    EDGE_WEIGHTINGS, LINK_METHODS, LINK_SCORERS, NORMS, POSITIONS, RANK_AVERAGES, RELATIONAL_SCORES, RELIABILITIES,
+    SAMPLERS, SIMILARITY_KERNELS, TEACHERS, WALKERS, node_method_options, parse_node_method,
 )
 
 T = TypeVar("T")
@@ -202,17 +202,12 @@ class StudentConfig:
             raise ValueError(f"reliability must be one of {RELIABILITIES}, got {self.reliability!r}")
         if self.edge_weighting not in EDGE_WEIGHTINGS:
             raise ValueError(f"edge_weighting must be one of {EDGE_WEIGHTINGS}, got {self.edge_weighting!r}")
-        for name in ("similarity_weight", "adversarial_eps", "adversarial_weight"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be non-negative, got {getattr(self, name)}")
         if self.edge_weighting != "none" and self.objective not in ("lfd", "hfd", "ffg2m"):
             raise ValueError(f"edge_weighting {self.edge_weighting!r} weights LFD / HFD edges; method "
                              f"{self.method!r} has none (use it with lfd, hfd or ffg2m)")
         if self.guard and self.objective == "mlp":
             raise ValueError(f"guard chooses on validation between a distilled student and its label-only twin; "
                              f"method {self.method!r} has no teacher (use it with a distilling method)")
-        if self.adversarial_steps < 1:
-            raise ValueError(f"adversarial_steps must be at least 1, got {self.adversarial_steps}")
 
     def label_only(self) -> "StudentConfig":
         """The guard's label-only candidate: this student trained on labels alone (the same architecture,
@@ -357,14 +352,11 @@ class LinkStudentConfig:
         _check_choice("method", self.method, LINK_METHODS)
         _check_choice("norm", self.norm, NORMS)
         _check_choice("scorer", self.scorer, LINK_SCORERS)
-        if self.relational_scores not in ("logit", "prob"):
-            raise ValueError(f"relational_scores must be logit or prob, got {self.relational_scores!r}")
+        _check_choice("relational_scores", self.relational_scores, RELATIONAL_SCORES)
         if self.walker not in WALKERS:
             raise ValueError(f"walker must be one of {WALKERS}, got {self.walker!r}")
         if self.rank_average not in RANK_AVERAGES:
             raise ValueError(f"rank_average must be one of {RANK_AVERAGES}, got {self.rank_average!r}")
-        if not 0.0 <= self.teacher_score_dropout < 1.0:
-            raise ValueError(f"teacher_score_dropout must be in [0, 1), got {self.teacher_score_dropout}")
 
     def model_kwargs(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("hidden", "num_layers", "dropout", "norm")}

@@ -9,6 +9,8 @@ DEVICE_HELP = "cpu | cuda | cuda:N | auto (CUDA when torch sees a GPU, else the 
 NORMS = ("none", "batch", "layer")
 #: link scorers (g2m.teachers.link.LinkScorer)
 LINK_SCORERS = ("dot", "mlp")
+#: the scale LLP's rank and distribution terms compare: raw logits or sigmoid probabilities
+RELATIONAL_SCORES = ("logit", "prob")
 #: node objectives (g2m.losses.objectives): the plain MLP, GLNN's KD and FF-G2M's ablations
 NODE_OBJECTIVES = ("mlp", "glnn", "lfd", "hfd", "ffg2m")
 #: named combinations of an objective and student options (g2m.config.StudentConfig fields):

@@ -83,8 +83,6 @@ def train_node_teacher(
 
     batches = None
     if config.batch_size is not None:
-        if config.batch_size < 1:
-            raise ValueError("batch_size must be positive")
         if len(config.fanouts) != config.num_layers:
             raise ValueError(f"need one fan-out per layer: {config.num_layers} layers, fanouts={config.fanouts}")
         gen = cpu_generator(seed)
