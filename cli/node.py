@@ -318,7 +318,8 @@ def run(
     nproc: Annotated[int, typer.Option(
         min=1, help="Data-parallel processes on this machine: relaunches the command under torchrun "
                     "(torch.distributed; gloo on the CPU, NCCL and one GPU each on CUDA). Mini-batch students "
-                    "(--batch-size) split every batch over the processes.")] = 1,
+                    "(--batch-size) and mini-batch teachers (a preset's batch_size) split every batch over the "
+                    "processes; a full-batch teacher is trained by one of them.")] = 1,
     checkpoint_every: Annotated[float, typer.Option(
         min=0, help="Seconds between two checkpoints of a training student (0: every epoch), kept in "
                     "OUT/checkpoints so that an interrupted run resumes inside the student.")] = 60.0,

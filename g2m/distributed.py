@@ -11,8 +11,13 @@ one GPU per local rank) and trains the same student on its share of every mini-b
   gradients over the ranks, so each step takes the gradient of the global batch's loss, the one
   a single process takes (equal to rounding: tested to 1e-5 with 2 processes, dropout off);
 * validation accuracy is counted on a shard of the validation nodes per rank and summed;
-* rank 0 alone writes results, progress and checkpoints; teachers go through the cache's entry
-  lock, so one rank trains a missing teacher and the others read it (memory-mapped).
+* a mini-batch teacher is trained the same way (each rank samples the neighbourhoods of its part
+  of every global batch), its validation and final logits computed by sharded inference
+  (:mod:`g2m.teachers.inference`: each rank its range of nodes, one all-gather per layer); rank 0
+  holds the cache entry's lock and writes the entry once;
+* a full-batch teacher goes through the cache's entry lock alone, so one rank trains a missing
+  teacher and the others read it (memory-mapped);
+* rank 0 alone writes results, progress and checkpoints.
 
 Without a process group (a plain ``g2m run``), every function here is the single-process no-op.
 When a rank dies, torchrun stops the others and exits non-zero; every file g2m writes is written
@@ -119,3 +124,28 @@ def main_first(load: Callable[[], T]) -> T:
         return value
     barrier()
     return load()
+
+
+def row_range(num_rows: int) -> tuple[int, int]:
+    """This rank's contiguous range ``[start, stop)`` of ``num_rows`` rows (the same near-equal
+    split as :func:`part`); all of them without a process group."""
+    world, me = world_size(), rank()
+    base, extra = divmod(num_rows, world)
+    start = me * base + min(me, extra)
+    return start, start + base + (me < extra)
+
+
+def gather_rows(rows: Tensor, num_rows: int) -> Tensor:
+    """Every rank's :func:`row_range` block of a ``[num_rows, ...]`` tensor, concatenated in rank
+    order on every rank (``rows`` itself without a process group). Blocks are padded to the
+    largest so that the collective moves equal sizes (gloo and NCCL both need that)."""
+    if not is_distributed():
+        return rows
+    world = world_size()
+    longest = -(-num_rows // world)
+    padded = rows.new_zeros((longest, *rows.shape[1:]))
+    padded[: rows.size(0)] = rows
+    blocks = [torch.empty_like(padded) for _ in range(world)]
+    torch.distributed.all_gather(blocks, padded)
+    sizes = [num_rows // world + (r < num_rows % world) for r in range(world)]
+    return torch.cat([block[:size] for block, size in zip(blocks, sizes)])

@@ -37,6 +37,35 @@ def test_two_processes_train_the_one_process_student(method, tmp_path):
     assert [h["val"] for h in ddp["history"]] == [h["val"] for h in single.fit.history]
 
 
+TEACHERS = ["gcn", "sage", "gat", "appnp"]
+
+
+def test_two_processes_train_the_one_process_teacher(tmp_path):
+    """Data-parallel mini-batch teachers (every rank its part of each global batch) equal one
+    process's, and sharded inference equals the full-graph forward, on every rank count.
+
+    gcn and appnp normalise by degrees counted inside each sampled subgraph, which depend on
+    which seeds share a batch, so their training is compared on sharded inference only."""
+    from ddp_teacher_worker import teacher
+
+    from g2m.teachers.node import train_node_teacher
+
+    done = _torchrun(WORKER.with_name("ddp_teacher_worker.py"), tmp_path / "t.pt", ",".join(TEACHERS))
+    assert done.returncode == 0, done.stderr[-3000:]
+    ddp = torch.load(tmp_path / "t.pt", weights_only=True)
+    assert ddp["world"] == 2
+    torch.set_num_threads(1)
+    for kind in TEACHERS:
+        if kind in ("sage", "gat"):
+            graph, split, cfg = teacher(kind)
+            single = train_node_teacher(graph, split, cfg, 0, progress=False, device="cpu")
+            torch.testing.assert_close(ddp[kind]["logits"], single.logits, atol=1e-5, rtol=0, msg=kind)
+            torch.testing.assert_close(ddp[kind]["hidden"], single.hidden, atol=1e-5, rtol=0, msg=kind)
+            assert [h["val"] for h in ddp[kind]["history"]] == [h["val"] for h in single.fit.history], kind
+        for got, want in zip(ddp[kind]["sharded"], ddp[kind]["whole"]):
+            torch.testing.assert_close(got, want, atol=1e-5, rtol=0, msg=kind)
+
+
 def test_g2m_run_nproc_writes_one_result(tmp_path):
     out = tmp_path / "r"
     done = subprocess.run([sys.executable, "-m", "g2m.cli.main", "run", "-d", "csbm", "--methods", "glnn,ffg2m",
@@ -48,6 +77,30 @@ def test_g2m_run_nproc_writes_one_result(tmp_path):
     assert result["provenance"]["processes"] == 2
     assert {r["model"] for r in result["runs"]} == {"teacher (gcn)", "glnn", "ffg2m"}
     assert not (out / "progress.jsonl").exists() and not (out / ".g2m.lock").read_text().strip()
+
+
+def test_g2m_run_nproc_trains_a_minibatch_teacher_together(tmp_path):
+    """A mini-batch teacher under --nproc 2: both ranks train it, rank 0 writes one cache entry,
+    and a second run reads it back on every rank instead of training again."""
+    preset = tmp_path / "p.toml"
+    preset.write_text("[hparams.teacher]\nbatch_size = 128\nfanouts = [5, 5]\nepochs = 3\npatience = 3\n")
+    args = [sys.executable, "-m", "g2m.cli.main", "run", "-d", "csbm", "-t", "sage", "--methods", "glnn",
+            "--seeds", "1", "--student-epochs", "2", "--nproc", "2", "--preset", str(preset),
+            "--cache-dir", str(tmp_path / "cache")]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    first = subprocess.run([*args, "--out", str(tmp_path / "a")], capture_output=True, text=True, timeout=600,
+                           env=env)
+    assert first.returncode == 0, first.stderr[-3000:]
+    entries = list((tmp_path / "cache").rglob("meta.json"))
+    assert len(entries) == 1
+    meta = json.loads(entries[0].read_text())
+    assert meta["hparams"]["batch_size"] == 128 and meta["epochs_run"] == 3
+    second = subprocess.run([*args, "--out", str(tmp_path / "b")], capture_output=True, text=True, timeout=600,
+                            env=env)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "reusing" in second.stderr.lower() and "teacher sage seed 0" not in second.stderr
+    runs = [json.loads((tmp_path / d / "results.json").read_text())["runs"] for d in "ab"]
+    assert runs[0][0]["test"] == runs[1][0]["test"]  # the teacher's row, trained then read
 
 
 def test_a_dying_rank_stops_the_run_and_writes_nothing(tmp_path):

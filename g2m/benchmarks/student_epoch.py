@@ -21,6 +21,10 @@ from typing import Any
 import torch
 
 METHODS = ("mlp", "glnn", "lfd", "hfd", "ffg2m")
+#: the teacher row (``--methods teacher``): the products-like preset's SAGE teacher (2 x 256, batch
+#: norm, fan-outs 15, 10, batches of 1,024 training nodes of OGB's 8 % share), one epoch with its
+#: validation by sharded inference over every node
+TEACHER = "teacher"
 
 
 def student_epoch_times(num_nodes: int, methods: tuple[str, ...] = METHODS, batch_size: int = 4096,
@@ -39,7 +43,9 @@ def student_epoch_times(num_nodes: int, methods: tuple[str, ...] = METHODS, batc
     teacher = 3.0 * torch.nn.functional.one_hot(graph.y, graph.num_classes).float() + torch.randn(
         graph.num_nodes, graph.num_classes, generator=gen, device="cpu")
     rows = []
-    for method in methods:
+    if TEACHER in methods:
+        rows.append({"method": "teacher (sage)", "seconds": teacher_epoch_time(num_nodes, seed, **device)})
+    for method in (m for m in methods if m != TEACHER):
         cfg = StudentConfig(method=method, hidden=hidden, num_layers=layers, dropout=0.5, norm="batch",
                             batch_size=batch_size, epochs=1, patience=1)
         out = distill_node_student(graph, split, teacher, cfg, seed, progress=False, **device)
@@ -48,6 +54,27 @@ def student_epoch_times(num_nodes: int, methods: tuple[str, ...] = METHODS, batc
             "layers": layers, "torch_threads": torch.get_num_threads(), "rows": rows,
             "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "total_seconds": time.perf_counter() - start}
+
+
+def teacher_epoch_time(num_nodes: int, seed: int = 0, **device: Any) -> float:
+    """Seconds of one epoch of the products-like preset's mini-batch SAGE teacher (training on
+    the fixed split's training nodes, validation over every node), data-parallel under torchrun."""
+    from g2m.config import TeacherConfig
+    from g2m.data.csbm import csbm_tensors
+    from g2m.data.graph import make_graph
+    from g2m.data.loaders import fraction_masks
+    from g2m.data.splits import make_node_split
+    from g2m.teachers.node import train_node_teacher
+
+    from g2m.benchmarks.synthetic import PRODUCTS_LIKE
+
+    x, y, edges = csbm_tensors(num_nodes=num_nodes, seed=seed, **PRODUCTS_LIKE)  # type: ignore[arg-type]
+    graph = make_graph("products-like", x, y, edges, int(PRODUCTS_LIKE["num_classes"]),
+                       fraction_masks(num_nodes, (0.08, 0.016), seed))
+    split = make_node_split(graph, "fixed", "transductive", seed)
+    cfg = TeacherConfig(model="sage", hidden=256, num_layers=2, dropout=0.5, lr=0.003, weight_decay=0.0,
+                        norm="batch", batch_size=1024, fanouts=(15, 10), epochs=1, patience=1)
+    return train_node_teacher(graph, split, cfg, seed, progress=False, **device).fit.seconds_per_epoch
 
 
 def main() -> None:

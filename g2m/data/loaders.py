@@ -204,11 +204,13 @@ def load_csbm(spec: DatasetSpec, root: Path, **overrides: Any) -> Graph:
     params = {**spec.loader_args, **overrides}
     fractions = params.pop("split_fractions", None)
     x, y, edge_index = csbm_tensors(**params)
-    masks = None if fractions is None else _fraction_masks(y.numel(), fractions, params.get("seed", 0))
+    masks = None if fractions is None else fraction_masks(y.numel(), fractions, params.get("seed", 0))
     return make_graph(spec.name, x, y, edge_index, params.get("num_classes"), masks)
 
 
-def _fraction_masks(num_nodes: int, fractions: Any, seed: int) -> dict[str, torch.Tensor]:
+def fraction_masks(num_nodes: int, fractions: Any, seed: int) -> dict[str, torch.Tensor]:
+    """Train / validation / test masks over every node: ``fractions = [train, val]`` of a seeded
+    permutation, the rest test."""
     if len(fractions) != 2 or min(fractions) <= 0 or sum(fractions) >= 1:
         raise ValueError(f"split_fractions must be [train, val], both positive, sum below 1; got {fractions}")
     every_node = torch.zeros(num_nodes, dtype=torch.long, device="cpu")  # all labelled

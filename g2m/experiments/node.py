@@ -6,6 +6,7 @@ import dataclasses
 import shutil
 import time
 import warnings
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from g2m import distributed as dist
 from g2m.cache import CachedTeacher, CacheKey, TeacherCache, load_cached_teacher, read_meta
 from g2m.config import StudentConfig, TeacherConfig, student_config, teacher_config
 from g2m.data.graph import Graph
@@ -20,7 +22,6 @@ from g2m.data.registry import load_dataset
 from g2m.data.specs import DatasetSpec, get_spec, read_preset, with_preset
 from g2m.data.splits import NodeSplit, make_node_split, protocol_graph
 from g2m.device import device_record, resolve_device
-from g2m.distributed import main_first
 from g2m.errors import CacheCorruptError, CacheWarning, G2MError
 from g2m.evaluation.homophily import homophily_report, warn_if_heterophilous
 from g2m.evaluation.report import markdown_table, summarize
@@ -101,6 +102,8 @@ def get_node_teacher(
     if cache is None:
         out = train_node_teacher(graph, split, config, seed, metric, progress, device)
         return TeacherKnowledge(out.logits, out.hidden, out.entropy_shift, out.fit.seconds), out.scores, False
+    if dist.is_distributed() and config.batch_size is not None:
+        return _get_parallel_teacher(graph, split, config, seed, metric, cache, key, progress, refresh, device)
     # one process trains a given teacher; another asking for it meanwhile waits, then reads it
     with cache.entry_lock(key, f"the {config.model} teacher of {graph.name} (seed {seed})"):
         record = cache.lookup(key, refresh, announce=progress)
@@ -109,6 +112,29 @@ def get_node_teacher(
         out = train_node_teacher(graph, split, config, seed, metric, progress, device)
         save_node_teacher(cache, key, out, config, split, metric)
     return TeacherKnowledge(out.logits, out.hidden, out.entropy_shift, out.fit.seconds), out.scores, False
+
+
+def _get_parallel_teacher(graph: Graph, split: NodeSplit, config: TeacherConfig, seed: int, metric: str,
+                          cache: TeacherCache, key: CacheKey, progress: bool, refresh: bool,
+                          device: str | torch.device | None) -> tuple[TeacherKnowledge, dict[str, float], bool]:
+    """:func:`get_node_teacher` for a mini-batch teacher in a process group: rank 0 holds the
+    cache entry's lock and looks the teacher up; when it is missing, every rank trains it
+    together (:func:`~g2m.teachers.node.train_node_teacher`, data-parallel) and rank 0 writes it."""
+    with cache.entry_lock(key, f"the {config.model} teacher of {graph.name} (seed {seed})") if dist.is_main() \
+            else nullcontext():
+        found = [dist.is_main() and cache.lookup(key, refresh, announce=progress) is not None]
+        torch.distributed.broadcast_object_list(found, src=0)
+        if not found[0]:
+            out = train_node_teacher(graph, split, config, seed, metric, progress, device)
+            if dist.is_main():
+                save_node_teacher(cache, key, out, config, split, metric)
+        dist.barrier()  # the entry is written before any rank reads it or rank 0 lets the lock go
+    if not found[0]:
+        return TeacherKnowledge(out.logits, out.hidden, out.entropy_shift, out.fit.seconds), out.scores, False
+    record = cache.lookup(key)
+    if record is None:
+        raise G2MError(f"rank {dist.rank()} cannot read the cached teacher {cache.path(key)} rank 0 found")
+    return TeacherKnowledge.from_tensors(record.tensors, record.meta), record.meta["scores"], True
 
 
 def save_node_teacher(cache: TeacherCache, key: CacheKey, out: NodeTeacherOutput, config: TeacherConfig,
@@ -288,7 +314,7 @@ def run_node_experiment(exp: NodeExperiment, progress: bool = True, resume: str 
     if spec.task != "node":
         raise ValueError(f"dataset {exp.dataset!r} is a {spec.task} dataset, not node classification")
     split_name = exp.split or spec.split
-    graph = protocol_graph(main_first(lambda: load_dataset(exp.dataset, exp.data_root, **exp.dataset_overrides)),
+    graph = protocol_graph(dist.main_first(lambda: load_dataset(exp.dataset, exp.data_root, **exp.dataset_overrides)),
                            split_name)
     metric = spec.metric
     tcfg = teacher_config(spec, exp.teacher, **exp.teacher_overrides)

@@ -77,3 +77,18 @@ def dropout(x: Tensor, p: float, training: bool) -> Tensor:
     values = torch.nn.functional.dropout(x.values(), p, True)
     with quiet_csr():
         return torch.sparse_csr_tensor(x.crow_indices(), x.col_indices(), values, x.shape, device=x.device)
+
+
+def csr_rows(t: Tensor, start: int, stop: int) -> Tensor:
+    """Rows ``[start, stop)`` of a CSR matrix, as a CSR matrix with every column (a view of
+    the column indices and values; no copy of the row's entries)."""
+    crow = t.crow_indices()
+    lo, hi = int(crow[start]), int(crow[stop])
+    with quiet_csr():
+        return torch.sparse_csr_tensor(crow[start:stop + 1] - lo, t.col_indices()[lo:hi], t.values()[lo:hi],
+                                       size=(stop - start, t.size(1)), device=t.device)
+
+
+def row_block(x: Tensor, start: int, stop: int) -> Tensor:
+    """Rows ``[start, stop)`` of dense or CSR features, dense or CSR as given."""
+    return csr_rows(x, start, stop) if is_sparse(x) else x[start:stop]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from g2m import distributed as dist
 from g2m.config import TeacherConfig
 from g2m.data.graph import Graph
 from g2m.data.neighbour_sampler import NeighbourSampler
@@ -22,6 +23,7 @@ from g2m.evaluation.metrics import node_metric
 from g2m.losses.node import label_ce
 from g2m.ops.sparse import sparse_features
 from g2m.students.reliability import entropy_shift
+from g2m.teachers.inference import ShardedInference, sharded_inference
 from g2m.teachers.models import GNN, build_teacher
 from g2m.training.loop import FitResult, fit
 
@@ -64,8 +66,17 @@ def train_node_teacher(
     The model is initialised on the CPU from ``seed`` and moved; mini-batches are sampled on
     the CPU (PyG's ``NeighborLoader`` or g2m's CSR sampler) and copied to the device. The
     returned logits, hidden layer and entropy shift are on the CPU (what the cache stores),
-    the model on ``device``."""
+    the model on ``device``.
+
+    Data-parallel (a mini-batch teacher inside a process group, :mod:`g2m.distributed`): every
+    rank draws the same global batch of training seeds and samples the neighbourhoods of its
+    part of it, as PyG's multi-GPU examples do; the loss is the rank's share of the global
+    batch's mean, and DistributedDataParallel averages the gradients. Validation and the final
+    logits come from :func:`~g2m.teachers.inference.sharded_inference`, each rank computing its
+    range of nodes. Batch norm keeps per-rank batch statistics (no SyncBatchNorm), and each rank
+    samples neighbours from its own generator."""
     dev = resolve_device(device)
+    parallel = dist.is_distributed() and config.batch_size is not None
     torch.manual_seed(seed)
     cpu_view = split.observed_view(graph)
     view = cpu_view.to(dev)
@@ -73,32 +84,44 @@ def train_node_teacher(
     # full-graph operands: CSR adjacency and (when sparse enough) CSR features
     x_obs, adj_obs = sparse_features(view.x), model.adjacency(view.edge_index, view.x.size(0))
 
-    def step(batch: Neighbourhood | None = None):
+    trained = dist.wrap(model) if parallel else model  # DistributedDataParallel in a process group
+
+    def step(batch: tuple[Neighbourhood, float] | None = None):
         if batch is None:
             out = model(x_obs, adj_obs)
             return label_ce(out[view.train], view.y[view.train]), {}
-        nodes, edges = to_device_async(batch.nodes, dev), to_device_async(batch.edge_index, dev)
-        out = model(view.x[nodes], edges)[: batch.num_seeds]
-        return label_ce(out, view.y[nodes[: batch.num_seeds]]), {}
+        hood, share = batch
+        nodes, edges = to_device_async(hood.nodes, dev), to_device_async(hood.edge_index, dev)
+        out = trained(view.x[nodes], edges)[: hood.num_seeds]
+        return label_ce(out, view.y[nodes[: hood.num_seeds]]) * share, {}
 
     batches = None
     if config.batch_size is not None:
         if len(config.fanouts) != config.num_layers:
             raise ValueError(f"need one fan-out per layer: {config.num_layers} layers, fanouts={config.fanouts}")
-        gen = cpu_generator(seed)
-        sampler = NeighbourSampler(cpu_view.edge_index, view.x.size(0), config.fanouts, config.sampler, gen)
+        gen = cpu_generator(seed)  # the global batches' order, the same on every rank
+        # a single process samples from the same generator (as before data-parallel training existed)
+        sample_gen = cpu_generator(seed * 1_000_003 + dist.rank() + 1) if parallel else gen
+        sampler = NeighbourSampler(cpu_view.edge_index, view.x.size(0), config.fanouts, config.sampler, sample_gen)
+        world = dist.world_size()
 
         def batches():
             order = cpu_view.train[torch.randperm(cpu_view.train.numel(), generator=gen, device="cpu")]
             for seeds in order.split(config.batch_size):
-                yield sampler(seeds)
+                mine = dist.part(seeds)  # the whole batch in a single process
+                # the rank's mean, as its share of the global batch's mean (DDP averages over ranks);
+                # a rank left without seeds (a last batch smaller than the world) still takes part, at 0
+                share = mine.numel() / seeds.numel() * world
+                yield sampler(mine if mine.numel() else seeds[:1]), share
+
+    sharded = ShardedInference(model, x_obs, view.edge_index) if parallel else None
 
     def validate() -> float:
-        out = model(x_obs, adj_obs)
+        out = sharded(model, hidden=False)[0] if sharded is not None else model(x_obs, adj_obs)
         return node_metric(out[view.val], view.y[view.val], metric)
 
     result = fit(
-        model, step, validate, lr=config.lr, weight_decay=config.weight_decay,
+        trained, step, validate, lr=config.lr, weight_decay=config.weight_decay,
         epochs=config.epochs, patience=config.patience,
         desc=f"teacher {config.model} seed {seed}", progress=progress, batches=batches,
         tie_break=config.tie_break,
@@ -109,9 +132,15 @@ def train_node_teacher(
             adj_all = model.adjacency(graph.edge_index.to(dev), graph.num_nodes)
         else:  # every node observed: the observed view is the graph itself
             x_all, adj_all = x_obs, adj_obs
-        logits, hidden = model(x_all, adj_all, return_hidden=True)
+        edges_all = graph.edge_index.to(dev) if split.test_ind.numel() else view.edge_index
+        if sharded is None:
+            logits, hidden = model(x_all, adj_all, return_hidden=True)
+        else:  # the observed graph's operator again when every node is observed
+            logits, hidden = (sharded_inference(model, x_all, edges_all) if split.test_ind.numel()
+                              else sharded(model))
         if split.test_ind.numel():
-            obs_logits, obs_hidden = model(x_obs, adj_obs, return_hidden=True)
+            obs_logits, obs_hidden = (sharded(model) if sharded is not None
+                                      else model(x_obs, adj_obs, return_hidden=True))
             observed = split.observed.to(dev)
             logits[observed], hidden[observed] = obs_logits, obs_hidden
         shift = None
