@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,7 +46,12 @@ def compute_on(device: str, threads: int | None):
     from g2m.distributed import init_from_env
 
     set_threads(threads)
-    return init_from_env(resolve_device(device))  # under torchrun: join the process group, one GPU per rank
+    dev = init_from_env(resolve_device(device))  # under torchrun: join the process group, one GPU per rank
+    from g2m.distributed import is_main
+
+    if not is_main():  # data-parallel: rank 0 says each warning once
+        warnings.simplefilter("ignore")
+    return dev
 
 
 def dataset_source(dataset: str, graph: Path | None, spec: Path | None) -> str:
