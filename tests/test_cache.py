@@ -73,3 +73,27 @@ def test_inductive_teacher_outputs_follow_glnn_protocol():
     torch.testing.assert_close(out.logits[split.observed], observed)
     # the two views differ: held-out neighbours do change observed nodes' full-graph logits
     assert not torch.allclose(full[split.observed], observed)
+
+
+def test_a_changed_graph_under_the_same_name_never_reuses_its_teacher(tmp_path):
+    """The cache key carries the graph's fingerprint: the same dataset name, split and teacher on
+    a graph whose features changed trains a new teacher instead of reading the old one."""
+    from dataclasses import replace as dc_replace
+
+    from g2m.cache import TeacherCache
+    from g2m.config import TeacherConfig
+    from g2m.data import load_dataset, make_node_split
+    from g2m.data.link_splits import make_link_split
+    from g2m.experiments.node import get_node_teacher
+
+    g = load_dataset("csbm", num_nodes=300)
+    changed = dc_replace(g, x=g.x + 0.5)
+    split, split2 = make_node_split(g, "random", seed=0), make_node_split(changed, "random", seed=0)
+    assert torch.equal(split.train, split2.train) and split.key() != split2.key()
+    assert make_link_split(g).key() != make_link_split(changed).key()
+    assert g.fingerprint() == load_dataset("csbm", num_nodes=300).fingerprint()
+    cache = TeacherCache(tmp_path)
+    cfg = TeacherConfig(epochs=2, patience=2)
+    assert not get_node_teacher(g, split, cfg, 0, "accuracy", cache, progress=False)[2]
+    assert get_node_teacher(g, split, cfg, 0, "accuracy", cache, progress=False)[2]  # same graph: read
+    assert not get_node_teacher(changed, split2, cfg, 0, "accuracy", cache, progress=False)[2]  # trained

@@ -13,6 +13,10 @@ from torch_geometric.utils import coalesce, remove_self_loops, to_undirected
 from g2m.errors import DataWarning, InvalidGraphError
 
 
+#: entries of each tensor a :meth:`Graph.fingerprint` reads (evenly spaced: 8 MiB of float32 at most)
+FINGERPRINT_SAMPLES = 1 << 21
+
+
 @dataclass
 class Graph:
     """A node-feature graph.
@@ -44,6 +48,24 @@ class Graph:
     @property
     def num_features(self) -> int:
         return self.x.size(1)
+
+    def fingerprint(self) -> str:
+        """A short hash of the graph's content: shapes, and up to :data:`FINGERPRINT_SAMPLES`
+        evenly spaced entries each of the features, labels and edges (every entry of a graph
+        that small). Cache keys carry it, so that a dataset whose spec or file changed under
+        the same name never reuses a teacher trained on the old graph."""
+        import hashlib
+
+        h = hashlib.sha256()
+        for t in (self.x, self.y, self.edge_index):
+            if t is None:
+                h.update(b"none|")
+                continue
+            flat = t.detach().reshape(-1)
+            step = max(1, flat.numel() // FINGERPRINT_SAMPLES)
+            h.update(f"{tuple(t.shape)}{t.dtype}|".encode())
+            h.update(flat[::step].cpu().contiguous().numpy().tobytes())
+        return h.hexdigest()[:12]
 
     def to(self, device: torch.device | str) -> "Graph":
         """This graph with its tensors (features, labels, edges, masks) on ``device``."""

@@ -40,6 +40,8 @@ class LinkSplit:
     test_pos: Tensor
     test_neg: Tensor
     held_out: Tensor
+    #: :meth:`~g2m.data.graph.Graph.fingerprint` of the graph the split was made on ("" by hand)
+    graph_key: str = ""
 
     @property
     def message_edge_index(self) -> Tensor:
@@ -59,7 +61,8 @@ class LinkSplit:
         return h.hexdigest()[:16]
 
     def key(self) -> str:
-        return f"link-{self.setting}-s{self.seed}-{self.fingerprint()}"
+        graph = f"-g{self.graph_key}" if self.graph_key else ""
+        return f"link-{self.setting}-s{self.seed}-{self.fingerprint()}{graph}"
 
 
 def _pair_id(edges: Tensor, n: int) -> Tensor:
@@ -121,7 +124,8 @@ def make_link_split(
             raise SplitError(f"dataset {graph.name!r} has no official link split")
         ls = graph.link_split
         return LinkSplit("ogb", seed, n, ls["train/edge"].t(), ls["valid/edge"].t(),
-                         ls["valid/edge_neg"].t(), ls["test/edge"].t(), ls["test/edge_neg"].t(), empty)
+                         ls["valid/edge_neg"].t(), ls["test/edge"].t(), ls["test/edge_neg"].t(), empty,
+                         graph.fingerprint())
 
     gen = torch.Generator(device="cpu").manual_seed(seed)
     ei = graph.edge_index
@@ -146,7 +150,7 @@ def make_link_split(
     if min(train_pos.size(1), val_pos.size(1), test_pos.size(1)) == 0:
         raise SplitError(f"link split of {graph.name!r} left an empty train, val or test set")
     val_neg = sample_negatives(val_pos.size(1), n, ei, gen)
-    return LinkSplit(setting, seed, n, train_pos, val_pos, val_neg, test_pos, test_neg, held)
+    return LinkSplit(setting, seed, n, train_pos, val_pos, val_neg, test_pos, test_neg, held, graph.fingerprint())
 
 
 def ogb_split_edge(split: LinkSplit) -> dict[str, dict[str, Tensor]]:

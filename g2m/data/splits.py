@@ -62,6 +62,8 @@ class NodeSplit:
     test: Tensor
     test_ind: Tensor
     observed: Tensor
+    #: :meth:`Graph.fingerprint` of the graph the split was made on ("" for a split built by hand)
+    graph_key: str = ""
 
     @property
     def num_nodes(self) -> int:
@@ -102,7 +104,10 @@ class NodeSplit:
         return h.hexdigest()[:16]
 
     def key(self) -> str:
-        return f"{self.setting}-{self.name}-s{self.seed}-{self.fingerprint()}"
+        """The cache key of the split: setting, name, seed, a hash of its node sets and (when
+        known) of the graph it was made on."""
+        graph = f"-g{self.graph_key}" if self.graph_key else ""
+        return f"{self.setting}-{self.name}-s{self.seed}-{self.fingerprint()}{graph}"
 
 
 def _per_class_random(y: Tensor, num_classes: int, train_pc: int, val_pc: int, gen: torch.Generator):
@@ -185,4 +190,4 @@ def make_node_split(
     held = torch.zeros(graph.num_nodes, dtype=torch.bool, device="cpu")
     held[test_ind] = True
     observed = (~held).nonzero().view(-1)
-    return NodeSplit(split, setting, seed, train, val, test, test_ind, observed)
+    return NodeSplit(split, setting, seed, train, val, test, test_ind, observed, graph.fingerprint())
