@@ -24,6 +24,8 @@ run: setup
 test: setup setup-ext
 	@echo ">> running the test suite (G2M_SHARED_DATASETS=$(SHARED))"
 	G2M_SHARED_DATASETS=$(SHARED) G2M_REQUIRE_TORCH_SCATTER=1 G2M_REQUIRE_PYG_EXTENSIONS=1 $(BIN)/python -m pytest
+	@echo ">> building the docs site (mkdocs build --strict: a broken link or docstring fails)"
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $$(mktemp -d)
 
 setup: $(VENV)/.g2m-installed
 
@@ -40,8 +42,8 @@ $(VENV)/.torch-installed: | $(BIN)/python
 	@touch $@
 
 $(VENV)/.g2m-installed: pyproject.toml $(VENV)/.torch-installed
-	@echo ">> installing g2m (editable) with its dependencies and pytest"
-	$(PIP) install -qq -c $(VENV)/constraints.txt -e '.[test]'
+	@echo ">> installing g2m (editable) with its dependencies, pytest, the docs tools and ruff"
+	$(PIP) install -qq -c $(VENV)/constraints.txt -e '.[test,docs,lint]'
 	@touch $@
 
 # PyG's compiled extensions, built from source against the installed torch (no wheels for

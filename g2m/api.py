@@ -342,8 +342,9 @@ def distill_link(
     Args:
         data: a :class:`torch_geometric.data.Data` with ``x`` and an undirected ``edge_index``
             (``y`` is not needed).
-        encoder, scorer: the trained teacher. Its embeddings are computed on the split's
+        encoder: the trained teacher's encoder. Its embeddings are computed on the split's
             training edges (its message graph), so the teacher should have been trained on them.
+        scorer: the trained teacher's scorer of a pair of embeddings.
         method: ``mlp``, ``logit``, ``repr``, ``llp_rank``, ``llp_dist`` or ``llp``.
         seed: the split's and the student's seed.
         device: ``cpu``, ``cuda``, ``cuda:N`` or ``auto`` (default).

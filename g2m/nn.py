@@ -101,7 +101,8 @@ class LLPLoss(nn.Module):
     :func:`g2m.data.sampling.sample_contexts`.
 
     Args:
-        w_rank, w_dist: the two terms' weights.
+        w_rank: the rank term's weight.
+        w_dist: the distribution term's weight.
         margin: the rank loss's margin :math:`\delta`.
         tau: the distribution loss's temperature.
         rank_average: ``informative-pairs`` or ``all-pairs`` (the official code).

@@ -44,7 +44,11 @@ class AddPositionFeatures(BaseTransform):
     appended to ``data.x`` with ``cat=True`` (:func:`g2m.students.position.deepwalk`).
 
     Args:
-        dim, walk_length, walks_per_node, window, epochs: DeepWalk's settings.
+        dim: the embedding's width.
+        walk_length: steps per walk.
+        walks_per_node: walks started at each node.
+        window: the skip-gram window.
+        epochs: passes over the walks.
         seed: the walks' and the embedding's seed.
         cat: append to ``data.x`` instead of storing ``data.position``.
     """

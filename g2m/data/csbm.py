@@ -41,7 +41,7 @@ def csbm_tensors(
     class_imbalance: float = 0.0,
     degree_exponent: float | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]:
-    """Return ``(x, y, edge_index)``; ``edge_index`` is one direction per edge.
+    r"""Return ``(x, y, edge_index)``; ``edge_index`` is one direction per edge.
 
     Args:
         num_nodes: :math:`N`. num_classes: :math:`C`. avg_degree: :math:`d` (edge ends per node).
@@ -105,7 +105,7 @@ def csbm_tensors(
 
 
 def _zipf_labels(num_nodes: int, num_classes: int, exponent: float, gen: torch.Generator) -> Tensor:
-    """Labels with class :math:`c`'s share :math:`\propto (c+1)^{-z}` (largest remainder rounding),
+    r"""Labels with class :math:`c`'s share :math:`\propto (c+1)^{-z}` (largest remainder rounding),
     every class at least 2 nodes, the class order shuffled so that class 0 is not always the largest."""
     share = torch.arange(1, num_classes + 1, device="cpu", dtype=torch.float64).pow(-exponent)
     share = share / share.sum()

@@ -128,7 +128,7 @@ def lfd_target(
     num_nodes: int | None = None,
     per_node: bool = True,
 ) -> LFDTarget:
-    """:class:`LFDTarget` of ``teacher_logits`` over ``edge_index`` (``(j, i)``: source ``j``,
+    r""":class:`LFDTarget` of ``teacher_logits`` over ``edge_index`` (``(j, i)``: source ``j``,
     target ``i``; self-loops are added with weight 1), built ``chunk_size`` edges at a time on the
     logits' device: memory :math:`O(NC + \text{chunk}\cdot C)`. ``per_node=False`` (the full-batch
     loss, which needs only their sums) leaves ``const`` a scalar and ``in_weight`` empty."""

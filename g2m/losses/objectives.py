@@ -105,7 +105,7 @@ def _label_term(method: str, logits: Tensor, y: Tensor, train_idx: Tensor, teach
 
 
 def _combine(ce: Tensor, parts: dict[str, Tensor], lam: float) -> tuple[Tensor, dict[str, float]]:
-    """:math:`\lambda\,\mathcal{L}_{CE} + (1-\lambda)\sum` of the distillation terms, and each part."""
+    r""":math:`\lambda\,\mathcal{L}_{CE} + (1-\lambda)\sum` of the distillation terms, and each part."""
     total = lam * ce + (1.0 - lam) * sum(parts.values())
     return total, {"ce": float(ce.detach()), **{k: float(v.detach()) for k, v in parts.items()}}
 
@@ -136,7 +136,7 @@ def minibatch_objective(
     * HFD on a sample of edges: ``hfd_edge_index`` (local indices into ``hfd_logits``, the student's
       logits of the sampled edges' endpoints; ``hfd_teacher`` the teacher's) drawn uniformly from the
       graph's edges. The mean KL over a uniform sample is an unbiased estimate of the full HFD,
-      :math:`\mathbb{E}ig[rac{1}{m}\sum_{e \in S} w_e \mathrm{KL}_eig] = rac{1}{|E|}\sum_{e \in E} w_e
+      :math:`\mathbb{E}\big[\frac{1}{m}\sum_{e \in S} w_e \mathrm{KL}_e\big] = \frac{1}{|E|}\sum_{e \in E} w_e
       \mathrm{KL}_e`, its variance falling as :math:`1/m`.
 
     ``scales`` multiplies a term (``ce``, ``kd``, ``lfd``, ``hfd``) by a factor: data-parallel

@@ -1,0 +1,36 @@
+"""The README is the front page (short) and the docs site holds the rest: the site's home page
+is the README with its links made relative to docs/, and every relative link resolves."""
+
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
+
+
+def test_the_readme_is_a_front_page_of_at_most_200_lines():
+    assert len((REPO / "README.md").read_text().splitlines()) <= 200
+
+
+def test_the_site_home_page_is_the_readme():
+    readme = (REPO / "README.md").read_text()
+    assert (REPO / "docs" / "index.md").read_text() == readme.replace("](docs/", "]("), (
+        "docs/index.md differs from README.md: copy the README there with 'docs/' dropped from its links")
+
+
+def test_every_relative_link_in_the_readme_and_docs_resolves():
+    pages = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
+    broken = []
+    for page in pages:
+        for target in LINK.findall(page.read_text()):
+            if "://" in target or target.startswith("mailto:"):
+                continue
+            if not (page.parent / target).exists():
+                broken.append(f"{page.relative_to(REPO)} -> {target}")
+    assert not broken
+
+
+def test_every_page_is_in_the_site_navigation():
+    nav = (REPO / "mkdocs.yml").read_text()
+    pages = [p.relative_to(REPO / "docs").as_posix() for p in (REPO / "docs").rglob("*.md")]
+    assert [p for p in pages if p not in nav] == []
