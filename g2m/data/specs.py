@@ -58,7 +58,7 @@ class DatasetSpec:
         if not isinstance(entry, dict) or "method" not in entry:
             raise ValueError(f"{self.name} records no best student for a {teacher} teacher: rank a run's students "
                              f"with `g2m compare <run> --best` and add [best.{teacher}] method = \"...\" to "
-                             f"datasets/{self.name}.toml")
+                             f"g2m/specs/{self.name}.toml")
         return str(entry["method"])
 
     def preset(self, *keys: str) -> dict[str, Any]:
@@ -85,7 +85,7 @@ GRAPH_FILE_SUFFIXES = (".pt", ".npz")
 
 
 def load_specs() -> dict[str, DatasetSpec]:
-    """All specs by name: those shipped in ``g2m.specs`` (the top-level ``datasets/`` folder),
+    """All specs by name: those shipped in ``g2m.specs`` (the ``g2m/specs/`` folder),
     then every ``*.toml`` in the folders ``$G2M_SPECS`` names. A user spec may not take a
     shipped dataset's name."""
     specs = dict(_shipped_specs())
