@@ -17,15 +17,18 @@ __version__ = "0.1.0"
 
 from g2m._lazy import lazy_exports
 
-_getattr, _dir = lazy_exports(__name__, {
-    "distill": "g2m.api",
-    "export": "g2m.api",
-    "DistillResult": "g2m.api",
-    "distill_link": "g2m.api",
-    "LinkDistillResult": "g2m.api",
-    "graph_from_data": "g2m.api",
-    "resolve_device": "g2m.device",
-})
+_getattr, _dir = lazy_exports(
+    __name__,
+    {
+        "distill": "g2m.api",
+        "export": "g2m.api",
+        "DistillResult": "g2m.api",
+        "distill_link": "g2m.api",
+        "LinkDistillResult": "g2m.api",
+        "graph_from_data": "g2m.api",
+        "resolve_device": "g2m.device",
+    },
+)
 #: subpackages imported on first access (``g2m.nn.FFG2MLoss``, ``g2m.transforms.AddTeacherOutputs``)
 _SUBMODULES = ("nn", "transforms")
 
@@ -42,5 +45,14 @@ def __dir__() -> list[str]:
     return sorted([*_dir(), *_SUBMODULES])
 
 
-__all__ = ["distill", "distill_link", "export", "DistillResult", "graph_from_data", "resolve_device", "nn", "transforms",
-           "__version__"]
+__all__ = [
+    "distill",
+    "distill_link",
+    "export",
+    "DistillResult",
+    "graph_from_data",
+    "resolve_device",
+    "nn",
+    "transforms",
+    "__version__",
+]

@@ -85,8 +85,10 @@ class DistillResult:
 
         model = self.student.mlp if isinstance(self.student, PositionedStudent) else self.student
         position = self.student.position if isinstance(self.student, PositionedStudent) else None
-        meta = {**student_meta(dataset, OWN_TEACHER, self.split, 0.2, metric, self.scores),
-                **guard_record(self.guard, self.guard_val)}
+        meta = {
+            **student_meta(dataset, OWN_TEACHER, self.split, 0.2, metric, self.scores),
+            **guard_record(self.guard, self.guard_val),
+        }
         return save_student(path, model, self.config, meta, position)
 
 
@@ -99,11 +101,15 @@ def graph_from_data(data: Any, name: str = "own", symmetrize: bool = False, num_
     """
     for attr in ("x", "y", "edge_index"):
         if getattr(data, attr, None) is None:
-            raise InvalidGraphError(f"{name}: the Data object has no {attr!r}; g2m needs node features x, "
-                                    f"labels y and edge_index")
+            raise InvalidGraphError(
+                f"{name}: the Data object has no {attr!r}; g2m needs node features x, labels y and edge_index"
+            )
     edge_index = _undirected_edges(data, name, symmetrize)
-    masks = {k: getattr(data, f"{k}_mask").cpu() for k in ("train", "val", "test")
-             if getattr(data, f"{k}_mask", None) is not None}
+    masks = {
+        k: getattr(data, f"{k}_mask").cpu()
+        for k in ("train", "val", "test")
+        if getattr(data, f"{k}_mask", None) is not None
+    }
     return make_graph(name, data.x.cpu(), data.y.cpu(), edge_index, num_classes, masks or None)
 
 
@@ -116,7 +122,8 @@ def _undirected_edges(data: Any, name: str, symmetrize: bool) -> Tensor:
     if not symmetrize and not is_undirected(edge_index, num_nodes=data.num_nodes):
         raise InvalidGraphError(
             f"{name}: edge_index is directed (some edges lack their reverse); g2m's losses use both directions "
-            f"of every edge: pass symmetrize=True to add the reverse edges")
+            f"of every edge: pass symmetrize=True to add the reverse edges"
+        )
     return edge_index
 
 
@@ -148,8 +155,10 @@ def _split_of(graph: Graph, split: NodeSplit | Sequence[Tensor] | None, seed: in
             mask[idx] = True
             graph.masks[key] = mask
     if not graph.masks:
-        raise G2MError(f"{graph.name}: no split: give data train_mask / val_mask / test_mask, or "
-                       f"split=(train_idx, val_idx, test_idx)")
+        raise G2MError(
+            f"{graph.name}: no split: give data train_mask / val_mask / test_mask, or "
+            f"split=(train_idx, val_idx, test_idx)"
+        )
     return make_node_split(graph, "public", "transductive", seed)
 
 
@@ -169,8 +178,15 @@ class _Knowledge:
     entropy_shift: Tensor | None
 
 
-def teacher_knowledge(teacher: nn.Module, graph: Graph, edge_index: Tensor, split: NodeSplit,
-                      need_hidden: bool, need_shift: bool, seed: int) -> _Knowledge:
+def teacher_knowledge(
+    teacher: nn.Module,
+    graph: Graph,
+    edge_index: Tensor,
+    split: NodeSplit,
+    need_hidden: bool,
+    need_shift: bool,
+    seed: int,
+) -> _Knowledge:
     """Run a user's teacher module the way the split asks (transductive: once on the graph;
     inductive: the observed subgraph for observed nodes, the full graph for held-out ones)
     and collect its logits, hidden layer (forward hook) and KRD entropy shift, on the CPU."""
@@ -179,8 +195,10 @@ def teacher_knowledge(teacher: nn.Module, graph: Graph, edge_index: Tensor, spli
     hidden: list[Tensor] = []
     hook = _hidden_hook(teacher, hidden) if need_hidden else None
     if need_hidden and hook is None:
-        raise G2MError("this method needs the teacher's hidden layer: pass teacher_hidden=[N, H] (the module has "
-                       "no PyG `convs` to hook)")
+        raise G2MError(
+            "this method needs the teacher's hidden layer: pass teacher_hidden=[N, H] (the module has "
+            "no PyG `convs` to hook)"
+        )
     try:
         with _evaluating(teacher) as where, torch.no_grad():
             x = graph.x.to(where)
@@ -257,26 +275,50 @@ def distill(
         edges = graph.edge_index if symmetrize else data.edge_index.cpu()
         need_hidden = config.similarity_weight > 0 and teacher_hidden is None
         known = teacher_knowledge(teacher, graph, edges, node_split, need_hidden, config.reliability == "krd", seed)
-        logits, hidden, shift = known.logits, teacher_hidden if teacher_hidden is not None else known.hidden, \
-            known.entropy_shift
+        logits, hidden, shift = (
+            known.logits,
+            teacher_hidden if teacher_hidden is not None else known.hidden,
+            known.entropy_shift,
+        )
     elif isinstance(teacher, Tensor):
         if config.reliability == "krd":
-            raise G2MError("krd needs the teacher's entropy shift under feature noise: pass the teacher module, "
-                           "not its logits")
+            raise G2MError(
+                "krd needs the teacher's entropy shift under feature noise: pass the teacher module, not its logits"
+            )
         logits, hidden, shift = teacher.detach().float().cpu(), teacher_hidden, None
     else:
         raise G2MError(f"teacher must be an nn.Module or a [N, C] logits tensor, got {type(teacher).__name__}")
     if logits.shape != (graph.num_nodes, graph.num_classes):
-        raise G2MError(f"teacher logits have shape {tuple(logits.shape)}, expected ({graph.num_nodes}, "
-                       f"{graph.num_classes}): one row per node, one column per class")
-    out = distill_node_student(graph, node_split, None if config.objective == "mlp" else logits, config, seed,
-                               metric, progress, teacher_hidden=None if hidden is None else hidden.cpu(),
-                               teacher_entropy_shift=shift, device=dev)
+        raise G2MError(
+            f"teacher logits have shape {tuple(logits.shape)}, expected ({graph.num_nodes}, "
+            f"{graph.num_classes}): one row per node, one column per class"
+        )
+    out = distill_node_student(
+        graph,
+        node_split,
+        None if config.objective == "mlp" else logits,
+        config,
+        seed,
+        metric,
+        progress,
+        teacher_hidden=None if hidden is None else hidden.cpu(),
+        teacher_entropy_shift=shift,
+        device=dev,
+    )
     student: nn.Module = out.model
     if out.position is not None:
         student = PositionedStudent(out.model, out.position.to(dev))
-    return DistillResult(student.eval(), out.scores, node_scores(logits, graph, node_split, metric), config,
-                         out.fit.history, out.logits, node_split, out.guard, out.guard_val)
+    return DistillResult(
+        student.eval(),
+        out.scores,
+        node_scores(logits, graph, node_split, metric),
+        config,
+        out.fit.history,
+        out.logits,
+        node_split,
+        out.guard,
+        out.guard_val,
+    )
 
 
 def export(student: nn.Module, path: str | os.PathLike, precision: str = "fp32") -> Path:
@@ -363,8 +405,9 @@ def distill_link(
     graph = _link_graph(data, symmetrize)
     link_split = split if split is not None else make_link_split(graph, setting, seed)
     try:
-        config = link_student_config(None, method, **options,
-                                     **({} if student_scorer is None else {"scorer": student_scorer}))
+        config = link_student_config(
+            None, method, **options, **({} if student_scorer is None else {"scorer": student_scorer})
+        )
     except (ValueError, TypeError) as err:
         raise G2MError(str(err)) from None
     if config.teacher_score_dropout:
@@ -374,8 +417,9 @@ def distill_link(
         emb = encoder(graph.x.to(where), link_split.message_edge_index.to(where)).float()
         teacher_scores = evaluate_link(emb, own.to(where).eval(), link_split)
     out = distill_link_student(graph, link_split, emb.cpu(), own, config, seed, progress, device=dev)
-    return LinkDistillResult(out.encoder.eval(), out.scorer.eval(), out.scores, teacher_scores, config,
-                             out.fit.history, link_split)
+    return LinkDistillResult(
+        out.encoder.eval(), out.scorer.eval(), out.scores, teacher_scores, config, out.fit.history, link_split
+    )
 
 
 def _link_graph(data: Any, symmetrize: bool) -> Graph:

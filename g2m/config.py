@@ -7,8 +7,20 @@ from typing import Any, TypeVar
 
 from g2m.data.specs import DatasetSpec
 from g2m.methods import (
-    EDGE_WEIGHTINGS, LINK_METHODS, LINK_SCORERS, NORMS, POSITIONS, RANK_AVERAGES, RELATIONAL_SCORES, RELIABILITIES,
-    SAMPLERS, SIMILARITY_KERNELS, TEACHERS, WALKERS, node_method_options, parse_node_method,
+    EDGE_WEIGHTINGS,
+    LINK_METHODS,
+    LINK_SCORERS,
+    NORMS,
+    POSITIONS,
+    RANK_AVERAGES,
+    RELATIONAL_SCORES,
+    RELIABILITIES,
+    SAMPLERS,
+    SIMILARITY_KERNELS,
+    TEACHERS,
+    WALKERS,
+    node_method_options,
+    parse_node_method,
 )
 
 T = TypeVar("T")
@@ -26,17 +38,46 @@ NEW_OPTION = {"omit_default_from_tag": True}
 #: where the field's default is ``None``. Checked when a config is built (:func:`check_ranges`)
 #: and shown in the CLI's help (:func:`range_of`).
 RANGES: dict[str, str] = {
-    "hidden": "[1, inf)", "num_layers": "[1, inf)", "heads": "[1, inf)", "dropout": "[0, 1)",
-    "input_dropout": "[0, 1)", "scorer_dropout": "[0, 1)", "lr": "(0, inf)", "weight_decay": "[0, inf)",
-    "epochs": "[1, inf)", "patience": "[1, inf)", "batch_size": "[1, inf)", "chunk_size": "[1, inf)",
-    "lam": "[0, 1]", "tau": "(0, inf)", "grad_clip": "(0, inf)",
-    "position_dim": "[1, inf)", "position_walk_length": "[2, inf)", "position_walks": "[1, inf)",
-    "position_window": "[1, inf)", "position_epochs": "[1, inf)",
-    "similarity_weight": "[0, inf)", "adversarial_eps": "[0, inf)", "adversarial_steps": "[1, inf)",
-    "adversarial_weight": "[0, inf)", "krd_start": "[0, inf)", "krd_power": "(0, inf)", "krd_momentum": "[0, 1]",
-    "krd_bins": "[1, inf)", "hfd_edges_per_epoch": "[1, inf)", "margin": "[0, inf)", "walks": "[1, inf)", "hops": "[1, inf)",
-    "random_ratio": "[0, inf)", "anchors_per_epoch": "[0, inf)", "teacher_score_dropout": "[0, 1)",
-    "w_sup": "[0, inf)", "w_rank": "[0, inf)", "w_dist": "[0, inf)", "w_logit": "[0, inf)", "w_repr": "[0, inf)",
+    "hidden": "[1, inf)",
+    "num_layers": "[1, inf)",
+    "heads": "[1, inf)",
+    "dropout": "[0, 1)",
+    "input_dropout": "[0, 1)",
+    "scorer_dropout": "[0, 1)",
+    "lr": "(0, inf)",
+    "weight_decay": "[0, inf)",
+    "epochs": "[1, inf)",
+    "patience": "[1, inf)",
+    "batch_size": "[1, inf)",
+    "chunk_size": "[1, inf)",
+    "lam": "[0, 1]",
+    "tau": "(0, inf)",
+    "grad_clip": "(0, inf)",
+    "position_dim": "[1, inf)",
+    "position_walk_length": "[2, inf)",
+    "position_walks": "[1, inf)",
+    "position_window": "[1, inf)",
+    "position_epochs": "[1, inf)",
+    "similarity_weight": "[0, inf)",
+    "adversarial_eps": "[0, inf)",
+    "adversarial_steps": "[1, inf)",
+    "adversarial_weight": "[0, inf)",
+    "krd_start": "[0, inf)",
+    "krd_power": "(0, inf)",
+    "krd_momentum": "[0, 1]",
+    "krd_bins": "[1, inf)",
+    "hfd_edges_per_epoch": "[1, inf)",
+    "margin": "[0, inf)",
+    "walks": "[1, inf)",
+    "hops": "[1, inf)",
+    "random_ratio": "[0, inf)",
+    "anchors_per_epoch": "[0, inf)",
+    "teacher_score_dropout": "[0, 1)",
+    "w_sup": "[0, inf)",
+    "w_rank": "[0, inf)",
+    "w_dist": "[0, inf)",
+    "w_logit": "[0, inf)",
+    "w_repr": "[0, inf)",
 }
 
 
@@ -83,8 +124,8 @@ class _GNNKwargs:
 
     def model_kwargs(self) -> dict[str, Any]:
         kw = {k: getattr(self, k) for k in ("hidden", "num_layers", "dropout", "norm")}
-        if getattr(self, "model") == "gat":
-            kw["heads"] = getattr(self, "heads")
+        if self.model == "gat":
+            kw["heads"] = self.heads
         for optional in ("input_dropout", "sage_aggr"):  # node teachers only
             if hasattr(self, optional):
                 kw[optional] = getattr(self, optional)
@@ -181,9 +222,9 @@ class StudentConfig:
     # no teacher) and, with weighted edges, the unweighted student; keep the best on
     # validation, ties going to less structure; g2m.training.node_student.distill_node_student
     guard: bool = field(default=False, metadata=NEW_OPTION)
-    # mini-batch HFD: edges sampled per epoch, uniformly, spread over the epoch's batches (None: a quarter
-    # of the epoch's seed count, so the sampled ends add at most half a batch to a step's forward); an unbiased estimate of
-    # the full HFD whose variance falls as the count grows
+    # mini-batch HFD: edges sampled per epoch, uniformly, spread over the epoch's batches (None: a
+    # quarter of the epoch's seed count, so the sampled ends add at most half a batch to a step's
+    # forward); an unbiased estimate of the full HFD whose variance falls as the count grows
     hfd_edges_per_epoch: int | None = field(default=None, metadata=NEW_OPTION)
 
     def __post_init__(self) -> None:
@@ -192,8 +233,10 @@ class StudentConfig:
         check_ranges(self)
         _check_choice("norm", self.norm, NORMS)
         if self.position_window >= self.position_walk_length:
-            raise ValueError(f"position_window ({self.position_window}) must be shorter than position_walk_length "
-                             f"({self.position_walk_length})")
+            raise ValueError(
+                f"position_window ({self.position_window}) must be shorter than position_walk_length "
+                f"({self.position_walk_length})"
+            )
         if self.position not in POSITIONS:
             raise ValueError(f"position must be one of {POSITIONS}, got {self.position!r}")
         if self.similarity_kernel not in SIMILARITY_KERNELS:
@@ -203,17 +246,28 @@ class StudentConfig:
         if self.edge_weighting not in EDGE_WEIGHTINGS:
             raise ValueError(f"edge_weighting must be one of {EDGE_WEIGHTINGS}, got {self.edge_weighting!r}")
         if self.edge_weighting != "none" and self.objective not in ("lfd", "hfd", "ffg2m"):
-            raise ValueError(f"edge_weighting {self.edge_weighting!r} weights LFD / HFD edges; method "
-                             f"{self.method!r} has none (use it with lfd, hfd or ffg2m)")
+            raise ValueError(
+                f"edge_weighting {self.edge_weighting!r} weights LFD / HFD edges; method "
+                f"{self.method!r} has none (use it with lfd, hfd or ffg2m)"
+            )
         if self.guard and self.objective == "mlp":
-            raise ValueError(f"guard chooses on validation between a distilled student and its label-only twin; "
-                             f"method {self.method!r} has no teacher (use it with a distilling method)")
+            raise ValueError(
+                f"guard chooses on validation between a distilled student and its label-only twin; "
+                f"method {self.method!r} has no teacher (use it with a distilling method)"
+            )
 
-    def label_only(self) -> "StudentConfig":
+    def label_only(self) -> StudentConfig:
         """The guard's label-only candidate: this student trained on labels alone (the same architecture,
         optimiser and input features, position features included; no teacher term)."""
-        return replace(self, method="mlp", edge_weighting="none", reliability="none", similarity_weight=0.0,
-                       adversarial_eps=0.0, guard=False)
+        return replace(
+            self,
+            method="mlp",
+            edge_weighting="none",
+            reliability="none",
+            similarity_weight=0.0,
+            adversarial_eps=0.0,
+            guard=False,
+        )
 
     @property
     def objective(self) -> str:
@@ -223,9 +277,13 @@ class StudentConfig:
     def position_settings(self):
         from g2m.students.position import DeepWalkSettings
 
-        return DeepWalkSettings(dim=self.position_dim, walk_length=self.position_walk_length,
-                                walks_per_node=self.position_walks, window=self.position_window,
-                                epochs=self.position_epochs)
+        return DeepWalkSettings(
+            dim=self.position_dim,
+            walk_length=self.position_walk_length,
+            walks_per_node=self.position_walks,
+            window=self.position_window,
+            epochs=self.position_epochs,
+        )
 
     def model_kwargs(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("hidden", "num_layers", "dropout", "norm", "input_dropout")}
@@ -304,7 +362,6 @@ class LinkTeacherConfig(_GNNKwargs):
         _check_choice("model", self.model, TEACHERS)
         _check_choice("norm", self.norm, NORMS)
         _check_choice("scorer", self.scorer, LINK_SCORERS)
-
 
 
 @dataclass(frozen=True)

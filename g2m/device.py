@@ -23,7 +23,6 @@ from g2m.errors import G2MError
 from g2m.methods import DEVICE_CHOICES
 
 
-
 def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
     """The :class:`torch.device` that ``device`` names, checked: ``auto`` (or ``None``) is
     ``cuda`` when torch sees a GPU and ``cpu`` otherwise; ``cuda`` without a GPU, an index
@@ -42,8 +41,10 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
         if index and not index.isdigit():
             raise G2MError(f"device {name!r}: the GPU index must be a number, e.g. cuda:0")
         if not torch.cuda.is_available():
-            raise G2MError(f"device {name!r} asked for, but torch sees no CUDA GPU (torch {torch.__version__}, "
-                           f"CUDA build: {torch.version.cuda or 'no'}); use --device cpu or auto")
+            raise G2MError(
+                f"device {name!r} asked for, but torch sees no CUDA GPU (torch {torch.__version__}, "
+                f"CUDA build: {torch.version.cuda or 'no'}); use --device cpu or auto"
+            )
         count = torch.cuda.device_count()
         if index and int(index) >= count:
             raise G2MError(f"device {name!r}: torch sees {count} GPU(s), cuda:0 to cuda:{count - 1}")
@@ -68,9 +69,13 @@ def device_record(device: str | torch.device | None = None) -> dict[str, Any]:
     dev = resolve_device(device)
     record: dict[str, Any] = {"device": str(dev), "torch_threads": torch.get_num_threads()}
     if dev.type == "cuda":
-        record.update(gpu=torch.cuda.get_device_name(dev), cuda=torch.version.cuda,
-                      cudnn=torch.backends.cudnn.version(), gpus_visible=torch.cuda.device_count(),
-                      cuda_visible_devices=os.environ.get("CUDA_VISIBLE_DEVICES"))
+        record.update(
+            gpu=torch.cuda.get_device_name(dev),
+            cuda=torch.version.cuda,
+            cudnn=torch.backends.cudnn.version(),
+            gpus_visible=torch.cuda.device_count(),
+            cuda_visible_devices=os.environ.get("CUDA_VISIBLE_DEVICES"),
+        )
     return record
 
 

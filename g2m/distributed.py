@@ -69,12 +69,13 @@ def init_from_env(device: torch.device) -> torch.device:
     if device.type == "cuda":
         local = int(os.environ.get("LOCAL_RANK", "0"))
         if local >= torch.cuda.device_count():
-            raise G2MError(f"local rank {local} has no GPU: torch sees {torch.cuda.device_count()}; start at most "
-                           f"that many processes per machine")
+            raise G2MError(
+                f"local rank {local} has no GPU: torch sees {torch.cuda.device_count()}; start at most "
+                f"that many processes per machine"
+            )
         device = torch.device("cuda", local)
         torch.cuda.set_device(device)
-    torch.distributed.init_process_group("nccl" if device.type == "cuda" else "gloo",
-                                         timeout=timedelta(minutes=30))
+    torch.distributed.init_process_group("nccl" if device.type == "cuda" else "gloo", timeout=timedelta(minutes=30))
     return device
 
 

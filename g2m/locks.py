@@ -25,8 +25,12 @@ from g2m.errors import G2MError
 
 
 def _holder() -> dict[str, object]:
-    return {"pid": os.getpid(), "host": socket.gethostname(), "command": shlex.join(sys.argv),
-            "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    return {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "command": shlex.join(sys.argv),
+        "since": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
 
 
 def describe_holder(lock_file: Path) -> str:
@@ -39,9 +43,14 @@ def describe_holder(lock_file: Path) -> str:
 
 
 @contextmanager
-def file_lock(lock_file: Path, *, wait: bool = False, refused: Callable[[str], str] | None = None,
-              on_wait: Callable[[str], None] | None = None, on_takeover: Callable[[str], None] | None = None,
-              ) -> Iterator[None]:
+def file_lock(
+    lock_file: Path,
+    *,
+    wait: bool = False,
+    refused: Callable[[str], str] | None = None,
+    on_wait: Callable[[str], None] | None = None,
+    on_takeover: Callable[[str], None] | None = None,
+) -> Iterator[None]:
     """Hold ``lock_file`` for the ``with`` block.
 
     Args:
@@ -90,11 +99,15 @@ def output_lock(folder: str | os.PathLike, option: str = "--out") -> Iterator[No
     folder = Path(folder)
     created = not folder.exists()
     lock = folder / ".g2m.lock"
-    with file_lock(lock,
-                   refused=lambda holder: f"{option} {folder} is being written by {holder}; wait for it to "
-                                          f"finish or give this run another {option}",
-                   on_takeover=lambda holder: _say(f"{option} {folder}: taking over the lock of {holder}, "
-                                                   f"which ended without releasing it")):
+    with file_lock(
+        lock,
+        refused=lambda holder: (
+            f"{option} {folder} is being written by {holder}; wait for it to finish or give this run another {option}"
+        ),
+        on_takeover=lambda holder: _say(
+            f"{option} {folder}: taking over the lock of {holder}, which ended without releasing it"
+        ),
+    ):
         try:
             yield
         finally:

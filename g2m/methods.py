@@ -21,8 +21,10 @@ NODE_OBJECTIVES = ("mlp", "glnn", "lfd", "hfd", "ffg2m")
 NODE_RECIPES: dict[str, tuple[str, dict[str, object]]] = {
     # similarity on cosine kernels, chosen on validation (NOSMOG's raw inner products with
     # FF-G2M's 3 x 512 Cora teacher collapse: val 15.95 against 85.71, seeds 0-1; README)
-    "nosmog": ("glnn", {"position": "deepwalk", "similarity_weight": 0.1, "similarity_kernel": "cosine",
-                        "adversarial_eps": 0.04}),
+    "nosmog": (
+        "glnn",
+        {"position": "deepwalk", "similarity_weight": 0.1, "similarity_kernel": "cosine", "adversarial_eps": 0.04},
+    ),
     "ffg2m_safe": ("ffg2m", {"edge_weighting": "agreement", "guard": True}),
     # KRD (Wu et al., ICML 2023): LFD on edges sampled by the teacher's reliability, tempered
     # KD/LFD as its code (LirongWu/KRD train_mini_batch divides both sides by tau)
@@ -49,8 +51,10 @@ def parse_node_method(name: str) -> tuple[str, tuple[str, ...]]:
     the base is a node method (objective or recipe), each component known and given once."""
     base, *components = name.split("+")
     if base not in NODE_METHODS:
-        raise ValueError(f"unknown node method {base!r}; choose one of {NODE_METHODS}, optionally followed by "
-                         f"+component ({', '.join(NODE_COMPONENTS)})")
+        raise ValueError(
+            f"unknown node method {base!r}; choose one of {NODE_METHODS}, optionally followed by "
+            f"+component ({', '.join(NODE_COMPONENTS)})"
+        )
     for c in components:
         if c not in NODE_COMPONENTS:
             raise ValueError(f"unknown component {c!r} in node method {name!r}; choose from {tuple(NODE_COMPONENTS)}")
@@ -68,6 +72,8 @@ def node_method_options(name: str) -> tuple[str, dict[str, object]]:
     for c in components:
         options.update(NODE_COMPONENTS[c])
     return objective, options
+
+
 #: position features a student may append to its input (g2m.students.position)
 POSITIONS = ("none", "deepwalk")
 #: similarity of representations in NOSMOG's similarity distillation: inner product (NOSMOG) | cosine

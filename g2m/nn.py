@@ -60,10 +60,10 @@ class LFDLoss(_EdgeLoss):
         edge_weight: ``[E]`` or None; output: a scalar.
     """
 
-    def forward(self, student_logits: Tensor, teacher_logits: Tensor, edge_index: Tensor,
-                edge_weight: Tensor | None = None) -> Tensor:
-        return lfd_loss(student_logits, teacher_logits, edge_index, self.tau, self.chunk_size,
-                        edge_weight=edge_weight)
+    def forward(
+        self, student_logits: Tensor, teacher_logits: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None
+    ) -> Tensor:
+        return lfd_loss(student_logits, teacher_logits, edge_index, self.tau, self.chunk_size, edge_weight=edge_weight)
 
 
 class HFDLoss(_EdgeLoss):
@@ -75,8 +75,9 @@ class HFDLoss(_EdgeLoss):
         as :class:`LFDLoss`; one direction per undirected edge gives the same value.
     """
 
-    def forward(self, student_logits: Tensor, teacher_logits: Tensor, edge_index: Tensor,
-                edge_weight: Tensor | None = None) -> Tensor:
+    def forward(
+        self, student_logits: Tensor, teacher_logits: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None
+    ) -> Tensor:
         return hfd_loss(student_logits, teacher_logits, edge_index, self.tau, self.chunk_size, edge_weight)
 
 
@@ -90,8 +91,9 @@ class FFG2MLoss(_EdgeLoss):
     """
 
     def forward(self, student_logits: Tensor, teacher_logits: Tensor, edge_index: Tensor) -> Tensor:
-        return (lfd_loss(student_logits, teacher_logits, edge_index, 1.0, self.chunk_size)
-                + hfd_loss(student_logits, teacher_logits, edge_index, self.tau, self.chunk_size))
+        return lfd_loss(student_logits, teacher_logits, edge_index, 1.0, self.chunk_size) + hfd_loss(
+            student_logits, teacher_logits, edge_index, self.tau, self.chunk_size
+        )
 
 
 class LLPLoss(nn.Module):
@@ -112,19 +114,27 @@ class LLPLoss(nn.Module):
         by ``group``, the anchor's index); output: a scalar.
     """
 
-    def __init__(self, w_rank: float = 1.0, w_dist: float = 1.0, margin: float = 0.1, tau: float = 1.0,
-                 rank_average: str = "informative-pairs") -> None:
+    def __init__(
+        self,
+        w_rank: float = 1.0,
+        w_dist: float = 1.0,
+        margin: float = 0.1,
+        tau: float = 1.0,
+        rank_average: str = "informative-pairs",
+    ) -> None:
         super().__init__()
         if min(w_rank, w_dist) < 0 or w_rank + w_dist == 0:
             raise ValueError(f"w_rank and w_dist must be non-negative and not both 0, got {w_rank}, {w_dist}")
         self.w_rank, self.w_dist, self.margin, self.tau, self.rank_average = w_rank, w_dist, margin, tau, rank_average
 
-    def forward(self, student_scores: Tensor, teacher_scores: Tensor, group: Tensor,
-                num_groups: int | None = None) -> Tensor:
+    def forward(
+        self, student_scores: Tensor, teacher_scores: Tensor, group: Tensor, num_groups: int | None = None
+    ) -> Tensor:
         loss = student_scores.new_zeros(())
         if self.w_rank:
-            loss = loss + self.w_rank * llp_rank_loss(student_scores, teacher_scores, group, self.margin, num_groups,
-                                                      self.rank_average)
+            loss = loss + self.w_rank * llp_rank_loss(
+                student_scores, teacher_scores, group, self.margin, num_groups, self.rank_average
+            )
         if self.w_dist:
             loss = loss + self.w_dist * llp_dist_loss(student_scores, teacher_scores, group, num_groups, self.tau)
         return loss

@@ -8,8 +8,16 @@ compiled one by name (an error when it is missing: nothing falls back silently) 
 from __future__ import annotations
 
 
-def resolve_choice(kind: str, name: str, choices: tuple[str, ...], compiled: str, fallback: str,
-                   installed: bool, package: str, param: str) -> str:
+def resolve_choice(
+    kind: str,
+    name: str,
+    choices: tuple[str, ...],
+    compiled: str,
+    fallback: str,
+    installed: bool,
+    package: str,
+    param: str,
+) -> str:
     """``name`` checked against ``choices``, with ``"auto"`` resolved by ``installed``.
 
     ``kind`` names the option in messages, ``package`` what ``compiled`` needs and how to

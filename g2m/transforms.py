@@ -29,8 +29,9 @@ class AddTeacherOutputs(BaseTransform):
 
         graph = graph_from_data(data)
         if not graph.masks:  # the split only decides which nodes are observed: all of them here
-            graph.masks = {k: torch.ones(graph.num_nodes, dtype=torch.bool, device="cpu")
-                           for k in ("train", "val", "test")}
+            graph.masks = {
+                k: torch.ones(graph.num_nodes, dtype=torch.bool, device="cpu") for k in ("train", "val", "test")
+            }
         split = make_node_split(graph, "public")
         known = teacher_knowledge(self.teacher, graph, data.edge_index.cpu(), split, self.hidden, False, 0)
         data.teacher_logits = known.logits
@@ -53,12 +54,21 @@ class AddPositionFeatures(BaseTransform):
         cat: append to ``data.x`` instead of storing ``data.position``.
     """
 
-    def __init__(self, dim: int = 64, walk_length: int = 50, walks_per_node: int = 5, window: int = 5,
-                 epochs: int = 1, seed: int = 0, cat: bool = False) -> None:
+    def __init__(
+        self,
+        dim: int = 64,
+        walk_length: int = 50,
+        walks_per_node: int = 5,
+        window: int = 5,
+        epochs: int = 1,
+        seed: int = 0,
+        cat: bool = False,
+    ) -> None:
         from g2m.students.position import DeepWalkSettings
 
-        self.settings = DeepWalkSettings(dim=dim, walk_length=walk_length, walks_per_node=walks_per_node,
-                                         window=window, epochs=epochs)
+        self.settings = DeepWalkSettings(
+            dim=dim, walk_length=walk_length, walks_per_node=walks_per_node, window=window, epochs=epochs
+        )
         self.seed, self.cat = seed, cat
 
     def forward(self, data: Any) -> Any:

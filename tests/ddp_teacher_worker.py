@@ -23,8 +23,17 @@ def teacher(kind: str):
     x, y, e = csbm_tensors(num_nodes=400, num_classes=4, avg_degree=8, homophily=0.8, num_features=16, seed=3)
     graph = make_graph("d", x, y, e)
     split = make_node_split(graph, "random", "transductive", 0)
-    cfg = replace(teacher_config(None, kind), hidden=32, num_layers=2, dropout=0.0, epochs=6, patience=6,
-                  batch_size=25, fanouts=(-1, -1), norm="none")
+    cfg = replace(
+        teacher_config(None, kind),
+        hidden=32,
+        num_layers=2,
+        dropout=0.0,
+        epochs=6,
+        patience=6,
+        batch_size=25,
+        fanouts=(-1, -1),
+        norm="none",
+    )
     return graph, split, cfg
 
 
@@ -38,8 +47,13 @@ def main() -> None:
         result = train_node_teacher(graph, split, cfg, 0, progress=False, device="cpu")
         with torch.no_grad():
             whole = result.model(graph.x, graph.edge_index, return_hidden=True)
-        saved[kind] = {"logits": result.logits, "hidden": result.hidden, "history": result.fit.history,
-                       "sharded": sharded_inference(result.model, graph.x, graph.edge_index), "whole": whole}
+        saved[kind] = {
+            "logits": result.logits,
+            "hidden": result.hidden,
+            "history": result.fit.history,
+            "sharded": sharded_inference(result.model, graph.x, graph.edge_index),
+            "whole": whole,
+        }
     if dist.is_main():
         torch.save(saved, out)
     dist.shutdown()

@@ -22,8 +22,9 @@ def student(method: str, batch_size: int):
     split = make_node_split(graph, "random", "transductive", 0)
     gen = torch.Generator(device="cpu").manual_seed(1)
     teacher = 2.0 * torch.nn.functional.one_hot(y, 4).float() + torch.randn(500, 4, generator=gen, device="cpu")
-    cfg = replace(student_config(None, method, "gcn"), hidden=32, dropout=0.0, epochs=8, patience=8,
-                  batch_size=batch_size)
+    cfg = replace(
+        student_config(None, method, "gcn"), hidden=32, dropout=0.0, epochs=8, patience=8, batch_size=batch_size
+    )
     return graph, split, teacher, cfg
 
 

@@ -13,11 +13,30 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-FACTORIES = frozenset({
-    "zeros", "ones", "empty", "full", "arange", "randperm", "rand", "randn", "randint", "tensor", "eye",
-    "linspace", "logspace", "as_tensor", "Generator", "sparse_coo_tensor", "sparse_csr_tensor", "bernoulli",
-    "multinomial", "normal",
-})
+FACTORIES = frozenset(
+    {
+        "zeros",
+        "ones",
+        "empty",
+        "full",
+        "arange",
+        "randperm",
+        "rand",
+        "randn",
+        "randint",
+        "tensor",
+        "eye",
+        "linspace",
+        "logspace",
+        "as_tensor",
+        "Generator",
+        "sparse_coo_tensor",
+        "sparse_csr_tensor",
+        "bernoulli",
+        "multinomial",
+        "normal",
+    }
+)
 #: factories that take their device from a tensor argument when they have one
 DERIVED_FROM_INPUT = frozenset({"bernoulli", "multinomial", "normal"})
 

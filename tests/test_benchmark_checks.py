@@ -3,8 +3,12 @@ from g2m.benchmarks.node_table import check_glnn_cells, check_heterophily_cells,
 
 
 def _result(**means):
-    return {"summary": [{"model": "teacher (sage)" if m == "teacher" else m, "test_mean": v / 100}
-                        for m, v in means.items()], "homophily": {"adjusted": -0.2}}
+    return {
+        "summary": [
+            {"model": "teacher (sage)" if m == "teacher" else m, "test_mean": v / 100} for m, v in means.items()
+        ],
+        "homophily": {"adjusted": -0.2},
+    }
 
 
 def test_public_checks():
@@ -19,10 +23,12 @@ def test_public_checks():
 
 
 def test_glnn_checks_against_the_paper():
-    cells = {("cora", "sage", "transductive"): _result(teacher=80.0, mlp=59.0, glnn=79.3, ffg2m=81.0),
-             ("citeseer", "sage", "transductive"): _result(teacher=70.0, mlp=59.0, glnn=69.0, ffg2m=68.0),
-             ("amazon-photo", "gcn", "transductive"): _result(teacher=90.0, mlp=75.0, glnn=91.0, ffg2m=92.0),
-             ("coauthor-cs", "sage", "transductive"): _result(teacher=90.0, mlp=80.0, glnn=90.0, ffg2m=89.0)}
+    cells = {
+        ("cora", "sage", "transductive"): _result(teacher=80.0, mlp=59.0, glnn=79.3, ffg2m=81.0),
+        ("citeseer", "sage", "transductive"): _result(teacher=70.0, mlp=59.0, glnn=69.0, ffg2m=68.0),
+        ("amazon-photo", "gcn", "transductive"): _result(teacher=90.0, mlp=75.0, glnn=91.0, ffg2m=92.0),
+        ("coauthor-cs", "sage", "transductive"): _result(teacher=90.0, mlp=80.0, glnn=90.0, ffg2m=89.0),
+    }
     lines = check_glnn_cells(cells)
     assert lines[0] == "PASS: cora GLNN 79.30 >= paper 80.54 - 1.35"  # within one paper std
     assert lines[1] == "PASS: cora FF-G2M 81.00 >= GLNN 79.30"
@@ -33,8 +39,9 @@ def test_glnn_checks_against_the_paper():
 
 
 def test_heterophily_lines_say_plainly_where_ffg2m_loses():
-    lines = check_heterophily_cells({("texas", "sage", "transductive"): _result(teacher=80.0, mlp=79.0,
-                                                                                 glnn=85.0, ffg2m=60.0)})
+    lines = check_heterophily_cells(
+        {("texas", "sage", "transductive"): _result(teacher=80.0, mlp=79.0, glnn=85.0, ffg2m=60.0)}
+    )
     assert lines == ["texas: FF-G2M 60.00 is below max(MLP, GLNN) 85.00 (-25.00; adjusted homophily -0.20)"]
 
 
@@ -47,11 +54,15 @@ def test_heterophily_safe_variant_is_held_to_one_point_below_the_better_baseline
 
 
 def test_glnn_checks_hold_the_safe_variant_within_half_a_point_of_ffg2m():
-    cells = {("cora", "sage", "transductive"): _result(teacher=80.0, glnn=80.0, ffg2m=81.0, ffg2m_safe=80.6),
-             ("coauthor-cs", "gcn", "transductive"): _result(teacher=90.0, ffg2m=92.0, ffg2m_safe=91.4)}
+    cells = {
+        ("cora", "sage", "transductive"): _result(teacher=80.0, glnn=80.0, ffg2m=81.0, ffg2m_safe=80.6),
+        ("coauthor-cs", "gcn", "transductive"): _result(teacher=90.0, ffg2m=92.0, ffg2m_safe=91.4),
+    }
     lines = [line for line in check_glnn_cells(cells) if "ffg2m_safe" in line]
-    assert lines == ["PASS: cora/sage ffg2m_safe 80.60 >= FF-G2M 81.00 - 0.5",
-                     "FAIL: coauthor-cs/gcn ffg2m_safe 91.40 >= FF-G2M 92.00 - 0.5"]
+    assert lines == [
+        "PASS: cora/sage ffg2m_safe 80.60 >= FF-G2M 81.00 - 0.5",
+        "FAIL: coauthor-cs/gcn ffg2m_safe 91.40 >= FF-G2M 92.00 - 0.5",
+    ]
 
 
 def _link_result(mlp, llp):
@@ -85,8 +96,16 @@ def test_node_table_parts_merge_cell_by_cell(tmp_path, monkeypatch):
 
     cell = (("csbm", "gcn", "transductive"),)
     for first in (0, 1):  # one table split by seed across two processes
-        run_node_table("public", tmp_path / f"part{first}", cache_dir=str(tmp_path / "c"), seeds=1,
-                       first_seed=first, cells=cell, methods=["mlp", "glnn"], progress=False)
+        run_node_table(
+            "public",
+            tmp_path / f"part{first}",
+            cache_dir=str(tmp_path / "c"),
+            seeds=1,
+            first_seed=first,
+            cells=cell,
+            methods=["mlp", "glnn"],
+            progress=False,
+        )
     md = merge_node_tables("public", [tmp_path / "part0", tmp_path / "part1"], tmp_path / "all")
     merged = json.loads((tmp_path / "all" / "csbm-gcn-transductive" / "results.json").read_text())
     assert [r["seeds"] for r in merged["summary"]] == [2, 2, 2]

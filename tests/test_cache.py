@@ -26,8 +26,10 @@ def test_roundtrip(tmp_path):
     assert sorted(p.name for p in path.parent.iterdir()) == ["seed0"]
 
 
-@pytest.mark.parametrize("field,value", [("dataset", "citeseer"), ("split", "transductive-public-s1-def"),
-                                          ("model", "sage-1234"), ("seed", 1)])
+@pytest.mark.parametrize(
+    "field,value",
+    [("dataset", "citeseer"), ("split", "transductive-public-s1-def"), ("model", "sage-1234"), ("seed", 1)],
+)
 def test_mismatch_is_refused(tmp_path, field, value):
     cache = TeacherCache(tmp_path)
     path = cache.save(KEY, {"logits": torch.randn(2, 2)}, {})

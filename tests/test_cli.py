@@ -38,8 +38,9 @@ def test_teacher_distill_eval_roundtrip(tmp_path):
     assert again["from_cache"] and again["scores"] == teacher["scores"]
 
     out_dir = tmp_path / "student"
-    res = invoke("distill", "-d", "csbm", "-t", "sage", "--method", "glnn", "--cache-dir", cache,
-                 "--out", out_dir, *FAST)
+    res = invoke(
+        "distill", "-d", "csbm", "-t", "sage", "--method", "glnn", "--cache-dir", cache, "--out", out_dir, *FAST
+    )
     student = json.loads(res.stdout)
     assert (out_dir / "student.pt").is_file() and (out_dir / "student.json").is_file()
     evaluated = json.loads(invoke("eval", "--student", out_dir).stdout)
@@ -50,18 +51,64 @@ def test_teacher_distill_eval_roundtrip(tmp_path):
     with pytest.raises(G2MError, match="several cached sage teachers"):
         invoke("distill", "-d", "csbm", "-t", "sage", "--method", "glnn", "--cache-dir", cache, *FAST)
     # ... until one is named; a teacher cached for another seed is refused
-    res = invoke("distill", "-d", "csbm", "-t", "sage", "--method", "glnn", "--cache-dir", cache,
-                 "--teacher-cache", teacher["cache"], "--out", out_dir, *FAST)
+    res = invoke(
+        "distill",
+        "-d",
+        "csbm",
+        "-t",
+        "sage",
+        "--method",
+        "glnn",
+        "--cache-dir",
+        cache,
+        "--teacher-cache",
+        teacher["cache"],
+        "--out",
+        out_dir,
+        *FAST,
+    )
     assert json.loads(res.stdout)["scores"] == student["scores"]
     with pytest.raises(CacheMismatchError, match="seed"):
-        invoke("distill", "-d", "csbm", "-t", "sage", "--method", "glnn", "--seed", "1",
-               "--teacher-cache", teacher["cache"], "--out", out_dir, *FAST)
+        invoke(
+            "distill",
+            "-d",
+            "csbm",
+            "-t",
+            "sage",
+            "--method",
+            "glnn",
+            "--seed",
+            "1",
+            "--teacher-cache",
+            teacher["cache"],
+            "--out",
+            out_dir,
+            *FAST,
+        )
 
 
 def test_run_writes_json_and_table(tmp_path):
-    res = invoke("run", "-d", "csbm", "--methods", "mlp,ffg2m,ffg2m_safe", "--seeds", "2", "--out", tmp_path,
-                 "--no-cache", "--student-hidden", "16", "--teacher-hidden", "16", "--epochs", "40",
-                 "--patience", "20", "-q")
+    res = invoke(
+        "run",
+        "-d",
+        "csbm",
+        "--methods",
+        "mlp,ffg2m,ffg2m_safe",
+        "--seeds",
+        "2",
+        "--out",
+        tmp_path,
+        "--no-cache",
+        "--student-hidden",
+        "16",
+        "--teacher-hidden",
+        "16",
+        "--epochs",
+        "40",
+        "--patience",
+        "20",
+        "-q",
+    )
     assert res.exit_code == 0
     data = json.loads((tmp_path / "results.json").read_text())
     assert {r["model"] for r in data["summary"]} == {"teacher (gcn)", "mlp", "ffg2m", "ffg2m_safe"}
@@ -75,13 +122,16 @@ def test_run_writes_json_and_table(tmp_path):
     assert all("guard" not in r for r in data["runs"] if r["model"] != "ffg2m_safe")
 
 
-@pytest.mark.parametrize("args,message", [
-    (["teacher", "-d", "nope"], "unknown dataset 'nope'"),
-    (["run", "-d", "csbm", "--setting", "semi", "-q"], "unknown setting"),
-    (["run", "-d", "csbm", "--setting", "inductive", "--inductive-fraction", "1.5", "-q"], "inductive_fraction"),
-    (["run", "-d", "csbm", "--methods", "mlp,kd9", "-q"], "unknown node method"),
-    (["distill", "-d", "csbm", "--method", "glnn", "--cache-dir", "/nonexistent-g2m", "-q"], "run `g2m teacher"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["teacher", "-d", "nope"], "unknown dataset 'nope'"),
+        (["run", "-d", "csbm", "--setting", "semi", "-q"], "unknown setting"),
+        (["run", "-d", "csbm", "--setting", "inductive", "--inductive-fraction", "1.5", "-q"], "inductive_fraction"),
+        (["run", "-d", "csbm", "--methods", "mlp,kd9", "-q"], "unknown node method"),
+        (["distill", "-d", "csbm", "--method", "glnn", "--cache-dir", "/nonexistent-g2m", "-q"], "run `g2m teacher"),
+    ],
+)
 def test_bad_input_exits_2_with_one_line(args, message):
     proc = subprocess.run([sys.executable, "-m", "g2m.cli.main", *args], capture_output=True, text=True)
     assert proc.returncode == 2
@@ -104,8 +154,11 @@ def test_export_round_trip(tmp_path):
         x = torch.randn(batch, meta["in_dim"])
         torch.testing.assert_close(exported(x), model(x))
     # the exported program needs neither PyG nor g2m
-    code = (f"import sys, torch; sys.modules['torch_geometric'] = None; sys.modules['g2m'] = None; "
-            f"m = torch.export.load({str(tmp_path / 's.pt2')!r}).module(); print(tuple(m(torch.randn(3, {meta['in_dim']})).shape))")
+    code = (
+        f"import sys, torch; sys.modules['torch_geometric'] = None; sys.modules['g2m'] = None; "
+        f"m = torch.export.load({str(tmp_path / 's.pt2')!r}).module(); "
+        f"print(tuple(m(torch.randn(3, {meta['in_dim']})).shape))"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"(3, {meta['out_dim']})"
@@ -119,12 +172,37 @@ def test_run_refuses_a_negative_first_seed(task, tmp_path):
 
 
 def test_run_from_a_first_seed_runs_those_seeds(tmp_path):
-    invoke("run", "-d", "csbm", "--methods", "mlp", "--seeds", "2", "--first-seed", "3", "--student-hidden", "16",
-           "--teacher-hidden", "16", "--epochs", "5", "--patience", "5", "--out", tmp_path, "--cache-dir", tmp_path / "c",
-           "-q")
+    invoke(
+        "run",
+        "-d",
+        "csbm",
+        "--methods",
+        "mlp",
+        "--seeds",
+        "2",
+        "--first-seed",
+        "3",
+        "--student-hidden",
+        "16",
+        "--teacher-hidden",
+        "16",
+        "--epochs",
+        "5",
+        "--patience",
+        "5",
+        "--out",
+        tmp_path,
+        "--cache-dir",
+        tmp_path / "c",
+        "-q",
+    )
     data = json.loads((tmp_path / "results.json").read_text())
     assert [(r["model"], r["seed"]) for r in data["runs"]] == [
-        ("teacher (gcn)", 3), ("mlp", 3), ("teacher (gcn)", 4), ("mlp", 4)]
+        ("teacher (gcn)", 3),
+        ("mlp", 3),
+        ("teacher (gcn)", 4),
+        ("mlp", 4),
+    ]
     assert data["title"].endswith("2 seeds (3-4)")
 
 
@@ -150,13 +228,26 @@ def test_quantized_exports_and_serving_bench(tmp_path):
         assert 0 < err < tol * model(x).abs().max().item(), (precision, err)
     assert invoke("export", "--student", out_dir, "--out", tmp_path / "q.pt", "--quantize", "int4").exit_code == 2
 
-    res = invoke("bench", "serving", "--student", out_dir, "--batch-sizes", "1,64", "--repeats", "5",
-                 "--threads", "1", "--out", tmp_path / "serve")
+    res = invoke(
+        "bench",
+        "serving",
+        "--student",
+        out_dir,
+        "--batch-sizes",
+        "1,64",
+        "--repeats",
+        "5",
+        "--threads",
+        "1",
+        "--out",
+        tmp_path / "serve",
+    )
     assert res.exit_code == 0, res.output
     data = json.loads((tmp_path / "serve" / "serving.json").read_text())
     rows = data["rows"]
-    assert {(r["precision"], r["batch"]) for r in rows} == {(p, b) for p in ("fp32", "int8", "bf16")
-                                                            for b in (1, 64, 1024)}
+    assert {(r["precision"], r["batch"]) for r in rows} == {
+        (p, b) for p in ("fp32", "int8", "bf16") for b in (1, 64, 1024)
+    }
     fp32 = [r for r in rows if r["precision"] == "fp32"]
     assert all(r["score_change"] == 0.0 for r in fp32) and 0.3 < fp32[0]["test_score"] <= 1.0
     peak_rows = [r for r in rows if r["batch"] == 1024]

@@ -12,9 +12,11 @@ from g2m.evaluation.compare import compare_methods
 
 MLP = [0.60, 0.70, 0.64, 0.66]
 LLP = [0.64, 0.73, 0.69, 0.69]  # +3..+5 on every seed, but within the seed spread
-RUNS = ([{"model": "teacher (sage)", "seed": 0, "hits@20": 0.9}]
-        + [{"model": "mlp", "seed": s, "hits@20": v} for s, v in enumerate(MLP)]
-        + [{"model": "llp", "seed": s, "hits@20": v} for s, v in reversed(list(enumerate(LLP)))])
+RUNS = (
+    [{"model": "teacher (sage)", "seed": 0, "hits@20": 0.9}]
+    + [{"model": "mlp", "seed": s, "hits@20": v} for s, v in enumerate(MLP)]
+    + [{"model": "llp", "seed": s, "hits@20": v} for s, v in reversed(list(enumerate(LLP)))]
+)
 
 
 def test_comparison_values():
@@ -49,12 +51,18 @@ def test_compare_cli(tmp_path):
 
 
 # node runs: glnn has the best validation mean, ffg2m the best test mean (which must not matter)
-NODE_RUNS = ([{"model": "teacher (sage)", "seed": s, "val": 0.99, "test": 0.99} for s in range(3)]
-             + [{"model": "glnn", "seed": s, "val": v, "test": t} for s, (v, t) in
-                enumerate([(0.84, 0.79), (0.86, 0.80), (0.85, 0.78)])]
-             + [{"model": "ffg2m", "seed": s, "val": v, "test": t} for s, (v, t) in
-                enumerate([(0.85, 0.82), (0.84, 0.83), (0.85, 0.81)])]
-             + [{"model": "mlp", "seed": s, "val": 0.6, "test": 0.6} for s in range(3)])
+NODE_RUNS = (
+    [{"model": "teacher (sage)", "seed": s, "val": 0.99, "test": 0.99} for s in range(3)]
+    + [
+        {"model": "glnn", "seed": s, "val": v, "test": t}
+        for s, (v, t) in enumerate([(0.84, 0.79), (0.86, 0.80), (0.85, 0.78)])
+    ]
+    + [
+        {"model": "ffg2m", "seed": s, "val": v, "test": t}
+        for s, (v, t) in enumerate([(0.85, 0.82), (0.84, 0.83), (0.85, 0.81)])
+    ]
+    + [{"model": "mlp", "seed": s, "val": 0.6, "test": 0.6} for s in range(3)]
+)
 
 
 def test_best_on_validation_ignores_test_and_the_teacher():
@@ -98,8 +106,21 @@ def test_compare_best_cli_and_run_methods_best(tmp_path, monkeypatch):
     res = CliRunner().invoke(app, ["compare", str(tmp_path), "--best"], catch_exceptions=False)
     assert res.exit_code == 0 and "glnn: val 85.00 +- 1.00, test 79.00 +- 1.00  <- best on validation" in res.output
     # `g2m run --methods best` needs the dataset's record, and trains what it names
-    args = ["run", "-d", "csbm", "--methods", "best,mlp", "--seeds", "1", "--epochs", "5", "--no-cache", "-q",
-            "--out", str(tmp_path / "run")]
+    args = [
+        "run",
+        "-d",
+        "csbm",
+        "--methods",
+        "best,mlp",
+        "--seeds",
+        "1",
+        "--epochs",
+        "5",
+        "--no-cache",
+        "-q",
+        "--out",
+        str(tmp_path / "run"),
+    ]
     res = CliRunner().invoke(app, args)
     assert isinstance(res.exception, G2MError) and "records no best student for a gcn teacher" in str(res.exception)
     recorded = replace(get_spec("csbm"), best={"gcn": {"method": "glnn+position"}})
@@ -113,21 +134,31 @@ def test_compare_best_cli_and_run_methods_best(tmp_path, monkeypatch):
 def test_compare_against_another_run_pairs_by_seed(tmp_path):
     teacher = [{"model": "teacher (gcn)", "seed": s, "val": 0.7, "test": 0.71 + s / 100} for s in range(4)]
     exp = {"dataset": "cora", "setting": "transductive", "split": "glnn", "teacher": "gcn"}
-    full = {"experiment": exp, "runs": teacher + [{"model": "ffg2m", "seed": s, "val": 0.7, "test": v}
-                                                  for s, v in enumerate(MLP)]}
-    mini = {"experiment": exp, "runs": teacher + [{"model": "ffg2m", "seed": s, "val": 0.7, "test": v}
-                                                  for s, v in enumerate(LLP)]}
+    full = {
+        "experiment": exp,
+        "runs": teacher + [{"model": "ffg2m", "seed": s, "val": 0.7, "test": v} for s, v in enumerate(MLP)],
+    }
+    mini = {
+        "experiment": exp,
+        "runs": teacher + [{"model": "ffg2m", "seed": s, "val": 0.7, "test": v} for s, v in enumerate(LLP)],
+    }
     for name, res in (("full", full), ("mini", mini)):
         (tmp_path / name).mkdir()
         (tmp_path / name / "results.json").write_text(json.dumps(res))
-    out = CliRunner().invoke(app, ["compare", str(tmp_path / "mini"), "--a", "ffg2m", "--against",
-                                   str(tmp_path / "full")], catch_exceptions=False)
+    out = CliRunner().invoke(
+        app,
+        ["compare", str(tmp_path / "mini"), "--a", "ffg2m", "--against", str(tmp_path / "full")],
+        catch_exceptions=False,
+    )
     assert out.exit_code == 0, out.output
     diffs = [x - y for x, y in zip(LLP, MLP)]
     assert f"paired by seed over 4 seeds: {100 * statistics.mean(diffs):+.2f}" in out.stdout
-    other = {**full, "runs": [{**r, "test": r["test"] + 0.01} if r["model"].startswith("teacher") else r
-                              for r in full["runs"]]}
+    other = {
+        **full,
+        "runs": [{**r, "test": r["test"] + 0.01} if r["model"].startswith("teacher") else r for r in full["runs"]],
+    }
     (tmp_path / "full" / "results.json").write_text(json.dumps(other))
-    refused = CliRunner().invoke(app, ["compare", str(tmp_path / "mini"), "--a", "ffg2m", "--against",
-                                       str(tmp_path / "full")])
+    refused = CliRunner().invoke(
+        app, ["compare", str(tmp_path / "mini"), "--a", "ffg2m", "--against", str(tmp_path / "full")]
+    )
     assert isinstance(refused.exception, G2MError) and "teachers differ seed by seed" in str(refused.exception)

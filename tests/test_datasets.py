@@ -10,20 +10,62 @@ from g2m.data.csbm import csbm_tensors
 from g2m.errors import DatasetNotFoundError, DatasetUnavailableError, InvalidGraphError
 
 REGISTRY = {
-    "cora", "citeseer", "pubmed", "amazon-photo", "amazon-computers", "coauthor-cs",
-    "coauthor-physics", "cornell", "texas", "wisconsin", "actor", "minesweeper", "tolokers",
-    "chameleon-filtered", "squirrel-filtered", "ogbn-arxiv", "ogbn-products", "ogbl-collab",
-    "ogbl-citation2", "csbm", "reed98", "amherst41", "johnshopkins55", "cornell5", "products-like",
+    "cora",
+    "citeseer",
+    "pubmed",
+    "amazon-photo",
+    "amazon-computers",
+    "coauthor-cs",
+    "coauthor-physics",
+    "cornell",
+    "texas",
+    "wisconsin",
+    "actor",
+    "minesweeper",
+    "tolokers",
+    "chameleon-filtered",
+    "squirrel-filtered",
+    "ogbn-arxiv",
+    "ogbn-products",
+    "ogbl-collab",
+    "ogbl-citation2",
+    "csbm",
+    "reed98",
+    "amherst41",
+    "johnshopkins55",
+    "cornell5",
+    "products-like",
 }
-OFFLINE = ["cora", "citeseer", "cornell", "texas", "wisconsin", "actor", "minesweeper",
-           "tolokers", "chameleon-filtered", "squirrel-filtered", "amazon-photo", "amazon-computers",
-           "coauthor-cs", "coauthor-physics", "reed98", "amherst41", "johnshopkins55", "cornell5"]
+OFFLINE = [
+    "cora",
+    "citeseer",
+    "cornell",
+    "texas",
+    "wisconsin",
+    "actor",
+    "minesweeper",
+    "tolokers",
+    "chameleon-filtered",
+    "squirrel-filtered",
+    "amazon-photo",
+    "amazon-computers",
+    "coauthor-cs",
+    "coauthor-physics",
+    "reed98",
+    "amherst41",
+    "johnshopkins55",
+    "cornell5",
+]
 # PyG's published statistics (nodes, edges counted in both directions, features, classes)
 PUBLISHED = {
-    "amazon-photo": (7650, 238162, 745, 8), "amazon-computers": (13752, 491722, 767, 10),
-    "coauthor-cs": (18333, 163788, 6805, 15), "coauthor-physics": (34493, 495924, 8415, 5),
-    "reed98": (962, 37624, 745, 2), "amherst41": (2235, 181908, 1193, 2),
-    "johnshopkins55": (5180, 373172, 2406, 2), "cornell5": (18660, 1581554, 4735, 2),
+    "amazon-photo": (7650, 238162, 745, 8),
+    "amazon-computers": (13752, 491722, 767, 10),
+    "coauthor-cs": (18333, 163788, 6805, 15),
+    "coauthor-physics": (34493, 495924, 8415, 5),
+    "reed98": (962, 37624, 745, 2),
+    "amherst41": (2235, 181908, 1193, 2),
+    "johnshopkins55": (5180, 373172, 2406, 2),
+    "cornell5": (18660, 1581554, 4735, 2),
 }
 
 
@@ -115,6 +157,7 @@ def test_csbm_generator_overrides_only_for_csbm(data_root):
 
 # --- OGB loading path, offline, on tiny stand-ins in OGB's on-disk format -------------
 
+
 def _csv_gz(path: Path, rows: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with gzip.open(path, "wt") as fh:
@@ -188,15 +231,40 @@ def test_pipeline_runs_ogbn_standin_and_products_like_unchanged(tmp_path):
     runs = {"ogbn-arxiv": [], "products-like": ["--nodes", "3000"]}
     for dataset, extra in runs.items():
         out = tmp_path / dataset
-        res = CliRunner().invoke(app, ["bench", "pipeline", "-d", dataset, "--teacher-epochs", "2",
-                                       "--student-epochs", "2", "--data-root", str(tmp_path / "data"),
-                                       "--cache-dir", str(tmp_path / "cache"), "--out", str(out), "-q", *extra],
-                                 catch_exceptions=False)
+        res = CliRunner().invoke(
+            app,
+            [
+                "bench",
+                "pipeline",
+                "-d",
+                dataset,
+                "--teacher-epochs",
+                "2",
+                "--student-epochs",
+                "2",
+                "--data-root",
+                str(tmp_path / "data"),
+                "--cache-dir",
+                str(tmp_path / "cache"),
+                "--out",
+                str(out),
+                "-q",
+                *extra,
+            ],
+            catch_exceptions=False,
+        )
         assert res.exit_code == 0, res.output
         data = _json.loads((out / "pipeline.json").read_text())
         stages = [r["stage"] for r in data["rows"]]
-        assert stages == ["load graph", "split", "teacher: train and infer every node", "teacher: write cache",
-                          "cache: read logits", "student ffg2m: distil", "evaluate"]
+        assert stages == [
+            "load graph",
+            "split",
+            "teacher: train and infer every node",
+            "teacher: write cache",
+            "cache: read logits",
+            "student ffg2m: distil",
+            "evaluate",
+        ]
         assert all(r["seconds"] >= 0 and r["peak_rss_mib"] > 0 for r in data["rows"])
         assert data["teacher"]["config"]["batch_size"] and data["student"]["config"]["batch_size"]
         assert 0.0 <= data["student"]["scores"]["test"] <= 1.0
@@ -212,9 +280,17 @@ def test_pipeline_runs_on_the_split_protocols_graph(data_root, tmp_path):
     from g2m.data.splits import protocol_graph
 
     small = {"hidden": 16, "num_layers": 2, "epochs": 2}
-    res = run_pipeline("amazon-photo", teacher="sage", method="glnn", data_root=str(data_root),
-                       cache_dir=tmp_path / "cache", teacher_overrides=small, student_overrides=small,
-                       progress=False, echo=None)
+    res = run_pipeline(
+        "amazon-photo",
+        teacher="sage",
+        method="glnn",
+        data_root=str(data_root),
+        cache_dir=tmp_path / "cache",
+        teacher_overrides=small,
+        student_overrides=small,
+        progress=False,
+        echo=None,
+    )
     lcc = protocol_graph(load_dataset("amazon-photo", str(data_root)), "glnn")
     assert lcc.num_nodes < 7650
     assert res["graph"]["nodes"] == lcc.num_nodes

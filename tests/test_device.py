@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from device_rules import violations
 
 import g2m
-from device_rules import violations
 from g2m.config import LinkStudentConfig, LinkTeacherConfig, StudentConfig, TeacherConfig, student_config
 from g2m.data.csbm import csbm_tensors
 from g2m.data.graph import make_graph
@@ -25,15 +25,16 @@ from g2m.teachers.node import train_node_teacher
 from g2m.training.link import distill_link_student, train_link_teacher
 from g2m.training.node_student import distill_node_student
 
-DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(),
-                                                                reason="torch sees no CUDA GPU"))]
+DEVICES = [
+    "cpu",
+    pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="torch sees no CUDA GPU")),
+]
 ATOL = 1e-5
 
 
 @pytest.fixture(scope="module")
 def small():
-    x, y, edges = csbm_tensors(num_nodes=150, num_classes=3, avg_degree=4, homophily=0.7, num_features=16,
-                               seed=1)
+    x, y, edges = csbm_tensors(num_nodes=150, num_classes=3, avg_degree=4, homophily=0.7, num_features=16, seed=1)
     graph = make_graph("tiny", x, y, edges)
     return graph, make_node_split(graph, "random", "transductive", 0, train_per_class=5, val_per_class=5)
 
@@ -41,34 +42,40 @@ def small():
 @pytest.fixture(scope="module")
 def teacher_out(small):
     graph, split = small
-    return train_node_teacher(graph, split, TeacherConfig(model="gcn", hidden=16, epochs=5, dropout=0.0), 0,
-                              progress=False, device="cpu")
+    return train_node_teacher(
+        graph, split, TeacherConfig(model="gcn", hidden=16, epochs=5, dropout=0.0), 0, progress=False, device="cpu"
+    )
 
 
 # ---------- the wrong-device rule ----------
 
+
 def test_every_factory_in_the_library_names_its_device():
     found = violations(Path(g2m.__file__).parent)
-    assert found == [], "tensor factories without device= (derive it from an input, or say 'cpu'):\n" + \
-        "\n".join(found)
+    assert found == [], "tensor factories without device= (derive it from an input, or say 'cpu'):\n" + "\n".join(found)
 
 
 def test_the_rule_catches_a_planted_factory(tmp_path):
-    (tmp_path / "bad.py").write_text(textwrap.dedent("""
+    (tmp_path / "bad.py").write_text(
+        textwrap.dedent("""
         import torch
         def f(x):
             ok = torch.zeros(3, device=x.device)
             gen = torch.Generator(device="cpu")
             mask = torch.ones(x.size(0), dtype=torch.bool)   # lands on the CPU whatever x is
             return torch.randperm(5, generator=gen)
-    """))
+    """)
+    )
     found = violations(tmp_path)
-    assert [line.split(": ", 1)[1] for line in found] == ["torch.ones(...) names no device",
-                                                          "torch.randperm(...) names no device"]
+    assert [line.split(": ", 1)[1] for line in found] == [
+        "torch.ones(...) names no device",
+        "torch.randperm(...) names no device",
+    ]
     assert "bad.py:6:" in found[0] and "bad.py:7:" in found[1]
 
 
 # ---------- device choice ----------
+
 
 def test_resolve_device_names_the_problem():
     assert resolve_device("cpu") == torch.device("cpu")
@@ -99,11 +106,29 @@ NODE_METHODS = ["mlp", "glnn", "lfd", "hfd", "ffg2m", "ffg2m_safe", "nosmog", "k
 
 
 def _student(graph, split, teacher_out, method: str, device: str, **extra):
-    cfg = replace(student_config(None, method, "gcn"), hidden=16, epochs=4, patience=4, dropout=0.0,
-                  position_dim=8, position_walk_length=6, position_window=2, krd_start=1, **extra)
-    return distill_node_student(graph, split, teacher_out.logits, cfg, 0, progress=False,
-                                teacher_hidden=teacher_out.hidden, teacher_entropy_shift=teacher_out.entropy_shift,
-                                device=device)
+    cfg = replace(
+        student_config(None, method, "gcn"),
+        hidden=16,
+        epochs=4,
+        patience=4,
+        dropout=0.0,
+        position_dim=8,
+        position_walk_length=6,
+        position_window=2,
+        krd_start=1,
+        **extra,
+    )
+    return distill_node_student(
+        graph,
+        split,
+        teacher_out.logits,
+        cfg,
+        0,
+        progress=False,
+        teacher_hidden=teacher_out.hidden,
+        teacher_entropy_shift=teacher_out.entropy_shift,
+        device=device,
+    )
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -131,8 +156,9 @@ def test_minibatch_student_on_device_equals_cpu(small, teacher_out, method, devi
 @pytest.mark.parametrize("batch_size", [None, 32])
 def test_teacher_on_device_equals_cpu(small, model, batch_size, device):
     graph, split = small
-    cfg = TeacherConfig(model=model, hidden=8, heads=2, epochs=3, dropout=0.0, batch_size=batch_size,
-                        fanouts=(3, 3), sampler="g2m")
+    cfg = TeacherConfig(
+        model=model, hidden=8, heads=2, epochs=3, dropout=0.0, batch_size=batch_size, fanouts=(3, 3), sampler="g2m"
+    )
     out = train_node_teacher(graph, split, cfg, 0, progress=False, device=device)
     ref = train_node_teacher(graph, split, cfg, 0, progress=False, device="cpu")
     assert out.logits.device.type == "cpu"  # what the cache stores
@@ -180,8 +206,15 @@ def test_link_student_on_device_equals_cpu(link_setup, method, device):
 
 def test_student_config_is_what_the_device_tests_cover():
     """A new StudentConfig option that needs a device path gets a method above that uses it."""
-    assert {"position", "similarity_weight", "adversarial_eps", "reliability", "edge_weighting", "guard",
-            "batch_size"} <= {f for f in StudentConfig.__dataclass_fields__}
+    assert {
+        "position",
+        "similarity_weight",
+        "adversarial_eps",
+        "reliability",
+        "edge_weighting",
+        "guard",
+        "batch_size",
+    } <= {f for f in StudentConfig.__dataclass_fields__}
 
 
 # ---------- every command that trains, evaluates or times takes --device ----------
@@ -193,9 +226,20 @@ CPU_ONLY = {
     ("bench", "rank-loss"): "a CPU micro-benchmark of two implementations of one loss",
     ("bench", "edge-memory"): "peak host RSS of one loss",
 }
-COMPUTING = [("teacher",), ("distill",), ("eval",), ("run",), ("tune",), ("bench", "node-table"),
-             ("bench", "link-table"), ("bench", "pipeline"), ("bench", "epoch"), ("bench", "latency"),
-             ("bench", "scale"), ("bench", "student-epoch")]
+COMPUTING = [
+    ("teacher",),
+    ("distill",),
+    ("eval",),
+    ("run",),
+    ("tune",),
+    ("bench", "node-table"),
+    ("bench", "link-table"),
+    ("bench", "pipeline"),
+    ("bench", "epoch"),
+    ("bench", "latency"),
+    ("bench", "scale"),
+    ("bench", "student-epoch"),
+]
 
 
 def _command(path):
@@ -222,8 +266,17 @@ def test_bench_commands_are_listed():
     assert {("bench", name) for name in bench.commands} == {p for p in COMPUTING if p[0] == "bench"} | set(CPU_ONLY)
 
 
-@pytest.mark.parametrize("args", [["run", "-d", "csbm"], ["teacher"], ["distill"], ["eval", "-s", "x"],
-                                  ["bench", "scale", "--sizes", "1000"], ["bench", "latency", "--nodes", "1000"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "-d", "csbm"],
+        ["teacher"],
+        ["distill"],
+        ["eval", "-s", "x"],
+        ["bench", "scale", "--sizes", "1000"],
+        ["bench", "latency", "--nodes", "1000"],
+    ],
+)
 def test_bad_device_is_refused_before_any_work(args, monkeypatch, capsys):
     import sys
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from ddp_worker import student
+
 from g2m.training.node_student import distill_node_student
 
 WORKER = Path(__file__).with_name("ddp_worker.py")
@@ -20,8 +20,21 @@ WORKER = Path(__file__).with_name("ddp_worker.py")
 
 def _torchrun(*args, nproc=2, timeout=600):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(WORKER.parent)}
-    return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node",
-                           str(nproc), *map(str, args)], capture_output=True, text=True, timeout=timeout, env=env)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc-per-node",
+            str(nproc),
+            *map(str, args),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
 
 
 @pytest.mark.parametrize("method", ["glnn", "ffg2m", "ffg2m_safe"])
@@ -68,10 +81,35 @@ def test_two_processes_train_the_one_process_teacher(tmp_path):
 
 def test_g2m_run_nproc_writes_one_result(tmp_path):
     out = tmp_path / "r"
-    done = subprocess.run([sys.executable, "-m", "g2m.cli.main", "run", "-d", "csbm", "--methods", "glnn,ffg2m",
-                           "--seeds", "1", "--epochs", "3", "--batch-size", "512", "--nproc", "2", "--out", str(out),
-                           "--cache-dir", str(tmp_path / "cache"), "-q"], capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "g2m.cli.main",
+            "run",
+            "-d",
+            "csbm",
+            "--methods",
+            "glnn,ffg2m",
+            "--seeds",
+            "1",
+            "--epochs",
+            "3",
+            "--batch-size",
+            "512",
+            "--nproc",
+            "2",
+            "--out",
+            str(out),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads((out / "results.json").read_text())
     assert result["provenance"]["processes"] == 2
@@ -84,19 +122,36 @@ def test_g2m_run_nproc_trains_a_minibatch_teacher_together(tmp_path):
     and a second run reads it back on every rank instead of training again."""
     preset = tmp_path / "p.toml"
     preset.write_text("[hparams.teacher]\nbatch_size = 128\nfanouts = [5, 5]\nepochs = 3\npatience = 3\n")
-    args = [sys.executable, "-m", "g2m.cli.main", "run", "-d", "csbm", "-t", "sage", "--methods", "glnn",
-            "--seeds", "1", "--student-epochs", "2", "--nproc", "2", "--preset", str(preset),
-            "--cache-dir", str(tmp_path / "cache")]
+    args = [
+        sys.executable,
+        "-m",
+        "g2m.cli.main",
+        "run",
+        "-d",
+        "csbm",
+        "-t",
+        "sage",
+        "--methods",
+        "glnn",
+        "--seeds",
+        "1",
+        "--student-epochs",
+        "2",
+        "--nproc",
+        "2",
+        "--preset",
+        str(preset),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    first = subprocess.run([*args, "--out", str(tmp_path / "a")], capture_output=True, text=True, timeout=600,
-                           env=env)
+    first = subprocess.run([*args, "--out", str(tmp_path / "a")], capture_output=True, text=True, timeout=600, env=env)
     assert first.returncode == 0, first.stderr[-3000:]
     entries = list((tmp_path / "cache").rglob("meta.json"))
     assert len(entries) == 1
     meta = json.loads(entries[0].read_text())
     assert meta["hparams"]["batch_size"] == 128 and meta["epochs_run"] == 3
-    second = subprocess.run([*args, "--out", str(tmp_path / "b")], capture_output=True, text=True, timeout=600,
-                            env=env)
+    second = subprocess.run([*args, "--out", str(tmp_path / "b")], capture_output=True, text=True, timeout=600, env=env)
     assert second.returncode == 0, second.stderr[-3000:]
     assert "reusing" in second.stderr.lower() and "teacher sage seed 0" not in second.stderr
     runs = [json.loads((tmp_path / d / "results.json").read_text())["runs"] for d in "ab"]
@@ -108,11 +163,39 @@ def test_a_dying_rank_stops_the_run_and_writes_nothing(tmp_path):
     import time
 
     out, cache = tmp_path / "r", tmp_path / "cache"
-    proc = subprocess.Popen([sys.executable, "-m", "g2m.cli.main", "run", "-d", "csbm", "--methods", "glnn",
-                             "--seeds", "1", "--student-epochs", "3000", "--student-patience", "3000",
-                             "--teacher-epochs", "5", "--batch-size", "256", "--nproc", "2", "--out", str(out),
-                             "--cache-dir", str(cache), "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "g2m.cli.main",
+            "run",
+            "-d",
+            "csbm",
+            "--methods",
+            "glnn",
+            "--seeds",
+            "1",
+            "--student-epochs",
+            "3000",
+            "--student-patience",
+            "3000",
+            "--teacher-epochs",
+            "5",
+            "--batch-size",
+            "256",
+            "--nproc",
+            "2",
+            "--out",
+            str(out),
+            "--cache-dir",
+            str(cache),
+            "-q",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
     start = time.time()
     ranks: list[int] = []
     while len(ranks) < 2 or not list(cache.rglob("tensors.pt")):  # both ranks up, the teacher cached

@@ -15,7 +15,8 @@ def test_the_readme_is_a_front_page_of_at_most_200_lines():
 def test_the_site_home_page_is_the_readme():
     readme = (REPO / "README.md").read_text()
     assert (REPO / "docs" / "index.md").read_text() == readme.replace("](docs/", "]("), (
-        "docs/index.md differs from README.md: copy the README there with 'docs/' dropped from its links")
+        "docs/index.md differs from README.md: copy the README there with 'docs/' dropped from its links"
+    )
 
 
 def test_every_relative_link_in_the_readme_and_docs_resolves():

@@ -10,13 +10,13 @@ import shutil
 import numpy as np
 import pytest
 import torch
+from conftest import REPO
 from torch_geometric.data import Data
 from torch_geometric.nn import GCN, GraphSAGE
 from torch_geometric.utils import to_undirected
 from typer.testing import CliRunner
 
 import g2m
-from conftest import REPO
 from g2m.cli.main import app
 from g2m.data.csbm import csbm_tensors
 from g2m.data.graph_file import graph_file_spec, read_graph_file
@@ -47,8 +47,7 @@ def tiny():
     masks = [torch.zeros(300, dtype=torch.bool) for _ in range(3)]
     for mask, part in zip(masks, (perm[:60], perm[60:120], perm[120:])):
         mask[part] = True
-    data = Data(x=x, y=y, edge_index=to_undirected(edges), train_mask=masks[0], val_mask=masks[1],
-                test_mask=masks[2])
+    data = Data(x=x, y=y, edge_index=to_undirected(edges), train_mask=masks[0], val_mask=masks[1], test_mask=masks[2])
     torch.manual_seed(0)
     gcn = _train_gnn(GCN(16, 32, num_layers=2, out_channels=3), data)
     return data, gcn
@@ -77,8 +76,14 @@ def test_logits_tensor_equals_module_teacher(tiny):
 
 def test_bad_inputs_get_one_clear_error(tiny):
     data, gcn = tiny
-    directed = Data(x=data.x, y=data.y, edge_index=data.edge_index[:, data.edge_index[0] < data.edge_index[1]],
-                    train_mask=data.train_mask, val_mask=data.val_mask, test_mask=data.test_mask)
+    directed = Data(
+        x=data.x,
+        y=data.y,
+        edge_index=data.edge_index[:, data.edge_index[0] < data.edge_index[1]],
+        train_mask=data.train_mask,
+        val_mask=data.val_mask,
+        test_mask=data.test_mask,
+    )
     with pytest.raises(InvalidGraphError, match="symmetrize=True"):
         g2m.distill(directed, gcn, method="glnn", **FAST)
     assert g2m.distill(directed, gcn, method="glnn", symmetrize=True, **FAST).scores["test"] > 0.5
@@ -98,8 +103,13 @@ def test_bad_inputs_get_one_clear_error(tiny):
 def test_explicit_split_and_inductive_split(tiny):
     data, gcn = tiny
     idx = torch.arange(300)
-    out = g2m.distill(Data(x=data.x, y=data.y, edge_index=data.edge_index), gcn, method="glnn",
-                      split=(idx[:60], idx[60:120], idx[120:]), **FAST)
+    out = g2m.distill(
+        Data(x=data.x, y=data.y, edge_index=data.edge_index),
+        gcn,
+        method="glnn",
+        split=(idx[:60], idx[60:120], idx[120:]),
+        **FAST,
+    )
     assert out.split.train.tolist() == list(range(60))
     graph = g2m.graph_from_data(data)
     inductive = make_node_split(graph, "public", "inductive", 0)
@@ -110,8 +120,7 @@ def test_explicit_split_and_inductive_split(tiny):
 def test_hidden_by_hook_and_position_features_are_folded_in(tiny):
     data, _ = tiny
     sage = _train_gnn(GraphSAGE(16, 32, num_layers=2, out_channels=3), data, epochs=30)
-    out = g2m.distill(data, sage, method="nosmog", position_dim=8, position_walk_length=6, position_window=2,
-                      **FAST)
+    out = g2m.distill(data, sage, method="nosmog", position_dim=8, position_walk_length=6, position_window=2, **FAST)
     assert isinstance(out.student, PositionedStudent) and out.student.position.shape == (300, 8)
     with torch.no_grad():
         torch.testing.assert_close(out.student(data.x).cpu(), out.logits)
@@ -140,9 +149,15 @@ def test_saved_api_student_evaluates_and_exports_from_the_cli(tiny, tmp_path):
 def test_graph_files_are_read_as_data(tiny, tmp_path):
     data, _ = tiny
     torch.save(data, tmp_path / "g.pt")
-    np.savez(tmp_path / "g.npz", node_features=data.x.numpy(), node_labels=data.y.numpy(),
-             edges=data.edge_index.t().numpy(), train_mask=data.train_mask.numpy(), val_mask=data.val_mask.numpy(),
-             test_mask=data.test_mask.numpy())
+    np.savez(
+        tmp_path / "g.npz",
+        node_features=data.x.numpy(),
+        node_labels=data.y.numpy(),
+        edges=data.edge_index.t().numpy(),
+        train_mask=data.train_mask.numpy(),
+        val_mask=data.val_mask.numpy(),
+        test_mask=data.test_mask.numpy(),
+    )
     a, b = read_graph_file(tmp_path / "g.pt", "g"), read_graph_file(tmp_path / "g.npz", "g")
     assert torch.equal(a.edge_index, b.edge_index) and torch.equal(a.masks["train"], b.masks["train"])
     spec = graph_file_spec(tmp_path / "g.pt")
@@ -173,9 +188,30 @@ def test_cli_on_a_graph_file_and_teacher_logits(tiny, tmp_path):
         return res.stdout
 
     runs, students = tmp_path / "runs", tmp_path / "students"
-    invoke("run", "--graph", graph_file, "--methods", "mlp,glnn,ffg2m", "--seeds", 2, "--out", runs, "--cache-dir",
-           tmp_path / "cache", "--save-students", students, "--epochs", 30, "--student-hidden", 32, "-q",
-           "--device", "cpu", "--threads", 1)
+    invoke(
+        "run",
+        "--graph",
+        graph_file,
+        "--methods",
+        "mlp,glnn,ffg2m",
+        "--seeds",
+        2,
+        "--out",
+        runs,
+        "--cache-dir",
+        tmp_path / "cache",
+        "--save-students",
+        students,
+        "--epochs",
+        30,
+        "--student-hidden",
+        32,
+        "-q",
+        "--device",
+        "cpu",
+        "--threads",
+        1,
+    )
     result = json.loads((runs / "results.json").read_text())
     assert result["device"]["device"] == "cpu" and result["provenance"]["device"]["torch_threads"] == 1
     assert {r["model"] for r in result["runs"]} == {"teacher (gcn)", "mlp", "glnn", "ffg2m"}
@@ -186,14 +222,31 @@ def test_cli_on_a_graph_file_and_teacher_logits(tiny, tmp_path):
     assert evaluated["scores"]["test"] == pytest.approx(row["test"])
     assert json.loads(invoke("export", "--student", students / "ffg2m-seed0", "--out", tmp_path / "e.pt2"))["bytes"]
 
-    distilled = json.loads(invoke("distill", "--graph", graph_file, "--teacher-logits", tmp_path / "logits.pt",
-                                  "--method", "glnn", "--out", tmp_path / "d", "--epochs", 30, "--hidden", 32, "-q"))
+    distilled = json.loads(
+        invoke(
+            "distill",
+            "--graph",
+            graph_file,
+            "--teacher-logits",
+            tmp_path / "logits.pt",
+            "--method",
+            "glnn",
+            "--out",
+            tmp_path / "d",
+            "--epochs",
+            30,
+            "--hidden",
+            32,
+            "-q",
+        )
+    )
     api = g2m.distill(data, gcn, method="glnn", **FAST)
     assert distilled["scores"] == pytest.approx(api.scores)  # the CLI and the API train the same student
     assert json.loads(invoke("eval", "--student", tmp_path / "d"))["scores"] == pytest.approx(api.scores)
 
-    bad = runner.invoke(app, ["distill", "--graph", str(graph_file), "--teacher-logits", str(graph_file),
-                              "--out", str(tmp_path / "x")])
+    bad = runner.invoke(
+        app, ["distill", "--graph", str(graph_file), "--teacher-logits", str(graph_file), "--out", str(tmp_path / "x")]
+    )
     assert bad.exit_code != 0
 
 
@@ -201,10 +254,15 @@ def test_unknown_device_is_one_error_line(tmp_path):
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "g2m.cli.main", "run", "--device", "tpu", "--out", str(tmp_path)],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "g2m.cli.main", "run", "--device", "tpu", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2 and done.stderr.strip().splitlines() == [
-        "error: unknown device 'tpu'; choose one of auto, cpu, cuda or cuda:N"]
+        "error: unknown device 'tpu'; choose one of auto, cpu, cuda or cuda:N"
+    ]
 
 
 def _readme_block() -> str:
@@ -230,13 +288,16 @@ def test_readme_snippet(data_root, tmp_path, monkeypatch, capsys):
     teacher = glnn.teacher_scores["test"]
     exported = float(capsys.readouterr().out.strip().splitlines()[-1])
     with capsys.disabled():  # the README quotes these (pytest -s shows them)
-        print(f"\nREADME snippet, test accuracy: teacher {100 * teacher:.1f}, GLNN {100 * glnn.scores['test']:.1f}, "
-              f"FF-G2M {100 * ffg2m.scores['test']:.1f}, exported FF-G2M {100 * exported:.1f}")
+        print(
+            f"\nREADME snippet, test accuracy: teacher {100 * teacher:.1f}, GLNN {100 * glnn.scores['test']:.1f}, "
+            f"FF-G2M {100 * ffg2m.scores['test']:.1f}, exported FF-G2M {100 * exported:.1f}"
+        )
     assert glnn.scores["test"] >= teacher - 0.01 and ffg2m.scores["test"] >= teacher - 0.01
     assert exported == pytest.approx(ffg2m.scores["test"], abs=1e-6)
 
 
 # ---------- loss modules and transforms for your own loop ----------
+
 
 def test_loss_modules_equal_the_pure_losses(tiny):
     from g2m.losses.link import llp_dist_loss, llp_rank_loss
@@ -267,8 +328,12 @@ def test_transforms_compose(tiny):
     from torch_geometric.transforms import Compose
 
     data, gcn = tiny
-    out = Compose([g2m.transforms.AddTeacherOutputs(gcn, hidden=True),
-                   g2m.transforms.AddPositionFeatures(dim=8, walk_length=6, window=2)])(data.clone())
+    out = Compose(
+        [
+            g2m.transforms.AddTeacherOutputs(gcn, hidden=True),
+            g2m.transforms.AddPositionFeatures(dim=8, walk_length=6, window=2),
+        ]
+    )(data.clone())
     with torch.no_grad():
         torch.testing.assert_close(out.teacher_logits, gcn(data.x, data.edge_index))
     assert out.teacher_hidden.shape == (300, 32) and out.position.shape == (300, 8)
@@ -280,8 +345,9 @@ def test_distill_link_from_a_pyg_encoder_and_scorer():
     from g2m.data.link_splits import make_link_split
     from g2m.losses.link import link_bce
 
-    x, y, edges = csbm_tensors(num_nodes=600, num_classes=4, avg_degree=8, homophily=0.9, feature_signal=3.0,
-                               num_features=16, seed=0)
+    x, y, edges = csbm_tensors(
+        num_nodes=600, num_classes=4, avg_degree=8, homophily=0.9, feature_signal=3.0, num_features=16, seed=0
+    )
     data = Data(x=x, edge_index=to_undirected(edges))
     split = make_link_split(g2m.graph_from_data(Data(x=x, y=y, edge_index=data.edge_index)), "transductive", 0)
     torch.manual_seed(0)
@@ -320,7 +386,8 @@ def test_spec_file_and_user_spec_folder(tiny, tmp_path, monkeypatch):
     folder.mkdir()
     (folder / "mine.toml").write_text(
         'name = "mine"\ndescription = "my graph"\nloader = "file"\nloader_args = {path = "g.pt"}\n'
-        'task = "node"\nmetric = "accuracy"\nsplit = "public"\n\n[hparams.student]\nhidden = 24\n')
+        'task = "node"\nmetric = "accuracy"\nsplit = "public"\n\n[hparams.student]\nhidden = 24\n'
+    )
     spec = get_spec(str(folder / "mine.toml"))  # a spec file from anywhere
     assert spec.name == "mine" and spec.preset("student") == {"hidden": 24}
     graph = load_dataset(str(folder / "mine.toml"), tmp_path)  # its relative path: from the data root
@@ -328,8 +395,22 @@ def test_spec_file_and_user_spec_folder(tiny, tmp_path, monkeypatch):
     monkeypatch.setenv("G2M_SPECS", str(folder))
     res = CliRunner().invoke(app, ["datasets", "--data-root", str(tmp_path)], catch_exceptions=False)
     assert res.exit_code == 0 and "mine" in res.output
-    res = CliRunner().invoke(app, ["teacher", "-d", "mine", "--data-root", str(tmp_path), "--cache-dir",
-                                   str(tmp_path / "c"), "--epochs", "5", "-q"], catch_exceptions=False)
+    res = CliRunner().invoke(
+        app,
+        [
+            "teacher",
+            "-d",
+            "mine",
+            "--data-root",
+            str(tmp_path),
+            "--cache-dir",
+            str(tmp_path / "c"),
+            "--epochs",
+            "5",
+            "-q",
+        ],
+        catch_exceptions=False,
+    )
     assert res.exit_code == 0, res.output
     (folder / "cora.toml").write_text((folder / "mine.toml").read_text().replace('"mine"', '"cora"'))
     monkeypatch.setenv("G2M_SPECS", str(folder) + "-other")

@@ -64,10 +64,39 @@ def test_cli_prints_one_warning_line_and_records_homophily(data_root, tmp_path):
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-m", "g2m.cli.main", "run", "-d", "texas", "-t", "sage", "--methods",
-                           "glnn,ffg2m", "--seeds", "2", "--epochs", "5", "--patience", "5", "--student-hidden", "16",
-                           "--teacher-hidden", "16", "--data-root", str(data_root), "--cache-dir", str(tmp_path / "c"),
-                           "--out", str(tmp_path / "r"), "-q"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "g2m.cli.main",
+            "run",
+            "-d",
+            "texas",
+            "-t",
+            "sage",
+            "--methods",
+            "glnn,ffg2m",
+            "--seeds",
+            "2",
+            "--epochs",
+            "5",
+            "--patience",
+            "5",
+            "--student-hidden",
+            "16",
+            "--teacher-hidden",
+            "16",
+            "--data-root",
+            str(data_root),
+            "--cache-dir",
+            str(tmp_path / "c"),
+            "--out",
+            str(tmp_path / "r"),
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     lines = [line for line in proc.stderr.splitlines() if "homophily" in line]
     assert len(lines) == 1 and lines[0].startswith("warning: texas: adjusted edge homophily estimated at -0.")

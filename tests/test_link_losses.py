@@ -16,7 +16,9 @@ from g2m.losses.link import (
 )
 from g2m.ops import HAS_TORCH_SCATTER
 
-BACKENDS = ["native"] + (["torch_scatter"] if HAS_TORCH_SCATTER or os.environ.get("G2M_REQUIRE_TORCH_SCATTER") == "1" else [])
+BACKENDS = ["native"] + (
+    ["torch_scatter"] if HAS_TORCH_SCATTER or os.environ.get("G2M_REQUIRE_TORCH_SCATTER") == "1" else []
+)
 
 
 def grouped(sizes, seed=0):
@@ -92,7 +94,7 @@ def test_dist_loss_matches_loop(backend, tau):
 def test_rank_loss_zero_for_increasing_transform_with_margin():
     _, t, group = grouped([8, 8, 8], 5)
     margin = 0.1
-    for f in (lambda x: 2 * x + 1, lambda x: x.exp() + 3 * x, lambda x: 5 * x ** 3 + x):
+    for f in (lambda x: 2 * x + 1, lambda x: x.exp() + 3 * x, lambda x: 5 * x**3 + x):
         # slope >= 1 everywhere: a teacher gap above the margin stays above it
         assert float(llp_rank_loss(f(t), t, group, margin)) == 0.0
     assert float(llp_rank_loss(-t, t, group, margin)) > 0.0  # reversed order is penalised

@@ -10,7 +10,7 @@ from g2m.cli.main import app
 from g2m.config import LinkStudentConfig, LinkTeacherConfig
 from g2m.data import load_dataset, make_link_split
 from g2m.errors import G2MError
-from g2m.experiments.link import LinkExperiment, run_link_experiment
+from g2m.experiments.link import LinkExperiment
 from g2m.training.link import distill_link_student, train_link_teacher
 
 GRAPH = dict(num_nodes=600, num_classes=4, avg_degree=8, homophily=0.9, feature_signal=3.0, num_features=16)
@@ -35,8 +35,9 @@ def test_teacher_beats_chance(trained):
 @pytest.mark.parametrize("method", ["mlp", "logit", "repr", "llp_rank", "llp_dist", "llp"])
 def test_every_student_method_trains(trained, method):
     g, split, teacher = trained
-    out = distill_link_student(g, split, teacher.embeddings, teacher.scorer,
-                               LinkStudentConfig(method=method, **FAST_S), seed=0, progress=False)
+    out = distill_link_student(
+        g, split, teacher.embeddings, teacher.scorer, LinkStudentConfig(method=method, **FAST_S), seed=0, progress=False
+    )
     assert out.scores["rocauc"] > 0.55
     assert out.embeddings.shape == (g.num_nodes, 32)
 
@@ -47,11 +48,23 @@ def test_llp_on_probabilities_trains_and_bad_scale_is_refused(trained):
     out = distill_link_student(g, split, teacher.embeddings, teacher.scorer, cfg, seed=0, progress=False)
     assert out.scores["rocauc"] > 0.55
     with pytest.raises(ValueError, match="relational_scores"):
-        distill_link_student(g, split, teacher.embeddings, teacher.scorer,
-                             LinkStudentConfig(method="llp", relational_scores="rank", **FAST_S), progress=False)
+        distill_link_student(
+            g,
+            split,
+            teacher.embeddings,
+            teacher.scorer,
+            LinkStudentConfig(method="llp", relational_scores="rank", **FAST_S),
+            progress=False,
+        )
     with pytest.raises(ValueError, match="anchors_per_epoch"):
-        distill_link_student(g, split, teacher.embeddings, teacher.scorer,
-                             LinkStudentConfig(method="llp", **{**FAST_S, "anchors_per_epoch": -1}), progress=False)
+        distill_link_student(
+            g,
+            split,
+            teacher.embeddings,
+            teacher.scorer,
+            LinkStudentConfig(method="llp", **{**FAST_S, "anchors_per_epoch": -1}),
+            progress=False,
+        )
 
 
 def test_official_fidelity_options_train_and_bad_values_are_refused(trained):
@@ -76,13 +89,54 @@ def test_student_needs_teacher_for_distillation(trained):
 
 def test_experiment_and_cli(tmp_path, monkeypatch):
     runner = CliRunner()
-    res = runner.invoke(app, ["teacher", "--task", "link", "-d", "cora", "--epochs", "3", "--hidden", "16",
-                              "--cache-dir", str(tmp_path / "c"), "--data-root", str(tmp_path / "none"), "-q"])
+    res = runner.invoke(
+        app,
+        [
+            "teacher",
+            "--task",
+            "link",
+            "-d",
+            "cora",
+            "--epochs",
+            "3",
+            "--hidden",
+            "16",
+            "--cache-dir",
+            str(tmp_path / "c"),
+            "--data-root",
+            str(tmp_path / "none"),
+            "-q",
+        ],
+    )
     assert res.exit_code != 0  # cora is not in that empty root and the network is off
-    res = runner.invoke(app, ["run", "--task", "link", "-d", "csbm", "--methods", "mlp,llp", "--seeds", "2",
-                              "--teacher-hidden", "16", "--student-hidden", "16", "--epochs", "30",
-                              "--patience", "10", "--out", str(tmp_path / "r"),
-                              "--cache-dir", str(tmp_path / "c"), "-q"], catch_exceptions=False)
+    res = runner.invoke(
+        app,
+        [
+            "run",
+            "--task",
+            "link",
+            "-d",
+            "csbm",
+            "--methods",
+            "mlp,llp",
+            "--seeds",
+            "2",
+            "--teacher-hidden",
+            "16",
+            "--student-hidden",
+            "16",
+            "--epochs",
+            "30",
+            "--patience",
+            "10",
+            "--out",
+            str(tmp_path / "r"),
+            "--cache-dir",
+            str(tmp_path / "c"),
+            "-q",
+        ],
+        catch_exceptions=False,
+    )
     assert res.exit_code == 0, res.output
     data = json.loads((tmp_path / "r" / "results.json").read_text())
     assert {r["model"] for r in data["summary"]} == {"teacher (sage)", "mlp", "llp"}
@@ -90,20 +144,73 @@ def test_experiment_and_cli(tmp_path, monkeypatch):
     assert all("hits@20_mean" in r and "mrr_mean" in r for r in data["summary"])
     splits = [r["split"] for r in data["runs"] if r["model"].startswith("teacher")]
     assert len(set(splits)) == 2  # default: split k for seed k
-    res = runner.invoke(app, ["run", "--task", "link", "-d", "csbm", "--methods", "mlp", "--seeds", "2",
-                              "--split-seed", "1", "--teacher-hidden", "16", "--student-hidden", "16",
-                              "--epochs", "5", "--patience", "5", "--out", str(tmp_path / "r1"),
-                              "--cache-dir", str(tmp_path / "c"), "-q"], catch_exceptions=False)
+    res = runner.invoke(
+        app,
+        [
+            "run",
+            "--task",
+            "link",
+            "-d",
+            "csbm",
+            "--methods",
+            "mlp",
+            "--seeds",
+            "2",
+            "--split-seed",
+            "1",
+            "--teacher-hidden",
+            "16",
+            "--student-hidden",
+            "16",
+            "--epochs",
+            "5",
+            "--patience",
+            "5",
+            "--out",
+            str(tmp_path / "r1"),
+            "--cache-dir",
+            str(tmp_path / "c"),
+            "-q",
+        ],
+        catch_exceptions=False,
+    )
     data = json.loads((tmp_path / "r1" / "results.json").read_text())
     splits = [r["split"] for r in data["runs"] if r["model"].startswith("teacher")]
     assert len(splits) == 2 and splits[0] == splits[1] and "-s1-" in splits[0]
     assert "split 1 for every seed" in data["table"]
     # --teacher-seed: one teacher serves every seed, trained and reported once
-    res = runner.invoke(app, ["run", "--task", "link", "-d", "csbm", "--methods", "mlp,llp", "--seeds", "2",
-                              "--split-seed", "1", "--teacher-seed", "3", "--teacher-hidden", "16",
-                              "--student-hidden", "16", "--epochs", "5", "--patience", "5",
-                              "--out", str(tmp_path / "r3"), "--cache-dir", str(tmp_path / "c"), "-q"],
-                        catch_exceptions=False)
+    res = runner.invoke(
+        app,
+        [
+            "run",
+            "--task",
+            "link",
+            "-d",
+            "csbm",
+            "--methods",
+            "mlp,llp",
+            "--seeds",
+            "2",
+            "--split-seed",
+            "1",
+            "--teacher-seed",
+            "3",
+            "--teacher-hidden",
+            "16",
+            "--student-hidden",
+            "16",
+            "--epochs",
+            "5",
+            "--patience",
+            "5",
+            "--out",
+            str(tmp_path / "r3"),
+            "--cache-dir",
+            str(tmp_path / "c"),
+            "-q",
+        ],
+        catch_exceptions=False,
+    )
     data = json.loads((tmp_path / "r3" / "results.json").read_text())
     teacher_runs = [r for r in data["runs"] if r["model"].startswith("teacher")]
     assert [r["seed"] for r in teacher_runs] == [3]
@@ -112,26 +219,82 @@ def test_experiment_and_cli(tmp_path, monkeypatch):
     for flag in ("--split-seed", "--teacher-seed"):
         res = runner.invoke(app, ["run", "-d", "csbm", flag, "1", "--out", str(tmp_path / "r2")])
         assert isinstance(res.exception, G2MError) and "apply to --task link" in str(res.exception)
-    res = runner.invoke(app, ["run", "--task", "link", "-d", "csbm", "--teacher-seed", "-2",
-                              "--out", str(tmp_path / "r4")])
+    res = runner.invoke(
+        app, ["run", "--task", "link", "-d", "csbm", "--teacher-seed", "-2", "--out", str(tmp_path / "r4")]
+    )
     assert isinstance(res.exception, G2MError) and "teacher_seed must be non-negative" in str(res.exception)
-    res = runner.invoke(app, ["teacher", "--task", "link", "-d", "csbm", "--split-seed", "-1",
-                              "--cache-dir", str(tmp_path / "c"), "-q"])
+    res = runner.invoke(
+        app, ["teacher", "--task", "link", "-d", "csbm", "--split-seed", "-1", "--cache-dir", str(tmp_path / "c"), "-q"]
+    )
     assert isinstance(res.exception, G2MError) and "split seed must be non-negative" in str(res.exception)
-    res = runner.invoke(app, ["teacher", "--task", "link", "-d", "csbm", "--hidden", "16", "--epochs", "3",
-                              "--cache-dir", str(tmp_path / "c"), "-q"], catch_exceptions=False)
+    res = runner.invoke(
+        app,
+        [
+            "teacher",
+            "--task",
+            "link",
+            "-d",
+            "csbm",
+            "--hidden",
+            "16",
+            "--epochs",
+            "3",
+            "--cache-dir",
+            str(tmp_path / "c"),
+            "-q",
+        ],
+        catch_exceptions=False,
+    )
     first = json.loads(res.stdout)
-    res = runner.invoke(app, ["teacher", "--task", "link", "-d", "csbm", "--hidden", "16", "--epochs", "3",
-                              "--seed", "3", "--split-seed", "1", "--cache-dir", str(tmp_path / "c"), "-q"],
-                        catch_exceptions=False)
+    res = runner.invoke(
+        app,
+        [
+            "teacher",
+            "--task",
+            "link",
+            "-d",
+            "csbm",
+            "--hidden",
+            "16",
+            "--epochs",
+            "3",
+            "--seed",
+            "3",
+            "--split-seed",
+            "1",
+            "--cache-dir",
+            str(tmp_path / "c"),
+            "-q",
+        ],
+        catch_exceptions=False,
+    )
     other = json.loads(res.stdout)
     assert other["seed"] == 3 and "-s1-" in other["split"] and "-s0-" in first["split"]
     assert other["scores"] != first["scores"]
     res = runner.invoke(app, ["teacher", "-d", "csbm", "--split-seed", "1"])
     assert isinstance(res.exception, G2MError) and "--split-seed applies to --task link" in str(res.exception)
-    res = runner.invoke(app, ["distill", "--task", "link", "-d", "csbm", "--method", "llp", "--hidden", "16",
-                              "--epochs", "3", "--teacher-cache", first["cache"], "--cache-dir", str(tmp_path / "c"),
-                              "-q"], catch_exceptions=False)
+    res = runner.invoke(
+        app,
+        [
+            "distill",
+            "--task",
+            "link",
+            "-d",
+            "csbm",
+            "--method",
+            "llp",
+            "--hidden",
+            "16",
+            "--epochs",
+            "3",
+            "--teacher-cache",
+            first["cache"],
+            "--cache-dir",
+            str(tmp_path / "c"),
+            "-q",
+        ],
+        catch_exceptions=False,
+    )
     assert json.loads(res.stdout)["scores"]["rocauc"] > 0
 
 
@@ -154,17 +317,42 @@ def test_scorer_dropout_acts_only_in_training_and_keeps_state_keys():
 
 def test_teacher_candidates_keep_the_best_validation_teacher(tmp_path):
     runner = CliRunner()
-    common = ["run", "--task", "link", "-d", "csbm", "--methods", "mlp", "--seeds", "1", "--split-seed", "0",
-              "--teacher-hidden", "16", "--student-hidden", "16", "--epochs", "5", "--patience", "5",
-              "--cache-dir", str(tmp_path / "c"), "-q"]
+    common = [
+        "run",
+        "--task",
+        "link",
+        "-d",
+        "csbm",
+        "--methods",
+        "mlp",
+        "--seeds",
+        "1",
+        "--split-seed",
+        "0",
+        "--teacher-hidden",
+        "16",
+        "--student-hidden",
+        "16",
+        "--epochs",
+        "5",
+        "--patience",
+        "5",
+        "--cache-dir",
+        str(tmp_path / "c"),
+        "-q",
+    ]
     vals = {}
     for t in range(3):  # each candidate alone
-        runner.invoke(app, [*common, "--teacher-seed", str(t), "--out", str(tmp_path / f"t{t}")],
-                      catch_exceptions=False)
+        runner.invoke(
+            app, [*common, "--teacher-seed", str(t), "--out", str(tmp_path / f"t{t}")], catch_exceptions=False
+        )
         run = json.loads((tmp_path / f"t{t}" / "results.json").read_text())["runs"][0]
         vals[t] = run["val"]
-    res = runner.invoke(app, [*common, "--teacher-seed", "0", "--teacher-candidates", "3",
-                              "--out", str(tmp_path / "best")], catch_exceptions=False)
+    res = runner.invoke(
+        app,
+        [*common, "--teacher-seed", "0", "--teacher-candidates", "3", "--out", str(tmp_path / "best")],
+        catch_exceptions=False,
+    )
     assert res.exit_code == 0
     data = json.loads((tmp_path / "best" / "results.json").read_text())
     teacher = data["runs"][0]

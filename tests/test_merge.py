@@ -10,19 +10,55 @@ from g2m.errors import G2MError
 from g2m.experiments.merge import merge_results
 
 runner = CliRunner()
-SMALL = ["--task", "link", "-d", "csbm", "--seeds", "2", "--split-seed", "1", "--teacher-seed", "0",
-         "--teacher-hidden", "16", "--student-hidden", "16", "--epochs", "6", "--patience", "6", "-q"]
+SMALL = [
+    "--task",
+    "link",
+    "-d",
+    "csbm",
+    "--seeds",
+    "2",
+    "--split-seed",
+    "1",
+    "--teacher-seed",
+    "0",
+    "--teacher-hidden",
+    "16",
+    "--student-hidden",
+    "16",
+    "--epochs",
+    "6",
+    "--patience",
+    "6",
+    "-q",
+]
 
 
 @pytest.fixture(scope="module")
 def parts(tmp_path_factory):
     root = tmp_path_factory.mktemp("merge")
     out = {}
-    for name, methods, seeds in (("all", "mlp,repr,llp", ()), ("a", "llp,mlp", ()), ("b", "repr", ()),
-                                 ("s0", "mlp,repr,llp", ("--seeds", "1")),
-                                 ("s1", "mlp,repr,llp", ("--seeds", "1", "--first-seed", "1"))):
-        res = runner.invoke(app, ["run", *SMALL, *seeds, "--methods", methods, "--out", str(root / name),
-                                  "--cache-dir", str(root / "cache")], catch_exceptions=False)
+    for name, methods, seeds in (
+        ("all", "mlp,repr,llp", ()),
+        ("a", "llp,mlp", ()),
+        ("b", "repr", ()),
+        ("s0", "mlp,repr,llp", ("--seeds", "1")),
+        ("s1", "mlp,repr,llp", ("--seeds", "1", "--first-seed", "1")),
+    ):
+        res = runner.invoke(
+            app,
+            [
+                "run",
+                *SMALL,
+                *seeds,
+                "--methods",
+                methods,
+                "--out",
+                str(root / name),
+                "--cache-dir",
+                str(root / "cache"),
+            ],
+            catch_exceptions=False,
+        )
         assert res.exit_code == 0, res.output
         out[name] = json.loads((root / name / "results.json").read_text())
     return root, out
@@ -34,8 +70,11 @@ def _scores(summary):
 
 def test_merged_parts_equal_one_run(parts):
     root, res = parts
-    cli = runner.invoke(app, ["merge", str(root / "a"), str(root / "b" / "results.json"), "--out", str(root / "m")],
-                        catch_exceptions=False)
+    cli = runner.invoke(
+        app,
+        ["merge", str(root / "a"), str(root / "b" / "results.json"), "--out", str(root / "m")],
+        catch_exceptions=False,
+    )
     assert cli.exit_code == 0, cli.output
     merged = json.loads((root / "m" / "results.json").read_text())
     assert [r["model"] for r in merged["summary"]] == ["teacher (sage)", "mlp", "repr", "llp"]
@@ -60,7 +99,14 @@ def test_seed_parts_equal_one_run(parts):
     assert merged["title"] == res["all"]["title"]  # "2 seeds" again
     assert (merged["experiment"]["seeds"], merged["experiment"]["first_seed"]) == (2, 0)
     assert [(r["model"], r["seed"]) for r in merged["runs"]] == [
-        ("teacher (sage)", 0), ("mlp", 0), ("mlp", 1), ("repr", 0), ("repr", 1), ("llp", 0), ("llp", 1)]
+        ("teacher (sage)", 0),
+        ("mlp", 0),
+        ("mlp", 1),
+        ("repr", 0),
+        ("repr", 1),
+        ("llp", 0),
+        ("llp", 1),
+    ]
     one_run = _scores(res["all"]["summary"])
     for model, scores in _scores(merged["summary"]).items():
         assert scores == pytest.approx(one_run[model], abs=1e-5)
@@ -75,7 +121,10 @@ def test_seed_parts_must_fill_the_same_consecutive_seeds(parts):
     s3 = {**s1, "runs": [{**r, "seed": 3} if not r["model"].startswith("teacher") else r for r in s1["runs"]]}
     with pytest.raises(ValueError, match=r"skip seeds \[1, 2\]"):
         merge_results([res["s0"], s3])
-    heavier = {**s1, "student_configs": {**s1["student_configs"], "llp": {**s1["student_configs"]["llp"], "w_rank": 9.0}}}
+    heavier = {
+        **s1,
+        "student_configs": {**s1["student_configs"], "llp": {**s1["student_configs"]["llp"], "w_rank": 9.0}},
+    }
     with pytest.raises(ValueError, match="result 1 trained 'llp' otherwise than today's presets .*w_rank differ"):
         merge_results([res["s0"], heavier])
 
@@ -83,9 +132,12 @@ def test_seed_parts_must_fill_the_same_consecutive_seeds(parts):
 def test_one_method_parts_merge(parts):
     _, res = parts
     a = res["a"]
-    mlp_only = {**a, "experiment": {**a["experiment"], "methods": ["mlp"]},
-                "student_configs": {"mlp": a["student_configs"]["mlp"]},
-                "runs": [r for r in a["runs"] if r["model"] != "llp"]}
+    mlp_only = {
+        **a,
+        "experiment": {**a["experiment"], "methods": ["mlp"]},
+        "student_configs": {"mlp": a["student_configs"]["mlp"]},
+        "runs": [r for r in a["runs"] if r["model"] != "llp"],
+    }
     merged = merge_results([mlp_only, res["b"]])  # each part alone "shares" its method and weights
     assert [r["model"] for r in merged["summary"]] == ["teacher (sage)", "mlp", "repr"]
 
@@ -93,9 +145,14 @@ def test_one_method_parts_merge(parts):
 def test_drop_leaves_a_method_out_of_one_part(parts, tmp_path):
     root, res = parts
     # a part whose llp rows conflict with the other's (changed options) merges once they are dropped
-    changed = {**res["b"], "runs": res["b"]["runs"] + [r for r in res["a"]["runs"] if r["model"] == "llp"],
-               "student_configs": {**res["b"]["student_configs"],
-                                   "llp": {**res["a"]["student_configs"]["llp"], "margin": 9.0}}}
+    changed = {
+        **res["b"],
+        "runs": res["b"]["runs"] + [r for r in res["a"]["runs"] if r["model"] == "llp"],
+        "student_configs": {
+            **res["b"]["student_configs"],
+            "llp": {**res["a"]["student_configs"]["llp"], "margin": 9.0},
+        },
+    }
     with pytest.raises(ValueError):
         merge_results([res["a"], changed])
     merged = merge_results([res["a"], changed], drop={1: ["llp"]})
@@ -107,8 +164,9 @@ def test_drop_leaves_a_method_out_of_one_part(parts, tmp_path):
     with pytest.raises(ValueError, match=r"cannot drop \['krd'\] from part 1"):
         merge_results([res["a"], res["b"]], drop={1: ["krd"]})
     a, b = str(root / "a"), str(root / "b")
-    out = runner.invoke(app, ["merge", a, b, "--drop", f"{a}:llp", "--out", str(tmp_path / "m")],
-                        catch_exceptions=False)
+    out = runner.invoke(
+        app, ["merge", a, b, "--drop", f"{a}:llp", "--out", str(tmp_path / "m")], catch_exceptions=False
+    )
     assert out.exit_code == 0 and "| llp |" not in (tmp_path / "m" / "results.md").read_text()
     for bad, match in ((f"{a}", "expected PART:METHOD"), ("runs/x:llp", "is not one of the results")):
         with pytest.raises(G2MError, match=match):
@@ -128,9 +186,14 @@ def test_merge_refuses_what_is_not_one_experiment(parts, tmp_path):
     with pytest.raises(ValueError, match="result 1 trained 'repr' otherwise than today's presets .*lr differ"):
         merge_results([res["a"], slow])
     b_exp = res["b"]["experiment"]
-    faster = {**res["b"], "experiment": {**b_exp, "student_overrides": {**b_exp["student_overrides"], "lr": 0.1}},
-              "student_configs": {m: {**c, "lr": 0.1} for m, c in res["b"]["student_configs"].items()}}
-    with pytest.raises(ValueError, match=r"result 1 trained its students differently from result 0: lr differ \('llp'\)"):
+    faster = {
+        **res["b"],
+        "experiment": {**b_exp, "student_overrides": {**b_exp["student_overrides"], "lr": 0.1}},
+        "student_configs": {m: {**c, "lr": 0.1} for m, c in res["b"]["student_configs"].items()},
+    }
+    with pytest.raises(
+        ValueError, match=r"result 1 trained its students differently from result 0: lr differ \('llp'\)"
+    ):
         merge_results([res["a"], faster])
     with pytest.raises(ValueError, match=r"result 1 ran on \d+ torch threads and result 0 on 99"):
         merge_results([{**res["a"], "torch_threads": 99}, res["b"]])
@@ -151,8 +214,26 @@ def test_node_parts_with_per_method_presets_merge(data_root, tmp_path, monkeypat
     from g2m.data import get_spec
 
     monkeypatch.setitem(get_spec("cora").hparams["student"], "hfd", {"lam": 0.5, "tau": 1.0})
-    small = ["run", "-d", "cora", "--seeds", "1", "--epochs", "2", "--patience", "2", "--student-hidden", "16",
-             "--teacher-hidden", "16", "--data-root", data_root, "--cache-dir", str(tmp_path / "c"), "-q"]
+    small = [
+        "run",
+        "-d",
+        "cora",
+        "--seeds",
+        "1",
+        "--epochs",
+        "2",
+        "--patience",
+        "2",
+        "--student-hidden",
+        "16",
+        "--teacher-hidden",
+        "16",
+        "--data-root",
+        data_root,
+        "--cache-dir",
+        str(tmp_path / "c"),
+        "-q",
+    ]
     parts = []
     for method in ("hfd", "glnn"):
         res = runner.invoke(app, [*small, "--methods", method, "--out", str(tmp_path / method)], catch_exceptions=False)
@@ -162,9 +243,14 @@ def test_node_parts_with_per_method_presets_merge(data_root, tmp_path, monkeypat
     assert (hfd["lam"], hfd["tau"]) != (glnn["lam"], glnn["tau"])
     merged = merge_results(parts)
     assert [r["model"] for r in merged["summary"]] == ["teacher (gcn)", "glnn", "hfd"]
-    lam = {**parts[1], "experiment": {**parts[1]["experiment"], "student_overrides": {
-        **parts[1]["experiment"]["student_overrides"], "lam": 0.5}},
-        "student_configs": {"glnn": {**glnn, "lam": 0.5}}}
+    lam = {
+        **parts[1],
+        "experiment": {
+            **parts[1]["experiment"],
+            "student_overrides": {**parts[1]["experiment"]["student_overrides"], "lam": 0.5},
+        },
+        "student_configs": {"glnn": {**glnn, "lam": 0.5}},
+    }
     with pytest.raises(ValueError, match=r"trained its students differently from result 0: lam differ \('glnn'\)"):
         merge_results([parts[0], lam])  # --lam 0.5 leaves HFD's preset as it is but moves glnn's
 
@@ -176,9 +262,26 @@ def test_parts_run_with_a_tuned_preset_merge(parts, tmp_path):
     preset = tmp_path / "preset.toml"
     preset.write_text("[hparams.link_student.mlp]\nlr = 0.003\nscorer_dropout = 0.25\n")
     for name, first in (("p0", "0"), ("p1", "1")):
-        res = runner.invoke(app, ["run", *SMALL, "--seeds", "1", "--first-seed", first, "--methods", "mlp",
-                                  "--preset", str(preset), "--out", str(tmp_path / name),
-                                  "--cache-dir", str(root / "cache")], catch_exceptions=False)
+        res = runner.invoke(
+            app,
+            [
+                "run",
+                *SMALL,
+                "--seeds",
+                "1",
+                "--first-seed",
+                first,
+                "--methods",
+                "mlp",
+                "--preset",
+                str(preset),
+                "--out",
+                str(tmp_path / name),
+                "--cache-dir",
+                str(root / "cache"),
+            ],
+            catch_exceptions=False,
+        )
         assert res.exit_code == 0, res.output
     parts_ = [json.loads((tmp_path / n / "results.json").read_text()) for n in ("p0", "p1")]
     assert parts_[0]["student_configs"]["mlp"]["lr"] == 0.003
@@ -193,8 +296,11 @@ def test_parts_run_with_a_tuned_preset_merge(parts, tmp_path):
 def test_a_part_written_before_an_option_existed_merges_at_its_default(parts):
     _, res = parts
     b = res["b"]
-    older = {**b, "teacher_config": {k: v for k, v in b["teacher_config"].items() if k != "tie_break"},
-             "student_configs": {m: {k: v for k, v in c.items() if k != "walker"} for m, c in b["student_configs"].items()}}
+    older = {
+        **b,
+        "teacher_config": {k: v for k, v in b["teacher_config"].items() if k != "tie_break"},
+        "student_configs": {m: {k: v for k, v in c.items() if k != "walker"} for m, c in b["student_configs"].items()},
+    }
     assert merge_results([res["a"], older])["summary"]  # tie_break / walker: new options, at their defaults
     no_preset = {**b, "experiment": {k: v for k, v in b["experiment"].items() if k != "preset"}}
     assert merge_results([res["a"], no_preset])["summary"]  # written before `preset` was recorded

@@ -66,15 +66,17 @@ def test_sampled_hfd_is_unbiased():
     for weight in (None, torch.rand(one_way.size(1))):
         full = hfd_loss(s, t, one_way, 0.7, edge_weight=weight)
         samples = [torch.tensor(c) for c in itertools.combinations(range(one_way.size(1)), 3)]
-        estimates = [hfd_loss(s, t, one_way[:, c], 0.7, edge_weight=None if weight is None else weight[c])
-                     for c in samples]
+        estimates = [
+            hfd_loss(s, t, one_way[:, c], 0.7, edge_weight=None if weight is None else weight[c]) for c in samples
+        ]
         torch.testing.assert_close(torch.stack(estimates).mean(), full, atol=1e-6, rtol=1e-6)
 
 
 @pytest.fixture(scope="module")
 def setup():
-    x, y, e = csbm_tensors(num_nodes=600, num_classes=4, avg_degree=6, homophily=0.8, feature_signal=0.7,
-                           num_features=16, seed=1)
+    x, y, e = csbm_tensors(
+        num_nodes=600, num_classes=4, avg_degree=6, homophily=0.8, feature_signal=0.7, num_features=16, seed=1
+    )
     g = make_graph("c", x, y, e)
     split = make_node_split(g, "random", "transductive", 0)
     from g2m.config import TeacherConfig
@@ -89,8 +91,9 @@ def test_minibatch_students_learn_from_the_teacher(setup, method):
     g, split, teacher = setup
     cfg = replace(student_config(None, method, "gcn"), hidden=32, epochs=60, patience=60, batch_size=128)
     mini = distill_node_student(g, split, teacher.logits, cfg, 0, progress=False)
-    mlp = distill_node_student(g, split, None, replace(cfg, method="mlp", edge_weighting="none", guard=False), 0,
-                               progress=False)
+    mlp = distill_node_student(
+        g, split, None, replace(cfg, method="mlp", edge_weighting="none", guard=False), 0, progress=False
+    )
     assert mini.scores["test"] > mlp.scores["test"] + 0.05, (mini.scores, mlp.scores)
     history = mini.fit.history[-1]
     assert {"lfd": method != "hfd", "hfd": method != "lfd"} == {k: k in history for k in ("lfd", "hfd")}
@@ -109,8 +112,9 @@ def test_hfd_edges_per_epoch_bounds_the_sample(setup, monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(ns, "minibatch_objective", spy)
-    cfg = replace(student_config(None, "ffg2m", "gcn"), hidden=16, epochs=1, patience=1, batch_size=100,
-                  hfd_edges_per_epoch=60)
+    cfg = replace(
+        student_config(None, "ffg2m", "gcn"), hidden=16, epochs=1, patience=1, batch_size=100, hfd_edges_per_epoch=60
+    )
     distill_node_student(g, split, teacher.logits, cfg, 0, progress=False)
     assert sum(seen) == 60 and len(seen) == 6  # 600 nodes / 100 per batch, 10 edges each
     with pytest.raises(ValueError, match=r"hfd_edges_per_epoch must be in \[1, inf\)"):

@@ -19,8 +19,12 @@ TINY = ["--epochs", "8", "--patience", "8", "--hidden", "16", "-q"]
 
 def g2m(*args, env=None):
     """The CLI in a fresh process, stdout and stderr piped (not a terminal)."""
-    return subprocess.run([sys.executable, "-m", "g2m.cli.main", *map(str, args)], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "g2m.cli.main", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_out_under_a_file_fails_before_training(tmp_path):
@@ -47,13 +51,15 @@ def test_unwritable_out_fails_before_training(tmp_path):
 
 def test_truncated_cache_is_named_and_healed(tmp_path):
     cache = tmp_path / "cache"
-    teacher = json.loads(runner.invoke(app, ["teacher", "-d", "csbm", "-m", "sage", "--cache-dir", str(cache),
-                                             *TINY]).stdout)
+    teacher = json.loads(
+        runner.invoke(app, ["teacher", "-d", "csbm", "-m", "sage", "--cache-dir", str(cache), *TINY]).stdout
+    )
     tensors = Path(teacher["cache"]) / "tensors.pt"
     os.truncate(tensors, 1000)
     # distill names the file and retrains the teacher with the hyper-parameters meta.json records
-    proc = g2m("distill", "-d", "csbm", "-t", "sage", "--method", "glnn", "--cache-dir", cache,
-               "--out", tmp_path / "s", *TINY)
+    proc = g2m(
+        "distill", "-d", "csbm", "-t", "sage", "--method", "glnn", "--cache-dir", cache, "--out", tmp_path / "s", *TINY
+    )
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
     assert f"warning: {tensors} cannot be read" in proc.stderr and "retraining it" in proc.stderr
     healed = json.loads(g2m("teacher", "-d", "csbm", "-m", "sage", "--cache-dir", cache, *TINY).stdout)
@@ -67,8 +73,9 @@ def test_truncated_cache_is_named_and_healed(tmp_path):
     # a broken meta.json is named; the entry is removed and the error says how to retrain it
     meta = Path(teacher["cache"]) / "meta.json"
     meta.write_text("{ not json")
-    proc = g2m("distill", "-d", "csbm", "-t", "sage", "--method", "glnn", "--cache-dir", cache,
-               "--out", tmp_path / "s", *TINY)
+    proc = g2m(
+        "distill", "-d", "csbm", "-t", "sage", "--method", "glnn", "--cache-dir", cache, "--out", tmp_path / "s", *TINY
+    )
     assert proc.returncode == 2 and f"{meta} cannot be read" in proc.stderr and "g2m teacher" in proc.stderr
     assert "Traceback" not in proc.stderr and not meta.parent.exists()
     # --refresh retrains a readable entry as well
@@ -78,9 +85,27 @@ def test_truncated_cache_is_named_and_healed(tmp_path):
 
 
 def test_piped_output_is_one_line_per_model(tmp_path):
-    proc = g2m("run", "-d", "csbm", "--methods", "mlp,glnn", "--seeds", "2", "--out", tmp_path / "r",
-               "--cache-dir", tmp_path / "c", "--epochs", "30", "--patience", "30", "--student-hidden", "16",
-               "--teacher-hidden", "16")
+    proc = g2m(
+        "run",
+        "-d",
+        "csbm",
+        "--methods",
+        "mlp,glnn",
+        "--seeds",
+        "2",
+        "--out",
+        tmp_path / "r",
+        "--cache-dir",
+        tmp_path / "c",
+        "--epochs",
+        "30",
+        "--patience",
+        "30",
+        "--student-hidden",
+        "16",
+        "--teacher-hidden",
+        "16",
+    )
     assert proc.returncode == 0, proc.stderr
     assert "\r" not in proc.stderr and "\x1b[" not in proc.stderr  # no progress-bar frames
     done = [line for line in proc.stderr.splitlines() if ": done: " in line]
@@ -90,30 +115,48 @@ def test_piped_output_is_one_line_per_model(tmp_path):
 
 
 def test_compare_defaults_to_the_runs_own_metric(tmp_path):
-    runner.invoke(app, ["run", "-d", "csbm", "--methods", "mlp,ffg2m", "--seeds", "2", "--out", str(tmp_path),
-                        "--no-cache", *SMALL], catch_exceptions=False)
+    runner.invoke(
+        app,
+        ["run", "-d", "csbm", "--methods", "mlp,ffg2m", "--seeds", "2", "--out", str(tmp_path), "--no-cache", *SMALL],
+        catch_exceptions=False,
+    )
     res = runner.invoke(app, ["compare", str(tmp_path)], catch_exceptions=False)
     assert res.exit_code == 0 and "ffg2m" in res.output and "test" in res.output
 
 
 def test_link_inductive_is_refused_with_a_hint(tmp_path):
     start = time.perf_counter()
-    proc = g2m("run", "--task", "link", "-d", "csbm", "--setting", "inductive", "--out", tmp_path, "-q",
-               "--cache-dir", tmp_path / "c")
+    proc = g2m(
+        "run",
+        "--task",
+        "link",
+        "-d",
+        "csbm",
+        "--setting",
+        "inductive",
+        "--out",
+        tmp_path,
+        "-q",
+        "--cache-dir",
+        tmp_path / "c",
+    )
     assert proc.returncode == 2 and "use --setting production" in proc.stderr
     assert not (tmp_path / "c").exists() and time.perf_counter() - start < 60
 
 
 def test_export_names_no_temporary_file_and_is_readable(tmp_path):
     student = tmp_path / "student"
-    runner.invoke(app, ["distill", "-d", "csbm", "--method", "mlp", "--out", str(student), *TINY],
-                  catch_exceptions=False)
+    runner.invoke(
+        app, ["distill", "-d", "csbm", "--method", "mlp", "--out", str(student), *TINY], catch_exceptions=False
+    )
     proc = g2m("export", "--student", student, "--out", tmp_path / "texas.pt2")
     assert proc.returncode == 0 and ".texas.pt2." not in proc.stdout + proc.stderr
     assert (tmp_path / "texas.pt2").stat().st_mode & 0o777 == 0o644
     assert sorted(p.name for p in tmp_path.iterdir()) == ["student", "texas.pt2"]
     proc = g2m("export", "--student", student, "--out", tmp_path / "texas.pt2" / "x.pt2")
-    assert proc.returncode == 2 and ".x.pt2." not in proc.stderr and str(tmp_path / "texas.pt2" / "x.pt2") in proc.stderr
+    assert (
+        proc.returncode == 2 and ".x.pt2." not in proc.stderr and str(tmp_path / "texas.pt2" / "x.pt2") in proc.stderr
+    )
 
 
 def test_failed_download_leaves_no_empty_folder(tmp_path):
@@ -128,8 +171,10 @@ def test_failed_download_leaves_no_empty_folder(tmp_path):
 
 
 def test_help_needs_no_torch_and_shows_switches_plainly():
-    code = "import sys; import g2m.cli.main; print(sorted(m for m in ('torch', 'torch_geometric', 'ogb', " \
-           "'matplotlib') if m in sys.modules))"
+    code = (
+        "import sys; import g2m.cli.main; print(sorted(m for m in ('torch', 'torch_geometric', 'ogb', "
+        "'matplotlib') if m in sys.modules))"
+    )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "[]"
     out = runner.invoke(app, ["run", "--help"]).output
     assert "--no-cache" in out and "<bool>" not in out
@@ -138,8 +183,9 @@ def test_help_needs_no_torch_and_shows_switches_plainly():
 def test_cache_list_and_clear(tmp_path):
     cache = tmp_path / "cache"
     for model in ("gcn", "sage"):
-        runner.invoke(app, ["teacher", "-d", "csbm", "-m", model, "--cache-dir", str(cache), *TINY],
-                      catch_exceptions=False)
+        runner.invoke(
+            app, ["teacher", "-d", "csbm", "-m", model, "--cache-dir", str(cache), *TINY], catch_exceptions=False
+        )
     listing = json.loads(runner.invoke(app, ["cache", "list", "--json", "--cache-dir", str(cache)]).stdout)
     assert sorted(t["model"].split("-")[0] for t in listing["teachers"]) == ["gcn", "sage"]
     assert all(t["mib"] > 0 and 0 < t["scores"]["test"] <= 1 for t in listing["teachers"])
@@ -151,15 +197,33 @@ def test_cache_list_and_clear(tmp_path):
 
 
 def test_results_record_provenance_and_students_are_saved(tmp_path):
-    runner.invoke(app, ["run", "-d", "csbm", "--methods", "mlp,glnn", "--seeds", "1", "--out", str(tmp_path / "r"),
-                        "--save-students", str(tmp_path / "s"), "--cache-dir", str(tmp_path / "c"), *SMALL],
-                  catch_exceptions=False)
+    runner.invoke(
+        app,
+        [
+            "run",
+            "-d",
+            "csbm",
+            "--methods",
+            "mlp,glnn",
+            "--seeds",
+            "1",
+            "--out",
+            str(tmp_path / "r"),
+            "--save-students",
+            str(tmp_path / "s"),
+            "--cache-dir",
+            str(tmp_path / "c"),
+            *SMALL,
+        ],
+        catch_exceptions=False,
+    )
     prov = json.loads((tmp_path / "r" / "results.json").read_text())["provenance"]
     assert prov["g2m"] and prov["torch"] and prov["torch_geometric"] and prov["cpu"]
     assert "--save-students" in prov["command"]
     assert not (tmp_path / "r" / "progress.jsonl").exists()
-    res = runner.invoke(app, ["export", "--student", str(tmp_path / "s" / "glnn-seed0"),
-                              "--out", str(tmp_path / "glnn.pt2")])
+    res = runner.invoke(
+        app, ["export", "--student", str(tmp_path / "s" / "glnn-seed0"), "--out", str(tmp_path / "glnn.pt2")]
+    )
     assert res.exit_code == 0 and (tmp_path / "glnn.pt2").is_file()
     evaluated = json.loads(runner.invoke(app, ["eval", "--student", str(tmp_path / "s" / "glnn-seed0")]).stdout)
     row = next(r for r in json.loads((tmp_path / "r" / "results.json").read_text())["runs"] if r["model"] == "glnn")
@@ -171,8 +235,18 @@ def test_interrupted_run_resumes_without_retraining(tmp_path, monkeypatch):
     from g2m.experiments.node import NodeExperiment, run_node_experiment
 
     fast = {"epochs": 8, "patience": 8, "hidden": 16}
-    exp = lambda methods: NodeExperiment("csbm", "gcn", methods, seeds=2, cache_dir=str(tmp_path / "c"),  # noqa: E731
-                                         teacher_overrides=fast, student_overrides=fast)
+
+    def exp(methods):
+        return NodeExperiment(
+            "csbm",
+            "gcn",
+            methods,
+            seeds=2,
+            cache_dir=str(tmp_path / "c"),
+            teacher_overrides=fast,
+            student_overrides=fast,
+        )
+
     progress = str(tmp_path / "progress.jsonl")
     first = run_node_experiment(exp(("mlp",)), progress=False, resume=progress)  # "interrupted" after mlp
     trained = []
@@ -180,11 +254,19 @@ def test_interrupted_run_resumes_without_retraining(tmp_path, monkeypatch):
     monkeypatch.setattr(node, "distill_node_student", lambda *a, **k: trained.append(a[3].method) or real(*a, **k))
     second = run_node_experiment(exp(("mlp", "glnn")), progress=False, resume=progress)
     assert trained == ["glnn", "glnn"]  # the two finished mlp students were not retrained
-    assert [r["test"] for r in second["runs"] if r["model"] == "mlp"] == \
-           [r["test"] for r in first["runs"] if r["model"] == "mlp"]
+    assert [r["test"] for r in second["runs"] if r["model"] == "mlp"] == [
+        r["test"] for r in first["runs"] if r["model"] == "mlp"
+    ]
     # another configuration is not taken for a finished one
-    changed = NodeExperiment("csbm", "gcn", ("mlp",), seeds=1, cache_dir=str(tmp_path / "c"),
-                             teacher_overrides=fast, student_overrides={**fast, "lr": 0.05})
+    changed = NodeExperiment(
+        "csbm",
+        "gcn",
+        ("mlp",),
+        seeds=1,
+        cache_dir=str(tmp_path / "c"),
+        teacher_overrides=fast,
+        student_overrides={**fast, "lr": 0.05},
+    )
     trained.clear()
     run_node_experiment(changed, progress=False, resume=progress)
     assert trained == ["mlp"]

@@ -30,7 +30,9 @@ def dense_lfd(s, t, ei, tau):
 
 def dense_hfd(s, t, ei, tau):
     pairs = [(i, j) for i, j in ei.t().tolist() if i != j]
-    total = sum(kl(F.softmax((t[i] - t[j]).abs() / tau, -1), F.softmax((s[i] - s[j]).abs() / tau, -1)) for i, j in pairs)
+    total = sum(
+        kl(F.softmax((t[i] - t[j]).abs() / tau, -1), F.softmax((s[i] - s[j]).abs() / tau, -1)) for i, j in pairs
+    )
     return total / len(pairs)
 
 
@@ -111,7 +113,9 @@ def test_objective_mixes_with_lambda():
     ei = random_graph(n)
     total, parts = node_objective("ffg2m", s, t, y, idx, ei, lam=0.3, tau=1.0)
     assert set(parts) == {"ce", "lfd", "hfd"}
-    torch.testing.assert_close(float(total), 0.3 * parts["ce"] + 0.7 * (parts["lfd"] + parts["hfd"]), rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(
+        float(total), 0.3 * parts["ce"] + 0.7 * (parts["lfd"] + parts["hfd"]), rtol=1e-5, atol=1e-6
+    )
     total, parts = node_objective("mlp", s, None, y, idx, ei)
     assert set(parts) == {"ce"}
     with pytest.raises(ValueError, match="unknown node objective"):
@@ -177,8 +181,10 @@ def dense_weighted_lfd(s, t, ei, w):
 
 def dense_weighted_hfd(s, t, ei, w, tau):
     pairs = [(float(w[k]), i, j) for k, (i, j) in enumerate(ei.t().tolist()) if i != j]
-    total = sum(wk * kl(F.softmax((t[i] - t[j]).abs() / tau, -1), F.softmax((s[i] - s[j]).abs() / tau, -1))
-                for wk, i, j in pairs)
+    total = sum(
+        wk * kl(F.softmax((t[i] - t[j]).abs() / tau, -1), F.softmax((s[i] - s[j]).abs() / tau, -1))
+        for wk, i, j in pairs
+    )
     return total / len(pairs)
 
 
@@ -196,7 +202,10 @@ def test_weighted_lfd_and_hfd_match_dense_references(seed):
     for fn, ref in (
         (lambda x: lfd_loss(x, t, ei, edge_weight=w), lambda x: dense_weighted_lfd(x, t, ei, w)),
         (lambda x: hfd_loss(x, t, ei, 1.3, edge_weight=w), lambda x: dense_weighted_hfd(x, t, ei, w, 1.3)),
-        (lambda x: hfd_loss(x, t, ei, 1.3, chunk_size=7, edge_weight=w), lambda x: dense_weighted_hfd(x, t, ei, w, 1.3)),
+        (
+            lambda x: hfd_loss(x, t, ei, 1.3, chunk_size=7, edge_weight=w),
+            lambda x: dense_weighted_hfd(x, t, ei, w, 1.3),
+        ),
     ):
         v, gv = _grad(fn, s)
         r, gr = _grad(ref, s)

@@ -14,11 +14,16 @@ GRAPH = dict(num_nodes=1500, num_classes=4, avg_degree=10, homophily=0.85, featu
 
 def _experiment(tmp_path, **kw):
     return NodeExperiment(
-        "csbm", "gcn", ("mlp", "glnn", "ffg2m"), seeds=2, cache_dir=str(tmp_path / "cache"),
+        "csbm",
+        "gcn",
+        ("mlp", "glnn", "ffg2m"),
+        seeds=2,
+        cache_dir=str(tmp_path / "cache"),
         # students as g2m's code defaults (lam 0: distillation only), not csbm's Cora-like preset
-        teacher_overrides={**FAST, "hidden": 32}, student_overrides={**FAST, "hidden": 64, "lam": 0.0,
-                                                                      "dropout": 0.5, "tau": 1.0},
-        dataset_overrides=GRAPH, **kw,
+        teacher_overrides={**FAST, "hidden": 32},
+        student_overrides={**FAST, "hidden": 64, "lam": 0.0, "dropout": 0.5, "tau": 1.0},
+        dataset_overrides=GRAPH,
+        **kw,
     )
 
 
@@ -79,8 +84,9 @@ def test_mini_batch_teacher_learns_with_each_sampler(sampler):
 
     g = load_dataset("csbm", **GRAPH)
     split = make_node_split(g, "random", seed=0)
-    cfg = TeacherConfig(model="sage", hidden=32, epochs=30, patience=30, batch_size=32, fanouts=(10, 5),
-                        sampler=sampler)
+    cfg = TeacherConfig(
+        model="sage", hidden=32, epochs=30, patience=30, batch_size=32, fanouts=(10, 5), sampler=sampler
+    )
     first = train_node_teacher(g, split, cfg, seed=0, progress=False)
     assert first.scores["test"] > 0.8
     again = train_node_teacher(g, split, cfg, seed=0, progress=False)
@@ -95,13 +101,24 @@ def test_mini_batch_training_learns():
 
     g = load_dataset("csbm", **GRAPH)
     split = make_node_split(g, "random", seed=0)
-    teacher = train_node_teacher(g, split, TeacherConfig(model="sage", hidden=32, epochs=30, patience=30,
-                                                         batch_size=32, fanouts=(10, 5)), seed=0, progress=False)
+    teacher = train_node_teacher(
+        g,
+        split,
+        TeacherConfig(model="sage", hidden=32, epochs=30, patience=30, batch_size=32, fanouts=(10, 5)),
+        seed=0,
+        progress=False,
+    )
     assert teacher.scores["test"] > 0.8
-    mlp = distill_node_student(g, split, None, StudentConfig(method="mlp", hidden=64, **FAST, batch_size=256),
-                               progress=False)
-    ff = distill_node_student(g, split, teacher.logits, StudentConfig(method="ffg2m", hidden=64, epochs=30,
-                              patience=30, batch_size=512), progress=False)
+    mlp = distill_node_student(
+        g, split, None, StudentConfig(method="mlp", hidden=64, **FAST, batch_size=256), progress=False
+    )
+    ff = distill_node_student(
+        g,
+        split,
+        teacher.logits,
+        StudentConfig(method="ffg2m", hidden=64, epochs=30, patience=30, batch_size=512),
+        progress=False,
+    )
     assert ff.scores["test"] > mlp.scores["test"] + 0.1
     with pytest.raises(ValueError, match="one fan-out per layer"):
         train_node_teacher(g, split, TeacherConfig(batch_size=32, fanouts=(10,)), progress=False)
@@ -128,8 +145,17 @@ def test_fit_tie_break(tie_break, expected_epoch):
     model = torch.nn.Linear(2, 1)
     vals = iter([0.1, 0.5, 0.2, 0.5, 0.3, 0.3, 0.3])
     step = lambda: (model(torch.ones(1, 2)).sum(), {})  # noqa: E731
-    res = fit(model, step, lambda: next(vals), lr=0.01, weight_decay=0.0, epochs=7, patience=3,
-              progress=False, tie_break=tie_break)
+    res = fit(
+        model,
+        step,
+        lambda: next(vals),
+        lr=0.01,
+        weight_decay=0.0,
+        epochs=7,
+        patience=3,
+        progress=False,
+        tie_break=tie_break,
+    )
     assert (res.best_epoch, res.best_val) == (expected_epoch, 0.5)
     # the official loops reset patience on a tie: 'later' runs 3 epochs past epoch 3
     assert res.epochs_run == (7 if tie_break == "later" else 5)
@@ -144,9 +170,16 @@ def test_production_score_is_glnn_weighting(tmp_path):
 def test_minesweeper_rocauc_end_to_end(data_root, tmp_path):
     # a real binary dataset scored by ROC-AUC, teacher and students (this crashed through
     # OGB's 112-task ogbn-proteins Evaluator before)
-    exp = NodeExperiment("minesweeper", "sage", ("mlp", "glnn"), seeds=1, data_root=str(data_root),
-                         cache_dir=str(tmp_path), teacher_overrides={"epochs": 15, "patience": 15, "hidden": 32},
-                         student_overrides={"epochs": 15, "patience": 15, "hidden": 32})
+    exp = NodeExperiment(
+        "minesweeper",
+        "sage",
+        ("mlp", "glnn"),
+        seeds=1,
+        data_root=str(data_root),
+        cache_dir=str(tmp_path),
+        teacher_overrides={"epochs": 15, "patience": 15, "hidden": 32},
+        student_overrides={"epochs": 15, "patience": 15, "hidden": 32},
+    )
     result = run_node_experiment(exp, progress=False)
     assert result["metric"] == "rocauc"
     for run in result["runs"]:

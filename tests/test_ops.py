@@ -57,7 +57,9 @@ def test_group_softmax_matches_dense(backend):
     torch.testing.assert_close(scatter_softmax(src, index, 5, backend=backend).detach(), ref.exp())
     # each group's softmax sums to one
     sums = scatter(scatter_softmax(src, index, 5, backend=backend), index, 5)
-    torch.testing.assert_close(sums[torch.bincount(index, minlength=5) > 0], torch.ones(int((torch.bincount(index, minlength=5) > 0).sum())))
+    torch.testing.assert_close(
+        sums[torch.bincount(index, minlength=5) > 0], torch.ones(int((torch.bincount(index, minlength=5) > 0).sum()))
+    )
 
 
 @pytest.mark.skipif(not HAS_TORCH_SCATTER, reason="torch-scatter not installed")

@@ -12,18 +12,23 @@ import json
 import os
 import re
 import sys
-from pathlib import Path
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 EXAMPLES = int(os.environ.get("G2M_HYPOTHESIS_EXAMPLES", "100"))
 
 
-FAULTS = ("none",) * 7 + ("nan feature", "label too high", "unlabelled in a mask", "edge past the last node",
-          "empty train mask", "no edges", "only self-loops")
+FAULTS = ("none",) * 7 + (
+    "nan feature",
+    "label too high",
+    "unlabelled in a mask",
+    "edge past the last node",
+    "empty train mask",
+    "no edges",
+    "only self-loops",
+)
 
 
 @st.composite
@@ -33,11 +38,14 @@ def graph_files(draw):
     n = draw(st.integers(3, 24))
     classes = draw(st.integers(1, 4))
     f = draw(st.integers(1, 5))
-    x = np.array(draw(st.lists(st.floats(-5, 5, allow_nan=False), min_size=n * f, max_size=n * f)),
-                 dtype=np.float32).reshape(n, f)
+    x = np.array(
+        draw(st.lists(st.floats(-5, 5, allow_nan=False), min_size=n * f, max_size=n * f)), dtype=np.float32
+    ).reshape(n, f)
     y = np.array(draw(st.lists(st.integers(0, classes - 1), min_size=n, max_size=n)), dtype=np.int64)
-    edges = np.array(draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), min_size=n,
-                                   max_size=3 * n)), dtype=np.int64).reshape(-1, 2)
+    edges = np.array(
+        draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), min_size=n, max_size=3 * n)),
+        dtype=np.int64,
+    ).reshape(-1, 2)
     part = np.array(draw(st.lists(st.integers(0, 2), min_size=n, max_size=n)))  # train / val / test per node
     part[:3] = draw(st.permutations([0, 1, 2]))  # no split is empty unless a fault empties it
     fault = draw(st.sampled_from(FAULTS))
@@ -61,12 +69,25 @@ def graph_files(draw):
 
 
 #: tiny and huge values of every option, all valid
-GOOD = {"--lam": ["0", "0.5", "1"], "--tau": ["1e-6", "1", "1e6"], "--student-hidden": ["1", "3", "20000"],
-        "--chunk-size": ["1", "3", "1000000000"], "--epochs": ["1", "2"], "--patience": ["1", "1000000"],
-        "--methods": ["mlp", "glnn,ffg2m", "ffg2m_safe", "krd", "hfd", "lfd,nosmog"]}
+GOOD = {
+    "--lam": ["0", "0.5", "1"],
+    "--tau": ["1e-6", "1", "1e6"],
+    "--student-hidden": ["1", "3", "20000"],
+    "--chunk-size": ["1", "3", "1000000000"],
+    "--epochs": ["1", "2"],
+    "--patience": ["1", "1000000"],
+    "--methods": ["mlp", "glnn,ffg2m", "ffg2m_safe", "krd", "hfd", "lfd,nosmog"],
+}
 #: one value out of range per option
-BAD = {"--lam": ["-0.1", "1.5", "nan"], "--tau": ["0", "-1"], "--student-hidden": ["0", "-3"],
-       "--chunk-size": ["0", "-5"], "--epochs": ["0"], "--patience": ["0"], "--methods": ["", "bogus", "glnn+"]}
+BAD = {
+    "--lam": ["-0.1", "1.5", "nan"],
+    "--tau": ["0", "-1"],
+    "--student-hidden": ["0", "-3"],
+    "--chunk-size": ["0", "-5"],
+    "--epochs": ["0"],
+    "--patience": ["0"],
+    "--methods": ["", "bogus", "glnn+"],
+}
 
 
 @st.composite
@@ -94,23 +115,40 @@ def _run(args: list[str], capsys) -> tuple[int, str]:
     return code, capsys.readouterr().err
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize="G2M_HYPOTHESIS_RANDOM" not in os.environ,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.data_too_large])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize="G2M_HYPOTHESIS_RANDOM" not in os.environ,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(graph=graph_files(), options=options())
 def test_run_on_any_graph_file_works_or_fails_in_one_line(graph, options, tmp_path_factory, capsys):
     work = tmp_path_factory.mktemp("prop")
     np.savez(work / "g.npz", **graph)
     out = work / "out"
-    args = ["run", "--graph", str(work / "g.npz"), "--seeds", "1", "--out", str(out), "--cache-dir",
-            str(work / "cache"), "-q", "--device", "cpu"]
+    args = [
+        "run",
+        "--graph",
+        str(work / "g.npz"),
+        "--seeds",
+        "1",
+        "--out",
+        str(out),
+        "--cache-dir",
+        str(work / "cache"),
+        "-q",
+        "--device",
+        "cpu",
+    ]
     opts = {"--epochs": "2", "--methods": "mlp,glnn", **options}
     for key, value in opts.items():
         args += [key, value]
     code, err = _run(args, capsys)
     assert "Traceback" not in err
     errors = [line for line in err.splitlines() if line.startswith("error:")]
-    event("worked" if code == 0 else "refused: " + re.sub(r"g-[0-9a-f]{8}: ", "", errors[0][7:] if errors else "?")[:60])
+    event(
+        "worked" if code == 0 else "refused: " + re.sub(r"g-[0-9a-f]{8}: ", "", errors[0][7:] if errors else "?")[:60]
+    )
     if code == 0:
         result = json.loads((out / "results.json").read_text())
         assert result["runs"] and errors == []
@@ -118,4 +156,3 @@ def test_run_on_any_graph_file_works_or_fails_in_one_line(graph, options, tmp_pa
         assert code == 2 and len(errors) == 1, err
         leftovers = [p for p in out.rglob("*")] if out.exists() else []
         assert leftovers == [], leftovers  # nothing half-written
-

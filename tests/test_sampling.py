@@ -39,7 +39,7 @@ def test_csr_matches_edges(graph):
     csr = to_csr(graph.edge_index, graph.num_nodes)
     assert csr.rowptr[-1] == graph.num_edges
     for node in (0, 7, 123):
-        got = sorted(csr.col[csr.rowptr[node]:csr.rowptr[node + 1]].tolist())
+        got = sorted(csr.col[csr.rowptr[node] : csr.rowptr[node + 1]].tolist())
         assert got == sorted(graph.edge_index[1, graph.edge_index[0] == node].tolist())
 
 
@@ -89,7 +89,7 @@ def test_neighbour_samplers_give_real_edges_into_the_seeds(graph, sampler, fanou
     csr = to_csr(graph.edge_index, graph.num_nodes)
     for pos, seed in enumerate(seeds.tolist()):
         got = set(src[nb.edge_index[1] == pos].tolist())
-        nbrs = set(csr.col[csr.rowptr[seed]:csr.rowptr[seed + 1]].tolist())
+        nbrs = set(csr.col[csr.rowptr[seed] : csr.rowptr[seed + 1]].tolist())
         if fanouts[0] < 0:
             assert got == nbrs  # every neighbour
         elif sampler == "pyg":  # without replacement: exactly min(fan-out, degree)

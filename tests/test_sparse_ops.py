@@ -48,13 +48,15 @@ def test_sparse_dropout_keeps_zeros_and_scales_survivors():
     assert dropout(x, 0.5, training=False) is x
 
 
-@pytest.mark.parametrize("kind,aggr", [("gcn", "mean"), ("sage", "mean"), ("sage", "gcn"), ("gat", "mean"), ("appnp", "mean")])
+@pytest.mark.parametrize(
+    "kind,aggr", [("gcn", "mean"), ("sage", "mean"), ("sage", "gcn"), ("gat", "mean"), ("appnp", "mean")]
+)
 def test_sparse_operands_give_the_edge_index_outputs_and_gradients(kind, aggr):
     x, ei = _graph()
     torch.manual_seed(1)
     model = build_teacher(kind, x.size(1), 3, hidden=8, num_layers=2, dropout=0.0, sage_aggr=aggr)
     ref = model(x, ei)
-    (ref ** 2).sum().backward()
+    (ref**2).sum().backward()
     ref_grads = [p.grad.clone() for p in model.parameters()]
     model.zero_grad()
     with warnings.catch_warnings():
@@ -63,7 +65,7 @@ def test_sparse_operands_give_the_edge_index_outputs_and_gradients(kind, aggr):
         out = model(xs, adj)
     assert is_sparse(adj) == (kind != "gat") and is_sparse(xs)
     torch.testing.assert_close(out, ref, rtol=1e-5, atol=1e-6)
-    (out ** 2).sum().backward()
+    (out**2).sum().backward()
     for p, g in zip(model.parameters(), ref_grads):
         torch.testing.assert_close(p.grad, g, rtol=1e-4, atol=1e-5)
     _, hidden = model(xs, adj, return_hidden=True)

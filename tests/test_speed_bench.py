@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from g2m.benchmarks.latency import FULL, LatencyConfig, headline, run_latency
 from g2m.benchmarks.machine import MIN_REPEATS, latency_summary, time_calls
 from g2m.benchmarks.synthetic import products_like_graph
-from g2m.data.neighbour_sampler import has_pyg_sampler
 from g2m.cli.main import app
+from g2m.data.neighbour_sampler import has_pyg_sampler
 
 TINY = dict(repeats=3, warmup=1, budget_s=5.0, threads=1, glnn_layers=())
 REQUIRE_PYG_SAMPLER = os.environ.get("G2M_REQUIRE_PYG_EXTENSIONS") == "1"
@@ -40,8 +40,12 @@ def test_latency_harness_fields(tiny_graph):
     link = [r for r in res["rows"] if r["task"] == "link"]
     # per batch: sampled teacher, full k-hop teacher, student; full graph: teacher, student
     assert [r["batch"] for r in node] == [1, 1, 1, 32, 32, 32, "full", "full"]
-    assert {r["path"] for r in node} == {"teacher sampled (15, 10) [g2m]", "teacher full k-hop [g2m]", "student",
-                                         "teacher full graph"}
+    assert {r["path"] for r in node} == {
+        "teacher sampled (15, 10) [g2m]",
+        "teacher full k-hop [g2m]",
+        "student",
+        "teacher full graph",
+    }
     assert [r["batch"] for r in link] == [1, 1, 1, 16, 16, 16]
     for r in res["rows"]:
         for key in ("p50_ms", "p95_ms", "p99_ms", "mean_ms", "items_per_s", "ratio_p50_vs_student"):
@@ -59,12 +63,22 @@ def test_latency_times_both_samplers_and_the_glnn_row(tiny_graph):
     assert cfg.sampler_names() == ("pyg", "g2m")
     res = run_latency(tiny_graph, cfg)
     node = [r["path"] for r in res["rows"] if r["task"] == "node"]
-    assert node == ["teacher sampled (15, 10) [pyg]", "teacher sampled (15, 10) [g2m]",
-                    "teacher full k-hop [pyg]", "teacher full k-hop [g2m]", "student"]
+    assert node == [
+        "teacher sampled (15, 10) [pyg]",
+        "teacher sampled (15, 10) [g2m]",
+        "teacher full k-hop [pyg]",
+        "teacher full k-hop [g2m]",
+        "student",
+    ]
     glnn = [r for r in res["rows"] if r["task"] == "glnn"]
     assert [r["path"] for r in glnn] == [
-        "SAGE 2 layers, full k-hop [pyg]", "SAGE 2 layers, full k-hop [g2m]", "MLP 2 layers",
-        "SAGE 3 layers, full k-hop [pyg]", "SAGE 3 layers, full k-hop [g2m]", "MLP 3 layers"]
+        "SAGE 2 layers, full k-hop [pyg]",
+        "SAGE 2 layers, full k-hop [g2m]",
+        "MLP 2 layers",
+        "SAGE 3 layers, full k-hop [pyg]",
+        "SAGE 3 layers, full k-hop [g2m]",
+        "MLP 3 layers",
+    ]
     assert all(r["batch"] == 10 for r in glnn)
     assert glnn[2]["ratio_p50_vs_student"] == 1.0 and glnn[0]["ratio_p50_vs_student"] > 0
     h = headline(res, batch=16)
@@ -81,15 +95,18 @@ def test_latency_uses_a_trained_student(tiny_graph):
     assert res["graph"]["out_dim"] == 5 and all(r["task"] == "node" for r in res["rows"])
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"fanouts": (15,)}, "fan-outs for a 2-layer"),
-    ({"fanouts": (15, 0)}, "fan-outs must be positive"),
-    ({"batch_sizes": (-1,)}, "batch sizes"),
-    ({"pair_batch_sizes": (FULL,)}, "batch sizes"),
-    ({"repeats": 0}, "repeats"),
-    ({"samplers": ("dgl",)}, "unknown sampler"),
-    ({"glnn_layers": (0,)}, "glnn_layers"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"fanouts": (15,)}, "fan-outs for a 2-layer"),
+        ({"fanouts": (15, 0)}, "fan-outs must be positive"),
+        ({"batch_sizes": (-1,)}, "batch sizes"),
+        ({"pair_batch_sizes": (FULL,)}, "batch sizes"),
+        ({"repeats": 0}, "repeats"),
+        ({"samplers": ("dgl",)}, "unknown sampler"),
+        ({"glnn_layers": (0,)}, "glnn_layers"),
+    ],
+)
 def test_latency_config_rejects(kwargs, match):
     with pytest.raises(ValueError, match=match):
         LatencyConfig(**kwargs)
@@ -107,8 +124,16 @@ def test_time_calls_budget_and_percentiles():
 def test_scale_harness_fields():
     from g2m.benchmarks.scale import ScaleConfig, run_scale
 
-    cfg = ScaleConfig(sizes=(300,), tasks=("ffg2m", "llp"), avg_degree=6.0, hidden=16, chunk_size=100,
-                      llp_anchors=32, edge_doubling=300, threads=1)
+    cfg = ScaleConfig(
+        sizes=(300,),
+        tasks=("ffg2m", "llp"),
+        avg_degree=6.0,
+        hidden=16,
+        chunk_size=100,
+        llp_anchors=32,
+        edge_doubling=300,
+        threads=1,
+    )
     res = run_scale(cfg, progress=False)
     rows = res["rows"]
     assert [(r["task"], r["avg_degree"]) for r in rows] == [("ffg2m", 6.0), ("llp", 6.0), ("ffg2m", 12.0)]
@@ -131,10 +156,33 @@ def test_scale_config_rejects_unknown_task():
 
 def test_bench_latency_cli_writes_outputs(tmp_path):
     out = tmp_path / "lat"
-    res = CliRunner().invoke(app, ["bench", "latency", "--nodes", "300", "--batch-sizes", "1,full",
-                                   "--pair-batch-sizes", "2", "--repeats", "2", "--warmup", "0", "--threads", "1",
-                                   "--no-khop", "--samplers", "g2m", "--glnn-layers", "",
-                                   "--out", str(out)], catch_exceptions=False)
+    res = CliRunner().invoke(
+        app,
+        [
+            "bench",
+            "latency",
+            "--nodes",
+            "300",
+            "--batch-sizes",
+            "1,full",
+            "--pair-batch-sizes",
+            "2",
+            "--repeats",
+            "2",
+            "--warmup",
+            "0",
+            "--threads",
+            "1",
+            "--no-khop",
+            "--samplers",
+            "g2m",
+            "--glnn-layers",
+            "",
+            "--out",
+            str(out),
+        ],
+        catch_exceptions=False,
+    )
     assert res.exit_code == 0, res.output
     data = json.loads((out / "latency.json").read_text())
     assert {r["path"] for r in data["rows"]} == {"teacher sampled (15, 10) [g2m]", "student", "teacher full graph"}
@@ -145,8 +193,9 @@ def test_bench_latency_cli_writes_outputs(tmp_path):
 
 
 def test_bench_latency_cli_rejects_bad_batch(tmp_path):
-    res = CliRunner().invoke(app, ["bench", "latency", "--nodes", "300", "--batch-sizes", "1,lots",
-                                   "--out", str(tmp_path)])
+    res = CliRunner().invoke(
+        app, ["bench", "latency", "--nodes", "300", "--batch-sizes", "1,lots", "--out", str(tmp_path)]
+    )
     assert res.exit_code == 2 and "'lots' is not an integer or full" in res.output
     assert not any(tmp_path.iterdir())
 
@@ -163,12 +212,17 @@ def test_operand_and_sampling_costs_are_measured(tiny_graph):
 
 
 def test_latency_times_the_position_lookup_of_unseen_nodes(tiny_graph):
-    cfg = LatencyConfig(batch_sizes=(8, FULL), pair_batch_sizes=(), samplers=("g2m",), khop=False, position_dim=16,
-                        **TINY)
+    cfg = LatencyConfig(
+        batch_sizes=(8, FULL), pair_batch_sizes=(), samplers=("g2m",), khop=False, position_dim=16, **TINY
+    )
     res = run_latency(tiny_graph, cfg)
     node = [(r["batch"], r["path"]) for r in res["rows"] if r["task"] == "node"]
-    assert node == [(8, "teacher sampled (15, 10) [g2m]"), (8, "student + position lookup (16)"), (8, "student"),
-                    ("full", "teacher full graph"), ("full", "student")]
+    assert node == [
+        (8, "teacher sampled (15, 10) [g2m]"),
+        (8, "student + position lookup (16)"),
+        (8, "student"),
+        ("full", "teacher full graph"),
+        ("full", "student"),
+    ]
     with pytest.raises(ValueError, match="position_dim"):
         LatencyConfig(position_dim=-1)
-

@@ -13,8 +13,9 @@ GRAPH = dict(num_nodes=800, num_classes=4, avg_degree=8, homophily=0.9, feature_
 def test_every_teacher_learns(kind, extra):
     g = load_dataset("csbm", **GRAPH)
     split = make_node_split(g, "random", seed=0)
-    out = train_node_teacher(g, split, TeacherConfig(model=kind, hidden=16, epochs=40, patience=40, **extra),
-                             seed=0, progress=False)
+    out = train_node_teacher(
+        g, split, TeacherConfig(model=kind, hidden=16, epochs=40, patience=40, **extra), seed=0, progress=False
+    )
     assert out.scores["test"] > 0.25 + 0.4
     assert out.logits.shape == (g.num_nodes, 4) and out.hidden.shape == (g.num_nodes, 16)
 
@@ -79,8 +80,9 @@ def test_threshold_dropout_has_dropouts_distribution():
         threshold_dropout(x, 1.0, True)
 
 
-@pytest.mark.parametrize("kind,extra", [("gcn", {"norm": "batch"}), ("sage", {}), ("sage", {"sage_aggr": "gcn"}),
-                                        ("gat", {}), ("appnp", {})])
+@pytest.mark.parametrize(
+    "kind,extra", [("gcn", {"norm": "batch"}), ("sage", {}), ("sage", {"sage_aggr": "gcn"}), ("gat", {}), ("appnp", {})]
+)
 @pytest.mark.parametrize("sparse", [False, True])
 def test_sharded_inference_equals_the_full_graph_forward(kind, extra, sparse):
     """Layer-wise inference by node ranges (one process: one range) gives the forward pass's

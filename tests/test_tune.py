@@ -1,9 +1,9 @@
 """`g2m tune`: Optuna over the TOML's search space, resumable, writing a preset `g2m run` takes."""
 
 import json
-import tomllib
 
 import pytest
+import tomllib
 from typer.testing import CliRunner
 
 from g2m.cli.main import app
@@ -39,8 +39,9 @@ def test_preset_round_trips_into_the_spec():
     assert spec.preset("link_student", "llp")["lr"] == 0.003
     # the dataset's own presets stay where the preset is silent
     base = get_spec("cora").preset("link_student")
-    assert {k: v for k, v in spec.preset("link_student").items() if k != "llp"} == \
-        {k: v for k, v in base.items() if k != "llp"}
+    assert {k: v for k, v in spec.preset("link_student").items() if k != "llp"} == {
+        k: v for k, v in base.items() if k != "llp"
+    }
     assert spec.preset("link_student", "llp")["w_sup"] == base["llp"]["w_sup"]
     with pytest.raises(ValueError, match=r"\[hparams...\] tables only"):
         with_preset(spec, {"tune": {}})
@@ -58,7 +59,9 @@ def test_tune_runs_resumes_and_its_preset_drives_run(tmp_path):
         assert len(trials) == 3 and all(t["state"] in ("COMPLETE", "PRUNED") for t in trials)
         best = max(t["value"] for t in trials if t["state"] == "COMPLETE")
         assert data["methods"][method]["best_value"] == best > 0.2  # above chance on 5 classes
-        assert set(data["methods"][method]["best_params"]) == ({"lr", "dropout"} | ({"lam"} if method == "glnn" else set()))
+        assert set(data["methods"][method]["best_params"]) == (
+            {"lr", "dropout"} | ({"lam"} if method == "glnn" else set())
+        )
     preset = tomllib.loads((out / "preset.toml").read_text())
     assert preset["hparams"]["student"]["glnn"] == data["methods"]["glnn"]["best_params"]
 
@@ -67,9 +70,28 @@ def test_tune_runs_resumes_and_its_preset_drives_run(tmp_path):
     assert "resuming, 3 of 4 trials done" in res.output and res.output.count("trial ") == 1
 
     run_out = tmp_path / "run"
-    res = runner.invoke(app, ["run", "-d", "csbm", "--methods", "glnn", "--seeds", "1", "--out", str(run_out),
-                              "--preset", str(out / "preset.toml"), "--cache-dir", cache, "--epochs", "15", "-q"],
-                        catch_exceptions=False)
+    res = runner.invoke(
+        app,
+        [
+            "run",
+            "-d",
+            "csbm",
+            "--methods",
+            "glnn",
+            "--seeds",
+            "1",
+            "--out",
+            str(run_out),
+            "--preset",
+            str(out / "preset.toml"),
+            "--cache-dir",
+            cache,
+            "--epochs",
+            "15",
+            "-q",
+        ],
+        catch_exceptions=False,
+    )
     assert res.exit_code == 0, res.output
     used = json.loads((run_out / "results.json").read_text())["student_configs"]["glnn"]
     for name, value in data["methods"]["glnn"]["best_params"].items():
@@ -77,8 +99,23 @@ def test_tune_runs_resumes_and_its_preset_drives_run(tmp_path):
 
 
 def test_tune_refuses_a_method_without_a_space_before_training(tmp_path):
-    res = runner.invoke(app, ["tune", "-d", "csbm", "--methods", "mlp,hfd", "--trials", "2",
-                              "--out", str(tmp_path / "t"), "--cache-dir", str(tmp_path / "c"), "-q"])
+    res = runner.invoke(
+        app,
+        [
+            "tune",
+            "-d",
+            "csbm",
+            "--methods",
+            "mlp,hfd",
+            "--trials",
+            "2",
+            "--out",
+            str(tmp_path / "t"),
+            "--cache-dir",
+            str(tmp_path / "c"),
+            "-q",
+        ],
+    )
     assert isinstance(res.exception, G2MError) and "[tune.student.hfd]" in str(res.exception)
     assert not (tmp_path / "c").exists()
 
@@ -130,6 +167,8 @@ def test_node_tune_on_a_named_split_records_it_and_refuses_another(tmp_path):
     # the same study directory with another split is refused before any training
     res = runner.invoke(app, [*args, "--split", "random"])
     assert isinstance(res.exception, G2MError) and "another split or setting" in str(res.exception)
-    res = runner.invoke(app, ["tune", "-d", "cora", "--task", "link", "--methods", "mlp", "--split", "glnn",
-                              "--out", str(tmp_path / "l")])
+    res = runner.invoke(
+        app,
+        ["tune", "-d", "cora", "--task", "link", "--methods", "mlp", "--split", "glnn", "--out", str(tmp_path / "l")],
+    )
     assert isinstance(res.exception, G2MError) and "node split protocol" in str(res.exception)

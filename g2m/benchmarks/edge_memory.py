@@ -31,13 +31,15 @@ print(json.dumps({"loss": loss, "nodes": n, "edges": e, "classes": c, "chunk_siz
 """
 
 
-def edge_loss_memory(num_nodes: int, num_edges: int, num_classes: int, chunk_size: int | None,
-                     loss: str = "hfd") -> dict:
+def edge_loss_memory(
+    num_nodes: int, num_edges: int, num_classes: int, chunk_size: int | None, loss: str = "hfd"
+) -> dict:
     if loss not in ("lfd", "hfd"):
         raise ValueError(f"loss must be lfd or hfd, got {loss!r}")
     proc = subprocess.run(
         [sys.executable, "-c", _SCRIPT, str(num_nodes), str(num_edges), str(num_classes), str(chunk_size or 0), loss],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     if proc.returncode != 0:
         raise RuntimeError(f"edge-memory measurement failed:\n{proc.stderr[-2000:]}")

@@ -32,10 +32,10 @@ import torch
 from torch import Tensor, nn
 
 from g2m.benchmarks.machine import latency_summary, machine_info, time_calls
-from g2m.device import resolve_device, set_threads
 from g2m.data.graph import Graph
 from g2m.data.neighbour_sampler import NeighbourSampler, has_pyg_sampler, resolve_sampler
 from g2m.data.sampling import CSR, to_csr
+from g2m.device import resolve_device, set_threads
 from g2m.students.mlp import MLP
 from g2m.teachers.link import LinkScorer
 from g2m.teachers.models import GNN
@@ -115,8 +115,9 @@ class Servers:
             self.samplers[key] = NeighbourSampler(self.edge_index, self.x.size(0), fanouts, name, self.gen)
         return self.samplers[key]
 
-    def teacher_nodes(self, nodes: Tensor, fanouts: tuple[int, ...], sampler: str = "g2m",
-                      teacher: GNN | None = None) -> Tensor:
+    def teacher_nodes(
+        self, nodes: Tensor, fanouts: tuple[int, ...], sampler: str = "g2m", teacher: GNN | None = None
+    ) -> Tensor:
         nb = self.sampler(sampler, fanouts)(nodes)
         out = (teacher or self.teacher)(self.x[nb.nodes.to(self.device)], nb.edge_index.to(self.device))
         return out[: nb.num_seeds]
@@ -135,9 +136,17 @@ def build_servers(graph: Graph, cfg: LatencyConfig, out_dim: int, student: nn.Mo
     csr = to_csr(graph.edge_index, graph.num_nodes)
     teacher, fresh_student = fresh_models(graph.num_features, out_dim, cfg)
     # message passing reads adj_t[i] = neighbours of i; the graph is undirected so adj_t = adj
-    return Servers(graph.x.to(device), graph.edge_index, csr.to_sparse().to(device), teacher.to(device),
-                   (student or fresh_student).to(device).eval(), device, torch.Generator(device="cpu").manual_seed(cfg.seed),
-                   out_dim=out_dim, csr=csr)
+    return Servers(
+        graph.x.to(device),
+        graph.edge_index,
+        csr.to_sparse().to(device),
+        teacher.to(device),
+        (student or fresh_student).to(device).eval(),
+        device,
+        torch.Generator(device="cpu").manual_seed(cfg.seed),
+        out_dim=out_dim,
+        csr=csr,
+    )
 
 
 def fresh_models(in_dim: int, out_dim: int, cfg: LatencyConfig) -> tuple[GNN, MLP]:
@@ -151,8 +160,11 @@ def _teacher_paths(cfg: LatencyConfig, call, samplers: tuple[str, ...]) -> dict[
     """``{label: fn(i)}`` for the sampled fan-out and, with ``khop``, the full k-hop
     neighbourhood, once per sampler; ``call(i, fanouts, sampler)`` serves call ``i``."""
     variants = [cfg.fanouts] + ([tuple(-1 for _ in cfg.fanouts)] if cfg.khop else [])
-    return {f"{_fanout_label(fan)} [{name}]": (lambda i, fan=fan, name=name: call(i, fan, name))
-            for fan in variants for name in samplers}
+    return {
+        f"{_fanout_label(fan)} [{name}]": (lambda i, fan=fan, name=name: call(i, fan, name))
+        for fan in variants
+        for name in samplers
+    }
 
 
 def _fanout_label(fanouts: tuple[int, ...]) -> str:
@@ -165,8 +177,7 @@ def _node_rows(s: Servers, graph: Graph, cfg: LatencyConfig) -> list[dict[str, A
     rows = []
     for batch in cfg.batch_sizes:
         if batch == FULL or batch >= n:
-            paths = {"teacher full graph": lambda i: s.teacher_full(),
-                     "student": lambda i: s.student(s.x)}
+            paths = {"teacher full graph": lambda i: s.teacher_full(), "student": lambda i: s.student(s.x)}
             size, repeats, warmup = n, cfg.full_repeats, min(cfg.warmup, 1)
         else:
             draws = [torch.randperm(n, generator=gen, device="cpu")[:batch] for _ in range(cfg.repeats + cfg.warmup)]
@@ -186,8 +197,12 @@ def _position_paths(s: Servers, graph: Graph, cfg: LatencyConfig, draws: list[Te
 
     torch.manual_seed(cfg.seed)
     table = torch.randn(graph.num_nodes, cfg.position_dim, device="cpu")
-    mlp = MLP(graph.num_features + cfg.position_dim, s.out_dim, cfg.student_hidden, cfg.student_layers,
-              dropout=0.0).to(s.device).eval()
+    mlp = (
+        MLP(graph.num_features + cfg.position_dim, s.out_dim, cfg.student_hidden, cfg.student_layers, dropout=0.0)
+        .to(s.device)
+        .eval()
+    )
+
     def serve(i: int) -> Tensor:
         nodes = draws[i]
         pos = lookup_position(s.csr, table, nodes).to(s.device)
@@ -200,15 +215,22 @@ def _glnn_rows(s: Servers, graph: Graph, cfg: LatencyConfig) -> list[dict[str, A
     """GLNN's latency protocol: ``glnn_nodes`` random nodes, SAGE of each depth with every
     neighbour fetched, against an MLP of that depth (fresh weights; the cost is the same)."""
     gen = torch.Generator(device="cpu").manual_seed(cfg.seed + 3)
-    draws = [torch.randperm(graph.num_nodes, generator=gen, device="cpu")[: cfg.glnn_nodes] for _ in range(cfg.repeats + cfg.warmup)]
+    draws = [
+        torch.randperm(graph.num_nodes, generator=gen, device="cpu")[: cfg.glnn_nodes]
+        for _ in range(cfg.repeats + cfg.warmup)
+    ]
     rows = []
     for layers in cfg.glnn_layers:
         torch.manual_seed(cfg.seed)
         sage = GNN("sage", graph.num_features, s.out_dim, cfg.teacher_hidden, layers, dropout=0.0).to(s.device).eval()
         mlp = MLP(graph.num_features, s.out_dim, cfg.teacher_hidden, layers, dropout=0.0).to(s.device).eval()
         full = tuple(-1 for _ in range(layers))
-        paths = {f"SAGE {layers} layers, full k-hop [{name}]":
-                 (lambda i, name=name: s.teacher_nodes(draws[i], full, name, sage)) for name in cfg.sampler_names()}
+        paths = {
+            f"SAGE {layers} layers, full k-hop [{name}]": (
+                lambda i, name=name: s.teacher_nodes(draws[i], full, name, sage)
+            )
+            for name in cfg.sampler_names()
+        }
         paths[f"MLP {layers} layers"] = lambda i: mlp(s.x[draws[i].to(s.device)])
         rows += _time_paths("glnn", cfg.glnn_nodes, cfg.glnn_nodes, paths, cfg.repeats, cfg.warmup, cfg, s.device)
     return rows
@@ -220,7 +242,10 @@ def _link_rows(s: Servers, graph: Graph, cfg: LatencyConfig) -> list[dict[str, A
     gen = torch.Generator(device="cpu").manual_seed(cfg.seed + 2)
     rows = []
     for batch in cfg.pair_batch_sizes:
-        pairs = [torch.randint(graph.num_nodes, (2, batch), generator=gen, device="cpu") for _ in range(cfg.repeats + cfg.warmup)]
+        pairs = [
+            torch.randint(graph.num_nodes, (2, batch), generator=gen, device="cpu")
+            for _ in range(cfg.repeats + cfg.warmup)
+        ]
 
         def teacher(i: int, fanouts: tuple[int, ...], sampler: str) -> Tensor:
             ends, inv = pairs[i].unique(return_inverse=True)
@@ -238,8 +263,16 @@ def _link_rows(s: Servers, graph: Graph, cfg: LatencyConfig) -> list[dict[str, A
     return rows
 
 
-def _time_paths(task: str, batch: int | str, size: int, paths: dict, repeats: int, warmup: int,
-                cfg: LatencyConfig, device: torch.device) -> list[dict[str, Any]]:
+def _time_paths(
+    task: str,
+    batch: int | str,
+    size: int,
+    paths: dict,
+    repeats: int,
+    warmup: int,
+    cfg: LatencyConfig,
+    device: torch.device,
+) -> list[dict[str, Any]]:
     rows = []
     with torch.inference_mode():
         for path, fn in paths.items():
@@ -251,8 +284,9 @@ def _time_paths(task: str, batch: int | str, size: int, paths: dict, repeats: in
     return rows
 
 
-def run_latency(graph: Graph, cfg: LatencyConfig, student: nn.Module | None = None,
-                out_dim: int | None = None) -> dict[str, Any]:
+def run_latency(
+    graph: Graph, cfg: LatencyConfig, student: nn.Module | None = None, out_dim: int | None = None
+) -> dict[str, Any]:
     """Time every path at every batch size; returns machine info, config, graph shape and rows."""
     threads = set_threads(cfg.threads)
     out_dim = out_dim or graph.num_classes or cfg.teacher_hidden
@@ -268,8 +302,13 @@ def run_latency(graph: Graph, cfg: LatencyConfig, student: nn.Module | None = No
     return {
         "machine": {**machine_info(servers.device), "torch_threads": threads},
         "config": asdict(cfg),
-        "graph": {"name": graph.name, "nodes": graph.num_nodes, "edges": graph.num_edges,
-                  "features": graph.num_features, "out_dim": out_dim},
+        "graph": {
+            "name": graph.name,
+            "nodes": graph.num_nodes,
+            "edges": graph.num_edges,
+            "features": graph.num_features,
+            "out_dim": out_dim,
+        },
         "rows": rows,
     }
 
@@ -277,12 +316,19 @@ def run_latency(graph: Graph, cfg: LatencyConfig, student: nn.Module | None = No
 def headline(result: dict[str, Any], batch: int = 1024) -> dict[str, Any] | None:
     """Teacher (sampled fan-out, the faster sampler) over student p50 latency for node
     batches of ``batch``; every sampler's p50 is listed beside it."""
-    rows = [r for r in result["rows"]
-            if r["task"] == "node" and r["batch"] == batch and r["path"].startswith("teacher sampled")]
+    rows = [
+        r
+        for r in result["rows"]
+        if r["task"] == "node" and r["batch"] == batch and r["path"].startswith("teacher sampled")
+    ]
     if not rows:
         return None
     best = min(rows, key=lambda r: r["p50_ms"])
-    return {"batch": batch, "teacher_path": best["path"], "teacher_p50_ms": best["p50_ms"],
-            "student_p50_ms": best["p50_ms"] / best["ratio_p50_vs_student"],
-            "ratio_p50": best["ratio_p50_vs_student"],
-            "samplers_p50_ms": {r["path"]: r["p50_ms"] for r in rows}}
+    return {
+        "batch": batch,
+        "teacher_path": best["path"],
+        "teacher_p50_ms": best["p50_ms"],
+        "student_p50_ms": best["p50_ms"] / best["ratio_p50_vs_student"],
+        "ratio_p50": best["ratio_p50_vs_student"],
+        "samplers_p50_ms": {r["path"]: r["p50_ms"] for r in rows},
+    }

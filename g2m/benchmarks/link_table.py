@@ -45,6 +45,17 @@ def run_link_table(
     seed, so seeds vary the students' initialisation and sampling. ``None`` for
     either gives a new split / teacher per seed (adding that variance)."""
     return run_experiment_table(
-        "link_table", cells, LinkExperiment, run_link_experiment, check_link_cell,
-        out, data_root, seeds, cache_dir, progress, device, split_seed=split_seed, teacher_seed=teacher_seed,
+        "link_table",
+        cells,
+        LinkExperiment,
+        run_link_experiment,
+        check_link_cell,
+        out,
+        data_root,
+        seeds,
+        cache_dir,
+        progress,
+        device,
+        split_seed=split_seed,
+        teacher_seed=teacher_seed,
     )

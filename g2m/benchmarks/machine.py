@@ -86,8 +86,9 @@ def synchronize(device: torch.device) -> None:
 MIN_REPEATS = 5
 
 
-def time_calls(fn: Callable[[int], object], repeats: int, warmup: int, device: torch.device,
-               budget_s: float | None = None) -> list[float]:
+def time_calls(
+    fn: Callable[[int], object], repeats: int, warmup: int, device: torch.device, budget_s: float | None = None
+) -> list[float]:
     """Wall-clock seconds of ``fn(i)`` for ``i`` in ``range(repeats)``, after ``warmup``
     untimed calls ``fn(-1), fn(-2), ...``. With ``budget_s``, timing stops early once
     that much time is spent and at least ``MIN_REPEATS`` calls are in. On CUDA the

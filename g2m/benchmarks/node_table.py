@@ -28,25 +28,45 @@ from g2m.evaluation.report import atomic_write_text, read_results, write_results
 from g2m.methods import NODE_OBJECTIVES
 
 HOMOPHILOUS = ("amazon-photo", "amazon-computers", "coauthor-cs", "coauthor-physics")
-HETEROPHILOUS = ("texas", "cornell", "wisconsin", "actor", "chameleon-filtered", "squirrel-filtered",
-                 "minesweeper", "tolokers", "reed98", "amherst41", "johnshopkins55", "cornell5")
+HETEROPHILOUS = (
+    "texas",
+    "cornell",
+    "wisconsin",
+    "actor",
+    "chameleon-filtered",
+    "squirrel-filtered",
+    "minesweeper",
+    "tolokers",
+    "reed98",
+    "amherst41",
+    "johnshopkins55",
+    "cornell5",
+)
 
 PROTOCOLS: dict[str, tuple[Cell, ...]] = {
     "public": (
-        ("cora", "gcn", "transductive"), ("cora", "sage", "transductive"),
-        ("citeseer", "gcn", "transductive"), ("citeseer", "sage", "transductive"),
-        ("cora", "gcn", "inductive"), ("cora", "sage", "inductive"),
+        ("cora", "gcn", "transductive"),
+        ("cora", "sage", "transductive"),
+        ("citeseer", "gcn", "transductive"),
+        ("citeseer", "sage", "transductive"),
+        ("cora", "gcn", "inductive"),
+        ("cora", "sage", "inductive"),
     ),
     "glnn": (
-        ("cora", "sage", "transductive"), ("citeseer", "sage", "transductive"),
-        ("cora", "sage", "inductive"), ("citeseer", "sage", "inductive"),
+        ("cora", "sage", "transductive"),
+        ("citeseer", "sage", "transductive"),
+        ("cora", "sage", "inductive"),
+        ("citeseer", "sage", "inductive"),
         *((d, t, "transductive") for d in HOMOPHILOUS for t in ("gcn", "sage")),
     ),
     "heterophily": tuple((d, "sage", "transductive") for d in HETEROPHILOUS),
 }
 SPLITS = {"public": None, "glnn": "glnn", "heterophily": None}  # None: the dataset's own protocol
-DEFAULT_METHODS = {"public": NODE_OBJECTIVES, "glnn": NODE_OBJECTIVES,
-                   "heterophily": ("mlp", "glnn", "ffg2m", "ffg2m_safe")}
+DEFAULT_METHODS = {
+    "public": NODE_OBJECTIVES,
+    "glnn": NODE_OBJECTIVES,
+    "heterophily": ("mlp", "glnn", "ffg2m", "ffg2m_safe"),
+}
 #: issue 14's bars for the heterophily-safe FF-G2M: on a heterophilous graph at most this far
 #: below max(MLP, GLNN), on a homophilous one at most this far below FF-G2M (points)
 SAFE_HETEROPHILY_SLACK = 1.0
@@ -103,8 +123,10 @@ def check_glnn_cells(results: dict[Cell, dict[str, Any]]) -> list[str]:
         rows = _rows(res)
         if setting == "transductive" and {"ffg2m", "ffg2m_safe"} <= set(rows):
             ff, safe = 100 * rows["ffg2m"]["test_mean"], 100 * rows["ffg2m_safe"]["test_mean"]
-            lines.append(f"{verdict(safe >= ff - SAFE_HOMOPHILY_SLACK)}: {dataset}/{teacher} ffg2m_safe {safe:.2f} "
-                         f">= FF-G2M {ff:.2f} - {SAFE_HOMOPHILY_SLACK}")
+            lines.append(
+                f"{verdict(safe >= ff - SAFE_HOMOPHILY_SLACK)}: {dataset}/{teacher} ffg2m_safe {safe:.2f} "
+                f">= FF-G2M {ff:.2f} - {SAFE_HOMOPHILY_SLACK}"
+            )
     homophilous = [r for (d, _, s), r in results.items() if d in HOMOPHILOUS and s == "transductive"]
     homophilous = [_rows(r) for r in homophilous]
     homophilous = [r for r in homophilous if {"ffg2m", "mlp", "teacher"} <= set(r)]
@@ -112,10 +134,14 @@ def check_glnn_cells(results: dict[Cell, dict[str, Any]]) -> list[str]:
         gain = [100 * (r["ffg2m"]["test_mean"] - r["mlp"]["test_mean"]) for r in homophilous]
         over = [100 * (r["ffg2m"]["test_mean"] - r["teacher"]["test_mean"]) for r in homophilous]
         n = len(homophilous)
-        lines.append(f"{verdict(sum(gain) / n >= 12)}: FF-G2M - MLP = {sum(gain) / n:.2f} points averaged "
-                     f"over {n} dataset x teacher cells (>= 12; FF-G2M abstract +12.6)")
-        lines.append(f"{verdict(sum(over) / n >= 0)}: FF-G2M - teacher = {sum(over) / n:+.2f} points averaged "
-                     f"over {n} cells (>= 0; FF-G2M abstract +2.6)")
+        lines.append(
+            f"{verdict(sum(gain) / n >= 12)}: FF-G2M - MLP = {sum(gain) / n:.2f} points averaged "
+            f"over {n} dataset x teacher cells (>= 12; FF-G2M abstract +12.6)"
+        )
+        lines.append(
+            f"{verdict(sum(over) / n >= 0)}: FF-G2M - teacher = {sum(over) / n:+.2f} points averaged "
+            f"over {n} cells (>= 0; FF-G2M abstract +2.6)"
+        )
     return lines
 
 
@@ -131,8 +157,9 @@ def check_public_cells(results: dict[Cell, dict[str, Any]]) -> list[str]:
         lines.append(f"{verdict(ff >= t)}: {dataset}/{teacher} FF-G2M {100 * ff:.2f} >= teacher {100 * t:.2f}")
         if dataset == "cora" and "mlp" in rows:
             m = rows["mlp"]["test_mean"]
-            lines.append(f"{verdict(ff - m >= 0.15)}: cora/{teacher} FF-G2M - MLP = {100 * (ff - m):.2f} "
-                         "points (>= 15)")
+            lines.append(
+                f"{verdict(ff - m >= 0.15)}: cora/{teacher} FF-G2M - MLP = {100 * (ff - m):.2f} points (>= 15)"
+            )
     return lines
 
 
@@ -149,12 +176,16 @@ def check_heterophily_cells(results: dict[Cell, dict[str, Any]]) -> list[str]:
         if "ffg2m" in rows:
             ff = 100 * rows["ffg2m"]["test_mean"]
             word = "below" if ff < best else "at or above"
-            lines.append(f"{dataset}: FF-G2M {ff:.2f} is {word} max(MLP, GLNN) {best:.2f} "
-                         f"({ff - best:+.2f}; adjusted homophily {h:.2f})")
+            lines.append(
+                f"{dataset}: FF-G2M {ff:.2f} is {word} max(MLP, GLNN) {best:.2f} "
+                f"({ff - best:+.2f}; adjusted homophily {h:.2f})"
+            )
         if "ffg2m_safe" in rows:
             safe = 100 * rows["ffg2m_safe"]["test_mean"]
-            lines.append(f"{verdict(safe >= best - SAFE_HETEROPHILY_SLACK)}: {dataset} ffg2m_safe {safe:.2f} >= "
-                         f"max(MLP, GLNN) {best:.2f} - {SAFE_HETEROPHILY_SLACK} ({safe - best:+.2f})")
+            lines.append(
+                f"{verdict(safe >= best - SAFE_HETEROPHILY_SLACK)}: {dataset} ffg2m_safe {safe:.2f} >= "
+                f"max(MLP, GLNN) {best:.2f} - {SAFE_HETEROPHILY_SLACK} ({safe - best:+.2f})"
+            )
     return lines
 
 
@@ -169,8 +200,10 @@ def summary_table(results: dict[Cell, dict[str, Any]], title: str) -> str:
     for (dataset, teacher, setting), res in results.items():
         rows = _rows(res)
         key = "prod" if setting == "inductive" else "test"
-        cells = [f"{100 * rows[m][f'{key}_mean']:.2f} ± {100 * rows[m][f'{key}_std']:.2f}" if m in rows else ""
-                 for m in models]
+        cells = [
+            f"{100 * rows[m][f'{key}_mean']:.2f} ± {100 * rows[m][f'{key}_std']:.2f}" if m in rows else ""
+            for m in models
+        ]
         h = res.get("homophily", {}).get("adjusted")
         lines.append("| " + " | ".join([dataset, teacher, setting, "" if h is None else f"{h:.2f}", *cells]) + " |")
     return "\n".join(lines) + "\n"
@@ -182,8 +215,10 @@ def _write_table(protocol: str, results: dict[Cell, dict[str, Any]], out: Path) 
     checks = CHECKS[protocol](results)
     md = summary + "\n" + "".join(f"- {c}\n" for c in checks) + "\n" + "\n".join(r["table"] for r in results.values())
     atomic_write_text(out / "node_table.md", md)
-    atomic_write_text(out / "node_table.json", json.dumps(
-        {"protocol": protocol, "cells": [cell_name(c) for c in results], "checks": checks}, indent=2))
+    atomic_write_text(
+        out / "node_table.json",
+        json.dumps({"protocol": protocol, "cells": [cell_name(c) for c in results], "checks": checks}, indent=2),
+    )
     return md
 
 
@@ -209,11 +244,20 @@ def run_node_table(
     results: dict[Cell, dict[str, Any]] = {}
     for cell in cells or PROTOCOLS[protocol]:
         dataset, teacher, setting = cell
-        exp = NodeExperiment(dataset, teacher, tuple(methods or DEFAULT_METHODS[protocol]), seeds=seeds,
-                             first_seed=first_seed, setting=setting, split=SPLITS[protocol],
-                             data_root=data_root, cache_dir=cache_dir)
-        res = run_node_experiment(exp, progress=progress, resume=str(out / cell_name(cell) / "progress.jsonl"),
-                                  device=device)
+        exp = NodeExperiment(
+            dataset,
+            teacher,
+            tuple(methods or DEFAULT_METHODS[protocol]),
+            seeds=seeds,
+            first_seed=first_seed,
+            setting=setting,
+            split=SPLITS[protocol],
+            data_root=data_root,
+            cache_dir=cache_dir,
+        )
+        res = run_node_experiment(
+            exp, progress=progress, resume=str(out / cell_name(cell) / "progress.jsonl"), device=device
+        )
         write_results(out / cell_name(cell), res, res["table"])
         (out / cell_name(cell) / "progress.jsonl").unlink(missing_ok=True)
         results[cell] = res
@@ -226,8 +270,12 @@ def _retabled(result: dict[str, Any]) -> dict[str, Any]:
     """A stored result with its table printed again by today's code (one format for all cells)."""
     from g2m.experiments.node import node_result_table
 
-    return {**result, "table": node_result_table(result["summary"], result.get("title", ""),
-                                                 result.get("homophily"), result.get("runs"))}
+    return {
+        **result,
+        "table": node_result_table(
+            result["summary"], result.get("title", ""), result.get("homophily"), result.get("runs")
+        ),
+    }
 
 
 def merge_node_tables(protocol: str, parts: Sequence[str | Path], out: str | Path) -> str:

@@ -22,8 +22,9 @@ from g2m.students.mlp import MLP
 from g2m.teachers.models import build_teacher
 
 
-def epoch_times(graph: Graph, model: str, hidden: int, layers: int, repeats: int = 3, seed: int = 0,
-                device: Any = None) -> dict[str, Any]:
+def epoch_times(
+    graph: Graph, model: str, hidden: int, layers: int, repeats: int = 3, seed: int = 0, device: Any = None
+) -> dict[str, Any]:
     """Seconds per full-batch step on ``device`` (default ``auto``), ``edge_index`` path and sparse
     path (``model``: a teacher or mlp)."""
     from g2m.device import resolve_device
@@ -54,12 +55,19 @@ def epoch_times(graph: Graph, model: str, hidden: int, layers: int, repeats: int
                 torch.cuda.synchronize(device)
             secs.append(time.perf_counter() - start)
         out[path] = statistics.median(secs[1:])
-    return {"model": model, "hidden": hidden, "layers": layers, "device": str(device), "seconds_per_step": out,
-            "speedup": out["edge_index"] / out["sparse"]}
+    return {
+        "model": model,
+        "hidden": hidden,
+        "layers": layers,
+        "device": str(device),
+        "seconds_per_step": out,
+        "speedup": out["edge_index"] / out["sparse"],
+    }
 
 
-def sampling_costs(graph: Graph, fanouts: tuple[int, ...], batch: int, samplers: tuple[str, ...],
-                   batches: int = 8, seed: int = 0) -> list[dict[str, Any]]:
+def sampling_costs(
+    graph: Graph, fanouts: tuple[int, ...], batch: int, samplers: tuple[str, ...], batches: int = 8, seed: int = 0
+) -> list[dict[str, Any]]:
     """Per sampler: median ms to sample ``batch`` random seeds, mean nodes and edges reached."""
     rows = []
     for name in samplers:
@@ -74,6 +82,14 @@ def sampling_costs(graph: Graph, fanouts: tuple[int, ...], batch: int, samplers:
             secs.append(time.perf_counter() - start)
             nodes.append(nb.nodes.numel())
             edges.append(nb.edge_index.size(1))
-        rows.append({"sampler": name, "batch": batch, "fanouts": list(fanouts), "ms_p50": 1e3 * statistics.median(secs),
-                     "nodes_mean": statistics.fmean(nodes), "edges_mean": statistics.fmean(edges)})
+        rows.append(
+            {
+                "sampler": name,
+                "batch": batch,
+                "fanouts": list(fanouts),
+                "ms_p50": 1e3 * statistics.median(secs),
+                "nodes_mean": statistics.fmean(nodes),
+                "edges_mean": statistics.fmean(edges),
+            }
+        )
     return rows

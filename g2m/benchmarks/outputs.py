@@ -45,8 +45,9 @@ def figure_png(fig: plt.Figure) -> bytes:
     return buf.getvalue()
 
 
-def write_bench(out_dir: str | os.PathLike, name: str, result: dict[str, Any], table: str,
-                fig: plt.Figure | None) -> list[Path]:
+def write_bench(
+    out_dir: str | os.PathLike, name: str, result: dict[str, Any], table: str, fig: plt.Figure | None
+) -> list[Path]:
     """``<name>.json``, ``<name>.csv``, ``<name>.md`` and (with a figure) ``<name>.png`` under ``out_dir``."""
     out = Path(out_dir)
     png = None if fig is None else figure_png(fig)  # render first: a plotting error leaves no partial set

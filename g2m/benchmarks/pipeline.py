@@ -27,8 +27,13 @@ def _stage(rows: list[dict[str, Any]], name: str, fn: Callable[[], T], echo: Cal
     reset = reset_peak_rss()
     start = time.perf_counter()
     value = fn()
-    row = {"stage": name, "seconds": time.perf_counter() - start, "peak_rss_mib": peak_rss_mib(),
-           "rss_after_mib": rss_mib(), "peak_reset": reset}
+    row = {
+        "stage": name,
+        "seconds": time.perf_counter() - start,
+        "peak_rss_mib": peak_rss_mib(),
+        "rss_after_mib": rss_mib(),
+        "peak_reset": reset,
+    }
     rows.append(row)
     if echo is not None:
         echo(f"{name}: {row['seconds']:.1f} s, peak RSS {row['peak_rss_mib']:.0f} MiB")
@@ -68,24 +73,39 @@ def run_pipeline(
     spec = get_spec(dataset)
     rows: list[dict[str, Any]] = []
     # the graph the split protocol is defined on (GLNN/CPF: the largest connected component), as g2m run
-    graph = _stage(rows, "load graph", lambda: protocol_graph(
-        load_dataset(dataset, data_root, **(loader_overrides or {})), spec.split), echo)
+    graph = _stage(
+        rows,
+        "load graph",
+        lambda: protocol_graph(load_dataset(dataset, data_root, **(loader_overrides or {})), spec.split),
+        echo,
+    )
     split = _stage(rows, "split", lambda: make_node_split(graph, spec.split, "transductive", seed), echo)
     t_cfg = teacher_config(spec, teacher, **(teacher_overrides or {}))
-    out = _stage(rows, "teacher: train and infer every node",
-                 lambda: train_node_teacher(graph, split, t_cfg, seed, spec.metric, progress, device), echo)
+    out = _stage(
+        rows,
+        "teacher: train and infer every node",
+        lambda: train_node_teacher(graph, split, t_cfg, seed, spec.metric, progress, device),
+        echo,
+    )
     cache = TeacherCache(cache_dir)
     key = teacher_cache_key(graph.name, split, t_cfg, seed)
-    where = _stage(rows, "teacher: write cache",
-                   lambda: save_node_teacher(cache, key, out, t_cfg, split, spec.metric), echo)
+    where = _stage(
+        rows,
+        "teacher: write cache",
+        lambda trained=out: save_node_teacher(cache, key, trained, t_cfg, split, spec.metric),
+        echo,
+    )
     teacher_scores = out.scores
     del out  # the student reads the cache, as it would in a separate process
 
     logits = _stage(rows, "cache: read logits", lambda: cache.lookup(key).tensors["logits"], echo)
     s_cfg = student_config(spec, method, teacher=teacher, **(student_overrides or {}))
-    student = _stage(rows, f"student {method}: distil",
-                     lambda: distill_node_student(graph, split, logits, s_cfg, seed, spec.metric, progress,
-                                                                device=device), echo)
+    student = _stage(
+        rows,
+        f"student {method}: distil",
+        lambda: distill_node_student(graph, split, logits, s_cfg, seed, spec.metric, progress, device=device),
+        echo,
+    )
 
     def evaluate() -> dict[str, float]:
         with torch.no_grad():
@@ -93,8 +113,13 @@ def run_pipeline(
 
     scores = _stage(rows, "evaluate", evaluate, echo)
     return {
-        "dataset": dataset, "graph": {"nodes": graph.num_nodes, "edges": graph.num_edges,
-                                      "features": graph.num_features, "classes": graph.num_classes},
+        "dataset": dataset,
+        "graph": {
+            "nodes": graph.num_nodes,
+            "edges": graph.num_edges,
+            "features": graph.num_features,
+            "classes": graph.num_classes,
+        },
         "split": {"train": split.train.numel(), "val": split.val.numel(), "test": split.test.numel()},
         "teacher": {"config": asdict(t_cfg), "scores": teacher_scores, "cache": str(where)},
         "student": {"config": asdict(s_cfg), "scores": scores, "epochs_run": student.fit.epochs_run},

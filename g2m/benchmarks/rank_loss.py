@@ -43,8 +43,9 @@ def _time(fn, s: Tensor, repeats: int) -> float:
     return best
 
 
-def bench_rank_loss(anchors: int = 1024, contexts: int = 32, margin: float = 0.1, repeats: int = 3,
-                    seed: int = 0) -> dict[str, float]:
+def bench_rank_loss(
+    anchors: int = 1024, contexts: int = 32, margin: float = 0.1, repeats: int = 3, seed: int = 0
+) -> dict[str, float]:
     """Best-of-``repeats`` forward+backward seconds of both versions, and their ratio."""
     gen = torch.Generator(device="cpu").manual_seed(seed)
     group = torch.arange(anchors, device="cpu").repeat_interleave(contexts)
@@ -54,6 +55,12 @@ def bench_rank_loss(anchors: int = 1024, contexts: int = 32, margin: float = 0.1
     slow = lambda x: naive_rank_loss(x, t, group, margin)  # noqa: E731
     torch.testing.assert_close(fast(s), slow(s))
     t_fast, t_slow = _time(fast, s, repeats), _time(slow, s, repeats)
-    return {"anchors": anchors, "contexts": contexts, "pairs": anchors * contexts * (contexts - 1) // 2,
-            "vectorised_s": t_fast, "naive_s": t_slow, "speedup": t_slow / t_fast,
-            "threads": torch.get_num_threads()}
+    return {
+        "anchors": anchors,
+        "contexts": contexts,
+        "pairs": anchors * contexts * (contexts - 1) // 2,
+        "vectorised_s": t_fast,
+        "naive_s": t_slow,
+        "speedup": t_slow / t_fast,
+        "threads": torch.get_num_threads(),
+    }

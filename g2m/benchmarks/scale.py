@@ -66,8 +66,8 @@ class ScaleConfig:
 def measure(graph_file: str, task: str, cfg: ScaleConfig) -> dict[str, Any]:
     """One measurement in this process (run by :func:`run_scale` in a fresh one)."""
     from g2m.benchmarks.machine import synchronize
-    from g2m.device import resolve_device, set_threads
     from g2m.data.sampling import sample_contexts, to_csr
+    from g2m.device import resolve_device, set_threads
     from g2m.losses.link import llp_dist_loss, llp_rank_loss
     from g2m.losses.objectives import node_objective
     from g2m.students.mlp import MLP
@@ -91,8 +91,18 @@ def measure(graph_file: str, task: str, cfg: ScaleConfig) -> dict[str, Any]:
 
         def run() -> None:
             opt.zero_grad(set_to_none=True)
-            loss, _ = node_objective(_NODE_METHOD[task], student(x), teacher_logits, y, train_idx, edges,
-                                     lam=0.5, tau=1.0, chunk_size=cfg.chunk_size, hfd_edge_index=hfd_edges)
+            loss, _ = node_objective(
+                _NODE_METHOD[task],
+                student(x),
+                teacher_logits,
+                y,
+                train_idx,
+                edges,
+                lam=0.5,
+                tau=1.0,
+                chunk_size=cfg.chunk_size,
+                hfd_edge_index=hfd_edges,
+            )
             loss.backward()
             opt.step()
     elif task == "llp":
@@ -145,9 +155,16 @@ def measure(graph_file: str, task: str, cfg: ScaleConfig) -> dict[str, Any]:
     synchronize(device)
     seconds = time.perf_counter() - start
     peak = peak_rss_mib()
-    out = {"task": task, "nodes": n, "edges": int(edge_index.size(1)), "seconds": seconds,
-           "inputs_rss_mib": base, "peak_rss_mib": peak, "peak_extra_mib": max(peak - base, 0.0),
-           "peak_reset": peak_reset}
+    out = {
+        "task": task,
+        "nodes": n,
+        "edges": int(edge_index.size(1)),
+        "seconds": seconds,
+        "inputs_rss_mib": base,
+        "peak_rss_mib": peak,
+        "peak_extra_mib": max(peak - base, 0.0),
+        "peak_reset": peak_reset,
+    }
     if device.type == "cuda":
         out["peak_device_extra_mib"] = (torch.cuda.max_memory_allocated(device) - base_dev) / 2**20
     return out
@@ -164,7 +181,8 @@ def _write_graph(path: Path, num_nodes: int, cfg: ScaleConfig, avg_degree: float
 def _run_worker(graph_file: Path, task: str, cfg: ScaleConfig) -> dict[str, Any]:
     proc = subprocess.run(
         [sys.executable, "-m", "g2m.benchmarks.scale", str(graph_file), task, json.dumps(asdict(cfg))],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     if proc.returncode != 0:
         tail = proc.stderr.strip().splitlines()[-5:]
@@ -183,8 +201,11 @@ def run_scale(cfg: ScaleConfig, progress: bool = True) -> dict[str, Any]:
 
     plan = [(n, cfg.avg_degree, t) for n in cfg.sizes for t in cfg.tasks]
     if cfg.edge_doubling:
-        plan += [(cfg.edge_doubling, d, "ffg2m") for d in (cfg.avg_degree, 2 * cfg.avg_degree)
-                 if (cfg.edge_doubling, d, "ffg2m") not in plan]
+        plan += [
+            (cfg.edge_doubling, d, "ffg2m")
+            for d in (cfg.avg_degree, 2 * cfg.avg_degree)
+            if (cfg.edge_doubling, d, "ffg2m") not in plan
+        ]
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="g2m-scale-") as tmp:
         files: dict[tuple[int, float], tuple[Path, int]] = {}
@@ -194,23 +215,33 @@ def run_scale(cfg: ScaleConfig, progress: bool = True) -> dict[str, Any]:
                 files[(n, degree)] = (path, _write_graph(path, n, cfg, degree))
             row = _run_worker(files[(n, degree)][0], task, cfg)
             rows.append({"nodes": n, "avg_degree": degree, "edges": files[(n, degree)][1], **row})
-    return {"machine": {**machine_info(resolve_device(cfg.device)), "torch_threads": set_threads(cfg.threads)},
-            "config": asdict(cfg), "rows": rows, "edge_doubling": edge_doubling_check(rows, cfg)}
+    return {
+        "machine": {**machine_info(resolve_device(cfg.device)), "torch_threads": set_threads(cfg.threads)},
+        "config": asdict(cfg),
+        "rows": rows,
+        "edge_doubling": edge_doubling_check(rows, cfg),
+    }
 
 
 def edge_doubling_check(rows: list[dict[str, Any]], cfg: ScaleConfig) -> dict[str, Any] | None:
     """FF-G2M peak memory at 2x the edges over the base degree (same node count)."""
     if not cfg.edge_doubling:
         return None
-    pick = {r["avg_degree"]: r for r in rows
-            if r["nodes"] == cfg.edge_doubling and r["task"] == "ffg2m" and "error" not in r}
+    pick = {
+        r["avg_degree"]: r
+        for r in rows
+        if r["nodes"] == cfg.edge_doubling and r["task"] == "ffg2m" and "error" not in r
+    }
     base, double = pick.get(cfg.avg_degree), pick.get(2 * cfg.avg_degree)
     if base is None or double is None:
         return None
-    return {"nodes": cfg.edge_doubling, "edges": [base["edges"], double["edges"]],
-            "peak_rss_ratio": double["peak_rss_mib"] / base["peak_rss_mib"],
-            "peak_extra_ratio": double["peak_extra_mib"] / max(base["peak_extra_mib"], 1e-9),
-            "seconds_ratio": double["seconds"] / base["seconds"]}
+    return {
+        "nodes": cfg.edge_doubling,
+        "edges": [base["edges"], double["edges"]],
+        "peak_rss_ratio": double["peak_rss_mib"] / base["peak_rss_mib"],
+        "peak_extra_ratio": double["peak_extra_mib"] / max(base["peak_extra_mib"], 1e-9),
+        "seconds_ratio": double["seconds"] / base["seconds"],
+    }
 
 
 if __name__ == "__main__":

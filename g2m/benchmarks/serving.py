@@ -18,9 +18,9 @@ import torch
 from torch import Tensor, nn
 
 from g2m.benchmarks.machine import latency_summary, machine_info, time_calls
-from g2m.device import set_threads
 from g2m.data.graph import Graph
 from g2m.data.splits import NodeSplit
+from g2m.device import set_threads
 from g2m.evaluation.metrics import node_metric
 from g2m.students.precision import PRECISIONS, with_precision
 
@@ -79,8 +79,10 @@ def run_serving(graph: Graph, split: NodeSplit, model: nn.Module, metric: str, c
     y = graph.require_labels()
     shapes = linear_shapes(model)
     gen = torch.Generator(device="cpu").manual_seed(cfg.seed)
-    draws = {b: [torch.randint(graph.num_nodes, (b,), generator=gen, device="cpu") for _ in range(cfg.repeats + cfg.warmup)]
-             for b in sorted(set(cfg.batch_sizes) | {cfg.peak_batch})}
+    draws = {
+        b: [torch.randint(graph.num_nodes, (b,), generator=gen, device="cpu") for _ in range(cfg.repeats + cfg.warmup)]
+        for b in sorted(set(cfg.batch_sizes) | {cfg.peak_batch})
+    }
     cpu = torch.device("cpu")
     rows, scores = [], {}
     with torch.inference_mode():
@@ -88,15 +90,23 @@ def run_serving(graph: Graph, split: NodeSplit, model: nn.Module, metric: str, c
             served = with_precision(model, precision)
             scores[precision] = node_metric(served(graph.x[split.test]), y[split.test], metric)
             for batch, nodes in draws.items():
-                secs = time_calls(lambda i, nodes=nodes: served(graph.x[nodes[i]]), cfg.repeats, cfg.warmup, cpu,
-                                  cfg.budget_s)
+                secs = time_calls(
+                    lambda i, nodes=nodes: served(graph.x[nodes[i]]), cfg.repeats, cfg.warmup, cpu, cfg.budget_s
+                )
                 summary = latency_summary(secs, batch)
-                rows.append({"precision": precision, "batch": batch, **summary,
-                             "gflops": mlp_flops(shapes, batch) / (summary["p50_ms"] * 1e-3) / 1e9,
-                             "test_score": scores[precision],
-                             "score_change": scores[precision] - scores["fp32"] if "fp32" in scores else 0.0})
-        peak_secs = time_calls(_matmul_chain(shapes, cfg.peak_batch, cfg.seed), cfg.repeats, cfg.warmup, cpu,
-                               cfg.budget_s)
+                rows.append(
+                    {
+                        "precision": precision,
+                        "batch": batch,
+                        **summary,
+                        "gflops": mlp_flops(shapes, batch) / (summary["p50_ms"] * 1e-3) / 1e9,
+                        "test_score": scores[precision],
+                        "score_change": scores[precision] - scores["fp32"] if "fp32" in scores else 0.0,
+                    }
+                )
+        peak_secs = time_calls(
+            _matmul_chain(shapes, cfg.peak_batch, cfg.seed), cfg.repeats, cfg.warmup, cpu, cfg.budget_s
+        )
     peak = latency_summary(peak_secs, cfg.peak_batch)
     peak_gflops = mlp_flops(shapes, cfg.peak_batch) / (peak["p50_ms"] * 1e-3) / 1e9
     for row in rows:
@@ -105,8 +115,11 @@ def run_serving(graph: Graph, split: NodeSplit, model: nn.Module, metric: str, c
         "machine": {**machine_info(cpu), "torch_threads": threads},
         "config": asdict(cfg),
         "graph": {"name": graph.name, "nodes": graph.num_nodes, "features": graph.num_features},
-        "student": {"linear_shapes": shapes, "parameters": sum(p.numel() for p in model.parameters()),
-                    "flops_per_node": mlp_flops(shapes, 1)},
+        "student": {
+            "linear_shapes": shapes,
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "flops_per_node": mlp_flops(shapes, 1),
+        },
         "metric": metric,
         "matmul_peak": {"batch": cfg.peak_batch, "p50_ms": peak["p50_ms"], "gflops": peak_gflops},
         "rows": rows,

@@ -27,8 +27,15 @@ METHODS = ("mlp", "glnn", "lfd", "hfd", "ffg2m")
 TEACHER = "teacher"
 
 
-def student_epoch_times(num_nodes: int, methods: tuple[str, ...] = METHODS, batch_size: int = 4096,
-                        hidden: int = 256, layers: int = 3, seed: int = 0, **device: Any) -> dict[str, Any]:
+def student_epoch_times(
+    num_nodes: int,
+    methods: tuple[str, ...] = METHODS,
+    batch_size: int = 4096,
+    hidden: int = 256,
+    layers: int = 3,
+    seed: int = 0,
+    **device: Any,
+) -> dict[str, Any]:
     """Seconds of one student epoch per method (and the graph's size); ``device`` passes through to
     ``distill_node_student`` where it accepts one."""
     from g2m.benchmarks.synthetic import products_like_graph
@@ -41,24 +48,41 @@ def student_epoch_times(num_nodes: int, methods: tuple[str, ...] = METHODS, batc
     split = make_node_split(graph, "random", "transductive", seed)
     gen = torch.Generator(device="cpu").manual_seed(seed)
     teacher = 3.0 * torch.nn.functional.one_hot(graph.y, graph.num_classes).float() + torch.randn(
-        graph.num_nodes, graph.num_classes, generator=gen, device="cpu")
+        graph.num_nodes, graph.num_classes, generator=gen, device="cpu"
+    )
     rows = []
     if TEACHER in methods:
         rows.append({"method": "teacher (sage)", "seconds": teacher_epoch_time(num_nodes, seed, **device)})
     for method in (m for m in methods if m != TEACHER):
-        cfg = StudentConfig(method=method, hidden=hidden, num_layers=layers, dropout=0.5, norm="batch",
-                            batch_size=batch_size, epochs=1, patience=1)
+        cfg = StudentConfig(
+            method=method,
+            hidden=hidden,
+            num_layers=layers,
+            dropout=0.5,
+            norm="batch",
+            batch_size=batch_size,
+            epochs=1,
+            patience=1,
+        )
         out = distill_node_student(graph, split, teacher, cfg, seed, progress=False, **device)
         rows.append({"method": method, "seconds": out.fit.seconds_per_epoch})
-    return {"nodes": graph.num_nodes, "edges": graph.num_edges, "batch_size": batch_size, "hidden": hidden,
-            "layers": layers, "torch_threads": torch.get_num_threads(), "rows": rows,
-            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "total_seconds": time.perf_counter() - start}
+    return {
+        "nodes": graph.num_nodes,
+        "edges": graph.num_edges,
+        "batch_size": batch_size,
+        "hidden": hidden,
+        "layers": layers,
+        "torch_threads": torch.get_num_threads(),
+        "rows": rows,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "total_seconds": time.perf_counter() - start,
+    }
 
 
 def teacher_epoch_time(num_nodes: int, seed: int = 0, **device: Any) -> float:
     """Seconds of one epoch of the products-like preset's mini-batch SAGE teacher (training on
     the fixed split's training nodes, validation over every node), data-parallel under torchrun."""
+    from g2m.benchmarks.synthetic import PRODUCTS_LIKE
     from g2m.config import TeacherConfig
     from g2m.data.csbm import csbm_tensors
     from g2m.data.graph import make_graph
@@ -66,14 +90,24 @@ def teacher_epoch_time(num_nodes: int, seed: int = 0, **device: Any) -> float:
     from g2m.data.splits import make_node_split
     from g2m.teachers.node import train_node_teacher
 
-    from g2m.benchmarks.synthetic import PRODUCTS_LIKE
-
     x, y, edges = csbm_tensors(num_nodes=num_nodes, seed=seed, **PRODUCTS_LIKE)  # type: ignore[arg-type]
-    graph = make_graph("products-like", x, y, edges, int(PRODUCTS_LIKE["num_classes"]),
-                       fraction_masks(num_nodes, (0.08, 0.016), seed))
+    graph = make_graph(
+        "products-like", x, y, edges, int(PRODUCTS_LIKE["num_classes"]), fraction_masks(num_nodes, (0.08, 0.016), seed)
+    )
     split = make_node_split(graph, "fixed", "transductive", seed)
-    cfg = TeacherConfig(model="sage", hidden=256, num_layers=2, dropout=0.5, lr=0.003, weight_decay=0.0,
-                        norm="batch", batch_size=1024, fanouts=(15, 10), epochs=1, patience=1)
+    cfg = TeacherConfig(
+        model="sage",
+        hidden=256,
+        num_layers=2,
+        dropout=0.5,
+        lr=0.003,
+        weight_decay=0.0,
+        norm="batch",
+        batch_size=1024,
+        fanouts=(15, 10),
+        epochs=1,
+        patience=1,
+    )
     return train_node_teacher(graph, split, cfg, seed, progress=False, **device).fit.seconds_per_epoch
 
 
@@ -90,8 +124,7 @@ def main() -> None:
     from g2m import distributed as dist  # under torchrun: every rank trains its part of each batch
 
     dist.init_from_env(torch.device("cpu"))
-    result = student_epoch_times(args.nodes, tuple(args.methods.split(",")), args.batch_size, args.hidden,
-                                 args.layers)
+    result = student_epoch_times(args.nodes, tuple(args.methods.split(",")), args.batch_size, args.hidden, args.layers)
     if dist.is_main():
         print(json.dumps({**result, "processes": dist.world_size()}, indent=2))
     dist.shutdown()

@@ -55,8 +55,15 @@ def run_experiment_table(
 
     def run_cell(cell: Cell) -> dict[str, Any]:
         dataset, teacher, setting = cell
-        exp = make_experiment(dataset, teacher, seeds=seeds, setting=setting, data_root=data_root,
-                              cache_dir=cache_dir, **experiment_kwargs)
+        exp = make_experiment(
+            dataset,
+            teacher,
+            seeds=seeds,
+            setting=setting,
+            data_root=data_root,
+            cache_dir=cache_dir,
+            **experiment_kwargs,
+        )
         return run_experiment(exp, progress=progress, device=device)
 
     return run_table(name, cells, run_cell, check_cell, out, progress)

@@ -79,20 +79,25 @@ class TeacherCache:
         self.root = Path(root).expanduser() if root is not None else default_cache_root()
         self.read_only = not _writable(self.root)
         if self.read_only:
-            warnings.warn(f"teacher cache {self.root} cannot be written: cached teachers are read from it, new ones "
-                          f"are kept in memory for this run only (--cache-dir a writable folder keeps them)",
-                          CacheWarning, stacklevel=2)
+            warnings.warn(
+                f"teacher cache {self.root} cannot be written: cached teachers are read from it, new ones "
+                f"are kept in memory for this run only (--cache-dir a writable folder keeps them)",
+                CacheWarning,
+                stacklevel=2,
+            )
 
     @classmethod
-    def for_writing(cls, root: str | os.PathLike | None = None) -> "TeacherCache":
+    def for_writing(cls, root: str | os.PathLike | None = None) -> TeacherCache:
         """The cache at ``root``, which must be writable (``g2m teacher``'s whole purpose is to
         write it): an error naming the folder otherwise, before any training."""
         from g2m.errors import G2MError
 
         path = Path(root).expanduser() if root is not None else default_cache_root()
         if not _writable(path):
-            raise G2MError(f"teacher cache {path} cannot be written, and g2m teacher stores its teacher there: "
-                           f"give --cache-dir a writable folder (g2m run can read a read-only cache)")
+            raise G2MError(
+                f"teacher cache {path} cannot be written, and g2m teacher stores its teacher there: "
+                f"give --cache-dir a writable folder (g2m run can read a read-only cache)"
+            )
         return cls(path)
 
     def entry_lock(self, key: CacheKey, what: str):
@@ -106,8 +111,11 @@ class TeacherCache:
         if self.read_only:
             return nullcontext()
         rel = key.relpath()
-        return file_lock(self.root / ".locks" / (hashlib.sha256(str(rel).encode()).hexdigest()[:24] + ".lock"),
-                         wait=True, on_wait=wait_note(what))
+        return file_lock(
+            self.root / ".locks" / (hashlib.sha256(str(rel).encode()).hexdigest()[:24] + ".lock"),
+            wait=True,
+            on_wait=wait_note(what),
+        )
 
     def path(self, key: CacheKey) -> Path:
         return self.root / key.relpath()
@@ -197,8 +205,10 @@ def reuse_line(record: CachedTeacher) -> str:
     written = meta.get("written", "an unrecorded time")
     threads = meta.get("torch_threads")
     by = f"g2m {meta.get('code_version', '?')}" + (f", {threads} torch thread(s)" if threads else "")
-    return (f"reusing the cached {record.key.model} teacher (seed {record.key.seed}) from {record.path}, written "
-            f"{written} by {by}; --refresh retrains it, --no-cache ignores the cache")
+    return (
+        f"reusing the cached {record.key.model} teacher (seed {record.key.seed}) from {record.path}, written "
+        f"{written} by {by}; --refresh retrains it, --no-cache ignores the cache"
+    )
 
 
 def read_meta(path: str | os.PathLike) -> dict[str, Any]:
@@ -247,5 +257,6 @@ def cache_entries(root: str | os.PathLike, dataset: str | None = None) -> list[P
     """Every cached teacher directory under ``root`` (one ``meta.json`` each), optionally
     of one dataset; temporary and unfinished writes are skipped."""
     base = Path(root) / dataset if dataset else Path(root)
-    return sorted(p.parent for p in base.rglob("meta.json") if not any(part.startswith(".") for part in
-                                                                       p.relative_to(root).parts))
+    return sorted(
+        p.parent for p in base.rglob("meta.json") if not any(part.startswith(".") for part in p.relative_to(root).parts)
+    )

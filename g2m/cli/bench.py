@@ -16,22 +16,33 @@ bench_app = typer.Typer(help="Benchmarks (long runs; not part of the tests).", n
 @bench_app.command("node-table")
 def node_table(
     ctx: typer.Context,
-    protocol: Annotated[str, typer.Option(
-        help="glnn (CPF split: Cora/CiteSeer SAGE + production, Photo/Computers/CS/Physics GCN+SAGE) | "
-             "heterophily (12 heterophilous graphs, SAGE) | public (Cora/CiteSeer public split).")] = "glnn",
+    protocol: Annotated[
+        str,
+        typer.Option(
+            help="glnn (CPF split: Cora/CiteSeer SAGE + production, Photo/Computers/CS/Physics GCN+SAGE) | "
+            "heterophily (12 heterophilous graphs, SAGE) | public (Cora/CiteSeer public split)."
+        ),
+    ] = "glnn",
     seeds: Annotated[int, typer.Option(help="Seeds per cell.")] = 10,
     first_seed: Annotated[int, typer.Option(help="Run seeds K..K+N-1 (split a table across processes).")] = 0,
-    cells: Annotated[Optional[str], typer.Option(
-        help="Only these cells, e.g. cora/sage/transductive,citeseer/sage/inductive.")] = None,
+    cells: Annotated[
+        Optional[str], typer.Option(help="Only these cells, e.g. cora/sage/transductive,citeseer/sage/inductive.")
+    ] = None,
     methods: Annotated[Optional[str], typer.Option(help="Only these methods, comma-separated.")] = None,
-    merge: Annotated[Optional[list[Path]], typer.Option(
-        help="Instead of running: join the --out folders of parts run by seed or method (repeat the option).")] = None,
+    merge: Annotated[
+        Optional[list[Path]],
+        typer.Option(
+            help="Instead of running: join the --out folders of parts run by seed or method (repeat the option)."
+        ),
+    ] = None,
     out: Annotated[Path, typer.Option(help="Output directory: node_table.md/.json and one folder per cell.")] = Path(
-        "results/node-table"),
+        "results/node-table"
+    ),
     data_root: DataRoot = None,
     cache_dir: CacheDir = None,
     quiet: Quiet = False,
-    device: DeviceOpt = "auto", threads: Threads = None,
+    device: DeviceOpt = "auto",
+    threads: Threads = None,
 ) -> None:
     """A node-distillation table with the literature's checks (GLNN Table 1, FF-G2M abstract)."""
     dev = compute_on(device, threads)
@@ -43,11 +54,18 @@ def node_table(
     if merge:
         md = merge_node_tables(protocol, [str(p) for p in merge], out)
     else:
-        md = run_node_table(protocol, out, str(data_root) if data_root else None,
-                            str(cache_dir) if cache_dir else None, seeds, first_seed,
-                            parse_cells(cells) if cells else None,
-                            [m.strip() for m in methods.split(",")] if methods else None, progress=not quiet,
-                            device=dev)
+        md = run_node_table(
+            protocol,
+            out,
+            str(data_root) if data_root else None,
+            str(cache_dir) if cache_dir else None,
+            seeds,
+            first_seed,
+            parse_cells(cells) if cells else None,
+            [m.strip() for m in methods.split(",")] if methods else None,
+            progress=not quiet,
+            device=dev,
+        )
     typer.echo(md)
     typer.echo(f"wrote {out / 'node_table.md'} and {out / 'node_table.json'}")
 
@@ -69,15 +87,18 @@ def rank_loss(
 def link_table(
     ctx: typer.Context,
     seeds: Annotated[int, typer.Option(help="Seeds per cell.")] = 5,
-    split_seed: Annotated[int, typer.Option(
-        help="One split for every seed (LLP's protocol); -1: a new split per seed.")] = 0,
-    teacher_seed: Annotated[int, typer.Option(
-        help="One teacher for every seed (LLP's protocol); -1: a teacher per seed.")] = 0,
+    split_seed: Annotated[
+        int, typer.Option(help="One split for every seed (LLP's protocol); -1: a new split per seed.")
+    ] = 0,
+    teacher_seed: Annotated[
+        int, typer.Option(help="One teacher for every seed (LLP's protocol); -1: a teacher per seed.")
+    ] = 0,
     out: Annotated[Path, typer.Option(help="Output directory.")] = Path("results/link-table"),
     data_root: DataRoot = None,
     cache_dir: CacheDir = None,
     quiet: Quiet = False,
-    device: DeviceOpt = "auto", threads: Threads = None,
+    device: DeviceOpt = "auto",
+    threads: Threads = None,
 ) -> None:
     """Cora and CiteSeer (SAGE teacher; transductive) and Cora production: all link methods."""
     dev = compute_on(device, threads)
@@ -86,10 +107,16 @@ def link_table(
 
     check_output_dir(out)
     hold_output(ctx, out)
-    md = run_link_table(str(data_root) if data_root else None, out, seeds,
-                        str(cache_dir) if cache_dir else None, progress=not quiet,
-                        split_seed=None if split_seed < 0 else split_seed,
-                        teacher_seed=None if teacher_seed < 0 else teacher_seed, device=dev)
+    md = run_link_table(
+        str(data_root) if data_root else None,
+        out,
+        seeds,
+        str(cache_dir) if cache_dir else None,
+        progress=not quiet,
+        split_seed=None if split_seed < 0 else split_seed,
+        teacher_seed=None if teacher_seed < 0 else teacher_seed,
+        device=dev,
+    )
     typer.echo(md)
     typer.echo(f"wrote {out / 'link_table.md'} and {out / 'link_table.json'}")
 
@@ -119,7 +146,7 @@ def _int_list(text: str, name: str, allow_full: bool = False) -> tuple[int, ...]
         try:
             out.append(int(part))
         except ValueError:
-            raise typer.BadParameter(f"{name}: {part!r} is not an integer{' or full' if allow_full else ''}")
+            raise typer.BadParameter(f"{name}: {part!r} is not an integer{' or full' if allow_full else ''}") from None
     return tuple(out)
 
 
@@ -135,13 +162,20 @@ def latency(
     hidden: Annotated[int, typer.Option(help="Hidden width of teacher and student.")] = 256,
     student_layers: Annotated[int, typer.Option(help="Student MLP layers.")] = 3,
     khop: Annotated[bool, typer.Option(help="Also time the full k-hop neighbourhood.")] = True,
-    samplers: Annotated[Optional[str], typer.Option(
-        help="Neighbour samplers timed side by side: pyg,g2m (default: every one installed).")] = None,
-    glnn_layers: Annotated[str, typer.Option(
-        help="GLNN's 10-node row: SAGE depths against an MLP of the same depth ('' to skip).")] = "2,3",
-    position_dim: Annotated[int, typer.Option(
-        help="Also time a position-feature student (NOSMOG) on unseen nodes: the neighbour-mean lookup "
-             "of this many position features plus the MLP (0: skip).")] = 0,
+    samplers: Annotated[
+        Optional[str],
+        typer.Option(help="Neighbour samplers timed side by side: pyg,g2m (default: every one installed)."),
+    ] = None,
+    glnn_layers: Annotated[
+        str, typer.Option(help="GLNN's 10-node row: SAGE depths against an MLP of the same depth ('' to skip).")
+    ] = "2,3",
+    position_dim: Annotated[
+        int,
+        typer.Option(
+            help="Also time a position-feature student (NOSMOG) on unseen nodes: the neighbour-mean lookup "
+            "of this many position features plus the MLP (0: skip)."
+        ),
+    ] = 0,
     repeats: Annotated[int, typer.Option(help="Timed calls per path and batch size (at most).")] = 50,
     budget: Annotated[float, typer.Option(help="Seconds per path and batch size before stopping early.")] = 30.0,
     warmup: Annotated[int, typer.Option(help="Untimed calls first.")] = 5,
@@ -160,11 +194,22 @@ def latency(
     fan = _int_list(fanouts, "fanouts")
     cfg = LatencyConfig(
         batch_sizes=_int_list(batch_sizes, "batch-sizes", allow_full=True),
-        pair_batch_sizes=_int_list(pair_batch_sizes, "pair-batch-sizes"), teacher=teacher,
-        teacher_hidden=hidden, teacher_layers=len(fan), fanouts=fan, student_hidden=hidden,
-        student_layers=student_layers, repeats=repeats, budget_s=budget, warmup=warmup, khop=khop,
+        pair_batch_sizes=_int_list(pair_batch_sizes, "pair-batch-sizes"),
+        teacher=teacher,
+        teacher_hidden=hidden,
+        teacher_layers=len(fan),
+        fanouts=fan,
+        student_hidden=hidden,
+        student_layers=student_layers,
+        repeats=repeats,
+        budget_s=budget,
+        warmup=warmup,
+        khop=khop,
         samplers=tuple(x.strip() for x in samplers.split(",") if x.strip()) if samplers else None,
-        glnn_layers=_int_list(glnn_layers, "glnn-layers"), threads=threads, device=device, seed=seed,
+        glnn_layers=_int_list(glnn_layers, "glnn-layers"),
+        threads=threads,
+        device=device,
+        seed=seed,
         position_dim=position_dim,
     )
     graph = _bench_graph(nodes, dataset, data_root, seed)
@@ -179,17 +224,30 @@ def latency(
     result = run_latency(graph, cfg, model, out_dim)
     result["headline"] = headline(result)
     h = result["headline"]
-    _report(out, "latency", result, latency_figure(result),
-            ["task", "batch", "path", "p50_ms", "p95_ms", "p99_ms", "items_per_s", "ratio_p50_vs_student", "repeats"],
-            h and (f"batch {h['batch']}: {h['teacher_path']} {h['teacher_p50_ms']:.2f} ms vs student "
-                   f"{h['student_p50_ms']:.3f} ms at p50 -> {h['ratio_p50']:.1f}x (the faster sampler; "
-                   + ", ".join(f"{p} {ms:.2f} ms" for p, ms in h["samplers_p50_ms"].items()) + ")"))
+    _report(
+        out,
+        "latency",
+        result,
+        latency_figure(result),
+        ["task", "batch", "path", "p50_ms", "p95_ms", "p99_ms", "items_per_s", "ratio_p50_vs_student", "repeats"],
+        h
+        and (
+            f"batch {h['batch']}: {h['teacher_path']} {h['teacher_p50_ms']:.2f} ms vs student "
+            f"{h['student_p50_ms']:.3f} ms at p50 -> {h['ratio_p50']:.1f}x (the faster sampler; "
+            + ", ".join(f"{p} {ms:.2f} ms" for p, ms in h["samplers_p50_ms"].items())
+            + ")"
+        ),
+    )
 
 
 @bench_app.command("serving")
 def serving(
-    student: Annotated[list[Path], typer.Option(
-        "--student", "-s", help="A saved student (`g2m distill --out` or `g2m run --save-students`); repeatable.")],
+    student: Annotated[
+        list[Path],
+        typer.Option(
+            "--student", "-s", help="A saved student (`g2m distill --out` or `g2m run --save-students`); repeatable."
+        ),
+    ],
     batch_sizes: Annotated[str, typer.Option(help="Node batches.")] = "1,32,1024",
     precisions: Annotated[str, typer.Option(help="Any of fp32,int8,bf16 (fp32 is the reference).")] = "fp32,int8,bf16",
     repeats: Annotated[int, typer.Option(help="Timed calls per precision and batch (at most).")] = 50,
@@ -204,9 +262,13 @@ def serving(
     from g2m.cli.node import rebuild_student_split
     from g2m.students.io import load_student
 
-    cfg = ServingConfig(batch_sizes=_int_list(batch_sizes, "batch-sizes"),
-                        precisions=tuple(p.strip() for p in precisions.split(",") if p.strip()),
-                        repeats=repeats, budget_s=budget, threads=threads)
+    cfg = ServingConfig(
+        batch_sizes=_int_list(batch_sizes, "batch-sizes"),
+        precisions=tuple(p.strip() for p in precisions.split(",") if p.strip()),
+        repeats=repeats,
+        budget_s=budget,
+        threads=threads,
+    )
     check_output_dir(out)
     results, rows = [], []
     for path in student:
@@ -218,16 +280,34 @@ def serving(
         rows += [{"dataset": meta["dataset"], "method": meta["config"]["method"], **r} for r in res["rows"]]
         peak = res["matmul_peak"]
         typer.echo(f"{meta['dataset']}: torch.matmul chain at batch {peak['batch']}: {peak['gflops']:.1f} GFLOP/s")
-    _report(out, "serving", {"students": results, "rows": rows}, None,
-            ["dataset", "method", "precision", "batch", "p50_ms", "p99_ms", "items_per_s", "gflops",
-             "fraction_of_matmul_peak", "test_score", "score_change"], None)
+    _report(
+        out,
+        "serving",
+        {"students": results, "rows": rows},
+        None,
+        [
+            "dataset",
+            "method",
+            "precision",
+            "batch",
+            "p50_ms",
+            "p99_ms",
+            "items_per_s",
+            "gflops",
+            "fraction_of_matmul_peak",
+            "test_score",
+            "score_change",
+        ],
+        None,
+    )
 
 
 @bench_app.command("pipeline")
 def pipeline(
     ctx: typer.Context,
-    dataset: Annotated[str, typer.Option("--dataset", "-d", help="Any node dataset (products-like, ogbn-products, ...).")]
-    = "products-like",
+    dataset: Annotated[
+        str, typer.Option("--dataset", "-d", help="Any node dataset (products-like, ogbn-products, ...).")
+    ] = "products-like",
     teacher: Annotated[str, typer.Option(help="Teacher GNN.")] = "sage",
     method: Annotated[str, typer.Option(help="Student method.")] = "ffg2m",
     seed: Annotated[int, typer.Option(help="Seed of models and batches.")] = 0,
@@ -238,7 +318,8 @@ def pipeline(
     data_root: DataRoot = None,
     cache_dir: CacheDir = None,
     quiet: Quiet = False,
-    device: DeviceOpt = "auto", threads: Threads = None,
+    device: DeviceOpt = "auto",
+    threads: Threads = None,
 ) -> None:
     """A dataset end to end (teacher in mini-batches, cache, student, evaluation): time and peak RSS per stage."""
     dev = compute_on(device, threads)
@@ -247,14 +328,31 @@ def pipeline(
 
     check_output_dir(out)
     hold_output(ctx, out)
-    res = run_pipeline(dataset, teacher, method, seed, str(data_root) if data_root else None, cache_dir,
-                       overrides(epochs=teacher_epochs), overrides(epochs=student_epochs),
-                       overrides(num_nodes=nodes), progress=not quiet, echo=typer.echo, device=dev)
+    res = run_pipeline(
+        dataset,
+        teacher,
+        method,
+        seed,
+        str(data_root) if data_root else None,
+        cache_dir,
+        overrides(epochs=teacher_epochs),
+        overrides(epochs=student_epochs),
+        overrides(num_nodes=nodes),
+        progress=not quiet,
+        echo=typer.echo,
+        device=dev,
+    )
     t, s = res["teacher"]["scores"], res["student"]["scores"]
-    _report(out, "pipeline", res, None, ["stage", "seconds", "peak_rss_mib", "rss_after_mib"],
-            f"{dataset} ({res['graph']['nodes']:,} nodes, {res['graph']['edges']:,} edges): total "
-            f"{res['total_seconds']:.0f} s, peak RSS {res['max_peak_rss_mib'] / 1024:.1f} GiB; test "
-            f"{teacher} teacher {100 * t['test']:.2f}, {method} student {100 * s['test']:.2f}")
+    _report(
+        out,
+        "pipeline",
+        res,
+        None,
+        ["stage", "seconds", "peak_rss_mib", "rss_after_mib"],
+        f"{dataset} ({res['graph']['nodes']:,} nodes, {res['graph']['edges']:,} edges): total "
+        f"{res['total_seconds']:.0f} s, peak RSS {res['max_peak_rss_mib'] / 1024:.1f} GiB; test "
+        f"{teacher} teacher {100 * t['test']:.2f}, {method} student {100 * s['test']:.2f}",
+    )
 
 
 @bench_app.command("epoch")
@@ -270,14 +368,17 @@ def epoch(
 ) -> None:
     """One full-batch training step: edge_index and dense features against the CSR operands."""
     dev = compute_on(device, None)
-    from g2m.device import set_threads
     from g2m.benchmarks.operands import epoch_times
     from g2m.cli.common import echo_json
     from g2m.data.registry import load_dataset
+    from g2m.device import set_threads
 
     set_threads(threads)
-    echo_json(epoch_times(load_dataset(dataset, str(data_root) if data_root else None), model, hidden, layers,
-                          repeats, device=dev))
+    echo_json(
+        epoch_times(
+            load_dataset(dataset, str(data_root) if data_root else None), model, hidden, layers, repeats, device=dev
+        )
+    )
 
 
 @bench_app.command("student-epoch")
@@ -287,15 +388,19 @@ def student_epoch(
     batch_size: Annotated[int, typer.Option(help="Nodes per mini-batch.")] = 4096,
     hidden: Annotated[int, typer.Option(help="Student width.")] = 256,
     layers: Annotated[int, typer.Option(help="Student layers.")] = 3,
-    device: DeviceOpt = "auto", threads: Threads = None,
+    device: DeviceOpt = "auto",
+    threads: Threads = None,
 ) -> None:
     """One mini-batch student epoch per method on a products-like graph (seconds, peak RSS)."""
     from g2m.benchmarks.student_epoch import student_epoch_times
     from g2m.cli.common import echo_json
 
     dev = compute_on(device, threads)
-    echo_json(student_epoch_times(nodes, tuple(m.strip() for m in methods.split(",") if m.strip()), batch_size,
-                                  hidden, layers, device=dev))
+    echo_json(
+        student_epoch_times(
+            nodes, tuple(m.strip() for m in methods.split(",") if m.strip()), batch_size, hidden, layers, device=dev
+        )
+    )
 
 
 @bench_app.command("sampling")
@@ -308,14 +413,21 @@ def sampling(
     threads: Annotated[Optional[int], typer.Option(help="torch threads (default: torch's choice).")] = None,
 ) -> None:
     """Neighbour sampling alone, per sampler: ms per batch, nodes and edges reached."""
-    from g2m.device import set_threads
     from g2m.benchmarks.operands import sampling_costs
     from g2m.benchmarks.synthetic import products_like_graph
     from g2m.cli.common import echo_json
+    from g2m.device import set_threads
 
     set_threads(threads)
-    echo_json(sampling_costs(products_like_graph(nodes), _int_list(fanouts, "fanouts"), batch,
-                             tuple(s.strip() for s in samplers.split(",") if s.strip()), batches))
+    echo_json(
+        sampling_costs(
+            products_like_graph(nodes),
+            _int_list(fanouts, "fanouts"),
+            batch,
+            tuple(s.strip() for s in samplers.split(",") if s.strip()),
+            batches,
+        )
+    )
 
 
 def _report(out: Path, name: str, result: dict, figure, columns: list[str], summary: Optional[str]) -> None:
@@ -343,12 +455,12 @@ def _bench_graph(nodes: int, dataset: Optional[str], data_root: Optional[Path], 
 @bench_app.command("scale")
 def scale(
     sizes: Annotated[str, typer.Option(help="Graph sizes (nodes).")] = "10000,100000,1000000,2500000",
-    tasks: Annotated[str, typer.Option(help="Any of kd,lfd,hfd,ffg2m,llp,teacher_inference,student_inference.")]
-    = "kd,lfd,hfd,ffg2m,llp,teacher_inference,student_inference",
+    tasks: Annotated[
+        str, typer.Option(help="Any of kd,lfd,hfd,ffg2m,llp,teacher_inference,student_inference.")
+    ] = "kd,lfd,hfd,ffg2m,llp,teacher_inference,student_inference",
     avg_degree: Annotated[float, typer.Option(help="Average degree.")] = 25.0,
     chunk_size: Annotated[int, typer.Option(help="Edges per chunk in the edge losses.")] = 500_000,
-    edge_doubling: Annotated[int, typer.Option(help="Also run ffg2m at 2x degree on this size (0: skip).")]
-    = 1_000_000,
+    edge_doubling: Annotated[int, typer.Option(help="Also run ffg2m at 2x degree on this size (0: skip).")] = 1_000_000,
     threads: Annotated[Optional[int], typer.Option(help="torch threads (default: torch's choice).")] = None,
     device: Annotated[str, typer.Option(help="Where to time: " + DEVICE_HELP)] = "cpu",
     out: Annotated[Path, typer.Option(help="Output directory.")] = Path("results/scale"),
@@ -361,13 +473,25 @@ def scale(
     device = str(compute_on(device, None))  # a bad --device: one error line before the first size
 
     cfg = ScaleConfig(
-        sizes=_int_list(sizes, "sizes"), tasks=tuple(t.strip() for t in tasks.split(",") if t.strip()),
-        avg_degree=avg_degree, chunk_size=chunk_size, edge_doubling=edge_doubling or None,
-        threads=threads, device=device,
+        sizes=_int_list(sizes, "sizes"),
+        tasks=tuple(t.strip() for t in tasks.split(",") if t.strip()),
+        avg_degree=avg_degree,
+        chunk_size=chunk_size,
+        edge_doubling=edge_doubling or None,
+        threads=threads,
+        device=device,
     )
     result = run_scale(cfg, progress=not quiet)
     d = result["edge_doubling"]
-    _report(out, "scale", result, scale_figure(result),
-            ["nodes", "edges", "task", "seconds", "peak_rss_mib", "peak_extra_mib", "error"],
-            d and (f"ffg2m at 2x edges ({d['edges'][0]:,} -> {d['edges'][1]:,}): peak RSS x{d['peak_rss_ratio']:.2f}, "
-                   f"peak over inputs x{d['peak_extra_ratio']:.2f}, time x{d['seconds_ratio']:.2f}"))
+    _report(
+        out,
+        "scale",
+        result,
+        scale_figure(result),
+        ["nodes", "edges", "task", "seconds", "peak_rss_mib", "peak_extra_mib", "error"],
+        d
+        and (
+            f"ffg2m at 2x edges ({d['edges'][0]:,} -> {d['edges'][1]:,}): peak RSS x{d['peak_rss_ratio']:.2f}, "
+            f"peak over inputs x{d['peak_extra_ratio']:.2f}, time x{d['seconds_ratio']:.2f}"
+        ),
+    )

@@ -58,8 +58,18 @@ def list_cache(
     for r in rows:
         scores = r.get("scores", {})
         fmt = lambda k: f"{100 * scores[k]:.2f}" if isinstance(scores.get(k), float) else "-"  # noqa: E731
-        table.append((r["dataset"], r.get("task", "?"), r.get("model", r.get("error", "?")), str(r.get("seed", "?")),
-                      r.get("split", "?"), f"{r['mib']:.2f}", fmt("val"), fmt("test")))
+        table.append(
+            (
+                r["dataset"],
+                r.get("task", "?"),
+                r.get("model", r.get("error", "?")),
+                str(r.get("seed", "?")),
+                r.get("split", "?"),
+                f"{r['mib']:.2f}",
+                fmt("val"),
+                fmt("test"),
+            )
+        )
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for row in table:
         typer.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())

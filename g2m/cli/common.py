@@ -12,8 +12,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from g2m.methods import DEVICE_HELP
 from g2m.errors import G2MError
+from g2m.methods import DEVICE_HELP
 
 DataRoot = Annotated[
     Optional[Path],
@@ -24,18 +24,33 @@ CacheDir = Annotated[
     typer.Option("--cache-dir", envvar="G2M_CACHE_DIR", help="Teacher cache (default: ~/.cache/g2m/teachers)."),
 ]
 Dataset = Annotated[str, typer.Option("--dataset", "-d", help="Registered dataset name (see `g2m datasets`).")]
-GraphFile = Annotated[Optional[Path], typer.Option(
-    "--graph", help="Your own graph: a torch_geometric Data saved with torch.save (.pt) or an .npz with node_features, "
-    "node_labels, edges and masks; used instead of --dataset (see g2m.data.graph_file).")]
-SpecFile = Annotated[Optional[Path], typer.Option(
-    "--spec", help="A dataset spec TOML from anywhere, used instead of --dataset (folders of them: $G2M_SPECS).")]
+GraphFile = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--graph",
+        help="Your own graph: a torch_geometric Data saved with torch.save (.pt) or an .npz with node_features, "
+        "node_labels, edges and masks; used instead of --dataset (see g2m.data.graph_file).",
+    ),
+]
+SpecFile = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--spec", help="A dataset spec TOML from anywhere, used instead of --dataset (folders of them: $G2M_SPECS)."
+    ),
+]
 Seed = Annotated[int, typer.Option(help="Random seed (split, initialisation, dropout).")]
 Setting = Annotated[str, typer.Option(help="transductive | inductive")]
 Split = Annotated[Optional[str], typer.Option(help="public | fixed | random | ogb (default: the dataset's protocol).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or progress lines.")]
 DeviceOpt = Annotated[str, typer.Option("--device", help="Where to compute: " + DEVICE_HELP)]
-Threads = Annotated[Optional[int], typer.Option(
-    "--threads", min=1, help="CPU threads for torch (default: torch's choice; 1 is fastest for two jobs side by side).")]
+Threads = Annotated[
+    Optional[int],
+    typer.Option(
+        "--threads",
+        min=1,
+        help="CPU threads for torch (default: torch's choice; 1 is fastest for two jobs side by side).",
+    ),
+]
 Refresh = Annotated[bool, typer.Option("--refresh", help="Retrain teachers even when cached (and re-cache them).")]
 
 
@@ -123,22 +138,25 @@ def interrupt_note(progress_file: Path, checkpoints: Path) -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt:
-        finished = sum(1 for line in progress_file.read_text().splitlines() if line.strip()) \
-            if progress_file.is_file() else 0
+        finished = (
+            sum(1 for line in progress_file.read_text().splitlines() if line.strip()) if progress_file.is_file() else 0
+        )
         saved = sorted(p.stem for p in checkpoints.glob("*.pt")) if checkpoints.is_dir() else []
         unfinished = f"; checkpoints of {', '.join(saved)} in {checkpoints}" if saved else ""
-        typer.echo(f"interrupted: {finished} finished student(s) kept in {progress_file}{unfinished}; run the same "
-                   f"command again to resume", err=True)
+        typer.echo(
+            f"interrupted: {finished} finished student(s) kept in {progress_file}{unfinished}; run the same "
+            f"command again to resume",
+            err=True,
+        )
         raise typer.Exit(130) from None
 
 
 def save_result(out: Path, result: dict[str, Any], command: list[str]) -> None:
     """Write ``results.json`` (with :func:`~g2m.evaluation.provenance.provenance`) and
     ``results.md`` under ``out``, and print the table."""
+    from g2m.distributed import is_main, world_size
     from g2m.evaluation.provenance import provenance
     from g2m.evaluation.report import write_results
-
-    from g2m.distributed import is_main, world_size
 
     if not is_main():  # data-parallel: rank 0 writes the results
         return

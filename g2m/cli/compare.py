@@ -19,8 +19,9 @@ def compare_defaults(result: dict[str, Any]) -> tuple[str, str]:
     return ("hits@20", "llp") if is_link_result(result) else ("test", "ffg2m")
 
 
-def paired_runs(result: dict[str, Any], other: dict[str, Any], a: str, b: str, name_a: str,
-                name_b: str) -> list[dict[str, Any]]:
+def paired_runs(
+    result: dict[str, Any], other: dict[str, Any], a: str, b: str, name_a: str, name_b: str
+) -> list[dict[str, Any]]:
     """The rows of ``a`` in ``result`` and of ``b`` in ``other``, renamed apart, after checking that
     the two runs share their dataset and teachers seed by seed (the pairing is then fair)."""
     from g2m.evaluation.report import is_teacher_run
@@ -28,13 +29,17 @@ def paired_runs(result: dict[str, Any], other: dict[str, Any], a: str, b: str, n
     for key in ("dataset", "setting", "split", "teacher"):
         mine, theirs = result.get("experiment", {}).get(key), other.get("experiment", {}).get(key)
         if mine != theirs:
-            raise G2MError(f"--against: the runs differ in {key} ({mine!r} and {theirs!r}); pairing by seed needs "
-                           f"one experiment")
-    teachers = [{(r["seed"], r.get("test"), r.get("val")) for r in res["runs"] if is_teacher_run(r)}
-                for res in (result, other)]
+            raise G2MError(
+                f"--against: the runs differ in {key} ({mine!r} and {theirs!r}); pairing by seed needs one experiment"
+            )
+    teachers = [
+        {(r["seed"], r.get("test"), r.get("val")) for r in res["runs"] if is_teacher_run(r)} for res in (result, other)
+    ]
     if not teachers[0] or teachers[0] != teachers[1]:
-        raise G2MError("--against: the runs' teachers differ seed by seed (another split, teacher config or cache); "
-                       "pairing by seed needs the same teachers")
+        raise G2MError(
+            "--against: the runs' teachers differ seed by seed (another split, teacher config or cache); "
+            "pairing by seed needs the same teachers"
+        )
     left = [{**r, "model": name_a} for r in result["runs"] if r["model"] == a]
     right = [{**r, "model": name_b} for r in other["runs"] if r["model"] == b]
     return left + right
@@ -42,20 +47,34 @@ def paired_runs(result: dict[str, Any], other: dict[str, Any], a: str, b: str, n
 
 def compare(
     results: Annotated[Path, typer.Argument(help="A results.json, or the --out directory of `g2m run` / `g2m merge`.")],
-    a: Annotated[Optional[str], typer.Option(
-        "--a", help="The method claimed better (default: ffg2m for node runs, llp for link runs).")] = None,
+    a: Annotated[
+        Optional[str],
+        typer.Option("--a", help="The method claimed better (default: ffg2m for node runs, llp for link runs)."),
+    ] = None,
     b: Annotated[str, typer.Option("--b", help="The method it is compared with.")] = "mlp",
-    metric: Annotated[Optional[str], typer.Option(
-        help="Score to compare, a key of the per-seed runs (default: the run's own test score: "
-             "'test' for node runs, 'hits@20' for link runs).")] = None,
-    best: Annotated[bool, typer.Option(
-        "--best", help="Instead: rank the students by mean validation score and name the best (the choice "
-                       "a dataset TOML's [best.<teacher>] table records; test scores are shown, never used).")]
-    = False,
-    against: Annotated[Optional[Path], typer.Option(
-        help="Another run of the same experiment (same dataset, split, teacher and seeds) whose --b method is "
-             "compared, paired by seed, with this run's --a (e.g. a mini-batch run against a full-batch one; "
-             "--b defaults to --a).")] = None,
+    metric: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Score to compare, a key of the per-seed runs (default: the run's own test score: "
+            "'test' for node runs, 'hits@20' for link runs)."
+        ),
+    ] = None,
+    best: Annotated[
+        bool,
+        typer.Option(
+            "--best",
+            help="Instead: rank the students by mean validation score and name the best (the choice "
+            "a dataset TOML's [best.<teacher>] table records; test scores are shown, never used).",
+        ),
+    ] = False,
+    against: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="Another run of the same experiment (same dataset, split, teacher and seeds) whose --b method is "
+            "compared, paired by seed, with this run's --a (e.g. a mini-batch run against a full-batch one; "
+            "--b defaults to --a)."
+        ),
+    ] = None,
 ) -> None:
     """Gap of the means against two standard deviations, and the paired difference by seed."""
     from g2m.evaluation.compare import best_on_validation, compare_methods

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from g2m.data import dataset_location, list_datasets, resolve_data_root
 from g2m.cli.common import DataRoot
+from g2m.data import dataset_location, list_datasets, resolve_data_root
 
 
 def _fmt(v: int | None) -> str:
@@ -18,8 +18,19 @@ def datasets(data_root: DataRoot = None) -> None:
     rows = [("name", "task", "metric", "split", "nodes", "edges", "feats", "classes", "where")]
     for s in list_datasets():
         edges = _fmt(s.num_edges) if s.num_edges is not None else _fmt(s.raw_num_edges) + "*"
-        rows.append((s.name, s.task, s.metric, s.split, _fmt(s.num_nodes), edges,
-                     _fmt(s.num_features), _fmt(s.num_classes), dataset_location(s, root)))
+        rows.append(
+            (
+                s.name,
+                s.task,
+                s.metric,
+                s.split,
+                _fmt(s.num_nodes),
+                edges,
+                _fmt(s.num_features),
+                _fmt(s.num_classes),
+                dataset_location(s, root),
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for r in rows:
         typer.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])

@@ -13,10 +13,12 @@ from g2m.cli.common import DataRoot
 
 def leaderboard(
     results: Annotated[Path, typer.Argument(help="A results.json, or the --out directory of `g2m run` / `g2m merge`.")],
-    method: Annotated[Optional[str], typer.Option(help="The student to submit (default: ffg2m, or llp for link runs).")]
-    = None,
-    metric: Annotated[Optional[str], typer.Option(help="Link runs: the test metric (default hits@20; e.g. mrr, hits@50).")]
-    = None,
+    method: Annotated[
+        Optional[str], typer.Option(help="The student to submit (default: ffg2m, or llp for link runs).")
+    ] = None,
+    metric: Annotated[
+        Optional[str], typer.Option(help="Link runs: the test metric (default hits@20; e.g. mrr, hits@50).")
+    ] = None,
     min_runs: Annotated[int, typer.Option(help="Runs required (OGB's rule: 10).")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print the entry as JSON.")] = False,
     data_root: DataRoot = None,
@@ -34,8 +36,9 @@ def leaderboard(
     spec = get_spec(exp["dataset"])
     features, classes = spec.num_features, spec.num_classes
     if features is None or (classes is None and spec.task == "node") or exp.get("dataset_overrides"):
-        graph = load_dataset(exp["dataset"], str(data_root) if data_root else exp.get("data_root"),
-                             **exp.get("dataset_overrides", {}))
+        graph = load_dataset(
+            exp["dataset"], str(data_root) if data_root else exp.get("data_root"), **exp.get("dataset_overrides", {})
+        )
         features, classes = graph.num_features, graph.num_classes
     entry = leaderboard_entry(result, method, min_runs, (features, classes or 0), metric)
     typer.echo(json.dumps(entry, indent=2) if as_json else leaderboard_markdown(entry))

@@ -9,9 +9,19 @@ from g2m.cli.common import echo_json, finish_run, interrupt_note
 from g2m.errors import G2MError
 
 
-def teacher_link(dataset: str, model: str, seed: int, setting: str, hparams: dict[str, Any],
-                 data_root: Path | None, cache_dir: Path | None, progress: bool,
-                 split_seed: int | None = None, refresh: bool = False, device: Any = None) -> None:
+def teacher_link(
+    dataset: str,
+    model: str,
+    seed: int,
+    setting: str,
+    hparams: dict[str, Any],
+    data_root: Path | None,
+    cache_dir: Path | None,
+    progress: bool,
+    split_seed: int | None = None,
+    refresh: bool = False,
+    device: Any = None,
+) -> None:
     """``split_seed``: the split to train on (default: the seed's own)."""
     from g2m.cache import TeacherCache
     from g2m.config import link_teacher_config
@@ -22,17 +32,35 @@ def teacher_link(dataset: str, model: str, seed: int, setting: str, hparams: dic
     split = link_split_for(graph, setting, seed if split_seed is None else split_seed)
     config = link_teacher_config(get_spec(dataset), model, **hparams)
     cache = TeacherCache.for_writing(cache_dir)
-    _, _, scores, cached = get_link_teacher(graph, split, config, seed, cache, progress, refresh=refresh,
-                                            device=device)
-    echo_json({"dataset": dataset, "task": "link", "model": model, "seed": seed, "setting": split.setting,
-               "split": split.key(),
-               "scores": scores, "from_cache": cached,
-               "cache": str(cache.path(link_teacher_cache_key(dataset, split, config, seed)))})
+    _, _, scores, cached = get_link_teacher(graph, split, config, seed, cache, progress, refresh=refresh, device=device)
+    echo_json(
+        {
+            "dataset": dataset,
+            "task": "link",
+            "model": model,
+            "seed": seed,
+            "setting": split.setting,
+            "split": split.key(),
+            "scores": scores,
+            "from_cache": cached,
+            "cache": str(cache.path(link_teacher_cache_key(dataset, split, config, seed))),
+        }
+    )
 
 
-def distill_link(dataset: str, teacher: str, method: str, seed: int, setting: str, hparams: dict[str, Any],
-                 teacher_cache: Path | None, data_root: Path | None, cache_dir: Path | None,
-                 progress: bool, device: Any = None) -> None:
+def distill_link(
+    dataset: str,
+    teacher: str,
+    method: str,
+    seed: int,
+    setting: str,
+    hparams: dict[str, Any],
+    teacher_cache: Path | None,
+    data_root: Path | None,
+    cache_dir: Path | None,
+    progress: bool,
+    device: Any = None,
+) -> None:
     """Distil one link student from the cached teacher (link students are not saved yet)."""
     from g2m.cache import TeacherCache
     from g2m.config import link_student_config, link_teacher_config
@@ -53,34 +81,78 @@ def distill_link(dataset: str, teacher: str, method: str, seed: int, setting: st
             f"run `g2m teacher --task link --dataset {dataset} --model {teacher} --seed {seed}` first "
             "or pass --teacher-cache"
         )
-    emb, scorer, _, _ = get_link_teacher(graph, split, tcfg, seed, cache, progress,
-                                         path=str(teacher_cache) if teacher_cache else None, device=device)
+    emb, scorer, _, _ = get_link_teacher(
+        graph, split, tcfg, seed, cache, progress, path=str(teacher_cache) if teacher_cache else None, device=device
+    )
     out = distill_link_student(graph, split, emb, scorer, config, seed, progress, device=device)
-    echo_json({"dataset": dataset, "task": "link", "method": method, "seed": seed, "scores": out.scores,
-               "seconds_per_epoch": out.fit.seconds_per_epoch})
+    echo_json(
+        {
+            "dataset": dataset,
+            "task": "link",
+            "method": method,
+            "seed": seed,
+            "scores": out.scores,
+            "seconds_per_epoch": out.fit.seconds_per_epoch,
+        }
+    )
 
 
-def run_link(dataset: str, teacher: str, methods: tuple[str, ...], seeds: int, first_seed: int, setting: str,
-             split_seed: int | None, teacher_seed: int | None, student_hparams: dict[str, Any],
-             teacher_hparams: dict[str, Any], out: Path, data_root: Path | None, cache_dir: Path | None,
-             use_cache: bool, progress: bool, refresh: bool, command: list[str],
-             preset: Path | None = None, teacher_candidates: int = 1, device: Any = None,
-             checkpoint_every: float = 60.0) -> None:
+def run_link(
+    dataset: str,
+    teacher: str,
+    methods: tuple[str, ...],
+    seeds: int,
+    first_seed: int,
+    setting: str,
+    split_seed: int | None,
+    teacher_seed: int | None,
+    student_hparams: dict[str, Any],
+    teacher_hparams: dict[str, Any],
+    out: Path,
+    data_root: Path | None,
+    cache_dir: Path | None,
+    use_cache: bool,
+    progress: bool,
+    refresh: bool,
+    command: list[str],
+    preset: Path | None = None,
+    teacher_candidates: int = 1,
+    device: Any = None,
+    checkpoint_every: float = 60.0,
+) -> None:
     from g2m.experiments.link import LinkExperiment, run_link_experiment
 
     try:
         exp = LinkExperiment(
-            dataset, teacher, methods, seeds, setting, first_seed=first_seed, split_seed=split_seed,
+            dataset,
+            teacher,
+            methods,
+            seeds,
+            setting,
+            first_seed=first_seed,
+            split_seed=split_seed,
             teacher_seed=teacher_seed,
-            data_root=str(data_root) if data_root else None, cache_dir=str(cache_dir) if cache_dir else None,
-            use_cache=use_cache, teacher_overrides=teacher_hparams, student_overrides=student_hparams,
-            refresh=refresh, preset=str(preset) if preset else None, teacher_candidates=teacher_candidates)
+            data_root=str(data_root) if data_root else None,
+            cache_dir=str(cache_dir) if cache_dir else None,
+            use_cache=use_cache,
+            teacher_overrides=teacher_hparams,
+            student_overrides=student_hparams,
+            refresh=refresh,
+            preset=str(preset) if preset else None,
+            teacher_candidates=teacher_candidates,
+        )
     except ValueError as err:
         raise G2MError(str(err)) from err
     from g2m.training.checkpoint import checkpoint_dir
 
     resume, checkpoints = out / "progress.jsonl", checkpoint_dir(out)
     with interrupt_note(resume, checkpoints):
-        result = run_link_experiment(exp, progress, resume=str(resume), device=device, checkpoints=str(checkpoints),
-                                     checkpoint_seconds=checkpoint_every)
+        result = run_link_experiment(
+            exp,
+            progress,
+            resume=str(resume),
+            device=device,
+            checkpoints=str(checkpoints),
+            checkpoint_seconds=checkpoint_every,
+        )
     finish_run(out, result, command, resume, checkpoints)

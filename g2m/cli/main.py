@@ -11,11 +11,11 @@ from g2m.cli import node
 from g2m.cli.bench import bench_app
 from g2m.cli.cache import cache_app
 from g2m.cli.compare import compare
+from g2m.cli.datasets import datasets
 from g2m.cli.leaderboard import leaderboard
+from g2m.cli.merge import merge
 from g2m.cli.split import split
 from g2m.cli.tune import tune
-from g2m.cli.datasets import datasets
-from g2m.cli.merge import merge
 from g2m.errors import G2MError, G2MWarning
 
 app = typer.Typer(

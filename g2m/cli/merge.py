@@ -15,9 +15,13 @@ def merge(
     ctx: typer.Context,
     results: Annotated[list[Path], typer.Argument(help="results.json files, or the --out directories of `g2m run`.")],
     out: Annotated[Path, typer.Option(help="Directory for the merged results.json and results.md.")],
-    drop: Annotated[Optional[list[str]], typer.Option(
-        help="PART:METHOD[,METHOD]: leave these methods' students out of that part (PART as given among the "
-             "results), e.g. rows trained before the method changed. Repeat for several parts.")] = None,
+    drop: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            help="PART:METHOD[,METHOD]: leave these methods' students out of that part (PART as given among the "
+            "results), e.g. rows trained before the method changed. Repeat for several parts."
+        ),
+    ] = None,
 ) -> None:
     """Merge runs of one experiment that split its methods or its seeds (--first-seed), e.g.
     one command per core sharing the cached teacher, into one JSON and table."""

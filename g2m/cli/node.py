@@ -13,23 +13,22 @@ from g2m.cli.common import (
     Dataset,
     DeviceOpt,
     GraphFile,
-    SpecFile,
-    Threads,
-    compute_on,
-    dataset_source,
-    hold_output,
-    finish_run,
-    interrupt_note,
     Quiet,
     Refresh,
     Seed,
     Setting,
+    SpecFile,
     Split,
+    Threads,
     check_output_dir,
     command_line,
+    compute_on,
+    dataset_source,
     echo_json,
+    finish_run,
+    hold_output,
+    interrupt_note,
     overrides,
-    save_result,
 )
 from g2m.config import range_of
 from g2m.errors import G2MError
@@ -37,7 +36,9 @@ from g2m.methods import NODE_COMPONENTS, NODE_METHODS, NODE_OBJECTIVES
 
 #: how a method name may add student options (g2m.methods.NODE_COMPONENTS)
 COMPOSE_HELP = "; any of them +" + "|".join(NODE_COMPONENTS) + " (e.g. glnn+position)"
-Hidden = Annotated[Optional[int], typer.Option(help=f"Hidden width (default: dataset preset); in {range_of('hidden')}.")]
+Hidden = Annotated[
+    Optional[int], typer.Option(help=f"Hidden width (default: dataset preset); in {range_of('hidden')}.")
+]
 Layers = Annotated[Optional[int], typer.Option(help=f"Number of layers; in {range_of('num_layers')}.")]
 Dropout = Annotated[Optional[float], typer.Option(help=f"Dropout rate, in {range_of('dropout')}.")]
 Norm = Annotated[Optional[str], typer.Option(help="none | batch | layer")]
@@ -46,38 +47,84 @@ Wd = Annotated[Optional[float], typer.Option("--weight-decay", help=f"Weight dec
 Epochs = Annotated[Optional[int], typer.Option(help=f"Maximum epochs; in {range_of('epochs')}.")]
 Patience = Annotated[Optional[int], typer.Option(help=f"Early-stopping patience (epochs); in {range_of('patience')}.")]
 Lam = Annotated[Optional[float], typer.Option("--lam", help=f"Weight of the label loss, lambda in {range_of('lam')}.")]
-Tau = Annotated[Optional[float], typer.Option(help=f"Temperature, in {range_of('tau')}: of HFD's softmax for node methods (KD and LFD use the raw logits, as the official FF-G2M / GLNN code); of the distribution loss for LLP.")]
-Chunk = Annotated[Optional[int], typer.Option(help=f"Edges per chunk in edge-wise losses (default: all); in {range_of('chunk_size')}.")]
+Tau = Annotated[
+    Optional[float],
+    typer.Option(
+        help=f"Temperature, in {range_of('tau')}: of HFD's softmax for node methods (KD and LFD use the raw "
+        "logits, as the official FF-G2M / GLNN code); of the distribution loss for LLP."
+    ),
+]
+Chunk = Annotated[
+    Optional[int],
+    typer.Option(help=f"Edges per chunk in edge-wise losses (default: all); in {range_of('chunk_size')}."),
+]
 TeacherName = Annotated[
-    Optional[str], typer.Option("--teacher", "-t", help="gcn | sage | gat | appnp (default: gcn for node, sage for link)")
+    Optional[str],
+    typer.Option("--teacher", "-t", help="gcn | sage | gat | appnp (default: gcn for node, sage for link)"),
 ]
 InductiveFraction = Annotated[float, typer.Option(help="Share of test nodes held out in the inductive setting.")]
 Task = Annotated[str, typer.Option(help="node (classification) | link (prediction)")]
-BatchSize = Annotated[Optional[int], typer.Option(help=f"Mini-batch size in nodes (default: full batch); in {range_of('batch_size')}.")]
+BatchSize = Annotated[
+    Optional[int], typer.Option(help=f"Mini-batch size in nodes (default: full batch); in {range_of('batch_size')}.")
+]
 Fanouts = Annotated[Optional[str], typer.Option(help="Teacher mini-batch neighbours per hop, e.g. 15,10 (-1: all).")]
-SamplerOpt = Annotated[Optional[str], typer.Option(
-    "--sampler", help="Mini-batch neighbour sampler: pyg (PyG's NeighborLoader), g2m (CSR sampler), "
-    "auto (pyg when torch-sparse or pyg-lib is installed).")]
+SamplerOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--sampler",
+        help="Mini-batch neighbour sampler: pyg (PyG's NeighborLoader), g2m (CSR sampler), "
+        "auto (pyg when torch-sparse or pyg-lib is installed).",
+    ),
+]
 Scorer = Annotated[Optional[str], typer.Option(help="Link scorer: dot | mlp.")]
-Weight = Annotated[Optional[float], typer.Option(help=f"Weight of this link loss term (default: the method's); in {range_of('w_rank')}.")]
+Weight = Annotated[
+    Optional[float],
+    typer.Option(help=f"Weight of this link loss term (default: the method's); in {range_of('w_rank')}."),
+]
 Margin = Annotated[Optional[float], typer.Option(help=f"LLP rank margin, in {range_of('margin')}.")]
 Walks = Annotated[Optional[int], typer.Option(help=f"LLP: random walks per anchor; in {range_of('walks')}.")]
-Hops = Annotated[Optional[int], typer.Option(help="LLP: steps per walk (nearby contexts are within this many hops); in " + range_of("hops") + ".")]
-RandomRatio = Annotated[Optional[float], typer.Option(help=f"LLP: random contexts per nearby context, in {range_of('random_ratio')}.")]
-RankAverage = Annotated[Optional[str], typer.Option(
-    help="LLP rank loss averaged over informative-pairs (outside the margin) | all-pairs (official LLP code).")]
-TeacherScoreDropout = Annotated[Optional[float], typer.Option(
-    help="LLP: dropout on the teacher scorer when its scores are distilled (official code: its --dropout), in " + range_of("teacher_score_dropout") + ".")]
-TieBreak = Annotated[Optional[str], typer.Option(
-    help="A validation tie: later (new best, patience reset: the official GLNN / FF-G2M / LLP loops) | earlier "
-         "(keep the first). Default: later for node models, earlier for link models.")]
+Hops = Annotated[
+    Optional[int],
+    typer.Option(help="LLP: steps per walk (nearby contexts are within this many hops); in " + range_of("hops") + "."),
+]
+RandomRatio = Annotated[
+    Optional[float], typer.Option(help=f"LLP: random contexts per nearby context, in {range_of('random_ratio')}.")
+]
+RankAverage = Annotated[
+    Optional[str],
+    typer.Option(
+        help="LLP rank loss averaged over informative-pairs (outside the margin) | all-pairs (official LLP code)."
+    ),
+]
+TeacherScoreDropout = Annotated[
+    Optional[float],
+    typer.Option(
+        help="LLP: dropout on the teacher scorer when its scores are distilled (official code: its --dropout), in "
+        + range_of("teacher_score_dropout")
+        + "."
+    ),
+]
+TieBreak = Annotated[
+    Optional[str],
+    typer.Option(
+        help="A validation tie: later (new best, patience reset: the official GLNN / FF-G2M / LLP loops) | earlier "
+        "(keep the first). Default: later for node models, earlier for link models."
+    ),
+]
 RelScores = Annotated[Optional[str], typer.Option(help="LLP: compare scores as logit | prob (sigmoid).")]
-SplitSeed = Annotated[Optional[int], typer.Option(
-    help="Link: use this seed's split for every seed (LLP's protocol); default: split k for seed k.")]
-TeacherSplitSeed = Annotated[Optional[int], typer.Option(
-    "--split-seed", help="Link: train on this seed's split (default: the split of --seed).")]
-TeacherSeed = Annotated[Optional[int], typer.Option(
-    help="Link: one teacher, trained with this seed, for every seed (LLP's protocol); default: teacher k.")]
+SplitSeed = Annotated[
+    Optional[int],
+    typer.Option(help="Link: use this seed's split for every seed (LLP's protocol); default: split k for seed k."),
+]
+TeacherSplitSeed = Annotated[
+    Optional[int], typer.Option("--split-seed", help="Link: train on this seed's split (default: the split of --seed).")
+]
+TeacherSeed = Annotated[
+    Optional[int],
+    typer.Option(
+        help="Link: one teacher, trained with this seed, for every seed (LLP's protocol); default: teacher k."
+    ),
+]
 
 
 def _check_task(task: str) -> str:
@@ -102,20 +149,37 @@ def _split(dataset: str, data_root, setting: str, split: str | None, seed: int, 
 
 def teacher(
     dataset: Dataset = "csbm",
-    model: Annotated[Optional[str], typer.Option(
-        "--model", "-m", help="gcn | sage | gat | appnp (default: gcn for node, sage for link)")] = None,
+    model: Annotated[
+        Optional[str],
+        typer.Option("--model", "-m", help="gcn | sage | gat | appnp (default: gcn for node, sage for link)"),
+    ] = None,
     seed: Seed = 0,
     setting: Setting = "transductive",
     split: Split = None,
     inductive_fraction: InductiveFraction = 0.2,
-    hidden: Hidden = None, num_layers: Layers = None, dropout: Dropout = None, norm: Norm = None,
+    hidden: Hidden = None,
+    num_layers: Layers = None,
+    dropout: Dropout = None,
+    norm: Norm = None,
     heads: Annotated[Optional[int], typer.Option(help="GAT attention heads.")] = None,
-    lr: Lr = None, weight_decay: Wd = None, epochs: Epochs = None, patience: Patience = None,
-    task: Task = "node", scorer: Scorer = None, batch_size: BatchSize = None, fanouts: Fanouts = None,
+    lr: Lr = None,
+    weight_decay: Wd = None,
+    epochs: Epochs = None,
+    patience: Patience = None,
+    task: Task = "node",
+    scorer: Scorer = None,
+    batch_size: BatchSize = None,
+    fanouts: Fanouts = None,
     sampler: SamplerOpt = None,
-    split_seed: TeacherSplitSeed = None, refresh: Refresh = False,
-    data_root: DataRoot = None, cache_dir: CacheDir = None, quiet: Quiet = False,
-    device: DeviceOpt = "auto", threads: Threads = None, graph: GraphFile = None, spec: SpecFile = None,
+    split_seed: TeacherSplitSeed = None,
+    refresh: Refresh = False,
+    data_root: DataRoot = None,
+    cache_dir: CacheDir = None,
+    quiet: Quiet = False,
+    device: DeviceOpt = "auto",
+    threads: Threads = None,
+    graph: GraphFile = None,
+    spec: SpecFile = None,
 ) -> None:
     """Train a GNN teacher and cache its outputs (node: logits + hidden; link: embeddings + scorer)."""
     dev = compute_on(device, threads)
@@ -124,10 +188,21 @@ def teacher(
     if _check_task(task) == "link":
         from g2m.cli.link import teacher_link
 
-        hp = overrides(hidden=hidden, num_layers=num_layers, dropout=dropout, norm=norm, heads=heads, lr=lr,
-                       weight_decay=weight_decay, epochs=epochs, patience=patience, scorer=scorer)
-        return teacher_link(dataset, model, seed, setting, hp, data_root, cache_dir, not quiet, split_seed, refresh,
-                            dev)
+        hp = overrides(
+            hidden=hidden,
+            num_layers=num_layers,
+            dropout=dropout,
+            norm=norm,
+            heads=heads,
+            lr=lr,
+            weight_decay=weight_decay,
+            epochs=epochs,
+            patience=patience,
+            scorer=scorer,
+        )
+        return teacher_link(
+            dataset, model, seed, setting, hp, data_root, cache_dir, not quiet, split_seed, refresh, dev
+        )
     if split_seed is not None:
         raise G2MError("--split-seed applies to --task link (node splits follow --split and the seed)")
     from g2m.cache import TeacherCache
@@ -135,16 +210,40 @@ def teacher(
     from g2m.experiments.node import get_node_teacher, teacher_cache_key
 
     graph, spec, node_split = _split(dataset, data_root, setting, split, seed, inductive_fraction)
-    config = teacher_config(spec, model, **overrides(
-        hidden=hidden, num_layers=num_layers, dropout=dropout, norm=norm, heads=heads,
-        lr=lr, weight_decay=weight_decay, epochs=epochs, patience=patience, batch_size=batch_size,
-        fanouts=tuple(int(f) for f in fanouts.split(",")) if fanouts else None, sampler=sampler))
+    config = teacher_config(
+        spec,
+        model,
+        **overrides(
+            hidden=hidden,
+            num_layers=num_layers,
+            dropout=dropout,
+            norm=norm,
+            heads=heads,
+            lr=lr,
+            weight_decay=weight_decay,
+            epochs=epochs,
+            patience=patience,
+            batch_size=batch_size,
+            fanouts=tuple(int(f) for f in fanouts.split(",")) if fanouts else None,
+            sampler=sampler,
+        ),
+    )
     cache = TeacherCache.for_writing(cache_dir)
-    _, scores, cached = get_node_teacher(graph, node_split, config, seed, spec.metric, cache, not quiet, refresh,
-                                         dev)
+    _, scores, cached = get_node_teacher(graph, node_split, config, seed, spec.metric, cache, not quiet, refresh, dev)
     key = teacher_cache_key(graph.name, node_split, config, seed)
-    echo_json({"dataset": dataset, "model": model, "seed": seed, "setting": setting, "metric": spec.metric,
-               "scores": scores, "from_cache": cached, "cache": str(cache.path(key)), "device": str(dev)})
+    echo_json(
+        {
+            "dataset": dataset,
+            "model": model,
+            "seed": seed,
+            "setting": setting,
+            "metric": spec.metric,
+            "scores": scores,
+            "from_cache": cached,
+            "cache": str(cache.path(key)),
+            "device": str(dev),
+        }
+    )
 
 
 def distill(
@@ -157,29 +256,63 @@ def distill(
     split: Split = None,
     inductive_fraction: InductiveFraction = 0.2,
     out: Annotated[Path, typer.Option(help="Directory for the trained student.")] = Path("runs/student"),
-    hidden: Hidden = None, num_layers: Layers = None, dropout: Dropout = None, norm: Norm = None,
-    lr: Lr = None, weight_decay: Wd = None, epochs: Epochs = None, patience: Patience = None,
-    lam: Lam = None, tau: Tau = None, chunk_size: Chunk = None,
-    teacher_cache: Annotated[Optional[Path], typer.Option(
-        help="A cache directory printed by `g2m teacher` (default: the only matching one).")] = None,
-    task: Task = "node", scorer: Scorer = None,
-    w_sup: Weight = None, w_rank: Weight = None, w_dist: Weight = None, w_logit: Weight = None,
-    w_repr: Weight = None, margin: Margin = None, walks: Walks = None, hops: Hops = None,
-    random_ratio: RandomRatio = None, relational_scores: RelScores = None, rank_average: RankAverage = None,
-    teacher_score_dropout: TeacherScoreDropout = None, batch_size: BatchSize = None,
-    data_root: DataRoot = None, cache_dir: CacheDir = None, quiet: Quiet = False,
-    device: DeviceOpt = "auto", threads: Threads = None, graph: GraphFile = None, spec: SpecFile = None,
-    teacher_logits: Annotated[Optional[Path], typer.Option(
-        help="Your teacher's [N, C] logits (.pt tensor or .npy) instead of a cached teacher; inductive: observed "
-             "nodes' logits from the observed graph, held-out nodes' from the full graph.")] = None,
-    teacher_hidden_file: Annotated[Optional[Path], typer.Option(
-        "--teacher-hidden", help="With --teacher-logits: the teacher's [N, H] hidden layer (.pt or .npy), for "
-                                 "methods that match it (nosmog).")] = None,
+    hidden: Hidden = None,
+    num_layers: Layers = None,
+    dropout: Dropout = None,
+    norm: Norm = None,
+    lr: Lr = None,
+    weight_decay: Wd = None,
+    epochs: Epochs = None,
+    patience: Patience = None,
+    lam: Lam = None,
+    tau: Tau = None,
+    chunk_size: Chunk = None,
+    teacher_cache: Annotated[
+        Optional[Path],
+        typer.Option(help="A cache directory printed by `g2m teacher` (default: the only matching one)."),
+    ] = None,
+    task: Task = "node",
+    scorer: Scorer = None,
+    w_sup: Weight = None,
+    w_rank: Weight = None,
+    w_dist: Weight = None,
+    w_logit: Weight = None,
+    w_repr: Weight = None,
+    margin: Margin = None,
+    walks: Walks = None,
+    hops: Hops = None,
+    random_ratio: RandomRatio = None,
+    relational_scores: RelScores = None,
+    rank_average: RankAverage = None,
+    teacher_score_dropout: TeacherScoreDropout = None,
+    batch_size: BatchSize = None,
+    data_root: DataRoot = None,
+    cache_dir: CacheDir = None,
+    quiet: Quiet = False,
+    device: DeviceOpt = "auto",
+    threads: Threads = None,
+    graph: GraphFile = None,
+    spec: SpecFile = None,
+    teacher_logits: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="Your teacher's [N, C] logits (.pt tensor or .npy) instead of a cached teacher; inductive: observed "
+            "nodes' logits from the observed graph, held-out nodes' from the full graph."
+        ),
+    ] = None,
+    teacher_hidden_file: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--teacher-hidden",
+            help="With --teacher-logits: the teacher's [N, H] hidden layer (.pt or .npy), for "
+            "methods that match it (nosmog).",
+        ),
+    ] = None,
 ) -> None:
     """Train an MLP student from a cached teacher (run `g2m teacher` first) or your teacher's logits.
 
-    Node methods: mlp, glnn, lfd, hfd, ffg2m, and the recipes nosmog, ffg2m_safe, krd. Link methods (--task link): mlp, logit,
-    repr, llp_rank, llp_dist, llp."""
+    Node methods: mlp, glnn, lfd, hfd, ffg2m, and the recipes nosmog, ffg2m_safe, krd. Link methods
+    (--task link): mlp, logit, repr, llp_rank, llp_dist, llp."""
     dev = compute_on(device, threads)
     dataset = dataset_source(dataset, graph, spec)
     teacher_name = _teacher_for(task, teacher_name)
@@ -192,14 +325,33 @@ def distill(
             raise G2MError("--teacher-logits applies to node students (link students read a cached teacher)")
         from g2m.cli.link import distill_link
 
-        hp = overrides(hidden=hidden, num_layers=num_layers, dropout=dropout, norm=norm, lr=lr,
-                       weight_decay=weight_decay, epochs=epochs, patience=patience, tau=tau, scorer=scorer,
-                       w_sup=w_sup, w_rank=w_rank, w_dist=w_dist, w_logit=w_logit, w_repr=w_repr,
-                       margin=margin, walks=walks, hops=hops, random_ratio=random_ratio,
-                       relational_scores=relational_scores, rank_average=rank_average,
-                       teacher_score_dropout=teacher_score_dropout)
-        return distill_link(dataset, teacher_name, method, seed, setting, hp, teacher_cache,
-                            data_root, cache_dir, not quiet, dev)
+        hp = overrides(
+            hidden=hidden,
+            num_layers=num_layers,
+            dropout=dropout,
+            norm=norm,
+            lr=lr,
+            weight_decay=weight_decay,
+            epochs=epochs,
+            patience=patience,
+            tau=tau,
+            scorer=scorer,
+            w_sup=w_sup,
+            w_rank=w_rank,
+            w_dist=w_dist,
+            w_logit=w_logit,
+            w_repr=w_repr,
+            margin=margin,
+            walks=walks,
+            hops=hops,
+            random_ratio=random_ratio,
+            relational_scores=relational_scores,
+            rank_average=rank_average,
+            teacher_score_dropout=teacher_score_dropout,
+        )
+        return distill_link(
+            dataset, teacher_name, method, seed, setting, hp, teacher_cache, data_root, cache_dir, not quiet, dev
+        )
     from g2m.cache import TeacherCache
     from g2m.config import student_config
     from g2m.experiments.node import cached_node_teacher, student_meta
@@ -207,37 +359,85 @@ def distill(
     from g2m.training.node_student import distill_node_student
 
     graph, spec, node_split = _split(dataset, data_root, setting, split, seed, inductive_fraction)
-    scfg = student_config(spec, method, teacher_name, **overrides(
-        hidden=hidden, num_layers=num_layers, dropout=dropout, norm=norm, lr=lr,
-        weight_decay=weight_decay, epochs=epochs, patience=patience, lam=lam, tau=tau, chunk_size=chunk_size,
-        batch_size=batch_size))
+    scfg = student_config(
+        spec,
+        method,
+        teacher_name,
+        **overrides(
+            hidden=hidden,
+            num_layers=num_layers,
+            dropout=dropout,
+            norm=norm,
+            lr=lr,
+            weight_decay=weight_decay,
+            epochs=epochs,
+            patience=patience,
+            lam=lam,
+            tau=tau,
+            chunk_size=chunk_size,
+            batch_size=batch_size,
+        ),
+    )
     knowledge = None
     if teacher_logits is not None:
         from g2m.experiments.node import TeacherKnowledge
         from g2m.students.io import read_tensor_file
 
         teacher_name = "own"
-        knowledge = TeacherKnowledge(read_tensor_file(teacher_logits, "--teacher-logits"),
-                                     None if teacher_hidden_file is None else
-                                     read_tensor_file(teacher_hidden_file, "--teacher-hidden"))
+        knowledge = TeacherKnowledge(
+            read_tensor_file(teacher_logits, "--teacher-logits"),
+            None if teacher_hidden_file is None else read_tensor_file(teacher_hidden_file, "--teacher-hidden"),
+        )
     elif scfg.objective != "mlp" or scfg.similarity_weight > 0:
-        knowledge = cached_node_teacher(graph, node_split, TeacherCache(cache_dir), teacher_name, seed,
-                                        spec.metric, str(teacher_cache) if teacher_cache else None, not quiet,
-                                        dev)
-    result = distill_node_student(graph, node_split, knowledge and knowledge.logits, scfg, seed, spec.metric,
-                                  not quiet, teacher_hidden=knowledge and knowledge.hidden,
-                                  teacher_entropy_shift=knowledge and knowledge.entropy_shift, device=dev)
+        knowledge = cached_node_teacher(
+            graph,
+            node_split,
+            TeacherCache(cache_dir),
+            teacher_name,
+            seed,
+            spec.metric,
+            str(teacher_cache) if teacher_cache else None,
+            not quiet,
+            dev,
+        )
+    result = distill_node_student(
+        graph,
+        node_split,
+        knowledge and knowledge.logits,
+        scfg,
+        seed,
+        spec.metric,
+        not quiet,
+        teacher_hidden=knowledge and knowledge.hidden,
+        teacher_entropy_shift=knowledge and knowledge.entropy_shift,
+        device=dev,
+    )
     guard = result.guard_record()  # which candidate a guarded method kept, and each one's validation score
-    save_student(out, result.model, scfg, {**student_meta(dataset, teacher_name, node_split, inductive_fraction,
-                                                          spec.metric, result.scores), **guard}, result.position)
-    echo_json({"dataset": dataset, "method": method, "seed": seed, "scores": result.scores, **guard,
-               "saved": str(out), "device": str(dev)})
+    save_student(
+        out,
+        result.model,
+        scfg,
+        {**student_meta(dataset, teacher_name, node_split, inductive_fraction, spec.metric, result.scores), **guard},
+        result.position,
+    )
+    echo_json(
+        {
+            "dataset": dataset,
+            "method": method,
+            "seed": seed,
+            "scores": result.scores,
+            **guard,
+            "saved": str(out),
+            "device": str(dev),
+        }
+    )
 
 
 def rebuild_student_split(meta: dict, data_root: Optional[Path]):
     """The graph and split a saved student was trained on, rebuilt from its ``student.json``."""
-    graph, _, node_split = _split(meta["dataset"], data_root, meta["setting"], meta["split"], meta["seed"],
-                                  meta["inductive_fraction"])
+    graph, _, node_split = _split(
+        meta["dataset"], data_root, meta["setting"], meta["split"], meta["seed"], meta["inductive_fraction"]
+    )
     if node_split.key() != meta["split_key"]:
         raise G2MError(f"the split rebuilt for {meta['dataset']} differs from the one the student was trained on")
     return graph, node_split
@@ -246,10 +446,16 @@ def rebuild_student_split(meta: dict, data_root: Optional[Path]):
 def evaluate(
     student: Annotated[Path, typer.Option("--student", "-s", help="Directory written by `g2m distill`.")],
     data_root: DataRoot = None,
-    device: DeviceOpt = "auto", threads: Threads = None,
-    graph: Annotated[Optional[Path], typer.Option(
-        "--graph", help="The graph file the student was trained on, when it is not the dataset its student.json "
-                        "names (a student saved by g2m.distill's DistillResult.save).")] = None,
+    device: DeviceOpt = "auto",
+    threads: Threads = None,
+    graph: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--graph",
+            help="The graph file the student was trained on, when it is not the dataset its student.json "
+            "names (a student saved by g2m.distill's DistillResult.save).",
+        ),
+    ] = None,
 ) -> None:
     """Evaluate a saved student on the split it was trained for."""
     import torch
@@ -261,68 +467,126 @@ def evaluate(
     model, _, meta = load_student(student)
     missing = [k for k in ("dataset", "setting", "split", "seed", "split_key", "metric") if k not in meta]
     if missing:
-        raise G2MError(f"{student}/student.json records no {', '.join(missing)}: g2m eval rebuilds the student's "
-                       f"split from them; save students with `g2m distill`, `g2m run --save-students` or "
-                       f"g2m.distill(...).save(path, dataset=...)")
+        raise G2MError(
+            f"{student}/student.json records no {', '.join(missing)}: g2m eval rebuilds the student's "
+            f"split from them; save students with `g2m distill`, `g2m run --save-students` or "
+            f"g2m.distill(...).save(path, dataset=...)"
+        )
     if graph is not None:
         meta = {**meta, "dataset": dataset_source(meta["dataset"], graph, None)}
     graph_obj, node_split = rebuild_student_split(meta, data_root)
     with torch.no_grad():
         logits = model.to(dev)(student_inputs(student, meta, graph_obj.x).to(dev)).cpu()
         scores = node_scores(logits, graph_obj, node_split, meta["metric"])
-    echo_json({"dataset": meta["dataset"], "method": meta["config"]["method"], "seed": meta["seed"],
-               "metric": meta["metric"], "scores": scores})
+    echo_json(
+        {
+            "dataset": meta["dataset"],
+            "method": meta["config"]["method"],
+            "seed": meta["seed"],
+            "metric": meta["metric"],
+            "scores": scores,
+        }
+    )
 
 
 def run(
     ctx: typer.Context,
     dataset: Dataset = "csbm",
     teacher_name: TeacherName = None,
-    methods: Annotated[str, typer.Option(help="Comma-separated: " + ",".join(NODE_METHODS) + COMPOSE_HELP)] = ",".join(NODE_OBJECTIVES),
-    seeds: Annotated[int, typer.Option(help="Number of seeds (0..N-1, or from --first-seed); reports mean and std.")] = 5,
-    first_seed: Annotated[int, typer.Option(
-        help="Run seeds K..K+N-1 instead (split seeds across processes, then `g2m merge`).")] = 0,
+    methods: Annotated[str, typer.Option(help="Comma-separated: " + ",".join(NODE_METHODS) + COMPOSE_HELP)] = ",".join(
+        NODE_OBJECTIVES
+    ),
+    seeds: Annotated[
+        int, typer.Option(help="Number of seeds (0..N-1, or from --first-seed); reports mean and std.")
+    ] = 5,
+    first_seed: Annotated[
+        int, typer.Option(help="Run seeds K..K+N-1 instead (split seeds across processes, then `g2m merge`).")
+    ] = 0,
     setting: Setting = "transductive",
     split: Split = None,
     inductive_fraction: InductiveFraction = 0.2,
     out: Annotated[Path, typer.Option(help="Directory for results.json and results.md.")] = Path("results/run"),
-    lam: Lam = None, tau: Tau = None, chunk_size: Chunk = None,
+    lam: Lam = None,
+    tau: Tau = None,
+    chunk_size: Chunk = None,
     student_hidden: Annotated[Optional[int], typer.Option(help="Student hidden width.")] = None,
     teacher_hidden: Annotated[Optional[int], typer.Option(help="Teacher hidden width.")] = None,
     epochs: Annotated[Optional[int], typer.Option(help="Maximum epochs, teacher and students.")] = None,
     patience: Annotated[Optional[int], typer.Option(help="Early-stopping patience, teacher and students.")] = None,
-    student_epochs: Annotated[Optional[int], typer.Option(
-        help="Maximum epochs of the students only (the cached teacher is kept).")] = None,
-    student_patience: Annotated[Optional[int], typer.Option(help="Early-stopping patience of the students only.")] = None,
+    student_epochs: Annotated[
+        Optional[int], typer.Option(help="Maximum epochs of the students only (the cached teacher is kept).")
+    ] = None,
+    student_patience: Annotated[
+        Optional[int], typer.Option(help="Early-stopping patience of the students only.")
+    ] = None,
     teacher_epochs: Annotated[Optional[int], typer.Option(help="Maximum epochs of the teacher only.")] = None,
-    teacher_patience: Annotated[Optional[int], typer.Option(help="Early-stopping patience of the teacher only.")] = None,
+    teacher_patience: Annotated[
+        Optional[int], typer.Option(help="Early-stopping patience of the teacher only.")
+    ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Retrain teachers, write no cache.")] = False,
     refresh: Refresh = False,
-    save_students: Annotated[Optional[Path], typer.Option(
-        help="Also save every student, as DIR/<method>-seed<k> (for `g2m eval` / `g2m export`).")] = None,
+    save_students: Annotated[
+        Optional[Path],
+        typer.Option(help="Also save every student, as DIR/<method>-seed<k> (for `g2m eval` / `g2m export`)."),
+    ] = None,
     task: Task = "node",
-    w_sup: Weight = None, w_rank: Weight = None, w_dist: Weight = None, w_logit: Weight = None,
-    w_repr: Weight = None, margin: Margin = None, relational_scores: RelScores = None, rank_average: RankAverage = None,
-    teacher_score_dropout: TeacherScoreDropout = None, split_seed: SplitSeed = None,
-    teacher_seed: TeacherSeed = None, data_root: DataRoot = None, cache_dir: CacheDir = None, quiet: Quiet = False,
-    preset: Annotated[Optional[Path], typer.Option(
-        help="A preset file (`g2m tune`'s preset.toml) layered over the dataset's presets.")] = None,
+    w_sup: Weight = None,
+    w_rank: Weight = None,
+    w_dist: Weight = None,
+    w_logit: Weight = None,
+    w_repr: Weight = None,
+    margin: Margin = None,
+    relational_scores: RelScores = None,
+    rank_average: RankAverage = None,
+    teacher_score_dropout: TeacherScoreDropout = None,
+    split_seed: SplitSeed = None,
+    teacher_seed: TeacherSeed = None,
+    data_root: DataRoot = None,
+    cache_dir: CacheDir = None,
+    quiet: Quiet = False,
+    preset: Annotated[
+        Optional[Path],
+        typer.Option(help="A preset file (`g2m tune`'s preset.toml) layered over the dataset's presets."),
+    ] = None,
     tie_break: TieBreak = None,
-    teacher_candidates: Annotated[int, typer.Option(
-        help="Link: train this many teachers (seeds K..K+N-1) and keep the best on validation, as LLP's "
-             "official protocol (10).")] = 1,
-    device: DeviceOpt = "auto", threads: Threads = None, graph: GraphFile = None, spec: SpecFile = None,
-    student_batch_size: Annotated[Optional[int], typer.Option(
-        "--batch-size", help="Students' mini-batch size in nodes (default: the preset, usually full batch); in "
-        + range_of("batch_size") + ".")] = None,
-    nproc: Annotated[int, typer.Option(
-        min=1, help="Data-parallel processes on this machine: relaunches the command under torchrun "
-                    "(torch.distributed; gloo on the CPU, NCCL and one GPU each on CUDA). Mini-batch students "
-                    "(--batch-size) and mini-batch teachers (a preset's batch_size) split every batch over the "
-                    "processes; a full-batch teacher is trained by one of them.")] = 1,
-    checkpoint_every: Annotated[float, typer.Option(
-        min=0, help="Seconds between two checkpoints of a training student (0: every epoch), kept in "
-                    "OUT/checkpoints so that an interrupted run resumes inside the student.")] = 60.0,
+    teacher_candidates: Annotated[
+        int,
+        typer.Option(
+            help="Link: train this many teachers (seeds K..K+N-1) and keep the best on validation, as LLP's "
+            "official protocol (10)."
+        ),
+    ] = 1,
+    device: DeviceOpt = "auto",
+    threads: Threads = None,
+    graph: GraphFile = None,
+    spec: SpecFile = None,
+    student_batch_size: Annotated[
+        Optional[int],
+        typer.Option(
+            "--batch-size",
+            help="Students' mini-batch size in nodes (default: the preset, usually full batch); in "
+            + range_of("batch_size")
+            + ".",
+        ),
+    ] = None,
+    nproc: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Data-parallel processes on this machine: relaunches the command under torchrun "
+            "(torch.distributed; gloo on the CPU, NCCL and one GPU each on CUDA). Mini-batch students "
+            "(--batch-size) and mini-batch teachers (a preset's batch_size) split every batch over the "
+            "processes; a full-batch teacher is trained by one of them.",
+        ),
+    ] = 1,
+    checkpoint_every: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="Seconds between two checkpoints of a training student (0: every epoch), kept in "
+            "OUT/checkpoints so that an interrupted run resumes inside the student.",
+        ),
+    ] = 60.0,
 ) -> None:
     """Teacher, then every student method, over several seeds; writes JSON and a table.
 
@@ -348,10 +612,12 @@ def run(
         check_output_dir(save_students, "--save-students")
         if save_students.resolve() != out.resolve():
             hold_output(ctx, save_students, "--save-students")
-    student_limits = overrides(epochs=student_epochs or epochs, patience=student_patience or patience,
-                               tie_break=tie_break)
-    teacher_limits = overrides(epochs=teacher_epochs or epochs, patience=teacher_patience or patience,
-                               tie_break=tie_break)
+    student_limits = overrides(
+        epochs=student_epochs or epochs, patience=student_patience or patience, tie_break=tie_break
+    )
+    teacher_limits = overrides(
+        epochs=teacher_epochs or epochs, patience=teacher_patience or patience, tie_break=tie_break
+    )
     chosen = [m.strip() for m in methods.split(",") if m.strip()]
     if _check_task(task) == "link":
         from g2m.cli.link import run_link
@@ -360,20 +626,52 @@ def run(
         if save_students is not None:
             raise G2MError("--save-students applies to node students (link students are not exported yet)")
         if student_batch_size is not None:
-            raise G2MError("--batch-size applies to node students (link students sample anchors: see the presets' "
-                           "anchors_per_epoch)")
+            raise G2MError(
+                "--batch-size applies to node students (link students sample anchors: see the presets' "
+                "anchors_per_epoch)"
+            )
         link_methods = LINK_METHODS if methods == ",".join(NODE_OBJECTIVES) else tuple(chosen)
-        return run_link(dataset, teacher_name, link_methods, seeds, first_seed, setting, split_seed, teacher_seed,
-                        overrides(tau=tau, hidden=student_hidden, w_sup=w_sup, w_rank=w_rank, w_dist=w_dist,
-                                  w_logit=w_logit, w_repr=w_repr, margin=margin,
-                                  relational_scores=relational_scores, rank_average=rank_average,
-                                  teacher_score_dropout=teacher_score_dropout, **student_limits),
-                        overrides(hidden=teacher_hidden, **teacher_limits), out, data_root, cache_dir,
-                        not no_cache, not quiet, refresh, command_line(ctx), preset, teacher_candidates, dev,
-                        checkpoint_every)
+        return run_link(
+            dataset,
+            teacher_name,
+            link_methods,
+            seeds,
+            first_seed,
+            setting,
+            split_seed,
+            teacher_seed,
+            overrides(
+                tau=tau,
+                hidden=student_hidden,
+                w_sup=w_sup,
+                w_rank=w_rank,
+                w_dist=w_dist,
+                w_logit=w_logit,
+                w_repr=w_repr,
+                margin=margin,
+                relational_scores=relational_scores,
+                rank_average=rank_average,
+                teacher_score_dropout=teacher_score_dropout,
+                **student_limits,
+            ),
+            overrides(hidden=teacher_hidden, **teacher_limits),
+            out,
+            data_root,
+            cache_dir,
+            not no_cache,
+            not quiet,
+            refresh,
+            command_line(ctx),
+            preset,
+            teacher_candidates,
+            dev,
+            checkpoint_every,
+        )
     if split_seed is not None or teacher_seed is not None or teacher_candidates != 1:
-        raise G2MError("--split-seed, --teacher-seed and --teacher-candidates apply to --task link "
-                       "(node splits follow --split, teachers the seed)")
+        raise G2MError(
+            "--split-seed, --teacher-seed and --teacher-candidates apply to --task link "
+            "(node splits follow --split, teachers the seed)"
+        )
     from g2m.data import get_spec
     from g2m.experiments.node import NodeExperiment, run_node_experiment
 
@@ -385,21 +683,42 @@ def run(
         typer.echo(f"best student recorded for {dataset} with a {teacher_name} teacher: {best}")
         chosen = list(dict.fromkeys(best if m == "best" else m for m in chosen))
     exp = NodeExperiment(
-        dataset=dataset, teacher=teacher_name, methods=tuple(chosen),
-        seeds=seeds, first_seed=first_seed, setting=setting, split=split, inductive_fraction=inductive_fraction,
-        data_root=str(data_root) if data_root else None, cache_dir=str(cache_dir) if cache_dir else None,
-        use_cache=not no_cache, refresh=refresh, save_students=str(save_students) if save_students else None,
+        dataset=dataset,
+        teacher=teacher_name,
+        methods=tuple(chosen),
+        seeds=seeds,
+        first_seed=first_seed,
+        setting=setting,
+        split=split,
+        inductive_fraction=inductive_fraction,
+        data_root=str(data_root) if data_root else None,
+        cache_dir=str(cache_dir) if cache_dir else None,
+        use_cache=not no_cache,
+        refresh=refresh,
+        save_students=str(save_students) if save_students else None,
         teacher_overrides=overrides(hidden=teacher_hidden, **teacher_limits),
-        student_overrides=overrides(lam=lam, tau=tau, chunk_size=chunk_size, hidden=student_hidden,
-                                    batch_size=student_batch_size, **student_limits),
+        student_overrides=overrides(
+            lam=lam,
+            tau=tau,
+            chunk_size=chunk_size,
+            hidden=student_hidden,
+            batch_size=student_batch_size,
+            **student_limits,
+        ),
         preset=str(preset) if preset else None,
     )
     from g2m.training.checkpoint import checkpoint_dir
 
     resume, checkpoints = out / "progress.jsonl", checkpoint_dir(out)
     with interrupt_note(resume, checkpoints):
-        result = run_node_experiment(exp, progress=not quiet, resume=str(resume), device=dev,
-                                     checkpoints=str(checkpoints), checkpoint_seconds=checkpoint_every)
+        result = run_node_experiment(
+            exp,
+            progress=not quiet,
+            resume=str(resume),
+            device=dev,
+            checkpoints=str(checkpoints),
+            checkpoint_seconds=checkpoint_every,
+        )
     finish_run(out, result, command_line(ctx), resume, checkpoints)
 
 
@@ -412,24 +731,41 @@ def _relaunch_under_torchrun(nproc: int, command: list[str]) -> int:
     args = command[1:]
     if "--nproc" in args:
         at = args.index("--nproc")
-        args = args[:at] + args[at + 2:]
+        args = args[:at] + args[at + 2 :]
     args = [a for a in args if not a.startswith("--nproc=")]
-    launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(nproc),
-              "-m", "g2m.cli.main", *args]
+    launch = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node",
+        str(nproc),
+        "-m",
+        "g2m.cli.main",
+        *args,
+    ]
     code = subprocess.run(launch, check=False).returncode
     if code:  # torchrun stopped every rank; rank 0 writes atomically, so nothing is half-written
-        typer.echo(f"error: a data-parallel process failed (torchrun exit status {code}; its own output is "
-                   f"above); the run stopped and wrote no results", err=True)
+        typer.echo(
+            f"error: a data-parallel process failed (torchrun exit status {code}; its own output is "
+            f"above); the run stopped and wrote no results",
+            err=True,
+        )
     return code
 
 
 def export(
     student: Annotated[Path, typer.Option("--student", "-s", help="Directory written by `g2m distill`.")],
     out: Annotated[Path, typer.Option(help="Output file, loadable with g2m.students.export.load_exported.")] = Path(
-        "runs/student.pt2"),
-    quantize: Annotated[Optional[str], typer.Option(
-        help="int8 (dynamic int8 Linear layers, TorchScript file) or bf16 (bfloat16 weights, torch.export "
-             "program); default: float32. `g2m bench serving` measures what each costs in accuracy.")] = None,
+        "runs/student.pt2"
+    ),
+    quantize: Annotated[
+        Optional[str],
+        typer.Option(
+            help="int8 (dynamic int8 Linear layers, TorchScript file) or bf16 (bfloat16 weights, torch.export "
+            "program); default: float32. `g2m bench serving` measures what each costs in accuracy."
+        ),
+    ] = None,
 ) -> None:
     """Export a trained node student for serving (plain PyTorch, no PyG, no g2m needed to load it)."""
     from g2m.students.export import export_student
@@ -441,9 +777,17 @@ def export(
     precision = quantize or "fp32"
     path = export_student(model, meta["in_dim"], out, precision)
     load = f"torch.jit.load({str(path)!r})" if precision == "int8" else f"torch.export.load({str(path)!r}).module()"
-    info = {"exported": str(path), "precision": precision, "in_dim": meta["in_dim"],
-            "out_dim": meta["out_dim"], "bytes": path.stat().st_size, "load_with": load}
+    info = {
+        "exported": str(path),
+        "precision": precision,
+        "in_dim": meta["in_dim"],
+        "out_dim": meta["out_dim"],
+        "bytes": path.stat().st_size,
+        "load_with": load,
+    }
     if meta.get("position_dim"):  # its input ends with the node's row of the saved position table
-        info["input"] = (f"node features followed by the node's {meta['position_dim']} position features "
-                         f"({student / 'position.pt'}; an unseen node: the mean of its observed neighbours' rows)")
+        info["input"] = (
+            f"node features followed by the node's {meta['position_dim']} position features "
+            f"({student / 'position.pt'}; an unseen node: the mean of its observed neighbours' rows)"
+        )
     echo_json(info)

@@ -17,18 +17,22 @@ def tune(
     trials: Annotated[int, typer.Option(help="Trials per method (finished + pruned, counted across resumes).")] = 30,
     teacher: Annotated[Optional[str], typer.Option(help="Teacher (default: gcn for node, sage for link).")] = None,
     seed: Annotated[int, typer.Option(help="Split and teacher seed every trial uses; also the sampler's seed.")] = 0,
-    setting: Annotated[str, typer.Option(help="transductive | production (link) | inductive (node)")]
-    = "transductive",
-    split: Annotated[Optional[str], typer.Option(
-        help="Node split protocol (e.g. glnn: GLNN/CPF's per-class split; default: the dataset's).")] = None,
-    epochs: Annotated[Optional[int], typer.Option(help="Maximum student epochs per trial (default: the preset).")]
-    = None,
-    out: Annotated[Path, typer.Option(help="Study directory: study.db (resumable), tune.json, preset.toml.")]
-    = Path("results/tune"),
+    setting: Annotated[str, typer.Option(help="transductive | production (link) | inductive (node)")] = "transductive",
+    split: Annotated[
+        Optional[str],
+        typer.Option(help="Node split protocol (e.g. glnn: GLNN/CPF's per-class split; default: the dataset's)."),
+    ] = None,
+    epochs: Annotated[
+        Optional[int], typer.Option(help="Maximum student epochs per trial (default: the preset).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Study directory: study.db (resumable), tune.json, preset.toml.")] = Path(
+        "results/tune"
+    ),
     data_root: DataRoot = None,
     cache_dir: CacheDir = None,
     quiet: Quiet = False,
-    device: DeviceOpt = "auto", threads: Threads = None,
+    device: DeviceOpt = "auto",
+    threads: Threads = None,
 ) -> None:
     """Tune each method (TPE sampler, median pruner, fixed budget) and write a preset for `g2m run --preset`."""
     dev = compute_on(device, threads)
@@ -38,10 +42,26 @@ def tune(
     check_output_dir(out)
     chosen = [m.strip() for m in methods.split(",") if m.strip()]
     teacher = teacher or ("sage" if task == "link" else "gcn")
-    results = tune_methods(dataset, task, chosen, trials, out, teacher, seed, setting,
-                           str(data_root) if data_root else None, cache_dir, overrides(epochs=epochs),
-                           progress=not quiet, echo=typer.echo, split=split, device=dev)
+    results = tune_methods(
+        dataset,
+        task,
+        chosen,
+        trials,
+        out,
+        teacher,
+        seed,
+        setting,
+        str(data_root) if data_root else None,
+        cache_dir,
+        overrides(epochs=epochs),
+        progress=not quiet,
+        echo=typer.echo,
+        split=split,
+        device=dev,
+    )
     echo_json({m: {"best_val": r.best_value, "best_params": r.best_params} for m, r in results.items()})
     split_arg = f" --split {split}" if split else ""
-    typer.echo(f"preset: {out / 'preset.toml'} (use: g2m run -d {dataset} --task {task}{split_arg} "
-               f"--preset {out / 'preset.toml'})")
+    typer.echo(
+        f"preset: {out / 'preset.toml'} (use: g2m run -d {dataset} --task {task}{split_arg} "
+        f"--preset {out / 'preset.toml'})"
+    )

@@ -12,7 +12,6 @@ from torch_geometric.utils import coalesce, remove_self_loops, to_undirected
 
 from g2m.errors import DataWarning, InvalidGraphError
 
-
 #: entries of each tensor a :meth:`Graph.fingerprint` reads (evenly spaced: 8 MiB of float32 at most)
 FINGERPRINT_SAMPLES = 1 << 21
 
@@ -67,12 +66,19 @@ class Graph:
             h.update(flat[::step].cpu().contiguous().numpy().tobytes())
         return h.hexdigest()[:12]
 
-    def to(self, device: torch.device | str) -> "Graph":
+    def to(self, device: torch.device | str) -> Graph:
         """This graph with its tensors (features, labels, edges, masks) on ``device``."""
         move = lambda t: None if t is None else t.to(device)  # noqa: E731
-        return Graph(self.name, move(self.x), move(self.y), move(self.edge_index), self.num_classes,
-                     self.raw_num_edges, {k: move(v) for k, v in self.masks.items()},
-                     None if self.link_split is None else {k: move(v) for k, v in self.link_split.items()})
+        return Graph(
+            self.name,
+            move(self.x),
+            move(self.y),
+            move(self.edge_index),
+            self.num_classes,
+            self.raw_num_edges,
+            {k: move(v) for k, v in self.masks.items()},
+            None if self.link_split is None else {k: move(v) for k, v in self.link_split.items()},
+        )
 
     def require_labels(self) -> Tensor:
         if self.y is None:
@@ -108,8 +114,10 @@ def make_graph(
     if x.is_floating_point():
         bad = ~torch.isfinite(x).all(dim=1)
         if bool(bad.any()):
-            raise InvalidGraphError(f"{name}: {_nodes(bad)} with NaN or inf features (first: node "
-                                    f"{int(bad.nonzero()[0])}); clean or impute them before distilling")
+            raise InvalidGraphError(
+                f"{name}: {_nodes(bad)} with NaN or inf features (first: node "
+                f"{int(bad.nonzero()[0])}); clean or impute them before distilling"
+            )
     if edge_index.dim() != 2 or edge_index.size(0) != 2:
         raise InvalidGraphError(f"{name}: edge_index must be [2, E], got {tuple(edge_index.shape)}")
     if edge_index.numel() == 0:
@@ -131,8 +139,12 @@ def make_graph(
         raise InvalidGraphError(f"{name}: the graph has only self-loops")
     isolated = torch.bincount(edge_index[0], minlength=num_nodes) == 0
     if bool(isolated.any()):
-        warnings.warn(f"{name}: {_nodes(isolated)} isolated (first: node {int(isolated.nonzero()[0])}); "
-                      f"LFD and HFD give them no neighbour term", DataWarning, stacklevel=2)
+        warnings.warn(
+            f"{name}: {_nodes(isolated)} isolated (first: node {int(isolated.nonzero()[0])}); "
+            f"LFD and HFD give them no neighbour term",
+            DataWarning,
+            stacklevel=2,
+        )
     return Graph(
         name=name,
         x=x.float().contiguous(),
@@ -155,15 +167,19 @@ def _check_labels(name: str, y: Tensor, num_classes: int, masks: dict[str, Tenso
     high = y >= num_classes
     if bool(high.any()):
         first = int(high.nonzero()[0])
-        raise InvalidGraphError(f"{name}: {_nodes(high)} labelled >= num_classes = {num_classes} (first: node "
-                                f"{first}, label {int(y[first])}); labels are 0..C-1, and -1 marks an unlabelled node")
+        raise InvalidGraphError(
+            f"{name}: {_nodes(high)} labelled >= num_classes = {num_classes} (first: node "
+            f"{first}, label {int(y[first])}); labels are 0..C-1, and -1 marks an unlabelled node"
+        )
     for key, mask in masks.items():
         if mask.size(0) != y.numel():
             raise InvalidGraphError(f"{name}: the {key} mask has {mask.size(0)} rows for {y.numel()} nodes")
         inside = (mask.bool().view(mask.size(0), -1).any(dim=1)) & (y < 0)
         if bool(inside.any()):
-            raise InvalidGraphError(f"{name}: {_nodes(inside)} without a label (label < 0) in the {key} mask "
-                                    f"(first: node {int(inside.nonzero()[0])}); drop them from the mask")
+            raise InvalidGraphError(
+                f"{name}: {_nodes(inside)} without a label (label < 0) in the {key} mask "
+                f"(first: node {int(inside.nonzero()[0])}); drop them from the mask"
+            )
 
 
 def homophily(edge_index: Tensor, y: Tensor) -> tuple[float, float, int]:

@@ -45,9 +45,16 @@ def graph_file_spec(path: str | os.PathLike) -> DatasetSpec:
     path = Path(path)
     if not path.is_file():
         raise DatasetNotFoundError(f"graph file {path} not found")
-    return DatasetSpec(name=f"{path.stem}-{file_digest(path)}", description=f"graph file {path.resolve()}",
-                       loader="file", task="node", metric="accuracy", split="public", offline=True,
-                       loader_args={"path": str(path.resolve())})
+    return DatasetSpec(
+        name=f"{path.stem}-{file_digest(path)}",
+        description=f"graph file {path.resolve()}",
+        loader="file",
+        task="node",
+        metric="accuracy",
+        split="public",
+        offline=True,
+        loader_args={"path": str(path.resolve())},
+    )
 
 
 def read_graph_file(path: str | os.PathLike, name: str) -> Graph:
@@ -63,8 +70,10 @@ def read_graph_file(path: str | os.PathLike, name: str) -> Graph:
         with pyg_safe_globals():
             data = torch.load(path, weights_only=True, map_location="cpu")
     except Exception as err:  # noqa: BLE001 (an unreadable or unsafe file, whatever torch raises)
-        raise InvalidGraphError(f"{path}: not a torch_geometric Data saved with torch.save "
-                                f"({type(err).__name__}: {str(err).splitlines()[0][:200]})") from None
+        raise InvalidGraphError(
+            f"{path}: not a torch_geometric Data saved with torch.save "
+            f"({type(err).__name__}: {str(err).splitlines()[0][:200]})"
+        ) from None
     from g2m.api import graph_from_data
 
     if isinstance(data, dict):

@@ -48,7 +48,7 @@ class LinkSplit:
         """The graph visible in training: train positives in both directions."""
         return to_undirected(self.train_pos, num_nodes=self.num_nodes)
 
-    def to(self, device: torch.device | str) -> "LinkSplit":
+    def to(self, device: torch.device | str) -> LinkSplit:
         """This split with its edge and node sets on ``device``."""
         parts = ("train_pos", "val_pos", "val_neg", "test_pos", "test_neg", "held_out")
         return replace(self, **{name: getattr(self, name).to(device) for name in parts})
@@ -123,9 +123,18 @@ def make_link_split(
         if graph.link_split is None:
             raise SplitError(f"dataset {graph.name!r} has no official link split")
         ls = graph.link_split
-        return LinkSplit("ogb", seed, n, ls["train/edge"].t(), ls["valid/edge"].t(),
-                         ls["valid/edge_neg"].t(), ls["test/edge"].t(), ls["test/edge_neg"].t(), empty,
-                         graph.fingerprint())
+        return LinkSplit(
+            "ogb",
+            seed,
+            n,
+            ls["train/edge"].t(),
+            ls["valid/edge"].t(),
+            ls["valid/edge_neg"].t(),
+            ls["test/edge"].t(),
+            ls["test/edge_neg"].t(),
+            empty,
+            graph.fingerprint(),
+        )
 
     gen = torch.Generator(device="cpu").manual_seed(seed)
     ei = graph.edge_index
@@ -163,8 +172,9 @@ def ogb_split_edge(split: LinkSplit) -> dict[str, dict[str, Tensor]]:
     production split also needs the held-out nodes' features withheld, which this dict
     cannot say."""
     if split.setting != "transductive":
-        raise SplitError(f"only transductive link splits can be written as an OGB split_edge dict, "
-                         f"not {split.setting!r}")
+        raise SplitError(
+            f"only transductive link splits can be written as an OGB split_edge dict, not {split.setting!r}"
+        )
     as_rows = lambda t: t.t().contiguous().to(torch.long)  # noqa: E731
     return {
         "train": {"edge": as_rows(split.train_pos)},

@@ -145,10 +145,7 @@ def load_filtered_npz(spec: DatasetSpec, root: Path) -> Graph:
             f"place {spec.files[0]} under the data root {root})"
         )
     with np.load(path) as raw:
-        masks = {
-            key: torch.from_numpy(raw[f"{key}_masks"]).bool().t().contiguous()
-            for key in ("train", "val", "test")
-        }
+        masks = {key: torch.from_numpy(raw[f"{key}_masks"]).bool().t().contiguous() for key in ("train", "val", "test")}
         x = torch.from_numpy(raw["node_features"])
         y = torch.from_numpy(raw["node_labels"])
         edges = torch.from_numpy(raw["edges"]).t().contiguous()

@@ -30,8 +30,16 @@ def has_pyg_sampler() -> bool:
 
 def resolve_sampler(name: str = "auto") -> str:
     """``"auto"`` -> ``"pyg"`` when PyG can sample, else ``"g2m"``; validates the name."""
-    return resolve_choice("sampler", name, SAMPLERS, "pyg", "g2m", has_pyg_sampler(),
-                          "pyg-lib or torch-sparse (pip install --no-build-isolation torch-sparse)", "sampler")
+    return resolve_choice(
+        "sampler",
+        name,
+        SAMPLERS,
+        "pyg",
+        "g2m",
+        has_pyg_sampler(),
+        "pyg-lib or torch-sparse (pip install --no-build-isolation torch-sparse)",
+        "sampler",
+    )
 
 
 class NeighbourSampler:
@@ -66,7 +74,8 @@ class NeighbourSampler:
                 # build for this torch on the package index; torch-sparse is what we have.
                 warnings.filterwarnings("ignore", message=".*without a 'pyg-lib' installation.*")
                 self._loader = NeighborLoader(
-                    Data(edge_index=edge_index, num_nodes=num_nodes), num_neighbors=list(self.fanouts),
+                    Data(edge_index=edge_index, num_nodes=num_nodes),
+                    num_neighbors=list(self.fanouts),
                     batch_size=1,  # unused: batches come from __call__
                 )
 

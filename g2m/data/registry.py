@@ -55,4 +55,5 @@ def load_dataset(name: str, root: str | os.PathLike | None = None, **overrides: 
         raise DatasetUnavailableError(
             f"dataset {name!r}: cannot write under the data root {path} ({err.strerror}: {err.filename}); PyG "
             f"writes a processed/ folder beside raw/ on first load. Copy the data root to a writable folder "
-            f"(cp -r {path} /tmp/g2m-data) and pass --data-root /tmp/g2m-data (or set G2M_DATA_ROOT)") from None
+            f"(cp -r {path} /tmp/g2m-data) and pass --data-root /tmp/g2m-data (or set G2M_DATA_ROOT)"
+        ) from None

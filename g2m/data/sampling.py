@@ -20,9 +20,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-
-from g2m.methods import WALKERS
 from g2m.device import randint, uniform
+from g2m.methods import WALKERS
 from g2m.ops.sparse import quiet_csr
 from g2m.optional import resolve_choice
 
@@ -52,8 +51,13 @@ class CSR:
         """The ``[N, N]`` torch sparse CSR tensor with unit values (row ``i`` holds the
         neighbours of ``i``), the adjacency PyG layers aggregate with ``spmm``."""
         with quiet_csr():
-            return torch.sparse_csr_tensor(self.rowptr, self.col, torch.ones(self.col.numel(), device=self.col.device),
-                                           (self.num_nodes, self.num_nodes), device=self.col.device)
+            return torch.sparse_csr_tensor(
+                self.rowptr,
+                self.col,
+                torch.ones(self.col.numel(), device=self.col.device),
+                (self.num_nodes, self.num_nodes),
+                device=self.col.device,
+            )
 
 
 def to_csr(edge_index: Tensor, num_nodes: int) -> CSR:
@@ -70,12 +74,19 @@ def has_torch_cluster() -> bool:
 
 def resolve_walker(name: str = "auto") -> str:
     """``"auto"`` -> ``"torch_cluster"`` when it is installed, else ``"g2m"``; validates the name."""
-    return resolve_choice("walker", name, WALKERS, "torch_cluster", "g2m", has_torch_cluster(),
-                          "torch-cluster (pip install --no-build-isolation torch-cluster)", "walker")
+    return resolve_choice(
+        "walker",
+        name,
+        WALKERS,
+        "torch_cluster",
+        "g2m",
+        has_torch_cluster(),
+        "torch-cluster (pip install --no-build-isolation torch-cluster)",
+        "walker",
+    )
 
 
-def random_walk(csr: CSR, start: Tensor, hops: int, gen: torch.Generator | None = None,
-                walker: str = "auto") -> Tensor:
+def random_walk(csr: CSR, start: Tensor, hops: int, gen: torch.Generator | None = None, walker: str = "auto") -> Tensor:
     """``[len(start), hops + 1]`` node ids; column ``k`` is the position after ``k`` steps.
     A walker on a node with no neighbours stays where it is.
 
@@ -188,5 +199,5 @@ def sample_neighbourhood(
     nodes = uniq[order]
     # merge repeated draws of one edge through a 1-D key (unique over columns is far slower)
     m = nodes.numel()
-    key = torch.unique(rank[inv[num_seeds:num_seeds + num_edges]] * m + rank[inv[num_seeds + num_edges:]])
+    key = torch.unique(rank[inv[num_seeds : num_seeds + num_edges]] * m + rank[inv[num_seeds + num_edges :]])
     return Neighbourhood(nodes, torch.stack([key // m, key % m]), seeds.numel())

@@ -9,12 +9,13 @@ recommended hyper-parameters (``[hparams.*]`` tables).
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from g2m.errors import DatasetNotFoundError
 
@@ -48,17 +49,17 @@ class DatasetSpec:
     def __post_init__(self) -> None:
         for attr, allowed in (("task", TASKS), ("metric", METRICS), ("split", SPLITS)):
             if getattr(self, attr) not in allowed:
-                raise ValueError(
-                    f"dataset spec {self.name!r}: {attr}={getattr(self, attr)!r} not in {allowed}"
-                )
+                raise ValueError(f"dataset spec {self.name!r}: {attr}={getattr(self, attr)!r} not in {allowed}")
 
     def best_method(self, teacher: str) -> str:
         """The node method ``[best.<teacher>]`` records for this dataset."""
         entry = self.best.get(teacher)
         if not isinstance(entry, dict) or "method" not in entry:
-            raise ValueError(f"{self.name} records no best student for a {teacher} teacher: rank a run's students "
-                             f"with `g2m compare <run> --best` and add [best.{teacher}] method = \"...\" to "
-                             f"g2m/specs/{self.name}.toml")
+            raise ValueError(
+                f"{self.name} records no best student for a {teacher} teacher: rank a run's students "
+                f'with `g2m compare <run> --best` and add [best.{teacher}] method = "..." to '
+                f"g2m/specs/{self.name}.toml"
+            )
         return str(entry["method"])
 
     def preset(self, *keys: str) -> dict[str, Any]:
@@ -126,6 +127,7 @@ def missing_files(spec: DatasetSpec, root: Path) -> list[str]:
 def with_preset(spec: DatasetSpec, preset: dict[str, Any]) -> DatasetSpec:
     """``spec`` with the ``[hparams...]`` tables of ``preset`` (a preset file written by
     ``g2m tune``) layered over its own, table by table."""
+
     def merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
         out = dict(base)
         for key, value in top.items():

@@ -25,8 +25,8 @@ from dataclasses import dataclass, replace
 import torch
 from torch import Tensor
 
-from g2m.device import cpu_generator
 from g2m.data.graph import Graph, largest_connected_component
+from g2m.device import cpu_generator
 from g2m.errors import SplitError
 
 SPLIT_NAMES = ("public", "fixed", "ogb", "random", "glnn", "linkx")
@@ -44,7 +44,7 @@ class ObservedView:
     val: Tensor
     test: Tensor
 
-    def to(self, device: torch.device | str) -> "ObservedView":
+    def to(self, device: torch.device | str) -> ObservedView:
         """This view with every tensor on ``device``."""
         return ObservedView(*(getattr(self, f).to(device) for f in ("x", "y", "edge_index", "train", "val", "test")))
 
@@ -69,9 +69,11 @@ class NodeSplit:
     def num_nodes(self) -> int:
         return int(self.observed.numel() + self.test_ind.numel())
 
-    def to(self, device: torch.device | str) -> "NodeSplit":
+    def to(self, device: torch.device | str) -> NodeSplit:
         """This split with its index sets on ``device``."""
-        return replace(self, **{f: getattr(self, f).to(device) for f in ("train", "val", "test", "test_ind", "observed")})
+        return replace(
+            self, **{f: getattr(self, f).to(device) for f in ("train", "val", "test", "test_ind", "observed")}
+        )
 
     def observed_edges(self, edge_index: Tensor) -> Tensor:
         """Edges whose two ends are both observed (no edge touches a held-out node)."""
@@ -81,7 +83,7 @@ class NodeSplit:
         seen[self.test_ind] = False
         return edge_index[:, seen[edge_index[0]] & seen[edge_index[1]]]
 
-    def observed_view(self, graph: Graph) -> "ObservedView":
+    def observed_view(self, graph: Graph) -> ObservedView:
         """The observed subgraph with nodes relabelled ``0..len(observed)-1``."""
         local = torch.full((graph.num_nodes,), -1, dtype=torch.long, device=self.observed.device)
         local[self.observed] = torch.arange(self.observed.numel(), device=self.observed.device)

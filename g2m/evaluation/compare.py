@@ -23,7 +23,6 @@ from typing import Any
 
 from g2m.evaluation.report import is_teacher_run, mean_std
 
-
 MIN_VERDICT_SEEDS = 10
 AHEAD_SHARE = 0.8
 
@@ -60,8 +59,10 @@ class Comparison:
         return "wins" if wins else "does not win"
 
     def describe_verdict(self, scale: float = 100.0) -> str:
-        return (f"{self.a} {self.verdict} against {self.b} on {self.metric}: ahead on {self.ahead}/{len(self.seeds)} "
-                f"seeds, paired {scale * self.paired_mean:+.2f} (2 SE = {scale * 2 * self.paired_se:.2f})")
+        return (
+            f"{self.a} {self.verdict} against {self.b} on {self.metric}: ahead on {self.ahead}/{len(self.seeds)} "
+            f"seeds, paired {scale * self.paired_mean:+.2f} (2 SE = {scale * 2 * self.paired_se:.2f})"
+        )
 
     @property
     def gap(self) -> float:
@@ -76,10 +77,12 @@ class Comparison:
         return self.gap > self.bar
 
     def describe(self, scale: float = 100.0) -> str:
-        return (f"{self.a} - {self.b} {self.metric} = {scale * self.gap:+.2f} "
-                f"({'>' if self.clear else 'not >'} 2 std = {scale * self.bar:.2f}); "
-                f"paired by seed over {len(self.seeds)} seeds: {scale * self.paired_mean:+.2f} "
-                f"+- {scale * self.paired_std:.2f}; {self.describe_verdict(scale)}")
+        return (
+            f"{self.a} - {self.b} {self.metric} = {scale * self.gap:+.2f} "
+            f"({'>' if self.clear else 'not >'} 2 std = {scale * self.bar:.2f}); "
+            f"paired by seed over {len(self.seeds)} seeds: {scale * self.paired_mean:+.2f} "
+            f"+- {scale * self.paired_std:.2f}; {self.describe_verdict(scale)}"
+        )
 
 
 def compare_methods(runs: Sequence[dict[str, Any]], a: str, b: str, metric: str = "hits@20") -> Comparison:
@@ -115,15 +118,20 @@ class BestChoice:
     metric: str = "test"
 
     def describe(self, scale: float = 100.0) -> str:
-        lines = [f"students ranked by mean validation score over seeds {list(self.seeds)} "
-                 f"({self.metric} shown, not used):"]
+        lines = [
+            f"students ranked by mean validation score over seeds {list(self.seeds)} ({self.metric} shown, not used):"
+        ]
         for m, vm, vs, tm, ts in self.ranking:
             mark = "  <- best on validation" if m == self.method else ""
-            lines.append(f"  {m}: val {scale * vm:.2f} +- {scale * vs:.2f}, {self.metric} {scale * tm:.2f} +- "
-                         f"{scale * ts:.2f}{mark}")
+            lines.append(
+                f"  {m}: val {scale * vm:.2f} +- {scale * vs:.2f}, {self.metric} {scale * tm:.2f} +- "
+                f"{scale * ts:.2f}{mark}"
+            )
         if self.tied:
-            lines.append(f"{self.method} ties with {', '.join(self.tied)} on validation; the method listed first "
-                         "in the run was chosen (reorder --methods, or add seeds, to decide otherwise)")
+            lines.append(
+                f"{self.method} ties with {', '.join(self.tied)} on validation; the method listed first "
+                "in the run was chosen (reorder --methods, or add seeds, to decide otherwise)"
+            )
         return "\n".join(lines)
 
     @property
@@ -133,8 +141,9 @@ class BestChoice:
         return tuple(m for m, vm, *_ in self.ranking[1:] if math.isclose(vm, best, rel_tol=0.0, abs_tol=1e-9))
 
 
-def best_on_validation(runs: Sequence[dict[str, Any]], candidates: Sequence[str] | None = None,
-                       metric: str = "test") -> BestChoice:
+def best_on_validation(
+    runs: Sequence[dict[str, Any]], candidates: Sequence[str] | None = None, metric: str = "test"
+) -> BestChoice:
     """Choose among the students of per-seed ``runs`` (teacher rows excluded) by the mean of
     their ``val`` scores; ``candidates`` restricts the choice, ``metric`` is the test score
     shown beside it (never used). Every candidate must cover the same seeds, so that no

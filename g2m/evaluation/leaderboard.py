@@ -34,8 +34,13 @@ def student_parameters(config: dict[str, Any], in_dim: int, out_dim: int, link: 
     return sum(p.numel() for p in model.parameters())
 
 
-def leaderboard_entry(results: dict[str, Any], method: str, min_runs: int = OGB_MIN_RUNS,
-                      dims: tuple[int, int] | None = None, metric: str | None = None) -> dict[str, Any]:
+def leaderboard_entry(
+    results: dict[str, Any],
+    method: str,
+    min_runs: int = OGB_MIN_RUNS,
+    dims: tuple[int, int] | None = None,
+    metric: str | None = None,
+) -> dict[str, Any]:
     """The OGB submission fields for ``method`` of a ``results.json`` (node or link).
 
     ``dims`` = (features, classes) of the graph, for the parameter count. ``metric``: link
@@ -55,11 +60,14 @@ def leaderboard_entry(results: dict[str, Any], method: str, min_runs: int = OGB_
         known = sorted({r["model"] for r in results["runs"]})
         raise G2MError(f"no runs of {method!r} in these results; they hold {', '.join(known)}")
     if len(runs) < min_runs:
-        raise G2MError(f"OGB's leaderboard asks for at least {min_runs} runs; {method!r} has {len(runs)} "
-                       f"(rerun with --seeds {min_runs}, or pass --min-runs to see the entry anyway)")
+        raise G2MError(
+            f"OGB's leaderboard asks for at least {min_runs} runs; {method!r} has {len(runs)} "
+            f"(rerun with --seeds {min_runs}, or pass --min-runs to see the entry anyway)"
+        )
     if test_key not in runs[0]:
-        options = sorted(k for k in runs[0] if k not in ("model", "seed", "val", "cached", "split")
-                         and isinstance(runs[0][k], float))
+        options = sorted(
+            k for k in runs[0] if k not in ("model", "seed", "val", "cached", "split") and isinstance(runs[0][k], float)
+        )
         raise G2MError(f"no test {metric!r} in these results; choose one of {', '.join(options)}")
     entry: dict[str, Any] = {
         "dataset": results["experiment"]["dataset"],
@@ -80,11 +88,15 @@ def leaderboard_entry(results: dict[str, Any], method: str, min_runs: int = OGB_
     threads = results.get("torch_threads", prov.get("torch_threads", "?"))  # the training runs' count
     device = prov.get("device") or {}
     accelerator = f"{device['gpu']} (CUDA {device.get('cuda')})" if device.get("gpu") else "CPU only"
-    entry["hardware"] = f"{prov.get('cpu', '?')}, {prov.get('logical_cpus', '?')} logical CPUs, " \
-                        f"{threads} torch threads ({accelerator})"
+    entry["hardware"] = (
+        f"{prov.get('cpu', '?')}, {prov.get('logical_cpus', '?')} logical CPUs, {threads} torch threads ({accelerator})"
+    )
     parts = results.get("parts_provenance") or []
-    entry["command"] = prov.get("command") if not parts else " && ".join(p.get("command", "?") for p in parts) + \
-        f" && {prov.get('command')}"
+    entry["command"] = (
+        prov.get("command")
+        if not parts
+        else " && ".join(p.get("command", "?") for p in parts) + f" && {prov.get('command')}"
+    )
     entry["code"] = f"g2m {prov.get('g2m', '?')} (commit {prov.get('commit', '?')})"
     entry["teacher"] = results.get("teacher_config", {}).get("model")
     return entry

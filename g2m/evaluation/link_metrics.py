@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import torch
 from sklearn.metrics import roc_auc_score
@@ -11,7 +11,7 @@ from torch import Tensor
 HITS_K = (10, 20, 50, 100)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _evaluator(name: str):
     from ogb.linkproppred import Evaluator
 
@@ -31,8 +31,12 @@ def mrr(pos: Tensor, neg: Tensor, max_pairs: int = 1 << 24) -> float:
     ev = _evaluator("ogbl-citation2")
     step = max(1, max_pairs // max(neg.numel(), 1))
     ranks = [
-        ev.eval({"y_pred_pos": pos[a:a + step].cpu(),
-                 "y_pred_neg": neg.cpu().unsqueeze(0).expand(pos[a:a + step].numel(), -1)})["mrr_list"]
+        ev.eval(
+            {
+                "y_pred_pos": pos[a : a + step].cpu(),
+                "y_pred_neg": neg.cpu().unsqueeze(0).expand(pos[a : a + step].numel(), -1),
+            }
+        )["mrr_list"]
         for a in range(0, pos.numel(), step)
     ]
     return float(torch.cat(ranks).mean())

@@ -5,14 +5,14 @@ compare with the leaderboards); binary ROC-AUC through scikit-learn's
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from torch import Tensor
 
 NODE_METRICS = ("accuracy", "rocauc")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _accuracy_evaluator():
     from ogb.nodeproppred import Evaluator
 

@@ -14,13 +14,16 @@ from typing import Any
 
 from g2m import __version__
 
+_HERE = Path(__file__).resolve().parent
 
-def git_commit(path: Path = Path(__file__).resolve().parent) -> str | None:
+
+def git_commit(path: Path = _HERE) -> str | None:
     """The commit of the g2m checkout (``+dirty`` when it has local changes), or ``None``
     for an installed copy outside git."""
     try:
         run = lambda *args: subprocess.run(  # noqa: E731
-            ["git", *args], cwd=path, capture_output=True, text=True, timeout=5, check=True).stdout.strip()
+            ["git", *args], cwd=path, capture_output=True, text=True, timeout=5, check=True
+        ).stdout.strip()
         commit = run("rev-parse", "HEAD")
         return commit + ("+dirty" if run("status", "--porcelain", "--untracked-files=no") else "")
     except (OSError, subprocess.SubprocessError):
@@ -30,12 +33,11 @@ def git_commit(path: Path = Path(__file__).resolve().parent) -> str | None:
 def provenance(argv: list[str] | None = None, device: dict[str, Any] | None = None) -> dict[str, Any]:
     """``argv``: the command that produced the result (default ``sys.argv``); ``device``: where it
     ran (:func:`g2m.device.device_record`; default: the CPU)."""
-    from g2m.device import device_record
-
     import torch
     import torch_geometric
 
     from g2m.benchmarks.machine import cpu_model
+    from g2m.device import device_record
 
     argv = sys.argv if argv is None else argv
     return {

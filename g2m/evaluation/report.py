@@ -135,6 +135,7 @@ def check_results(result: Any, file: str | os.PathLike) -> None:
     the file and the field: a JSON object whose ``runs`` is a non-empty list of rows, each with a
     ``model`` name, an integer ``seed`` and no ``null`` value, and (when present) an ``experiment``
     object naming its ``dataset``."""
+
     def fail(field: str, problem: str) -> None:
         raise G2MError(f"{file}: {field} {problem}; not a results.json written by g2m run / g2m merge")
 

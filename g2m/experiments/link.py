@@ -15,19 +15,18 @@ from g2m.data.graph import Graph
 from g2m.data.link_splits import LinkSplit, make_link_split
 from g2m.data.registry import load_dataset
 from g2m.data.specs import get_spec
+from g2m.device import device_record, resolve_device
+from g2m.distributed import main_first
 from g2m.errors import G2MError
 from g2m.evaluation.report import markdown_table, summarize_runs
 from g2m.experiments.node import config_tag, experiment_spec
 from g2m.experiments.progress import RunLog, fingerprint, reuse_or_train
 from g2m.experiments.seeds import check_seed_range, seed_range, seeds_label
 from g2m.losses.link_objectives import LINK_METHODS, check_link_method
-from g2m.teachers.link import LinkScorer
 from g2m.methods import TEACHERS
-from g2m.device import device_record, resolve_device
-from g2m.distributed import main_first
+from g2m.teachers.link import LinkScorer
 from g2m.training.checkpoint import student_checkpoint
 from g2m.training.link import distill_link_student, train_link_teacher
-
 
 
 def link_teacher_cache_key(dataset: str, split: LinkSplit, config: LinkTeacherConfig, seed: int) -> CacheKey:
@@ -36,13 +35,19 @@ def link_teacher_cache_key(dataset: str, split: LinkSplit, config: LinkTeacherCo
 
 def _scorer_from_record(tensors: dict[str, Tensor], meta: dict[str, Any]) -> LinkScorer:
     scorer = LinkScorer(meta["scorer"], meta["embedding_dim"], meta.get("scorer_hidden"))
-    scorer.load_state_dict({k[len("scorer."):]: v for k, v in tensors.items() if k.startswith("scorer.")})
+    scorer.load_state_dict({k[len("scorer.") :]: v for k, v in tensors.items() if k.startswith("scorer.")})
     return scorer.eval()
 
 
 def get_link_teacher(
-    graph: Graph, split: LinkSplit, config: LinkTeacherConfig, seed: int,
-    cache: TeacherCache | None, progress: bool = True, path: str | None = None, refresh: bool = False,
+    graph: Graph,
+    split: LinkSplit,
+    config: LinkTeacherConfig,
+    seed: int,
+    cache: TeacherCache | None,
+    progress: bool = True,
+    path: str | None = None,
+    refresh: bool = False,
     device: str | torch.device | None = None,
 ) -> tuple[Tensor, LinkScorer, dict[str, float], bool]:
     """Teacher embeddings, scorer and scores: from ``path`` or the cache if present, else
@@ -55,8 +60,12 @@ def get_link_teacher(
             key = CacheKey(key.dataset, key.task, key.split, stored, key.seed)
     if path is not None:
         record = load_cached_teacher(path, expect=key)
-        return record.tensors["embeddings"], _scorer_from_record(record.tensors, record.meta), \
-            record.meta["scores"], True
+        return (
+            record.tensors["embeddings"],
+            _scorer_from_record(record.tensors, record.meta),
+            record.meta["scores"],
+            True,
+        )
     if cache is None:
         out = train_link_teacher(graph, split, config, seed, progress, device)
         return out.embeddings, out.scorer, out.scores, False
@@ -64,15 +73,28 @@ def get_link_teacher(
     with cache.entry_lock(key, f"the {config.model} link teacher of {graph.name} (seed {seed})"):
         record = cache.lookup(key, refresh, announce=progress)
         if record is not None:
-            return record.tensors["embeddings"], _scorer_from_record(record.tensors, record.meta), \
-                record.meta["scores"], True
+            return (
+                record.tensors["embeddings"],
+                _scorer_from_record(record.tensors, record.meta),
+                record.meta["scores"],
+                True,
+            )
         out = train_link_teacher(graph, split, config, seed, progress, device)
         tensors = {"embeddings": out.embeddings, **{f"scorer.{k}": v for k, v in out.scorer.state_dict().items()}}
-        cache.save(key, tensors, {
-            "scores": out.scores, "hparams": asdict(config), "setting": split.setting,
-            "scorer": out.scorer.kind, "embedding_dim": out.scorer.dim, "scorer_hidden": out.scorer.hidden,
-            "epochs_run": out.fit.epochs_run, "seconds_per_epoch": out.fit.seconds_per_epoch,
-        })
+        cache.save(
+            key,
+            tensors,
+            {
+                "scores": out.scores,
+                "hparams": asdict(config),
+                "setting": split.setting,
+                "scorer": out.scorer.kind,
+                "embedding_dim": out.scorer.dim,
+                "scorer_hidden": out.scorer.hidden,
+                "epochs_run": out.fit.epochs_run,
+                "seconds_per_epoch": out.fit.seconds_per_epoch,
+            },
+        )
     return out.embeddings, out.scorer, out.scores, False
 
 
@@ -81,8 +103,10 @@ def link_split_for(graph: Graph, setting: str, seed: int) -> LinkSplit:
     if spec.split == "ogb":
         return make_link_split(graph, "ogb", seed)
     if setting == "inductive":
-        raise G2MError("link prediction calls its inductive setting 'production' (LLP's name: new nodes "
-                       "arrive with their edges); use --setting production")
+        raise G2MError(
+            "link prediction calls its inductive setting 'production' (LLP's name: new nodes "
+            "arrive with their edges); use --setting production"
+        )
     if setting not in ("transductive", "production"):
         raise G2MError(f"unknown link setting {setting!r}; choose transductive or production")
     return make_link_split(graph, setting, seed)
@@ -126,9 +150,14 @@ class LinkExperiment:
                 raise ValueError(f"{name} must be non-negative, got {getattr(self, name)}")
 
 
-def run_link_experiment(exp: LinkExperiment, progress: bool = True, resume: str | None = None,
-                        device: str | torch.device | None = None, checkpoints: str | None = None,
-                        checkpoint_seconds: float = 60.0) -> dict[str, Any]:
+def run_link_experiment(
+    exp: LinkExperiment,
+    progress: bool = True,
+    resume: str | None = None,
+    device: str | torch.device | None = None,
+    checkpoints: str | None = None,
+    checkpoint_seconds: float = 60.0,
+) -> dict[str, Any]:
     """Teacher(s) and every link student over the experiment's seeds; ``resume``, ``device``,
     ``checkpoints`` as in :func:`g2m.experiments.node.run_node_experiment`; ``compute_seconds`` is
     the students' training time over every process that contributed."""
@@ -152,25 +181,41 @@ def run_link_experiment(exp: LinkExperiment, progress: bool = True, resume: str 
             # Hits@20 kept (the first on a tie), as LLP's official protocol picks its teacher
             best: tuple[Tensor, LinkScorer, dict[str, float], bool, int] | None = None
             for cand in range(t_seed, t_seed + exp.teacher_candidates):
-                emb, scorer, t_scores, cached = get_link_teacher(graph, split, tcfg, cand, cache, progress,
-                                                                 refresh=exp.refresh, device=device)
+                emb, scorer, t_scores, cached = get_link_teacher(
+                    graph, split, tcfg, cand, cache, progress, refresh=exp.refresh, device=device
+                )
                 if best is None or t_scores["val"] > best[2]["val"]:
                     best = (emb, scorer, t_scores, cached, cand)
             assert best is not None
             teachers[split.key(), t_seed] = best[0], best[1], best[4]
             chosen = {"candidates": exp.teacher_candidates} if exp.teacher_candidates > 1 else {}
-            runs.append({"model": f"teacher ({exp.teacher})", "seed": best[4], "split": split.key(),
-                         "cached": best[3], **chosen, **best[2]})
+            runs.append(
+                {
+                    "model": f"teacher ({exp.teacher})",
+                    "seed": best[4],
+                    "split": split.key(),
+                    "cached": best[3],
+                    **chosen,
+                    **best[2],
+                }
+            )
         emb, scorer, t_chosen = teachers[split.key(), t_seed]
         for method, scfg in scfgs.items():
             tag = f"{config_tag(tcfg)}-{t_chosen}-{config_tag(scfg)}-{split.key()}"
 
             def train() -> dict[str, Any]:  # called at once, in this iteration
                 ckpt = student_checkpoint(checkpoints, method, seed, tag, checkpoint_seconds)
-                out = distill_link_student(graph, split, emb, scorer, scfg, seed, progress, device=device,
-                                           checkpoint=ckpt)
-                return {"model": method, "seed": seed, **out.scores, "epochs_run": out.fit.epochs_run,
-                        "seconds_per_epoch": out.fit.seconds_per_epoch, "seconds": out.fit.seconds}
+                out = distill_link_student(
+                    graph, split, emb, scorer, scfg, seed, progress, device=device, checkpoint=ckpt
+                )
+                return {
+                    "model": method,
+                    "seed": seed,
+                    **out.scores,
+                    "epochs_run": out.fit.epochs_run,
+                    "seconds_per_epoch": out.fit.seconds_per_epoch,
+                    "seconds": out.fit.seconds,
+                }
 
             runs.append(reuse_or_train(log, method, seed, tag, train))
     summary = summarize_runs(runs)
@@ -178,12 +223,18 @@ def run_link_experiment(exp: LinkExperiment, progress: bool = True, resume: str 
     teachers_used = "a teacher per seed" if exp.teacher_seed is None else f"one teacher (seed {exp.teacher_seed})"
     if exp.teacher_candidates > 1:
         teachers_used += f", each the best validation of {exp.teacher_candidates} teacher seeds"
-    title = (f"{exp.dataset}, link {exp.setting}, {exp.teacher} teacher, {seeds_label(exp.first_seed, exp.seeds)}, "
-             f"{splits}, {teachers_used} (val = Hits@20 on validation)")
+    title = (
+        f"{exp.dataset}, link {exp.setting}, {exp.teacher} teacher, {seeds_label(exp.first_seed, exp.seeds)}, "
+        f"{splits}, {teachers_used} (val = Hits@20 on validation)"
+    )
     return {
-        "experiment": asdict(exp), "teacher_config": asdict(tcfg),
+        "experiment": asdict(exp),
+        "teacher_config": asdict(tcfg),
         "student_configs": {m: asdict(c) for m, c in scfgs.items()},
-        "runs": runs, "summary": summary, "title": title, "table": markdown_table(summary, title),
+        "runs": runs,
+        "summary": summary,
+        "title": title,
+        "table": markdown_table(summary, title),
         "seconds": time.perf_counter() - started,
         "compute_seconds": sum(r.get("seconds", 0.0) for r in runs),
         # CPU kernels sum in a thread-count-dependent order: the same seed gives other digits

@@ -61,8 +61,9 @@ def _differ(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     """Keys on which two settings or configurations differ; an option added since one of
     them was written (``g2m.config.NEW_OPTION``) counts as its default there."""
     defaults = new_option_defaults()
-    return sorted(k for k in a.keys() | b.keys()
-                  if a.get(k, defaults.get(k, _ABSENT)) != b.get(k, defaults.get(k, _ABSENT)))
+    return sorted(
+        k for k in a.keys() | b.keys() if a.get(k, defaults.get(k, _ABSENT)) != b.get(k, defaults.get(k, _ABSENT))
+    )
 
 
 def _check_student_configs(results: Sequence[dict[str, Any]]) -> None:
@@ -73,13 +74,16 @@ def _check_student_configs(results: Sequence[dict[str, Any]]) -> None:
     for i, (r, configs) in enumerate(zip(results, derived)):
         for m, stored in r.get("student_configs", {}).items():
             if differ := _differ(stored, configs[m]):
-                raise ValueError(f"result {i} trained {m!r} otherwise than today's presets and its overrides "
-                                 f"give ({', '.join(differ)} differ): it ran before a preset or default changed")
+                raise ValueError(
+                    f"result {i} trained {m!r} otherwise than today's presets and its overrides "
+                    f"give ({', '.join(differ)} differ): it ran before a preset or default changed"
+                )
     for i, configs in enumerate(derived[1:], start=1):
         for m in methods:
             if differ := _differ(derived[0][m], configs[m]):
-                raise ValueError(f"result {i} trained its students differently from result 0: "
-                                 f"{', '.join(differ)} differ ({m!r})")
+                raise ValueError(
+                    f"result {i} trained its students differently from result 0: {', '.join(differ)} differ ({m!r})"
+                )
 
 
 def _title(result: dict[str, Any]) -> str:
@@ -99,8 +103,10 @@ def _seed_grid(students: dict[tuple[str, int], dict[str, Any]]) -> tuple[int, in
     (first, seeds), *rest = by_method.items()
     for model, other in rest:
         if other != seeds:
-            raise ValueError(f"method {model!r} ran seeds {sorted(other)} but {first!r} ran {sorted(seeds)}: "
-                             "the merged table would average different seeds")
+            raise ValueError(
+                f"method {model!r} ran seeds {sorted(other)} but {first!r} ran {sorted(seeds)}: "
+                "the merged table would average different seeds"
+            )
     lo, hi = min(seeds), max(seeds)
     if len(seeds) != hi - lo + 1:
         missing = sorted(set(range(lo, hi + 1)) - seeds)
@@ -110,14 +116,18 @@ def _seed_grid(students: dict[tuple[str, int], dict[str, Any]]) -> tuple[int, in
 
 def _without(result: dict[str, Any], drop: Sequence[str]) -> dict[str, Any]:
     """``result`` less the students of the methods in ``drop`` (its teacher runs stay)."""
-    return {**result, "experiment": {**result["experiment"],
-                                     "methods": [m for m in result["experiment"].get("methods", []) if m not in drop]},
-            "student_configs": {m: c for m, c in result.get("student_configs", {}).items() if m not in drop},
-            "runs": [r for r in result["runs"] if r["model"] not in drop]}
+    return {
+        **result,
+        "experiment": {
+            **result["experiment"],
+            "methods": [m for m in result["experiment"].get("methods", []) if m not in drop],
+        },
+        "student_configs": {m: c for m, c in result.get("student_configs", {}).items() if m not in drop},
+        "runs": [r for r in result["runs"] if r["model"] not in drop],
+    }
 
 
-def merge_results(results: Sequence[dict[str, Any]],
-                  drop: Mapping[int, Sequence[str]] | None = None) -> dict[str, Any]:
+def merge_results(results: Sequence[dict[str, Any]], drop: Mapping[int, Sequence[str]] | None = None) -> dict[str, Any]:
     """One result (runs, summary, table) from ``results`` of the same experiment, split
     by method, by seed or both; shared teacher runs are kept once. ``drop`` maps a part's
     index to methods whose students to leave out of it (e.g. rows trained before the method
@@ -145,11 +155,14 @@ def merge_results(results: Sequence[dict[str, Any]],
             raise ValueError(f"result {i} is a different experiment from result 0: {', '.join(differ)} differ")
         threads = (base.get("torch_threads"), r.get("torch_threads"))
         if None not in threads and threads[0] != threads[1]:  # older results did not record it
-            raise ValueError(f"result {i} ran on {threads[1]} torch threads and result 0 on {threads[0]}: "
-                             "their digits would differ from one run's")
+            raise ValueError(
+                f"result {i} ran on {threads[1]} torch threads and result 0 on {threads[0]}: "
+                "their digits would differ from one run's"
+            )
         if differ := _differ(base.get("teacher_config", {}), r.get("teacher_config", {})):
-            raise ValueError(f"result {i} used a different teacher configuration from result 0: "
-                             f"{', '.join(differ)} differ")
+            raise ValueError(
+                f"result {i} used a different teacher configuration from result 0: {', '.join(differ)} differ"
+            )
     _check_student_configs(results)
     teachers: dict[tuple[Any, ...], dict[str, Any]] = {}
     students: dict[tuple[str, int], dict[str, Any]] = {}
@@ -157,15 +170,18 @@ def merge_results(results: Sequence[dict[str, Any]],
         for run in r["runs"]:
             if not is_teacher_run(run):
                 if (run["model"], run["seed"]) in students:
-                    raise ValueError(f"method {run['model']!r} seed {run['seed']} is in more than one result "
-                                     f"(again in result {i})")
+                    raise ValueError(
+                        f"method {run['model']!r} seed {run['seed']} is in more than one result (again in result {i})"
+                    )
                 students[run["model"], run["seed"]] = run
                 continue
             key = (run["model"], run["seed"], run.get("split"))
             scores = {k: v for k, v in run.items() if k not in _RUN_BOOKKEEPING}
             if key in teachers and teachers[key] != scores:
-                raise ValueError(f"result {i} reports different scores for {run['model']} seed {run['seed']}: "
-                                 "the parts did not share one teacher")
+                raise ValueError(
+                    f"result {i} reports different scores for {run['model']} seed {run['seed']}: "
+                    "the parts did not share one teacher"
+                )
             teachers.setdefault(key, scores)
     first_seed, num_seeds = _seed_grid(students)
     rank = {m: n for n, m in enumerate(METHOD_ORDER)}
@@ -189,7 +205,11 @@ def merge_results(results: Sequence[dict[str, Any]],
         **{k: v for k, v in base.items() if k not in ("runs", "summary", "table", "title", "seconds")},
         "experiment": {**base["experiment"], "methods": ordered, "seeds": num_seeds, "first_seed": first_seed},
         "student_configs": {m: configs[m] for m in ordered if m in configs},
-        "runs": runs, "summary": summary, "title": title, "table": table, **extra,
+        "runs": runs,
+        "summary": summary,
+        "title": title,
+        "table": table,
+        **extra,
         "seconds": sum(float(r.get("seconds", 0.0)) for r in results),  # total compute over the parts
         "merged_from": len(results),
         # what produced each part (its command, commit, hardware), for submissions

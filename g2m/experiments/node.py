@@ -114,14 +114,26 @@ def get_node_teacher(
     return TeacherKnowledge(out.logits, out.hidden, out.entropy_shift, out.fit.seconds), out.scores, False
 
 
-def _get_parallel_teacher(graph: Graph, split: NodeSplit, config: TeacherConfig, seed: int, metric: str,
-                          cache: TeacherCache, key: CacheKey, progress: bool, refresh: bool,
-                          device: str | torch.device | None) -> tuple[TeacherKnowledge, dict[str, float], bool]:
+def _get_parallel_teacher(
+    graph: Graph,
+    split: NodeSplit,
+    config: TeacherConfig,
+    seed: int,
+    metric: str,
+    cache: TeacherCache,
+    key: CacheKey,
+    progress: bool,
+    refresh: bool,
+    device: str | torch.device | None,
+) -> tuple[TeacherKnowledge, dict[str, float], bool]:
     """:func:`get_node_teacher` for a mini-batch teacher in a process group: rank 0 holds the
     cache entry's lock and looks the teacher up; when it is missing, every rank trains it
     together (:func:`~g2m.teachers.node.train_node_teacher`, data-parallel) and rank 0 writes it."""
-    with cache.entry_lock(key, f"the {config.model} teacher of {graph.name} (seed {seed})") if dist.is_main() \
-            else nullcontext():
+    with (
+        cache.entry_lock(key, f"the {config.model} teacher of {graph.name} (seed {seed})")
+        if dist.is_main()
+        else nullcontext()
+    ):
         found = [dist.is_main() and cache.lookup(key, refresh, announce=progress) is not None]
         torch.distributed.broadcast_object_list(found, src=0)
         if not found[0]:
@@ -137,17 +149,27 @@ def _get_parallel_teacher(graph: Graph, split: NodeSplit, config: TeacherConfig,
     return TeacherKnowledge.from_tensors(record.tensors, record.meta), record.meta["scores"], True
 
 
-def save_node_teacher(cache: TeacherCache, key: CacheKey, out: NodeTeacherOutput, config: TeacherConfig,
-                      split: NodeSplit, metric: str) -> Path | None:
+def save_node_teacher(
+    cache: TeacherCache, key: CacheKey, out: NodeTeacherOutput, config: TeacherConfig, split: NodeSplit, metric: str
+) -> Path | None:
     """Write a trained node teacher's logits and hidden layer, with the meta every reader expects."""
     return cache.save(
         key,
-        {"logits": out.logits, "hidden": out.hidden,
-         **({} if out.entropy_shift is None else {"entropy_shift": out.entropy_shift})},
-        {"scores": out.scores, "hparams": asdict(config), "metric": metric,
-         "setting": split.setting, "split_name": split.name,
-         "epochs_run": out.fit.epochs_run, "seconds_per_epoch": out.fit.seconds_per_epoch,
-         "train_seconds": out.fit.seconds},
+        {
+            "logits": out.logits,
+            "hidden": out.hidden,
+            **({} if out.entropy_shift is None else {"entropy_shift": out.entropy_shift}),
+        },
+        {
+            "scores": out.scores,
+            "hparams": asdict(config),
+            "metric": metric,
+            "setting": split.setting,
+            "split_name": split.name,
+            "epochs_run": out.fit.epochs_run,
+            "seconds_per_epoch": out.fit.seconds_per_epoch,
+            "train_seconds": out.fit.seconds,
+        },
     )
 
 
@@ -182,8 +204,15 @@ def find_node_teacher(
 
 
 def cached_node_teacher(
-    graph: Graph, split: NodeSplit, cache: TeacherCache, teacher: str, seed: int, metric: str,
-    path: str | None = None, progress: bool = True, device: str | torch.device | None = None,
+    graph: Graph,
+    split: NodeSplit,
+    cache: TeacherCache,
+    teacher: str,
+    seed: int,
+    metric: str,
+    path: str | None = None,
+    progress: bool = True,
+    device: str | torch.device | None = None,
 ) -> TeacherKnowledge:
     """What the cached teacher gives its students (:func:`find_node_teacher`). An entry whose tensors
     cannot be read but whose ``meta.json`` can is retrained with the hyper-parameters it
@@ -191,8 +220,9 @@ def cached_node_teacher(
     be read is removed, and the error says how to train it again."""
     where = locate_node_teacher(cache, graph.name, split, teacher, seed, path)
     try:
-        return TeacherKnowledge.from_tensors(find_node_teacher(cache, graph.name, split, teacher, seed,
-                                                               str(where)).tensors)
+        return TeacherKnowledge.from_tensors(
+            find_node_teacher(cache, graph.name, split, teacher, seed, str(where)).tensors
+        )
     except CacheCorruptError as err:
         try:
             hparams = read_meta(where)["hparams"]
@@ -201,9 +231,11 @@ def cached_node_teacher(
             shutil.rmtree(where, ignore_errors=True)
             raise CacheCorruptError(
                 f"{err}; the entry was removed: run `g2m teacher --dataset {graph.name} --model {teacher} "
-                f"--seed {seed} --setting {split.setting}` to train it again") from None
-        warnings.warn(f"{err}: retraining it with the hyper-parameters its meta.json records", CacheWarning,
-                      stacklevel=2)
+                f"--seed {seed} --setting {split.setting}` to train it again"
+            ) from None
+        warnings.warn(
+            f"{err}: retraining it with the hyper-parameters its meta.json records", CacheWarning, stacklevel=2
+        )
         root = TeacherCache(where.parents[4])  # <root>/<dataset>/node/<split>/<model>/seed<k>
         return get_node_teacher(graph, split, config, seed, metric, root, progress, refresh=True, device=device)[0]
 
@@ -256,15 +288,22 @@ def guard_lines(runs: list[dict[str, Any]]) -> list[str]:
     lines = []
     for model, picks in chosen.items():
         total = sum(len(seeds) for seeds in picks.values())
-        parts = [f"{kind} on {len(picks[kind])}" + (f" (seed {', '.join(map(str, sorted(picks[kind])))})"
-                                                     if kind != "distilled" else "")
-                 for kind in ("distilled", "unweighted", "labels") if kind in picks]
+        parts = [
+            f"{kind} on {len(picks[kind])}"
+            + (f" (seed {', '.join(map(str, sorted(picks[kind])))})" if kind != "distilled" else "")
+            for kind in ("distilled", "unweighted", "labels")
+            if kind in picks
+        ]
         lines.append(f"{model}: the guard kept {'; '.join(parts)} of {total} seeds")
     return lines
 
 
-def node_result_table(summary: list[dict[str, Any]], title: str, homophily: dict[str, Any] | None,
-                      runs: list[dict[str, Any]] | None = None) -> str:
+def node_result_table(
+    summary: list[dict[str, Any]],
+    title: str,
+    homophily: dict[str, Any] | None,
+    runs: list[dict[str, Any]] | None = None,
+) -> str:
     """A node result's Markdown table, with a line under it on the graph's measured
     homophily and the estimate made before distilling (results without one: the table),
     and one per guarded method on the guard's choices (:func:`guard_lines`)."""
@@ -275,25 +314,41 @@ def node_result_table(summary: list[dict[str, Any]], title: str, homophily: dict
     if homophily is None:
         return table
     est = [e["estimate"] for e in homophily["per_seed"]]
-    return table + (f"\nEdge homophily {homophily['edge']:.2f}, adjusted {homophily['adjusted']:.2f}; "
-                    f"estimated before distilling (adjusted): {min(est):.2f} to {max(est):.2f}.\n")
+    return table + (
+        f"\nEdge homophily {homophily['edge']:.2f}, adjusted {homophily['adjusted']:.2f}; "
+        f"estimated before distilling (adjusted): {min(est):.2f} to {max(est):.2f}.\n"
+    )
 
 
-def student_meta(dataset: str, teacher: str, split: NodeSplit, inductive_fraction: float, metric: str,
-                 scores: dict[str, float]) -> dict[str, Any]:
+def student_meta(
+    dataset: str, teacher: str, split: NodeSplit, inductive_fraction: float, metric: str, scores: dict[str, float]
+) -> dict[str, Any]:
     """What a saved student records so that `g2m eval` can rebuild its split."""
-    return {"dataset": dataset, "teacher": teacher, "seed": split.seed, "setting": split.setting,
-            "split": split.name, "split_key": split.key(), "inductive_fraction": inductive_fraction,
-            "metric": metric, "scores": scores}
+    return {
+        "dataset": dataset,
+        "teacher": teacher,
+        "seed": split.seed,
+        "setting": split.setting,
+        "split": split.name,
+        "split_key": split.key(),
+        "inductive_fraction": inductive_fraction,
+        "metric": metric,
+        "scores": scores,
+    }
 
 
 def _student_dir(exp: NodeExperiment, method: str, seed: int) -> Path:
     return Path(exp.save_students or ".") / f"{method}-seed{seed}"
 
 
-def run_node_experiment(exp: NodeExperiment, progress: bool = True, resume: str | None = None,
-                        device: str | torch.device | None = None, checkpoints: str | None = None,
-                        checkpoint_seconds: float = 60.0) -> dict[str, Any]:
+def run_node_experiment(
+    exp: NodeExperiment,
+    progress: bool = True,
+    resume: str | None = None,
+    device: str | torch.device | None = None,
+    checkpoints: str | None = None,
+    checkpoint_seconds: float = 60.0,
+) -> dict[str, Any]:
     """Teacher and every student method over the experiment's seeds, on ``device`` (default
     ``auto``; recorded in the result, not part of the experiment: parts run on other devices
     merge).
@@ -314,8 +369,9 @@ def run_node_experiment(exp: NodeExperiment, progress: bool = True, resume: str 
     if spec.task != "node":
         raise ValueError(f"dataset {exp.dataset!r} is a {spec.task} dataset, not node classification")
     split_name = exp.split or spec.split
-    graph = protocol_graph(dist.main_first(lambda: load_dataset(exp.dataset, exp.data_root, **exp.dataset_overrides)),
-                           split_name)
+    graph = protocol_graph(
+        dist.main_first(lambda: load_dataset(exp.dataset, exp.data_root, **exp.dataset_overrides)), split_name
+    )
     metric = spec.metric
     tcfg = teacher_config(spec, exp.teacher, **exp.teacher_overrides)
     scfgs: dict[str, StudentConfig] = {
@@ -324,47 +380,78 @@ def run_node_experiment(exp: NodeExperiment, progress: bool = True, resume: str 
     cache = TeacherCache(exp.cache_dir) if exp.use_cache else None
     log = None
     if resume is not None and not exp.refresh:
-        log = RunLog(resume, fingerprint(exp.dataset, exp.setting, split_name, exp.inductive_fraction,
-                                         exp.dataset_overrides, exp.teacher), announce=progress)
+        log = RunLog(
+            resume,
+            fingerprint(
+                exp.dataset, exp.setting, split_name, exp.inductive_fraction, exp.dataset_overrides, exp.teacher
+            ),
+            announce=progress,
+        )
     runs: list[dict[str, Any]] = []
     estimates: list[dict[str, Any]] = []
     started = time.perf_counter()
     for seed in seed_range(exp.first_seed, exp.seeds):
         split = make_node_split(graph, split_name, exp.setting, seed, exp.inductive_fraction)
-        knowledge, t_scores, cached = get_node_teacher(graph, split, tcfg, seed, metric, cache, progress,
-                                                       exp.refresh, device)
+        knowledge, t_scores, cached = get_node_teacher(
+            graph, split, tcfg, seed, metric, cache, progress, exp.refresh, device
+        )
         logits = knowledge.logits
-        report = homophily_report(graph.edge_index, graph.require_labels(), torch.cat([split.train, split.val]),
-                                  logits.argmax(-1))
+        report = homophily_report(
+            graph.edge_index, graph.require_labels(), torch.cat([split.train, split.val]), logits.argmax(-1)
+        )
         if not estimates:
             warn_if_heterophilous(report, exp.methods, exp.dataset)
         estimates.append({"seed": seed, **report.as_dict()})
-        runs.append({"model": f"teacher ({exp.teacher})", "seed": seed, "cached": cached,
-                     **_with_prod(t_scores, exp.inductive_fraction),
-                     **({} if knowledge.train_seconds is None else {"seconds": knowledge.train_seconds})})
+        runs.append(
+            {
+                "model": f"teacher ({exp.teacher})",
+                "seed": seed,
+                "cached": cached,
+                **_with_prod(t_scores, exp.inductive_fraction),
+                **({} if knowledge.train_seconds is None else {"seconds": knowledge.train_seconds}),
+            }
+        )
         for method, scfg in scfgs.items():
             tag = f"{config_tag(tcfg)}-{config_tag(scfg)}-{split.key()}"
 
             def train() -> dict[str, Any]:  # called at once, in this iteration
                 ckpt = student_checkpoint(checkpoints, method, seed, tag, checkpoint_seconds)
-                out = distill_node_student(graph, split, None if scfg.objective == "mlp" else logits, scfg, seed,
-                                           metric, progress, teacher_hidden=knowledge.hidden,
-                                           teacher_entropy_shift=knowledge.entropy_shift, device=device,
-                                           checkpoint=ckpt)
+                out = distill_node_student(
+                    graph,
+                    split,
+                    None if scfg.objective == "mlp" else logits,
+                    scfg,
+                    seed,
+                    metric,
+                    progress,
+                    teacher_hidden=knowledge.hidden,
+                    teacher_entropy_shift=knowledge.entropy_shift,
+                    device=device,
+                    checkpoint=ckpt,
+                )
                 if exp.save_students is not None:
                     meta = student_meta(exp.dataset, exp.teacher, split, exp.inductive_fraction, metric, out.scores)
-                    save_student(_student_dir(exp, method, seed), out.model, scfg, {**meta, **out.guard_record()},
-                                 out.position)
-                return {"model": method, "seed": seed, **_with_prod(out.scores, exp.inductive_fraction),
-                        "epochs_run": out.fit.epochs_run, "seconds_per_epoch": out.fit.seconds_per_epoch,
-                        "seconds": out.fit.seconds, **out.guard_record()}
+                    save_student(
+                        _student_dir(exp, method, seed), out.model, scfg, {**meta, **out.guard_record()}, out.position
+                    )
+                return {
+                    "model": method,
+                    "seed": seed,
+                    **_with_prod(out.scores, exp.inductive_fraction),
+                    "epochs_run": out.fit.epochs_run,
+                    "seconds_per_epoch": out.fit.seconds_per_epoch,
+                    "seconds": out.fit.seconds,
+                    **out.guard_record(),
+                }
 
             # a saved student must still be on disk for its row to be reused
             reuse = exp.save_students is None or _student_dir(exp, method, seed).is_dir()
             runs.append(reuse_or_train(log, method, seed, tag, train, reuse))
     summary = summarize(runs)
-    title = (f"{exp.dataset}, {split_name} split, {exp.setting}, {exp.teacher} teacher, {metric} (%), "
-             f"{seeds_label(exp.first_seed, exp.seeds)}")
+    title = (
+        f"{exp.dataset}, {split_name} split, {exp.setting}, {exp.teacher} teacher, {metric} (%), "
+        f"{seeds_label(exp.first_seed, exp.seeds)}"
+    )
     homophily = {"edge": estimates[0]["edge"], "adjusted": estimates[0]["adjusted"], "per_seed": estimates}
     return {
         "experiment": asdict(exp),

@@ -25,8 +25,9 @@ def fingerprint(*parts: Any) -> str:
     return stable_hash(parts)
 
 
-def reuse_or_train(log: "RunLog | None", model: str, seed: int, tag: str, train: Callable[[], dict[str, Any]],
-                   reuse: bool = True) -> dict[str, Any]:
+def reuse_or_train(
+    log: RunLog | None, model: str, seed: int, tag: str, train: Callable[[], dict[str, Any]], reuse: bool = True
+) -> dict[str, Any]:
     """The row ``log`` holds for ``(model, seed, tag)`` when ``reuse`` allows it; else the
     row ``train()`` returns, recorded in ``log`` as soon as it exists."""
     done = log.get(model, seed, tag) if log is not None and reuse else None
@@ -59,8 +60,11 @@ class RunLog:
                     row = entry["row"]
                     self._rows[row["model"], row["seed"], entry["tag"]] = row
         if announce and self._rows:  # a resumed run says what it reuses
-            print(f"resuming: {len(self._rows)} finished student(s) recorded in {self.path} are reused",
-                  file=sys.stderr, flush=True)
+            print(
+                f"resuming: {len(self._rows)} finished student(s) recorded in {self.path} are reused",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def __len__(self) -> int:
         return len(self._rows)

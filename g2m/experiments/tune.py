@@ -77,8 +77,10 @@ def search_space(spec: Any, task: str, method: str) -> list[Param]:
     """The ``[tune.<section>.<method>]`` table of a dataset spec, parsed and checked."""
     table = spec.tune.get(SECTIONS[task], {}).get(method)
     if not table:
-        raise G2MError(f"{spec.name} declares no search space for {task} method {method!r}: add a "
-                       f"[tune.{SECTIONS[task]}.{method}] table to g2m/specs/{spec.name}.toml")
+        raise G2MError(
+            f"{spec.name} declares no search space for {task} method {method!r}: add a "
+            f"[tune.{SECTIONS[task]}.{method}] table to g2m/specs/{spec.name}.toml"
+        )
     return [Param.from_toml(name, value) for name, value in table.items()]
 
 
@@ -117,9 +119,10 @@ def study_lock(storage_path: Path) -> Iterator[None]:
     """Hold ``<study.db>.lock`` for the duration; a second process on the same study fails fast."""
     from g2m.locks import file_lock
 
-    with file_lock(storage_path.with_name(storage_path.name + ".lock"),
-                   refused=lambda holder: f"{storage_path} is in use by {holder}; wait for it or give this one "
-                                          f"another --out"):
+    with file_lock(
+        storage_path.with_name(storage_path.name + ".lock"),
+        refused=lambda holder: f"{storage_path} is in use by {holder}; wait for it or give this one another --out",
+    ):
         yield
 
 
@@ -154,7 +157,10 @@ def run_study(
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     with study_lock(storage_path):
         study = optuna.create_study(
-            study_name=name, storage=f"sqlite:///{storage_path}", load_if_exists=True, direction="maximize",
+            study_name=name,
+            storage=f"sqlite:///{storage_path}",
+            load_if_exists=True,
+            direction="maximize",
             pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=10),
         )
         # a resumed study must not replay the proposals its first process already tried: the
@@ -193,7 +199,9 @@ def run_study(
         if not complete:
             raise G2MError(f"{name}: no trial finished (all {len(study.trials)} pruned or failed)")
         return TuneResult(
-            name, study.best_value, dict(study.best_params),
+            name,
+            study.best_value,
+            dict(study.best_params),
             [{"number": t.number, "state": t.state.name, "value": t.value, "params": t.params} for t in study.trials],
             str(storage_path),
         )
@@ -244,8 +252,10 @@ def tune_methods(
     record_path = out / "tune.json"
     record = json.loads(record_path.read_text()) if record_path.is_file() else {"methods": {}}
     if record.get("split", split_name) != split_name or record.get("setting", setting) != setting:
-        raise G2MError(f"{out} holds a study of another split or setting ({record.get('split')}, "
-                       f"{record.get('setting')}); give this one another --out")
+        raise G2MError(
+            f"{out} holds a study of another split or setting ({record.get('split')}, "
+            f"{record.get('setting')}); give this one another --out"
+        )
     cache = TeacherCache(cache_dir)
     train: Callable[[str, dict[str, Any], Callable[[int, float], None]], float]
     if task == "link":
@@ -255,13 +265,15 @@ def tune_methods(
 
         graph = load_dataset(dataset, data_root)
         edge_split = link_split_for(graph, setting, seed)
-        emb, scorer, _, _ = get_link_teacher(graph, edge_split, link_teacher_config(spec, teacher), seed, cache,
-                                             progress, device=device)
+        emb, scorer, _, _ = get_link_teacher(
+            graph, edge_split, link_teacher_config(spec, teacher), seed, cache, progress, device=device
+        )
 
         def train(method: str, params: dict[str, Any], report: Callable[[int, float], None]) -> float:
             cfg = link_student_config(spec, method, **{**fixed, **params})
-            return distill_link_student(graph, edge_split, emb, scorer, cfg, seed, False, report,
-                                        device=device).fit.best_val
+            return distill_link_student(
+                graph, edge_split, emb, scorer, cfg, seed, False, report, device=device
+            ).fit.best_val
     else:
         from g2m.config import student_config, teacher_config
         from g2m.experiments.node import get_node_teacher
@@ -269,14 +281,25 @@ def tune_methods(
 
         graph = protocol_graph(load_dataset(dataset, data_root), split_name)
         node_split = make_node_split(graph, split_name, setting, seed)
-        knowledge, _, _ = get_node_teacher(graph, node_split, teacher_config(spec, teacher), seed, spec.metric,
-                                           cache, progress, device=device)
+        knowledge, _, _ = get_node_teacher(
+            graph, node_split, teacher_config(spec, teacher), seed, spec.metric, cache, progress, device=device
+        )
 
         def train(method: str, params: dict[str, Any], report: Callable[[int, float], None]) -> float:
             cfg = student_config(spec, method, teacher, **{**fixed, **params})
-            student = distill_node_student(graph, node_split, knowledge.logits, cfg, seed, spec.metric, False, report,
-                                           teacher_hidden=knowledge.hidden,
-                                           teacher_entropy_shift=knowledge.entropy_shift, device=device)
+            student = distill_node_student(
+                graph,
+                node_split,
+                knowledge.logits,
+                cfg,
+                seed,
+                spec.metric,
+                False,
+                report,
+                teacher_hidden=knowledge.hidden,
+                teacher_entropy_shift=knowledge.entropy_shift,
+                device=device,
+            )
             return student.fit.best_val
 
     results = {}
@@ -284,16 +307,31 @@ def tune_methods(
     where = setting if split is None else f"{setting}-{split_name}"
     for method in methods:
         name = f"{dataset}-{task}-{where}-{teacher}-seed{seed}-{method}"
-        results[method] = run_study(name, spaces[method], lambda p, r, m=method: train(m, p, r), trials,
-                                    out / "study.db", seed, echo)
-    record.update({"dataset": dataset, "task": task, "setting": setting, "split": split_name, "teacher": teacher,
-                   "seed": seed, "fixed": fixed})
+        results[method] = run_study(
+            name, spaces[method], lambda p, r, m=method: train(m, p, r), trials, out / "study.db", seed, echo
+        )
+    record.update(
+        {
+            "dataset": dataset,
+            "task": task,
+            "setting": setting,
+            "split": split_name,
+            "teacher": teacher,
+            "seed": seed,
+            "fixed": fixed,
+        }
+    )
     for m, r in results.items():
-        record["methods"][m] = {"trials_budget": trials, "best_value": r.best_value, "best_params": r.best_params,
-                                "trials": r.trials}
+        record["methods"][m] = {
+            "trials_budget": trials,
+            "best_value": r.best_value,
+            "best_params": r.best_params,
+            "trials": r.trials,
+        }
     where_text = setting if split_name is None else f"{setting}, {split_name} split"
     source = f"{dataset}, {task}, {where_text}, {teacher} teacher, split/teacher seed {seed}, " + ", ".join(
-        f"{m}: {v['trials_budget']} trials" for m, v in record["methods"].items())
+        f"{m}: {v['trials_budget']} trials" for m, v in record["methods"].items()
+    )
     best = {m: v["best_params"] for m, v in record["methods"].items()}
     atomic_write_text(out / "preset.toml", preset_toml(task, best, source))
     atomic_write_text(record_path, json.dumps(record, indent=2))

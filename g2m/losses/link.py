@@ -19,8 +19,9 @@ from g2m.ops import scatter, scatter_log_softmax
 
 def link_bce(pos_scores: Tensor, neg_scores: Tensor) -> Tensor:
     r""":math:`-\frac{1}{P}\sum \log\sigma(s^+) - \frac{1}{Q}\sum \log(1-\sigma(s^-))`."""
-    return F.binary_cross_entropy_with_logits(pos_scores, torch.ones_like(pos_scores)) + \
-        F.binary_cross_entropy_with_logits(neg_scores, torch.zeros_like(neg_scores))
+    return F.binary_cross_entropy_with_logits(
+        pos_scores, torch.ones_like(pos_scores)
+    ) + F.binary_cross_entropy_with_logits(neg_scores, torch.zeros_like(neg_scores))
 
 
 def _check_group(group: Tensor) -> None:

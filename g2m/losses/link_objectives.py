@@ -8,6 +8,7 @@ Any weight can be overridden; a term with weight 0 is not computed.
 from __future__ import annotations
 
 from g2m.methods import LINK_METHODS
+
 TERMS = ("sup", "rank", "dist", "logit", "repr")
 
 DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {

@@ -34,13 +34,15 @@ def _chunks(num: int, chunk_size: int | None):
         yield start, min(start + step, num)
 
 
-def _edges_without_self_loops(edge_index: Tensor, edge_weight: Tensor | None,
-                              dtype: torch.dtype) -> tuple[Tensor, Tensor | None]:
+def _edges_without_self_loops(
+    edge_index: Tensor, edge_weight: Tensor | None, dtype: torch.dtype
+) -> tuple[Tensor, Tensor | None]:
     """``edge_index`` without self-loops, with its ``edge_weight`` (checked: one per edge; no gradient)."""
     if edge_weight is not None:
         if edge_weight.shape != (edge_index.size(1),):
-            raise ValueError(f"edge_weight must have one entry per edge ({edge_index.size(1)}), "
-                             f"got shape {tuple(edge_weight.shape)}")
+            raise ValueError(
+                f"edge_weight must have one entry per edge ({edge_index.size(1)}), got shape {tuple(edge_weight.shape)}"
+            )
         edge_weight = edge_weight.detach().to(dtype)
     return remove_self_loops(edge_index, edge_weight)
 
@@ -89,8 +91,16 @@ def lfd_loss(
     weighted mean, :math:`\sum_e w_e \mathrm{KL}_e / \sum_e w_e` (see
     :func:`teacher_agreement` and the ``ffg2m_safe`` objective).
     """
-    target = lfd_target(teacher_logits, edge_index, tau, chunk_size, backend, edge_weight,
-                        num_nodes=student_logits.size(0), per_node=False)
+    target = lfd_target(
+        teacher_logits,
+        edge_index,
+        tau,
+        chunk_size,
+        backend,
+        edge_weight,
+        num_nodes=student_logits.size(0),
+        per_node=False,
+    )
     return lfd_loss_on(student_logits, target, None, tau, reduction="share")
 
 
@@ -113,7 +123,7 @@ class LFDTarget:
     in_weight: Tensor
     total: Tensor | float
 
-    def to(self, device: torch.device | str) -> "LFDTarget":
+    def to(self, device: torch.device | str) -> LFDTarget:
         total = self.total.to(device) if isinstance(self.total, Tensor) else self.total
         return LFDTarget(self.agg.to(device), self.const.to(device), self.in_weight.to(device), total)
 
@@ -146,8 +156,11 @@ def lfd_target(
             agg += scatter(rows, dst[a:b], num_nodes, "sum", backend=backend)
         total = float(src.numel()) if edge_weight is None else edge_weight.sum()
         if not per_node:  # c = sum_j d_j(w) * sum_c p log p, by source: one bincount, no [E] product
-            out_weight = torch.bincount(src, minlength=num_nodes).to(p_t.dtype) if edge_weight is None else \
-                torch.zeros(num_nodes, dtype=p_t.dtype, device=p_t.device).index_add_(0, src, edge_weight)
+            out_weight = (
+                torch.bincount(src, minlength=num_nodes).to(p_t.dtype)
+                if edge_weight is None
+                else torch.zeros(num_nodes, dtype=p_t.dtype, device=p_t.device).index_add_(0, src, edge_weight)
+            )
             return LFDTarget(agg, (out_weight * neg_entropy).sum(), agg.new_empty(0), total)
         weight = torch.ones_like(neg_entropy[src]) if edge_weight is None else edge_weight
         const = scatter((weight * neg_entropy[src])[:, None], dst, num_nodes, "sum", backend=backend).view(-1)
@@ -194,8 +207,9 @@ class _HighFrequencyKL(torch.autograd.Function):
     scattered into an ``[N, C]`` buffer: nothing of size ``[E, C]`` outlives a chunk."""
 
     @staticmethod
-    def forward(ctx, s: Tensor, t: Tensor, src: Tensor, dst: Tensor, tau: float, chunk_size: int | None,
-                weight: Tensor | None):
+    def forward(
+        ctx, s: Tensor, t: Tensor, src: Tensor, dst: Tensor, tau: float, chunk_size: int | None, weight: Tensor | None
+    ):
         need_grad = ctx.needs_input_grad[0]
         grad = torch.zeros_like(s) if need_grad else None
         total = s.new_zeros(())
@@ -289,8 +303,10 @@ def similarity_loss(student_repr: Tensor, teacher_repr: Tensor, kernel: str = "d
     if kernel not in SIMILARITY_KERNELS:
         raise ValueError(f"similarity kernel must be one of {SIMILARITY_KERNELS}, got {kernel!r}")
     if student_repr.dim() != 2 or teacher_repr.dim() != 2 or student_repr.size(0) != teacher_repr.size(0):
-        raise ValueError(f"need [B, d] representations of the same nodes, got {tuple(student_repr.shape)} "
-                         f"and {tuple(teacher_repr.shape)}")
+        raise ValueError(
+            f"need [B, d] representations of the same nodes, got {tuple(student_repr.shape)} "
+            f"and {tuple(teacher_repr.shape)}"
+        )
     z = student_repr.double()
     h = teacher_repr.detach().double()
     if kernel == "cosine":

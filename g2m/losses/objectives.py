@@ -39,7 +39,6 @@ from __future__ import annotations
 from torch import Tensor
 
 from g2m.losses.node import LFDTarget, hfd_loss, kd_loss, label_ce, lfd_loss, lfd_loss_on
-
 from g2m.methods import NODE_OBJECTIVES, parse_node_method
 
 
@@ -86,8 +85,7 @@ def node_objective(
     if method == "glnn":
         parts["kd"] = kd_loss(student_logits, teacher_logits, kd_tau)
     if method in ("lfd", "ffg2m"):
-        parts["lfd"] = lfd_loss(student_logits, teacher_logits, edge_index, kd_tau, chunk_size,
-                                edge_weight=edge_weight)
+        parts["lfd"] = lfd_loss(student_logits, teacher_logits, edge_index, kd_tau, chunk_size, edge_weight=edge_weight)
     if method in ("hfd", "ffg2m"):
         hfd_edges, hfd_weights = edge_index, edge_weight
         if hfd_edge_index is not None:

@@ -32,8 +32,16 @@ HAS_TORCH_SCATTER: bool = importlib.util.find_spec("torch_scatter") is not None
 
 def resolve_backend(backend: str = "auto") -> str:
     """Map ``"auto"`` to a concrete backend and validate the name."""
-    return resolve_choice("scatter backend", backend, BACKENDS, "torch_scatter", "native", HAS_TORCH_SCATTER,
-                          "torch-scatter (pip install --no-build-isolation torch-scatter)", "backend")
+    return resolve_choice(
+        "scatter backend",
+        backend,
+        BACKENDS,
+        "torch_scatter",
+        "native",
+        HAS_TORCH_SCATTER,
+        "torch-scatter (pip install --no-build-isolation torch-scatter)",
+        "backend",
+    )
 
 
 def _check(src: Tensor, index: Tensor, dim_size: int | None) -> int:
@@ -78,14 +86,10 @@ def scatter(
         count = torch.bincount(index, minlength=dim_size).clamp_(min=1).to(src.dtype)
         return total / count.view(-1, *([1] * (src.dim() - 1)))
     amax_or_amin = "amax" if reduce == "max" else "amin"
-    return src.new_zeros(shape).scatter_reduce_(
-        0, _expand(index, src), src, reduce=amax_or_amin, include_self=False
-    )
+    return src.new_zeros(shape).scatter_reduce_(0, _expand(index, src), src, reduce=amax_or_amin, include_self=False)
 
 
-def scatter_log_softmax(
-    src: Tensor, index: Tensor, dim_size: int | None = None, backend: str = "auto"
-) -> Tensor:
+def scatter_log_softmax(src: Tensor, index: Tensor, dim_size: int | None = None, backend: str = "auto") -> Tensor:
     r"""Log-softmax of ``src`` within each group:
     :math:`\log \frac{\exp(s_i)}{\sum_{k:\,g_k = g_i} \exp(s_k)}`."""
     dim_size = _check(src, index, dim_size)
@@ -99,9 +103,7 @@ def scatter_log_softmax(
     return shifted - log_norm[index]
 
 
-def scatter_softmax(
-    src: Tensor, index: Tensor, dim_size: int | None = None, backend: str = "auto"
-) -> Tensor:
+def scatter_softmax(src: Tensor, index: Tensor, dim_size: int | None = None, backend: str = "auto") -> Tensor:
     r"""Softmax of ``src`` within each group (see :func:`scatter_log_softmax`)."""
     if resolve_backend(backend) == "torch_scatter":
         import torch_scatter

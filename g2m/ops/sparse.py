@@ -85,8 +85,13 @@ def csr_rows(t: Tensor, start: int, stop: int) -> Tensor:
     crow = t.crow_indices()
     lo, hi = int(crow[start]), int(crow[stop])
     with quiet_csr():
-        return torch.sparse_csr_tensor(crow[start:stop + 1] - lo, t.col_indices()[lo:hi], t.values()[lo:hi],
-                                       size=(stop - start, t.size(1)), device=t.device)
+        return torch.sparse_csr_tensor(
+            crow[start : stop + 1] - lo,
+            t.col_indices()[lo:hi],
+            t.values()[lo:hi],
+            size=(stop - start, t.size(1)),
+            device=t.device,
+        )
 
 
 def row_block(x: Tensor, start: int, stop: int) -> Tensor:

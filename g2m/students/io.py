@@ -17,8 +17,9 @@ from g2m.evaluation.report import atomic_write_bytes, atomic_write_text
 from g2m.students.mlp import MLP
 
 
-def save_student(out_dir: str | os.PathLike, model: MLP, config: StudentConfig, meta: dict[str, Any],
-                 position: Tensor | None = None) -> Path:
+def save_student(
+    out_dir: str | os.PathLike, model: MLP, config: StudentConfig, meta: dict[str, Any], position: Tensor | None = None
+) -> Path:
     """Write ``student.pt`` (state dict), ``position.pt`` (the ``[N, P]`` position features the
     student appends to each node's input, if it has any) and then ``student.json`` (config,
     dims, meta)."""
@@ -27,8 +28,11 @@ def save_student(out_dir: str | os.PathLike, model: MLP, config: StudentConfig, 
     atomic_write_bytes(out / "student.pt", _serialise({k: v.cpu() for k, v in model.state_dict().items()}))
     if position is not None:
         atomic_write_bytes(out / "position.pt", _serialise(position.cpu()))
-    dims = {"in_dim": model.layers[0].in_features, "out_dim": model.layers[-1].out_features,
-            "position_dim": 0 if position is None else position.size(1)}
+    dims = {
+        "in_dim": model.layers[0].in_features,
+        "out_dim": model.layers[-1].out_features,
+        "position_dim": 0 if position is None else position.size(1),
+    }
     atomic_write_text(out / "student.json", json.dumps({"config": asdict(config), **dims, **meta}, indent=2))
     return out
 
@@ -80,8 +84,10 @@ def read_tensor_file(path: str | os.PathLike, option: str = "tensor file") -> Te
         else:
             value = torch.load(path, weights_only=True, map_location="cpu")
     except Exception as err:  # noqa: BLE001 (whatever torch / numpy raise on a bad or unsafe file)
-        raise G2MError(f"{option} {path}: not a tensor saved with torch.save or numpy.save "
-                       f"({type(err).__name__}: {str(err).splitlines()[0][:200]})") from None
+        raise G2MError(
+            f"{option} {path}: not a tensor saved with torch.save or numpy.save "
+            f"({type(err).__name__}: {str(err).splitlines()[0][:200]})"
+        ) from None
     if not isinstance(value, Tensor) or value.dim() != 2:
         shape = tuple(value.shape) if isinstance(value, Tensor) else type(value).__name__
         raise G2MError(f"{option} {path}: expected one [N, C] tensor, got {shape}")

@@ -34,9 +34,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from g2m.device import cpu_generator
 from g2m.data.sampling import CSR, random_walk, to_csr
-
+from g2m.device import cpu_generator
 
 
 @dataclass(frozen=True)
@@ -56,12 +55,14 @@ class DeepWalkSettings:
             if getattr(self, name) < 1:
                 raise ValueError(f"position features: {name} must be at least 1, got {getattr(self, name)}")
         if self.window >= self.walk_length:
-            raise ValueError(f"position features: window ({self.window}) must be shorter than the walk "
-                             f"({self.walk_length})")
+            raise ValueError(
+                f"position features: window ({self.window}) must be shorter than the walk ({self.walk_length})"
+            )
 
 
-def deepwalk(edge_index: Tensor, num_nodes: int, settings: DeepWalkSettings, seed: int = 0,
-             walker: str = "auto") -> Tensor:
+def deepwalk(
+    edge_index: Tensor, num_nodes: int, settings: DeepWalkSettings, seed: int = 0, walker: str = "auto"
+) -> Tensor:
     """``[num_nodes, dim]`` DeepWalk embeddings of the graph ``edge_index``; deterministic in
     ``seed``, and the global random state is left as it was."""
     csr = to_csr(edge_index, num_nodes)
@@ -75,7 +76,9 @@ def deepwalk(edge_index: Tensor, num_nodes: int, settings: DeepWalkSettings, see
             for batch in torch.randperm(num_nodes, generator=gen, device="cpu").split(settings.batch_size):
                 walks = random_walk(csr, batch.repeat(settings.walks_per_node), settings.walk_length, gen, walker)
                 pos = walks.unfold(1, c, 1).reshape(-1, c)  # every window of c consecutive nodes
-                neg = torch.cat([pos[:, :1], torch.randint(num_nodes, (pos.size(0), c - 1), generator=gen, device="cpu")], 1)
+                neg = torch.cat(
+                    [pos[:, :1], torch.randint(num_nodes, (pos.size(0), c - 1), generator=gen, device="cpu")], 1
+                )
                 opt.zero_grad()
                 loss = _skipgram_loss(emb, pos, positive=True) + _skipgram_loss(emb, neg, positive=False)
                 loss.backward()
@@ -97,7 +100,9 @@ def lookup_position(csr: CSR, table: Tensor, nodes: Tensor, known: Tensor | None
     zeros where there are none. Reads the batch's own adjacency rows only: the one
     neighbourhood read a position-feature student makes at serving time."""
     owner, nbr = csr.neighbours(nodes)
-    weight = torch.ones(nbr.numel(), dtype=table.dtype, device=table.device) if known is None else known[nbr].to(table.dtype)
+    weight = (
+        torch.ones(nbr.numel(), dtype=table.dtype, device=table.device) if known is None else known[nbr].to(table.dtype)
+    )
     total = table.new_zeros(nodes.numel(), table.size(1)).index_add_(0, owner, table[nbr] * weight[:, None])
     count = table.new_zeros(nodes.numel()).index_add_(0, owner, weight).clamp(min=1)
     return total / count[:, None]
@@ -143,8 +148,10 @@ class PositionedStudent(torch.nn.Module):
     def forward(self, x: Tensor, index: Tensor | None = None) -> Tensor:
         if index is None:
             if x.size(0) != self.position.size(0):
-                raise ValueError(f"{x.size(0)} rows of features for a position table of {self.position.size(0)} "
-                                 f"nodes: pass index=, the nodes' rows")
+                raise ValueError(
+                    f"{x.size(0)} rows of features for a position table of {self.position.size(0)} "
+                    f"nodes: pass index=, the nodes' rows"
+                )
             rows = self.position
         else:
             rows = self.position[index.to(self.position.device)]

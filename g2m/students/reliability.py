@@ -37,8 +37,9 @@ def prediction_entropy(logits: Tensor) -> Tensor:
 
 
 @torch.no_grad()
-def entropy_shift(forward: Callable[[Tensor], Tensor], x: Tensor, clean_logits: Tensor, noise: float = 1.0,
-                  seed: int = 0) -> Tensor:
+def entropy_shift(
+    forward: Callable[[Tensor], Tensor], x: Tensor, clean_logits: Tensor, noise: float = 1.0, seed: int = 0
+) -> Tensor:
     """KRD's :math:`\\rho`: ``forward`` run on ``x`` plus Gaussian noise (std ``noise``), compared
     with ``clean_logits`` (the same model on ``x``), scaled by its maximum into [0, 1]."""
     gen = cpu_generator(seed)
@@ -66,7 +67,7 @@ def fit_power(shift: Tensor, agree: Tensor, bins: int = 50, start: float = 1.0) 
         return start
     prob = (prob - prob.min()) / span
     centre = (edges[:-1] + 0.05).numpy()
-    (power,), _ = curve_fit(lambda x, a: 1 - x ** a, centre, prob.numpy(), p0=[start])
+    (power,), _ = curve_fit(lambda x, a: 1 - x**a, centre, prob.numpy(), p0=[start])
     return float(power)
 
 

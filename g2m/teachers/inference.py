@@ -78,8 +78,9 @@ class ShardedInference:
         self.start, self.stop = dist.row_range(self.n)
         self.op = None
         if model.kind in ("gcn", "appnp"):
-            self.op = csr_rows(_normalised(model, model.adjacency(edge_index, self.n), self.n, torch.float32),
-                               self.start, self.stop)
+            self.op = csr_rows(
+                _normalised(model, model.adjacency(edge_index, self.n), self.n, torch.float32), self.start, self.stop
+            )
         elif model.kind == "sage":
             self.op = csr_rows(model.adjacency(edge_index, self.n), self.start, self.stop)
 
@@ -120,8 +121,9 @@ class ShardedInference:
                 h = h_out + layer.lin_r(h) if layer.root_weight else h_out
             else:  # gat
                 whole = self.x if first else dist.gather_rows(h, n)
-                h = _gat_rows(layer, whole.to_dense() if whole.layout != torch.strided else whole,
-                              self.edge_index, start, stop)
+                h = _gat_rows(
+                    layer, whole.to_dense() if whole.layout != torch.strided else whole, self.edge_index, start, stop
+                )
             if i < last:
                 h = torch.relu(model.norms[i](h))
         if model.propagate is not None:  # appnp

@@ -25,8 +25,7 @@ class LinkScorer(nn.Module):
         self.kind, self.dim, self.dropout = kind, dim, dropout
         self.hidden = hidden or dim
         self.mlp = (
-            nn.Sequential(nn.Linear(dim, self.hidden), nn.ReLU(), nn.Linear(self.hidden, 1))
-            if kind == "mlp" else None
+            nn.Sequential(nn.Linear(dim, self.hidden), nn.ReLU(), nn.Linear(self.hidden, 1)) if kind == "mlp" else None
         )
 
     def forward(self, h_u: Tensor, h_v: Tensor, dropout: float | None = None) -> Tensor:
@@ -45,5 +44,8 @@ class LinkScorer(nn.Module):
 
 def score_in_batches(scorer: LinkScorer, h: Tensor, pairs: Tensor, batch: int = 1 << 16) -> Tensor:
     with torch.no_grad():
-        return torch.cat([scorer.score_pairs(h, pairs[:, a:a + batch]) for a in range(0, pairs.size(1), batch)]) \
-            if pairs.size(1) else h.new_zeros(0)
+        return (
+            torch.cat([scorer.score_pairs(h, pairs[:, a : a + batch]) for a in range(0, pairs.size(1), batch)])
+            if pairs.size(1)
+            else h.new_zeros(0)
+        )

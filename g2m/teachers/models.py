@@ -27,9 +27,9 @@ from torch_geometric.nn import APPNP, GATConv, GCNConv, SAGEConv
 from torch_geometric.utils import add_remaining_self_loops, spmm
 
 from g2m.layers import make_norm
+from g2m.methods import TEACHERS
 from g2m.ops.sparse import csr_adjacency, dropout, is_sparse
 
-from g2m.methods import TEACHERS
 
 class GNN(nn.Module):
     """A stack of message-passing layers with norm, ReLU and dropout between them."""

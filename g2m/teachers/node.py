@@ -121,9 +121,16 @@ def train_node_teacher(
         return node_metric(out[view.val], view.y[view.val], metric)
 
     result = fit(
-        trained, step, validate, lr=config.lr, weight_decay=config.weight_decay,
-        epochs=config.epochs, patience=config.patience,
-        desc=f"teacher {config.model} seed {seed}", progress=progress, batches=batches,
+        trained,
+        step,
+        validate,
+        lr=config.lr,
+        weight_decay=config.weight_decay,
+        epochs=config.epochs,
+        patience=config.patience,
+        desc=f"teacher {config.model} seed {seed}",
+        progress=progress,
+        batches=batches,
         tie_break=config.tie_break,
     )
     with torch.no_grad():
@@ -136,11 +143,11 @@ def train_node_teacher(
         if sharded is None:
             logits, hidden = model(x_all, adj_all, return_hidden=True)
         else:  # the observed graph's operator again when every node is observed
-            logits, hidden = (sharded_inference(model, x_all, edges_all) if split.test_ind.numel()
-                              else sharded(model))
+            logits, hidden = sharded_inference(model, x_all, edges_all) if split.test_ind.numel() else sharded(model)
         if split.test_ind.numel():
-            obs_logits, obs_hidden = (sharded(model) if sharded is not None
-                                      else model(x_obs, adj_obs, return_hidden=True))
+            obs_logits, obs_hidden = (
+                sharded(model) if sharded is not None else model(x_obs, adj_obs, return_hidden=True)
+            )
             observed = split.observed.to(dev)
             logits[observed], hidden[observed] = obs_logits, obs_hidden
         shift = None

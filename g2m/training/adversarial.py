@@ -23,8 +23,9 @@ from torch import Tensor
 from g2m.device import uniform
 
 
-def pgd_perturbation(loss_of: Callable[[Tensor], Tensor], x: Tensor, eps: float, steps: int = 5,
-                     gen: torch.Generator | None = None) -> Tensor:
+def pgd_perturbation(
+    loss_of: Callable[[Tensor], Tensor], x: Tensor, eps: float, steps: int = 5, gen: torch.Generator | None = None
+) -> Tensor:
     """``delta`` with ``|delta| <= eps`` element-wise, ascended ``steps`` times on ``loss_of(x + delta)``.
 
     Only ``delta`` gets gradients here: the parameters inside ``loss_of`` are left untouched."""

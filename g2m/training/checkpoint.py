@@ -70,10 +70,14 @@ class Checkpoint:
         if self.every_epochs is not None and self.every_epochs < 1:
             raise ValueError(f"every_epochs must be at least 1, got {self.every_epochs}")
 
-    def child(self, name: str) -> "Checkpoint":
+    def child(self, name: str) -> Checkpoint:
         """The checkpoint of a sub-training (a guard's candidate), beside this one."""
-        return Checkpoint(self.path.with_name(f"{self.path.stem}-{name}{self.path.suffix}"), self.tag,
-                          self.every_seconds, self.every_epochs)
+        return Checkpoint(
+            self.path.with_name(f"{self.path.stem}-{name}{self.path.suffix}"),
+            self.tag,
+            self.every_seconds,
+            self.every_epochs,
+        )
 
     def due(self, epoch: int) -> bool:
         if self.every_epochs is not None and (epoch + 1) % self.every_epochs == 0:
@@ -119,7 +123,8 @@ def checkpoint_dir(out: str | os.PathLike) -> Path:
     return Path(out) / "checkpoints"
 
 
-def student_checkpoint(folder: str | os.PathLike | None, method: str, seed: int, tag: str,
-                       every_seconds: float) -> Checkpoint | None:
+def student_checkpoint(
+    folder: str | os.PathLike | None, method: str, seed: int, tag: str, every_seconds: float
+) -> Checkpoint | None:
     """The checkpoint of student ``method`` at ``seed`` in ``folder`` (None: no checkpoints)."""
     return None if folder is None else Checkpoint(Path(folder) / f"{method}-seed{seed}.pt", tag, every_seconds)

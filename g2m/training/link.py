@@ -57,8 +57,9 @@ def _negatives(observed: Tensor, num: int, gen: torch.Generator) -> Tensor:
 def evaluate_link(h: Tensor, scorer: LinkScorer, split: LinkSplit) -> dict[str, float]:
     split = split.to(h.device)
     val = hits_at_k(score_in_batches(scorer, h, split.val_pos), score_in_batches(scorer, h, split.val_neg), VAL_K)
-    test = link_metrics(score_in_batches(scorer, h, split.test_pos).cpu(),
-                        score_in_batches(scorer, h, split.test_neg).cpu())
+    test = link_metrics(
+        score_in_batches(scorer, h, split.test_pos).cpu(), score_in_batches(scorer, h, split.test_neg).cpu()
+    )
     return {"val": val, **test}
 
 
@@ -68,7 +69,11 @@ def _validate(embed, scorer: LinkScorer, split: LinkSplit) -> float:
 
 
 def train_link_teacher(
-    graph: Graph, split: LinkSplit, config: LinkTeacherConfig, seed: int = 0, progress: bool = True,
+    graph: Graph,
+    split: LinkSplit,
+    config: LinkTeacherConfig,
+    seed: int = 0,
+    progress: bool = True,
     device: str | torch.device | None = None,
 ) -> LinkOutput:
     """Train ``config``'s GNN encoder and scorer on the split's training edges, on ``device``
@@ -91,10 +96,19 @@ def train_link_teacher(
         neg = _negatives(observed, split.train_pos.size(1), gen)
         return link_bce(scorer.score_pairs(h, split.train_pos), scorer.score_pairs(h, neg)), {}
 
-    result = fit(model, step, lambda: _validate(lambda: encoder(x, adj), scorer, split),
-                 lr=config.lr, weight_decay=config.weight_decay, epochs=config.epochs,
-                 patience=config.patience, desc=f"link teacher {config.model} seed {seed}", progress=progress,
-                 grad_clip=config.grad_clip, tie_break=config.tie_break)
+    result = fit(
+        model,
+        step,
+        lambda: _validate(lambda: encoder(x, adj), scorer, split),
+        lr=config.lr,
+        weight_decay=config.weight_decay,
+        epochs=config.epochs,
+        patience=config.patience,
+        desc=f"link teacher {config.model} seed {seed}",
+        progress=progress,
+        grad_clip=config.grad_clip,
+        tie_break=config.tie_break,
+    )
     with torch.no_grad():
         h = encoder(x, adj)
     return LinkOutput(h.cpu(), scorer, encoder, evaluate_link(h, scorer, split), result)
@@ -116,8 +130,14 @@ def distill_link_student(
     terms; the teacher's embeddings and scorer are moved there. Negatives, anchors and context
     walks are drawn on the CPU from a CPU generator and copied. The returned embeddings are on
     the CPU."""
-    weights = term_weights(config.method, w_sup=config.w_sup, w_rank=config.w_rank, w_dist=config.w_dist,
-                           w_logit=config.w_logit, w_repr=config.w_repr)
+    weights = term_weights(
+        config.method,
+        w_sup=config.w_sup,
+        w_rank=config.w_rank,
+        w_dist=config.w_dist,
+        w_logit=config.w_logit,
+        w_repr=config.w_repr,
+    )
     needs_teacher = any(weights[t] for t in ("rank", "dist", "logit", "repr"))
     if needs_teacher and (teacher_embeddings is None or teacher_scorer is None):
         raise ValueError(f"method {config.method!r} needs the teacher's embeddings and scorer")
@@ -156,8 +176,9 @@ def distill_link_student(
             if config.anchors_per_epoch and config.anchors_per_epoch < observed_cpu.numel():
                 pick = torch.randperm(observed_cpu.numel(), generator=gen, device="cpu")
                 anchors = observed_cpu[pick[: config.anchors_per_epoch]]
-            ctx = sample_contexts(csr, anchors, config.walks, config.hops, config.random_ratio, gen, observed_cpu,
-                                  config.walker)
+            ctx = sample_contexts(
+                csr, anchors, config.walks, config.hops, config.random_ratio, gen, observed_cpu, config.walker
+            )
             anchor, context = to_device_async(ctx.anchor, dev), to_device_async(ctx.context, dev)
             group = to_device_async(ctx.group, dev)
             s = scorer(h[anchor], h[context])
@@ -172,11 +193,22 @@ def distill_link_student(
         loss = sum(weights[k] * v for k, v in parts.items())
         return loss, {k: float(v.detach()) for k, v in parts.items()}
 
-    result = fit(model, step, lambda: _validate(lambda: encoder(x), scorer, split),
-                 lr=config.lr, weight_decay=config.weight_decay, epochs=config.epochs,
-                 patience=config.patience, desc=f"link student {config.method} seed {seed}", progress=progress,
-                 grad_clip=config.grad_clip, tie_break=config.tie_break, on_epoch=on_epoch, checkpoint=checkpoint,
-                 stateful={"gen": GeneratorState(gen)})
+    result = fit(
+        model,
+        step,
+        lambda: _validate(lambda: encoder(x), scorer, split),
+        lr=config.lr,
+        weight_decay=config.weight_decay,
+        epochs=config.epochs,
+        patience=config.patience,
+        desc=f"link student {config.method} seed {seed}",
+        progress=progress,
+        grad_clip=config.grad_clip,
+        tie_break=config.tie_break,
+        on_epoch=on_epoch,
+        checkpoint=checkpoint,
+        stateful={"gen": GeneratorState(gen)},
+    )
     with torch.no_grad():
         h = encoder(x)
     return LinkOutput(h.cpu(), scorer, encoder, evaluate_link(h, scorer, split), result)

@@ -30,8 +30,7 @@ class _Progress:
     def __init__(self, desc: str, epochs: int, enabled: bool) -> None:
         self.desc, self.epochs = desc, epochs
         self.lines = enabled and not sys.stderr.isatty()
-        self.bar = tqdm(total=epochs, desc=desc, disable=not enabled or self.lines, leave=False,
-                        dynamic_ncols=True)
+        self.bar = tqdm(total=epochs, desc=desc, disable=not enabled or self.lines, leave=False, dynamic_ncols=True)
         self.start = self.last = time.perf_counter()
 
     def update(self, epoch: int, loss: float, val: float, best: float) -> None:
@@ -42,11 +41,13 @@ class _Progress:
             self.last = now
             self._line(f"epoch {epoch + 1}/{self.epochs}, val {val:.4f}, best {best:.4f}")
 
-    def close(self, result: "FitResult") -> None:
+    def close(self, result: FitResult) -> None:
         self.bar.close()
         if self.lines:
-            self._line(f"done: {result.epochs_run} epochs, best val {result.best_val:.4f} at epoch "
-                       f"{result.best_epoch}, {result.seconds_per_epoch:.3f} s/epoch")
+            self._line(
+                f"done: {result.epochs_run} epochs, best val {result.best_val:.4f} at epoch "
+                f"{result.best_epoch}, {result.seconds_per_epoch:.3f} s/epoch"
+            )
 
     def _line(self, text: str) -> None:
         print(f"{self.desc}: {text} ({time.perf_counter() - self.start:.0f} s)", file=sys.stderr, flush=True)
@@ -121,14 +122,17 @@ def fit(
         set_rng_state(saved["rng"], device)
         first = resumed = saved["epoch"] + 1
         if progress:
-            print(f"{desc}: resuming from its checkpoint at epoch {first} ({checkpoint.path})", file=sys.stderr,
-                  flush=True)
+            print(
+                f"{desc}: resuming from its checkpoint at epoch {first} ({checkpoint.path})",
+                file=sys.stderr,
+                flush=True,
+            )
     bar = _Progress(desc, epochs, progress)
     start = time.perf_counter()
     epoch = first - 1
     for epoch in range(first, epochs):
         model.train()
-        for batch in (batches() if batches is not None else [None]):
+        for batch in batches() if batches is not None else [None]:
             opt.zero_grad(set_to_none=True)
             loss, parts = train_step() if batches is None else train_step(batch)
             if not torch.isfinite(loss):
@@ -150,19 +154,28 @@ def fit(
         if epoch - best_epoch >= patience:
             break
         if checkpoint is not None and checkpoint.due(epoch) and is_main():  # data-parallel: rank 0 writes
-            checkpoint.save({
-                "epoch": epoch, "model": model.state_dict(), "optimizer": opt.state_dict(), "best_val": best_val,
-                "best_epoch": best_epoch, "best_state": best_state, "history": history,
-                "seconds": before + time.perf_counter() - start, "rng": rng_state(device),
-                "stateful": {name: obj.state_dict() for name, obj in stateful.items()},
-            })
+            checkpoint.save(
+                {
+                    "epoch": epoch,
+                    "model": model.state_dict(),
+                    "optimizer": opt.state_dict(),
+                    "best_val": best_val,
+                    "best_epoch": best_epoch,
+                    "best_state": best_state,
+                    "history": history,
+                    "seconds": before + time.perf_counter() - start,
+                    "rng": rng_state(device),
+                    "stateful": {name: obj.state_dict() for name, obj in stateful.items()},
+                }
+            )
     elapsed = time.perf_counter() - start
     assert best_state is not None
     model.load_state_dict(best_state)
     model.eval()
     runs = epoch + 1
-    result = FitResult(best_epoch, best_val, runs, (before + elapsed) / max(runs, 1), history, before + elapsed,
-                       resumed)
+    result = FitResult(
+        best_epoch, best_val, runs, (before + elapsed) / max(runs, 1), history, before + elapsed, resumed
+    )
     bar.close(result)
     if checkpoint is not None and is_main():
         checkpoint.remove()

@@ -3,27 +3,26 @@
 from __future__ import annotations
 
 import math
-
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import torch
 from torch import Tensor, nn
 
+from g2m import distributed as dist
 from g2m.config import StudentConfig
 from g2m.data.graph import Graph
 from g2m.data.splits import NodeSplit
 from g2m.device import cpu_generator, resolve_device, to_device_async
 from g2m.evaluation.metrics import node_metric
-from g2m import distributed as dist
 from g2m.losses.node import lfd_target, similarity_loss, teacher_agreement
 from g2m.losses.objectives import check_method, minibatch_objective, node_objective
 from g2m.ops.sparse import sparse_features
 from g2m.students.mlp import MLP
 from g2m.students.position import position_features
 from g2m.students.reliability import ReliableEdgeSampler
-from g2m.training.adversarial import pgd_perturbation
 from g2m.teachers.node import node_scores
+from g2m.training.adversarial import pgd_perturbation
 from g2m.training.checkpoint import Checkpoint, GeneratorState
 from g2m.training.loop import FitResult, fit
 
@@ -120,19 +119,56 @@ def distill_node_student(
     if config.guard:  # StudentConfig refuses a guard on a method without a teacher
         # on_epoch (a tuner's pruning callback) follows the configured student only
         part = (lambda name: None) if checkpoint is None else checkpoint.child
-        candidates = {"labels": distill_node_student(graph, split, None, config.label_only(), seed, metric,
-                                                     progress, device=device, checkpoint=part("labels")),
-                      "distilled": distill_node_student(graph, split, teacher_logits, replace(config, guard=False),
-                                                        seed, metric, progress, on_epoch, teacher_hidden,
-                                                        teacher_entropy_shift, device, part("distilled"))}
+        candidates = {
+            "labels": distill_node_student(
+                graph,
+                split,
+                None,
+                config.label_only(),
+                seed,
+                metric,
+                progress,
+                device=device,
+                checkpoint=part("labels"),
+            ),
+            "distilled": distill_node_student(
+                graph,
+                split,
+                teacher_logits,
+                replace(config, guard=False),
+                seed,
+                metric,
+                progress,
+                on_epoch,
+                teacher_hidden,
+                teacher_entropy_shift,
+                device,
+                part("distilled"),
+            ),
+        }
         if config.edge_weighting != "none":
             candidates["unweighted"] = distill_node_student(
-                graph, split, teacher_logits, replace(config, guard=False, edge_weighting="none"), seed, metric,
-                progress, None, teacher_hidden, teacher_entropy_shift, device, part("unweighted"))
+                graph,
+                split,
+                teacher_logits,
+                replace(config, guard=False, edge_weighting="none"),
+                seed,
+                metric,
+                progress,
+                None,
+                teacher_hidden,
+                teacher_entropy_shift,
+                device,
+                part("unweighted"),
+            )
         kept = max(candidates, key=lambda name: candidates[name].scores["val"])  # the first of equals
         spent = sum(out.fit.seconds for out in candidates.values())  # the guard's cost is every candidate's
-        return replace(candidates[kept], guard=kept, fit=replace(candidates[kept].fit, seconds=spent),
-                       guard_val={name: out.scores["val"] for name, out in candidates.items()})
+        return replace(
+            candidates[kept],
+            guard=kept,
+            fit=replace(candidates[kept].fit, seconds=spent),
+            guard_val={name: out.scores["val"] for name, out in candidates.items()},
+        )
     if teacher_logits is not None and teacher_logits.shape != (graph.num_nodes, graph.num_classes):
         raise ValueError(
             f"teacher logits have shape {tuple(teacher_logits.shape)}, expected "
@@ -140,8 +176,9 @@ def distill_node_student(
         )
     if config.similarity_weight > 0:
         if teacher_hidden is None or teacher_hidden.size(0) != graph.num_nodes:
-            raise ValueError("similarity_weight > 0 needs the teacher's hidden representation of every node "
-                             "(teacher_hidden, [N, H])")
+            raise ValueError(
+                "similarity_weight > 0 needs the teacher's hidden representation of every node (teacher_hidden, [N, H])"
+            )
         if config.batch_size is not None:
             raise ValueError("similarity_weight > 0 is implemented for full-batch students only (batch_size None)")
     if config.adversarial_eps > 0 and config.batch_size is not None:
@@ -154,10 +191,13 @@ def distill_node_student(
         if config.batch_size is not None:
             raise ValueError("reliability 'krd' is implemented for full-batch students only (batch_size None)")
         if teacher_entropy_shift is None:
-            raise ValueError("reliability 'krd' needs the teacher's entropy shift, which this teacher lacks (a cache "
-                             "entry from before g2m recorded it, or a mini-batch teacher): retrain it with --refresh")
-        krd = ReliableEdgeSampler(_rows(teacher_entropy_shift, split.observed, dev), config.krd_power, config.krd_momentum,
-                                  config.krd_bins)
+            raise ValueError(
+                "reliability 'krd' needs the teacher's entropy shift, which this teacher lacks (a cache "
+                "entry from before g2m recorded it, or a mini-batch teacher): retrain it with --refresh"
+            )
+        krd = ReliableEdgeSampler(
+            _rows(teacher_entropy_shift, split.observed, dev), config.krd_power, config.krd_momentum, config.krd_bins
+        )
     torch.manual_seed(seed)
     view = split.observed_view(graph).to(dev)
     t_obs = _rows(teacher_logits, split.observed, dev)
@@ -171,8 +211,9 @@ def distill_node_student(
     position = None
     x_view = view.x
     if config.position != "none":
-        position = position_features(graph.num_nodes, graph.edge_index, split.observed, edges,
-                                     config.position_settings(), seed)
+        position = position_features(
+            graph.num_nodes, graph.edge_index, split.observed, edges, config.position_settings(), seed
+        )
         x_view = torch.cat([view.x, _rows(position, split.observed, dev)], dim=1)
     model = MLP(x_view.size(1), graph.num_classes, **config.model_kwargs()).to(dev)
     trained: nn.Module = model
@@ -180,8 +221,9 @@ def distill_node_student(
     if config.similarity_weight > 0:
         # NOSMOG's mlp_feature_encoder: a training-only head from the student's hidden layer
         # to the space whose similarities are matched to the teacher's
-        projector = nn.Sequential(nn.Linear(config.hidden, config.hidden), nn.ReLU(),
-                                  nn.Dropout(config.dropout)).to(dev)
+        projector = nn.Sequential(nn.Linear(config.hidden, config.hidden), nn.ReLU(), nn.Dropout(config.dropout)).to(
+            dev
+        )
         trained = nn.ModuleDict({"student": model, "projector": projector})
         h_obs = _rows(teacher_hidden, split.observed, dev)
     x_obs = sparse_features(x_view)  # bag-of-words features: the first layer becomes an SpMM
@@ -191,8 +233,9 @@ def distill_node_student(
     def soft_loss(logits: Tensor) -> Tensor:
         """The node-wise part of the objective (label CE and untempered KD, as NOSMOG), which
         adversarial inputs must keep low."""
-        return node_objective("mlp" if t_obs is None else "glnn", logits, t_obs, view.y, view.train, edges,
-                              lam=config.lam)[0]
+        return node_objective(
+            "mlp" if t_obs is None else "glnn", logits, t_obs, view.y, view.train, edges, lam=config.lam
+        )[0]
 
     loop = _LoopState(lfd_weight=lfd_w, device=dev)  # what the full-batch step carries from epoch to epoch
 
@@ -210,17 +253,28 @@ def distill_node_student(
             else:
                 logits, hidden = model(x_obs, return_hidden=True)
             loss, parts = node_objective(
-                objective, logits, t_obs, view.y, view.train, edges,
-                lam=config.lam, tau=config.tau, chunk_size=config.chunk_size, hfd_edge_index=hfd_edges,
-                tempered_kd=config.tempered_kd, edge_weight=loop.lfd_weight, hfd_edge_weight=hfd_w,
+                objective,
+                logits,
+                t_obs,
+                view.y,
+                view.train,
+                edges,
+                lam=config.lam,
+                tau=config.tau,
+                chunk_size=config.chunk_size,
+                hfd_edge_index=hfd_edges,
+                tempered_kd=config.tempered_kd,
+                edge_weight=loop.lfd_weight,
+                hfd_edge_weight=hfd_w,
             )
             if projector is not None:
                 sim = similarity_loss(projector(hidden), h_obs, config.similarity_kernel)
                 loss = loss + config.similarity_weight * sim
                 parts["similarity"] = float(sim.detach())
             if x_dense is not None:
-                delta = pgd_perturbation(lambda x: soft_loss(model(x)), x_dense, config.adversarial_eps,
-                                         config.adversarial_steps, gen)
+                delta = pgd_perturbation(
+                    lambda x: soft_loss(model(x)), x_dense, config.adversarial_eps, config.adversarial_steps, gen
+                )
                 adv = soft_loss(model(x_dense + delta))
                 loss = loss + config.adversarial_weight * adv
                 parts["adversarial"] = float(adv.detach())
@@ -241,12 +295,27 @@ def distill_node_student(
             nodes, inverse = torch.unique(torch.cat([seeds, pairs.reshape(-1)]), return_inverse=True)
             logits = forward(x_view[nodes])
             seed_logits = logits[inverse[: seeds.numel()]]
-            hfd_args = {"hfd_logits": logits, "hfd_teacher": t_obs[nodes],
-                        "hfd_edge_index": inverse[seeds.numel():].view(2, -1),
-                        "hfd_edge_weight": None if hfd_w is None else hfd_w[picked]}
-        return minibatch_objective(objective, seed_logits, seeds, t_obs, view.y, train_pos, lam=config.lam,
-                                   tau=config.tau, tempered_kd=config.tempered_kd, lfd=lfd_tgt,
-                                   chunk_size=config.chunk_size, scales=scales, **hfd_args)
+            hfd_args = {
+                "hfd_logits": logits,
+                "hfd_teacher": t_obs[nodes],
+                "hfd_edge_index": inverse[seeds.numel() :].view(2, -1),
+                "hfd_edge_weight": None if hfd_w is None else hfd_w[picked],
+            }
+        return minibatch_objective(
+            objective,
+            seed_logits,
+            seeds,
+            t_obs,
+            view.y,
+            train_pos,
+            lam=config.lam,
+            tau=config.tau,
+            tempered_kd=config.tempered_kd,
+            lfd=lfd_tgt,
+            chunk_size=config.chunk_size,
+            scales=scales,
+            **hfd_args,
+        )
 
     batches, lfd_tgt, lfd_in_weight, forward = None, None, None, model
     if config.batch_size is not None:
@@ -257,8 +326,9 @@ def distill_node_student(
         # label-only training needs the labelled nodes alone; distillation sees every node
         pool = view.train.cpu() if objective == "mlp" else torch.arange(view.x.size(0), device="cpu")
         if objective in ("lfd", "ffg2m"):  # LFD's neighbourhood sums, once: a batch needs its seeds alone
-            lfd_tgt = lfd_target(t_obs, edges, config.tau if config.tempered_kd else 1.0, config.chunk_size,
-                                 edge_weight=lfd_w)
+            lfd_tgt = lfd_target(
+                t_obs, edges, config.tau if config.tempered_kd else 1.0, config.chunk_size, edge_weight=lfd_w
+            )
             if dist.is_distributed():  # each rank's share of a batch's LFD weight, counted on the CPU
                 lfd_in_weight = lfd_tgt.in_weight.cpu()
         num_hfd = hfd_edges.size(1) if objective in ("hfd", "ffg2m") else 0
@@ -269,8 +339,7 @@ def distill_node_student(
             order = pool[torch.randperm(pool.numel(), generator=gen, device="cpu")].split(config.batch_size)
             picks = [None] * len(order)
             if per_epoch:  # each epoch a uniform sample of the edges, without replacement, across its batches
-                picks = list(torch.randperm(num_hfd, generator=gen, device="cpu")[:per_epoch]
-                             .tensor_split(len(order)))
+                picks = list(torch.randperm(num_hfd, generator=gen, device="cpu")[:per_epoch].tensor_split(len(order)))
             for seeds, edge_ids in zip(order, picks):
                 yield StudentBatch(seeds, edge_ids)
 
@@ -283,10 +352,19 @@ def distill_node_student(
         return node_metric(model(x_view[view.val]), view.y[view.val], metric)
 
     result = fit(
-        trained, step, validate, lr=config.lr, weight_decay=config.weight_decay,
-        epochs=config.epochs, patience=config.patience,
-        desc=f"student {config.method} seed {seed}", progress=progress, batches=batches,
-        tie_break=config.tie_break, on_epoch=on_epoch, checkpoint=checkpoint,
+        trained,
+        step,
+        validate,
+        lr=config.lr,
+        weight_decay=config.weight_decay,
+        epochs=config.epochs,
+        patience=config.patience,
+        desc=f"student {config.method} seed {seed}",
+        progress=progress,
+        batches=batches,
+        tie_break=config.tie_break,
+        on_epoch=on_epoch,
+        checkpoint=checkpoint,
         stateful={"loop": loop, "gen": GeneratorState(gen), **({} if krd is None else {"krd": krd})},
     )
     with torch.no_grad():  # every node observed: the observed view is the graph itself
@@ -299,8 +377,9 @@ def distill_node_student(
     return NodeStudentOutput(model, logits, node_scores(logits, graph, split, metric), result, position)
 
 
-def _rank_scales(batch: StudentBatch, mine: Tensor, edge_ids: Tensor | None, is_train: Tensor,
-                 lfd_in_weight: Tensor | None) -> dict[str, Tensor | float] | None:
+def _rank_scales(
+    batch: StudentBatch, mine: Tensor, edge_ids: Tensor | None, is_train: Tensor, lfd_in_weight: Tensor | None
+) -> dict[str, Tensor | float] | None:
     """Data-parallel: the factors that turn each loss term's mean over this rank's part of the
     batch into its share of the global batch's mean, times the world size (DDP averages the
     gradients over the ranks); ``lfd_in_weight`` is LFD's per-node weight on the CPU. None in a
