@@ -289,30 +289,57 @@ class StudentConfig:
         return {k: getattr(self, k) for k in ("hidden", "num_layers", "dropout", "norm", "input_dropout")}
 
 
-def _merge(cls: type[T], base: T, *layers: dict[str, Any]) -> T:
+#: a named layer of option values: where they come from, and the values
+Layer = tuple[str, dict[str, Any]]
+
+
+def _merge_sourced(cls: type[T], base: T, layers: list[Layer]) -> tuple[T, dict[str, str]]:
+    """``base`` with each layer's non-None values applied in order, and for every field the name
+    of the last layer that set it (``"code default"`` for none)."""
     names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-    out = base
-    for layer in layers:
+    out, sources = base, dict.fromkeys(names, "code default")
+    for where, layer in layers:
         unknown = set(layer) - names
         if unknown:
             raise ValueError(f"unknown {cls.__name__} fields {sorted(unknown)}; known: {sorted(names)}")
-        out = replace(out, **{k: v for k, v in layer.items() if v is not None})  # type: ignore[type-var]
-    return out
+        values = {k: v for k, v in layer.items() if v is not None}
+        out = replace(out, **values)  # type: ignore[type-var]
+        sources.update(dict.fromkeys(values, where))
+    return out, sources
 
 
-def _preset_layers(spec: DatasetSpec | None, section: str, *names: str) -> list[dict[str, Any]]:
-    """``[hparams.<section>]``, then ``[hparams.<section>.<names[0]>]``, ... (scalars only)."""
+def _preset_layers(spec: DatasetSpec | None, section: str, *names: str) -> list[Layer]:
+    """``[hparams.<section>]``, then ``[hparams.<section>.<names[0]>]``, ... (scalars only), each
+    named by its table."""
     if spec is None:
         return []
-    return [
-        {k: v for k, v in spec.preset(section, *names[:depth]).items() if not isinstance(v, dict)}
-        for depth in range(len(names) + 1)
-    ]
+    layers = []
+    for depth in range(len(names) + 1):
+        table = ".".join(f'"{n}"' if "+" in n else n for n in ("hparams", section, *names[:depth]))
+        values = {k: v for k, v in spec.preset(section, *names[:depth]).items() if not isinstance(v, dict)}
+        layers.append((f"{spec.name} [{table}]", values))
+    return layers
+
+
+def teacher_layers(spec: DatasetSpec | None, model: str, **overrides: Any) -> list[Layer]:
+    """The named layers :func:`teacher_config` applies over the code defaults, in order."""
+    return [("teacher", {"model": model}), *_preset_layers(spec, "teacher", model), ("command line", overrides)]
 
 
 def teacher_config(spec: DatasetSpec | None, model: str, **overrides: Any) -> TeacherConfig:
-    """Preset lookup: ``[hparams.teacher]`` then ``[hparams.teacher.<model>]``."""
-    return _merge(TeacherConfig, TeacherConfig(model=model), *_preset_layers(spec, "teacher", model), overrides)
+    """Preset lookup: ``[hparams.teacher]`` then ``[hparams.teacher.<model>]``, then ``overrides``."""
+    return resolved(TeacherConfig, teacher_layers(spec, model, **overrides))[0]
+
+
+def student_layers(spec: DatasetSpec | None, method: str, teacher: str, **overrides: Any) -> list[Layer]:
+    """The named layers :func:`student_config` applies over the code defaults, in order."""
+    _, options = node_method_options(method)
+    layers: list[Layer] = [("method " + method, {"method": method, **options})]
+    if spec is not None:
+        layers += _preset_layers(spec, "student", teacher)  # [hparams.student], [hparams.student.<teacher>]
+        for name in dict.fromkeys([parse_node_method(method)[0], method]):  # the base's tables, then the name's
+            layers += _preset_layers(spec, "student", name, teacher)[1:]
+    return [*layers, ("command line", overrides)]
 
 
 def student_config(spec: DatasetSpec | None, method: str, teacher: str, **overrides: Any) -> StudentConfig:
@@ -324,13 +351,19 @@ def student_config(spec: DatasetSpec | None, method: str, teacher: str, **overri
     ``[hparams.student.<method>]``, ``[hparams.student.<method>.<teacher>]``; for a composed
     name such as ``krd+position`` the base method's two tables come first, then the full
     name's (``[hparams.student."krd+position"]``, quoted in TOML)."""
-    _, options = node_method_options(method)
-    layers: list[dict[str, Any]] = []
-    if spec is not None:
-        layers = _preset_layers(spec, "student", teacher)  # [hparams.student], [hparams.student.<teacher>]
-        for name in dict.fromkeys([parse_node_method(method)[0], method]):  # the base's tables, then the name's
-            layers += _preset_layers(spec, "student", name, teacher)[1:]
-    return _merge(StudentConfig, StudentConfig(method=method, **options), *layers, overrides)
+    return resolved(StudentConfig, student_layers(spec, method, teacher, **overrides))[0]
+
+
+def resolved(cls: type[T], layers: list[Layer]) -> tuple[T, dict[str, str]]:
+    """The config ``layers`` give over ``cls``'s code defaults, with each field's source layer:
+    what ``g2m config show`` prints."""
+    first = {k: v for k, v in layers[0][1].items() if v is not None}
+    base = cls(**first)  # type: ignore[call-arg]
+    config, sources = _merge_sourced(cls, base, layers[1:])
+    for name in first:
+        if sources[name] == "code default":
+            sources[name] = layers[0][0]
+    return config, sources
 
 
 def as_dict(config: Any) -> dict[str, Any]:
@@ -419,16 +452,28 @@ class LinkStudentConfig:
         return {k: getattr(self, k) for k in ("hidden", "num_layers", "dropout", "norm")}
 
 
+def link_teacher_layers(spec: DatasetSpec | None, model: str, **overrides: Any) -> list[Layer]:
+    """The named layers :func:`link_teacher_config` applies over the code defaults, in order."""
+    return [("teacher", {"model": model}), *_preset_layers(spec, "link_teacher", model), ("command line", overrides)]
+
+
 def link_teacher_config(spec: DatasetSpec | None, model: str, **overrides: Any) -> LinkTeacherConfig:
     """Preset lookup: ``[hparams.link_teacher]`` then ``[hparams.link_teacher.<model>]``."""
-    layers = _preset_layers(spec, "link_teacher", model)
-    return _merge(LinkTeacherConfig, LinkTeacherConfig(model=model), *layers, overrides)
+    return resolved(LinkTeacherConfig, link_teacher_layers(spec, model, **overrides))[0]
+
+
+def link_student_layers(spec: DatasetSpec | None, method: str, **overrides: Any) -> list[Layer]:
+    """The named layers :func:`link_student_config` applies over the code defaults, in order."""
+    return [
+        ("method " + method, {"method": method}),
+        *_preset_layers(spec, "link_student", method),
+        ("command line", overrides),
+    ]
 
 
 def link_student_config(spec: DatasetSpec | None, method: str, **overrides: Any) -> LinkStudentConfig:
     """Preset lookup: ``[hparams.link_student]`` then ``[hparams.link_student.<method>]``."""
-    layers = _preset_layers(spec, "link_student", method)
-    return _merge(LinkStudentConfig, LinkStudentConfig(method=method), *layers, overrides)
+    return resolved(LinkStudentConfig, link_student_layers(spec, method, **overrides))[0]
 
 
 def new_option_defaults() -> dict[str, Any]:

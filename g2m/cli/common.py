@@ -87,6 +87,69 @@ def overrides(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
+SetOpt = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--set",
+        help="Any config field as KEY=VALUE, the value read as TOML (repeatable; `teacher.KEY` for the "
+        "teacher's): every option, those without a flag of their own included. `g2m config show` lists them.",
+    ),
+]
+
+
+def parse_set(pairs: list[str] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``--set`` pairs as ``(teacher, student)`` overrides: ``teacher.KEY=VALUE`` goes to the
+    teacher, a bare ``KEY=VALUE`` to the student; each value read as TOML (numbers, booleans,
+    lists), a bare word as a string."""
+    import tomllib
+
+    teacher, student = {}, {}
+    for pair in pairs or []:
+        key, sep, text = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise G2MError(f"--set {pair!r}: give KEY=VALUE, e.g. --set tau=2.0 or --set teacher.epochs=100")
+        try:
+            value = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text.strip()
+        if isinstance(value, list):
+            value = tuple(value)
+        target, name = (teacher, key.removeprefix("teacher.")) if key.startswith("teacher.") else (student, key)
+        if name in ("method", "model"):
+            raise G2MError(f"--set {key}: the method and the teacher are chosen by --method and --teacher")
+        target[name] = value
+    return teacher, student
+
+
+def with_set(named: dict[str, Any], given: dict[str, Any], who: str) -> dict[str, Any]:
+    """``named`` (the options given by their own flags) joined with ``--set``'s ``given``; one
+    option given both ways is an error."""
+    twice = sorted(set(named) & set(given))
+    if twice:
+        raise G2MError(f"{who} option {twice[0]!r} is given by its own flag and by --set: give it once")
+    return {**named, **given}
+
+
+def refuse_other_task(task: str, *layers: dict[str, Any]) -> None:
+    """One error naming the first option given (not None) in ``layers`` (the named flags, then
+    --set's) that belongs to the other task."""
+    from dataclasses import fields
+
+    from g2m.config import LinkStudentConfig, StudentConfig
+
+    node_only = {f.name for f in fields(StudentConfig)} - {f.name for f in fields(LinkStudentConfig)}
+    link_only = {f.name for f in fields(LinkStudentConfig)} - {f.name for f in fields(StudentConfig)}
+    foreign = link_only if task == "node" else node_only
+    for name, value in (item for layer in layers for item in layer.items()):
+        if value is not None and name in foreign:
+            other = "link" if task == "node" else "node"
+            raise G2MError(
+                f"--{name.replace('_', '-')} applies to --task {other}; this is a {task} run (see `g2m config "
+                f"show --task {task}` for the options that apply)"
+            )
+
+
 def echo_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, default=str))
 
@@ -184,3 +247,17 @@ def command_line(ctx: typer.Context) -> list[str]:
             for item in value if isinstance(value, (list, tuple)) else [value]:
                 words += [param.opts[0], str(item)]
     return words
+
+
+def refuse_unused_tau(methods: list[str], tau: float | None, tempered_kd: bool) -> None:
+    """``--tau`` is HFD's temperature (and KD's and LFD's with ``tempered_kd``): refused when
+    none of ``methods`` would read it."""
+    from g2m.methods import node_method_options
+
+    if tau is None or tempered_kd:
+        return
+    if not any(node_method_options(m)[0] in ("hfd", "ffg2m") for m in methods):
+        raise G2MError(
+            f"--tau is HFD's temperature and changes nothing for {', '.join(methods)} (KD and LFD use the raw "
+            f"logits, as the official GLNN / FF-G2M code); add --set tempered_kd=true to temper them too"
+        )

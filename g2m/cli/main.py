@@ -11,6 +11,7 @@ from g2m.cli import node
 from g2m.cli.bench import bench_app
 from g2m.cli.cache import cache_app
 from g2m.cli.compare import compare
+from g2m.cli.config import config_app
 from g2m.cli.datasets import datasets
 from g2m.cli.leaderboard import leaderboard
 from g2m.cli.merge import merge
@@ -38,6 +39,7 @@ app.command("tune")(tune)
 app.command("split")(split)
 app.add_typer(bench_app, name="bench")
 app.add_typer(cache_app, name="cache")
+app.add_typer(config_app, name="config")
 
 
 def _flag_type(self: typer.core.TyperOption, ctx) -> str | None:

@@ -16,6 +16,7 @@ from g2m.cli.common import (
     Quiet,
     Refresh,
     Seed,
+    SetOpt,
     Setting,
     SpecFile,
     Split,
@@ -29,6 +30,10 @@ from g2m.cli.common import (
     hold_output,
     interrupt_note,
     overrides,
+    parse_set,
+    refuse_other_task,
+    refuse_unused_tau,
+    with_set,
 )
 from g2m.config import range_of
 from g2m.errors import G2MError
@@ -180,9 +185,11 @@ def teacher(
     threads: Threads = None,
     graph: GraphFile = None,
     spec: SpecFile = None,
+    set_: SetOpt = None,
 ) -> None:
     """Train a GNN teacher and cache its outputs (node: logits + hidden; link: embeddings + scorer)."""
     dev = compute_on(device, threads)
+    given = {**parse_set(set_)[1], **parse_set(set_)[0]}  # every --set key is the teacher's here
     dataset = dataset_source(dataset, graph, spec)
     model = _teacher_for(task, model)
     if _check_task(task) == "link":
@@ -200,6 +207,7 @@ def teacher(
             patience=patience,
             scorer=scorer,
         )
+        hp = with_set(hp, given, "teacher")
         return teacher_link(
             dataset, model, seed, setting, hp, data_root, cache_dir, not quiet, split_seed, refresh, dev
         )
@@ -213,19 +221,23 @@ def teacher(
     config = teacher_config(
         spec,
         model,
-        **overrides(
-            hidden=hidden,
-            num_layers=num_layers,
-            dropout=dropout,
-            norm=norm,
-            heads=heads,
-            lr=lr,
-            weight_decay=weight_decay,
-            epochs=epochs,
-            patience=patience,
-            batch_size=batch_size,
-            fanouts=tuple(int(f) for f in fanouts.split(",")) if fanouts else None,
-            sampler=sampler,
+        **with_set(
+            overrides(
+                hidden=hidden,
+                num_layers=num_layers,
+                dropout=dropout,
+                norm=norm,
+                heads=heads,
+                lr=lr,
+                weight_decay=weight_decay,
+                epochs=epochs,
+                patience=patience,
+                batch_size=batch_size,
+                fanouts=tuple(int(f) for f in fanouts.split(",")) if fanouts else None,
+                sampler=sampler,
+            ),
+            given,
+            "teacher",
         ),
     )
     cache = TeacherCache.for_writing(cache_dir)
@@ -308,6 +320,7 @@ def distill(
             "methods that match it (nosmog).",
         ),
     ] = None,
+    set_: SetOpt = None,
 ) -> None:
     """Train an MLP student from a cached teacher (run `g2m teacher` first) or your teacher's logits.
 
@@ -320,7 +333,11 @@ def distill(
     hold_output(ctx, out)
     if teacher_hidden_file is not None and teacher_logits is None:
         raise G2MError("--teacher-hidden goes with --teacher-logits (a cached teacher brings its own)")
+    t_given, s_given = parse_set(set_)
+    if t_given:
+        raise G2MError("g2m distill reads a trained teacher: --set teacher.* applies to g2m teacher and g2m run")
     if _check_task(task) == "link":
+        refuse_other_task("link", dict(lam=lam, chunk_size=chunk_size, batch_size=batch_size), s_given)
         if teacher_logits is not None:
             raise G2MError("--teacher-logits applies to node students (link students read a cached teacher)")
         from g2m.cli.link import distill_link
@@ -349,6 +366,7 @@ def distill(
             rank_average=rank_average,
             teacher_score_dropout=teacher_score_dropout,
         )
+        hp = with_set(hp, s_given, "student")
         return distill_link(
             dataset, teacher_name, method, seed, setting, hp, teacher_cache, data_root, cache_dir, not quiet, dev
         )
@@ -358,24 +376,48 @@ def distill(
     from g2m.students.io import save_student
     from g2m.training.node_student import distill_node_student
 
+    refuse_other_task(
+        "node",
+        dict(
+            scorer=scorer,
+            w_sup=w_sup,
+            w_rank=w_rank,
+            w_dist=w_dist,
+            w_logit=w_logit,
+            w_repr=w_repr,
+            margin=margin,
+            walks=walks,
+            hops=hops,
+            random_ratio=random_ratio,
+            relational_scores=relational_scores,
+            rank_average=rank_average,
+            teacher_score_dropout=teacher_score_dropout,
+        ),
+        s_given,
+    )
+    refuse_unused_tau([method], tau, bool(s_given.get("tempered_kd", False)))
     graph, spec, node_split = _split(dataset, data_root, setting, split, seed, inductive_fraction)
     scfg = student_config(
         spec,
         method,
         teacher_name,
-        **overrides(
-            hidden=hidden,
-            num_layers=num_layers,
-            dropout=dropout,
-            norm=norm,
-            lr=lr,
-            weight_decay=weight_decay,
-            epochs=epochs,
-            patience=patience,
-            lam=lam,
-            tau=tau,
-            chunk_size=chunk_size,
-            batch_size=batch_size,
+        **with_set(
+            overrides(
+                hidden=hidden,
+                num_layers=num_layers,
+                dropout=dropout,
+                norm=norm,
+                lr=lr,
+                weight_decay=weight_decay,
+                epochs=epochs,
+                patience=patience,
+                lam=lam,
+                tau=tau,
+                chunk_size=chunk_size,
+                batch_size=batch_size,
+            ),
+            s_given,
+            "student",
         ),
     )
     knowledge = None
@@ -438,7 +480,10 @@ def rebuild_student_split(meta: dict, data_root: Optional[Path]):
     graph, _, node_split = _split(
         meta["dataset"], data_root, meta["setting"], meta["split"], meta["seed"], meta["inductive_fraction"]
     )
-    if node_split.key() != meta["split_key"]:
+    stored, rebuilt = meta["split_key"], node_split.key()
+    if not stored.rsplit("-", 1)[-1].startswith("g"):  # saved before split keys named their graph ("-g<hash>")
+        rebuilt = rebuilt.removesuffix(f"-g{node_split.graph_key}")
+    if rebuilt != stored:
         raise G2MError(f"the split rebuilt for {meta['dataset']} differs from the one the student was trained on")
     return graph, node_split
 
@@ -587,6 +632,7 @@ def run(
             "OUT/checkpoints so that an interrupted run resumes inside the student.",
         ),
     ] = 60.0,
+    set_: SetOpt = None,
 ) -> None:
     """Teacher, then every student method, over several seeds; writes JSON and a table.
 
@@ -619,7 +665,9 @@ def run(
         epochs=teacher_epochs or epochs, patience=teacher_patience or patience, tie_break=tie_break
     )
     chosen = [m.strip() for m in methods.split(",") if m.strip()]
+    t_given, s_given = parse_set(set_)
     if _check_task(task) == "link":
+        refuse_other_task("link", dict(lam=lam, chunk_size=chunk_size), s_given)
         from g2m.cli.link import run_link
         from g2m.methods import LINK_METHODS
 
@@ -640,21 +688,25 @@ def run(
             setting,
             split_seed,
             teacher_seed,
-            overrides(
-                tau=tau,
-                hidden=student_hidden,
-                w_sup=w_sup,
-                w_rank=w_rank,
-                w_dist=w_dist,
-                w_logit=w_logit,
-                w_repr=w_repr,
-                margin=margin,
-                relational_scores=relational_scores,
-                rank_average=rank_average,
-                teacher_score_dropout=teacher_score_dropout,
-                **student_limits,
+            with_set(
+                overrides(
+                    tau=tau,
+                    hidden=student_hidden,
+                    w_sup=w_sup,
+                    w_rank=w_rank,
+                    w_dist=w_dist,
+                    w_logit=w_logit,
+                    w_repr=w_repr,
+                    margin=margin,
+                    relational_scores=relational_scores,
+                    rank_average=rank_average,
+                    teacher_score_dropout=teacher_score_dropout,
+                    **student_limits,
+                ),
+                s_given,
+                "student",
             ),
-            overrides(hidden=teacher_hidden, **teacher_limits),
+            with_set(overrides(hidden=teacher_hidden, **teacher_limits), t_given, "teacher"),
             out,
             data_root,
             cache_dir,
@@ -667,6 +719,21 @@ def run(
             dev,
             checkpoint_every,
         )
+    refuse_other_task(
+        "node",
+        dict(
+            w_sup=w_sup,
+            w_rank=w_rank,
+            w_dist=w_dist,
+            w_logit=w_logit,
+            w_repr=w_repr,
+            margin=margin,
+            relational_scores=relational_scores,
+            rank_average=rank_average,
+            teacher_score_dropout=teacher_score_dropout,
+        ),
+        s_given,
+    )
     if split_seed is not None or teacher_seed is not None or teacher_candidates != 1:
         raise G2MError(
             "--split-seed, --teacher-seed and --teacher-candidates apply to --task link "
@@ -682,6 +749,7 @@ def run(
             raise G2MError(str(err)) from err
         typer.echo(f"best student recorded for {dataset} with a {teacher_name} teacher: {best}")
         chosen = list(dict.fromkeys(best if m == "best" else m for m in chosen))
+    refuse_unused_tau(chosen, tau, bool(s_given.get("tempered_kd", False)))
     exp = NodeExperiment(
         dataset=dataset,
         teacher=teacher_name,
@@ -696,14 +764,18 @@ def run(
         use_cache=not no_cache,
         refresh=refresh,
         save_students=str(save_students) if save_students else None,
-        teacher_overrides=overrides(hidden=teacher_hidden, **teacher_limits),
-        student_overrides=overrides(
-            lam=lam,
-            tau=tau,
-            chunk_size=chunk_size,
-            hidden=student_hidden,
-            batch_size=student_batch_size,
-            **student_limits,
+        teacher_overrides=with_set(overrides(hidden=teacher_hidden, **teacher_limits), t_given, "teacher"),
+        student_overrides=with_set(
+            overrides(
+                lam=lam,
+                tau=tau,
+                chunk_size=chunk_size,
+                hidden=student_hidden,
+                batch_size=student_batch_size,
+                **student_limits,
+            ),
+            s_given,
+            "student",
         ),
         preset=str(preset) if preset else None,
     )

@@ -1,0 +1,76 @@
+"""``g2m config show``: every resolved option of a run and the layer it came from."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import tomllib
+import typer
+
+from g2m.cli.common import Dataset, SetOpt, SpecFile, dataset_source, parse_set
+from g2m.errors import G2MError
+
+config_app = typer.Typer(help="Inspect the configuration a run would use.", no_args_is_help=True)
+
+
+def _from_preset_file(source: str, preset: dict[str, Any], path: Path, field: str) -> str:
+    """``source`` relabelled as the preset file's when that file sets ``field`` in its table."""
+    if "[" not in source:
+        return source
+    table = source[source.index("[") + 1 : -1].replace('"', "").split(".")
+    node: Any = preset
+    for key in table:
+        node = node.get(key, {}) if isinstance(node, dict) else {}
+    if isinstance(node, dict) and field in node:
+        return f"preset file {path} [{source.split('[', 1)[1]}"
+    return source
+
+
+@config_app.command("show")
+def show(
+    dataset: Dataset = "csbm",
+    teacher: Annotated[str, typer.Option("--teacher", "-t", help="Teacher GNN.")] = "gcn",
+    method: Annotated[str, typer.Option(help="Student method.")] = "ffg2m",
+    task: Annotated[str, typer.Option(help="node | link")] = "node",
+    preset: Annotated[Optional[Path], typer.Option(help="A preset file layered over the dataset's.")] = None,
+    spec: SpecFile = None,
+    set_: SetOpt = None,
+) -> None:
+    """Print every teacher and student option the run would use, with the layer it came from
+    (code default, the method's recipe, a table of the dataset's TOML, a preset file, the
+    command line). --set applies to the student, or to the teacher with a `teacher.` prefix."""
+    from g2m import config as cfg
+    from g2m.experiments.node import experiment_spec
+
+    if task not in ("node", "link"):
+        raise G2MError(f"--task must be node or link, got {task!r}")
+    the_spec = experiment_spec(dataset_source(dataset, None, spec), None if preset is None else str(preset))
+    t_over, s_over = parse_set(set_)
+    if task == "node":
+        sections = [
+            ("teacher", cfg.TeacherConfig, cfg.teacher_layers(the_spec, teacher, **t_over)),
+            ("student", cfg.StudentConfig, cfg.student_layers(the_spec, method, teacher, **s_over)),
+        ]
+    else:
+        sections = [
+            ("teacher", cfg.LinkTeacherConfig, cfg.link_teacher_layers(the_spec, teacher, **t_over)),
+            ("student", cfg.LinkStudentConfig, cfg.link_student_layers(the_spec, method, **s_over)),
+        ]
+    preset_tables = None if preset is None else tomllib.loads(preset.read_text())
+    rows = []
+    for section, cls, layers in sections:
+        try:
+            config, sources = cfg.resolved(cls, layers)
+        except ValueError as err:
+            raise G2MError(f"{section}: {err}") from None
+        for f in fields(config):
+            source = sources[f.name]
+            if preset_tables is not None:
+                source = _from_preset_file(source, preset_tables, preset, f.name)
+            rows.append((f"{section}.{f.name}", repr(getattr(config, f.name)), source))
+    width = [max(len(r[i]) for r in rows) for i in range(2)]
+    typer.echo(f"{the_spec.name}, {task} task, {teacher} teacher, {method} student")
+    for name, value, source in rows:
+        typer.echo(f"{name:<{width[0]}}  {value:<{width[1]}}  {source}")

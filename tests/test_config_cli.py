@@ -1,0 +1,155 @@
+"""Every config field has a way in from the command line (its own flag or --set), `g2m config show`
+names where each resolved value came from, and options of the other task are refused."""
+
+import json
+from dataclasses import MISSING, fields
+
+import pytest
+from typer.testing import CliRunner
+
+from g2m.cli.main import app
+from g2m.config import LinkStudentConfig, LinkTeacherConfig, StudentConfig, TeacherConfig
+
+runner = CliRunner()
+
+#: a valid value for each field whose default (None) TOML cannot write
+NONE_DEFAULTS = {
+    "batch_size": 64,
+    "chunk_size": 1000,
+    "input_dropout": 0.1,
+    "hfd_edges_per_epoch": 100,
+    "w_sup": 1.0,
+    "w_rank": 1.0,
+    "w_dist": 1.0,
+    "w_logit": 1.0,
+    "w_repr": 1.0,
+    "grad_clip": 1.0,
+}
+#: fields chosen by their own options, not by --set
+BY_THEIR_OWN_FLAG = {"method": "--method", "model": "--teacher"}
+
+
+def _toml(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, tuple):
+        return "[" + ", ".join(map(str, value)) + "]"
+    return repr(value)
+
+
+def _cases():
+    for cls, task, prefix in (
+        (TeacherConfig, "node", "teacher."),
+        (StudentConfig, "node", ""),
+        (LinkTeacherConfig, "link", "teacher."),
+        (LinkStudentConfig, "link", ""),
+    ):
+        for f in fields(cls):
+            if f.name not in BY_THEIR_OWN_FLAG:
+                yield pytest.param(cls, task, prefix, f, id=f"{cls.__name__}.{f.name}")
+
+
+@pytest.mark.parametrize("cls,task,prefix,f", list(_cases()))
+def test_every_config_field_is_settable_from_the_command_line(cls, task, prefix, f):
+    default = f.default if f.default is not MISSING else f.default_factory()
+    value = NONE_DEFAULTS[f.name] if default is None else default
+    method = ["--method", "ffg2m" if task == "node" else "llp", "-t", "sage"]
+    done = runner.invoke(
+        app, ["config", "show", "-d", "cora", "--task", task, *method, "--set", f"{prefix}{f.name}={_toml(value)}"]
+    )
+    assert done.exit_code == 0, done.output
+    section = "teacher" if prefix else "student"
+    row = next(line for line in done.output.splitlines() if line.startswith(f"{section}.{f.name} "))
+    assert row.split()[-2:] == ["command", "line"] and repr(value) in row
+
+
+def test_config_show_names_each_layer():
+    done = runner.invoke(app, ["config", "show", "-d", "cora", "-t", "sage", "--method", "ffg2m", "--set", "tau=2.0"])
+    rows = {line.split()[0]: line for line in done.output.splitlines()[1:]}
+    assert rows["student.tau"].endswith("command line")
+    assert rows["student.lam"].endswith("cora [hparams.student.sage]")
+    assert rows["teacher.lr"].endswith("cora [hparams.teacher]")
+    assert rows["student.method"].endswith("method ffg2m")
+    assert rows["student.guard"].endswith("code default")
+
+
+def test_config_show_names_a_preset_file(tmp_path):
+    preset = tmp_path / "p.toml"
+    preset.write_text("[hparams.student.sage]\nlam = 0.9\n")
+    done = runner.invoke(app, ["config", "show", "-d", "cora", "-t", "sage", "--preset", str(preset)])
+    row = next(line for line in done.output.splitlines() if line.startswith("student.lam "))
+    assert "0.9" in row and row.endswith(f"preset file {preset} [hparams.student.sage]")
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["distill", "--method", "glnn", "--w-sup", "5", "--rank-average", "bogus"], "--w-sup applies to --task link"),
+        (["distill", "--method", "glnn", "--set", "margin=0.2"], "--margin applies to --task link"),
+        (["distill", "--task", "link", "--method", "llp", "--lam", "0.5"], "--lam applies to --task node"),
+        (["run", "--task", "link", "--set", 'position="deepwalk"'], "--position applies to --task node"),
+        (["run", "--margin", "0.3"], "--margin applies to --task link"),
+        (["distill", "--method", "glnn", "--tau", "2"], "--tau is HFD's temperature and changes nothing for glnn"),
+        (["run", "--methods", "mlp,glnn", "--tau", "2"], "--tau is HFD's temperature"),
+        (["distill", "--method", "glnn", "--lam", "0.2", "--set", "lam=0.3"], "given by its own flag and by --set"),
+        (["distill", "--set", "method=glnn"], "chosen by --method and --teacher"),
+        (["distill", "--set", "teacher.epochs=3"], "--set teacher.* applies to g2m teacher and g2m run"),
+    ],
+)
+def test_options_that_do_not_apply_are_refused(args, message, tmp_path):
+    done = runner.invoke(app, [*args, "-d", "csbm", "--out", str(tmp_path / "o")])
+    assert done.exit_code != 0 and message in done.output + str(done.exception), done.output
+
+
+def test_set_reaches_the_saved_student(tmp_path, monkeypatch):
+    """--set carries any field to the trained student's config; --tau is accepted where
+    tempered_kd makes KD read it."""
+    monkeypatch.setenv("G2M_CACHE_DIR", str(tmp_path / "cache"))
+    taught = runner.invoke(app, ["teacher", "-d", "csbm", "--epochs", "3", "--set", "hidden=32", "-q"])
+    assert taught.exit_code == 0, taught.output
+    assert json.loads(next((tmp_path / "cache").rglob("meta.json")).read_text())["hparams"]["hidden"] == 32
+    out = tmp_path / "s"
+    done = runner.invoke(
+        app,
+        [
+            "distill",
+            "-d",
+            "csbm",
+            "--method",
+            "glnn",
+            "--tau",
+            "2",
+            "--epochs",
+            "3",
+            "--set",
+            "tempered_kd=true",
+            "--set",
+            "similarity_weight=0.0",
+            "--set",
+            'tie_break="earlier"',
+            "--out",
+            str(out),
+            "-q",
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    config = json.loads((out / "student.json").read_text())["config"]
+    assert config["tempered_kd"] is True and config["tau"] == 2.0 and config["tie_break"] == "earlier"
+
+
+def test_eval_reads_a_student_saved_before_split_keys_named_their_graph(tmp_path, monkeypatch):
+    monkeypatch.setenv("G2M_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "s"
+    done = runner.invoke(app, ["distill", "-d", "csbm", "--method", "mlp", "--epochs", "3", "--out", str(out), "-q"])
+    assert done.exit_code == 0, done.output
+    meta = json.loads((out / "student.json").read_text())
+    assert meta["split_key"].rsplit("-", 1)[-1].startswith("g")
+    meta["split_key"] = meta["split_key"].rsplit("-g", 1)[0]  # as an older g2m wrote it
+    (out / "student.json").write_text(json.dumps(meta))
+    again = runner.invoke(app, ["eval", "--student", str(out)])
+    assert again.exit_code == 0, again.output
+    meta["split_key"] = meta["split_key"][:-1] + ("0" if meta["split_key"][-1] != "0" else "1")  # another split
+    (out / "student.json").write_text(json.dumps(meta))
+    assert "differs from the one" in str(runner.invoke(app, ["eval", "--student", str(out)]).exception)
