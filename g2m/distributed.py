@@ -138,15 +138,18 @@ def row_range(num_rows: int) -> tuple[int, int]:
 
 def gather_rows(rows: Tensor, num_rows: int) -> Tensor:
     """Every rank's :func:`row_range` block of a ``[num_rows, ...]`` tensor, concatenated in rank
-    order on every rank (``rows`` itself without a process group). Blocks are padded to the
-    largest so that the collective moves equal sizes (gloo and NCCL both need that)."""
+    order on every rank (``rows`` itself without a process group). The collective moves equal
+    blocks (gloo and NCCL both need that), gathered straight into one buffer: when the ranks' rows
+    divide evenly the buffer is the result, with no second copy."""
     if not is_distributed():
         return rows
     world = world_size()
     longest = -(-num_rows // world)
-    padded = rows.new_zeros((longest, *rows.shape[1:]))
-    padded[: rows.size(0)] = rows
-    blocks = [torch.empty_like(padded) for _ in range(world)]
-    torch.distributed.all_gather(blocks, padded)
+    if rows.size(0) < longest:
+        rows = torch.cat([rows, rows.new_zeros((longest - rows.size(0), *rows.shape[1:]))])
+    out = rows.new_empty((world * longest, *rows.shape[1:]))
+    torch.distributed.all_gather(list(out.split(longest)), rows.contiguous())
+    if world * longest == num_rows:
+        return out
     sizes = [num_rows // world + (r < num_rows % world) for r in range(world)]
-    return torch.cat([block[:size] for block, size in zip(blocks, sizes)])
+    return torch.cat([out[r * longest : r * longest + size] for r, size in enumerate(sizes)])

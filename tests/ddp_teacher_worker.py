@@ -20,7 +20,8 @@ def teacher(kind: str):
     from g2m.data.graph import make_graph
     from g2m.data.splits import make_node_split
 
-    x, y, e = csbm_tensors(num_nodes=400, num_classes=4, avg_degree=8, homophily=0.8, num_features=16, seed=3)
+    # 401 nodes: the two ranks own node ranges of unequal length
+    x, y, e = csbm_tensors(num_nodes=401, num_classes=4, avg_degree=8, homophily=0.8, num_features=16, seed=3)
     graph = make_graph("d", x, y, e)
     split = make_node_split(graph, "random", "transductive", 0)
     cfg = replace(

@@ -12,7 +12,6 @@ requested one and that the content hash still matches; anything else raises.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -143,9 +142,7 @@ class TeacherCache:
         }
         tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
         try:
-            buf = io.BytesIO()
-            torch.save(tensors, buf)
-            (tmp / "tensors.pt").write_bytes(buf.getvalue())
+            torch.save(tensors, tmp / "tensors.pt")  # straight to the file: no second copy in memory
             (tmp / "meta.json").write_text(json.dumps(record, indent=2, sort_keys=True))
             if final.exists():
                 trash = final.with_name(f".{final.name}.old")

@@ -84,7 +84,13 @@ class NodeSplit:
         return edge_index[:, seen[edge_index[0]] & seen[edge_index[1]]]
 
     def observed_view(self, graph: Graph) -> ObservedView:
-        """The observed subgraph with nodes relabelled ``0..len(observed)-1``."""
+        """The observed subgraph with nodes relabelled ``0..len(observed)-1`` (every node observed,
+        in order: the graph's own tensors, not copies)."""
+        n = graph.num_nodes
+        if self.test_ind.numel() == 0 and self.observed.numel() == n and bool(
+            (self.observed == torch.arange(n, device=self.observed.device)).all()
+        ):
+            return ObservedView(graph.x, graph.require_labels(), graph.edge_index, self.train, self.val, self.test)
         local = torch.full((graph.num_nodes,), -1, dtype=torch.long, device=self.observed.device)
         local[self.observed] = torch.arange(self.observed.numel(), device=self.observed.device)
         edges = local[self.observed_edges(graph.edge_index)]

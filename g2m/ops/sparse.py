@@ -80,15 +80,15 @@ def dropout(x: Tensor, p: float, training: bool) -> Tensor:
 
 
 def csr_rows(t: Tensor, start: int, stop: int) -> Tensor:
-    """Rows ``[start, stop)`` of a CSR matrix, as a CSR matrix with every column (a view of
-    the column indices and values; no copy of the row's entries)."""
+    """Rows ``[start, stop)`` of a CSR matrix, as a CSR matrix with every column (its own copy of
+    the rows' entries, so that the whole matrix can be freed)."""
     crow = t.crow_indices()
     lo, hi = int(crow[start]), int(crow[stop])
     with quiet_csr():
         return torch.sparse_csr_tensor(
             crow[start : stop + 1] - lo,
-            t.col_indices()[lo:hi],
-            t.values()[lo:hi],
+            t.col_indices()[lo:hi].clone(),
+            t.values()[lo:hi].clone(),
             size=(stop - start, t.size(1)),
             device=t.device,
         )

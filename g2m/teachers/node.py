@@ -81,8 +81,10 @@ def train_node_teacher(
     cpu_view = split.observed_view(graph)
     view = cpu_view.to(dev)
     model = build_teacher(config.model, graph.num_features, graph.num_classes, **config.model_kwargs()).to(dev)
-    # full-graph operands: CSR adjacency and (when sparse enough) CSR features
-    x_obs, adj_obs = sparse_features(view.x), model.adjacency(view.edge_index, view.x.size(0))
+    # full-graph operands: CSR features, and (but for data-parallel teachers, whose inference is
+    # sharded) the CSR adjacency
+    x_obs = sparse_features(view.x)
+    adj_obs = None if parallel else model.adjacency(view.edge_index, view.x.size(0))
 
     trained = dist.wrap(model) if parallel else model  # DistributedDataParallel in a process group
 
@@ -136,7 +138,7 @@ def train_node_teacher(
     with torch.no_grad():
         if split.test_ind.numel():  # held-out nodes: the full graph, then observed nodes as trained
             x_all = sparse_features(graph.x.to(dev))
-            adj_all = model.adjacency(graph.edge_index.to(dev), graph.num_nodes)
+            adj_all = None if parallel else model.adjacency(graph.edge_index.to(dev), graph.num_nodes)
         else:  # every node observed: the observed view is the graph itself
             x_all, adj_all = x_obs, adj_obs
         edges_all = graph.edge_index.to(dev) if split.test_ind.numel() else view.edge_index
