@@ -22,9 +22,10 @@ run: setup
 	@echo "inference; the README has the same table on real Cora, CiteSeer and more."
 
 test: setup setup-ext
-	@echo ">> ruff: lint and format check"
+	@echo ">> ruff (lint and format) and mypy"
 	$(BIN)/ruff check g2m tests
 	$(BIN)/ruff format --check g2m tests
+	$(BIN)/mypy
 	@echo ">> running the test suite (G2M_SHARED_DATASETS=$(SHARED))"
 	G2M_SHARED_DATASETS=$(SHARED) G2M_REQUIRE_TORCH_SCATTER=1 G2M_REQUIRE_PYG_EXTENSIONS=1 $(BIN)/python -m pytest
 	@echo ">> building the docs site (mkdocs build --strict: a broken link or docstring fails)"

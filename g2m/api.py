@@ -30,7 +30,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -40,7 +40,9 @@ from g2m.data.graph import Graph, make_graph
 from g2m.data.splits import NodeSplit, make_node_split
 from g2m.device import resolve_device
 from g2m.errors import G2MError, InvalidGraphError
+from g2m.students.mlp import MLP
 from g2m.students.position import PositionedStudent
+from g2m.teachers.link import LinkScorer
 from g2m.teachers.node import node_scores
 
 #: the teacher name recorded for a user's own model or logits
@@ -83,7 +85,7 @@ class DistillResult:
         from g2m.students.io import save_student
         from g2m.training.node_student import guard_record
 
-        model = self.student.mlp if isinstance(self.student, PositionedStudent) else self.student
+        model = cast(MLP, self.student.mlp if isinstance(self.student, PositionedStudent) else self.student)
         position = self.student.position if isinstance(self.student, PositionedStudent) else None
         meta = {
             **student_meta(dataset, OWN_TEACHER, self.split, 0.2, metric, self.scores),
@@ -208,7 +210,7 @@ def teacher_knowledge(
             if split.test_ind.numel():  # observed nodes as the teacher sees them in training
                 obs_logits = teacher(x, observed_edges.to(where))
                 logits[split.observed.to(where)] = obs_logits[split.observed.to(where)]
-                if hook is not None:
+                if full_hidden is not None:
                     full_hidden[split.observed.to(where)] = hidden.pop()[split.observed.to(where)]
             shift = None
             if need_shift:
@@ -328,8 +330,8 @@ def export(student: nn.Module, path: str | os.PathLike, precision: str = "fp32")
     whose input is the node features followed by the node's position row."""
     from g2m.students.export import export_student
 
-    mlp = student.mlp if isinstance(student, PositionedStudent) else student
-    return export_student(mlp, mlp.layers[0].in_features, path, precision)
+    mlp = cast(MLP, student.mlp if isinstance(student, PositionedStudent) else student)
+    return export_student(mlp, cast(nn.Linear, mlp.layers[0]).in_features, path, precision)
 
 
 class _OwnScorer(nn.Module):
@@ -412,7 +414,7 @@ def distill_link(
         raise G2MError(str(err)) from None
     if config.teacher_score_dropout:
         raise G2MError("teacher_score_dropout needs g2m's own LinkScorer; your scorer is used as it is")
-    own = _OwnScorer(scorer)
+    own = cast(LinkScorer, _OwnScorer(scorer))  # LinkScorer's interface: forward and score_pairs
     with _evaluating(encoder) as where, torch.no_grad():
         emb = encoder(graph.x.to(where), link_split.message_edge_index.to(where)).float()
         teacher_scores = evaluate_link(emb, own.to(where).eval(), link_split)

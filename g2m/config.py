@@ -122,6 +122,9 @@ def check_tie_break(value: str) -> str:
 class _GNNKwargs:
     """Keyword arguments of :class:`g2m.teachers.models.GNN` from a teacher config."""
 
+    model: str
+    heads: int
+
     def model_kwargs(self) -> dict[str, Any]:
         kw = {k: getattr(self, k) for k in ("hidden", "num_layers", "dropout", "norm")}
         if self.model == "gat":

@@ -25,6 +25,7 @@ Warm-up calls are excluded; on CUDA every timed call is synchronised.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -205,6 +206,7 @@ def _position_paths(s: Servers, graph: Graph, cfg: LatencyConfig, draws: list[Te
 
     def serve(i: int) -> Tensor:
         nodes = draws[i]
+        assert s.csr is not None  # built with position features
         pos = lookup_position(s.csr, table, nodes).to(s.device)
         return mlp(torch.cat([s.x[nodes.to(s.device)], pos], dim=1))
 
@@ -225,11 +227,12 @@ def _glnn_rows(s: Servers, graph: Graph, cfg: LatencyConfig) -> list[dict[str, A
         sage = GNN("sage", graph.num_features, s.out_dim, cfg.teacher_hidden, layers, dropout=0.0).to(s.device).eval()
         mlp = MLP(graph.num_features, s.out_dim, cfg.teacher_hidden, layers, dropout=0.0).to(s.device).eval()
         full = tuple(-1 for _ in range(layers))
-        paths = {
-            f"SAGE {layers} layers, full k-hop [{name}]": (
-                lambda i, name=name: s.teacher_nodes(draws[i], full, name, sage)
-            )
-            for name in cfg.sampler_names()
+
+        def sage_path(name: str) -> Callable[[int], Tensor]:
+            return lambda i: s.teacher_nodes(draws[i], full, name, sage)
+
+        paths: dict[str, Callable[[int], Tensor]] = {
+            f"SAGE {layers} layers, full k-hop [{name}]": sage_path(name) for name in cfg.sampler_names()
         }
         paths[f"MLP {layers} layers"] = lambda i: mlp(s.x[draws[i].to(s.device)])
         rows += _time_paths("glnn", cfg.glnn_nodes, cfg.glnn_nodes, paths, cfg.repeats, cfg.warmup, cfg, s.device)

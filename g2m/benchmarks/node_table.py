@@ -74,7 +74,7 @@ SAFE_HOMOPHILY_SLACK = 0.5
 
 #: GLNN (Zhang et al., ICLR 2022), SAGE teacher, CPF split, 10 seeds: Table 1 (transductive,
 #: mean and std of test accuracy in %) and Table 3 (production: tran, ind, prod)
-GLNN_PAPER = {
+GLNN_PAPER: dict[tuple[str, str], dict[str, Any]] = {
     ("cora", "transductive"): {"teacher": (80.52, 1.77), "mlp": (59.22, 1.31), "glnn": (80.54, 1.35)},
     ("citeseer", "transductive"): {"teacher": (70.33, 1.97), "mlp": (59.61, 2.88), "glnn": (71.77, 2.01)},
     ("cora", "inductive"): {"glnn": {"test": (79.39, 1.64), "test_ind": (73.82, 1.93), "prod": (78.28, None)}},

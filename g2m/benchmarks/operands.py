@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import statistics
 import time
-from typing import Any
+from typing import Any, cast
 
 import torch
+from torch import Tensor
 
 from g2m.data.graph import Graph
 from g2m.data.neighbour_sampler import NeighbourSampler
 from g2m.ops.sparse import sparse_features
 from g2m.students.mlp import MLP
-from g2m.teachers.models import build_teacher
+from g2m.teachers.models import GNN, build_teacher
 
 
 def epoch_times(
@@ -34,14 +35,15 @@ def epoch_times(
     out = {}
     for path in ("edge_index", "sparse"):
         torch.manual_seed(seed)
+        net: torch.nn.Module
         if model == "mlp":
             net = MLP(graph.num_features, graph.num_classes, hidden, layers)
         else:
             net = build_teacher(model, graph.num_features, graph.num_classes, hidden=hidden, num_layers=layers)
-        x, ops = graph.x, graph.edge_index
+        x, ops = graph.x, cast(Tensor | None, graph.edge_index)
         if path == "sparse":
             x = sparse_features(x)
-            ops = None if model == "mlp" else net.adjacency(graph.edge_index, graph.num_nodes)
+            ops = None if model == "mlp" else cast(GNN, net).adjacency(graph.edge_index, graph.num_nodes)
         net = net.to(device)
         opt = torch.optim.Adam(net.parameters(), 0.01)
         secs = []

@@ -89,12 +89,12 @@ def run_pipeline(
     )
     cache = TeacherCache(cache_dir)
     key = teacher_cache_key(graph.name, split, t_cfg, seed)
-    where = _stage(
-        rows,
-        "teacher: write cache",
-        lambda trained=out: save_node_teacher(cache, key, trained, t_cfg, split, spec.metric),
-        echo,
-    )
+    trained = out
+
+    def write_cache() -> Path | None:
+        return save_node_teacher(cache, key, trained, t_cfg, split, spec.metric)
+
+    where = _stage(rows, "teacher: write cache", write_cache, echo)
     teacher_scores = out.scores
     del out  # the student reads the cache, as it would in a separate process
 

@@ -12,7 +12,7 @@ random nodes (feature lookup included), as :mod:`g2m.benchmarks.latency` does.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -90,9 +90,11 @@ def run_serving(graph: Graph, split: NodeSplit, model: nn.Module, metric: str, c
             served = with_precision(model, precision)
             scores[precision] = node_metric(served(graph.x[split.test]), y[split.test], metric)
             for batch, nodes in draws.items():
-                secs = time_calls(
-                    lambda i, nodes=nodes: served(graph.x[nodes[i]]), cfg.repeats, cfg.warmup, cpu, cfg.budget_s
-                )
+
+                def call(i: int, nodes: list[Tensor] = nodes) -> Tensor:
+                    return served(graph.x[nodes[i]])
+
+                secs = time_calls(call, cfg.repeats, cfg.warmup, cpu, cfg.budget_s)
                 summary = latency_summary(secs, batch)
                 rows.append(
                     {
@@ -110,7 +112,9 @@ def run_serving(graph: Graph, split: NodeSplit, model: nn.Module, metric: str, c
     peak = latency_summary(peak_secs, cfg.peak_batch)
     peak_gflops = mlp_flops(shapes, cfg.peak_batch) / (peak["p50_ms"] * 1e-3) / 1e9
     for row in rows:
-        row["fraction_of_matmul_peak"] = row["gflops"] / peak_gflops if row["batch"] == cfg.peak_batch else None
+        row["fraction_of_matmul_peak"] = (
+            cast(float, row["gflops"]) / peak_gflops if row["batch"] == cfg.peak_batch else None
+        )
     return {
         "machine": {**machine_info(cpu), "torch_threads": threads},
         "config": asdict(cfg),

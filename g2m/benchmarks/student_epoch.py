@@ -47,7 +47,7 @@ def student_epoch_times(
     graph = products_like_graph(num_nodes, seed)
     split = make_node_split(graph, "random", "transductive", seed)
     gen = torch.Generator(device="cpu").manual_seed(seed)
-    teacher = 3.0 * torch.nn.functional.one_hot(graph.y, graph.num_classes).float() + torch.randn(
+    teacher = 3.0 * torch.nn.functional.one_hot(graph.require_labels(), graph.num_classes).float() + torch.randn(
         graph.num_nodes, graph.num_classes, generator=gen, device="cpu"
     )
     rows = []

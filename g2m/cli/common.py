@@ -103,7 +103,8 @@ def parse_set(pairs: list[str] | None) -> tuple[dict[str, Any], dict[str, Any]]:
     lists), a bare word as a string."""
     import tomllib
 
-    teacher, student = {}, {}
+    teacher: dict[str, Any] = {}
+    student: dict[str, Any] = {}
     for pair in pairs or []:
         key, sep, text = pair.partition("=")
         key = key.strip()

@@ -59,15 +59,15 @@ def show(
             ("student", cfg.LinkStudentConfig, cfg.link_student_layers(the_spec, method, **s_over)),
         ]
     preset_tables = None if preset is None else tomllib.loads(preset.read_text())
-    rows = []
+    rows: list[tuple[str, str, str]] = []
     for section, cls, layers in sections:
         try:
-            config, sources = cfg.resolved(cls, layers)
+            config, sources = cfg.resolved(cls, layers)  # type: ignore[var-annotated]
         except ValueError as err:
             raise G2MError(f"{section}: {err}") from None
         for f in fields(config):
             source = sources[f.name]
-            if preset_tables is not None:
+            if preset is not None and preset_tables is not None:
                 source = _from_preset_file(source, preset_tables, preset, f.name)
             rows.append((f"{section}.{f.name}", repr(getattr(config, f.name)), source))
     width = [max(len(r[i]) for r in rows) for i in range(2)]

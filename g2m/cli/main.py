@@ -49,7 +49,7 @@ def _flag_type(self: typer.core.TyperOption, ctx) -> str | None:
 
 
 _typer_display_type = typer.core.TyperOption.display_type_rich
-typer.core.TyperOption.display_type_rich = _flag_type
+typer.core.TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

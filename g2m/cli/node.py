@@ -217,9 +217,9 @@ def teacher(
     from g2m.config import teacher_config
     from g2m.experiments.node import get_node_teacher, teacher_cache_key
 
-    graph, spec, node_split = _split(dataset, data_root, setting, split, seed, inductive_fraction)
+    g, dspec, node_split = _split(dataset, data_root, setting, split, seed, inductive_fraction)
     config = teacher_config(
-        spec,
+        dspec,
         model,
         **with_set(
             overrides(
@@ -241,15 +241,15 @@ def teacher(
         ),
     )
     cache = TeacherCache.for_writing(cache_dir)
-    _, scores, cached = get_node_teacher(graph, node_split, config, seed, spec.metric, cache, not quiet, refresh, dev)
-    key = teacher_cache_key(graph.name, node_split, config, seed)
+    _, scores, cached = get_node_teacher(g, node_split, config, seed, dspec.metric, cache, not quiet, refresh, dev)
+    key = teacher_cache_key(g.name, node_split, config, seed)
     echo_json(
         {
             "dataset": dataset,
             "model": model,
             "seed": seed,
             "setting": setting,
-            "metric": spec.metric,
+            "metric": dspec.metric,
             "scores": scores,
             "from_cache": cached,
             "cache": str(cache.path(key)),
@@ -396,9 +396,9 @@ def distill(
         s_given,
     )
     refuse_unused_tau([method], tau, bool(s_given.get("tempered_kd", False)))
-    graph, spec, node_split = _split(dataset, data_root, setting, split, seed, inductive_fraction)
+    g, dspec, node_split = _split(dataset, data_root, setting, split, seed, inductive_fraction)
     scfg = student_config(
-        spec,
+        dspec,
         method,
         teacher_name,
         **with_set(
@@ -432,26 +432,26 @@ def distill(
         )
     elif scfg.objective != "mlp" or scfg.similarity_weight > 0:
         knowledge = cached_node_teacher(
-            graph,
+            g,
             node_split,
             TeacherCache(cache_dir),
             teacher_name,
             seed,
-            spec.metric,
+            dspec.metric,
             str(teacher_cache) if teacher_cache else None,
             not quiet,
             dev,
         )
     result = distill_node_student(
-        graph,
+        g,
         node_split,
-        knowledge and knowledge.logits,
+        None if knowledge is None else knowledge.logits,
         scfg,
         seed,
-        spec.metric,
+        dspec.metric,
         not quiet,
-        teacher_hidden=knowledge and knowledge.hidden,
-        teacher_entropy_shift=knowledge and knowledge.entropy_shift,
+        teacher_hidden=None if knowledge is None else knowledge.hidden,
+        teacher_entropy_shift=None if knowledge is None else knowledge.entropy_shift,
         device=dev,
     )
     guard = result.guard_record()  # which candidate a guarded method kept, and each one's validation score
@@ -459,7 +459,7 @@ def distill(
         out,
         result.model,
         scfg,
-        {**student_meta(dataset, teacher_name, node_split, inductive_fraction, spec.metric, result.scores), **guard},
+        {**student_meta(dataset, teacher_name, node_split, inductive_fraction, dspec.metric, result.scores), **guard},
         result.position,
     )
     echo_json(

@@ -68,16 +68,15 @@ class Graph:
 
     def to(self, device: torch.device | str) -> Graph:
         """This graph with its tensors (features, labels, edges, masks) on ``device``."""
-        move = lambda t: None if t is None else t.to(device)  # noqa: E731
         return Graph(
             self.name,
-            move(self.x),
-            move(self.y),
-            move(self.edge_index),
+            self.x.to(device),
+            None if self.y is None else self.y.to(device),
+            self.edge_index.to(device),
             self.num_classes,
             self.raw_num_edges,
-            {k: move(v) for k, v in self.masks.items()},
-            None if self.link_split is None else {k: move(v) for k, v in self.link_split.items()},
+            {k: v.to(device) for k, v in self.masks.items()},
+            None if self.link_split is None else {k: v.to(device) for k, v in self.link_split.items()},
         )
 
     def require_labels(self) -> Tensor:

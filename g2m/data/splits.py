@@ -87,8 +87,10 @@ class NodeSplit:
         """The observed subgraph with nodes relabelled ``0..len(observed)-1`` (every node observed,
         in order: the graph's own tensors, not copies)."""
         n = graph.num_nodes
-        if self.test_ind.numel() == 0 and self.observed.numel() == n and bool(
-            (self.observed == torch.arange(n, device=self.observed.device)).all()
+        if (
+            self.test_ind.numel() == 0
+            and self.observed.numel() == n
+            and bool((self.observed == torch.arange(n, device=self.observed.device)).all())
         ):
             return ObservedView(graph.x, graph.require_labels(), graph.edge_index, self.train, self.val, self.test)
         local = torch.full((graph.num_nodes,), -1, dtype=torch.long, device=self.observed.device)

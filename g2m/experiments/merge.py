@@ -47,6 +47,7 @@ def _student_configs(result: dict[str, Any], methods: Sequence[str]) -> dict[str
     exp = result["experiment"]
     # the dataset's presets with the run's `g2m tune` preset (if any) layered over them, as the run had them
     spec, overrides = experiment_spec(exp["dataset"], exp.get("preset")), exp.get("student_overrides", {})
+    configs: dict[str, Any]
     if is_link_result(result):
         configs = {m: link_student_config(spec, m, **overrides) for m in methods}
     else:
@@ -175,14 +176,14 @@ def merge_results(results: Sequence[dict[str, Any]], drop: Mapping[int, Sequence
                     )
                 students[run["model"], run["seed"]] = run
                 continue
-            key = (run["model"], run["seed"], run.get("split"))
+            teacher_key = (run["model"], run["seed"], run.get("split"))
             scores = {k: v for k, v in run.items() if k not in _RUN_BOOKKEEPING}
-            if key in teachers and teachers[key] != scores:
+            if teacher_key in teachers and teachers[teacher_key] != scores:
                 raise ValueError(
                     f"result {i} reports different scores for {run['model']} seed {run['seed']}: "
                     "the parts did not share one teacher"
                 )
-            teachers.setdefault(key, scores)
+            teachers.setdefault(teacher_key, scores)
     first_seed, num_seeds = _seed_grid(students)
     rank = {m: n for n, m in enumerate(METHOD_ORDER)}
 

@@ -29,6 +29,7 @@ import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,7 @@ class Param:
             return trial.suggest_categorical(self.name, list(self.choices))
         if isinstance(self.low, int) and isinstance(self.high, int) and not isinstance(self.low, bool):
             return trial.suggest_int(self.name, self.low, self.high, log=self.log)
+        assert self.low is not None and self.high is not None  # a range, not choices (checked when read)
         return trial.suggest_float(self.name, float(self.low), float(self.high), log=self.log)
 
 
@@ -279,6 +281,7 @@ def tune_methods(
         from g2m.experiments.node import get_node_teacher
         from g2m.training.node_student import distill_node_student
 
+        assert split_name is not None  # a node study always has its split (the dataset's by default)
         graph = protocol_graph(load_dataset(dataset, data_root), split_name)
         node_split = make_node_split(graph, split_name, setting, seed)
         knowledge, _, _ = get_node_teacher(
@@ -307,9 +310,8 @@ def tune_methods(
     where = setting if split is None else f"{setting}-{split_name}"
     for method in methods:
         name = f"{dataset}-{task}-{where}-{teacher}-seed{seed}-{method}"
-        results[method] = run_study(
-            name, spaces[method], lambda p, r, m=method: train(m, p, r), trials, out / "study.db", seed, echo
-        )
+
+        results[method] = run_study(name, spaces[method], partial(train, method), trials, out / "study.db", seed, echo)
     record.update(
         {
             "dataset": dataset,

@@ -226,6 +226,7 @@ class _HighFrequencyKL(torch.autograd.Function):
                 g = (log_q_s.exp() - q_t) * torch.sign(diff) / tau
                 if w is not None:
                     g = g * w
+                assert grad is not None
                 grad.index_add_(0, i, g).index_add_(0, j, -g)
         ctx.save_for_backward(grad if need_grad else s.new_empty(0))
         return total

@@ -80,6 +80,7 @@ def node_objective(
     ce = _label_term(method, student_logits, y, train_idx, teacher_logits)
     if method == "mlp":
         return ce, {"ce": float(ce.detach())}
+    assert teacher_logits is not None  # every method but mlp distils (checked by _label_term)
     parts: dict[str, Tensor] = {}
     kd_tau = tau if tempered_kd else 1.0
     if method == "glnn":
@@ -148,6 +149,7 @@ def minibatch_objective(
     ce = _label_term(method, seed_logits, y[seeds], train_pos, teacher_logits)
     if method == "mlp":
         return ce, {"ce": float(ce.detach())}
+    assert teacher_logits is not None  # every method but mlp distils (checked by _label_term)
     parts: dict[str, Tensor] = {}
     kd_tau = tau if tempered_kd else 1.0
     if method == "glnn":
@@ -157,6 +159,7 @@ def minibatch_objective(
             raise ValueError(f"method {method!r} needs the graph's LFD target (lfd_target) in mini-batches")
         parts["lfd"] = lfd_loss_on(seed_logits, lfd, seeds, kd_tau, reduction="mean")
     if method in ("hfd", "ffg2m") and hfd_edge_index is not None and hfd_edge_index.size(1):
+        assert hfd_logits is not None and hfd_teacher is not None, "sampled HFD edges need their ends' logits"
         parts["hfd"] = hfd_loss(hfd_logits, hfd_teacher, hfd_edge_index, tau, chunk_size, edge_weight=hfd_edge_weight)
     if scales:
         ce = ce * scales.get("ce", 1.0)

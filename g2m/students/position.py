@@ -140,6 +140,8 @@ class PositionedStudent(torch.nn.Module):
         ``x`` holds every node in table order, ``B = N``); output ``[B, C]``.
     """
 
+    position: Tensor
+
     def __init__(self, mlp: torch.nn.Module, position: Tensor) -> None:
         super().__init__()
         self.mlp = mlp

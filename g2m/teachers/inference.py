@@ -26,8 +26,11 @@ Shapes:
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import Tensor
+from torch_geometric.nn import GATConv, GCNConv, SAGEConv
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import spmm
 
@@ -44,7 +47,7 @@ def _normalised(model: GNN, adj_t: Tensor, num_nodes: int, dtype: torch.dtype) -
         return norm.to_sparse_csr()
 
 
-def _gat_rows(layer, h: Tensor, edge_index: Tensor, start: int, stop: int) -> Tensor:
+def _gat_rows(layer: GATConv, h: Tensor, edge_index: Tensor, start: int, stop: int) -> Tensor:
     """A GAT layer's output rows ``[start, stop)``: the layer on the subgraph of the edges into
     those rows, relabelled so that they come first."""
     into = (edge_index[1] >= start) & (edge_index[1] < stop)
@@ -85,7 +88,28 @@ class ShardedInference:
             self.op = csr_rows(model.adjacency(edge_index, self.n), self.start, self.stop)
 
     def _aggregate(self, h: Tensor, reduce: str = "sum") -> Tensor:
+        assert self.op is not None
         return spmm(self.op, h, reduce=reduce)
+
+    def _gcn(self, layer: GCNConv, h: Tensor, first: bool) -> Tensor:
+        """A GCN layer's rows: aggregate-then-project on dense input features, else project (the
+        features locally, a later layer's rows then gathered) and aggregate."""
+        if first and self.x.layout == torch.strided:
+            out = layer.lin(self._aggregate(self.x))
+        else:
+            out = self._aggregate(layer.lin(self.x) if first else dist.gather_rows(layer.lin(h), self.n))
+        return out if layer.bias is None else out + layer.bias
+
+    def _sage(self, layer: SAGEConv, h: Tensor, first: bool) -> Tensor:
+        """A SAGE layer's rows, in the same two orders as :meth:`_gcn`; the root term is local."""
+        w, aggr = layer.lin_l.weight, str(layer.aggr)
+        if first and self.x.layout == torch.strided:
+            out = torch.nn.functional.linear(self._aggregate(self.x, aggr), w)
+        else:
+            proj = torch.nn.functional.linear(self.x if first else h, w)
+            out = self._aggregate(proj if first else dist.gather_rows(proj, self.n), aggr)
+        out = out if layer.lin_l.bias is None else out + layer.lin_l.bias
+        return out + layer.lin_r(h) if layer.root_weight else out
 
     @torch.no_grad()
     def __call__(self, model: GNN, hidden: bool = True) -> tuple[Tensor, Tensor | None]:
@@ -94,7 +118,6 @@ class ShardedInference:
         was_training = model.training
         model.eval()
         n, start, stop = self.n, self.start, self.stop
-        dense_x = self.x.layout == torch.strided
         h = row_block(self.x, start, stop)  # this rank's rows of the current layer's input
         kept = h
         last = len(model.layers) - 1
@@ -105,25 +128,13 @@ class ShardedInference:
             if model.kind == "appnp":
                 h = layer(h)
             elif model.kind == "gcn":
-                if first and dense_x:
-                    h = layer.lin(self._aggregate(self.x))
-                else:
-                    h = self._aggregate(layer.lin(self.x) if first else dist.gather_rows(layer.lin(h), n))
-                h = h if layer.bias is None else h + layer.bias
+                h = self._gcn(cast(GCNConv, layer), h, first)
             elif model.kind == "sage":
-                w = layer.lin_l.weight
-                if first and dense_x:
-                    h_out = torch.nn.functional.linear(self._aggregate(self.x, layer.aggr), w)
-                else:
-                    proj = torch.nn.functional.linear(self.x if first else h, w)
-                    h_out = self._aggregate(proj if first else dist.gather_rows(proj, n), layer.aggr)
-                h_out = h_out if layer.lin_l.bias is None else h_out + layer.lin_l.bias
-                h = h_out + layer.lin_r(h) if layer.root_weight else h_out
+                h = self._sage(cast(SAGEConv, layer), h, first)
             else:  # gat
                 whole = self.x if first else dist.gather_rows(h, n)
-                h = _gat_rows(
-                    layer, whole.to_dense() if whole.layout != torch.strided else whole, self.edge_index, start, stop
-                )
+                whole = whole.to_dense() if whole.layout != torch.strided else whole
+                h = _gat_rows(cast(GATConv, layer), whole, self.edge_index, start, stop)
             if i < last:
                 h = torch.relu(model.norms[i](h))
         if model.propagate is not None:  # appnp

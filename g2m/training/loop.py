@@ -121,7 +121,7 @@ def fit(
             obj.load_state_dict(saved["stateful"][name])
         set_rng_state(saved["rng"], device)
         first = resumed = saved["epoch"] + 1
-        if progress:
+        if progress and checkpoint is not None:
             print(
                 f"{desc}: resuming from its checkpoint at epoch {first} ({checkpoint.path})",
                 file=sys.stderr,

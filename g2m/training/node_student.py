@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import cast
 
 import torch
 from torch import Tensor, nn
@@ -200,14 +201,16 @@ def distill_node_student(
         )
     torch.manual_seed(seed)
     view = split.observed_view(graph).to(dev)
-    t_obs = _rows(teacher_logits, split.observed, dev)
+    t_obs = None if teacher_logits is None else _rows(teacher_logits, split.observed, dev)
     edges = view.edge_index
     # HFD is symmetric in (i, j): on this undirected graph one direction per edge
     # gives the same mean at half the cost.
     hfd_edges = edges[:, edges[0] < edges[1]]
     weighted = config.edge_weighting == "agreement" and objective in ("lfd", "hfd", "ffg2m")
-    lfd_w = teacher_agreement(t_obs, edges) if weighted else None
-    hfd_w = teacher_agreement(t_obs, hfd_edges) if weighted else None
+    lfd_w = hfd_w = None
+    if weighted:
+        assert t_obs is not None  # edge weighting is refused for label-only students (StudentConfig)
+        lfd_w, hfd_w = teacher_agreement(t_obs, edges), teacher_agreement(t_obs, hfd_edges)
     position = None
     x_view = view.x
     if config.position != "none":
@@ -225,6 +228,7 @@ def distill_node_student(
             dev
         )
         trained = nn.ModuleDict({"student": model, "projector": projector})
+        assert teacher_hidden is not None  # checked with the config, above
         h_obs = _rows(teacher_hidden, split.observed, dev)
     x_obs = sparse_features(x_view)  # bag-of-words features: the first layer becomes an SpMM
     x_dense = x_view if config.adversarial_eps > 0 else None
@@ -245,6 +249,7 @@ def distill_node_student(
             if krd is not None and loop.epoch >= config.krd_start:  # KRD: resample reliable edges
                 model.eval()
                 with torch.no_grad():
+                    assert t_obs is not None  # KRD is refused without a teacher
                     krd.update(t_obs, model(x_obs))
                 model.train()
                 loop.lfd_weight = krd.sample(edges, gen)
@@ -286,12 +291,13 @@ def distill_node_student(
         train_pos = to_device_async(is_train[mine].nonzero().view(-1), dev)
         edge_ids = None if batch.edges is None else dist.part(batch.edges)
         scales = _rank_scales(batch, mine, edge_ids, is_train, lfd_in_weight)
-        hfd_args: dict[str, Tensor] = {}
+        hfd_args: dict[str, Tensor | None] = {}
         if edge_ids is None:
             seed_logits = forward(x_view[seeds])
         else:  # one student forward on the seeds and the sampled edges' ends together
             picked = to_device_async(edge_ids, dev)
             pairs = hfd_edges[:, picked]
+            assert t_obs is not None  # HFD's edges are sampled for distilling students only
             nodes, inverse = torch.unique(torch.cat([seeds, pairs.reshape(-1)]), return_inverse=True)
             logits = forward(x_view[nodes])
             seed_logits = logits[inverse[: seeds.numel()]]
@@ -317,7 +323,8 @@ def distill_node_student(
             **hfd_args,
         )
 
-    batches, lfd_tgt, lfd_in_weight, forward = None, None, None, model
+    batches, lfd_tgt, lfd_in_weight = None, None, None
+    forward: nn.Module = model
     if config.batch_size is not None:
         forward = dist.wrap(model)  # DistributedDataParallel under torchrun: gradients averaged over ranks
         trained = forward
@@ -326,6 +333,7 @@ def distill_node_student(
         # label-only training needs the labelled nodes alone; distillation sees every node
         pool = view.train.cpu() if objective == "mlp" else torch.arange(view.x.size(0), device="cpu")
         if objective in ("lfd", "ffg2m"):  # LFD's neighbourhood sums, once: a batch needs its seeds alone
+            assert t_obs is not None
             lfd_tgt = lfd_target(
                 t_obs, edges, config.tau if config.tempered_kd else 1.0, config.chunk_size, edge_weight=lfd_w
             )
@@ -413,9 +421,9 @@ class _LoopState:
     def load_state_dict(self, state: dict[str, object]) -> None:
         self.epoch = int(state["epoch"])  # type: ignore[call-overload]
         weight = state["lfd_weight"]
-        self.lfd_weight = None if weight is None else weight.to(self.device)  # type: ignore[union-attr]
+        self.lfd_weight = None if weight is None else cast(Tensor, weight).to(self.device)
 
 
-def _rows(table: Tensor | None, index: Tensor, device: torch.device) -> Tensor | None:
-    """``table[index]`` on ``device``, wherever ``table`` and ``index`` live (None stays None)."""
-    return None if table is None else table[index.to(table.device)].to(device)
+def _rows(table: Tensor, index: Tensor, device: torch.device) -> Tensor:
+    """``table[index]`` on ``device``, wherever ``table`` and ``index`` live."""
+    return table[index.to(table.device)].to(device)
