@@ -244,3 +244,24 @@ def test_similarity_loss_matches_the_dense_similarity_matrices():
     assert similarity_loss(z * 100, h * 0.01, "cosine") == pytest.approx(float(cos))  # scale-free
     with pytest.raises(ValueError, match="kernel"):
         similarity_loss(z, h, "rbf")
+
+
+def test_lfd_target_is_built_in_bounded_chunks_by_default(monkeypatch):
+    """Without a chunk_size the target's sums still run TARGET_CHUNK edges at a time (no [E, C]
+    rows for a whole large graph), and equal the one-chunk sums."""
+    import g2m.losses.node as node
+
+    gen = torch.Generator().manual_seed(0)
+    logits = torch.randn(40, 5, generator=gen)
+    edges = torch.randint(0, 40, (2, 300), generator=gen)
+    whole = node.lfd_target(logits, edges, chunk_size=10**9)
+    sizes = []
+    real_scatter = node.scatter
+    monkeypatch.setattr(
+        node, "scatter", lambda rows, *a, **k: sizes.append(rows.size(0)) or real_scatter(rows, *a, **k)
+    )
+    monkeypatch.setattr(node, "TARGET_CHUNK", 64)
+    chunked = node.lfd_target(logits, edges)
+    assert max(sizes[:-2]) == 64  # the two last scatters are the [E] per-node constants
+    torch.testing.assert_close(chunked.agg, whole.agg)
+    torch.testing.assert_close(chunked.const, whole.const)

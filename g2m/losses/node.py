@@ -28,6 +28,12 @@ from g2m.methods import SIMILARITY_KERNELS
 from g2m.ops import scatter
 
 
+#: edges per chunk of :func:`lfd_target`'s sums when no ``chunk_size`` is given: it keeps no
+#: graph, so bounding its ``[chunk, C]`` rows costs nothing (at 47 classes, 2^20 edges are 188 MiB;
+#: ogbn-products' 124M directed edges at once would be 23 GiB)
+TARGET_CHUNK = 1 << 20
+
+
 def _chunks(num: int, chunk_size: int | None):
     step = num if chunk_size is None or chunk_size <= 0 else chunk_size
     for start in range(0, num, max(step, 1)):
@@ -139,8 +145,8 @@ def lfd_target(
     per_node: bool = True,
 ) -> LFDTarget:
     r""":class:`LFDTarget` of ``teacher_logits`` over ``edge_index`` (``(j, i)``: source ``j``,
-    target ``i``; self-loops are added with weight 1), built ``chunk_size`` edges at a time on the
-    logits' device: memory :math:`O(NC + \text{chunk}\cdot C)`. ``per_node=False`` (the full-batch
+    target ``i``; self-loops are added with weight 1), built ``chunk_size`` edges at a time
+    (default :data:`TARGET_CHUNK`) on the logits' device: memory :math:`O(NC + \text{chunk}\cdot C)`. ``per_node=False`` (the full-batch
     loss, which needs only their sums) leaves ``const`` a scalar and ``in_weight`` empty."""
     num_nodes = teacher_logits.size(0) if num_nodes is None else num_nodes
     edge_index, edge_weight = _edges_without_self_loops(edge_index, edge_weight, teacher_logits.dtype)
@@ -151,7 +157,7 @@ def lfd_target(
         p_t = log_p_t.exp()
         neg_entropy = (p_t * log_p_t).sum(-1)
         agg = torch.zeros_like(p_t)
-        for a, b in _chunks(src.numel(), chunk_size):
+        for a, b in _chunks(src.numel(), chunk_size or TARGET_CHUNK):
             rows = p_t[src[a:b]] if edge_weight is None else p_t[src[a:b]] * edge_weight[a:b, None]
             agg += scatter(rows, dst[a:b], num_nodes, "sum", backend=backend)
         total = float(src.numel()) if edge_weight is None else edge_weight.sum()
@@ -278,10 +284,15 @@ def teacher_agreement(teacher_logits: Tensor, edge_index: Tensor) -> Tensor:
               \qquad p^T = \mathrm{softmax}(t).
 
     Near 1 on an edge inside a class the teacher is sure of, near 0 across classes it
-    separates; :math:`1/C` where it knows nothing. Computed with no gradient."""
+    separates; :math:`1/C` where it knows nothing. Computed with no gradient, :data:`TARGET_CHUNK`
+    edges at a time (no ``[E, C]`` product for the whole graph)."""
     with torch.no_grad():
         p_t = F.softmax(teacher_logits.detach(), dim=-1)
-        return (p_t[edge_index[0]] * p_t[edge_index[1]]).sum(-1)
+        src, dst = edge_index
+        return torch.cat(
+            [(p_t[src[a:b]] * p_t[dst[a:b]]).sum(-1) for a, b in _chunks(src.numel(), TARGET_CHUNK)]
+            or [p_t.new_empty(0)]
+        )
 
 
 def similarity_loss(student_repr: Tensor, teacher_repr: Tensor, kernel: str = "dot") -> Tensor:
