@@ -11,7 +11,7 @@ TORCH  := torch==2.13.0
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 SHARED ?= ../shared/datasets
 
-.PHONY: run test setup setup-ext bench-node bench-link bench-speed clean-venv
+.PHONY: run test setup setup-ext docs-cli bench-node bench-link bench-speed clean-venv
 
 run: setup
 	@echo ">> g2m run: GCN teacher -> MLP students on the embedded CSBM graph (a miniature of Cora), 3 seeds"
@@ -81,3 +81,7 @@ bench-speed: setup
 
 clean-venv:
 	rm -rf $(VENV)
+
+# docs/cli-reference.md is generated from the Typer app (a test checks that it is current)
+docs-cli: setup
+	$(BIN)/typer g2m.cli.main utils docs --name g2m --output docs/cli-reference.md
