@@ -11,6 +11,7 @@ from g2m.methods import (
     LINK_METHODS,
     LINK_SCORERS,
     NORMS,
+    POSITION_BACKENDS,
     POSITIONS,
     RANK_AVERAGES,
     RELATIONAL_SCORES,
@@ -32,6 +33,14 @@ TIE_BREAKS = ("later", "earlier")
 #: stay out of the config hash (:func:`g2m.experiments.node.config_tag`), so existing cached
 #: teachers keep their keys
 NEW_OPTION = {"omit_default_from_tag": True}
+
+
+def changed_option(before: Any, inert_when: tuple[str, Any]) -> dict[str, Any]:
+    """Field metadata of an option added with a default that changes what older code did:
+    ``before`` is the behaviour results written before it existed had. It stays out of the config
+    hash at ``before`` (those results keep their tags) and while ``inert_when = (field, value)``
+    holds (the option then changes nothing), so that only the configs it changes get new tags."""
+    return {"omit_default_from_tag": True, "before": before, "inert_when": inert_when}
 
 
 #: the valid interval of each numeric option, in interval notation; ``None`` is also allowed
@@ -204,6 +213,11 @@ class StudentConfig:
     position_walks: int = field(default=5, metadata=NEW_OPTION)
     position_window: int = field(default=5, metadata=NEW_OPTION)
     position_epochs: int = field(default=1, metadata=NEW_OPTION)
+    # who learns the DeepWalk table: "gensim" (Word2Vec, skip-gram with hierarchical softmax and
+    # negative sampling, as NOSMOG's code; the optional gensim package) | "torch" (g2m's
+    # SparseAdam skip-gram of g2m <= 0.1, which barely moves from its initialisation at NOSMOG's
+    # settings); g2m.students.position.deepwalk
+    position_backend: str = field(default="gensim", metadata=changed_option("torch", ("position", "none")))
     # NOSMOG representation-similarity distillation weight (its feat_distill_weight; 0: off)
     similarity_weight: float = field(default=0.0, metadata=NEW_OPTION)
     # its similarity: "dot" (NOSMOG's inner products) | "cosine" (scale-free; g2m.losses.node.similarity_loss)
@@ -240,6 +254,8 @@ class StudentConfig:
                 f"position_window ({self.position_window}) must be shorter than position_walk_length "
                 f"({self.position_walk_length})"
             )
+        if self.position_backend not in POSITION_BACKENDS:
+            raise ValueError(f"position_backend must be one of {POSITION_BACKENDS}, got {self.position_backend!r}")
         if self.position not in POSITIONS:
             raise ValueError(f"position must be one of {POSITIONS}, got {self.position!r}")
         if self.similarity_kernel not in SIMILARITY_KERNELS:
@@ -286,6 +302,7 @@ class StudentConfig:
             walks_per_node=self.position_walks,
             window=self.position_window,
             epochs=self.position_epochs,
+            backend=self.position_backend,
         )
 
     def model_kwargs(self) -> dict[str, Any]:
@@ -483,4 +500,9 @@ def new_option_defaults() -> dict[str, Any]:
     """Every option added after results were first written (``NEW_OPTION``), with its
     default: a results file written before the option existed trained at that default."""
     classes = (TeacherConfig, StudentConfig, LinkTeacherConfig, LinkStudentConfig)
-    return {f.name: f.default for cls in classes for f in fields(cls) if f.metadata.get("omit_default_from_tag")}
+    return {
+        f.name: f.metadata.get("before", f.default)
+        for cls in classes
+        for f in fields(cls)
+        if f.metadata.get("omit_default_from_tag")
+    }

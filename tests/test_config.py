@@ -74,3 +74,28 @@ def test_options_added_later_leave_old_cache_tags_alone():
         for name in new:  # set to anything but the default, the option does change the tag
             other = "g2m" if name in ("sampler", "walker") else "later"
             assert config_tag(replace(cfg, **{name: other})) != config_tag(cfg)
+
+
+def test_a_changed_default_changes_only_the_tags_of_the_configs_it_changes():
+    """position_backend's default (gensim) differs from what g2m <= 0.1 did (its torch skip-gram):
+    configs without position features keep their tags, torch-position configs keep theirs, and
+    gensim-position configs get new ones (so no run log reuses a student of the old learner)."""
+    from dataclasses import asdict, replace
+
+    from g2m.config import StudentConfig
+    from g2m.experiments.node import config_tag
+    from g2m.experiments.progress import stable_hash
+
+    def old_tag(cfg):  # the tag as g2m <= 0.1 computed it, before the field existed
+        values = {k: v for k, v in asdict(cfg).items() if k != "position_backend"}
+        for f in __import__("dataclasses").fields(cfg):
+            if f.metadata.get("omit_default_from_tag") and f.name in values and values[f.name] == f.default:
+                del values[f.name]
+        return stable_hash(values, 8)
+
+    plain = StudentConfig(method="glnn")
+    assert config_tag(plain) == old_tag(plain)
+    torch_position = replace(plain, position="deepwalk", position_backend="torch")
+    assert config_tag(torch_position) == old_tag(torch_position)
+    gensim_position = replace(plain, position="deepwalk")
+    assert config_tag(gensim_position) != config_tag(torch_position)

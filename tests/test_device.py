@@ -225,6 +225,7 @@ CPU_ONLY = {
     ("bench", "sampling"): "neighbour samplers run on the CPU by design; batches are copied to the device",
     ("bench", "rank-loss"): "a CPU micro-benchmark of two implementations of one loss",
     ("bench", "edge-memory"): "peak host RSS of one loss",
+    ("bench", "position-probe"): "DeepWalk's tables are learnt on the CPU (gensim, or sparse updates) in every setting",
 }
 COMPUTING = [
     ("teacher",),

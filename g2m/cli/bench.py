@@ -495,3 +495,19 @@ def scale(
             f"peak over inputs x{d['peak_extra_ratio']:.2f}, time x{d['seconds_ratio']:.2f}"
         ),
     )
+
+
+@bench_app.command("position-probe")
+def position_probe(
+    dataset: Annotated[str, typer.Option("--dataset", "-d", help="Node dataset.")] = "cora",
+    backend: Annotated[str, typer.Option(help="DeepWalk learner: gensim (NOSMOG's) | torch (g2m <= 0.1).")] = "gensim",
+    seeds: Annotated[int, typer.Option(min=1, help="Seeds (splits and tables), 0..N-1.")] = 5,
+    data_root: DataRoot = None,
+    threads: Threads = None,
+) -> None:
+    """Linear probe of the DeepWalk position table alone (logistic regression, test accuracy)."""
+    from g2m.benchmarks.position_probe import position_probe as probe
+    from g2m.cli.common import echo_json
+
+    compute_on("cpu", threads)
+    echo_json(probe(dataset, data_root, backend, seeds))

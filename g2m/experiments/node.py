@@ -49,7 +49,10 @@ def config_tag(config: Any) -> str:
     """
     values = asdict(config)
     for f in dataclasses.fields(config):
-        if f.metadata.get("omit_default_from_tag") and values[f.name] == f.default:
+        if not f.metadata.get("omit_default_from_tag"):
+            continue
+        inert = f.metadata.get("inert_when")
+        if values[f.name] == f.metadata.get("before", f.default) or (inert and getattr(config, inert[0]) == inert[1]):
             del values[f.name]
     return stable_hash(values, 8)
 

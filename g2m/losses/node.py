@@ -27,7 +27,6 @@ from torch_geometric.utils import add_self_loops, remove_self_loops
 from g2m.methods import SIMILARITY_KERNELS
 from g2m.ops import scatter
 
-
 #: edges per chunk of :func:`lfd_target`'s sums when no ``chunk_size`` is given: it keeps no
 #: graph, so bounding its ``[chunk, C]`` rows costs nothing (at 47 classes, 2^20 edges are 188 MiB;
 #: ogbn-products' 124M directed edges at once would be 23 GiB)
@@ -146,8 +145,9 @@ def lfd_target(
 ) -> LFDTarget:
     r""":class:`LFDTarget` of ``teacher_logits`` over ``edge_index`` (``(j, i)``: source ``j``,
     target ``i``; self-loops are added with weight 1), built ``chunk_size`` edges at a time
-    (default :data:`TARGET_CHUNK`) on the logits' device: memory :math:`O(NC + \text{chunk}\cdot C)`. ``per_node=False`` (the full-batch
-    loss, which needs only their sums) leaves ``const`` a scalar and ``in_weight`` empty."""
+    (default :data:`TARGET_CHUNK`) on the logits' device: memory :math:`O(NC + \text{chunk}\cdot C)`.
+    ``per_node=False`` (the full-batch loss, which needs only their sums) leaves ``const`` a scalar
+    and ``in_weight`` empty."""
     num_nodes = teacher_logits.size(0) if num_nodes is None else num_nodes
     edge_index, edge_weight = _edges_without_self_loops(edge_index, edge_weight, teacher_logits.dtype)
     edge_index, edge_weight = add_self_loops(edge_index, edge_weight, fill_value=1.0, num_nodes=num_nodes)

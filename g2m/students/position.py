@@ -13,24 +13,31 @@ its features (``--dw`` in meettyj/NOSMOG, ``train_student.py``):
   and zeros when it has none. That lookup is the only graph access the student makes at
   inference, and the latency benchmark counts it.
 
-DeepWalk here is skip-gram with negative sampling on uniform random walks
-(:func:`g2m.data.sampling.random_walk`: torch-cluster's kernel when installed, else g2m's),
-trained with SparseAdam: the objective of PyG's :class:`~torch_geometric.nn.Node2Vec` at
-:math:`p = q = 1`. PyG's class itself is not used because PyG 2.8 requires pyg-lib >= 0.6 for
-it, which has no build for this torch. NOSMOG trains gensim's skip-gram with hierarchical
-softmax on the same kind of walks; the walk length, walks per node, window and epochs keep
-their meaning. For each window of ``window + 1`` consecutive walk nodes starting at
-:math:`u` with context :math:`v`, and a random node :math:`n` in place of :math:`v`:
+DeepWalk learns the table from uniform random walks (:func:`g2m.data.sampling.random_walk`:
+torch-cluster's kernel when installed, else g2m's), ``walks_per_node`` walks of ``walk_length``
+nodes from every node, in a fresh node order per round, as NOSMOG's walker. Two learners:
 
-.. math:: \mathcal{L} = -\log\sigma(e_u^\top e_v) - \log\big(1 - \sigma(e_u^\top e_n)\big),
-
-averaged over the windows of a batch of start nodes.
+* ``backend="gensim"`` (default, NOSMOG's): gensim's ``Word2Vec`` on the walks as sentences,
+  skip-gram with hierarchical softmax and 5 negative samples, a symmetric ``window``, SGD from
+  ``alpha`` 0.025 decaying linearly over ``epochs`` passes over every token, one worker and a
+  stable hash of the seed, so that the table is the same in every process. gensim is an optional
+  dependency (``pip install gensim``; asking for it without it is an error, not a fallback).
+* ``backend="torch"``: g2m <= 0.1's skip-gram with negative sampling trained with SparseAdam
+  (PyG Node2Vec's objective at :math:`p = q = 1`): for each window of ``window + 1``
+  consecutive walk nodes starting at :math:`u` with context :math:`v`, and a random node
+  :math:`n` in place of :math:`v`,
+  :math:`\mathcal{L} = -\log\sigma(e_u^\top e_v) - \log(1 - \sigma(e_u^\top e_n))`, averaged
+  over a batch of start nodes. At NOSMOG's settings (Cora: 5 walks of 50, 1 epoch) it makes ~20
+  steps from an N(0, 1) table and barely moves from it: a linear probe on the table alone scores
+  near chance (docs/results/beyond.md). Kept to reproduce older results.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -49,8 +56,11 @@ class DeepWalkSettings:
     epochs: int = 1
     lr: float = 0.01
     batch_size: int = 128
+    backend: str = "gensim"
 
     def __post_init__(self) -> None:
+        if self.backend not in ("gensim", "torch"):
+            raise ValueError(f"position features: backend must be gensim or torch, got {self.backend!r}")
         for name in ("dim", "walk_length", "walks_per_node", "window", "epochs", "batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"position features: {name} must be at least 1, got {getattr(self, name)}")
@@ -63,8 +73,11 @@ class DeepWalkSettings:
 def deepwalk(
     edge_index: Tensor, num_nodes: int, settings: DeepWalkSettings, seed: int = 0, walker: str = "auto"
 ) -> Tensor:
-    """``[num_nodes, dim]`` DeepWalk embeddings of the graph ``edge_index``; deterministic in
-    ``seed``, and the global random state is left as it was."""
+    """``[num_nodes, dim]`` DeepWalk embeddings of the graph ``edge_index`` (see the module
+    docstring for the two backends); deterministic in ``seed``, and the global random state is
+    left as it was."""
+    if settings.backend == "gensim":
+        return _deepwalk_gensim(edge_index, num_nodes, settings, seed, walker)
     csr = to_csr(edge_index, num_nodes)
     gen = cpu_generator(seed)
     c = settings.window + 1
@@ -84,6 +97,47 @@ def deepwalk(
                 loss.backward()
                 opt.step()
     return emb.weight.detach().clone()
+
+
+def _stable_hash(text: str) -> int:
+    """gensim's per-word initialisation seed: Python's ``hash`` of a string changes from process to
+    process (PYTHONHASHSEED), so the table would too; CRC-32 does not."""
+    return zlib.crc32(text.encode())
+
+
+def _deepwalk_gensim(edge_index: Tensor, num_nodes: int, settings: DeepWalkSettings, seed: int, walker: str) -> Tensor:
+    try:
+        from gensim.models import Word2Vec
+    except ImportError:
+        raise ImportError(
+            "position features with backend 'gensim' (NOSMOG's DeepWalk) need the gensim package: "
+            "pip install gensim, or set position_backend to torch"
+        ) from None
+    csr = to_csr(edge_index, num_nodes)
+    gen = cpu_generator(seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)  # torch-cluster's walks draw from the global generator
+        rounds = [
+            random_walk(
+                csr, torch.randperm(num_nodes, generator=gen, device="cpu"), settings.walk_length - 1, gen, walker
+            )
+            for _ in range(settings.walks_per_node)
+        ]
+    sentences = [[str(v) for v in walk] for walks in rounds for walk in walks.tolist()]
+    model = Word2Vec(
+        sentences,
+        vector_size=settings.dim,
+        window=settings.window,
+        min_count=0,
+        sg=1,
+        hs=1,
+        negative=5,
+        workers=1,
+        epochs=settings.epochs,
+        seed=seed,
+        hashfxn=_stable_hash,
+    )
+    return torch.from_numpy(np.stack([model.wv[str(v)] for v in range(num_nodes)])).float()
 
 
 def _skipgram_loss(emb: torch.nn.Embedding, windows: Tensor, positive: bool) -> Tensor:

@@ -1,0 +1,54 @@
+"""NOSMOG's DeepWalk position table: it learns the graph's structure (a linear probe on the table
+alone), deterministically in its seed across processes, and the old learner stays selectable."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from g2m.benchmarks.position_probe import position_probe
+from g2m.data.csbm import csbm_tensors
+from g2m.students.position import DeepWalkSettings, deepwalk
+
+pytest.importorskip("gensim")
+
+
+def test_a_linear_probe_on_coras_position_table_alone_reaches_60_percent(data_root):
+    result = position_probe("cora", data_root, "gensim", seeds=1)
+    assert result["mean"] >= 0.60, result  # NOSMOG's settings: 64-d, 5 walks of 50, window 5, 1 epoch
+    assert position_probe("cora", data_root, "torch", seeds=1)["mean"] < 0.30  # g2m <= 0.1's learner
+
+
+def test_the_gensim_table_is_the_same_in_every_process():
+    """gensim seeds each word's vector from a hash of its name: a stable one, not Python's
+    per-process string hash, so two processes with different PYTHONHASHSEED agree."""
+    code = (
+        "import torch; from g2m.data.csbm import csbm_tensors; from g2m.students.position import "
+        "DeepWalkSettings, deepwalk; x, y, e = csbm_tensors(200, 4, 6, 0.8, 1.0, 8, 0); "
+        "t = deepwalk(torch.cat([e, e.flip(0)], 1), 200, DeepWalkSettings(dim=8, walk_length=10, walks_per_node=2, "
+        "window=3), seed=3); print(float(t.sum()), float(t.abs().sum()))"
+    )
+    outs = [
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "PYTHONHASHSEED": h, "OMP_NUM_THREADS": "1"},
+        ).stdout
+        for h in ("1", "2")
+    ]
+    assert outs[0] and outs[0] == outs[1]
+
+
+def test_the_table_depends_on_its_seed_and_settings():
+    x, y, e = csbm_tensors(200, 4, 6, 0.8, 1.0, 8, 0)
+    e = torch.cat([e, e.flip(0)], 1)
+    s = DeepWalkSettings(dim=8, walk_length=10, walks_per_node=2, window=3)
+    a, b = deepwalk(e, 200, s, seed=0), deepwalk(e, 200, s, seed=1)
+    assert a.shape == (200, 8) and not torch.equal(a, b)
+    assert torch.equal(a, deepwalk(e, 200, s, seed=0))
+    with pytest.raises(ValueError, match="backend must be gensim or torch"):
+        DeepWalkSettings(backend="word2vec")
