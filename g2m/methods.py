@@ -77,7 +77,7 @@ def node_method_options(name: str) -> tuple[str, dict[str, object]]:
 #: position features a student may append to its input (g2m.students.position)
 POSITIONS = ("none", "deepwalk")
 #: who trains the DeepWalk table (g2m.students.position.deepwalk)
-POSITION_BACKENDS = ("gensim", "torch")
+POSITION_BACKENDS = ("gensim", "torch", "random")
 #: similarity of representations in NOSMOG's similarity distillation: inner product (NOSMOG) | cosine
 SIMILARITY_KERNELS = ("dot", "cosine")
 #: how LFD / HFD weight their edges: equally (FF-G2M), or by the teacher's agreement

@@ -4,6 +4,7 @@ alone), deterministically in its seed across processes, and the old learner stay
 import os
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 import torch
@@ -50,5 +51,6 @@ def test_the_table_depends_on_its_seed_and_settings():
     a, b = deepwalk(e, 200, s, seed=0), deepwalk(e, 200, s, seed=1)
     assert a.shape == (200, 8) and not torch.equal(a, b)
     assert torch.equal(a, deepwalk(e, 200, s, seed=0))
-    with pytest.raises(ValueError, match="backend must be gensim or torch"):
+    assert deepwalk(e, 200, replace(s, backend="random"), seed=0).std() > 0.9  # the control: N(0, 1) rows
+    with pytest.raises(ValueError, match="backend must be one of gensim, torch, random"):
         DeepWalkSettings(backend="word2vec")

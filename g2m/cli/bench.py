@@ -500,7 +500,12 @@ def scale(
 @bench_app.command("position-probe")
 def position_probe(
     dataset: Annotated[str, typer.Option("--dataset", "-d", help="Node dataset.")] = "cora",
-    backend: Annotated[str, typer.Option(help="DeepWalk learner: gensim (NOSMOG's) | torch (g2m <= 0.1).")] = "gensim",
+    backend: Annotated[
+        str,
+        typer.Option(
+            help="DeepWalk learner: gensim (NOSMOG's) | torch (g2m <= 0.1) | random (an N(0, 1) table: the control)."
+        ),
+    ] = "gensim",
     seeds: Annotated[int, typer.Option(min=1, help="Seeds (splits and tables), 0..N-1.")] = 5,
     data_root: DataRoot = None,
     threads: Threads = None,

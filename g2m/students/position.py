@@ -30,6 +30,9 @@ nodes from every node, in a fresh node order per round, as NOSMOG's walker. Two 
   over a batch of start nodes. At NOSMOG's settings (Cora: 5 walks of 50, 1 epoch) it makes ~20
   steps from an N(0, 1) table and barely moves from it: a linear probe on the table alone scores
   near chance (docs/results/beyond.md). Kept to reproduce older results.
+* ``backend="random"``: an N(0, 1) table of the same shape, no walk at all: the control that says
+  whether a student's gain comes from the graph's structure or from extra random inputs (an
+  unseen node still gets the mean of its observed neighbours' rows).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from torch import Tensor
 
 from g2m.data.sampling import CSR, random_walk, to_csr
 from g2m.device import cpu_generator
+from g2m.methods import POSITION_BACKENDS
 
 
 @dataclass(frozen=True)
@@ -59,8 +63,10 @@ class DeepWalkSettings:
     backend: str = "gensim"
 
     def __post_init__(self) -> None:
-        if self.backend not in ("gensim", "torch"):
-            raise ValueError(f"position features: backend must be gensim or torch, got {self.backend!r}")
+        if self.backend not in POSITION_BACKENDS:
+            raise ValueError(
+                f"position features: backend must be one of {', '.join(POSITION_BACKENDS)}, got {self.backend!r}"
+            )
         for name in ("dim", "walk_length", "walks_per_node", "window", "epochs", "batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"position features: {name} must be at least 1, got {getattr(self, name)}")
@@ -78,6 +84,8 @@ def deepwalk(
     left as it was."""
     if settings.backend == "gensim":
         return _deepwalk_gensim(edge_index, num_nodes, settings, seed, walker)
+    if settings.backend == "random":  # the control: a table of the same shape that knows no graph
+        return torch.randn(num_nodes, settings.dim, generator=cpu_generator(seed), device="cpu")
     csr = to_csr(edge_index, num_nodes)
     gen = cpu_generator(seed)
     c = settings.window + 1
