@@ -63,3 +63,31 @@ def test_the_config_show_block_in_the_docs_is_current():
     block = re.search(r"```text\n(.*?)```", text, re.S).group(1)
     done = CliRunner().invoke(app, ["config", "show", "-d", "cora", "-t", "sage", "--method", "ffg2m"])
     assert done.exit_code == 0 and block.strip() == done.output.strip()
+
+
+REPORT = re.compile(r"<!-- g2m report (\S+) -->\n(.*?)\n<!-- /g2m report -->", re.S)
+
+
+def test_every_marked_results_table_is_what_g2m_report_renders_from_its_file():
+    """A table between `<!-- g2m report FILE -->` and `<!-- /g2m report -->` must equal what
+    `g2m report FILE` renders from the committed results file: such numbers cannot go stale."""
+    from g2m.cli.report import render
+
+    pages = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
+    blocks = [(page, m.group(1), m.group(2)) for page in pages for m in REPORT.finditer(page.read_text())]
+    assert len(blocks) >= 6
+    for page, file, block in blocks:
+        assert block.strip() == render(REPO / file).strip(), f"{page.relative_to(REPO)}: the table of {file} is stale"
+
+
+def test_g2m_report_refuses_what_is_not_a_node_results_file(tmp_path):
+    from typer.testing import CliRunner
+
+    from g2m.cli.main import app
+
+    bad = tmp_path / "r.json"
+    bad.write_text("{not json")
+    done = CliRunner().invoke(app, ["report", str(bad)])
+    assert done.exit_code != 0 and "not a readable results file" in str(done.exception)
+    good = CliRunner().invoke(app, ["report", str(REPO / "docs/data/cora-glnn-transductive-sage.json")])
+    assert good.exit_code == 0 and "| ffg2m | 86.00 ± 1.73 | 80.40 ± 1.35 |" in good.output

@@ -15,6 +15,7 @@ from g2m.cli.config import config_app
 from g2m.cli.datasets import datasets
 from g2m.cli.leaderboard import leaderboard
 from g2m.cli.merge import merge
+from g2m.cli.report import report
 from g2m.cli.split import split
 from g2m.cli.tune import tune
 from g2m.errors import G2MError, G2MWarning
@@ -34,6 +35,7 @@ app.command("run")(node.run)
 app.command("export")(node.export)
 app.command("merge")(merge)
 app.command("compare")(compare)
+app.command("report")(report)
 app.command("leaderboard")(leaderboard)
 app.command("tune")(tune)
 app.command("split")(split)
