@@ -313,11 +313,12 @@ class StudentConfig:
 Layer = tuple[str, dict[str, Any]]
 
 
-def _merge_sourced(cls: type[T], base: T, layers: list[Layer]) -> tuple[T, dict[str, str]]:
-    """``base`` with each layer's non-None values applied in order, and for every field the name
-    of the last layer that set it (``"code default"`` for none)."""
+def resolved(cls: type[T], layers: list[Layer]) -> tuple[T, dict[str, str]]:
+    """``cls``'s code defaults with each layer's non-None values applied in order, and for every
+    field the name of the last layer that set it (``"code default"`` for none): what every
+    ``*_config`` builds and what ``g2m config show`` prints."""
     names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-    out, sources = base, dict.fromkeys(names, "code default")
+    out, sources = cls(), dict.fromkeys(names, "code default")
     for where, layer in layers:
         unknown = set(layer) - names
         if unknown:
@@ -372,18 +373,6 @@ def student_config(spec: DatasetSpec | None, method: str, teacher: str, **overri
     name such as ``krd+position`` the base method's two tables come first, then the full
     name's (``[hparams.student."krd+position"]``, quoted in TOML)."""
     return resolved(StudentConfig, student_layers(spec, method, teacher, **overrides))[0]
-
-
-def resolved(cls: type[T], layers: list[Layer]) -> tuple[T, dict[str, str]]:
-    """The config ``layers`` give over ``cls``'s code defaults, with each field's source layer:
-    what ``g2m config show`` prints."""
-    first = {k: v for k, v in layers[0][1].items() if v is not None}
-    base = cls(**first)  # type: ignore[call-arg]
-    config, sources = _merge_sourced(cls, base, layers[1:])
-    for name in first:
-        if sources[name] == "code default":
-            sources[name] = layers[0][0]
-    return config, sources
 
 
 def as_dict(config: Any) -> dict[str, Any]:

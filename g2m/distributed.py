@@ -127,13 +127,18 @@ def main_first(load: Callable[[], T]) -> T:
     return load()
 
 
+def _row_ranges(num_rows: int, world: int) -> list[tuple[int, int]]:
+    """Every rank's contiguous ``[start, stop)`` of ``num_rows`` rows: the near-equal split of
+    :func:`part` (``tensor_split``), the first ``num_rows % world`` ranks one row longer."""
+    base, extra = divmod(num_rows, world)
+    starts = [r * base + min(r, extra) for r in range(world)]
+    return [(start, start + base + (r < extra)) for r, start in enumerate(starts)]
+
+
 def row_range(num_rows: int) -> tuple[int, int]:
     """This rank's contiguous range ``[start, stop)`` of ``num_rows`` rows (the same near-equal
     split as :func:`part`); all of them without a process group."""
-    world, me = world_size(), rank()
-    base, extra = divmod(num_rows, world)
-    start = me * base + min(me, extra)
-    return start, start + base + (me < extra)
+    return _row_ranges(num_rows, world_size())[rank()]
 
 
 def gather_rows(rows: Tensor, num_rows: int) -> Tensor:
@@ -151,5 +156,5 @@ def gather_rows(rows: Tensor, num_rows: int) -> Tensor:
     torch.distributed.all_gather(list(out.split(longest)), rows.contiguous())
     if world * longest == num_rows:
         return out
-    sizes = [num_rows // world + (r < num_rows % world) for r in range(world)]
-    return torch.cat([out[r * longest : r * longest + size] for r, size in enumerate(sizes)])
+    blocks = _row_ranges(num_rows, world)
+    return torch.cat([out[r * longest : r * longest + stop - start] for r, (start, stop) in enumerate(blocks)])

@@ -82,18 +82,16 @@ def student_epoch_times(
 def teacher_epoch_time(num_nodes: int, seed: int = 0, **device: Any) -> float:
     """Seconds of one epoch of the products-like preset's mini-batch SAGE teacher (training on
     the fixed split's training nodes, validation over every node), data-parallel under torchrun."""
-    from g2m.benchmarks.synthetic import PRODUCTS_LIKE
+    from dataclasses import replace
+
+    from g2m.benchmarks.synthetic import products_like_graph
     from g2m.config import TeacherConfig
-    from g2m.data.csbm import csbm_tensors
-    from g2m.data.graph import make_graph
     from g2m.data.loaders import fraction_masks
     from g2m.data.splits import make_node_split
     from g2m.teachers.node import train_node_teacher
 
-    x, y, edges = csbm_tensors(num_nodes=num_nodes, seed=seed, **PRODUCTS_LIKE)  # type: ignore[arg-type]
-    graph = make_graph(
-        "products-like", x, y, edges, int(PRODUCTS_LIKE["num_classes"]), fraction_masks(num_nodes, (0.08, 0.016), seed)
-    )
+    graph = products_like_graph(num_nodes, seed)
+    graph = replace(graph, masks=fraction_masks(num_nodes, (0.08, 0.016), seed))
     split = make_node_split(graph, "fixed", "transductive", seed)
     cfg = TeacherConfig(
         model="sage",

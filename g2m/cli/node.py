@@ -503,11 +503,10 @@ def evaluate(
     ] = None,
 ) -> None:
     """Evaluate a saved student on the split it was trained for."""
-    import torch
-
     dev = compute_on(device, threads)
     from g2m.students.io import load_student, student_inputs
     from g2m.teachers.node import node_scores
+    from g2m.training.node_student import predict
 
     model, _, meta = load_student(student)
     missing = [k for k in ("dataset", "setting", "split", "seed", "split_key", "metric") if k not in meta]
@@ -520,9 +519,8 @@ def evaluate(
     if graph is not None:
         meta = {**meta, "dataset": dataset_source(meta["dataset"], graph, None)}
     graph_obj, node_split = rebuild_student_split(meta, data_root)
-    with torch.no_grad():
-        logits = model.to(dev)(student_inputs(student, meta, graph_obj.x).to(dev)).cpu()
-        scores = node_scores(logits, graph_obj, node_split, meta["metric"])
+    logits = predict(model.to(dev), student_inputs(student, meta, graph_obj.x).to(dev))
+    scores = node_scores(logits, graph_obj, node_split, meta["metric"])
     echo_json(
         {
             "dataset": meta["dataset"],

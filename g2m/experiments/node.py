@@ -6,7 +6,7 @@ import dataclasses
 import shutil
 import time
 import warnings
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,11 @@ class TeacherKnowledge:
     train_seconds: float | None = None
 
     @classmethod
+    def of(cls, out: NodeTeacherOutput) -> TeacherKnowledge:
+        """What a teacher just trained gives its students."""
+        return cls(out.logits, out.hidden, out.entropy_shift, out.fit.seconds)
+
+    @classmethod
     def from_tensors(cls, tensors: dict[str, Tensor], meta: dict[str, Any] | None = None) -> TeacherKnowledge:
         return cls(tensors["logits"], tensors.get("hidden"), tensors.get("entropy_shift"), _train_seconds(meta or {}))
 
@@ -104,17 +109,18 @@ def get_node_teacher(
     key = teacher_cache_key(graph.name, split, config, seed)
     if cache is None:
         out = train_node_teacher(graph, split, config, seed, metric, progress, device)
-        return TeacherKnowledge(out.logits, out.hidden, out.entropy_shift, out.fit.seconds), out.scores, False
+        return TeacherKnowledge.of(out), out.scores, False
+    lock = cache.entry_lock(key, f"the {config.model} teacher of {graph.name} (seed {seed})")
     if dist.is_distributed() and config.batch_size is not None:
-        return _get_parallel_teacher(graph, split, config, seed, metric, cache, key, progress, refresh, device)
+        return _get_parallel_teacher(graph, split, config, seed, metric, cache, key, lock, progress, refresh, device)
     # one process trains a given teacher; another asking for it meanwhile waits, then reads it
-    with cache.entry_lock(key, f"the {config.model} teacher of {graph.name} (seed {seed})"):
+    with lock:
         record = cache.lookup(key, refresh, announce=progress)
         if record is not None:
             return TeacherKnowledge.from_tensors(record.tensors, record.meta), record.meta["scores"], True
         out = train_node_teacher(graph, split, config, seed, metric, progress, device)
         save_node_teacher(cache, key, out, config, split, metric)
-    return TeacherKnowledge(out.logits, out.hidden, out.entropy_shift, out.fit.seconds), out.scores, False
+    return TeacherKnowledge.of(out), out.scores, False
 
 
 def _get_parallel_teacher(
@@ -125,6 +131,7 @@ def _get_parallel_teacher(
     metric: str,
     cache: TeacherCache,
     key: CacheKey,
+    lock: AbstractContextManager[Any],
     progress: bool,
     refresh: bool,
     device: str | torch.device | None,
@@ -132,12 +139,11 @@ def _get_parallel_teacher(
     """:func:`get_node_teacher` for a mini-batch teacher in a process group: rank 0 holds the
     cache entry's lock and looks the teacher up; when it is missing, every rank trains it
     together (:func:`~g2m.teachers.node.train_node_teacher`, data-parallel) and rank 0 writes it."""
-    with (
-        cache.entry_lock(key, f"the {config.model} teacher of {graph.name} (seed {seed})")
-        if dist.is_main()
-        else nullcontext()
-    ):
-        found = [dist.is_main() and cache.lookup(key, refresh, announce=progress) is not None]
+    record = None
+    with lock if dist.is_main() else nullcontext():
+        if dist.is_main():
+            record = cache.lookup(key, refresh, announce=progress)
+        found = [record is not None]
         torch.distributed.broadcast_object_list(found, src=0)
         if not found[0]:
             out = train_node_teacher(graph, split, config, seed, metric, progress, device)
@@ -145,8 +151,9 @@ def _get_parallel_teacher(
                 save_node_teacher(cache, key, out, config, split, metric)
         dist.barrier()  # the entry is written before any rank reads it or rank 0 lets the lock go
     if not found[0]:
-        return TeacherKnowledge(out.logits, out.hidden, out.entropy_shift, out.fit.seconds), out.scores, False
-    record = cache.lookup(key)
+        return TeacherKnowledge.of(out), out.scores, False
+    if record is None:  # the other ranks read the entry rank 0 found
+        record = cache.lookup(key)
     if record is None:
         raise G2MError(f"rank {dist.rank()} cannot read the cached teacher {cache.path(key)} rank 0 found")
     return TeacherKnowledge.from_tensors(record.tensors, record.meta), record.meta["scores"], True

@@ -135,21 +135,25 @@ def train_node_teacher(
         batches=batches,
         tie_break=config.tie_break,
     )
+
+    def infer(observed_graph: bool) -> tuple[Tensor, Tensor]:
+        """Logits and hidden layer of every node of the observed graph, or of the full graph."""
+        if observed_graph:
+            if sharded is None:
+                return model(x_obs, adj_obs, return_hidden=True)
+            logits, hidden = sharded(model)
+            assert hidden is not None
+            return logits, hidden
+        x_all, edges_all = sparse_features(graph.x.to(dev)), graph.edge_index.to(dev)
+        if parallel:
+            return sharded_inference(model, x_all, edges_all)
+        return model(x_all, model.adjacency(edges_all, graph.num_nodes), return_hidden=True)
+
     with torch.no_grad():
-        if split.test_ind.numel():  # held-out nodes: the full graph, then observed nodes as trained
-            x_all = sparse_features(graph.x.to(dev))
-            adj_all = None if parallel else model.adjacency(graph.edge_index.to(dev), graph.num_nodes)
-        else:  # every node observed: the observed view is the graph itself
-            x_all, adj_all = x_obs, adj_obs
-        edges_all = graph.edge_index.to(dev) if split.test_ind.numel() else view.edge_index
-        if sharded is None:
-            logits, hidden = model(x_all, adj_all, return_hidden=True)
-        else:  # the observed graph's operator again when every node is observed
-            logits, hidden = sharded_inference(model, x_all, edges_all) if split.test_ind.numel() else sharded(model)
-        if split.test_ind.numel():
-            obs_logits, obs_hidden = (
-                sharded(model) if sharded is not None else model(x_obs, adj_obs, return_hidden=True)
-            )
+        inductive = split.test_ind.numel() > 0  # held-out nodes: the full graph, then observed nodes as trained
+        logits, hidden = infer(observed_graph=not inductive)
+        if inductive:
+            obs_logits, obs_hidden = infer(observed_graph=True)
             observed = split.observed.to(dev)
             logits[observed], hidden[observed] = obs_logits, obs_hidden
         shift = None
