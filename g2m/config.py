@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from g2m.data.specs import DatasetSpec
 from g2m.methods import (
     EDGE_WEIGHTINGS,
+    HIDDEN_POINTS,
     LINK_METHODS,
     LINK_SCORERS,
     NORMS,
@@ -138,7 +139,7 @@ class _GNNKwargs:
         kw = {k: getattr(self, k) for k in ("hidden", "num_layers", "dropout", "norm")}
         if self.model == "gat":
             kw["heads"] = self.heads
-        for optional in ("input_dropout", "sage_aggr"):  # node teachers only
+        for optional in ("input_dropout", "sage_aggr", "hidden_at"):  # node teachers only
             if hasattr(self, optional):
                 kw[optional] = getattr(self, optional)
         return kw
@@ -170,11 +171,15 @@ class TeacherConfig(_GNNKwargs):
     # an epoch whose validation score ties the best: "later" makes it the best and resets
     # patience (``>=``, as the official GLNN / FF-G2M loops) | "earlier" keeps the first
     tie_break: str = "later"
+    # the hidden representation cached next to the logits (students' similarity targets):
+    # "input" of the last layer | "pre-activation" of the last hidden layer (NOSMOG's teacher)
+    hidden_at: str = field(default="input", metadata=NEW_OPTION)
 
     def __post_init__(self) -> None:
         check_tie_break(self.tie_break)
         check_ranges(self)
         _check_choice("model", self.model, TEACHERS)
+        _check_choice("hidden_at", self.hidden_at, HIDDEN_POINTS)
         _check_choice("norm", self.norm, NORMS)
         if not self.fanouts or any(f != -1 and f < 1 for f in self.fanouts):
             raise ValueError(f"fanouts must be positive neighbour counts or -1 (all), got {self.fanouts}")
@@ -243,12 +248,28 @@ class StudentConfig:
     # quarter of the epoch's seed count, so the sampled ends add at most half a batch to a step's
     # forward); an unbiased estimate of the full HFD whose variance falls as the count grows
     hfd_edges_per_epoch: int | None = field(default=None, metadata=NEW_OPTION)
+    # the student's hidden representation that NOSMOG's similarity projector reads: "input" of
+    # the last layer | "pre-activation" of the last hidden layer (NOSMOG's h_list[-1])
+    hidden_at: str = field(default="input", metadata=NEW_OPTION)
+    # ---- The official GLNN / NOSMOG mini-batch loop (train_and_eval.py in meettyj/NOSMOG) ----
+    # drop each epoch's last, incomplete batch (its torch.randperm(n)[: n // B * B])
+    drop_last: bool = field(default=False, metadata=NEW_OPTION)
+    # two passes per epoch: the labelled nodes in their own batches, every term on labels weighted
+    # lam, then every node, every term on the teacher weighted 1 - lam; each batch its own Adam
+    # step, even at lam = 0 (a step of weight decay alone, as the official loop takes); inert for
+    # mlp, whose epochs are the label pass alone
+    label_pass: bool = field(default=False, metadata=NEW_OPTION)
 
     def __post_init__(self) -> None:
         check_tie_break(self.tie_break)
         parse_node_method(self.method)
         check_ranges(self)
         _check_choice("norm", self.norm, NORMS)
+        _check_choice("hidden_at", self.hidden_at, HIDDEN_POINTS)
+        if self.hidden_at == "pre-activation" and self.num_layers < 2:
+            raise ValueError("hidden_at 'pre-activation' needs a hidden layer: num_layers >= 2")
+        if (self.drop_last or self.label_pass) and self.batch_size is None:
+            raise ValueError("drop_last and label_pass shape mini-batch epochs: set batch_size (e.g. 512, NOSMOG's)")
         if self.position_window >= self.position_walk_length:
             raise ValueError(
                 f"position_window ({self.position_window}) must be shorter than position_walk_length "
@@ -286,6 +307,7 @@ class StudentConfig:
             similarity_weight=0.0,
             adversarial_eps=0.0,
             guard=False,
+            label_pass=False,
         )
 
     @property
@@ -306,7 +328,7 @@ class StudentConfig:
         )
 
     def model_kwargs(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("hidden", "num_layers", "dropout", "norm", "input_dropout")}
+        return {k: getattr(self, k) for k in ("hidden", "num_layers", "dropout", "norm", "input_dropout", "hidden_at")}
 
 
 #: a named layer of option values: where they come from, and the values

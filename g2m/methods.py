@@ -74,6 +74,11 @@ def node_method_options(name: str) -> tuple[str, dict[str, object]]:
     return objective, options
 
 
+#: which hidden representation a model returns with ``return_hidden=True`` (the teacher cache's
+#: ``hidden``, the student's input to NOSMOG's similarity projector): ``input``, what feeds the last
+#: layer (after norm, ReLU and dropout), or ``pre-activation``, the last hidden layer's output
+#: before them (NOSMOG's ``h_list[-1]``, teacher and student)
+HIDDEN_POINTS = ("input", "pre-activation")
 #: position features a student may append to its input (g2m.students.position)
 POSITIONS = ("none", "deepwalk")
 #: who trains the DeepWalk table (g2m.students.position.deepwalk)

@@ -254,3 +254,29 @@ def test_quantized_exports_and_serving_bench(tmp_path):
     assert all(0 < r["fraction_of_matmul_peak"] for r in peak_rows)
     assert all(r["fraction_of_matmul_peak"] is None for r in rows if r["batch"] != 1024)
     assert data["students"][0]["matmul_peak"]["gflops"] > 0
+
+
+def test_run_with_a_recipe_trains_its_teacher_and_student_loop(data_root, tmp_path, monkeypatch):
+    """`--recipe nosmog`: NOSMOG's teacher (a 2 x 128 SAGE on sampled neighbourhoods) and its
+    student loop (label pass, batches of 512, remainder dropped), cached apart from the dataset's."""
+    monkeypatch.setenv("G2M_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "r"
+    args = ["run", "-d", "cora", "-t", "sage", "--split", "glnn", "--recipe", "nosmog", "--methods", "glnn,nosmog"]
+    args += ["--seeds", "1", "--epochs", "3", "--data-root", data_root, "--out", out, "-q"]
+    invoke(*args)
+    result = json.loads((out / "results.json").read_text())
+    assert result["experiment"]["recipe"] == "nosmog"
+    teacher = result["teacher_config"]
+    assert (teacher["hidden"], teacher["batch_size"], list(teacher["fanouts"]), teacher["hidden_at"]) == (
+        128,
+        512,
+        [5, 5],
+        "pre-activation",
+    )
+    student = result["student_configs"]["nosmog"]
+    assert (student["label_pass"], student["drop_last"], student["similarity_kernel"]) == (True, True, "dot")
+    assert {r["model"] for r in result["runs"]} == {"teacher (sage)", "glnn", "nosmog"}
+    [entry] = list((tmp_path / "cache" / "cora").glob("node/*/sage-*/seed0"))
+    assert json.loads((entry / "meta.json").read_text())["hparams"]["hidden"] == 128
+    plain = invoke("config", "show", "-d", "cora", "-t", "sage").output
+    assert "128" not in next(line for line in plain.splitlines() if line.startswith("teacher.hidden "))

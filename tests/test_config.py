@@ -65,14 +65,14 @@ def test_options_added_later_leave_old_cache_tags_alone():
     from g2m.experiments.progress import stable_hash
 
     for cfg, new in (
-        (TeacherConfig(), ("sampler",)),
+        (TeacherConfig(), ("sampler", "hidden_at")),
         (LinkTeacherConfig(), ("tie_break",)),
         (LinkStudentConfig(method="llp"), ("walker", "tie_break")),
     ):
         before = {k: v for k, v in asdict(cfg).items() if k not in new}  # the config as it was
         assert config_tag(cfg) == stable_hash(before, 8)
         for name in new:  # set to anything but the default, the option does change the tag
-            other = "g2m" if name in ("sampler", "walker") else "later"
+            other = {"sampler": "g2m", "walker": "g2m", "hidden_at": "pre-activation"}.get(name, "later")
             assert config_tag(replace(cfg, **{name: other})) != config_tag(cfg)
 
 

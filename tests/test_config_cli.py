@@ -83,9 +83,35 @@ def test_config_show_names_a_preset_file(tmp_path):
     assert "0.9" in row and row.endswith(f"preset file {preset} [hparams.student.sage]")
 
 
+def test_config_show_names_a_recipe():
+    done = runner.invoke(
+        app, ["config", "show", "-d", "citeseer", "-t", "sage", "--method", "nosmog", "--recipe", "nosmog"]
+    )
+    assert done.exit_code == 0, done.output
+    rows = {line.split()[0]: line for line in done.output.splitlines()[1:]}
+    # NOSMOG's own teacher and student (meettyj/NOSMOG tran.conf.yaml), none of the dataset's presets
+    assert "128" in rows["teacher.hidden"] and rows["teacher.hidden"].endswith(
+        "recipe nosmog (citeseer) [hparams.teacher.sage]"
+    )
+    assert "0.1" in rows["student.dropout"] and rows["student.dropout"].endswith(
+        "recipe nosmog (citeseer) [hparams.student]"
+    )
+    assert "0.045" in rows["student.adversarial_eps"]
+    assert rows["student.tau"].endswith("code default")  # citeseer.toml's FF-G2M tau does not leak in
+    for args, message in (
+        (["-d", "cora", "-t", "gcn"], "recipe 'nosmog' defines a sage teacher, not 'gcn'"),
+        (["-d", "pubmed", "-t", "sage"], "recipe 'nosmog' has settings for citeseer, cora, not 'pubmed'"),
+    ):
+        done = runner.invoke(app, ["config", "show", *args, "--recipe", "nosmog"])
+        assert done.exit_code != 0 and message in str(done.exception), done.output
+    done = runner.invoke(app, ["config", "show", "-d", "cora", "-t", "sage", "--recipe", "nosmo"])
+    assert "unknown recipe 'nosmo'; choose one of nosmog" in str(done.exception)
+
+
 @pytest.mark.parametrize(
     "args,message",
     [
+        (["run", "--task", "link", "--recipe", "nosmog"], "--recipe applies to node tasks"),
         (["distill", "--method", "glnn", "--w-sup", "5", "--rank-average", "bogus"], "--w-sup applies to --task link"),
         (["distill", "--method", "glnn", "--set", "margin=0.2"], "--margin applies to --task link"),
         (["distill", "--task", "link", "--method", "llp", "--lam", "0.5"], "--lam applies to --task node"),

@@ -38,6 +38,13 @@ SpecFile = Annotated[
         "--spec", help="A dataset spec TOML from anywhere, used instead of --dataset (folders of them: $G2M_SPECS)."
     ),
 ]
+Recipe = Annotated[
+    Optional[str],
+    typer.Option(
+        help="A paper's own teacher and student loop, replacing the dataset's node presets: nosmog "
+        "(g2m/specs/recipes; docs: Recipes). --set and a --preset file still apply over it.",
+    ),
+]
 Seed = Annotated[int, typer.Option(help="Random seed (split, initialisation, dropout).")]
 Setting = Annotated[str, typer.Option(help="transductive | inductive")]
 Split = Annotated[Optional[str], typer.Option(help="public | fixed | random | ogb (default: the dataset's protocol).")]

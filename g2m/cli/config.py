@@ -9,7 +9,7 @@ from typing import Annotated, Any, Optional
 import tomllib
 import typer
 
-from g2m.cli.common import Dataset, SetOpt, SpecFile, dataset_source, parse_set
+from g2m.cli.common import Dataset, Recipe, SetOpt, SpecFile, dataset_source, parse_set
 from g2m.errors import G2MError
 
 config_app = typer.Typer(help="Inspect the configuration a run would use.", no_args_is_help=True)
@@ -35,18 +35,26 @@ def show(
     method: Annotated[str, typer.Option(help="Student method.")] = "ffg2m",
     task: Annotated[str, typer.Option(help="node | link")] = "node",
     preset: Annotated[Optional[Path], typer.Option(help="A preset file layered over the dataset's.")] = None,
+    recipe: Recipe = None,
     spec: SpecFile = None,
     set_: SetOpt = None,
 ) -> None:
     """Print every teacher and student option the run would use, with the layer it came from
-    (code default, the method's recipe, a table of the dataset's TOML, a preset file, the
-    command line). --set applies to the student, or to the teacher with a `teacher.` prefix."""
+    (code default, the options the method's name sets, a table of the dataset's TOML or of the
+    --recipe that replaces them, a preset file, the command line). --set applies to the student, or to the teacher with a `teacher.` prefix."""
     from g2m import config as cfg
     from g2m.experiments.node import experiment_spec
 
     if task not in ("node", "link"):
         raise G2MError(f"--task must be node or link, got {task!r}")
-    the_spec = experiment_spec(dataset_source(dataset, None, spec), None if preset is None else str(preset))
+    if recipe is not None and task != "node":
+        raise G2MError("--recipe applies to node tasks (the recipes set node teachers and students)")
+    try:
+        the_spec = experiment_spec(
+            dataset_source(dataset, None, spec), None if preset is None else str(preset), recipe, teacher
+        )
+    except ValueError as err:
+        raise G2MError(str(err)) from None
     t_over, s_over = parse_set(set_)
     if task == "node":
         sections = [
@@ -67,6 +75,8 @@ def show(
             raise G2MError(f"{section}: {err}") from None
         for f in fields(config):
             source = sources[f.name]
+            if recipe is not None and source.startswith(f"{the_spec.name} [hparams.{section}"):
+                source = f"recipe {recipe} ({the_spec.name}) [{source.split('[', 1)[1]}"
             if preset is not None and preset_tables is not None:
                 source = _from_preset_file(source, preset_tables, preset, f.name)
             rows.append((f"{section}.{f.name}", repr(getattr(config, f.name)), source))

@@ -14,6 +14,7 @@ from g2m.cli.common import (
     DeviceOpt,
     GraphFile,
     Quiet,
+    Recipe,
     Refresh,
     Seed,
     SetOpt,
@@ -591,6 +592,7 @@ def run(
         Optional[Path],
         typer.Option(help="A preset file (`g2m tune`'s preset.toml) layered over the dataset's presets."),
     ] = None,
+    recipe: Recipe = None,
     tie_break: TieBreak = None,
     teacher_candidates: Annotated[
         int,
@@ -666,6 +668,8 @@ def run(
     t_given, s_given = parse_set(set_)
     if _check_task(task) == "link":
         refuse_other_task("link", dict(lam=lam, chunk_size=chunk_size), s_given)
+        if recipe is not None:
+            raise G2MError("--recipe applies to node tasks (the recipes set node teachers and students)")
         from g2m.cli.link import run_link
         from g2m.methods import LINK_METHODS
 
@@ -776,6 +780,7 @@ def run(
             "student",
         ),
         preset=str(preset) if preset else None,
+        recipe=recipe,
     )
     from g2m.training.checkpoint import checkpoint_dir
 

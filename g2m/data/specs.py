@@ -140,6 +140,38 @@ def with_preset(spec: DatasetSpec, preset: dict[str, Any]) -> DatasetSpec:
     return replace(spec, hparams=merge(spec.hparams, preset.get("hparams", {})))
 
 
+def recipe_names() -> list[str]:
+    """The recipes shipped in ``g2m/specs/recipes/`` (``nosmog``, ...)."""
+    folder = resources.files("g2m.specs").joinpath("recipes")
+    return sorted(entry.name.removesuffix(".toml") for entry in folder.iterdir() if entry.name.endswith(".toml"))
+
+
+def read_recipe(name: str) -> dict[str, Any]:
+    """A shipped recipe, parsed: its ``teachers`` and one ``[<dataset>.hparams...]`` table per dataset."""
+    if name not in recipe_names():
+        raise ValueError(f"unknown recipe {name!r}; choose one of {', '.join(recipe_names())}")
+    return tomllib.loads(resources.files("g2m.specs").joinpath("recipes").joinpath(f"{name}.toml").read_text())
+
+
+def with_recipe(spec: DatasetSpec, name: str, teacher: str | None = None) -> DatasetSpec:
+    """``spec`` with its node teacher and student presets replaced, whole, by recipe ``name``'s
+    tables for this dataset: a paper's official teacher and student loop, none of the dataset's
+    other presets leaking in (its link presets stay). ``teacher``, when given, must be one the
+    recipe defines."""
+    recipe = read_recipe(name)
+    datasets = sorted(k for k, v in recipe.items() if isinstance(v, dict))
+    if spec.name not in datasets:
+        raise ValueError(f"recipe {name!r} has settings for {', '.join(datasets)}, not {spec.name!r}")
+    teachers = recipe.get("teachers", [])
+    if teacher is not None and teacher not in teachers:
+        raise ValueError(f"recipe {name!r} defines a {' / '.join(teachers)} teacher, not {teacher!r}")
+    tables = recipe[spec.name].get("hparams", {})
+    hparams = {k: v for k, v in spec.hparams.items() if k not in ("teacher", "student")}
+    return replace(
+        spec, hparams={**hparams, "teacher": tables.get("teacher", {}), "student": tables.get("student", {})}
+    )
+
+
 def read_preset(path: str | os.PathLike) -> dict[str, Any]:
     """A preset TOML file (``g2m tune``'s ``preset.toml``), parsed; a clear error otherwise."""
     try:

@@ -46,7 +46,10 @@ def _student_configs(result: dict[str, Any], methods: Sequence[str]) -> dict[str
     as stored in a results file."""
     exp = result["experiment"]
     # the dataset's presets with the run's `g2m tune` preset (if any) layered over them, as the run had them
-    spec, overrides = experiment_spec(exp["dataset"], exp.get("preset")), exp.get("student_overrides", {})
+    spec, overrides = (
+        experiment_spec(exp["dataset"], exp.get("preset"), exp.get("recipe")),
+        exp.get("student_overrides", {}),
+    )
     configs: dict[str, Any]
     if is_link_result(result):
         configs = {m: link_student_config(spec, m, **overrides) for m in methods}

@@ -19,7 +19,7 @@ from g2m.cache import CachedTeacher, CacheKey, TeacherCache, load_cached_teacher
 from g2m.config import StudentConfig, TeacherConfig, student_config, teacher_config
 from g2m.data.graph import Graph
 from g2m.data.registry import load_dataset
-from g2m.data.specs import DatasetSpec, get_spec, read_preset, with_preset
+from g2m.data.specs import DatasetSpec, get_spec, read_preset, with_preset, with_recipe
 from g2m.data.splits import NodeSplit, make_node_split, protocol_graph
 from g2m.device import device_record, resolve_device
 from g2m.errors import CacheCorruptError, CacheWarning, G2MError
@@ -35,9 +35,14 @@ from g2m.training.checkpoint import student_checkpoint
 from g2m.training.node_student import distill_node_student
 
 
-def experiment_spec(dataset: str, preset: str | None) -> DatasetSpec:
-    """The dataset's spec, with a ``g2m tune`` preset file layered over its presets."""
+def experiment_spec(
+    dataset: str, preset: str | None, recipe: str | None = None, teacher: str | None = None
+) -> DatasetSpec:
+    """The dataset's spec: its node presets replaced by a recipe's (:func:`~g2m.data.specs.with_recipe`,
+    checked against ``teacher``), then a ``g2m tune`` preset file layered over them."""
     spec = get_spec(dataset)
+    if recipe is not None:
+        spec = with_recipe(spec, recipe, teacher)
     return spec if preset is None else with_preset(spec, read_preset(preset))
 
 
@@ -269,6 +274,7 @@ class NodeExperiment:
     refresh: bool = False  # retrain teachers even when cached
     save_students: str | None = None  # a directory: every student saved as <method>-seed<k>/
     preset: str | None = None  # a preset file (`g2m tune`'s preset.toml) layered over the dataset's
+    recipe: str | None = None  # a paper's teacher and student loop (g2m/specs/recipes), replacing the dataset's
 
     def __post_init__(self) -> None:
         if self.teacher not in TEACHERS:
@@ -375,7 +381,7 @@ def run_node_experiment(
     table, whichever process trained it (a resumed student counts its time before the
     interruption; a teacher read from the cache counts the time it took to train)."""
     device = resolve_device(device)
-    spec = experiment_spec(exp.dataset, exp.preset)
+    spec = experiment_spec(exp.dataset, exp.preset, exp.recipe, exp.teacher)
     if spec.task != "node":
         raise ValueError(f"dataset {exp.dataset!r} is a {spec.task} dataset, not node classification")
     split_name = exp.split or spec.split

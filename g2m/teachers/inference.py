@@ -122,7 +122,7 @@ class ShardedInference:
         kept = h
         last = len(model.layers) - 1
         for i, layer in enumerate(model.layers):
-            if i == last:
+            if i == last and model.hidden_at == "input":
                 kept = h.to_dense() if h.layout != torch.strided else h
             first = i == 0
             if model.kind == "appnp":
@@ -135,6 +135,8 @@ class ShardedInference:
                 whole = self.x if first else dist.gather_rows(h, n)
                 whole = whole.to_dense() if whole.layout != torch.strided else whole
                 h = _gat_rows(cast(GATConv, layer), whole, self.edge_index, start, stop)
+            if i == last - 1 and model.hidden_at == "pre-activation":
+                kept = h
             if i < last:
                 h = torch.relu(model.norms[i](h))
         if model.propagate is not None:  # appnp

@@ -1,8 +1,9 @@
 r"""GNN teachers built from PyG layers.
 
 All teachers map ``(x, edge_index)`` to node outputs of size ``out_dim`` and can
-also return the hidden representation that feeds the last layer, which the
-teacher cache stores next to the logits.
+also return a hidden representation, which the teacher cache stores next to the logits:
+``hidden_at="input"`` the one that feeds the last layer, ``"pre-activation"`` the last hidden
+layer's output before its norm and ReLU (NOSMOG's stored teacher embedding).
 
 * ``gcn``: :math:`H^{l+1} = \sigma(\hat D^{-1/2} \hat A \hat D^{-1/2} H^l W^l)`
 * ``sage``: :math:`h_i^{l+1} = \sigma(W_1 h_i^l + W_2\, \mathrm{mean}_{j \in N(i)} h_j^l)`
@@ -27,7 +28,7 @@ from torch_geometric.nn import APPNP, GATConv, GCNConv, SAGEConv
 from torch_geometric.utils import add_remaining_self_loops, spmm
 
 from g2m.layers import make_norm
-from g2m.methods import TEACHERS
+from g2m.methods import HIDDEN_POINTS, TEACHERS
 from g2m.ops.sparse import csr_adjacency, dropout, is_sparse
 
 
@@ -48,15 +49,20 @@ class GNN(nn.Module):
         appnp_alpha: float = 0.1,
         input_dropout: float | None = None,
         sage_aggr: str = "mean",
+        hidden_at: str = "input",
     ) -> None:
         super().__init__()
+        if hidden_at not in HIDDEN_POINTS:
+            raise ValueError(f"hidden_at must be one of {HIDDEN_POINTS}, got {hidden_at!r}")
         if kind not in TEACHERS:
             raise ValueError(f"unknown teacher {kind!r}; choose one of {TEACHERS}")
         if num_layers < 1:
             raise ValueError("num_layers must be at least 1")
         if sage_aggr not in ("mean", "gcn"):
             raise ValueError(f"sage_aggr must be mean or gcn, got {sage_aggr!r}")
-        self.kind, self.dropout = kind, dropout
+        if hidden_at == "pre-activation" and num_layers < 2:
+            raise ValueError("hidden_at='pre-activation' needs a hidden layer: num_layers >= 2")
+        self.kind, self.dropout, self.hidden_at = kind, dropout, hidden_at
         self.input_dropout = dropout if input_dropout is None else input_dropout
         self.self_loops = kind == "sage" and sage_aggr == "gcn"
         dims = [in_dim] + [hidden] * (num_layers - 1) + [out_dim]
@@ -106,7 +112,7 @@ class GNN(nn.Module):
         hidden = x
         for i, layer in enumerate(self.layers):
             h = dropout(h, self.dropout if i else self.input_dropout, self.training)
-            if i == len(self.layers) - 1:
+            if i == len(self.layers) - 1 and self.hidden_at == "input":
                 hidden = h.to_dense() if is_sparse(h) else h
             if self.kind == "appnp":
                 h = layer(h)
@@ -114,6 +120,8 @@ class GNN(nn.Module):
                 h = _sage_linear_first(layer, h, edge_index)
             else:
                 h = layer(h, edge_index)
+            if i == len(self.layers) - 2 and self.hidden_at == "pre-activation":
+                hidden = h
             if i < len(self.layers) - 1:
                 h = torch.relu(self.norms[i](h))
         if self.propagate is not None:

@@ -57,10 +57,21 @@ def guard_record(guard: str | None, guard_val: dict[str, float] | None) -> dict[
 class StudentBatch:
     """One mini-batch step of a student: ``seeds`` (observed-graph node ids) and, for HFD,
     ``edges``: positions in the graph's HFD edge list (one direction per undirected edge) of
-    the edges sampled for this step."""
+    the edges sampled for this step. ``labels``: a batch of the label pass
+    (``StudentConfig.label_pass``), labelled seeds whose every term is taken on their labels."""
 
     seeds: Tensor
     edges: Tensor | None = None
+    labels: bool = False
+
+
+def epoch_batches(order: Tensor, batch_size: int, drop_last: bool) -> list[Tensor]:
+    """``order`` cut into batches of ``batch_size``; with ``drop_last`` the incomplete last one is
+    dropped, but never every node: fewer than ``batch_size`` make one batch (the official GLNN /
+    NOSMOG loops' ``randperm(n)[: max(1, n // B) * B]``)."""
+    if drop_last and order.numel() >= batch_size:
+        order = order[: order.numel() // batch_size * batch_size]
+    return list(order.split(batch_size))
 
 
 def distill_node_student(
@@ -109,7 +120,10 @@ def distill_node_student(
     quarter of the epoch's seed count, so a step's forward covers at most 1.5 times its batch) spread over the
     epoch's batches, with one student forward on the batch and
     the sampled edges' ends together: an unbiased estimate of the full HFD
-    (:func:`~g2m.losses.objectives.minibatch_objective`).
+    (:func:`~g2m.losses.objectives.minibatch_objective`). NOSMOG's additions run per batch:
+    the similarity over the batch's nodes (its B x B similarities), PGD on the
+    batch's features against its node-wise terms. ``config.drop_last`` and ``config.label_pass``
+    give the official GLNN / NOSMOG loop (a label pass, then a teacher pass, each epoch).
 
     ``checkpoint`` (:class:`~g2m.training.checkpoint.Checkpoint`): save the training state as it
     goes and resume from a saved one (a guard's candidates each get their own)."""
@@ -175,15 +189,22 @@ def distill_node_student(
             f"teacher logits have shape {tuple(teacher_logits.shape)}, expected "
             f"({graph.num_nodes}, {graph.num_classes}) for {graph.name}"
         )
-    if config.similarity_weight > 0:
-        if teacher_hidden is None or teacher_hidden.size(0) != graph.num_nodes:
-            raise ValueError(
-                "similarity_weight > 0 needs the teacher's hidden representation of every node (teacher_hidden, [N, H])"
+    if config.similarity_weight > 0 and (teacher_hidden is None or teacher_hidden.size(0) != graph.num_nodes):
+        raise ValueError(
+            "similarity_weight > 0 needs the teacher's hidden representation of every node (teacher_hidden, [N, H])"
+        )
+    if dist.is_distributed() and config.batch_size is not None:
+        unsplit = [
+            name
+            for name, on in (
+                ("similarity_weight > 0", config.similarity_weight > 0),  # pairs across the ranks' parts
+                ("adversarial_eps > 0", config.adversarial_eps > 0),
+                ("label_pass", config.label_pass),
             )
-        if config.batch_size is not None:
-            raise ValueError("similarity_weight > 0 is implemented for full-batch students only (batch_size None)")
-    if config.adversarial_eps > 0 and config.batch_size is not None:
-        raise ValueError("adversarial_eps > 0 is implemented for full-batch students only (batch_size None)")
+            if on
+        ]
+        if unsplit:
+            raise ValueError(f"{', '.join(unsplit)} is implemented for a single process; run without --nproc")
     dev = resolve_device(device)
     krd = None
     if config.reliability == "krd":
@@ -231,7 +252,8 @@ def distill_node_student(
         assert teacher_hidden is not None  # checked with the config, above
         h_obs = _rows(teacher_hidden, split.observed, dev)
     x_obs = sparse_features(x_view)  # bag-of-words features: the first layer becomes an SpMM
-    x_dense = x_view if config.adversarial_eps > 0 else None
+    x_dense = x_view if config.adversarial_eps > 0 and config.batch_size is None else None
+    label_pass = config.label_pass and objective != "mlp"  # an MLP's epochs are the label pass alone
     gen = cpu_generator(seed)
 
     def soft_loss(logits: Tensor) -> Tensor:
@@ -292,14 +314,22 @@ def distill_node_student(
         edge_ids = None if batch.edges is None else dist.part(batch.edges)
         scales = _rank_scales(batch, mine, edge_ids, is_train, lfd_in_weight)
         hfd_args: dict[str, Tensor | None] = {}
+        seed_hidden = None
         if edge_ids is None:
-            seed_logits = forward(x_view[seeds])
+            if projector is None:
+                seed_logits = forward(x_view[seeds])
+            else:
+                seed_logits, seed_hidden = forward(x_view[seeds], return_hidden=True)
         else:  # one student forward on the seeds and the sampled edges' ends together
             picked = to_device_async(edge_ids, dev)
             pairs = hfd_edges[:, picked]
             assert t_obs is not None  # HFD's edges are sampled for distilling students only
             nodes, inverse = torch.unique(torch.cat([seeds, pairs.reshape(-1)]), return_inverse=True)
-            logits = forward(x_view[nodes])
+            if projector is None:
+                logits = forward(x_view[nodes])
+            else:
+                logits, hidden = forward(x_view[nodes], return_hidden=True)
+                seed_hidden = hidden[inverse[: seeds.numel()]]
             seed_logits = logits[inverse[: seeds.numel()]]
             hfd_args = {
                 "hfd_logits": logits,
@@ -307,27 +337,52 @@ def distill_node_student(
                 "hfd_edge_index": inverse[seeds.numel() :].view(2, -1),
                 "hfd_edge_weight": None if hfd_w is None else hfd_w[picked],
             }
-        return minibatch_objective(
-            objective,
+        # the label pass (label_pass): every term on labels, the whole weighted lam; the teacher's
+        # pass after it: every term on the teacher, weighted 1 - lam; else lam mixes inside each term
+        on_labels = batch.labels
+        lam = config.lam if not label_pass else (1.0 if on_labels else 0.0)
+        weight = 1.0 if not label_pass else (config.lam if on_labels else 1.0 - config.lam)
+        loss, parts = minibatch_objective(
+            "mlp" if on_labels else objective,
             seed_logits,
             seeds,
-            t_obs,
+            None if on_labels else t_obs,
             view.y,
             train_pos,
-            lam=config.lam,
+            lam=lam,
             tau=config.tau,
             tempered_kd=config.tempered_kd,
             lfd=lfd_tgt,
             chunk_size=config.chunk_size,
             scales=scales,
-            **hfd_args,
+            **({} if on_labels else hfd_args),
         )
+        if projector is not None:  # NOSMOG's similarity on the batch (h_obs: the teacher's hidden layer)
+            assert seed_hidden is not None  # the forward returned it for the projector
+            sim = similarity_loss(projector(seed_hidden), h_obs[seeds], config.similarity_kernel)
+            loss = loss + config.similarity_weight * sim
+            parts["similarity"] = float(sim.detach())
+        if config.adversarial_eps > 0:  # NOSMOG's PGD on the batch's features, against its node-wise terms
+
+            def node_wise(logits: Tensor) -> Tensor:
+                base = "mlp" if on_labels or t_obs is None else "glnn"
+                teacher = None if base == "mlp" else t_obs
+                return minibatch_objective(base, logits, seeds, teacher, view.y, train_pos, lam=lam)[0]
+
+            x_batch = x_view[seeds]
+            delta = pgd_perturbation(
+                lambda x: node_wise(forward(x)), x_batch, config.adversarial_eps, config.adversarial_steps, gen
+            )
+            adv = node_wise(forward(x_batch + delta))
+            loss = loss + config.adversarial_weight * adv
+            parts["adversarial"] = float(adv.detach())
+        return (loss if weight == 1.0 else loss * weight), parts
 
     batches, lfd_tgt, lfd_in_weight = None, None, None
     forward: nn.Module = model
     if config.batch_size is not None:
         forward = dist.wrap(model)  # DistributedDataParallel under torchrun: gradients averaged over ranks
-        trained = forward
+        trained = forward if projector is None else nn.ModuleDict({"student": forward, "projector": projector})
         is_train = torch.zeros(view.x.size(0), dtype=torch.bool, device="cpu")
         is_train[view.train.cpu()] = True
         # label-only training needs the labelled nodes alone; distillation sees every node
@@ -343,8 +398,17 @@ def distill_node_student(
         # default: an edge per four seeds, so that the sampled ends add at most half a batch of rows
         per_epoch = min(config.hfd_edges_per_epoch or math.ceil(pool.numel() / 4), num_hfd) if num_hfd else 0
 
+        size = config.batch_size
+
+        def shuffled(nodes: Tensor) -> list[Tensor]:
+            order = nodes[torch.randperm(nodes.numel(), generator=gen, device="cpu")]
+            return epoch_batches(order, size, config.drop_last)
+
         def batches():
-            order = pool[torch.randperm(pool.numel(), generator=gen, device="cpu")].split(config.batch_size)
+            if label_pass:  # the official GLNN / NOSMOG loop: the labelled nodes first
+                for seeds in shuffled(view.train.cpu()):
+                    yield StudentBatch(seeds, labels=True)
+            order = shuffled(pool)
             picks = [None] * len(order)
             if per_epoch:  # each epoch a uniform sample of the edges, without replacement, across its batches
                 picks = list(torch.randperm(num_hfd, generator=gen, device="cpu")[:per_epoch].tensor_split(len(order)))
