@@ -41,7 +41,8 @@ def show(
 ) -> None:
     """Print every teacher and student option the run would use, with the layer it came from
     (code default, the options the method's name sets, a table of the dataset's TOML or of the
-    --recipe that replaces them, a preset file, the command line). --set applies to the student, or to the teacher with a `teacher.` prefix."""
+    --recipe that replaces them, a preset file, the command line). --set applies to the student,
+    or to the teacher with a `teacher.` prefix."""
     from g2m import config as cfg
     from g2m.experiments.node import experiment_spec
 
