@@ -1,26 +1,36 @@
-"""Hyper-parameter configs: code defaults <- dataset preset (``[hparams.*]``) <- explicit overrides."""
+"""Hyper-parameter configs: code defaults <- dataset preset (``[hparams.*]``) <- explicit overrides.
+
+Each option is declared once, as a field made by :func:`option`: its type (a ``Literal`` for a
+choice), default, valid interval and help. Validation (:func:`check_fields`), the CLI's flags
+(:mod:`g2m.cli.options`) and ``g2m config show`` all read that declaration."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+import functools
+import typing
+from collections.abc import Callable
+from dataclasses import MISSING, Field, asdict, dataclass, field, fields, replace
 from typing import Any, TypeVar
 
 from g2m.data.specs import DatasetSpec
 from g2m.methods import (
-    EDGE_WEIGHTINGS,
-    HIDDEN_POINTS,
     LINK_METHODS,
-    LINK_SCORERS,
-    NORMS,
-    POSITION_BACKENDS,
-    POSITIONS,
-    RANK_AVERAGES,
-    RELATIONAL_SCORES,
-    RELIABILITIES,
-    SAMPLERS,
-    SIMILARITY_KERNELS,
-    TEACHERS,
-    WALKERS,
+    TIE_BREAKS,
+    EdgeWeighting,
+    HiddenAt,
+    LinkScorerName,
+    Norm,
+    Position,
+    PositionBackend,
+    RankAverage,
+    RelationalScores,
+    Reliability,
+    SageAggr,
+    Sampler,
+    SimilarityKernel,
+    TeacherName,
+    TieBreak,
+    Walker,
     node_method_options,
     parse_node_method,
 )
@@ -28,72 +38,84 @@ from g2m.methods import (
 T = TypeVar("T")
 
 
-TIE_BREAKS = ("later", "earlier")
+@dataclass(frozen=True)
+class Inert:
+    """When a field changes nothing: ``when(config)`` holds for a config that never reads it.
+    ``what`` says what the field is, ``fix`` how to make it count; a flag given for students that
+    would all ignore it is refused (:func:`inert_options`)."""
 
-#: field metadata of options added after caches were written: at their default value they
-#: stay out of the config hash (:func:`g2m.experiments.node.config_tag`), so existing cached
-#: teachers keep their keys
-NEW_OPTION = {"omit_default_from_tag": True}
-
-
-def changed_option(before: Any, inert_when: tuple[str, Any]) -> dict[str, Any]:
-    """Field metadata of an option added with a default that changes what older code did:
-    ``before`` is the behaviour results written before it existed had. It stays out of the config
-    hash at ``before`` (those results keep their tags) and while ``inert_when = (field, value)``
-    holds (the option then changes nothing), so that only the configs it changes get new tags."""
-    return {"omit_default_from_tag": True, "before": before, "inert_when": inert_when}
+    when: Callable[[Any], bool]
+    what: str
+    fix: str
 
 
-#: the valid interval of each numeric option, in interval notation; ``None`` is also allowed
-#: where the field's default is ``None``. Checked when a config is built (:func:`check_ranges`)
-#: and shown in the CLI's help (:func:`range_of`).
-RANGES: dict[str, str] = {
-    "hidden": "[1, inf)",
-    "num_layers": "[1, inf)",
-    "heads": "[1, inf)",
-    "dropout": "[0, 1)",
-    "input_dropout": "[0, 1)",
-    "scorer_dropout": "[0, 1)",
-    "lr": "(0, inf)",
-    "weight_decay": "[0, inf)",
-    "epochs": "[1, inf)",
-    "patience": "[1, inf)",
-    "batch_size": "[1, inf)",
-    "chunk_size": "[1, inf)",
-    "lam": "[0, 1]",
-    "tau": "(0, inf)",
-    "grad_clip": "(0, inf)",
-    "position_dim": "[1, inf)",
-    "position_walk_length": "[2, inf)",
-    "position_walks": "[1, inf)",
-    "position_window": "[1, inf)",
-    "position_epochs": "[1, inf)",
-    "similarity_weight": "[0, inf)",
-    "adversarial_eps": "[0, inf)",
-    "adversarial_steps": "[1, inf)",
-    "adversarial_weight": "[0, inf)",
-    "krd_start": "[0, inf)",
-    "krd_power": "(0, inf)",
-    "krd_momentum": "[0, 1]",
-    "krd_bins": "[1, inf)",
-    "hfd_edges_per_epoch": "[1, inf)",
-    "margin": "[0, inf)",
-    "walks": "[1, inf)",
-    "hops": "[1, inf)",
-    "random_ratio": "[0, inf)",
-    "anchors_per_epoch": "[0, inf)",
-    "teacher_score_dropout": "[0, 1)",
-    "w_sup": "[0, inf)",
-    "w_rank": "[0, inf)",
-    "w_dist": "[0, inf)",
-    "w_logit": "[0, inf)",
-    "w_repr": "[0, inf)",
-}
+def option(
+    default: Any,
+    help: str,
+    *,
+    interval: str | None = None,
+    new: bool = False,
+    before: Any = MISSING,
+    inert_when: tuple[str, Any] | None = None,
+    inert: Inert | None = None,
+) -> Any:
+    """A config field, declared once: its ``default``, its ``help`` (the CLI's help and
+    ``g2m config show --help``'s), the ``interval`` a number must lie in (interval notation;
+    ``None`` is also allowed where the default is ``None``) and, from its ``Literal`` type, its
+    choices; both checked when a config is built (:func:`check_fields`).
+
+    ``new``: the option was added after caches and results were written; at its default it stays
+    out of the config hash (:func:`g2m.experiments.node.config_tag`), so existing entries keep their
+    keys. ``before``: the option was added with a default that changes what older code did, which
+    behaved as ``before``; it stays out of the hash at ``before`` and while ``inert_when = (field,
+    value)`` holds. ``inert``: when the field changes nothing (:class:`Inert`)."""
+    meta: dict[str, Any] = {"help": help}
+    if interval is not None:
+        meta["interval"] = interval
+    if new or before is not MISSING:
+        meta["omit_default_from_tag"] = True
+    if before is not MISSING:
+        meta.update(before=before, inert_when=inert_when)
+    if inert is not None:
+        meta["inert"] = inert
+    return field(default=default, metadata=meta)
+
+
+def help_of(cls: type, name: str) -> str:
+    """``cls.name``'s help text, with its choices or its interval."""
+    f = _fields_of(cls)[name]
+    text = f.metadata.get("help", "")
+    choices = choices_of(cls, name)
+    if choices and not all(choice in text for choice in choices):
+        return f"{text} One of: {' | '.join(choices)}."
+    if "interval" in f.metadata:
+        return f"{text} In {f.metadata['interval']}."
+    return text
 
 
 def range_of(name: str) -> str:
-    """The interval ``name`` must lie in, for help texts (``""`` when it has none)."""
-    return RANGES.get(name, "")
+    """The interval a field called ``name`` must lie in, in any config (``""`` when it has none)."""
+    for cls in CONFIGS:
+        f = _fields_of(cls).get(name)
+        if f is not None and "interval" in f.metadata:
+            return str(f.metadata["interval"])
+    return ""
+
+
+@functools.cache
+def _fields_of(cls: type) -> dict[str, Field]:
+    return {f.name: f for f in fields(cls)}
+
+
+@functools.cache
+def _types_of(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def choices_of(cls: type, name: str) -> tuple[str, ...]:
+    """The values a ``Literal``-typed field of ``cls`` accepts (empty for any other type)."""
+    kind = _types_of(cls)[name]
+    return typing.get_args(kind) if typing.get_origin(kind) is typing.Literal else ()
 
 
 def _inside(value: float, interval: str) -> bool:
@@ -104,23 +126,22 @@ def _inside(value: float, interval: str) -> bool:
     return above and below
 
 
-def check_ranges(config: Any) -> None:
-    """Raise ``ValueError`` naming the first field of ``config`` outside its :data:`RANGES`
-    interval (or of the wrong type), and the interval."""
+def check_fields(config: Any) -> None:
+    """Raise ``ValueError`` naming the first field of ``config`` outside its declared interval
+    (or of the wrong type) or not one of its ``Literal`` choices."""
+    cls = type(config)
     for f in fields(config):
-        interval = RANGES.get(f.name)
         value = getattr(config, f.name)
+        choices = choices_of(cls, f.name)
+        if choices and value not in choices:
+            raise ValueError(f"{f.name} must be one of {', '.join(choices)}, got {value!r}")
+        interval = f.metadata.get("interval")
         if interval is None or (value is None and f.default is None):
             continue
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"{type(config).__name__}.{f.name} must be a number in {interval}, got {value!r}")
+            raise ValueError(f"{cls.__name__}.{f.name} must be a number in {interval}, got {value!r}")
         if not _inside(value, interval):
             raise ValueError(f"{f.name} must be in {interval}, got {value}")
-
-
-def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
 
 
 def check_tie_break(value: str) -> str:
@@ -145,127 +166,180 @@ class _GNNKwargs:
         return kw
 
 
+_TIE_BREAK_HELP = (
+    "A validation score that ties the best: later (new best, patience reset: the official GLNN / FF-G2M / "
+    "LLP loops) | earlier (keep the first)."
+)
+_SAMPLER_HELP = (
+    "Mini-batch neighbour sampler: pyg (PyG's NeighborLoader), g2m (CSR sampler), auto (pyg when installed)."
+)
+
+
 @dataclass(frozen=True)
 class TeacherConfig(_GNNKwargs):
-    model: str = "gcn"
-    hidden: int = 256
-    num_layers: int = 2
-    dropout: float = 0.5
-    norm: str = "none"
-    heads: int = 8
-    lr: float = 0.01
-    weight_decay: float = 5e-4
-    epochs: int = 500
-    patience: int = 50
-    batch_size: int | None = None  # None: full batch; else seed nodes per neighbour-sampled batch
-    fanouts: tuple[int, ...] = (15, 10)  # neighbours sampled per hop in mini-batch mode (-1: all)
-    # mini-batch neighbour sampler: "pyg" (PyG's NeighborLoader) | "g2m" (CSR sampler) |
-    # "auto" (PyG's when pyg-lib or torch-sparse is installed); see g2m.data.neighbour_sampler
-    sampler: str = field(default="auto", metadata=NEW_OPTION)
-    # dropout on the input features; None: the same rate as ``dropout`` (Kipf's GCN).
-    # The official GLNN / FF-G2M teachers drop out hidden layers only (input_dropout = 0).
-    input_dropout: float | None = None
-    # SAGE neighbourhood: "mean" (PyG's SAGEConv, separate root weight) | "gcn" (DGL's
-    # gcn aggregator, W * mean over N(i) and i itself: the GLNN and FF-G2M teachers)
-    sage_aggr: str = "mean"
-    # an epoch whose validation score ties the best: "later" makes it the best and resets
-    # patience (``>=``, as the official GLNN / FF-G2M loops) | "earlier" keeps the first
-    tie_break: str = "later"
-    # the hidden representation cached next to the logits (students' similarity targets):
-    # "input" of the last layer | "pre-activation" of the last hidden layer (NOSMOG's teacher)
-    hidden_at: str = field(default="input", metadata=NEW_OPTION)
+    """A node teacher GNN and how it trains (:func:`g2m.teachers.node.train_node_teacher`)."""
+
+    model: TeacherName = option("gcn", "The teacher GNN (chosen by --teacher).")
+    hidden: int = option(256, "Hidden width.", interval="[1, inf)")
+    num_layers: int = option(2, "Number of layers.", interval="[1, inf)")
+    dropout: float = option(0.5, "Dropout rate of the hidden layers.", interval="[0, 1)")
+    norm: Norm = option("none", "Normalisation of each hidden layer.")
+    heads: int = option(8, "GAT attention heads.", interval="[1, inf)")
+    lr: float = option(0.01, "Learning rate (Adam).", interval="(0, inf)")
+    weight_decay: float = option(5e-4, "Weight decay.", interval="[0, inf)")
+    epochs: int = option(500, "Maximum epochs.", interval="[1, inf)")
+    patience: int = option(50, "Early-stopping patience (epochs).", interval="[1, inf)")
+    batch_size: int | None = option(
+        None, "Seed nodes per neighbour-sampled mini-batch (None: full batch).", interval="[1, inf)"
+    )
+    fanouts: tuple[int, ...] = option((15, 10), "Mini-batch neighbours sampled per hop, e.g. 15,10 (-1: all).")
+    sampler: Sampler = option("auto", _SAMPLER_HELP, new=True)
+    input_dropout: float | None = option(
+        None,
+        "Dropout on the input features (None: the rate of dropout, as Kipf's GCN; the official GLNN / FF-G2M "
+        "teachers use 0).",
+        interval="[0, 1)",
+    )
+    sage_aggr: SageAggr = option(
+        "mean",
+        "SAGE's neighbourhood: mean (PyG's SAGEConv, separate root weight) | gcn (DGL's gcn aggregator, W times "
+        "the mean over N(i) and i: the GLNN and FF-G2M teachers).",
+    )
+    tie_break: TieBreak = option("later", _TIE_BREAK_HELP)
+    hidden_at: HiddenAt = option(
+        "input",
+        "The hidden representation cached beside the logits: the input of the last layer, or the last hidden "
+        "layer's pre-activation (NOSMOG's teacher).",
+        new=True,
+    )
 
     def __post_init__(self) -> None:
-        check_tie_break(self.tie_break)
-        check_ranges(self)
-        _check_choice("model", self.model, TEACHERS)
-        _check_choice("hidden_at", self.hidden_at, HIDDEN_POINTS)
-        _check_choice("norm", self.norm, NORMS)
+        check_fields(self)
         if not self.fanouts or any(f != -1 and f < 1 for f in self.fanouts):
             raise ValueError(f"fanouts must be positive neighbour counts or -1 (all), got {self.fanouts}")
-        if self.sage_aggr not in ("mean", "gcn"):
-            raise ValueError(f"sage_aggr must be mean or gcn, got {self.sage_aggr!r}")
-        if self.sampler not in SAMPLERS:
-            raise ValueError(f"sampler must be one of {SAMPLERS}, got {self.sampler!r}")
+
+
+def _ignores_tau(config: StudentConfig) -> bool:
+    return config.objective not in ("hfd", "ffg2m") and not config.tempered_kd
 
 
 @dataclass(frozen=True)
 class StudentConfig:
-    method: str = "ffg2m"
-    hidden: int = 256
-    num_layers: int = 2
-    dropout: float = 0.5
-    input_dropout: float = 0.0
-    norm: str = "none"
-    lr: float = 0.01
-    weight_decay: float = 5e-4
-    epochs: int = 500
-    patience: int = 50
-    lam: float = 0.0
-    tau: float = 1.0
-    chunk_size: int | None = None
-    batch_size: int | None = None  # None: full batch; else nodes per batch (no neighbour of the student fetched)
-    # divide the logits by tau in KD and LFD as well as in HFD (g2m 0.1); the official
-    # GLNN / FF-G2M code uses the raw-logit softmax there and tau in HFD only
-    tempered_kd: bool = False
-    tie_break: str = "later"  # as TeacherConfig.tie_break
+    """A node MLP student and its objective (:func:`g2m.training.node_student.distill_node_student`)."""
+
+    method: str = option("ffg2m", "The student method (chosen by --method): an objective or a named combination.")
+    hidden: int = option(256, "Hidden width.", interval="[1, inf)")
+    num_layers: int = option(2, "Number of layers.", interval="[1, inf)")
+    dropout: float = option(0.5, "Dropout rate of the hidden layers.", interval="[0, 1)")
+    input_dropout: float = option(0.0, "Dropout on the input features.", interval="[0, 1)")
+    norm: Norm = option("none", "Normalisation of each hidden layer.")
+    lr: float = option(0.01, "Learning rate (Adam).", interval="(0, inf)")
+    weight_decay: float = option(5e-4, "Weight decay.", interval="[0, inf)")
+    epochs: int = option(500, "Maximum epochs.", interval="[1, inf)")
+    patience: int = option(50, "Early-stopping patience (epochs).", interval="[1, inf)")
+    lam: float = option(
+        0.0, "lambda, the weight of the label loss (the teacher's terms weigh 1 - lambda).", interval="[0, 1]"
+    )
+    tau: float = option(
+        1.0,
+        "Temperature of HFD's softmax (KD and LFD use the raw logits, as the official GLNN / FF-G2M code, "
+        "unless tempered_kd).",
+        interval="(0, inf)",
+        inert=Inert(
+            _ignores_tau,
+            "is HFD's temperature",
+            "KD and LFD use the raw logits, as the official GLNN / FF-G2M code; add --set tempered_kd=true to "
+            "temper them too",
+        ),
+    )
+    chunk_size: int | None = option(None, "Edges per chunk in edge-wise losses (None: all).", interval="[1, inf)")
+    batch_size: int | None = option(
+        None, "Nodes per mini-batch (None: full batch); no neighbour of the student is fetched.", interval="[1, inf)"
+    )
+    tempered_kd: bool = option(False, "Divide the logits by tau in KD and LFD as well as in HFD (g2m 0.1; KRD's code).")
+    tie_break: TieBreak = option("later", _TIE_BREAK_HELP)
     # ---- Composable additions to any objective (defaults: off) ----
-    # NOSMOG position features: "deepwalk" appends DeepWalk embeddings of the observed graph
-    # to the features (unseen nodes: mean of their observed neighbours'); g2m.students.position
-    position: str = field(default="none", metadata=NEW_OPTION)
-    position_dim: int = field(default=64, metadata=NEW_OPTION)
-    position_walk_length: int = field(default=50, metadata=NEW_OPTION)
-    position_walks: int = field(default=5, metadata=NEW_OPTION)
-    position_window: int = field(default=5, metadata=NEW_OPTION)
-    position_epochs: int = field(default=1, metadata=NEW_OPTION)
-    # who learns the DeepWalk table: "gensim" (Word2Vec, skip-gram with hierarchical softmax and
-    # negative sampling, as NOSMOG's code; the optional gensim package) | "torch" (g2m's
-    # SparseAdam skip-gram of g2m <= 0.1, which barely moves from its initialisation at NOSMOG's
-    # settings); g2m.students.position.deepwalk
-    position_backend: str = field(default="gensim", metadata=changed_option("torch", ("position", "none")))
-    # NOSMOG representation-similarity distillation weight (its feat_distill_weight; 0: off)
-    similarity_weight: float = field(default=0.0, metadata=NEW_OPTION)
-    # its similarity: "dot" (NOSMOG's inner products) | "cosine" (scale-free; g2m.losses.node.similarity_loss)
-    similarity_kernel: str = field(default="dot", metadata=NEW_OPTION)
-    # NOSMOG adversarial feature augmentation: PGD radius (its adv_eps; 0: off), steps, weight
-    adversarial_eps: float = field(default=0.0, metadata=NEW_OPTION)
-    adversarial_steps: int = field(default=5, metadata=NEW_OPTION)
-    adversarial_weight: float = field(default=0.1, metadata=NEW_OPTION)
-    # LFD / HFD edge weights: "none" (FF-G2M) | "agreement" (<p^T_i, p^T_j>, heterophily-safe)
-    edge_weighting: str = field(default="none", metadata=NEW_OPTION)
-    # KRD: "krd" samples LFD's edges by the teacher's reliability from epoch krd_start on
-    # (needs the teacher's entropy shift); KRD's init_power, momentum and bins_num
-    reliability: str = field(default="none", metadata=NEW_OPTION)
-    krd_start: int = field(default=50, metadata=NEW_OPTION)
-    krd_power: float = field(default=1.0, metadata=NEW_OPTION)
-    krd_momentum: float = field(default=0.99, metadata=NEW_OPTION)
-    krd_bins: int = field(default=50, metadata=NEW_OPTION)
-    # validation guard: also train the label-only twin (same architecture, inputs and seed,
-    # no teacher) and, with weighted edges, the unweighted student; keep the best on
-    # validation, ties going to less structure; g2m.training.node_student.distill_node_student
-    guard: bool = field(default=False, metadata=NEW_OPTION)
-    # mini-batch HFD: edges sampled per epoch, uniformly, spread over the epoch's batches (None: a
-    # quarter of the epoch's seed count, so the sampled ends add at most half a batch to a step's
-    # forward); an unbiased estimate of the full HFD whose variance falls as the count grows
-    hfd_edges_per_epoch: int | None = field(default=None, metadata=NEW_OPTION)
-    # the student's hidden representation that NOSMOG's similarity projector reads: "input" of
-    # the last layer | "pre-activation" of the last hidden layer (NOSMOG's h_list[-1])
-    hidden_at: str = field(default="input", metadata=NEW_OPTION)
+    position: Position = option(
+        "none",
+        "NOSMOG's position features: deepwalk appends DeepWalk embeddings of the observed graph to the "
+        "features (an unseen node: the mean of its observed neighbours').",
+        new=True,
+    )
+    position_dim: int = option(64, "DeepWalk embedding size.", interval="[1, inf)", new=True)
+    position_walk_length: int = option(50, "DeepWalk walk length.", interval="[2, inf)", new=True)
+    position_walks: int = option(5, "DeepWalk walks per node.", interval="[1, inf)", new=True)
+    position_window: int = option(5, "DeepWalk skip-gram window.", interval="[1, inf)", new=True)
+    position_epochs: int = option(1, "DeepWalk training epochs.", interval="[1, inf)", new=True)
+    position_backend: PositionBackend = option(
+        "gensim",
+        "Who learns the DeepWalk table: gensim (Word2Vec as NOSMOG's code) | torch (g2m <= 0.1's skip-gram, "
+        "which barely trains) | random (an untrained table of the same shape, a control).",
+        before="torch",
+        inert_when=("position", "none"),
+    )
+    similarity_weight: float = option(
+        0.0,
+        "NOSMOG's representation-similarity weight (its feat_distill_weight; 0: off).",
+        interval="[0, inf)",
+        new=True,
+    )
+    similarity_kernel: SimilarityKernel = option(
+        "dot", "The similarity NOSMOG's term matches: dot (NOSMOG's inner products) | cosine (scale-free).", new=True
+    )
+    adversarial_eps: float = option(
+        0.0, "NOSMOG's adversarial augmentation: PGD radius (its adv_eps; 0: off).", interval="[0, inf)", new=True
+    )
+    adversarial_steps: int = option(5, "PGD steps.", interval="[1, inf)", new=True)
+    adversarial_weight: float = option(0.1, "Weight of the adversarial term.", interval="[0, inf)", new=True)
+    edge_weighting: EdgeWeighting = option(
+        "none",
+        "LFD / HFD edge weights: none (FF-G2M) | agreement (the teacher's <p_i, p_j>, heterophily-safe).",
+        new=True,
+    )
+    reliability: Reliability = option(
+        "none",
+        "krd: sample LFD's edges by the teacher's reliability from epoch krd_start on (KRD; needs the "
+        "teacher's entropy shift).",
+        new=True,
+    )
+    krd_start: int = option(50, "KRD: the epoch its edge sampling starts.", interval="[0, inf)", new=True)
+    krd_power: float = option(1.0, "KRD's init_power.", interval="(0, inf)", new=True)
+    krd_momentum: float = option(0.99, "KRD's momentum.", interval="[0, 1]", new=True)
+    krd_bins: int = option(50, "KRD's bins_num.", interval="[1, inf)", new=True)
+    guard: bool = option(
+        False,
+        "Also train the label-only twin (and, with weighted edges, the unweighted student) and keep the best "
+        "on validation, ties going to less structure.",
+        new=True,
+    )
+    hfd_edges_per_epoch: int | None = option(
+        None,
+        "Mini-batch HFD: edges sampled per epoch, spread over its batches (None: a quarter of the epoch's "
+        "seeds); an unbiased estimate of the full HFD.",
+        interval="[1, inf)",
+        new=True,
+    )
+    hidden_at: HiddenAt = option(
+        "input",
+        "The hidden representation NOSMOG's similarity projector reads: the input of the last layer, or the "
+        "last hidden layer's pre-activation (NOSMOG's h_list[-1]).",
+        new=True,
+    )
     # ---- The official GLNN / NOSMOG mini-batch loop (train_and_eval.py in meettyj/NOSMOG) ----
-    # drop each epoch's last, incomplete batch (its torch.randperm(n)[: n // B * B])
-    drop_last: bool = field(default=False, metadata=NEW_OPTION)
-    # two passes per epoch: the labelled nodes in their own batches, every term on labels weighted
-    # lam, then every node, every term on the teacher weighted 1 - lam; each batch its own Adam
-    # step, even at lam = 0 (a step of weight decay alone, as the official loop takes); inert for
-    # mlp, whose epochs are the label pass alone
-    label_pass: bool = field(default=False, metadata=NEW_OPTION)
+    drop_last: bool = option(
+        False, "Drop each epoch's incomplete last batch (the official GLNN / NOSMOG loops).", new=True
+    )
+    label_pass: bool = option(
+        False,
+        "Two passes per epoch, each batch an Adam step: the labelled nodes (every term on labels, weighted "
+        "lam), then every node (every term on the teacher, weighted 1 - lam), as the official GLNN / NOSMOG "
+        "loops; inert for mlp.",
+        new=True,
+    )
 
     def __post_init__(self) -> None:
-        check_tie_break(self.tie_break)
         parse_node_method(self.method)
-        check_ranges(self)
-        _check_choice("norm", self.norm, NORMS)
-        _check_choice("hidden_at", self.hidden_at, HIDDEN_POINTS)
+        check_fields(self)
         if self.hidden_at == "pre-activation" and self.num_layers < 2:
             raise ValueError("hidden_at 'pre-activation' needs a hidden layer: num_layers >= 2")
         if (self.drop_last or self.label_pass) and self.batch_size is None:
@@ -275,16 +349,6 @@ class StudentConfig:
                 f"position_window ({self.position_window}) must be shorter than position_walk_length "
                 f"({self.position_walk_length})"
             )
-        if self.position_backend not in POSITION_BACKENDS:
-            raise ValueError(f"position_backend must be one of {POSITION_BACKENDS}, got {self.position_backend!r}")
-        if self.position not in POSITIONS:
-            raise ValueError(f"position must be one of {POSITIONS}, got {self.position!r}")
-        if self.similarity_kernel not in SIMILARITY_KERNELS:
-            raise ValueError(f"similarity_kernel must be one of {SIMILARITY_KERNELS}, got {self.similarity_kernel!r}")
-        if self.reliability not in RELIABILITIES:
-            raise ValueError(f"reliability must be one of {RELIABILITIES}, got {self.reliability!r}")
-        if self.edge_weighting not in EDGE_WEIGHTINGS:
-            raise ValueError(f"edge_weighting must be one of {EDGE_WEIGHTINGS}, got {self.edge_weighting!r}")
         if self.edge_weighting != "none" and self.objective not in ("lfd", "hfd", "ffg2m"):
             raise ValueError(
                 f"edge_weighting {self.edge_weighting!r} weights LFD / HFD edges; method "
@@ -403,81 +467,88 @@ def as_dict(config: Any) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class LinkTeacherConfig(_GNNKwargs):
-    model: str = "sage"
-    hidden: int = 256
-    num_layers: int = 2
-    dropout: float = 0.5
-    norm: str = "none"
-    heads: int = 8
-    scorer: str = "mlp"  # dot | mlp
-    scorer_dropout: float = 0.0  # dropout inside the mlp scorer
-    lr: float = 0.005
-    weight_decay: float = 0.0
-    epochs: int = 1000
-    patience: int = 100
-    grad_clip: float | None = 1.0  # global gradient-norm cap, as LLP's training loops
-    # a validation tie: "later" counts it as the new best and resets patience (the official
-    # LLP loops' `>=`) | "earlier" keeps the first best (g2m's link default so far)
-    tie_break: str = field(default="earlier", metadata=NEW_OPTION)
+    """A link teacher: a GNN encoder and a scorer of node pairs (:func:`g2m.teachers.link.train_link_teacher`)."""
+
+    model: TeacherName = option("sage", "The teacher GNN (chosen by --teacher).")
+    hidden: int = option(256, "Hidden width.", interval="[1, inf)")
+    num_layers: int = option(2, "Number of layers.", interval="[1, inf)")
+    dropout: float = option(0.5, "Dropout rate of the hidden layers.", interval="[0, 1)")
+    norm: Norm = option("none", "Normalisation of each hidden layer.")
+    heads: int = option(8, "GAT attention heads.", interval="[1, inf)")
+    scorer: LinkScorerName = option("mlp", "Link scorer of a node pair's embeddings.")
+    scorer_dropout: float = option(0.0, "Dropout inside the mlp scorer.", interval="[0, 1)")
+    lr: float = option(0.005, "Learning rate (Adam).", interval="(0, inf)")
+    weight_decay: float = option(0.0, "Weight decay.", interval="[0, inf)")
+    epochs: int = option(1000, "Maximum epochs.", interval="[1, inf)")
+    patience: int = option(100, "Early-stopping patience (epochs).", interval="[1, inf)")
+    grad_clip: float | None = option(
+        1.0, "Global gradient-norm cap, as LLP's training loops (None: none).", interval="(0, inf)"
+    )
+    tie_break: TieBreak = option("earlier", _TIE_BREAK_HELP, new=True)
 
     def __post_init__(self) -> None:
-        check_tie_break(self.tie_break)
-        check_ranges(self)
-        _check_choice("model", self.model, TEACHERS)
-        _check_choice("norm", self.norm, NORMS)
-        _check_choice("scorer", self.scorer, LINK_SCORERS)
+        check_fields(self)
 
 
 @dataclass(frozen=True)
 class LinkStudentConfig:
-    method: str = "llp"
-    hidden: int = 256
-    num_layers: int = 2
-    dropout: float = 0.5
-    norm: str = "none"
-    scorer: str = "mlp"
-    scorer_dropout: float = 0.0
-    lr: float = 0.005
-    weight_decay: float = 0.0
-    epochs: int = 1000
-    patience: int = 100
-    grad_clip: float | None = 1.0
-    # per-term weights; None means "the method's default" (see g2m.losses.link_objectives)
-    w_sup: float | None = None
-    w_rank: float | None = None
-    w_dist: float | None = None
-    w_logit: float | None = None
-    w_repr: float | None = None
-    margin: float = 0.1
-    tau: float = 1.0
-    relational_scores: str = "prob"  # prob (sigmoid, as LLP's code) | logit: the scale rank and dist compare
-    walks: int = 4
-    hops: int = 3
-    random_ratio: float = 1.0
-    anchors_per_epoch: int | None = 1024  # None or 0: every observed node is an anchor each epoch
-    # Official-fidelity options (snap-research/linkless-link-prediction, src/main.py):
-    # "all-pairs" averages the rank loss over every context pair as nn.MarginRankingLoss
-    # does there; "informative-pairs" over the pairs outside the margin only
-    rank_average: str = "informative-pairs"
-    # dropout on the teacher scorer's hidden layer when its scores are distilled: the
-    # official code never puts its teacher predictor in eval mode (rate: its --dropout)
-    teacher_score_dropout: float = 0.0
-    # random-walk kernel of the context sampler: "torch_cluster" (PyG's Node2Vec walk) |
-    # "g2m" (CSR walker) | "auto" (torch_cluster when installed); g2m.data.sampling.random_walk
-    walker: str = field(default="auto", metadata=NEW_OPTION)
-    tie_break: str = field(default="earlier", metadata=NEW_OPTION)  # as LinkTeacherConfig.tie_break
+    """A link MLP student and its LLP-family objective (:func:`g2m.training.link.distill_link_student`)."""
+
+    method: str = option("llp", "The student method (chosen by --method).")
+    hidden: int = option(256, "Hidden width.", interval="[1, inf)")
+    num_layers: int = option(2, "Number of layers.", interval="[1, inf)")
+    dropout: float = option(0.5, "Dropout rate of the hidden layers.", interval="[0, 1)")
+    norm: Norm = option("none", "Normalisation of each hidden layer.")
+    scorer: LinkScorerName = option("mlp", "Link scorer of a node pair's embeddings.")
+    scorer_dropout: float = option(0.0, "Dropout inside the mlp scorer.", interval="[0, 1)")
+    lr: float = option(0.005, "Learning rate (Adam).", interval="(0, inf)")
+    weight_decay: float = option(0.0, "Weight decay.", interval="[0, inf)")
+    epochs: int = option(1000, "Maximum epochs.", interval="[1, inf)")
+    patience: int = option(100, "Early-stopping patience (epochs).", interval="[1, inf)")
+    grad_clip: float | None = option(
+        1.0, "Global gradient-norm cap, as LLP's training loops (None: none).", interval="(0, inf)"
+    )
+    w_sup: float | None = option(None, "Weight of the supervised link loss (None: the method's).", interval="[0, inf)")
+    w_rank: float | None = option(None, "Weight of LLP's rank loss (None: the method's).", interval="[0, inf)")
+    w_dist: float | None = option(None, "Weight of LLP's distribution loss (None: the method's).", interval="[0, inf)")
+    w_logit: float | None = option(None, "Weight of the logit-matching loss (None: the method's).", interval="[0, inf)")
+    w_repr: float | None = option(
+        None, "Weight of the representation-matching loss (None: the method's).", interval="[0, inf)"
+    )
+    margin: float = option(0.1, "LLP's rank margin.", interval="[0, inf)")
+    tau: float = option(1.0, "Temperature of LLP's distribution loss.", interval="(0, inf)")
+    relational_scores: RelationalScores = option(
+        "prob", "The scale LLP's rank and distribution terms compare: prob (sigmoid, as LLP's code) | logit."
+    )
+    walks: int = option(4, "LLP: random walks per anchor.", interval="[1, inf)")
+    hops: int = option(3, "LLP: steps per walk (nearby contexts are within this many hops).", interval="[1, inf)")
+    random_ratio: float = option(1.0, "LLP: random contexts per nearby context.", interval="[0, inf)")
+    anchors_per_epoch: int | None = option(
+        1024, "Anchors per epoch (None or 0: every observed node).", interval="[0, inf)"
+    )
+    rank_average: RankAverage = option(
+        "informative-pairs",
+        "LLP's rank loss averaged over informative-pairs (outside the margin) | all-pairs (as "
+        "nn.MarginRankingLoss in the official LLP code).",
+    )
+    teacher_score_dropout: float = option(
+        0.0,
+        "Dropout on the teacher scorer when its scores are distilled (the official code never puts its "
+        "predictor in eval mode; its rate: --dropout).",
+        interval="[0, 1)",
+    )
+    walker: Walker = option(
+        "auto",
+        "Random-walk kernel of the context sampler: torch_cluster (PyG's Node2Vec walk) | g2m (CSR walker) | "
+        "auto (torch_cluster when installed).",
+        new=True,
+    )
+    tie_break: TieBreak = option("earlier", _TIE_BREAK_HELP, new=True)
 
     def __post_init__(self) -> None:
-        check_tie_break(self.tie_break)
-        check_ranges(self)
-        _check_choice("method", self.method, LINK_METHODS)
-        _check_choice("norm", self.norm, NORMS)
-        _check_choice("scorer", self.scorer, LINK_SCORERS)
-        _check_choice("relational_scores", self.relational_scores, RELATIONAL_SCORES)
-        if self.walker not in WALKERS:
-            raise ValueError(f"walker must be one of {WALKERS}, got {self.walker!r}")
-        if self.rank_average not in RANK_AVERAGES:
-            raise ValueError(f"rank_average must be one of {RANK_AVERAGES}, got {self.rank_average!r}")
+        check_fields(self)
+        if self.method not in LINK_METHODS:
+            raise ValueError(f"method must be one of {', '.join(LINK_METHODS)}, got {self.method!r}")
 
     def model_kwargs(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("hidden", "num_layers", "dropout", "norm")}
@@ -508,12 +579,27 @@ def link_student_config(spec: DatasetSpec | None, method: str, **overrides: Any)
 
 
 def new_option_defaults() -> dict[str, Any]:
-    """Every option added after results were first written (``NEW_OPTION``), with its
+    """Every option added after results were first written (``option(..., new=True)``), with its
     default: a results file written before the option existed trained at that default."""
-    classes = (TeacherConfig, StudentConfig, LinkTeacherConfig, LinkStudentConfig)
     return {
         f.name: f.metadata.get("before", f.default)
-        for cls in classes
+        for cls in CONFIGS
         for f in fields(cls)
         if f.metadata.get("omit_default_from_tag")
     }
+
+
+#: every config class: the fields the CLI generates its flags from (:mod:`g2m.cli.options`)
+CONFIGS: tuple[type, ...] = (TeacherConfig, StudentConfig, LinkTeacherConfig, LinkStudentConfig)
+
+
+def inert_options(config: Any, given: dict[str, Any]) -> dict[str, Inert]:
+    """The fields in ``given`` that ``config`` never reads (their :class:`Inert` holds)."""
+    found = {}
+    cls: type = type(config)
+    for name in given:
+        f = _fields_of(cls).get(name)
+        inert = None if f is None else f.metadata.get("inert")
+        if inert is not None and inert.when(config):
+            found[name] = inert
+    return found

@@ -1,16 +1,24 @@
-"""Names of the teachers and student methods (no heavy imports: the CLI's help uses them)."""
+"""Names of the teachers and student methods, and each option's choices (no heavy imports: the CLI's
+help uses them). A choice set is declared once, as a ``Literal`` that typed config fields use; its
+tuple (``NORMS``, ...) is read from it."""
 
-TEACHERS = ("gcn", "sage", "gat", "appnp")
+from typing import Literal, get_args
+
+TeacherName = Literal["gcn", "sage", "gat", "appnp"]
+TEACHERS: tuple[str, ...] = get_args(TeacherName)
 #: what ``--device`` accepts besides ``cuda:N`` (g2m.device.resolve_device)
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 #: the help text of every ``--device`` option
 DEVICE_HELP = "cpu | cuda | cuda:N | auto (CUDA when torch sees a GPU, else the CPU)."
 #: hidden-layer normalisations of teachers and students (g2m.layers.make_norm)
-NORMS = ("none", "batch", "layer")
+Norm = Literal["none", "batch", "layer"]
+NORMS: tuple[str, ...] = get_args(Norm)
 #: link scorers (g2m.teachers.link.LinkScorer)
-LINK_SCORERS = ("dot", "mlp")
+LinkScorerName = Literal["dot", "mlp"]
+LINK_SCORERS: tuple[str, ...] = get_args(LinkScorerName)
 #: the scale LLP's rank and distribution terms compare: raw logits or sigmoid probabilities
-RELATIONAL_SCORES = ("logit", "prob")
+RelationalScores = Literal["logit", "prob"]
+RELATIONAL_SCORES: tuple[str, ...] = get_args(RelationalScores)
 #: node objectives (g2m.losses.objectives): the plain MLP, GLNN's KD and FF-G2M's ablations
 NODE_OBJECTIVES = ("mlp", "glnn", "lfd", "hfd", "ffg2m")
 #: named combinations of an objective and student options (g2m.config.StudentConfig fields):
@@ -31,7 +39,8 @@ NODE_RECIPES: dict[str, tuple[str, dict[str, object]]] = {
     "krd": ("lfd", {"reliability": "krd", "tempered_kd": True}),
 }
 #: how a student decides where the teacher's knowledge is reliable (g2m.students.reliability)
-RELIABILITIES = ("none", "krd")
+Reliability = Literal["none", "krd"]
+RELIABILITIES: tuple[str, ...] = get_args(Reliability)
 NODE_METHODS = NODE_OBJECTIVES + tuple(NODE_RECIPES)
 #: student options that compose with any node method by name: ``glnn+position`` is GLNN's KD
 #: with DeepWalk position features, ``ffg2m+agreement+guard`` is ``ffg2m_safe``, and so on (each
@@ -78,20 +87,34 @@ def node_method_options(name: str) -> tuple[str, dict[str, object]]:
 #: ``hidden``, the student's input to NOSMOG's similarity projector): ``input``, what feeds the last
 #: layer (after norm, ReLU and dropout), or ``pre-activation``, the last hidden layer's output
 #: before them (NOSMOG's ``h_list[-1]``, teacher and student)
-HIDDEN_POINTS = ("input", "pre-activation")
+HiddenAt = Literal["input", "pre-activation"]
+HIDDEN_POINTS: tuple[str, ...] = get_args(HiddenAt)
 #: position features a student may append to its input (g2m.students.position)
-POSITIONS = ("none", "deepwalk")
+Position = Literal["none", "deepwalk"]
+POSITIONS: tuple[str, ...] = get_args(Position)
 #: who trains the DeepWalk table (g2m.students.position.deepwalk)
-POSITION_BACKENDS = ("gensim", "torch", "random")
+PositionBackend = Literal["gensim", "torch", "random"]
+POSITION_BACKENDS: tuple[str, ...] = get_args(PositionBackend)
 #: similarity of representations in NOSMOG's similarity distillation: inner product (NOSMOG) | cosine
-SIMILARITY_KERNELS = ("dot", "cosine")
+SimilarityKernel = Literal["dot", "cosine"]
+SIMILARITY_KERNELS: tuple[str, ...] = get_args(SimilarityKernel)
 #: how LFD / HFD weight their edges: equally (FF-G2M), or by the teacher's agreement
-EDGE_WEIGHTINGS = ("none", "agreement")
+EdgeWeighting = Literal["none", "agreement"]
+EDGE_WEIGHTINGS: tuple[str, ...] = get_args(EdgeWeighting)
 LINK_METHODS = ("mlp", "logit", "repr", "llp_rank", "llp_dist", "llp")
 #: how LLP's rank loss averages: over the pairs outside the margin, or over every pair
 #: (those inside the margin adding a constant, as the official LLP code)
-RANK_AVERAGES = ("informative-pairs", "all-pairs")
+RankAverage = Literal["informative-pairs", "all-pairs"]
+RANK_AVERAGES: tuple[str, ...] = get_args(RankAverage)
 #: mini-batch neighbour samplers: PyG's NeighborLoader, g2m's CSR sampler, or PyG's when installed
-SAMPLERS = ("auto", "pyg", "g2m")
+Sampler = Literal["auto", "pyg", "g2m"]
+SAMPLERS: tuple[str, ...] = get_args(Sampler)
 #: random-walk kernels for LLP's context sampling: torch-cluster's, g2m's CSR walker, or the first installed
-WALKERS = ("auto", "torch_cluster", "g2m")
+Walker = Literal["auto", "torch_cluster", "g2m"]
+WALKERS: tuple[str, ...] = get_args(Walker)
+
+#: an epoch whose validation score ties the best: "later" makes it the best and resets patience
+TieBreak = Literal["later", "earlier"]
+TIE_BREAKS: tuple[str, ...] = get_args(TieBreak)
+#: SAGE's neighbourhood: PyG's SAGEConv mean (separate root weight) | DGL's gcn aggregator
+SageAggr = Literal["mean", "gcn"]

@@ -179,3 +179,51 @@ def test_eval_reads_a_student_saved_before_split_keys_named_their_graph(tmp_path
     meta["split_key"] = meta["split_key"][:-1] + ("0" if meta["split_key"][-1] != "0" else "1")  # another split
     (out / "student.json").write_text(json.dumps(meta))
     assert "differs from the one" in str(runner.invoke(app, ["eval", "--student", str(out)]).exception)
+
+
+def test_flags_are_generated_from_the_config_declarations():
+    """A flag's type, help and interval come from its field; bools get --x/--no-x, tuples parse
+    "5,5"; a flag must name a field."""
+    import typer
+
+    from g2m.cli.node import STUDENT_FLAGS
+    from g2m.cli.options import NO_FLAGS, Flags, Given, config_flags
+    from g2m.config import help_of
+
+    demo = typer.Typer()
+    seen: list[Given] = []
+
+    @demo.command()
+    @config_flags(
+        Flags("teacher", (TeacherConfig,), ("fanouts", "hidden")), Flags("student", (StudentConfig,), ("guard",))
+    )
+    def command(name: str = "x", given: Given = NO_FLAGS) -> None:
+        seen.append(given)
+
+    done = runner.invoke(demo, ["--fanouts", "5,5", "--no-guard"])
+    assert done.exit_code == 0, done.output
+    assert seen[-1] == Given(student={"guard": False}, teacher={"fanouts": (5, 5)})
+    done = runner.invoke(demo, ["--help"], terminal_width=200)
+    assert "--guard" in done.output and "--no-guard" in done.output
+    assert "In [1, inf)." in help_of(StudentConfig, "hidden")
+    tau = STUDENT_FLAGS.help("tau")  # one flag, two tasks: each config's own help
+    assert tau.startswith("Node: ") and "Link: Temperature of LLP's distribution loss" in tau
+    with pytest.raises(ValueError, match="'hiden' is no field of StudentConfig"):
+        Flags("student", (StudentConfig,), ("hiden",))
+
+
+def test_an_inert_option_is_refused_only_where_nothing_reads_it():
+    from g2m.cli.common import refuse_inert
+    from g2m.errors import G2MError
+
+    refuse_inert(["krd"], "gcn", {"tau": 2.0})  # KRD tempers KD and LFD (its recipe sets tempered_kd)
+    refuse_inert(["glnn", "ffg2m"], "gcn", {"tau": 2.0})  # ffg2m's HFD reads it
+    refuse_inert(["glnn"], "gcn", {"tau": 2.0, "tempered_kd": True})
+    with pytest.raises(G2MError, match="--tau is HFD's temperature and changes nothing for glnn, lfd"):
+        refuse_inert(["glnn", "lfd"], "gcn", {"tau": 2.0})
+
+
+def test_the_teacher_is_named_the_same_way_everywhere():
+    for command in ("teacher", "distill", "run"):
+        done = runner.invoke(app, [command, "--help"], terminal_width=200)
+        assert "--teacher" in done.output and "-t" in done.output, command

@@ -139,15 +139,16 @@ def with_set(named: dict[str, Any], given: dict[str, Any], who: str) -> dict[str
     return {**named, **given}
 
 
-def refuse_other_task(task: str, *layers: dict[str, Any]) -> None:
+def refuse_other_task(task: str, role: str, *layers: dict[str, Any]) -> None:
     """One error naming the first option given (not None) in ``layers`` (the named flags, then
-    --set's) that belongs to the other task."""
+    --set's) that is a field of the other task's ``role`` ("student" or "teacher") config only."""
     from dataclasses import fields
 
-    from g2m.config import LinkStudentConfig, StudentConfig
+    from g2m.config import LinkStudentConfig, LinkTeacherConfig, StudentConfig, TeacherConfig
 
-    node_only = {f.name for f in fields(StudentConfig)} - {f.name for f in fields(LinkStudentConfig)}
-    link_only = {f.name for f in fields(LinkStudentConfig)} - {f.name for f in fields(StudentConfig)}
+    node, link = (StudentConfig, LinkStudentConfig) if role == "student" else (TeacherConfig, LinkTeacherConfig)
+    node_only = {f.name for f in fields(node)} - {f.name for f in fields(link)}
+    link_only = {f.name for f in fields(link)} - {f.name for f in fields(node)}
     foreign = link_only if task == "node" else node_only
     for name, value in (item for layer in layers for item in layer.items()):
         if value is not None and name in foreign:
@@ -257,15 +258,14 @@ def command_line(ctx: typer.Context) -> list[str]:
     return words
 
 
-def refuse_unused_tau(methods: list[str], tau: float | None, tempered_kd: bool) -> None:
-    """``--tau`` is HFD's temperature (and KD's and LFD's with ``tempered_kd``): refused when
-    none of ``methods`` would read it."""
-    from g2m.methods import node_method_options
+def refuse_inert(methods: list[str], teacher: str, given: dict[str, Any]) -> None:
+    """Refuse a student option the user gave that none of ``methods`` would read (a field whose
+    declaration says when it is inert, :class:`g2m.config.Inert`), naming what would make it count."""
+    from g2m.config import inert_options, student_config
 
-    if tau is None or tempered_kd:
-        return
-    if not any(node_method_options(m)[0] in ("hfd", "ffg2m") for m in methods):
-        raise G2MError(
-            f"--tau is HFD's temperature and changes nothing for {', '.join(methods)} (KD and LFD use the raw "
-            f"logits, as the official GLNN / FF-G2M code); add --set tempered_kd=true to temper them too"
-        )
+    configs = [student_config(None, method, teacher, **given) for method in methods]
+    for name, inert in inert_options(configs[0], given).items():
+        if all(name in inert_options(config, given) for config in configs[1:]):
+            raise G2MError(
+                f"--{name.replace('_', '-')} {inert.what} and changes nothing for {', '.join(methods)}: {inert.fix}"
+            )

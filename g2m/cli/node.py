@@ -32,92 +32,93 @@ from g2m.cli.common import (
     interrupt_note,
     overrides,
     parse_set,
+    refuse_inert,
     refuse_other_task,
-    refuse_unused_tau,
     with_set,
 )
-from g2m.config import range_of
+from g2m.cli.options import NO_FLAGS, Flags, Given, config_flags
+from g2m.config import LinkStudentConfig, LinkTeacherConfig, StudentConfig, TeacherConfig, help_of
 from g2m.errors import G2MError
 from g2m.methods import NODE_COMPONENTS, NODE_METHODS, NODE_OBJECTIVES
 
 #: how a method name may add student options (g2m.methods.NODE_COMPONENTS)
 COMPOSE_HELP = "; any of them +" + "|".join(NODE_COMPONENTS) + " (e.g. glnn+position)"
-Hidden = Annotated[
-    Optional[int], typer.Option(help=f"Hidden width (default: dataset preset); in {range_of('hidden')}.")
-]
-Layers = Annotated[Optional[int], typer.Option(help=f"Number of layers; in {range_of('num_layers')}.")]
-Dropout = Annotated[Optional[float], typer.Option(help=f"Dropout rate, in {range_of('dropout')}.")]
-Norm = Annotated[Optional[str], typer.Option(help="none | batch | layer")]
-Lr = Annotated[Optional[float], typer.Option(help=f"Learning rate, in {range_of('lr')}.")]
-Wd = Annotated[Optional[float], typer.Option("--weight-decay", help=f"Weight decay, in {range_of('weight_decay')}.")]
-Epochs = Annotated[Optional[int], typer.Option(help=f"Maximum epochs; in {range_of('epochs')}.")]
-Patience = Annotated[Optional[int], typer.Option(help=f"Early-stopping patience (epochs); in {range_of('patience')}.")]
-Lam = Annotated[Optional[float], typer.Option("--lam", help=f"Weight of the label loss, lambda in {range_of('lam')}.")]
-Tau = Annotated[
-    Optional[float],
-    typer.Option(
-        help=f"Temperature, in {range_of('tau')}: of HFD's softmax for node methods (KD and LFD use the raw "
-        "logits, as the official FF-G2M / GLNN code); of the distribution loss for LLP."
+#: the config fields with flags of their own (the rest: --set); each flag's type, help and
+#: interval come from the field's declaration in g2m.config
+TEACHER_FLAGS = Flags(
+    "teacher",
+    (TeacherConfig, LinkTeacherConfig),
+    (
+        "hidden",
+        "num_layers",
+        "dropout",
+        "norm",
+        "heads",
+        "lr",
+        "weight_decay",
+        "epochs",
+        "patience",
+        "scorer",
+        "batch_size",
+        "fanouts",
+        "sampler",
     ),
-]
-Chunk = Annotated[
-    Optional[int],
-    typer.Option(help=f"Edges per chunk in edge-wise losses (default: all); in {range_of('chunk_size')}."),
-]
+)
+_LINK_WEIGHTS = ("w_sup", "w_rank", "w_dist", "w_logit", "w_repr")
+_LLP = ("margin", "relational_scores", "rank_average", "teacher_score_dropout")
+STUDENT_FLAGS = Flags(
+    "student",
+    (StudentConfig, LinkStudentConfig),
+    (
+        "hidden",
+        "num_layers",
+        "dropout",
+        "norm",
+        "lr",
+        "weight_decay",
+        "epochs",
+        "patience",
+        "lam",
+        "tau",
+        "chunk_size",
+        "batch_size",
+        "scorer",
+        *_LINK_WEIGHTS,
+        *_LLP,
+        "walks",
+        "hops",
+        "random_ratio",
+    ),
+)
+#: g2m run configures both: the students' flags bare (--hidden is --student-hidden there, as
+#: --epochs and --patience, which set both), the teacher's prefixed
+RUN_STUDENT_FLAGS = Flags(
+    "student",
+    (StudentConfig, LinkStudentConfig),
+    ("lam", "tau", "chunk_size", "hidden", "batch_size", "epochs", "patience", *_LINK_WEIGHTS, *_LLP),
+    rename={"hidden": "--student-hidden", "epochs": "--student-epochs", "patience": "--student-patience"},
+    label="Students: ",
+)
+RUN_TEACHER_FLAGS = Flags(
+    "teacher",
+    (TeacherConfig, LinkTeacherConfig),
+    ("hidden", "epochs", "patience"),
+    rename={"hidden": "--teacher-hidden", "epochs": "--teacher-epochs", "patience": "--teacher-patience"},
+    label="Teacher: ",
+)
 TeacherName = Annotated[
     Optional[str],
     typer.Option("--teacher", "-t", help="gcn | sage | gat | appnp (default: gcn for node, sage for link)"),
 ]
 InductiveFraction = Annotated[float, typer.Option(help="Share of test nodes held out in the inductive setting.")]
 Task = Annotated[str, typer.Option(help="node (classification) | link (prediction)")]
-BatchSize = Annotated[
-    Optional[int], typer.Option(help=f"Mini-batch size in nodes (default: full batch); in {range_of('batch_size')}.")
-]
-Fanouts = Annotated[Optional[str], typer.Option(help="Teacher mini-batch neighbours per hop, e.g. 15,10 (-1: all).")]
-SamplerOpt = Annotated[
-    Optional[str],
-    typer.Option(
-        "--sampler",
-        help="Mini-batch neighbour sampler: pyg (PyG's NeighborLoader), g2m (CSR sampler), "
-        "auto (pyg when torch-sparse or pyg-lib is installed).",
-    ),
-]
-Scorer = Annotated[Optional[str], typer.Option(help="Link scorer: dot | mlp.")]
-Weight = Annotated[
-    Optional[float],
-    typer.Option(help=f"Weight of this link loss term (default: the method's); in {range_of('w_rank')}."),
-]
-Margin = Annotated[Optional[float], typer.Option(help=f"LLP rank margin, in {range_of('margin')}.")]
-Walks = Annotated[Optional[int], typer.Option(help=f"LLP: random walks per anchor; in {range_of('walks')}.")]
-Hops = Annotated[
-    Optional[int],
-    typer.Option(help="LLP: steps per walk (nearby contexts are within this many hops); in " + range_of("hops") + "."),
-]
-RandomRatio = Annotated[
-    Optional[float], typer.Option(help=f"LLP: random contexts per nearby context, in {range_of('random_ratio')}.")
-]
-RankAverage = Annotated[
-    Optional[str],
-    typer.Option(
-        help="LLP rank loss averaged over informative-pairs (outside the margin) | all-pairs (official LLP code)."
-    ),
-]
-TeacherScoreDropout = Annotated[
-    Optional[float],
-    typer.Option(
-        help="LLP: dropout on the teacher scorer when its scores are distilled (official code: its --dropout), in "
-        + range_of("teacher_score_dropout")
-        + "."
-    ),
-]
 TieBreak = Annotated[
     Optional[str],
     typer.Option(
-        help="A validation tie: later (new best, patience reset: the official GLNN / FF-G2M / LLP loops) | earlier "
-        "(keep the first). Default: later for node models, earlier for link models."
+        help="Teacher and students: " + help_of(StudentConfig, "tie_break") + " Default: later for node models, "
+        "earlier for link models."
     ),
 ]
-RelScores = Annotated[Optional[str], typer.Option(help="LLP: compare scores as logit | prob (sigmoid).")]
 SplitSeed = Annotated[
     Optional[int],
     typer.Option(help="Link: use this seed's split for every seed (LLP's protocol); default: split k for seed k."),
@@ -153,30 +154,20 @@ def _split(dataset: str, data_root, setting: str, split: str | None, seed: int, 
     return graph, spec, make_node_split(graph, split, setting, seed, fraction)
 
 
+@config_flags(TEACHER_FLAGS)
 def teacher(
     dataset: Dataset = "csbm",
     model: Annotated[
         Optional[str],
-        typer.Option("--model", "-m", help="gcn | sage | gat | appnp (default: gcn for node, sage for link)"),
+        typer.Option(
+            "--teacher", "-t", "--model", "-m", help="gcn | sage | gat | appnp (default: gcn for node, sage for link)"
+        ),
     ] = None,
     seed: Seed = 0,
     setting: Setting = "transductive",
     split: Split = None,
     inductive_fraction: InductiveFraction = 0.2,
-    hidden: Hidden = None,
-    num_layers: Layers = None,
-    dropout: Dropout = None,
-    norm: Norm = None,
-    heads: Annotated[Optional[int], typer.Option(help="GAT attention heads.")] = None,
-    lr: Lr = None,
-    weight_decay: Wd = None,
-    epochs: Epochs = None,
-    patience: Patience = None,
     task: Task = "node",
-    scorer: Scorer = None,
-    batch_size: BatchSize = None,
-    fanouts: Fanouts = None,
-    sampler: SamplerOpt = None,
     split_seed: TeacherSplitSeed = None,
     refresh: Refresh = False,
     data_root: DataRoot = None,
@@ -187,28 +178,18 @@ def teacher(
     graph: GraphFile = None,
     spec: SpecFile = None,
     set_: SetOpt = None,
+    given: Given = NO_FLAGS,
 ) -> None:
     """Train a GNN teacher and cache its outputs (node: logits + hidden; link: embeddings + scorer)."""
     dev = compute_on(device, threads)
-    given = {**parse_set(set_)[1], **parse_set(set_)[0]}  # every --set key is the teacher's here
+    t_set, s_set = parse_set(set_)
+    hp = with_set(given.teacher, {**s_set, **t_set}, "teacher")  # every --set key is the teacher's here
     dataset = dataset_source(dataset, graph, spec)
     model = _teacher_for(task, model)
-    if _check_task(task) == "link":
+    refuse_other_task(_check_task(task), "teacher", hp)
+    if task == "link":
         from g2m.cli.link import teacher_link
 
-        hp = overrides(
-            hidden=hidden,
-            num_layers=num_layers,
-            dropout=dropout,
-            norm=norm,
-            heads=heads,
-            lr=lr,
-            weight_decay=weight_decay,
-            epochs=epochs,
-            patience=patience,
-            scorer=scorer,
-        )
-        hp = with_set(hp, given, "teacher")
         return teacher_link(
             dataset, model, seed, setting, hp, data_root, cache_dir, not quiet, split_seed, refresh, dev
         )
@@ -219,28 +200,7 @@ def teacher(
     from g2m.experiments.node import get_node_teacher, teacher_cache_key
 
     g, dspec, node_split = _split(dataset, data_root, setting, split, seed, inductive_fraction)
-    config = teacher_config(
-        dspec,
-        model,
-        **with_set(
-            overrides(
-                hidden=hidden,
-                num_layers=num_layers,
-                dropout=dropout,
-                norm=norm,
-                heads=heads,
-                lr=lr,
-                weight_decay=weight_decay,
-                epochs=epochs,
-                patience=patience,
-                batch_size=batch_size,
-                fanouts=tuple(int(f) for f in fanouts.split(",")) if fanouts else None,
-                sampler=sampler,
-            ),
-            given,
-            "teacher",
-        ),
-    )
+    config = teacher_config(dspec, model, **hp)
     cache = TeacherCache.for_writing(cache_dir)
     _, scores, cached = get_node_teacher(g, node_split, config, seed, dspec.metric, cache, not quiet, refresh, dev)
     key = teacher_cache_key(g.name, node_split, config, seed)
@@ -259,6 +219,7 @@ def teacher(
     )
 
 
+@config_flags(STUDENT_FLAGS)
 def distill(
     ctx: typer.Context,
     dataset: Dataset = "csbm",
@@ -269,36 +230,11 @@ def distill(
     split: Split = None,
     inductive_fraction: InductiveFraction = 0.2,
     out: Annotated[Path, typer.Option(help="Directory for the trained student.")] = Path("runs/student"),
-    hidden: Hidden = None,
-    num_layers: Layers = None,
-    dropout: Dropout = None,
-    norm: Norm = None,
-    lr: Lr = None,
-    weight_decay: Wd = None,
-    epochs: Epochs = None,
-    patience: Patience = None,
-    lam: Lam = None,
-    tau: Tau = None,
-    chunk_size: Chunk = None,
     teacher_cache: Annotated[
         Optional[Path],
         typer.Option(help="A cache directory printed by `g2m teacher` (default: the only matching one)."),
     ] = None,
     task: Task = "node",
-    scorer: Scorer = None,
-    w_sup: Weight = None,
-    w_rank: Weight = None,
-    w_dist: Weight = None,
-    w_logit: Weight = None,
-    w_repr: Weight = None,
-    margin: Margin = None,
-    walks: Walks = None,
-    hops: Hops = None,
-    random_ratio: RandomRatio = None,
-    relational_scores: RelScores = None,
-    rank_average: RankAverage = None,
-    teacher_score_dropout: TeacherScoreDropout = None,
-    batch_size: BatchSize = None,
     data_root: DataRoot = None,
     cache_dir: CacheDir = None,
     quiet: Quiet = False,
@@ -322,6 +258,7 @@ def distill(
         ),
     ] = None,
     set_: SetOpt = None,
+    given: Given = NO_FLAGS,
 ) -> None:
     """Train an MLP student from a cached teacher (run `g2m teacher` first) or your teacher's logits.
 
@@ -334,40 +271,16 @@ def distill(
     hold_output(ctx, out)
     if teacher_hidden_file is not None and teacher_logits is None:
         raise G2MError("--teacher-hidden goes with --teacher-logits (a cached teacher brings its own)")
-    t_given, s_given = parse_set(set_)
-    if t_given:
+    t_set, s_set = parse_set(set_)
+    if t_set:
         raise G2MError("g2m distill reads a trained teacher: --set teacher.* applies to g2m teacher and g2m run")
-    if _check_task(task) == "link":
-        refuse_other_task("link", dict(lam=lam, chunk_size=chunk_size, batch_size=batch_size), s_given)
+    hp = with_set(given.student, s_set, "student")
+    refuse_other_task(_check_task(task), "student", hp)
+    if task == "link":
         if teacher_logits is not None:
             raise G2MError("--teacher-logits applies to node students (link students read a cached teacher)")
         from g2m.cli.link import distill_link
 
-        hp = overrides(
-            hidden=hidden,
-            num_layers=num_layers,
-            dropout=dropout,
-            norm=norm,
-            lr=lr,
-            weight_decay=weight_decay,
-            epochs=epochs,
-            patience=patience,
-            tau=tau,
-            scorer=scorer,
-            w_sup=w_sup,
-            w_rank=w_rank,
-            w_dist=w_dist,
-            w_logit=w_logit,
-            w_repr=w_repr,
-            margin=margin,
-            walks=walks,
-            hops=hops,
-            random_ratio=random_ratio,
-            relational_scores=relational_scores,
-            rank_average=rank_average,
-            teacher_score_dropout=teacher_score_dropout,
-        )
-        hp = with_set(hp, s_given, "student")
         return distill_link(
             dataset, teacher_name, method, seed, setting, hp, teacher_cache, data_root, cache_dir, not quiet, dev
         )
@@ -377,50 +290,9 @@ def distill(
     from g2m.students.io import save_student
     from g2m.training.node_student import distill_node_student
 
-    refuse_other_task(
-        "node",
-        dict(
-            scorer=scorer,
-            w_sup=w_sup,
-            w_rank=w_rank,
-            w_dist=w_dist,
-            w_logit=w_logit,
-            w_repr=w_repr,
-            margin=margin,
-            walks=walks,
-            hops=hops,
-            random_ratio=random_ratio,
-            relational_scores=relational_scores,
-            rank_average=rank_average,
-            teacher_score_dropout=teacher_score_dropout,
-        ),
-        s_given,
-    )
-    refuse_unused_tau([method], tau, bool(s_given.get("tempered_kd", False)))
+    refuse_inert([method], teacher_name, hp)
     g, dspec, node_split = _split(dataset, data_root, setting, split, seed, inductive_fraction)
-    scfg = student_config(
-        dspec,
-        method,
-        teacher_name,
-        **with_set(
-            overrides(
-                hidden=hidden,
-                num_layers=num_layers,
-                dropout=dropout,
-                norm=norm,
-                lr=lr,
-                weight_decay=weight_decay,
-                epochs=epochs,
-                patience=patience,
-                lam=lam,
-                tau=tau,
-                chunk_size=chunk_size,
-                batch_size=batch_size,
-            ),
-            s_given,
-            "student",
-        ),
-    )
+    scfg = student_config(dspec, method, teacher_name, **hp)
     knowledge = None
     if teacher_logits is not None:
         from g2m.experiments.node import TeacherKnowledge
@@ -533,6 +405,7 @@ def evaluate(
     )
 
 
+@config_flags(RUN_STUDENT_FLAGS, RUN_TEACHER_FLAGS)
 def run(
     ctx: typer.Context,
     dataset: Dataset = "csbm",
@@ -550,23 +423,8 @@ def run(
     split: Split = None,
     inductive_fraction: InductiveFraction = 0.2,
     out: Annotated[Path, typer.Option(help="Directory for results.json and results.md.")] = Path("results/run"),
-    lam: Lam = None,
-    tau: Tau = None,
-    chunk_size: Chunk = None,
-    student_hidden: Annotated[Optional[int], typer.Option(help="Student hidden width.")] = None,
-    teacher_hidden: Annotated[Optional[int], typer.Option(help="Teacher hidden width.")] = None,
     epochs: Annotated[Optional[int], typer.Option(help="Maximum epochs, teacher and students.")] = None,
     patience: Annotated[Optional[int], typer.Option(help="Early-stopping patience, teacher and students.")] = None,
-    student_epochs: Annotated[
-        Optional[int], typer.Option(help="Maximum epochs of the students only (the cached teacher is kept).")
-    ] = None,
-    student_patience: Annotated[
-        Optional[int], typer.Option(help="Early-stopping patience of the students only.")
-    ] = None,
-    teacher_epochs: Annotated[Optional[int], typer.Option(help="Maximum epochs of the teacher only.")] = None,
-    teacher_patience: Annotated[
-        Optional[int], typer.Option(help="Early-stopping patience of the teacher only.")
-    ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Retrain teachers, write no cache.")] = False,
     refresh: Refresh = False,
     save_students: Annotated[
@@ -574,15 +432,6 @@ def run(
         typer.Option(help="Also save every student, as DIR/<method>-seed<k> (for `g2m eval` / `g2m export`)."),
     ] = None,
     task: Task = "node",
-    w_sup: Weight = None,
-    w_rank: Weight = None,
-    w_dist: Weight = None,
-    w_logit: Weight = None,
-    w_repr: Weight = None,
-    margin: Margin = None,
-    relational_scores: RelScores = None,
-    rank_average: RankAverage = None,
-    teacher_score_dropout: TeacherScoreDropout = None,
     split_seed: SplitSeed = None,
     teacher_seed: TeacherSeed = None,
     data_root: DataRoot = None,
@@ -605,15 +454,6 @@ def run(
     threads: Threads = None,
     graph: GraphFile = None,
     spec: SpecFile = None,
-    student_batch_size: Annotated[
-        Optional[int],
-        typer.Option(
-            "--batch-size",
-            help="Students' mini-batch size in nodes (default: the preset, usually full batch); in "
-            + range_of("batch_size")
-            + ".",
-        ),
-    ] = None,
     nproc: Annotated[
         int,
         typer.Option(
@@ -633,6 +473,7 @@ def run(
         ),
     ] = 60.0,
     set_: SetOpt = None,
+    given: Given = NO_FLAGS,
 ) -> None:
     """Teacher, then every student method, over several seeds; writes JSON and a table.
 
@@ -658,16 +499,14 @@ def run(
         check_output_dir(save_students, "--save-students")
         if save_students.resolve() != out.resolve():
             hold_output(ctx, save_students, "--save-students")
-    student_limits = overrides(
-        epochs=student_epochs or epochs, patience=student_patience or patience, tie_break=tie_break
-    )
-    teacher_limits = overrides(
-        epochs=teacher_epochs or epochs, patience=teacher_patience or patience, tie_break=tie_break
-    )
+    t_set, s_set = parse_set(set_)
+    both = overrides(epochs=epochs, patience=patience, tie_break=tie_break)  # flags for teacher and students
+    student_hp = with_set({**both, **given.student}, s_set, "student")
+    teacher_hp = with_set({**both, **given.teacher}, t_set, "teacher")
     chosen = [m.strip() for m in methods.split(",") if m.strip()]
-    t_given, s_given = parse_set(set_)
-    if _check_task(task) == "link":
-        refuse_other_task("link", dict(lam=lam, chunk_size=chunk_size), s_given)
+    refuse_other_task(_check_task(task), "student", student_hp)
+    refuse_other_task(task, "teacher", teacher_hp)
+    if task == "link":
         if recipe is not None:
             raise G2MError("--recipe applies to node tasks (the recipes set node teachers and students)")
         from g2m.cli.link import run_link
@@ -675,11 +514,6 @@ def run(
 
         if save_students is not None:
             raise G2MError("--save-students applies to node students (link students are not exported yet)")
-        if student_batch_size is not None:
-            raise G2MError(
-                "--batch-size applies to node students (link students sample anchors: see the presets' "
-                "anchors_per_epoch)"
-            )
         link_methods = LINK_METHODS if methods == ",".join(NODE_OBJECTIVES) else tuple(chosen)
         return run_link(
             dataset,
@@ -690,25 +524,8 @@ def run(
             setting,
             split_seed,
             teacher_seed,
-            with_set(
-                overrides(
-                    tau=tau,
-                    hidden=student_hidden,
-                    w_sup=w_sup,
-                    w_rank=w_rank,
-                    w_dist=w_dist,
-                    w_logit=w_logit,
-                    w_repr=w_repr,
-                    margin=margin,
-                    relational_scores=relational_scores,
-                    rank_average=rank_average,
-                    teacher_score_dropout=teacher_score_dropout,
-                    **student_limits,
-                ),
-                s_given,
-                "student",
-            ),
-            with_set(overrides(hidden=teacher_hidden, **teacher_limits), t_given, "teacher"),
+            student_hp,
+            teacher_hp,
             out,
             data_root,
             cache_dir,
@@ -721,21 +538,6 @@ def run(
             dev,
             checkpoint_every,
         )
-    refuse_other_task(
-        "node",
-        dict(
-            w_sup=w_sup,
-            w_rank=w_rank,
-            w_dist=w_dist,
-            w_logit=w_logit,
-            w_repr=w_repr,
-            margin=margin,
-            relational_scores=relational_scores,
-            rank_average=rank_average,
-            teacher_score_dropout=teacher_score_dropout,
-        ),
-        s_given,
-    )
     if split_seed is not None or teacher_seed is not None or teacher_candidates != 1:
         raise G2MError(
             "--split-seed, --teacher-seed and --teacher-candidates apply to --task link "
@@ -751,7 +553,7 @@ def run(
             raise G2MError(str(err)) from err
         typer.echo(f"best student recorded for {dataset} with a {teacher_name} teacher: {best}")
         chosen = list(dict.fromkeys(best if m == "best" else m for m in chosen))
-    refuse_unused_tau(chosen, tau, bool(s_given.get("tempered_kd", False)))
+    refuse_inert(chosen, teacher_name, student_hp)
     exp = NodeExperiment(
         dataset=dataset,
         teacher=teacher_name,
@@ -766,19 +568,8 @@ def run(
         use_cache=not no_cache,
         refresh=refresh,
         save_students=str(save_students) if save_students else None,
-        teacher_overrides=with_set(overrides(hidden=teacher_hidden, **teacher_limits), t_given, "teacher"),
-        student_overrides=with_set(
-            overrides(
-                lam=lam,
-                tau=tau,
-                chunk_size=chunk_size,
-                hidden=student_hidden,
-                batch_size=student_batch_size,
-                **student_limits,
-            ),
-            s_given,
-            "student",
-        ),
+        teacher_overrides=teacher_hp,
+        student_overrides=student_hp,
         preset=str(preset) if preset else None,
         recipe=recipe,
     )

@@ -63,7 +63,7 @@ _ABSENT = object()
 
 def _differ(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     """Keys on which two settings or configurations differ; an option added since one of
-    them was written (``g2m.config.NEW_OPTION``) counts as its default there."""
+    them was written (``g2m.config.option(..., new=True)``) counts as its default there."""
     defaults = new_option_defaults()
     return sorted(
         k for k in a.keys() | b.keys() if a.get(k, defaults.get(k, _ABSENT)) != b.get(k, defaults.get(k, _ABSENT))

@@ -49,7 +49,7 @@ def experiment_spec(
 def config_tag(config: Any) -> str:
     """Short hash of a config, so caches of different hyper-parameters never collide.
 
-    Options added later (``NEW_OPTION`` metadata) are left out at their default value, so
+    Options added later (``option(..., new=True)``) are left out at their default value, so
     the tags of caches written before they existed stay valid.
     """
     values = asdict(config)
