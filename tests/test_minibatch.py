@@ -100,18 +100,17 @@ def test_minibatch_students_learn_from_the_teacher(setup, method):
 
 
 def test_hfd_edges_per_epoch_bounds_the_sample(setup, monkeypatch):
-    import g2m.training.node_student as ns
+    import g2m.losses.terms as terms
 
     g, split, teacher = setup
     seen = []
-    real = ns.minibatch_objective
+    real = terms.hfd_loss
 
-    def spy(*args, **kwargs):
-        if kwargs.get("hfd_edge_index") is not None:
-            seen.append(kwargs["hfd_edge_index"].size(1))
-        return real(*args, **kwargs)
+    def spy(logits, teacher_logits, edge_index, *args, **kwargs):
+        seen.append(edge_index.size(1))
+        return real(logits, teacher_logits, edge_index, *args, **kwargs)
 
-    monkeypatch.setattr(ns, "minibatch_objective", spy)
+    monkeypatch.setattr(terms, "hfd_loss", spy)
     cfg = replace(
         student_config(None, "ffg2m", "gcn"), hidden=16, epochs=1, patience=1, batch_size=100, hfd_edges_per_epoch=60
     )

@@ -38,7 +38,8 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from g2m.losses.node import LFDTarget, hfd_loss, kd_loss, label_ce, lfd_loss, lfd_loss_on
+from g2m.losses.node import LFDTarget
+from g2m.losses.terms import HFDSample, Objective, Step, teacher_terms
 from g2m.methods import NODE_OBJECTIVES, parse_node_method
 
 
@@ -73,40 +74,32 @@ def node_objective(
     LFD's and HFD's edges: the heterophily-safe ``ffg2m_safe`` weights them by
     :func:`~g2m.losses.node.teacher_agreement`, so that LFD tends to KD and HFD to zero on
     edges whose ends the teacher puts in different classes."""
+    _check_objective(method, teacher_logits, lam)
+    terms = (
+        []
+        if teacher_logits is None
+        else teacher_terms(
+            method,
+            teacher_logits,
+            edge_index,
+            tau,
+            tempered_kd,
+            chunk_size,
+            edge_weight,
+            edge_index if hfd_edge_index is None else hfd_edge_index,
+            edge_weight if hfd_edge_index is None else hfd_edge_weight,
+        )
+    )
+    return Objective(lam, terms)(Step(student_logits, y, train_idx))
+
+
+def _check_objective(method: str, teacher_logits: Tensor | None, lam: float) -> None:
     if method not in NODE_OBJECTIVES:
         raise ValueError(f"unknown node objective {method!r}; choose one of {NODE_OBJECTIVES}")
     if not 0.0 <= lam <= 1.0:
         raise ValueError(f"lambda must be in [0, 1], got {lam}")
-    ce = _label_term(method, student_logits, y, train_idx, teacher_logits)
-    if method == "mlp":
-        return ce, {"ce": float(ce.detach())}
-    assert teacher_logits is not None  # every method but mlp distils (checked by _label_term)
-    parts: dict[str, Tensor] = {}
-    kd_tau = tau if tempered_kd else 1.0
-    if method == "glnn":
-        parts["kd"] = kd_loss(student_logits, teacher_logits, kd_tau)
-    if method in ("lfd", "ffg2m"):
-        parts["lfd"] = lfd_loss(student_logits, teacher_logits, edge_index, kd_tau, chunk_size, edge_weight=edge_weight)
-    if method in ("hfd", "ffg2m"):
-        hfd_edges, hfd_weights = edge_index, edge_weight
-        if hfd_edge_index is not None:
-            hfd_edges, hfd_weights = hfd_edge_index, hfd_edge_weight
-        parts["hfd"] = hfd_loss(student_logits, teacher_logits, hfd_edges, tau, chunk_size, edge_weight=hfd_weights)
-    return _combine(ce, parts, lam)
-
-
-def _label_term(method: str, logits: Tensor, y: Tensor, train_idx: Tensor, teacher_logits: Tensor | None) -> Tensor:
-    """CE on the labelled rows ``train_idx`` (zero, not NaN, when a mini-batch holds none), after
-    checking that a distilling ``method`` has its teacher."""
     if method != "mlp" and teacher_logits is None:
         raise ValueError(f"method {method!r} needs teacher logits")
-    return label_ce(logits[train_idx], y[train_idx]) if train_idx.numel() else logits.sum() * 0.0
-
-
-def _combine(ce: Tensor, parts: dict[str, Tensor], lam: float) -> tuple[Tensor, dict[str, float]]:
-    r""":math:`\lambda\,\mathcal{L}_{CE} + (1-\lambda)\sum` of the distillation terms, and each part."""
-    total = lam * ce + (1.0 - lam) * sum(parts.values())
-    return total, {"ce": float(ce.detach()), **{k: float(v.detach()) for k, v in parts.items()}}
 
 
 def minibatch_objective(
@@ -144,24 +137,17 @@ def minibatch_objective(
     Shapes: seed_logits ``[B, C]``; seeds ``[B]`` (rows of ``teacher_logits``, ``y`` and ``lfd``);
     hfd_logits ``[U, C]``; hfd_edge_index ``[2, m]``; output: the loss and its parts.
     """
-    if method not in NODE_OBJECTIVES:
-        raise ValueError(f"unknown node objective {method!r}; choose one of {NODE_OBJECTIVES}")
-    ce = _label_term(method, seed_logits, y[seeds], train_pos, teacher_logits)
-    if method == "mlp":
-        return ce, {"ce": float(ce.detach())}
-    assert teacher_logits is not None  # every method but mlp distils (checked by _label_term)
-    parts: dict[str, Tensor] = {}
-    kd_tau = tau if tempered_kd else 1.0
-    if method == "glnn":
-        parts["kd"] = kd_loss(seed_logits, teacher_logits[seeds], kd_tau)
-    if method in ("lfd", "ffg2m"):
-        if lfd is None:
-            raise ValueError(f"method {method!r} needs the graph's LFD target (lfd_target) in mini-batches")
-        parts["lfd"] = lfd_loss_on(seed_logits, lfd, seeds, kd_tau, reduction="mean")
-    if method in ("hfd", "ffg2m") and hfd_edge_index is not None and hfd_edge_index.size(1):
+    _check_objective(method, teacher_logits, lam)
+    if method in ("lfd", "ffg2m") and lfd is None:
+        raise ValueError(f"method {method!r} needs the graph's LFD target (lfd_target) in mini-batches")
+    terms = (
+        []
+        if teacher_logits is None
+        else teacher_terms(method, teacher_logits, tau=tau, tempered_kd=tempered_kd, chunk_size=chunk_size, lfd=lfd)
+    )
+    sample = None
+    if hfd_edge_index is not None:
         assert hfd_logits is not None and hfd_teacher is not None, "sampled HFD edges need their ends' logits"
-        parts["hfd"] = hfd_loss(hfd_logits, hfd_teacher, hfd_edge_index, tau, chunk_size, edge_weight=hfd_edge_weight)
-    if scales:
-        ce = ce * scales.get("ce", 1.0)
-        parts = {name: term * scales.get(name, 1.0) for name, term in parts.items()}
-    return _combine(ce, parts, lam)
+        sample = HFDSample(hfd_logits, hfd_teacher, hfd_edge_index, hfd_edge_weight)
+    step = Step(seed_logits, y[seeds], train_pos, seeds, hfd=sample, scales=scales)
+    return Objective(lam, terms)(step)

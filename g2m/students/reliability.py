@@ -22,12 +22,14 @@ Knowledge in GNNs for Reliable Distillation into MLPs"; ``Com_KD_Prob`` in Liron
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from g2m.device import cpu_generator
+from g2m.losses.terms import LFDTerm
 
 
 def prediction_entropy(logits: Tensor) -> Tensor:
@@ -97,3 +99,42 @@ class ReliableEdgeSampler:
         keep = 1.0 - self.shift[edge_index[0]] ** self.power
         # drawn on the generator's device (the CPU), then moved: the same mask on every device
         return torch.bernoulli(keep.clamp(0, 1).to(gen.device), generator=gen).to(keep.device)
+
+
+@dataclass
+class ReliableEdges:
+    """KRD (Wu et al., ICML 2023): from epoch ``start`` on, each epoch LFD's edges are resampled by the
+    teacher's reliability as the student sees it (:class:`ReliableEdgeSampler`);
+    the sample becomes ``lfd.weight``. Checkpointed with the model (the epoch count and the weights)."""
+
+    sampler: ReliableEdgeSampler
+    lfd: LFDTerm
+    start: int
+    gen: torch.Generator
+    epoch: int = 0
+
+    def __post_init__(self) -> None:
+        if self.lfd.edge_index is None:
+            raise ValueError("KRD samples the edges of a full-batch LFD term (edge_index)")
+
+    def new_epoch(self, student_logits: Callable[[], Tensor]) -> None:
+        """Count an epoch; from ``start`` on, refit the power on ``student_logits()`` and resample."""
+        self.epoch += 1
+        if self.epoch >= self.start:
+            assert self.lfd.edge_index is not None  # checked at construction
+            self.sampler.update(self.lfd.teacher, student_logits())
+            self.lfd.weight = self.sampler.sample(self.lfd.edge_index, self.gen)
+
+    def state_dict(self) -> dict[str, object]:
+        weight = self.lfd.weight
+        return {
+            "epoch": self.epoch,
+            "lfd_weight": None if weight is None else weight.cpu(),
+            **self.sampler.state_dict(),
+        }
+
+    def load_state_dict(self, state: dict[str, object]) -> None:
+        self.epoch = int(state["epoch"])  # type: ignore[call-overload]
+        weight = state["lfd_weight"]
+        self.lfd.weight = None if weight is None else weight.to(self.lfd.teacher.device)  # type: ignore[attr-defined]
+        self.sampler.load_state_dict({"power": float(state["power"])})  # type: ignore[arg-type]

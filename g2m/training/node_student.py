@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import cast
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -16,14 +16,24 @@ from g2m.data.graph import Graph
 from g2m.data.splits import NodeSplit
 from g2m.device import cpu_generator, resolve_device, to_device_async
 from g2m.evaluation.metrics import node_metric
-from g2m.losses.node import lfd_target, similarity_loss, teacher_agreement
-from g2m.losses.objectives import check_method, minibatch_objective, node_objective
+from g2m.losses.node import LFDTarget, lfd_target, teacher_agreement
+from g2m.losses.objectives import check_method
+from g2m.losses.terms import (
+    AdversarialTerm,
+    HFDSample,
+    KDTerm,
+    LFDTerm,
+    Objective,
+    SimilarityTerm,
+    Step,
+    Term,
+    teacher_terms,
+)
 from g2m.ops.sparse import row_block, sparse_features
 from g2m.students.mlp import MLP
 from g2m.students.position import position_features
-from g2m.students.reliability import ReliableEdgeSampler
+from g2m.students.reliability import ReliableEdges, ReliableEdgeSampler
 from g2m.teachers.node import node_scores
-from g2m.training.adversarial import pgd_perturbation
 from g2m.training.checkpoint import Checkpoint, GeneratorState
 from g2m.training.loop import FitResult, fit
 
@@ -88,15 +98,21 @@ def distill_node_student(
     device: str | torch.device | None = None,
     checkpoint: Checkpoint | None = None,
 ) -> NodeStudentOutput:
-    """The student sees the observed nodes only; the graph enters through the losses (and,
-    with ``config.position``, through position features of the observed graph).
+    """Train an MLP student on ``graph`` from the teacher's outputs, as ``config`` says.
+
+    The student sees the observed nodes only; the graph enters through the losses (and,
+    with ``config.position``, through position features of the observed graph). Its loss is a
+    list of terms (:mod:`g2m.losses.terms`): the labels' cross-entropy, the objective's teacher
+    terms (:func:`~g2m.losses.terms.teacher_terms`: KD, LFD, HFD), and NOSMOG's similarity and
+    adversarial terms when their weights are set; KRD resamples LFD's edges each epoch
+    (:class:`~g2m.students.reliability.ReliableEdges`).
 
     ``teacher_hidden`` (``[N, H]``, the teacher's last hidden layer) is needed by
     ``config.similarity_weight > 0``; ``teacher_entropy_shift`` (``[N]``, KRD's reliability
     signal, :func:`g2m.students.reliability.entropy_shift`) by ``config.reliability == "krd"``.
 
-    ``config.guard``: validation decides how much of the graph the student trusts. The
-    student is trained with the same seed on labels alone
+    ``config.guard``: validation decides how much of the graph the student trusts
+    (:func:`guard_candidates`, :func:`select_on_validation`). The student is trained with the same seed on labels alone
     (:meth:`~g2m.config.StudentConfig.label_only`), as configured, and, when its LFD / HFD
     edges are weighted, unweighted too; the one with the highest validation score is kept,
     and a tie goes to the one trusting less structure (labels, then weighted edges, then all
@@ -120,7 +136,7 @@ def distill_node_student(
     quarter of the epoch's seed count, so a step's forward covers at most 1.5 times its batch) spread over the
     epoch's batches, with one student forward on the batch and
     the sampled edges' ends together: an unbiased estimate of the full HFD
-    (:func:`~g2m.losses.objectives.minibatch_objective`). NOSMOG's additions run per batch:
+    (:class:`~g2m.losses.terms.HFDTerm`). NOSMOG's additions run per batch:
     the similarity over the batch's nodes (its B x B similarities), PGD on the
     batch's features against its node-wise terms. ``config.drop_last`` and ``config.label_pass``
     give the official GLNN / NOSMOG loop (a label pass, then a teacher pass, each epoch).
@@ -128,68 +144,69 @@ def distill_node_student(
     ``checkpoint`` (:class:`~g2m.training.checkpoint.Checkpoint`): save the training state as it
     goes and resume from a saved one (a guard's candidates each get their own)."""
     check_method(config.method)
-    objective = config.objective
-    if objective != "mlp" and teacher_logits is None:
+    if config.objective != "mlp" and teacher_logits is None:
         raise ValueError(f"method {config.method!r} needs teacher logits")
     if config.guard:  # StudentConfig refuses a guard on a method without a teacher
-        # on_epoch (a tuner's pruning callback) follows the configured student only
-        part = (lambda name: None) if checkpoint is None else checkpoint.child
-        candidates = {
-            "labels": distill_node_student(
+
+        def candidate(name: str, cfg: StudentConfig) -> NodeStudentOutput:
+            distils = cfg.objective != "mlp"
+            return distill_node_student(
                 graph,
                 split,
-                None,
-                config.label_only(),
+                teacher_logits if distils else None,
+                cfg,
                 seed,
                 metric,
                 progress,
-                device=device,
-                checkpoint=part("labels"),
-            ),
-            "distilled": distill_node_student(
-                graph,
-                split,
-                teacher_logits,
-                replace(config, guard=False),
-                seed,
-                metric,
-                progress,
-                on_epoch,
-                teacher_hidden,
-                teacher_entropy_shift,
+                on_epoch if name == "distilled" else None,  # a tuner's pruning follows the configured student
+                teacher_hidden if distils else None,
+                teacher_entropy_shift if distils else None,
                 device,
-                part("distilled"),
-            ),
-        }
-        if config.edge_weighting != "none":
-            candidates["unweighted"] = distill_node_student(
-                graph,
-                split,
-                teacher_logits,
-                replace(config, guard=False, edge_weighting="none"),
-                seed,
-                metric,
-                progress,
-                None,
-                teacher_hidden,
-                teacher_entropy_shift,
-                device,
-                part("unweighted"),
+                None if checkpoint is None else checkpoint.child(name),
             )
-        kept = max(candidates, key=lambda name: candidates[name].scores["val"])  # the first of equals
-        spent = sum(out.fit.seconds for out in candidates.values())  # the guard's cost is every candidate's
-        return replace(
-            candidates[kept],
-            guard=kept,
-            fit=replace(candidates[kept].fit, seconds=spent),
-            guard_val={name: out.scores["val"] for name, out in candidates.items()},
-        )
+
+        return select_on_validation(guard_candidates(config), candidate)
+    _check_teacher(graph, teacher_logits, config, teacher_hidden)
+    return _StudentTraining(
+        graph, split, teacher_logits, config, seed, teacher_hidden, teacher_entropy_shift, resolve_device(device)
+    ).run(metric, progress, on_epoch, checkpoint)
+
+
+def guard_candidates(config: StudentConfig) -> dict[str, StudentConfig]:
+    """The students a guarded ``config`` chooses between, in the order a tie prefers them: on labels
+    alone (:meth:`~g2m.config.StudentConfig.label_only`), as configured, and, when its LFD / HFD edges
+    are weighted, unweighted."""
+    candidates = {"labels": config.label_only(), "distilled": replace(config, guard=False)}
+    if config.edge_weighting != "none":
+        candidates["unweighted"] = replace(config, guard=False, edge_weighting="none")
+    return candidates
+
+
+def select_on_validation(
+    candidates: dict[str, StudentConfig], train: Callable[[str, StudentConfig], NodeStudentOutput]
+) -> NodeStudentOutput:
+    """Train every candidate (``train(name, config)``) and keep the one with the highest validation
+    score, the first of equals; its ``guard`` names it, ``guard_val`` holds every candidate's score,
+    and its training time is every candidate's (the guard's cost)."""
+    trained = {name: train(name, cfg) for name, cfg in candidates.items()}
+    kept = max(trained, key=lambda name: trained[name].scores["val"])
+    spent = sum(out.fit.seconds for out in trained.values())
+    return replace(
+        trained[kept],
+        guard=kept,
+        fit=replace(trained[kept].fit, seconds=spent),
+        guard_val={name: out.scores["val"] for name, out in trained.items()},
+    )
+
+
+def _check_teacher(graph: Graph, teacher_logits: Tensor | None, config: StudentConfig, hidden: Tensor | None) -> None:
+    """One error for teacher tensors of the wrong shape, or options this run cannot take."""
     if teacher_logits is not None and teacher_logits.shape != (graph.num_nodes, graph.num_classes):
         raise ValueError(
             f"teacher logits have shape {tuple(teacher_logits.shape)}, expected "
             f"({graph.num_nodes}, {graph.num_classes}) for {graph.name}"
         )
-    if config.similarity_weight > 0 and (teacher_hidden is None or teacher_hidden.size(0) != graph.num_nodes):
+    if config.similarity_weight > 0 and (hidden is None or hidden.size(0) != graph.num_nodes):
         raise ValueError(
             "similarity_weight > 0 needs the teacher's hidden representation of every node (teacher_hidden, [N, H])"
         )
@@ -205,246 +222,268 @@ def distill_node_student(
         ]
         if unsplit:
             raise ValueError(f"{', '.join(unsplit)} is implemented for a single process; run without --nproc")
-    dev = resolve_device(device)
-    krd = None
     if config.reliability == "krd":
-        if objective not in ("lfd", "ffg2m"):
-            raise ValueError(f"reliability 'krd' samples LFD's edges: use it with lfd or ffg2m, not {objective!r}")
+        if config.objective not in ("lfd", "ffg2m"):
+            raise ValueError(
+                f"reliability 'krd' samples LFD's edges: use it with lfd or ffg2m, not {config.objective!r}"
+            )
         if config.batch_size is not None:
             raise ValueError("reliability 'krd' is implemented for full-batch students only (batch_size None)")
-        if teacher_entropy_shift is None:
-            raise ValueError(
-                "reliability 'krd' needs the teacher's entropy shift, which this teacher lacks (a cache "
-                "entry from before g2m recorded it, or a mini-batch teacher): retrain it with --refresh"
-            )
-        krd = ReliableEdgeSampler(
-            _rows(teacher_entropy_shift, split.observed, dev), config.krd_power, config.krd_momentum, config.krd_bins
-        )
-    torch.manual_seed(seed)
-    view = split.observed_view(graph).to(dev)
-    t_obs = None if teacher_logits is None else _rows(teacher_logits, split.observed, dev)
-    edges = view.edge_index
-    # HFD is symmetric in (i, j): on this undirected graph one direction per edge
-    # gives the same mean at half the cost.
-    hfd_edges = edges[:, edges[0] < edges[1]]
-    weighted = config.edge_weighting == "agreement" and objective in ("lfd", "hfd", "ffg2m")
-    lfd_w = hfd_w = None
-    if weighted:
-        assert t_obs is not None  # edge weighting is refused for label-only students (StudentConfig)
-        lfd_w, hfd_w = teacher_agreement(t_obs, edges), teacher_agreement(t_obs, hfd_edges)
-    position = None
-    x_view = view.x
-    if config.position != "none":
-        position = position_features(
-            graph.num_nodes, graph.edge_index, split.observed, edges, config.position_settings(), seed
-        )
-        x_view = torch.cat([view.x, _rows(position, split.observed, dev)], dim=1)
-    model = MLP(x_view.size(1), graph.num_classes, **config.model_kwargs()).to(dev)
-    trained: nn.Module = model
-    projector = None
-    if config.similarity_weight > 0:
-        # NOSMOG's mlp_feature_encoder: a training-only head from the student's hidden layer
-        # to the space whose similarities are matched to the teacher's
-        projector = nn.Sequential(nn.Linear(config.hidden, config.hidden), nn.ReLU(), nn.Dropout(config.dropout)).to(
-            dev
-        )
-        trained = nn.ModuleDict({"student": model, "projector": projector})
-        assert teacher_hidden is not None  # checked with the config, above
-        h_obs = _rows(teacher_hidden, split.observed, dev)
-    x_obs = sparse_features(x_view)  # bag-of-words features: the first layer becomes an SpMM
-    x_dense = x_view if config.adversarial_eps > 0 and config.batch_size is None else None
-    label_pass = config.label_pass and objective != "mlp"  # an MLP's epochs are the label pass alone
-    gen = cpu_generator(seed)
 
-    def soft_loss(logits: Tensor) -> Tensor:
-        """The node-wise part of the objective (label CE and untempered KD, as NOSMOG), which
-        adversarial inputs must keep low."""
-        return node_objective(
-            "mlp" if t_obs is None else "glnn", logits, t_obs, view.y, view.train, edges, lam=config.lam
-        )[0]
 
-    loop = _LoopState(lfd_weight=lfd_w, device=dev)  # what the full-batch step carries from epoch to epoch
+class _StudentTraining:
+    """One student's training: the observed graph's tensors on the device, the model, its loss
+    terms (:mod:`g2m.losses.terms`) and the steps :func:`~g2m.training.loop.fit` takes, full batch
+    (:meth:`full_step`) or per mini-batch (:meth:`batch_step`, :meth:`batches`)."""
 
-    def step(batch: StudentBatch | None = None):
-        if batch is None:
-            loop.epoch += 1
-            if krd is not None and loop.epoch >= config.krd_start:  # KRD: resample reliable edges
-                model.eval()
-                with torch.no_grad():
-                    assert t_obs is not None  # KRD is refused without a teacher
-                    krd.update(t_obs, model(x_obs))
-                model.train()
-                loop.lfd_weight = krd.sample(edges, gen)
-            if projector is None:
-                logits = model(x_obs)
-            else:
-                logits, hidden = model(x_obs, return_hidden=True)
-            loss, parts = node_objective(
-                objective,
-                logits,
-                t_obs,
-                view.y,
-                view.train,
-                edges,
-                lam=config.lam,
-                tau=config.tau,
-                chunk_size=config.chunk_size,
-                hfd_edge_index=hfd_edges,
-                tempered_kd=config.tempered_kd,
-                edge_weight=loop.lfd_weight,
-                hfd_edge_weight=hfd_w,
-            )
-            if projector is not None:
-                sim = similarity_loss(projector(hidden), h_obs, config.similarity_kernel)
-                loss = loss + config.similarity_weight * sim
-                parts["similarity"] = float(sim.detach())
-            if x_dense is not None:
-                delta = pgd_perturbation(
-                    lambda x: soft_loss(model(x)), x_dense, config.adversarial_eps, config.adversarial_steps, gen
+    def __init__(
+        self,
+        graph: Graph,
+        split: NodeSplit,
+        teacher_logits: Tensor | None,
+        config: StudentConfig,
+        seed: int,
+        teacher_hidden: Tensor | None,
+        entropy_shift: Tensor | None,
+        dev: torch.device,
+    ) -> None:
+        self.graph, self.split, self.config, self.dev, self.seed = graph, split, config, dev, seed
+        self.lfd_target: LFDTarget | None = None
+        self.lfd_in_weight: Tensor | None = None
+        reliable = None
+        if config.reliability == "krd":
+            if entropy_shift is None:
+                raise ValueError(
+                    "reliability 'krd' needs the teacher's entropy shift, which this teacher lacks (a cache "
+                    "entry from before g2m recorded it, or a mini-batch teacher): retrain it with --refresh"
                 )
-                adv = soft_loss(model(x_dense + delta))
-                loss = loss + config.adversarial_weight * adv
-                parts["adversarial"] = float(adv.detach())
-            return loss, parts
-        # a mini-batch: its seeds, and (HFD) a uniform sample of the graph's edges; drawn on the CPU.
-        # Data-parallel: every rank holds the same global batch and trains on its part of it
-        mine = dist.part(batch.seeds)
-        seeds = to_device_async(mine, dev)
-        train_pos = to_device_async(is_train[mine].nonzero().view(-1), dev)
-        edge_ids = None if batch.edges is None else dist.part(batch.edges)
-        scales = _rank_scales(batch, mine, edge_ids, is_train, lfd_in_weight)
-        hfd_args: dict[str, Tensor | None] = {}
-        seed_hidden = None
-        if edge_ids is None:
-            if projector is None:
-                seed_logits = forward(x_view[seeds])
-            else:
-                seed_logits, seed_hidden = forward(x_view[seeds], return_hidden=True)
-        else:  # one student forward on the seeds and the sampled edges' ends together
-            picked = to_device_async(edge_ids, dev)
-            pairs = hfd_edges[:, picked]
-            assert t_obs is not None  # HFD's edges are sampled for distilling students only
-            nodes, inverse = torch.unique(torch.cat([seeds, pairs.reshape(-1)]), return_inverse=True)
-            if projector is None:
-                logits = forward(x_view[nodes])
-            else:
-                logits, hidden = forward(x_view[nodes], return_hidden=True)
-                seed_hidden = hidden[inverse[: seeds.numel()]]
-            seed_logits = logits[inverse[: seeds.numel()]]
-            hfd_args = {
-                "hfd_logits": logits,
-                "hfd_teacher": t_obs[nodes],
-                "hfd_edge_index": inverse[seeds.numel() :].view(2, -1),
-                "hfd_edge_weight": None if hfd_w is None else hfd_w[picked],
-            }
-        # the label pass (label_pass): every term on labels, the whole weighted lam; the teacher's
-        # pass after it: every term on the teacher, weighted 1 - lam; else lam mixes inside each term
-        on_labels = batch.labels
-        lam = config.lam if not label_pass else (1.0 if on_labels else 0.0)
-        weight = 1.0 if not label_pass else (config.lam if on_labels else 1.0 - config.lam)
-        loss, parts = minibatch_objective(
-            "mlp" if on_labels else objective,
-            seed_logits,
-            seeds,
-            None if on_labels else t_obs,
-            view.y,
-            train_pos,
-            lam=lam,
-            tau=config.tau,
-            tempered_kd=config.tempered_kd,
-            lfd=lfd_tgt,
-            chunk_size=config.chunk_size,
-            scales=scales,
-            **({} if on_labels else hfd_args),
-        )
-        if projector is not None:  # NOSMOG's similarity on the batch (h_obs: the teacher's hidden layer)
-            assert seed_hidden is not None  # the forward returned it for the projector
-            sim = similarity_loss(projector(seed_hidden), h_obs[seeds], config.similarity_kernel)
-            loss = loss + config.similarity_weight * sim
-            parts["similarity"] = float(sim.detach())
-        if config.adversarial_eps > 0:  # NOSMOG's PGD on the batch's features, against its node-wise terms
-
-            def node_wise(logits: Tensor) -> Tensor:
-                base = "mlp" if on_labels or t_obs is None else "glnn"
-                teacher = None if base == "mlp" else t_obs
-                return minibatch_objective(base, logits, seeds, teacher, view.y, train_pos, lam=lam)[0]
-
-            x_batch = x_view[seeds]
-            delta = pgd_perturbation(
-                lambda x: node_wise(forward(x)), x_batch, config.adversarial_eps, config.adversarial_steps, gen
+            reliable = ReliableEdgeSampler(
+                _rows(entropy_shift, split.observed, dev), config.krd_power, config.krd_momentum, config.krd_bins
             )
-            adv = node_wise(forward(x_batch + delta))
-            loss = loss + config.adversarial_weight * adv
-            parts["adversarial"] = float(adv.detach())
-        return (loss if weight == 1.0 else loss * weight), parts
+        torch.manual_seed(seed)
+        self.view = view = split.observed_view(graph).to(dev)
+        self.t_obs = t_obs = None if teacher_logits is None else _rows(teacher_logits, split.observed, dev)
+        edges = view.edge_index
+        # HFD is symmetric in (i, j): on this undirected graph one direction per edge
+        # gives the same mean at half the cost.
+        self.hfd_edges = edges[:, edges[0] < edges[1]]
+        objective = config.objective
+        self.lfd_weight = self.hfd_weight = None
+        if config.edge_weighting == "agreement" and objective in ("lfd", "hfd", "ffg2m"):
+            assert t_obs is not None  # edge weighting is refused for label-only students (StudentConfig)
+            self.lfd_weight, self.hfd_weight = teacher_agreement(t_obs, edges), teacher_agreement(t_obs, self.hfd_edges)
+        self.position = None
+        self.x_view = view.x
+        if config.position != "none":
+            self.position = position_features(
+                graph.num_nodes, graph.edge_index, split.observed, edges, config.position_settings(), seed
+            )
+            self.x_view = torch.cat([view.x, _rows(self.position, split.observed, dev)], dim=1)
+        self.model = MLP(self.x_view.size(1), graph.num_classes, **config.model_kwargs()).to(dev)
+        self.projector = None
+        if config.similarity_weight > 0:
+            # NOSMOG's mlp_feature_encoder: a training-only head from the student's hidden layer
+            # to the space whose similarities are matched to the teacher's
+            hidden = config.hidden
+            self.projector = nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Dropout(config.dropout)).to(dev)
+        self.x_obs = sparse_features(self.x_view)  # bag-of-words features: the first layer becomes an SpMM
+        self.gen = cpu_generator(seed)
+        self.label_pass = config.label_pass and objective != "mlp"  # an MLP's epochs are the label pass alone
+        self.forward: nn.Module = self.model
+        self.lfd: LFDTerm | None = None
+        if config.batch_size is not None:
+            self.forward = dist.wrap(self.model)  # DistributedDataParallel under torchrun: gradients averaged
+            self._prepare_batches()
+        self.objective, self.on_labels = self._objectives(teacher_hidden)
+        self.reliable = None
+        if reliable is not None:
+            assert self.lfd is not None  # KRD needs lfd or ffg2m (checked with the config)
+            self.reliable = ReliableEdges(reliable, self.lfd, config.krd_start, self.gen)
 
-    batches, lfd_tgt, lfd_in_weight = None, None, None
-    forward: nn.Module = model
-    if config.batch_size is not None:
-        forward = dist.wrap(model)  # DistributedDataParallel under torchrun: gradients averaged over ranks
-        trained = forward if projector is None else nn.ModuleDict({"student": forward, "projector": projector})
-        is_train = torch.zeros(view.x.size(0), dtype=torch.bool, device="cpu")
-        is_train[view.train.cpu()] = True
+    def _objectives(self, teacher_hidden: Tensor | None) -> tuple[Objective, Objective | None]:
+        """The step's loss, and the label pass's (``config.label_pass``; else None)."""
+        config, t_obs = self.config, self.t_obs
+        terms: list[Term] = []
+        if t_obs is not None:
+            terms = teacher_terms(
+                config.objective,
+                t_obs,
+                self.view.edge_index,
+                config.tau,
+                config.tempered_kd,
+                config.chunk_size,
+                self.lfd_weight,
+                self.hfd_edges,
+                self.hfd_weight,
+                self.lfd_target,
+            )
+        self.lfd = next((term for term in terms if isinstance(term, LFDTerm)), None)
+        # the label pass: every term on labels, the whole weighted lam; the teacher's pass after it:
+        # every term on the teacher, weighted 1 - lam (applied by batch_step); else lam mixes the terms
+        lam = 0.0 if self.label_pass else config.lam
+
+        def extras(lam: float, on_labels: bool) -> list[SimilarityTerm | AdversarialTerm]:
+            out: list[SimilarityTerm | AdversarialTerm] = []
+            if self.projector is not None:
+                assert teacher_hidden is not None  # checked with the config
+                h_obs = _rows(teacher_hidden, self.split.observed, self.dev)
+                out.append(SimilarityTerm(self.projector, h_obs, config.similarity_kernel, config.similarity_weight))
+            if config.adversarial_eps > 0:  # against the node-wise terms: label CE and untempered KD
+                kd = [] if on_labels or t_obs is None else [KDTerm(t_obs)]
+                node_wise = Objective(lam, kd)  # type: ignore[arg-type]
+                out.append(
+                    AdversarialTerm(
+                        node_wise, config.adversarial_eps, config.adversarial_steps, config.adversarial_weight, self.gen
+                    )
+                )
+            return out
+
+        main = Objective(lam, terms, extras(lam, False))
+        return main, (Objective(1.0, [], extras(1.0, True)) if self.label_pass else None)
+
+    def _prepare_batches(self) -> None:
+        config, view, t_obs = self.config, self.view, self.t_obs
+        self.is_train = torch.zeros(view.x.size(0), dtype=torch.bool, device="cpu")
+        self.is_train[view.train.cpu()] = True
         # label-only training needs the labelled nodes alone; distillation sees every node
-        pool = view.train.cpu() if objective == "mlp" else torch.arange(view.x.size(0), device="cpu")
+        objective = config.objective
+        self.pool = view.train.cpu() if objective == "mlp" else torch.arange(view.x.size(0), device="cpu")
         if objective in ("lfd", "ffg2m"):  # LFD's neighbourhood sums, once: a batch needs its seeds alone
             assert t_obs is not None
-            lfd_tgt = lfd_target(
-                t_obs, edges, config.tau if config.tempered_kd else 1.0, config.chunk_size, edge_weight=lfd_w
+            self.lfd_target = lfd_target(
+                t_obs,
+                view.edge_index,
+                config.tau if config.tempered_kd else 1.0,
+                config.chunk_size,
+                edge_weight=self.lfd_weight,
             )
             if dist.is_distributed():  # each rank's share of a batch's LFD weight, counted on the CPU
-                lfd_in_weight = lfd_tgt.in_weight.cpu()
-        num_hfd = hfd_edges.size(1) if objective in ("hfd", "ffg2m") else 0
+                self.lfd_in_weight = self.lfd_target.in_weight.cpu()
+        self.num_hfd = self.hfd_edges.size(1) if objective in ("hfd", "ffg2m") else 0
         # default: an edge per four seeds, so that the sampled ends add at most half a batch of rows
-        per_epoch = min(config.hfd_edges_per_epoch or math.ceil(pool.numel() / 4), num_hfd) if num_hfd else 0
+        self.hfd_per_epoch = (
+            min(config.hfd_edges_per_epoch or math.ceil(self.pool.numel() / 4), self.num_hfd) if self.num_hfd else 0
+        )
 
-        size = config.batch_size
+    def full_step(self) -> tuple[Tensor, dict[str, float]]:
+        """One full-batch epoch's loss: every observed node, every edge."""
+        model = self.model
+        if self.reliable is not None:  # KRD: resample LFD's reliable edges
+            self.reliable.new_epoch(lambda: predict_now(model, self.x_obs))
+        hidden = None
+        if self.projector is None:
+            logits = model(self.x_obs)
+        else:
+            logits, hidden = model(self.x_obs, return_hidden=True)
+        x_dense = self.x_view if self.config.adversarial_eps > 0 else None
+        step = Step(logits, self.view.y, self.view.train, hidden=hidden, x=x_dense, forward=model)
+        return self.objective(step)
 
-        def shuffled(nodes: Tensor) -> list[Tensor]:
-            order = nodes[torch.randperm(nodes.numel(), generator=gen, device="cpu")]
-            return epoch_batches(order, size, config.drop_last)
+    def batches(self) -> Iterator[StudentBatch]:
+        """One epoch's mini-batches (drawn on the CPU): the label pass's, then a random permutation of
+        the nodes cut into batches, each with its share of a uniform sample of HFD's edges."""
+        if self.label_pass:  # the official GLNN / NOSMOG loop: the labelled nodes first
+            for seeds in self._shuffled(self.view.train.cpu()):
+                yield StudentBatch(seeds, labels=True)
+        order = self._shuffled(self.pool)
+        picks: list[Tensor | None] = [None] * len(order)
+        if self.hfd_per_epoch:  # each epoch a uniform sample of the edges, without replacement, across its batches
+            sample = torch.randperm(self.num_hfd, generator=self.gen, device="cpu")[: self.hfd_per_epoch]
+            picks = list(sample.tensor_split(len(order)))
+        for seeds, edge_ids in zip(order, picks):
+            yield StudentBatch(seeds, edge_ids)
 
-        def batches():
-            if label_pass:  # the official GLNN / NOSMOG loop: the labelled nodes first
-                for seeds in shuffled(view.train.cpu()):
-                    yield StudentBatch(seeds, labels=True)
-            order = shuffled(pool)
-            picks = [None] * len(order)
-            if per_epoch:  # each epoch a uniform sample of the edges, without replacement, across its batches
-                picks = list(torch.randperm(num_hfd, generator=gen, device="cpu")[:per_epoch].tensor_split(len(order)))
-            for seeds, edge_ids in zip(order, picks):
-                yield StudentBatch(seeds, edge_ids)
+    def _shuffled(self, nodes: Tensor) -> list[Tensor]:
+        order = nodes[torch.randperm(nodes.numel(), generator=self.gen, device="cpu")]
+        assert self.config.batch_size is not None
+        return epoch_batches(order, self.config.batch_size, self.config.drop_last)
 
-    def validate() -> float:
+    def batch_step(self, batch: StudentBatch) -> tuple[Tensor, dict[str, float]]:
+        """One mini-batch's loss: its seeds, and (HFD) its sampled edges. Data-parallel: every rank
+        holds the same global batch and trains on its part of it."""
+        dev, forward, x_view = self.dev, self.forward, self.x_view
+        mine = dist.part(batch.seeds)
+        seeds = to_device_async(mine, dev)
+        train_pos = to_device_async(self.is_train[mine].nonzero().view(-1), dev)
+        edge_ids = None if batch.edges is None else dist.part(batch.edges)
+        hidden = sample = None
+        if edge_ids is None:
+            if self.projector is None:
+                logits = forward(x_view[seeds])
+            else:
+                logits, hidden = forward(x_view[seeds], return_hidden=True)
+        else:  # one student forward on the seeds and the sampled edges' ends together
+            picked = to_device_async(edge_ids, dev)
+            pairs = self.hfd_edges[:, picked]
+            assert self.t_obs is not None  # HFD's edges are sampled for distilling students only
+            nodes, inverse = torch.unique(torch.cat([seeds, pairs.reshape(-1)]), return_inverse=True)
+            if self.projector is None:
+                both = forward(x_view[nodes])
+            else:
+                both, both_hidden = forward(x_view[nodes], return_hidden=True)
+                hidden = both_hidden[inverse[: seeds.numel()]]
+            logits = both[inverse[: seeds.numel()]]
+            weight = None if self.hfd_weight is None else self.hfd_weight[picked]
+            sample = HFDSample(both, self.t_obs[nodes], inverse[seeds.numel() :].view(2, -1), weight)
+        x = x_view[seeds] if self.config.adversarial_eps > 0 else None
+        scales = _rank_scales(batch, mine, edge_ids, self.is_train, self.lfd_in_weight)
+        step = Step(logits, self.view.y[seeds], train_pos, seeds, hidden, x, forward, sample, scales)
+        if not self.label_pass:
+            return self.objective(step)
+        if batch.labels:
+            assert self.on_labels is not None
+            loss, parts = self.on_labels(step)
+            return loss * self.config.lam, parts
+        loss, parts = self.objective(step)
+        return loss * (1.0 - self.config.lam), parts
+
+    def validate(self, metric: str) -> float:
+        view, model = self.view, self.model
         if metric == "accuracy" and dist.is_distributed():  # each rank counts its shard of the nodes
             val = dist.part(view.val)
-            correct = int((model(x_view[val]).argmax(-1) == view.y[val]).sum()) if val.numel() else 0
-            right, total = dist.sum_counts(correct, val.numel(), device=dev)
+            correct = int((model(self.x_view[val]).argmax(-1) == view.y[val]).sum()) if val.numel() else 0
+            right, total = dist.sum_counts(correct, val.numel(), device=self.dev)
             return right / total
-        return node_metric(model(x_view[view.val]), view.y[view.val], metric)
+        return node_metric(model(self.x_view[view.val]), view.y[view.val], metric)
 
-    result = fit(
-        trained,
-        step,
-        validate,
-        lr=config.lr,
-        weight_decay=config.weight_decay,
-        epochs=config.epochs,
-        patience=config.patience,
-        desc=f"student {config.method} seed {seed}",
-        progress=progress,
-        batches=batches,
-        tie_break=config.tie_break,
-        on_epoch=on_epoch,
-        checkpoint=checkpoint,
-        stateful={"loop": loop, "gen": GeneratorState(gen), **({} if krd is None else {"krd": krd})},
-    )
-    if split.test_ind.numel():
-        x_all = graph.x.to(dev) if position is None else torch.cat([graph.x.to(dev), position.to(dev)], dim=1)
-        logits = predict(model, sparse_features(x_all))
-    else:  # every node observed: the observed view is the graph itself
-        logits = predict(model, x_obs)
-    return NodeStudentOutput(model, logits, node_scores(logits, graph, split, metric), result, position)
+    def run(
+        self,
+        metric: str,
+        progress: bool,
+        on_epoch: Callable[[int, float], None] | None,
+        checkpoint: Checkpoint | None,
+    ) -> NodeStudentOutput:
+        config, model, graph, split, dev = self.config, self.model, self.graph, self.split, self.dev
+        trained = self.forward
+        if self.projector is not None:
+            trained = nn.ModuleDict({"student": self.forward, "projector": self.projector})
+        stateful: dict[str, Any] = {"gen": GeneratorState(self.gen)}
+        if self.reliable is not None:
+            stateful["krd"] = self.reliable
+        mini = config.batch_size is not None
+        result = fit(
+            trained,
+            (lambda batch: self.batch_step(batch)) if mini else (lambda: self.full_step()),
+            lambda: self.validate(metric),
+            lr=config.lr,
+            weight_decay=config.weight_decay,
+            epochs=config.epochs,
+            patience=config.patience,
+            desc=f"student {config.method} seed {self.seed}",
+            progress=progress,
+            batches=self.batches if mini else None,
+            tie_break=config.tie_break,
+            on_epoch=on_epoch,
+            checkpoint=checkpoint,
+            stateful=stateful,
+        )
+        position = self.position
+        if split.test_ind.numel():
+            x_all = graph.x.to(dev) if position is None else torch.cat([graph.x.to(dev), position.to(dev)], dim=1)
+            logits = predict(model, sparse_features(x_all))
+        else:  # every node observed: the observed view is the graph itself
+            logits = predict(model, self.x_obs)
+        return NodeStudentOutput(model, logits, node_scores(logits, graph, split, metric), result, position)
 
 
 def _rank_scales(
@@ -468,24 +507,6 @@ def _rank_scales(
     return scales
 
 
-@dataclass
-class _LoopState:
-    """The full-batch step's state across epochs: the epoch count (KRD starts at ``krd_start``)
-    and LFD's current edge weights (KRD resamples them); checkpointed with the model."""
-
-    lfd_weight: Tensor | None
-    device: torch.device
-    epoch: int = 0
-
-    def state_dict(self) -> dict[str, object]:
-        return {"epoch": self.epoch, "lfd_weight": None if self.lfd_weight is None else self.lfd_weight.cpu()}
-
-    def load_state_dict(self, state: dict[str, object]) -> None:
-        self.epoch = int(state["epoch"])  # type: ignore[call-overload]
-        weight = state["lfd_weight"]
-        self.lfd_weight = None if weight is None else cast(Tensor, weight).to(self.device)
-
-
 #: rows of one forward pass of :func:`predict` (256 hidden units: 64 MiB per activation)
 PREDICT_ROWS = 1 << 16
 
@@ -502,3 +523,12 @@ def predict(model: nn.Module, x: Tensor, rows: int = PREDICT_ROWS) -> Tensor:
 def _rows(table: Tensor, index: Tensor, device: torch.device) -> Tensor:
     """``table[index]`` on ``device``, wherever ``table`` and ``index`` live."""
     return table[index.to(table.device)].to(device)
+
+
+@torch.no_grad()
+def predict_now(model: nn.Module, x: Tensor) -> Tensor:
+    """``model(x)`` in eval mode in one forward, the model put back in training mode after."""
+    model.eval()
+    out = model(x)
+    model.train()
+    return out
