@@ -60,9 +60,8 @@ def test_gat_kwargs_only_for_gat():
 def test_options_added_later_leave_old_cache_tags_alone():
     from dataclasses import asdict, replace
 
+    from g2m.cache.keys import config_tag, stable_hash
     from g2m.config import LinkStudentConfig, LinkTeacherConfig, TeacherConfig
-    from g2m.experiments.node import config_tag
-    from g2m.experiments.progress import stable_hash
 
     for cfg, new in (
         (TeacherConfig(), ("sampler", "hidden_at")),
@@ -82,9 +81,8 @@ def test_a_changed_default_changes_only_the_tags_of_the_configs_it_changes():
     gensim-position configs get new ones (so no run log reuses a student of the old learner)."""
     from dataclasses import asdict, replace
 
+    from g2m.cache.keys import config_tag, stable_hash
     from g2m.config import StudentConfig
-    from g2m.experiments.node import config_tag
-    from g2m.experiments.progress import stable_hash
 
     def old_tag(cfg):  # the tag as g2m <= 0.1 computed it, before the field existed
         values = {k: v for k, v in asdict(cfg).items() if k != "position_backend"}

@@ -62,11 +62,12 @@ def run_pipeline(
 
     device = resolve_device(device)
     from g2m.cache import TeacherCache
+    from g2m.cache.keys import teacher_cache_key
     from g2m.config import student_config, teacher_config
     from g2m.data.registry import load_dataset
     from g2m.data.specs import get_spec
     from g2m.data.splits import make_node_split, protocol_graph
-    from g2m.experiments.node import save_node_teacher, teacher_cache_key
+    from g2m.experiments.node import save_node_teacher
     from g2m.teachers.node import node_scores, train_node_teacher
     from g2m.training.node_student import distill_node_student
 

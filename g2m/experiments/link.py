@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 
 from g2m.cache import CacheKey, TeacherCache, load_cached_teacher, read_meta
+from g2m.cache.keys import config_tag, link_teacher_cache_key
 from g2m.config import LinkTeacherConfig, link_student_config, link_teacher_config
 from g2m.data.graph import Graph
 from g2m.data.link_splits import LinkSplit, make_link_split
@@ -19,7 +20,7 @@ from g2m.device import device_record, resolve_device
 from g2m.distributed import main_first
 from g2m.errors import G2MError
 from g2m.evaluation.report import markdown_table, summarize_runs
-from g2m.experiments.node import config_tag, experiment_spec
+from g2m.experiments.node import experiment_spec
 from g2m.experiments.progress import RunLog, fingerprint, reuse_or_train
 from g2m.experiments.seeds import check_seed_range, seed_range, seeds_label
 from g2m.losses.link_objectives import LINK_METHODS, check_link_method
@@ -27,10 +28,6 @@ from g2m.methods import TEACHERS
 from g2m.teachers.link import LinkScorer
 from g2m.training.checkpoint import student_checkpoint
 from g2m.training.link import distill_link_student, train_link_teacher
-
-
-def link_teacher_cache_key(dataset: str, split: LinkSplit, config: LinkTeacherConfig, seed: int) -> CacheKey:
-    return CacheKey(dataset, "link", split.key(), f"{config.model}-{config_tag(config)}", seed)
 
 
 def _scorer_from_record(tensors: dict[str, Tensor], meta: dict[str, Any]) -> LinkScorer:

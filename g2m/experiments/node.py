@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import time
 import warnings
@@ -15,7 +14,8 @@ import torch
 from torch import Tensor
 
 from g2m import distributed as dist
-from g2m.cache import CachedTeacher, CacheKey, TeacherCache, load_cached_teacher, read_meta
+from g2m.cache import CacheKey, TeacherCache, read_meta
+from g2m.cache.keys import config_tag, find_node_teacher, locate_node_teacher, teacher_cache_key
 from g2m.config import StudentConfig, TeacherConfig, student_config, teacher_config
 from g2m.data.graph import Graph
 from g2m.data.registry import load_dataset
@@ -25,7 +25,7 @@ from g2m.device import device_record, resolve_device
 from g2m.errors import CacheCorruptError, CacheWarning, G2MError
 from g2m.evaluation.homophily import homophily_report, warn_if_heterophilous
 from g2m.evaluation.report import markdown_table, summarize
-from g2m.experiments.progress import RunLog, fingerprint, reuse_or_train, stable_hash
+from g2m.experiments.progress import RunLog, fingerprint, reuse_or_train
 from g2m.experiments.seeds import check_seed_range, seed_range, seeds_label
 from g2m.losses.objectives import check_method
 from g2m.methods import TEACHERS
@@ -44,26 +44,6 @@ def experiment_spec(
     if recipe is not None:
         spec = with_recipe(spec, recipe, teacher)
     return spec if preset is None else with_preset(spec, read_preset(preset))
-
-
-def config_tag(config: Any) -> str:
-    """Short hash of a config, so caches of different hyper-parameters never collide.
-
-    Options added later (``option(..., new=True)``) are left out at their default value, so
-    the tags of caches written before they existed stay valid.
-    """
-    values = asdict(config)
-    for f in dataclasses.fields(config):
-        if not f.metadata.get("omit_default_from_tag"):
-            continue
-        inert = f.metadata.get("inert_when")
-        if values[f.name] == f.metadata.get("before", f.default) or (inert and getattr(config, inert[0]) == inert[1]):
-            del values[f.name]
-    return stable_hash(values, 8)
-
-
-def teacher_cache_key(dataset: str, split: NodeSplit, config: TeacherConfig, seed: int) -> CacheKey:
-    return CacheKey(dataset, "node", split.key(), f"{config.model}-{config_tag(config)}", seed)
 
 
 @dataclass(frozen=True)
@@ -186,36 +166,6 @@ def save_node_teacher(
             "train_seconds": out.fit.seconds,
         },
     )
-
-
-def locate_node_teacher(
-    cache: TeacherCache, dataset: str, split: NodeSplit, teacher: str, seed: int, path: str | None = None
-) -> Path:
-    """The cache directory of ``teacher`` for this dataset, split and seed: ``path``, or
-    the only one in ``cache`` (any hyper-parameters). None, or several, raise."""
-    if path is not None:
-        return Path(path)
-    found = sorted((cache.root / dataset / "node" / split.key()).glob(f"{teacher}-*/seed{seed}/meta.json"))
-    if not found:
-        raise G2MError(
-            f"no cached {teacher} teacher for {dataset} ({split.setting}, seed {seed}) in {cache.root}; "
-            f"run `g2m teacher --dataset {dataset} --model {teacher} --seed {seed} "
-            f"--setting {split.setting}` first"
-        )
-    if len(found) > 1:
-        listing = "\n  ".join(str(f.parent) for f in found)
-        raise G2MError(f"several cached {teacher} teachers match; pick one with --teacher-cache:\n  {listing}")
-    return found[0].parent
-
-
-def find_node_teacher(
-    cache: TeacherCache, dataset: str, split: NodeSplit, teacher: str, seed: int, path: str | None = None
-) -> CachedTeacher:
-    """The cached teacher :func:`locate_node_teacher` finds, checked against the key."""
-    where = locate_node_teacher(cache, dataset, split, teacher, seed, path)
-    stored = read_meta(where)["key"]["model"]  # an explicit cache may hold any hyper-parameters
-    model = stored if isinstance(stored, str) and stored.startswith(f"{teacher}-") else teacher
-    return load_cached_teacher(where, expect=CacheKey(dataset, "node", split.key(), model, seed))
 
 
 def cached_node_teacher(

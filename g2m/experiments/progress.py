@@ -4,7 +4,6 @@ rows whose configuration is unchanged instead of retraining them."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -12,12 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from g2m.cache.keys import stable_hash
 from g2m.errors import G2MError
-
-
-def stable_hash(obj: Any, length: int = 16) -> str:
-    """The first ``length`` hex digits of the SHA-256 of ``obj`` as sorted-key JSON."""
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:length]
 
 
 def fingerprint(*parts: Any) -> str:
