@@ -186,8 +186,8 @@ def test_flags_are_generated_from_the_config_declarations():
     "5,5"; a flag must name a field."""
     import typer
 
-    from g2m.cli.node import STUDENT_FLAGS
     from g2m.cli.options import NO_FLAGS, Flags, Given, config_flags
+    from g2m.cli.train import STUDENT_FLAGS
     from g2m.config import help_of
 
     demo = typer.Typer()

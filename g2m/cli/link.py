@@ -24,9 +24,10 @@ def teacher_link(
 ) -> None:
     """``split_seed``: the split to train on (default: the seed's own)."""
     from g2m.cache import TeacherCache
+    from g2m.cache.keys import link_teacher_cache_key
     from g2m.config import link_teacher_config
     from g2m.data import get_spec, load_dataset
-    from g2m.experiments.link import get_link_teacher, link_split_for, link_teacher_cache_key
+    from g2m.experiments.link import get_link_teacher, link_split_for
 
     graph = load_dataset(dataset, data_root)
     split = link_split_for(graph, setting, seed if split_seed is None else split_seed)
@@ -63,9 +64,10 @@ def distill_link(
 ) -> None:
     """Distil one link student from the cached teacher (link students are not saved yet)."""
     from g2m.cache import TeacherCache
+    from g2m.cache.keys import link_teacher_cache_key
     from g2m.config import link_student_config, link_teacher_config
     from g2m.data import get_spec, load_dataset
-    from g2m.experiments.link import get_link_teacher, link_split_for, link_teacher_cache_key
+    from g2m.experiments.link import get_link_teacher, link_split_for
     from g2m.training.link import distill_link_student
 
     graph = load_dataset(dataset, data_root)

@@ -7,7 +7,7 @@ import warnings
 
 import typer
 
-from g2m.cli import node
+from g2m.cli import node, train
 from g2m.cli.bench import bench_app
 from g2m.cli.cache import cache_app
 from g2m.cli.compare import compare
@@ -28,10 +28,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("datasets")(datasets)
-app.command("teacher")(node.teacher)
-app.command("distill")(node.distill)
+app.command("teacher")(train.teacher)
+app.command("distill")(train.distill)
 app.command("eval")(node.evaluate)
-app.command("run")(node.run)
+app.command("run")(train.run)
 app.command("export")(node.export)
 app.command("merge")(merge)
 app.command("compare")(compare)

@@ -1,147 +1,27 @@
-"""`g2m teacher | distill | eval | run`: node-level GNN-to-MLP distillation."""
+"""The node halves of `g2m teacher | distill | run` (:mod:`g2m.cli.train`), and the node-only
+commands `g2m eval | export`."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from g2m.cli.common import (
-    CacheDir,
     DataRoot,
-    Dataset,
     DeviceOpt,
-    GraphFile,
-    Quiet,
-    Recipe,
-    Refresh,
-    Seed,
-    SetOpt,
-    Setting,
-    SpecFile,
-    Split,
     Threads,
-    check_output_dir,
-    command_line,
     compute_on,
     dataset_source,
     echo_json,
     finish_run,
-    hold_output,
     interrupt_note,
-    overrides,
-    parse_set,
-    refuse_inert,
-    refuse_other_task,
-    with_set,
 )
-from g2m.cli.options import NO_FLAGS, Flags, Given, config_flags
-from g2m.config import LinkStudentConfig, LinkTeacherConfig, StudentConfig, TeacherConfig, help_of
 from g2m.errors import G2MError
-from g2m.methods import NODE_COMPONENTS, NODE_METHODS, NODE_OBJECTIVES
 
-#: how a method name may add student options (g2m.methods.NODE_COMPONENTS)
-COMPOSE_HELP = "; any of them +" + "|".join(NODE_COMPONENTS) + " (e.g. glnn+position)"
-#: the config fields with flags of their own (the rest: --set); each flag's type, help and
-#: interval come from the field's declaration in g2m.config
-TEACHER_FLAGS = Flags(
-    "teacher",
-    (TeacherConfig, LinkTeacherConfig),
-    (
-        "hidden",
-        "num_layers",
-        "dropout",
-        "norm",
-        "heads",
-        "lr",
-        "weight_decay",
-        "epochs",
-        "patience",
-        "scorer",
-        "batch_size",
-        "fanouts",
-        "sampler",
-    ),
-)
-_LINK_WEIGHTS = ("w_sup", "w_rank", "w_dist", "w_logit", "w_repr")
-_LLP = ("margin", "relational_scores", "rank_average", "teacher_score_dropout")
-STUDENT_FLAGS = Flags(
-    "student",
-    (StudentConfig, LinkStudentConfig),
-    (
-        "hidden",
-        "num_layers",
-        "dropout",
-        "norm",
-        "lr",
-        "weight_decay",
-        "epochs",
-        "patience",
-        "lam",
-        "tau",
-        "chunk_size",
-        "batch_size",
-        "scorer",
-        *_LINK_WEIGHTS,
-        *_LLP,
-        "walks",
-        "hops",
-        "random_ratio",
-    ),
-)
-#: g2m run configures both: the students' flags bare (--hidden is --student-hidden there, as
-#: --epochs and --patience, which set both), the teacher's prefixed
-RUN_STUDENT_FLAGS = Flags(
-    "student",
-    (StudentConfig, LinkStudentConfig),
-    ("lam", "tau", "chunk_size", "hidden", "batch_size", "epochs", "patience", *_LINK_WEIGHTS, *_LLP),
-    rename={"hidden": "--student-hidden", "epochs": "--student-epochs", "patience": "--student-patience"},
-    label="Students: ",
-)
-RUN_TEACHER_FLAGS = Flags(
-    "teacher",
-    (TeacherConfig, LinkTeacherConfig),
-    ("hidden", "epochs", "patience"),
-    rename={"hidden": "--teacher-hidden", "epochs": "--teacher-epochs", "patience": "--teacher-patience"},
-    label="Teacher: ",
-)
-TeacherName = Annotated[
-    Optional[str],
-    typer.Option("--teacher", "-t", help="gcn | sage | gat | appnp (default: gcn for node, sage for link)"),
-]
-InductiveFraction = Annotated[float, typer.Option(help="Share of test nodes held out in the inductive setting.")]
-Task = Annotated[str, typer.Option(help="node (classification) | link (prediction)")]
-TieBreak = Annotated[
-    Optional[str],
-    typer.Option(
-        help="Teacher and students: " + help_of(StudentConfig, "tie_break") + " Default: later for node models, "
-        "earlier for link models."
-    ),
-]
-SplitSeed = Annotated[
-    Optional[int],
-    typer.Option(help="Link: use this seed's split for every seed (LLP's protocol); default: split k for seed k."),
-]
-TeacherSplitSeed = Annotated[
-    Optional[int], typer.Option("--split-seed", help="Link: train on this seed's split (default: the split of --seed).")
-]
-TeacherSeed = Annotated[
-    Optional[int],
-    typer.Option(
-        help="Link: one teacher, trained with this seed, for every seed (LLP's protocol); default: teacher k."
-    ),
-]
-
-
-def _check_task(task: str) -> str:
-    if task not in ("node", "link"):
-        raise G2MError(f"unknown task {task!r}; choose node or link")
-    return task
-
-
-def _teacher_for(task: str, teacher_name: str | None) -> str:
-    return teacher_name or ("sage" if task == "link" else "gcn")
+if TYPE_CHECKING:
+    from g2m.experiments.node import NodeExperiment
 
 
 def _split(dataset: str, data_root, setting: str, split: str | None, seed: int, fraction: float):
@@ -154,55 +34,30 @@ def _split(dataset: str, data_root, setting: str, split: str | None, seed: int, 
     return graph, spec, make_node_split(graph, split, setting, seed, fraction)
 
 
-@config_flags(TEACHER_FLAGS)
-def teacher(
-    dataset: Dataset = "csbm",
-    model: Annotated[
-        Optional[str],
-        typer.Option(
-            "--teacher", "-t", "--model", "-m", help="gcn | sage | gat | appnp (default: gcn for node, sage for link)"
-        ),
-    ] = None,
-    seed: Seed = 0,
-    setting: Setting = "transductive",
-    split: Split = None,
-    inductive_fraction: InductiveFraction = 0.2,
-    task: Task = "node",
-    split_seed: TeacherSplitSeed = None,
-    refresh: Refresh = False,
-    data_root: DataRoot = None,
-    cache_dir: CacheDir = None,
-    quiet: Quiet = False,
-    device: DeviceOpt = "auto",
-    threads: Threads = None,
-    graph: GraphFile = None,
-    spec: SpecFile = None,
-    set_: SetOpt = None,
-    given: Given = NO_FLAGS,
+def teacher_node(
+    dataset: str,
+    model: str,
+    seed: int,
+    setting: str,
+    split: str | None,
+    inductive_fraction: float,
+    hp: dict[str, Any],
+    data_root: Path | None,
+    cache_dir: Path | None,
+    progress: bool,
+    refresh: bool,
+    dev: Any,
 ) -> None:
-    """Train a GNN teacher and cache its outputs (node: logits + hidden; link: embeddings + scorer)."""
-    dev = compute_on(device, threads)
-    t_set, s_set = parse_set(set_)
-    hp = with_set(given.teacher, {**s_set, **t_set}, "teacher")  # every --set key is the teacher's here
-    dataset = dataset_source(dataset, graph, spec)
-    model = _teacher_for(task, model)
-    refuse_other_task(_check_task(task), "teacher", hp)
-    if task == "link":
-        from g2m.cli.link import teacher_link
-
-        return teacher_link(
-            dataset, model, seed, setting, hp, data_root, cache_dir, not quiet, split_seed, refresh, dev
-        )
-    if split_seed is not None:
-        raise G2MError("--split-seed applies to --task link (node splits follow --split and the seed)")
+    """Train (or read from the cache) a node teacher with options ``hp`` and print its scores."""
     from g2m.cache import TeacherCache
+    from g2m.cache.keys import teacher_cache_key
     from g2m.config import teacher_config
-    from g2m.experiments.node import get_node_teacher, teacher_cache_key
+    from g2m.experiments.node import get_node_teacher
 
     g, dspec, node_split = _split(dataset, data_root, setting, split, seed, inductive_fraction)
     config = teacher_config(dspec, model, **hp)
     cache = TeacherCache.for_writing(cache_dir)
-    _, scores, cached = get_node_teacher(g, node_split, config, seed, dspec.metric, cache, not quiet, refresh, dev)
+    _, scores, cached = get_node_teacher(g, node_split, config, seed, dspec.metric, cache, progress, refresh, dev)
     key = teacher_cache_key(g.name, node_split, config, seed)
     echo_json(
         {
@@ -219,78 +74,32 @@ def teacher(
     )
 
 
-@config_flags(STUDENT_FLAGS)
-def distill(
-    ctx: typer.Context,
-    dataset: Dataset = "csbm",
-    teacher_name: TeacherName = None,
-    method: Annotated[str, typer.Option(help=" | ".join(NODE_METHODS) + COMPOSE_HELP)] = "ffg2m",
-    seed: Seed = 0,
-    setting: Setting = "transductive",
-    split: Split = None,
-    inductive_fraction: InductiveFraction = 0.2,
-    out: Annotated[Path, typer.Option(help="Directory for the trained student.")] = Path("runs/student"),
-    teacher_cache: Annotated[
-        Optional[Path],
-        typer.Option(help="A cache directory printed by `g2m teacher` (default: the only matching one)."),
-    ] = None,
-    task: Task = "node",
-    data_root: DataRoot = None,
-    cache_dir: CacheDir = None,
-    quiet: Quiet = False,
-    device: DeviceOpt = "auto",
-    threads: Threads = None,
-    graph: GraphFile = None,
-    spec: SpecFile = None,
-    teacher_logits: Annotated[
-        Optional[Path],
-        typer.Option(
-            help="Your teacher's [N, C] logits (.pt tensor or .npy) instead of a cached teacher; inductive: observed "
-            "nodes' logits from the observed graph, held-out nodes' from the full graph."
-        ),
-    ] = None,
-    teacher_hidden_file: Annotated[
-        Optional[Path],
-        typer.Option(
-            "--teacher-hidden",
-            help="With --teacher-logits: the teacher's [N, H] hidden layer (.pt or .npy), for "
-            "methods that match it (nosmog).",
-        ),
-    ] = None,
-    set_: SetOpt = None,
-    given: Given = NO_FLAGS,
+def distill_node(
+    dataset: str,
+    teacher_name: str,
+    method: str,
+    seed: int,
+    setting: str,
+    split: str | None,
+    inductive_fraction: float,
+    hp: dict[str, Any],
+    out: Path,
+    teacher_cache: Path | None,
+    teacher_logits: Path | None,
+    teacher_hidden_file: Path | None,
+    data_root: Path | None,
+    cache_dir: Path | None,
+    progress: bool,
+    dev: Any,
 ) -> None:
-    """Train an MLP student from a cached teacher (run `g2m teacher` first) or your teacher's logits.
-
-    Node methods: mlp, glnn, lfd, hfd, ffg2m, and the recipes nosmog, ffg2m_safe, krd. Link methods
-    (--task link): mlp, logit, repr, llp_rank, llp_dist, llp."""
-    dev = compute_on(device, threads)
-    dataset = dataset_source(dataset, graph, spec)
-    teacher_name = _teacher_for(task, teacher_name)
-    check_output_dir(out)
-    hold_output(ctx, out)
-    if teacher_hidden_file is not None and teacher_logits is None:
-        raise G2MError("--teacher-hidden goes with --teacher-logits (a cached teacher brings its own)")
-    t_set, s_set = parse_set(set_)
-    if t_set:
-        raise G2MError("g2m distill reads a trained teacher: --set teacher.* applies to g2m teacher and g2m run")
-    hp = with_set(given.student, s_set, "student")
-    refuse_other_task(_check_task(task), "student", hp)
-    if task == "link":
-        if teacher_logits is not None:
-            raise G2MError("--teacher-logits applies to node students (link students read a cached teacher)")
-        from g2m.cli.link import distill_link
-
-        return distill_link(
-            dataset, teacher_name, method, seed, setting, hp, teacher_cache, data_root, cache_dir, not quiet, dev
-        )
+    """Train a node student with options ``hp`` from the cached teacher (or the user's logits), save
+    it under ``out`` and print its scores."""
     from g2m.cache import TeacherCache
     from g2m.config import student_config
     from g2m.experiments.node import cached_node_teacher, student_meta
     from g2m.students.io import save_student
     from g2m.training.node_student import distill_node_student
 
-    refuse_inert([method], teacher_name, hp)
     g, dspec, node_split = _split(dataset, data_root, setting, split, seed, inductive_fraction)
     scfg = student_config(dspec, method, teacher_name, **hp)
     knowledge = None
@@ -312,7 +121,7 @@ def distill(
             seed,
             dspec.metric,
             str(teacher_cache) if teacher_cache else None,
-            not quiet,
+            progress,
             dev,
         )
     result = distill_node_student(
@@ -322,7 +131,7 @@ def distill(
         scfg,
         seed,
         dspec.metric,
-        not quiet,
+        progress,
         teacher_hidden=None if knowledge is None else knowledge.hidden,
         teacher_entropy_shift=None if knowledge is None else knowledge.entropy_shift,
         device=dev,
@@ -346,6 +155,26 @@ def distill(
             "device": str(dev),
         }
     )
+
+
+def run_node(
+    exp: NodeExperiment, out: Path, command: list[str], progress: bool, dev: Any, checkpoint_every: float
+) -> None:
+    """Run ``exp`` into ``out``, resumable (``OUT/progress.jsonl``, ``OUT/checkpoints``), and write its results."""
+    from g2m.experiments.node import run_node_experiment
+    from g2m.training.checkpoint import checkpoint_dir
+
+    resume, checkpoints = out / "progress.jsonl", checkpoint_dir(out)
+    with interrupt_note(resume, checkpoints):
+        result = run_node_experiment(
+            exp,
+            progress=progress,
+            resume=str(resume),
+            device=dev,
+            checkpoints=str(checkpoints),
+            checkpoint_seconds=checkpoint_every,
+        )
+    finish_run(out, result, command, resume, checkpoints)
 
 
 def rebuild_student_split(meta: dict, data_root: Optional[Path]):
@@ -403,221 +232,6 @@ def evaluate(
             "scores": scores,
         }
     )
-
-
-@config_flags(RUN_STUDENT_FLAGS, RUN_TEACHER_FLAGS)
-def run(
-    ctx: typer.Context,
-    dataset: Dataset = "csbm",
-    teacher_name: TeacherName = None,
-    methods: Annotated[str, typer.Option(help="Comma-separated: " + ",".join(NODE_METHODS) + COMPOSE_HELP)] = ",".join(
-        NODE_OBJECTIVES
-    ),
-    seeds: Annotated[
-        int, typer.Option(help="Number of seeds (0..N-1, or from --first-seed); reports mean and std.")
-    ] = 5,
-    first_seed: Annotated[
-        int, typer.Option(help="Run seeds K..K+N-1 instead (split seeds across processes, then `g2m merge`).")
-    ] = 0,
-    setting: Setting = "transductive",
-    split: Split = None,
-    inductive_fraction: InductiveFraction = 0.2,
-    out: Annotated[Path, typer.Option(help="Directory for results.json and results.md.")] = Path("results/run"),
-    epochs: Annotated[Optional[int], typer.Option(help="Maximum epochs, teacher and students.")] = None,
-    patience: Annotated[Optional[int], typer.Option(help="Early-stopping patience, teacher and students.")] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Retrain teachers, write no cache.")] = False,
-    refresh: Refresh = False,
-    save_students: Annotated[
-        Optional[Path],
-        typer.Option(help="Also save every student, as DIR/<method>-seed<k> (for `g2m eval` / `g2m export`)."),
-    ] = None,
-    task: Task = "node",
-    split_seed: SplitSeed = None,
-    teacher_seed: TeacherSeed = None,
-    data_root: DataRoot = None,
-    cache_dir: CacheDir = None,
-    quiet: Quiet = False,
-    preset: Annotated[
-        Optional[Path],
-        typer.Option(help="A preset file (`g2m tune`'s preset.toml) layered over the dataset's presets."),
-    ] = None,
-    recipe: Recipe = None,
-    tie_break: TieBreak = None,
-    teacher_candidates: Annotated[
-        int,
-        typer.Option(
-            help="Link: train this many teachers (seeds K..K+N-1) and keep the best on validation, as LLP's "
-            "official protocol (10)."
-        ),
-    ] = 1,
-    device: DeviceOpt = "auto",
-    threads: Threads = None,
-    graph: GraphFile = None,
-    spec: SpecFile = None,
-    nproc: Annotated[
-        int,
-        typer.Option(
-            min=1,
-            help="Data-parallel processes on this machine: relaunches the command under torchrun "
-            "(torch.distributed; gloo on the CPU, NCCL and one GPU each on CUDA). Mini-batch students "
-            "(--batch-size) and mini-batch teachers (a preset's batch_size) split every batch over the "
-            "processes; a full-batch teacher is trained by one of them.",
-        ),
-    ] = 1,
-    checkpoint_every: Annotated[
-        float,
-        typer.Option(
-            min=0,
-            help="Seconds between two checkpoints of a training student (0: every epoch), kept in "
-            "OUT/checkpoints so that an interrupted run resumes inside the student.",
-        ),
-    ] = 60.0,
-    set_: SetOpt = None,
-    given: Given = NO_FLAGS,
-) -> None:
-    """Teacher, then every student method, over several seeds; writes JSON and a table.
-
-    An interrupted run resumes: finished students are recorded in OUT/progress.jsonl
-    and not retrained when the same command runs again, and a student that was training
-    continues from its last checkpoint (OUT/checkpoints, every --checkpoint-every seconds).
-
-    With --task link: default teacher sage, methods mlp,logit,repr,llp_rank,llp_dist,llp,
-    settings transductive | production."""
-    from g2m.distributed import is_main, launched_by_torchrun
-
-    if nproc > 1 and not launched_by_torchrun():
-        raise typer.Exit(_relaunch_under_torchrun(nproc, command_line(ctx)))
-    dev = compute_on(device, threads)
-    quiet = quiet or not is_main()  # data-parallel: rank 0 reports progress
-    dataset = dataset_source(dataset, graph, spec)
-    teacher_name = _teacher_for(task, teacher_name)
-    check_output_dir(out)
-    if preset is not None and not preset.is_file():
-        raise G2MError(f"--preset {preset}: no such file")
-    hold_output(ctx, out)
-    if save_students is not None:
-        check_output_dir(save_students, "--save-students")
-        if save_students.resolve() != out.resolve():
-            hold_output(ctx, save_students, "--save-students")
-    t_set, s_set = parse_set(set_)
-    both = overrides(epochs=epochs, patience=patience, tie_break=tie_break)  # flags for teacher and students
-    student_hp = with_set({**both, **given.student}, s_set, "student")
-    teacher_hp = with_set({**both, **given.teacher}, t_set, "teacher")
-    chosen = [m.strip() for m in methods.split(",") if m.strip()]
-    refuse_other_task(_check_task(task), "student", student_hp)
-    refuse_other_task(task, "teacher", teacher_hp)
-    if task == "link":
-        if recipe is not None:
-            raise G2MError("--recipe applies to node tasks (the recipes set node teachers and students)")
-        from g2m.cli.link import run_link
-        from g2m.methods import LINK_METHODS
-
-        if save_students is not None:
-            raise G2MError("--save-students applies to node students (link students are not exported yet)")
-        link_methods = LINK_METHODS if methods == ",".join(NODE_OBJECTIVES) else tuple(chosen)
-        return run_link(
-            dataset,
-            teacher_name,
-            link_methods,
-            seeds,
-            first_seed,
-            setting,
-            split_seed,
-            teacher_seed,
-            student_hp,
-            teacher_hp,
-            out,
-            data_root,
-            cache_dir,
-            not no_cache,
-            not quiet,
-            refresh,
-            command_line(ctx),
-            preset,
-            teacher_candidates,
-            dev,
-            checkpoint_every,
-        )
-    if split_seed is not None or teacher_seed is not None or teacher_candidates != 1:
-        raise G2MError(
-            "--split-seed, --teacher-seed and --teacher-candidates apply to --task link "
-            "(node splits follow --split, teachers the seed)"
-        )
-    from g2m.data import get_spec
-    from g2m.experiments.node import NodeExperiment, run_node_experiment
-
-    if "best" in chosen:  # the dataset's validation-chosen student for this teacher
-        try:
-            best = get_spec(dataset).best_method(teacher_name)
-        except ValueError as err:
-            raise G2MError(str(err)) from err
-        typer.echo(f"best student recorded for {dataset} with a {teacher_name} teacher: {best}")
-        chosen = list(dict.fromkeys(best if m == "best" else m for m in chosen))
-    refuse_inert(chosen, teacher_name, student_hp)
-    exp = NodeExperiment(
-        dataset=dataset,
-        teacher=teacher_name,
-        methods=tuple(chosen),
-        seeds=seeds,
-        first_seed=first_seed,
-        setting=setting,
-        split=split,
-        inductive_fraction=inductive_fraction,
-        data_root=str(data_root) if data_root else None,
-        cache_dir=str(cache_dir) if cache_dir else None,
-        use_cache=not no_cache,
-        refresh=refresh,
-        save_students=str(save_students) if save_students else None,
-        teacher_overrides=teacher_hp,
-        student_overrides=student_hp,
-        preset=str(preset) if preset else None,
-        recipe=recipe,
-    )
-    from g2m.training.checkpoint import checkpoint_dir
-
-    resume, checkpoints = out / "progress.jsonl", checkpoint_dir(out)
-    with interrupt_note(resume, checkpoints):
-        result = run_node_experiment(
-            exp,
-            progress=not quiet,
-            resume=str(resume),
-            device=dev,
-            checkpoints=str(checkpoints),
-            checkpoint_seconds=checkpoint_every,
-        )
-    finish_run(out, result, command_line(ctx), resume, checkpoints)
-
-
-def _relaunch_under_torchrun(nproc: int, command: list[str]) -> int:
-    """Run ``command`` (without ``--nproc``) as ``torchrun --standalone --nproc-per-node nproc -m
-    g2m.cli.main ...``; its exit status (non-zero when any rank failed: torchrun stops the others)."""
-    import subprocess
-    import sys
-
-    args = command[1:]
-    if "--nproc" in args:
-        at = args.index("--nproc")
-        args = args[:at] + args[at + 2 :]
-    args = [a for a in args if not a.startswith("--nproc=")]
-    launch = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        "--nproc-per-node",
-        str(nproc),
-        "-m",
-        "g2m.cli.main",
-        *args,
-    ]
-    code = subprocess.run(launch, check=False).returncode
-    if code:  # torchrun stopped every rank; rank 0 writes atomically, so nothing is half-written
-        typer.echo(
-            f"error: a data-parallel process failed (torchrun exit status {code}; its own output is "
-            f"above); the run stopped and wrote no results",
-            err=True,
-        )
-    return code
 
 
 def export(
