@@ -91,3 +91,32 @@ def test_g2m_report_refuses_what_is_not_a_node_results_file(tmp_path):
     assert done.exit_code != 0 and "not a readable results file" in str(done.exception)
     good = CliRunner().invoke(app, ["report", str(REPO / "docs/data/cora-glnn-transductive-sage.json")])
     assert good.exit_code == 0 and "| ffg2m | 86.00 ± 1.73 | 80.40 ± 1.35 |" in good.output
+
+
+#: test files that test something other than one g2m module, and what
+NOT_A_MODULE = {"test_docs.py": "the README and the docs site"}
+
+
+def _module_of(stem: str) -> Path | None:
+    """The g2m module or package a test file's name starts with: ``test_losses_node_x`` names
+    ``g2m/losses/node.py`` (``_x``: a qualifier), trying every split of the name at underscores."""
+    import itertools
+
+    parts = stem.removeprefix("test_").split("_")
+    root = Path(__file__).resolve().parents[1] / "g2m"
+    for end in range(len(parts), 0, -1):  # the longest prefix that names a module wins
+        words = parts[:end]
+        for cuts in itertools.product(("/", "_"), repeat=len(words) - 1):
+            name = words[0] + "".join(c + w for c, w in zip(cuts, words[1:]))
+            for path in (root / f"{name}.py", root / name / "__init__.py"):
+                if path.is_file():
+                    return path
+    return None
+
+
+def test_tests_are_named_after_the_modules_they_test():
+    files = sorted(Path(__file__).parent.glob("test_*.py"))
+    unnamed = [f.name for f in files if f.name not in NOT_A_MODULE and _module_of(f.stem) is None]
+    assert not unnamed, f"name these after the g2m module they test (test_<package>_<module>.py): {unnamed}"
+    assert _module_of("test_losses_node") == Path(__file__).resolve().parents[1] / "g2m/losses/node.py"
+    assert _module_of("test_training_node_student_minibatch").name == "node_student.py"

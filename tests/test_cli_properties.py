@@ -4,7 +4,7 @@ one ``error:`` line with exit status 2 and leaves no file behind; never a traceb
 
 The number of examples is bounded for ``make test`` (``G2M_HYPOTHESIS_EXAMPLES``, default 100), and
 they are the same on every run (derandomised) unless ``G2M_HYPOTHESIS_RANDOM`` is set, for a longer hunt:
-``G2M_HYPOTHESIS_RANDOM=1 G2M_HYPOTHESIS_EXAMPLES=2000 pytest tests/test_properties.py``."""
+``G2M_HYPOTHESIS_RANDOM=1 G2M_HYPOTHESIS_EXAMPLES=2000 pytest tests/test_cli_properties.py``."""
 
 from __future__ import annotations
 

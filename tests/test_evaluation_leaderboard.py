@@ -4,7 +4,7 @@ import json
 import statistics
 
 import pytest
-from test_datasets import write_ogbn_arxiv_standin
+from test_data_loaders import write_ogbn_arxiv_standin
 from typer.testing import CliRunner
 
 from g2m.cli.main import app
