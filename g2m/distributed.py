@@ -17,7 +17,9 @@ one GPU per local rank) and trains the same student on its share of every mini-b
   holds the cache entry's lock and writes the entry once;
 * a full-batch teacher goes through the cache's entry lock alone, so one rank trains a missing
   teacher and the others read it (memory-mapped);
-* rank 0 alone writes results, progress and checkpoints.
+* rank 0 alone writes results, progress and checkpoints;
+* batch norms become SyncBatchNorm on CUDA (on the CPU, where PyTorch has none, each rank's batch
+  norm uses its part of the batch, and a warning says so).
 
 Without a process group (a plain ``g2m run``), every function here is the single-process no-op.
 When a rank dies, torchrun stops the others and exits non-zero; every file g2m writes is written
@@ -90,10 +92,32 @@ def part(tensor: Tensor) -> Tensor:
 
 
 def wrap(model: nn.Module) -> nn.Module:
-    """``model`` in DistributedDataParallel when a process group is up (itself otherwise)."""
+    """``model`` in DistributedDataParallel when a process group is up (itself otherwise).
+
+    On CUDA its batch norms become :class:`torch.nn.SyncBatchNorm` (in place: ``model`` keeps
+    them), so that each step normalises by the global batch's statistics, as one process does.
+    PyTorch runs SyncBatchNorm on CUDA only: on the CPU each rank normalises by its own part of
+    the batch (DDP's default), which a :class:`~g2m.errors.DataParallelWarning` says once."""
     if not is_distributed():
         return model
     params = next(model.parameters())
+    if any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules()):
+        if params.device.type == "cuda":
+            synced = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+            assert synced is model  # converted in place: the top module is not itself a batch norm
+        else:
+            import warnings
+
+            from g2m.errors import DataParallelWarning
+
+            warnings.warn(
+                "batch norm under data-parallel training on the CPU: each rank normalises by its own part "
+                "of the batch (PyTorch's SyncBatchNorm, which uses the global batch as one process does, runs "
+                "on CUDA only); the run differs from a single process's. --device cuda syncs them; norm "
+                "'layer' (--set norm=layer, --set teacher.norm=layer) has no batch statistics",
+                DataParallelWarning,
+                stacklevel=2,
+            )
     ids = [params.device.index] if params.device.type == "cuda" else None
     return nn.parallel.DistributedDataParallel(model, device_ids=ids)
 

@@ -42,3 +42,7 @@ class DataWarning(G2MWarning):
 
 class CacheWarning(G2MWarning):
     """A cached teacher could not be read and is being retrained."""
+
+
+class DataParallelWarning(G2MWarning):
+    """A data-parallel run that differs from a single process's (batch norm on the CPU)."""

@@ -211,3 +211,49 @@ def test_a_dying_rank_stops_the_run_and_writes_nothing(tmp_path):
     assert err.strip().splitlines()[-1].startswith("error: a data-parallel process failed (torchrun exit status")
     assert not (out / "results.json").exists()
     assert not [p for p in cache.rglob("*") if p.name.startswith(".") and p.is_dir() and p.name != ".locks"]
+
+
+@pytest.fixture
+def one_process_group(tmp_path):
+    """A process group of one rank (gloo), as torchrun's would be, torn down after the test."""
+    import torch.distributed as tdist
+
+    store = tdist.FileStore(str(tmp_path / "store"), 1)
+    tdist.init_process_group("gloo", store=store, rank=0, world_size=1)
+    yield
+    tdist.destroy_process_group()
+
+
+def test_batch_norm_on_the_cpu_under_data_parallel_says_it_is_per_rank(one_process_group):
+    import warnings
+
+    from g2m import distributed as dist
+    from g2m.errors import DataParallelWarning
+    from g2m.students.mlp import MLP
+
+    assert dist.is_distributed()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning without batch norm
+        wrapped = dist.wrap(MLP(8, 3, hidden=16, norm="layer"))
+    assert isinstance(wrapped, torch.nn.parallel.DistributedDataParallel)
+    model = MLP(8, 3, hidden=16, norm="batch")
+    with pytest.warns(DataParallelWarning, match="each rank normalises by its own part of the batch"):
+        dist.wrap(model)
+    assert not any(isinstance(m, torch.nn.SyncBatchNorm) for m in model.modules())
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="SyncBatchNorm runs on CUDA only")
+def test_batch_norm_becomes_sync_batch_norm_on_cuda(tmp_path):
+    import torch.distributed as tdist
+
+    from g2m import distributed as dist
+    from g2m.students.mlp import MLP
+
+    tdist.init_process_group("nccl", store=tdist.FileStore(str(tmp_path / "s"), 1), rank=0, world_size=1)
+    try:
+        model = MLP(8, 3, hidden=16, norm="batch").cuda()
+        dist.wrap(model)
+        kinds = {type(m) for m in model.modules()}
+        assert torch.nn.SyncBatchNorm in kinds and torch.nn.BatchNorm1d not in kinds
+    finally:
+        tdist.destroy_process_group()
