@@ -1,5 +1,6 @@
 """A data-parallel mini-batch teacher, run by tests/test_distributed.py under torchrun: rank 0
-saves its logits, hidden layer and validation history; every rank checks sharded inference."""
+saves its logits, hidden layer and validation history; every rank checks sharded inference; with
+a cache folder (third argument), the ranks write the sage teacher's entry, each its own rows."""
 
 import sys
 
@@ -55,6 +56,13 @@ def main() -> None:
             "sharded": sharded_inference(result.model, graph.x, graph.edge_index),
             "whole": whole,
         }
+    if len(sys.argv) > 3:  # a cache: the teacher's entry written by every rank, its rows each
+        from g2m.cache import TeacherCache
+        from g2m.experiments.node import get_node_teacher
+
+        graph, split, cfg = teacher("sage")
+        knowledge, scores, _ = get_node_teacher(graph, split, cfg, 0, "accuracy", TeacherCache(sys.argv[3]), False)
+        saved["cached"] = {"logits": knowledge.logits.clone(), "hidden": knowledge.hidden.clone(), "scores": scores}
     if dist.is_main():
         torch.save(saved, out)
     dist.shutdown()

@@ -63,10 +63,19 @@ def test_two_processes_train_the_one_process_teacher(tmp_path):
 
     from g2m.teachers.node import train_node_teacher
 
-    done = _torchrun(WORKER.with_name("ddp_teacher_worker.py"), tmp_path / "t.pt", ",".join(TEACHERS))
+    cache = tmp_path / "cache"
+    done = _torchrun(WORKER.with_name("ddp_teacher_worker.py"), tmp_path / "t.pt", ",".join(TEACHERS), cache)
     assert done.returncode == 0, done.stderr[-3000:]
     ddp = torch.load(tmp_path / "t.pt", weights_only=True)
     assert ddp["world"] == 2
+    # the cache entry the two ranks wrote, each its own rows (no gather), read back whole
+    (meta_file,) = cache.rglob("meta.json")
+    meta = json.loads(meta_file.read_text())
+    assert meta["layout"] == "rows" and meta["processes"] == 2 and meta["tensors"]["logits"] == [401, 4]
+    assert sorted(p.name for p in meta_file.parent.iterdir()) == ["hidden.bin", "logits.bin", "meta.json"]
+    torch.testing.assert_close(ddp["cached"]["logits"], ddp["sage"]["logits"], atol=1e-5, rtol=0)
+    torch.testing.assert_close(ddp["cached"]["hidden"], ddp["sage"]["hidden"], atol=1e-5, rtol=0)
+    assert ddp["cached"]["scores"]["test"] == pytest.approx(meta["scores"]["test"])
     torch.set_num_threads(1)
     for kind in TEACHERS:
         if kind in ("sage", "gat"):
@@ -257,3 +266,27 @@ def test_batch_norm_becomes_sync_batch_norm_on_cuda(tmp_path):
         assert torch.nn.SyncBatchNorm in kinds and torch.nn.BatchNorm1d not in kinds
     finally:
         tdist.destroy_process_group()
+
+
+def test_an_entry_written_by_rows_is_read_whole_and_checked(one_process_group, tmp_path):
+    """save_row_shards in a group of one: the rank's rows are every row; the entry reads back
+    memory-mapped, and a changed byte fails its content hash."""
+    from g2m.cache import CacheKey, TeacherCache
+    from g2m.errors import CacheCorruptError
+
+    cache = TeacherCache(tmp_path / "c")
+    key = CacheKey("d", "node", "s", "sage-x", 0)
+    logits, hidden = torch.randn(7, 3), torch.randn(7, 5)
+    path = cache.save_row_shards(key, {"logits": logits, "hidden": hidden}, 7, {"scores": {"val": 0.5}})
+    assert path == cache.path(key) and not [p for p in path.parent.iterdir() if p.name.startswith(".")]
+    record = cache.load(key)
+    torch.testing.assert_close(record.tensors["logits"], logits, atol=0, rtol=0)
+    torch.testing.assert_close(record.tensors["hidden"], hidden, atol=0, rtol=0)
+    assert record.meta["scores"] == {"val": 0.5}
+    raw = bytearray((path / "logits.bin").read_bytes())
+    raw[0] ^= 0xFF
+    (path / "logits.bin").write_bytes(bytes(raw))
+    with pytest.raises(CacheCorruptError, match="fails its content hash"):
+        cache.load(key)
+    with pytest.raises(ValueError, match="this rank holds 6 rows, its range is"):
+        cache.save_row_shards(key, {"logits": logits[:6]}, 7, {})

@@ -2,7 +2,10 @@
 
 Layout: ``<root>/<dataset>/<task>/<split key>/<model>/seed<k>/`` holding
 ``tensors.pt`` (e.g. ``logits``, ``hidden``, ``embeddings``) and ``meta.json``
-(the key, hyper-parameters, scores, code version and a SHA-256 content hash).
+(the key, hyper-parameters, scores, code version and a SHA-256 content hash). An entry
+written by the ranks of a data-parallel run, each its own rows
+(:meth:`TeacherCache.save_row_shards`), holds one raw ``<name>.bin`` per tensor instead
+(``meta.json``: ``"layout": "rows"``, shapes and dtypes); both are read memory-mapped.
 
 A write goes to a temporary sibling directory that is renamed into place, so a
 reader never sees half a cache. Loading checks that the stored key equals the
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import shutil
 import sys
@@ -144,17 +148,72 @@ class TeacherCache:
         try:
             torch.save(tensors, tmp / "tensors.pt")  # straight to the file: no second copy in memory
             (tmp / "meta.json").write_text(json.dumps(record, indent=2, sort_keys=True))
-            if final.exists():
-                trash = final.with_name(f".{final.name}.old")
-                shutil.rmtree(trash, ignore_errors=True)
-                final.rename(trash)
-                tmp.rename(final)
-                shutil.rmtree(trash, ignore_errors=True)
-            else:
-                tmp.rename(final)
+            _move_into_place(tmp, final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        return final
+
+    def save_row_shards(
+        self, key: CacheKey, rows: dict[str, Tensor], num_rows: int, meta: dict[str, Any]
+    ) -> Path | None:
+        """Collective (every rank of the process group calls it): write the entry of ``key`` from
+        each rank's own rows ``[start, stop)`` of every tensor (:func:`g2m.distributed.row_range`
+        of ``num_rows``), with no rank holding every row. Rank 0 makes a temporary entry with one
+        raw file per tensor, ``<name>.bin``, sized for every row; each rank writes its rows into it
+        through a shared memory map; rank 0 then hashes the whole, writes ``meta.json`` (layout
+        ``"rows"``, each tensor's shape and dtype) and renames the entry into place, as :meth:`save`.
+        A rank that fails leaves only the temporary folder, never an entry. ``None`` on a
+        read-only cache (nothing written). The ranks share the files: one machine (tested), or a
+        shared file system that keeps memory-mapped writes (multi-node, untested here)."""
+        from g2m import distributed as dist
+
+        if self.read_only:
+            return None
+        final = self.path(key)
+        start, stop = dist.row_range(num_rows)
+        shapes = {name: (num_rows, *t.shape[1:]) for name, t in rows.items()}
+        made: list[str | None] = [None]
+        if dist.is_main():
+            final.parent.mkdir(parents=True, exist_ok=True)
+            folder = tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent)
+            made[0] = folder
+            for name, t in rows.items():
+                with open(Path(folder) / f"{name}.bin", "wb") as f:
+                    f.truncate(math.prod(shapes[name]) * t.element_size())
+        if dist.is_distributed():
+            torch.distributed.broadcast_object_list(made, src=0)
+        tmp = Path(str(made[0]))
+        try:
+            for name, t in rows.items():
+                if t.size(0) != stop - start:
+                    raise ValueError(f"{name}: this rank holds {t.size(0)} rows, its range is [{start}, {stop})")
+                target = _mapped(tmp / f"{name}.bin", shapes[name], t.dtype, shared=True)
+                target[start:stop] = t.detach().cpu()
+                del target  # unmapped: the rows are in the file
+            dist.barrier()
+            if dist.is_main():
+                tensors = {name: _mapped(tmp / f"{name}.bin", shapes[name], t.dtype) for name, t in rows.items()}
+                record = {
+                    **meta,
+                    "key": asdict(key),
+                    "code_version": __version__,
+                    "content_hash": content_hash(tensors),
+                    "tensors": {k: list(v) for k, v in shapes.items()},
+                    "layout": "rows",
+                    "dtypes": {name: str(t.dtype).removeprefix("torch.") for name, t in rows.items()},
+                    "processes": dist.world_size(),
+                    "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    "torch_threads": torch.get_num_threads(),
+                }
+                del tensors
+                (tmp / "meta.json").write_text(json.dumps(record, indent=2, sort_keys=True))
+                _move_into_place(tmp, final)
+        except BaseException:
+            if dist.is_main():
+                shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        dist.barrier()  # the entry is in place before any rank reads it
         return final
 
     def lookup(self, key: CacheKey, refresh: bool = False, announce: bool = False) -> CachedTeacher | None:
@@ -180,6 +239,24 @@ class TeacherCache:
 
     def load(self, key: CacheKey) -> CachedTeacher:
         return load_cached_teacher(self.path(key), expect=key)
+
+
+def _move_into_place(tmp: Path, final: Path) -> None:
+    """Rename the finished temporary entry ``tmp`` to ``final``, replacing an older one."""
+    if final.exists():
+        trash = final.with_name(f".{final.name}.old")
+        shutil.rmtree(trash, ignore_errors=True)
+        final.rename(trash)
+        tmp.rename(final)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        tmp.rename(final)
+
+
+def _mapped(path: Path, shape: tuple[int, ...], dtype: torch.dtype, shared: bool = False) -> Tensor:
+    """The raw file ``path`` as a ``shape`` tensor, memory-mapped: ``shared`` writes go to the file;
+    otherwise the mapping is private (copy on write), its pages shared with every reader's."""
+    return torch.from_file(str(path), shared=shared, size=math.prod(shape), dtype=dtype).view(shape)
 
 
 def _writable(root: Path) -> bool:
@@ -238,7 +315,14 @@ def load_cached_teacher(path: str | os.PathLike, expect: CacheKey | None = None)
     tensor_file = path / "tensors.pt"
     try:
         # memory-mapped: processes on one machine (data-parallel ranks) share the pages, not copies
-        tensors = torch.load(tensor_file, weights_only=True, mmap=True)
+        if meta.get("layout") == "rows":  # written by every rank, its rows each (save_row_shards)
+            tensor_file = path
+            tensors = {
+                name: _mapped(path / f"{name}.bin", tuple(shape), getattr(torch, meta["dtypes"][name]))
+                for name, shape in meta["tensors"].items()
+            }
+        else:
+            tensors = torch.load(tensor_file, weights_only=True, mmap=True)
     except Exception as err:  # noqa: BLE001 - a truncated or foreign file: torch raises many kinds
         detail = str(err).splitlines()[0][:120] if str(err) else ""
         raise CacheCorruptError(f"{tensor_file} cannot be read ({type(err).__name__}: {detail}); {_FIX}") from None

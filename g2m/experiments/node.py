@@ -123,20 +123,33 @@ def _get_parallel_teacher(
 ) -> tuple[TeacherKnowledge, dict[str, float], bool]:
     """:func:`get_node_teacher` for a mini-batch teacher in a process group: rank 0 holds the
     cache entry's lock and looks the teacher up; when it is missing, every rank trains it
-    together (:func:`~g2m.teachers.node.train_node_teacher`, data-parallel) and rank 0 writes it."""
+    together (:func:`~g2m.teachers.node.train_node_teacher`, data-parallel). Transductive (with
+    accuracy), each rank then writes its own rows of the entry and every rank reads the whole
+    memory-mapped (:meth:`~g2m.cache.TeacherCache.save_row_shards`): no rank gathers every node's
+    logits. Otherwise the outputs are gathered and rank 0 writes the entry."""
     record = None
+    by_rows = not cache.read_only and not split.test_ind.numel() and metric == "accuracy"
     with lock if dist.is_main() else nullcontext():
         if dist.is_main():
             record = cache.lookup(key, refresh, announce=progress)
         found = [record is not None]
         torch.distributed.broadcast_object_list(found, src=0)
         if not found[0]:
-            out = train_node_teacher(graph, split, config, seed, metric, progress, device)
-            if dist.is_main():
+            out = train_node_teacher(graph, split, config, seed, metric, progress, device, gather=not by_rows)
+            if by_rows:
+                tensors = {"logits": out.logits, "hidden": out.hidden}
+                cache.save_row_shards(key, tensors, graph.num_nodes, node_teacher_meta(out, config, split, metric))
+            elif dist.is_main():
                 save_node_teacher(cache, key, out, config, split, metric)
         dist.barrier()  # the entry is written before any rank reads it or rank 0 lets the lock go
-    if not found[0]:
+    if not found[0] and not by_rows:
         return TeacherKnowledge.of(out), out.scores, False
+    if not found[0]:  # every rank reads the entry its rows went into
+        written = cache.lookup(key)
+        if written is None:
+            raise G2MError(f"rank {dist.rank()} cannot read the teacher {cache.path(key)} the ranks wrote")
+        knowledge = TeacherKnowledge.from_tensors(written.tensors, written.meta)
+        return knowledge, out.scores, False
     if record is None:  # the other ranks read the entry rank 0 found
         record = cache.lookup(key)
     if record is None:
@@ -155,17 +168,22 @@ def save_node_teacher(
             "hidden": out.hidden,
             **({} if out.entropy_shift is None else {"entropy_shift": out.entropy_shift}),
         },
-        {
-            "scores": out.scores,
-            "hparams": asdict(config),
-            "metric": metric,
-            "setting": split.setting,
-            "split_name": split.name,
-            "epochs_run": out.fit.epochs_run,
-            "seconds_per_epoch": out.fit.seconds_per_epoch,
-            "train_seconds": out.fit.seconds,
-        },
+        node_teacher_meta(out, config, split, metric),
     )
+
+
+def node_teacher_meta(out: NodeTeacherOutput, config: TeacherConfig, split: NodeSplit, metric: str) -> dict[str, Any]:
+    """What a node teacher's cache entry records beside its tensors (every reader expects it)."""
+    return {
+        "scores": out.scores,
+        "hparams": asdict(config),
+        "metric": metric,
+        "setting": split.setting,
+        "split_name": split.name,
+        "epochs_run": out.fit.epochs_run,
+        "seconds_per_epoch": out.fit.seconds_per_epoch,
+        "train_seconds": out.fit.seconds,
+    }
 
 
 def cached_node_teacher(

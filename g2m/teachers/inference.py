@@ -112,7 +112,10 @@ class ShardedInference:
         return out + layer.lin_r(h) if layer.root_weight else out
 
     @torch.no_grad()
-    def __call__(self, model: GNN, hidden: bool = True) -> tuple[Tensor, Tensor | None]:
+    def __call__(self, model: GNN, hidden: bool = True, gather: bool = True) -> tuple[Tensor, Tensor | None]:
+        """``(logits, hidden)`` of every node (on every rank), or with ``gather=False`` of this
+        rank's rows ``[start, stop)`` only (no final all-gather: each rank writes its own slice,
+        :meth:`g2m.cache.TeacherCache.save_row_shards`)."""
         if model.kind != self.kind:
             raise ValueError(f"this ShardedInference was built for a {self.kind} teacher, not {model.kind}")
         was_training = model.training
@@ -145,6 +148,8 @@ class ShardedInference:
                 z = (1 - alpha) * self._aggregate(dist.gather_rows(z, n)) + alpha * h
             h = z
         model.train(was_training)
+        if not gather:
+            return h, (kept if hidden else None)
         return dist.gather_rows(h, n), (dist.gather_rows(kept, n) if hidden else None)
 
 

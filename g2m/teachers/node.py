@@ -38,6 +38,9 @@ class NodeTeacherOutput:
     #: [N] KRD's reliability signal for the observed nodes (NaN elsewhere; None for mini-batch
     #: teachers): see :func:`g2m.students.reliability.entropy_shift`
     entropy_shift: Tensor | None = None
+    #: ``(start, stop)``: ``logits`` and ``hidden`` hold these rows only (a data-parallel rank's
+    #: slice, ``train_node_teacher(..., gather=False)``); None: every node
+    rows: tuple[int, int] | None = None
 
 
 def node_scores(logits: Tensor, graph: Graph, split: NodeSplit, metric: str) -> dict[str, float]:
@@ -60,6 +63,7 @@ def train_node_teacher(
     metric: str = "accuracy",
     progress: bool = True,
     device: str | torch.device | None = None,
+    gather: bool = True,
 ) -> NodeTeacherOutput:
     """Train ``config``'s GNN on the split's observed graph, on ``device`` (default ``auto``).
 
@@ -73,8 +77,11 @@ def train_node_teacher(
     part of it, as PyG's multi-GPU examples do; the loss is the rank's share of the global
     batch's mean, and DistributedDataParallel averages the gradients. Validation and the final
     logits come from :func:`~g2m.teachers.inference.sharded_inference`, each rank computing its
-    range of nodes. Batch norm keeps per-rank batch statistics (no SyncBatchNorm), and each rank
-    samples neighbours from its own generator."""
+    range of nodes. Batch norm is synchronised on CUDA (:func:`g2m.distributed.wrap`), and each
+    rank samples neighbours from its own generator. With ``gather=False`` (transductive, accuracy)
+    the final logits and hidden layer are not all-gathered: each rank returns its own rows
+    (``rows``), the scores counted over every rank's, for the rank to write its slice of the cache
+    entry (:meth:`g2m.cache.TeacherCache.save_row_shards`)."""
     dev = resolve_device(device)
     parallel = dist.is_distributed() and config.batch_size is not None
     torch.manual_seed(seed)
@@ -149,6 +156,15 @@ def train_node_teacher(
             return sharded_inference(model, x_all, edges_all)
         return model(x_all, model.adjacency(edges_all, graph.num_nodes), return_hidden=True)
 
+    if parallel and not gather:
+        if split.test_ind.numel() or metric != "accuracy":
+            raise ValueError("a teacher's rows stay sharded (gather=False) in the transductive setting, with accuracy")
+        assert sharded is not None
+        logits, hidden = sharded(model, gather=False)
+        assert hidden is not None
+        logits, hidden = logits.cpu(), hidden.cpu()
+        scores = _sharded_accuracy(logits, graph, split, sharded.start, dev)
+        return NodeTeacherOutput(logits, hidden, scores, model, result, None, (sharded.start, sharded.stop))
     with torch.no_grad():
         inductive = split.test_ind.numel() > 0  # held-out nodes: the full graph, then observed nodes as trained
         logits, hidden = infer(observed_graph=not inductive)
@@ -163,3 +179,16 @@ def train_node_teacher(
             shift[split.observed] = entropy_shift(lambda x: model(x, adj_obs), view.x, clean, seed=seed).cpu()
     logits, hidden = logits.cpu(), hidden.cpu()  # what the cache stores, whatever the device
     return NodeTeacherOutput(logits, hidden, node_scores(logits, graph, split, metric), model, result, shift)
+
+
+def _sharded_accuracy(rows: Tensor, graph: Graph, split: NodeSplit, start: int, dev: torch.device) -> dict[str, float]:
+    """:func:`node_scores` (accuracy) of every rank's rows ``[start, start + len(rows))``: each
+    rank counts its own nodes of each evaluation set, and the counts are summed over the ranks."""
+    y = graph.require_labels()
+    scores = {}
+    for name, nodes in (("val", split.val), ("test", split.test)):
+        mine = nodes[(nodes >= start) & (nodes < start + rows.size(0))]
+        correct = int((rows[mine - start].argmax(-1) == y[mine]).sum())
+        right, total = dist.sum_counts(correct, mine.numel(), device=dev)
+        scores[name] = right / total
+    return scores
