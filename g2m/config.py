@@ -174,21 +174,75 @@ _SAMPLER_HELP = (
     "Mini-batch neighbour sampler: pyg (PyG's NeighborLoader), g2m (CSR sampler), auto (pyg when installed)."
 )
 
+# ---- Fields every model config has, each declared once (defaults differ per config) ----
+
+
+def _hidden(default: int = 256) -> Any:
+    return option(default, "Hidden width.", interval="[1, inf)")
+
+
+def _num_layers(default: int = 2) -> Any:
+    return option(default, "Number of layers.", interval="[1, inf)")
+
+
+def _dropout(default: float = 0.5) -> Any:
+    return option(default, "Dropout rate of the hidden layers.", interval="[0, 1)")
+
+
+def _norm(default: str = "none") -> Any:
+    return option(default, "Normalisation of each hidden layer.")
+
+
+def _lr(default: float) -> Any:
+    return option(default, "Learning rate (Adam).", interval="(0, inf)")
+
+
+def _weight_decay(default: float) -> Any:
+    return option(default, "Weight decay.", interval="[0, inf)")
+
+
+def _epochs(default: int) -> Any:
+    return option(default, "Maximum epochs.", interval="[1, inf)")
+
+
+def _patience(default: int) -> Any:
+    return option(default, "Early-stopping patience (epochs).", interval="[1, inf)")
+
+
+def _tie_break(default: str, new: bool = False) -> Any:
+    return option(default, _TIE_BREAK_HELP, new=new)
+
+
+def _heads(default: int = 8) -> Any:
+    return option(default, "GAT attention heads.", interval="[1, inf)")
+
+
+def _scorer(default: str = "mlp") -> Any:
+    return option(default, "Link scorer of a node pair's embeddings.")
+
+
+def _scorer_dropout(default: float = 0.0) -> Any:
+    return option(default, "Dropout inside the mlp scorer.", interval="[0, 1)")
+
+
+def _grad_clip(default: float | None = 1.0) -> Any:
+    return option(default, "Global gradient-norm cap, as LLP's training loops (None: none).", interval="(0, inf)")
+
 
 @dataclass(frozen=True)
 class TeacherConfig(_GNNKwargs):
     """A node teacher GNN and how it trains (:func:`g2m.teachers.node.train_node_teacher`)."""
 
     model: TeacherName = option("gcn", "The teacher GNN (chosen by --teacher).")
-    hidden: int = option(256, "Hidden width.", interval="[1, inf)")
-    num_layers: int = option(2, "Number of layers.", interval="[1, inf)")
-    dropout: float = option(0.5, "Dropout rate of the hidden layers.", interval="[0, 1)")
-    norm: Norm = option("none", "Normalisation of each hidden layer.")
-    heads: int = option(8, "GAT attention heads.", interval="[1, inf)")
-    lr: float = option(0.01, "Learning rate (Adam).", interval="(0, inf)")
-    weight_decay: float = option(5e-4, "Weight decay.", interval="[0, inf)")
-    epochs: int = option(500, "Maximum epochs.", interval="[1, inf)")
-    patience: int = option(50, "Early-stopping patience (epochs).", interval="[1, inf)")
+    hidden: int = _hidden(256)
+    num_layers: int = _num_layers(2)
+    dropout: float = _dropout(0.5)
+    norm: Norm = _norm()
+    heads: int = _heads()
+    lr: float = _lr(0.01)
+    weight_decay: float = _weight_decay(5e-4)
+    epochs: int = _epochs(500)
+    patience: int = _patience(50)
     batch_size: int | None = option(
         None, "Seed nodes per neighbour-sampled mini-batch (None: full batch).", interval="[1, inf)"
     )
@@ -205,7 +259,7 @@ class TeacherConfig(_GNNKwargs):
         "SAGE's neighbourhood: mean (PyG's SAGEConv, separate root weight) | gcn (DGL's gcn aggregator, W times "
         "the mean over N(i) and i: the GLNN and FF-G2M teachers).",
     )
-    tie_break: TieBreak = option("later", _TIE_BREAK_HELP)
+    tie_break: TieBreak = _tie_break("later")
     hidden_at: HiddenAt = option(
         "input",
         "The hidden representation cached beside the logits: the input of the last layer, or the last hidden "
@@ -228,15 +282,15 @@ class StudentConfig:
     """A node MLP student and its objective (:func:`g2m.training.node_student.distill_node_student`)."""
 
     method: str = option("ffg2m", "The student method (chosen by --method): an objective or a named combination.")
-    hidden: int = option(256, "Hidden width.", interval="[1, inf)")
-    num_layers: int = option(2, "Number of layers.", interval="[1, inf)")
-    dropout: float = option(0.5, "Dropout rate of the hidden layers.", interval="[0, 1)")
+    hidden: int = _hidden(256)
+    num_layers: int = _num_layers(2)
+    dropout: float = _dropout(0.5)
     input_dropout: float = option(0.0, "Dropout on the input features.", interval="[0, 1)")
-    norm: Norm = option("none", "Normalisation of each hidden layer.")
-    lr: float = option(0.01, "Learning rate (Adam).", interval="(0, inf)")
-    weight_decay: float = option(5e-4, "Weight decay.", interval="[0, inf)")
-    epochs: int = option(500, "Maximum epochs.", interval="[1, inf)")
-    patience: int = option(50, "Early-stopping patience (epochs).", interval="[1, inf)")
+    norm: Norm = _norm()
+    lr: float = _lr(0.01)
+    weight_decay: float = _weight_decay(5e-4)
+    epochs: int = _epochs(500)
+    patience: int = _patience(50)
     lam: float = option(
         0.0, "lambda, the weight of the label loss (the teacher's terms weigh 1 - lambda).", interval="[0, 1]"
     )
@@ -257,7 +311,7 @@ class StudentConfig:
         None, "Nodes per mini-batch (None: full batch); no neighbour of the student is fetched.", interval="[1, inf)"
     )
     tempered_kd: bool = option(False, "Divide the logits by tau in KD and LFD as well as in HFD (g2m 0.1; KRD's code).")
-    tie_break: TieBreak = option("later", _TIE_BREAK_HELP)
+    tie_break: TieBreak = _tie_break("later")
     # ---- Composable additions to any objective (defaults: off) ----
     position: Position = option(
         "none",
@@ -470,21 +524,19 @@ class LinkTeacherConfig(_GNNKwargs):
     """A link teacher: a GNN encoder and a scorer of node pairs (:func:`g2m.teachers.link.train_link_teacher`)."""
 
     model: TeacherName = option("sage", "The teacher GNN (chosen by --teacher).")
-    hidden: int = option(256, "Hidden width.", interval="[1, inf)")
-    num_layers: int = option(2, "Number of layers.", interval="[1, inf)")
-    dropout: float = option(0.5, "Dropout rate of the hidden layers.", interval="[0, 1)")
-    norm: Norm = option("none", "Normalisation of each hidden layer.")
-    heads: int = option(8, "GAT attention heads.", interval="[1, inf)")
-    scorer: LinkScorerName = option("mlp", "Link scorer of a node pair's embeddings.")
-    scorer_dropout: float = option(0.0, "Dropout inside the mlp scorer.", interval="[0, 1)")
-    lr: float = option(0.005, "Learning rate (Adam).", interval="(0, inf)")
-    weight_decay: float = option(0.0, "Weight decay.", interval="[0, inf)")
-    epochs: int = option(1000, "Maximum epochs.", interval="[1, inf)")
-    patience: int = option(100, "Early-stopping patience (epochs).", interval="[1, inf)")
-    grad_clip: float | None = option(
-        1.0, "Global gradient-norm cap, as LLP's training loops (None: none).", interval="(0, inf)"
-    )
-    tie_break: TieBreak = option("earlier", _TIE_BREAK_HELP, new=True)
+    hidden: int = _hidden(256)
+    num_layers: int = _num_layers(2)
+    dropout: float = _dropout(0.5)
+    norm: Norm = _norm()
+    heads: int = _heads()
+    scorer: LinkScorerName = _scorer()
+    scorer_dropout: float = _scorer_dropout()
+    lr: float = _lr(0.005)
+    weight_decay: float = _weight_decay(0.0)
+    epochs: int = _epochs(1000)
+    patience: int = _patience(100)
+    grad_clip: float | None = _grad_clip()
+    tie_break: TieBreak = _tie_break("earlier", new=True)
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -495,19 +547,17 @@ class LinkStudentConfig:
     """A link MLP student and its LLP-family objective (:func:`g2m.training.link.distill_link_student`)."""
 
     method: str = option("llp", "The student method (chosen by --method).")
-    hidden: int = option(256, "Hidden width.", interval="[1, inf)")
-    num_layers: int = option(2, "Number of layers.", interval="[1, inf)")
-    dropout: float = option(0.5, "Dropout rate of the hidden layers.", interval="[0, 1)")
-    norm: Norm = option("none", "Normalisation of each hidden layer.")
-    scorer: LinkScorerName = option("mlp", "Link scorer of a node pair's embeddings.")
-    scorer_dropout: float = option(0.0, "Dropout inside the mlp scorer.", interval="[0, 1)")
-    lr: float = option(0.005, "Learning rate (Adam).", interval="(0, inf)")
-    weight_decay: float = option(0.0, "Weight decay.", interval="[0, inf)")
-    epochs: int = option(1000, "Maximum epochs.", interval="[1, inf)")
-    patience: int = option(100, "Early-stopping patience (epochs).", interval="[1, inf)")
-    grad_clip: float | None = option(
-        1.0, "Global gradient-norm cap, as LLP's training loops (None: none).", interval="(0, inf)"
-    )
+    hidden: int = _hidden(256)
+    num_layers: int = _num_layers(2)
+    dropout: float = _dropout(0.5)
+    norm: Norm = _norm()
+    scorer: LinkScorerName = _scorer()
+    scorer_dropout: float = _scorer_dropout()
+    lr: float = _lr(0.005)
+    weight_decay: float = _weight_decay(0.0)
+    epochs: int = _epochs(1000)
+    patience: int = _patience(100)
+    grad_clip: float | None = _grad_clip()
     w_sup: float | None = option(None, "Weight of the supervised link loss (None: the method's).", interval="[0, inf)")
     w_rank: float | None = option(None, "Weight of LLP's rank loss (None: the method's).", interval="[0, inf)")
     w_dist: float | None = option(None, "Weight of LLP's distribution loss (None: the method's).", interval="[0, inf)")
@@ -543,7 +593,7 @@ class LinkStudentConfig:
         "auto (torch_cluster when installed).",
         new=True,
     )
-    tie_break: TieBreak = option("earlier", _TIE_BREAK_HELP, new=True)
+    tie_break: TieBreak = _tie_break("earlier", new=True)
 
     def __post_init__(self) -> None:
         check_fields(self)

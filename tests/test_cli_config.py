@@ -105,7 +105,7 @@ def test_config_show_names_a_recipe():
         done = runner.invoke(app, ["config", "show", *args, "--recipe", "nosmog"])
         assert done.exit_code != 0 and message in str(done.exception), done.output
     done = runner.invoke(app, ["config", "show", "-d", "cora", "-t", "sage", "--recipe", "nosmo"])
-    assert "unknown recipe 'nosmo'; choose one of nosmog" in str(done.exception)
+    assert "unknown recipe 'nosmo'; choose one of glnn, nosmog" in str(done.exception)
 
 
 @pytest.mark.parametrize(
@@ -227,3 +227,19 @@ def test_the_teacher_is_named_the_same_way_everywhere():
     for command in ("teacher", "distill", "run"):
         done = runner.invoke(app, [command, "--help"], terminal_width=200)
         assert "--teacher" in done.output and "-t" in done.output, command
+
+
+def test_the_glnn_recipe_sets_glnns_own_teacher_and_student():
+    done = runner.invoke(
+        app, ["config", "show", "-d", "amazon-photo", "-t", "sage", "--method", "glnn", "--recipe", "glnn"]
+    )
+    assert done.exit_code == 0, done.output
+    rows = {line.split()[0]: line.split()[1] for line in done.output.splitlines()[1:]}
+    # graphless-neural-networks train.conf.yaml, a-photo: SAGE 2 x 128 fan-out 5,5; MLP lr 0.005, dropout 0.3
+    assert (rows["teacher.hidden"], rows["teacher.sage_aggr"], rows["student.lr"], rows["student.dropout"]) == (
+        "128",
+        "'gcn'",
+        "0.005",
+        "0.3",
+    )
+    assert rows["student.label_pass"] == "True" and rows["student.similarity_weight"] == "0.0"

@@ -41,7 +41,7 @@ SpecFile = Annotated[
 Recipe = Annotated[
     Optional[str],
     typer.Option(
-        help="A paper's own teacher and student loop, replacing the dataset's node presets: nosmog "
+        help="A paper's own teacher and student loop, replacing the dataset's node presets: glnn | nosmog "
         "(g2m/specs/recipes; docs: Recipes). --set and a --preset file still apply over it.",
     ),
 ]
