@@ -62,7 +62,9 @@ def main() -> None:
             cache.save(key, {"logits": logits, "hidden": hidden}, {})
         dist.barrier()
     seconds = time.perf_counter() - start
-    peaks = dist.gather_rows(torch.tensor([[rss_graph, peak_rss_mib()]], dtype=torch.float64), dist.world_size())
+    peaks = dist.gather_rows(
+        torch.tensor([[rss_graph, peak_rss_mib()]], dtype=torch.float64, device="cpu"), dist.world_size()
+    )
     if dist.is_main():
         print(
             json.dumps(
