@@ -12,6 +12,7 @@ from typing import Any
 
 from g2m.benchmarks.tables import Cell, run_experiment_table
 from g2m.evaluation.compare import compare_methods
+from g2m.evaluation.results import Results
 from g2m.experiments.link import LinkExperiment, run_link_experiment
 
 CELLS: tuple[Cell, ...] = (
@@ -21,7 +22,7 @@ CELLS: tuple[Cell, ...] = (
 )
 
 
-def check_link_cell(cell: Cell, result: dict[str, Any]) -> list[str]:
+def check_link_cell(cell: Cell, result: Results) -> list[str]:
     dataset, _, setting = cell
     models = {r["model"] for r in result["runs"]}
     if "llp" not in models or "mlp" not in models:

@@ -25,6 +25,7 @@ from typing import Any
 
 from g2m.benchmarks.tables import Cell, verdict
 from g2m.evaluation.report import atomic_write_text, read_results, write_results
+from g2m.evaluation.results import Results
 from g2m.methods import NODE_OBJECTIVES
 
 HOMOPHILOUS = ("amazon-photo", "amazon-computers", "coauthor-cs", "coauthor-physics")
@@ -99,11 +100,11 @@ def parse_cells(text: str) -> tuple[Cell, ...]:
     return tuple(cells)
 
 
-def _rows(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _rows(result: Results) -> dict[str, dict[str, Any]]:
     return {r["model"].split(" (")[0]: r for r in result["summary"]}
 
 
-def check_glnn_cells(results: dict[Cell, dict[str, Any]]) -> list[str]:
+def check_glnn_cells(results: dict[Cell, Results]) -> list[str]:
     """The node-literature claims: GLNN within one paper std of GLNN's Table 1 (or above),
     FF-G2M at or above GLNN; over the homophilous dataset x teacher cells, FF-G2M >= 12
     points above the MLP and at or above its teacher (the FF-G2M abstract)."""
@@ -127,9 +128,8 @@ def check_glnn_cells(results: dict[Cell, dict[str, Any]]) -> list[str]:
                 f"{verdict(safe >= ff - SAFE_HOMOPHILY_SLACK)}: {dataset}/{teacher} ffg2m_safe {safe:.2f} "
                 f">= FF-G2M {ff:.2f} - {SAFE_HOMOPHILY_SLACK}"
             )
-    homophilous = [r for (d, _, s), r in results.items() if d in HOMOPHILOUS and s == "transductive"]
-    homophilous = [_rows(r) for r in homophilous]
-    homophilous = [r for r in homophilous if {"ffg2m", "mlp", "teacher"} <= set(r)]
+    cells = [r for (d, _, s), r in results.items() if d in HOMOPHILOUS and s == "transductive"]
+    homophilous = [rows for rows in map(_rows, cells) if {"ffg2m", "mlp", "teacher"} <= set(rows)]
     if homophilous:
         gain = [100 * (r["ffg2m"]["test_mean"] - r["mlp"]["test_mean"]) for r in homophilous]
         over = [100 * (r["ffg2m"]["test_mean"] - r["teacher"]["test_mean"]) for r in homophilous]
@@ -145,7 +145,7 @@ def check_glnn_cells(results: dict[Cell, dict[str, Any]]) -> list[str]:
     return lines
 
 
-def check_public_cells(results: dict[Cell, dict[str, Any]]) -> list[str]:
+def check_public_cells(results: dict[Cell, Results]) -> list[str]:
     """The project's first claims on the public split: FF-G2M at or above its teacher,
     and 15 points above the MLP on Cora (transductive cells)."""
     lines = []
@@ -163,7 +163,7 @@ def check_public_cells(results: dict[Cell, dict[str, Any]]) -> list[str]:
     return lines
 
 
-def check_heterophily_cells(results: dict[Cell, dict[str, Any]]) -> list[str]:
+def check_heterophily_cells(results: dict[Cell, Results]) -> list[str]:
     """States plainly where FF-G2M falls below the better of MLP and GLNN (no bar), and
     checks the heterophily-safe variant: ``ffg2m_safe >= max(MLP, GLNN) - 1`` point."""
     lines = []
@@ -192,7 +192,7 @@ def check_heterophily_cells(results: dict[Cell, dict[str, Any]]) -> list[str]:
 CHECKS = {"public": check_public_cells, "glnn": check_glnn_cells, "heterophily": check_heterophily_cells}
 
 
-def summary_table(results: dict[Cell, dict[str, Any]], title: str) -> str:
+def summary_table(results: dict[Cell, Results], title: str) -> str:
     """One row per cell: each model's test mean ± std (production: prod) and the homophily."""
     models = ["teacher", *dict.fromkeys(m for r in results.values() for m in _rows(r) if m != "teacher")]
     head = ["dataset", "teacher", "setting", "h_adj", *models]
@@ -209,7 +209,7 @@ def summary_table(results: dict[Cell, dict[str, Any]], title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write_table(protocol: str, results: dict[Cell, dict[str, Any]], out: Path) -> str:
+def _write_table(protocol: str, results: dict[Cell, Results], out: Path) -> str:
     metric_note = "test (inductive rows: prod = 0.8 tran + 0.2 ind)"
     summary = summary_table(results, f"node table, {protocol} protocol: {metric_note}, mean ± std")
     checks = CHECKS[protocol](results)
@@ -241,7 +241,7 @@ def run_node_table(
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown protocol {protocol!r}; choose one of {sorted(PROTOCOLS)}")
     out = Path(out)
-    results: dict[Cell, dict[str, Any]] = {}
+    results: dict[Cell, Results] = {}
     for cell in cells or PROTOCOLS[protocol]:
         dataset, teacher, setting = cell
         exp = NodeExperiment(
@@ -266,7 +266,7 @@ def run_node_table(
     return _write_table(protocol, results, out)
 
 
-def _retabled(result: dict[str, Any]) -> dict[str, Any]:
+def _retabled(result: Results) -> Results:
     """A stored result with its table printed again by today's code (one format for all cells)."""
     from g2m.experiments.node import node_result_table
 
@@ -282,7 +282,7 @@ def merge_node_tables(protocol: str, parts: Sequence[str | Path], out: str | Pat
     """Join tables run in parts (split by seed or method) cell by cell, then re-check."""
     from g2m.experiments.merge import merge_results
 
-    cells: dict[str, list[dict[str, Any]]] = {}
+    cells: dict[str, list[Results]] = {}
     for part in parts:
         for res_file in sorted(Path(part).glob("*/results.json")):
             cells.setdefault(res_file.parent.name, []).append(read_results(res_file))
@@ -290,7 +290,7 @@ def merge_node_tables(protocol: str, parts: Sequence[str | Path], out: str | Pat
         raise ValueError(f"no cell results (*/results.json) under {', '.join(map(str, parts))}")
     out = Path(out)
     order = {cell_name(c): c for c in PROTOCOLS.get(protocol, ())}
-    results: dict[Cell, dict[str, Any]] = {}
+    results: dict[Cell, Results] = {}
     for name in sorted(cells, key=lambda n: list(order).index(n) if n in order else len(order)):
         found = cells[name]
         merged = merge_results(found) if len(found) > 1 else _retabled(found[0])

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from g2m.evaluation.report import atomic_write_text
+from g2m.evaluation.results import Results
 
 Cell = tuple[str, str, str]  # dataset, teacher, setting
 
@@ -15,8 +16,8 @@ Cell = tuple[str, str, str]  # dataset, teacher, setting
 def run_table(
     name: str,
     cells: Iterable[Cell],
-    run_cell: Callable[[Cell], dict[str, Any]],
-    check_cell: Callable[[Cell, dict[str, Any]], list[str]],
+    run_cell: Callable[[Cell], Results],
+    check_cell: Callable[[Cell, Results], list[str]],
     out: str | Path,
     progress: bool = True,
 ) -> str:
@@ -40,8 +41,8 @@ def run_experiment_table(
     name: str,
     cells: Iterable[Cell],
     make_experiment: Callable[..., Any],
-    run_experiment: Callable[..., dict[str, Any]],
-    check_cell: Callable[[Cell, dict[str, Any]], list[str]],
+    run_experiment: Callable[..., Results],
+    check_cell: Callable[[Cell, Results], list[str]],
     out: str | Path,
     data_root: str | None,
     seeds: int,
@@ -53,7 +54,7 @@ def run_experiment_table(
     """:func:`run_table` where each cell is one multi-seed experiment (``experiment_kwargs``
     go to every experiment), run on ``device`` (default ``auto``)."""
 
-    def run_cell(cell: Cell) -> dict[str, Any]:
+    def run_cell(cell: Cell) -> Results:
         dataset, teacher, setting = cell
         exp = make_experiment(
             dataset,

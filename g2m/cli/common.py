@@ -13,6 +13,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from g2m.errors import G2MError
+from g2m.evaluation.results import Results
 from g2m.methods import DEVICE_HELP
 
 DataRoot = Annotated[
@@ -190,7 +191,7 @@ def hold_output(ctx: typer.Context, path: Path, option: str = "--out") -> None:
         ctx.with_resource(output_lock(path, option))
 
 
-def finish_run(out: Path, result: dict[str, Any], command: list[str], progress_file: Path, checkpoints: Path) -> None:
+def finish_run(out: Path, result: Results, command: list[str], progress_file: Path, checkpoints: Path) -> None:
     """Write a finished run's results (:func:`save_result`), then drop its progress file and
     checkpoints, which only an unfinished run needs (rank 0 alone, data-parallel)."""
     import shutil
@@ -223,7 +224,7 @@ def interrupt_note(progress_file: Path, checkpoints: Path) -> Iterator[None]:
         raise typer.Exit(130) from None
 
 
-def save_result(out: Path, result: dict[str, Any], command: list[str]) -> None:
+def save_result(out: Path, result: Results, command: list[str]) -> None:
     """Write ``results.json`` (with :func:`~g2m.evaluation.provenance.provenance`) and
     ``results.md`` under ``out``, and print the table."""
     from g2m.distributed import is_main, world_size
@@ -232,7 +233,7 @@ def save_result(out: Path, result: dict[str, Any], command: list[str]) -> None:
 
     if not is_main():  # data-parallel: rank 0 writes the results
         return
-    record = {**result, "provenance": {**provenance(command, result.get("device")), "processes": world_size()}}
+    record: Results = {**result, "provenance": {**provenance(command, result.get("device")), "processes": world_size()}}
     json_path, md_path = write_results(out, record, result["table"])
     typer.echo(result["table"])
     typer.echo(f"wrote {json_path} and {md_path}")

@@ -8,9 +8,10 @@ from typing import Annotated, Any, Optional
 import typer
 
 from g2m.errors import G2MError
+from g2m.evaluation.results import Results
 
 
-def compare_defaults(result: dict[str, Any]) -> tuple[str, str]:
+def compare_defaults(result: Results) -> tuple[str, str]:
     """``(metric, method a)`` a result is judged by: node runs store their own metric
     (accuracy, rocauc) as 'test' and compare FF-G2M; link runs rank by Hits@20 and
     compare LLP."""
@@ -19,9 +20,7 @@ def compare_defaults(result: dict[str, Any]) -> tuple[str, str]:
     return ("hits@20", "llp") if is_link_result(result) else ("test", "ffg2m")
 
 
-def paired_runs(
-    result: dict[str, Any], other: dict[str, Any], a: str, b: str, name_a: str, name_b: str
-) -> list[dict[str, Any]]:
+def paired_runs(result: Results, other: Results, a: str, b: str, name_a: str, name_b: str) -> list[dict[str, Any]]:
     """The rows of ``a`` in ``result`` and of ``b`` in ``other``, renamed apart, after checking that
     the two runs share their dataset and teachers seed by seed (the pairing is then fair)."""
     from g2m.evaluation.report import is_teacher_run

@@ -19,9 +19,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from g2m.evaluation.report import is_teacher_run, mean_std
+from g2m.evaluation.results import RunRow
 
 MIN_VERDICT_SEEDS = 10
 AHEAD_SHARE = 0.8
@@ -85,7 +85,7 @@ class Comparison:
         )
 
 
-def compare_methods(runs: Sequence[dict[str, Any]], a: str, b: str, metric: str = "hits@20") -> Comparison:
+def compare_methods(runs: Sequence[RunRow], a: str, b: str, metric: str = "hits@20") -> Comparison:
     """Compare methods ``a`` and ``b`` on ``metric`` from per-seed ``runs`` (``model``,
     ``seed``, scores), as written by ``g2m run``. Both must cover the same seeds."""
     by_method: dict[str, dict[int, float]] = {a: {}, b: {}}
@@ -142,7 +142,7 @@ class BestChoice:
 
 
 def best_on_validation(
-    runs: Sequence[dict[str, Any]], candidates: Sequence[str] | None = None, metric: str = "test"
+    runs: Sequence[RunRow], candidates: Sequence[str] | None = None, metric: str = "test"
 ) -> BestChoice:
     """Choose among the students of per-seed ``runs`` (teacher rows excluded) by the mean of
     their ``val`` scores; ``candidates`` restricts the choice, ``metric`` is the test score

@@ -13,6 +13,7 @@ import statistics
 from typing import Any
 
 from g2m.errors import G2MError
+from g2m.evaluation.results import Results
 
 OGB_MIN_RUNS = 10
 
@@ -35,7 +36,7 @@ def student_parameters(config: dict[str, Any], in_dim: int, out_dim: int, link: 
 
 
 def leaderboard_entry(
-    results: dict[str, Any],
+    results: Results,
     method: str,
     min_runs: int = OGB_MIN_RUNS,
     dims: tuple[int, int] | None = None,

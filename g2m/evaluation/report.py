@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from g2m.errors import G2MError
+from g2m.evaluation.results import Results, RunRow, SummaryRow
 
 SCORE_ORDER = ("val", "test", "test_ind", "prod", "hits@10", "hits@20", "hits@50", "hits@100", "mrr", "rocauc")
 
@@ -29,7 +30,7 @@ def mean_std(values: Sequence[float]) -> tuple[float, float]:
     return mean, std
 
 
-def summarize(runs: Iterable[dict[str, Any]], group: str = "model") -> list[dict[str, Any]]:
+def summarize(runs: Iterable[RunRow], group: str = "model") -> list[SummaryRow]:
     """Group per-seed runs by ``group`` and give ``<score>_mean`` / ``<score>_std``."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for run in runs:
@@ -44,7 +45,7 @@ def summarize(runs: Iterable[dict[str, Any]], group: str = "model") -> list[dict
     return rows
 
 
-def summarize_runs(runs: Sequence[dict[str, Any]], group: str = "model") -> list[dict[str, Any]]:
+def summarize_runs(runs: Sequence[RunRow], group: str = "model") -> list[SummaryRow]:
     """:func:`summarize`, plus each group's mean ``seconds_per_epoch`` where its runs report one."""
     summary = summarize(runs, group)
     for row in summary:
@@ -97,7 +98,7 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     return atomic_write_bytes(path, text.encode())
 
 
-def write_results(out_dir: str | os.PathLike, result: dict[str, Any], table: str) -> tuple[Path, Path]:
+def write_results(out_dir: str | os.PathLike, result: Results, table: str) -> tuple[Path, Path]:
     out = Path(out_dir)
     return (
         atomic_write_text(out / "results.json", json.dumps(result, indent=2, default=str)),
@@ -105,18 +106,18 @@ def write_results(out_dir: str | os.PathLike, result: dict[str, Any], table: str
     )
 
 
-def is_teacher_run(run: dict[str, Any]) -> bool:
+def is_teacher_run(run: RunRow) -> bool:
     """A per-seed row of the teacher (``model`` is ``"teacher (<name>)"``), not of a student."""
     return run["model"].startswith("teacher")
 
 
-def is_link_result(result: dict[str, Any]) -> bool:
+def is_link_result(result: Results) -> bool:
     """Whether a results file holds a link experiment: its experiment has a
     ``teacher_seed`` (a LinkExperiment), or its runs report Hits@20."""
     return "teacher_seed" in result.get("experiment", {}) or any("hits@20" in r for r in result.get("runs", []))
 
 
-def read_results(path: str | os.PathLike) -> dict[str, Any]:
+def read_results(path: str | os.PathLike) -> Results:
     """The result :func:`write_results` wrote: ``path`` is its results.json or the directory holding it."""
     path = Path(path)
     file = path / "results.json" if path.is_dir() else path

@@ -20,6 +20,7 @@ from g2m.device import device_record, resolve_device
 from g2m.distributed import main_first
 from g2m.errors import G2MError
 from g2m.evaluation.report import markdown_table, summarize_runs
+from g2m.evaluation.results import Results, RunRow
 from g2m.experiments.node import experiment_spec
 from g2m.experiments.progress import RunLog, fingerprint, reuse_or_train
 from g2m.experiments.seeds import check_seed_range, seed_range, seeds_label
@@ -154,7 +155,7 @@ def run_link_experiment(
     device: str | torch.device | None = None,
     checkpoints: str | None = None,
     checkpoint_seconds: float = 60.0,
-) -> dict[str, Any]:
+) -> Results:
     """Teacher(s) and every link student over the experiment's seeds; ``resume``, ``device``,
     ``checkpoints`` as in :func:`g2m.experiments.node.run_node_experiment`; ``compute_seconds`` is
     the students' training time over every process that contributed."""
@@ -167,7 +168,7 @@ def run_link_experiment(
     log = None
     if resume is not None and not exp.refresh:
         log = RunLog(resume, fingerprint("link", exp.dataset, exp.setting, exp.teacher), announce=progress)
-    runs: list[dict[str, Any]] = []
+    runs: list[RunRow] = []
     started = time.perf_counter()
     teachers: dict[tuple[str, int], tuple[Tensor, LinkScorer, int]] = {}
     for seed in seed_range(exp.first_seed, exp.seeds):
@@ -200,7 +201,7 @@ def run_link_experiment(
         for method, scfg in scfgs.items():
             tag = f"{config_tag(tcfg)}-{t_chosen}-{config_tag(scfg)}-{split.key()}"
 
-            def train() -> dict[str, Any]:  # called at once, in this iteration
+            def train() -> RunRow:  # called at once, in this iteration
                 ckpt = student_checkpoint(checkpoints, method, seed, tag, checkpoint_seconds)
                 out = distill_link_student(
                     graph, split, emb, scorer, scfg, seed, progress, device=device, checkpoint=ckpt

@@ -15,10 +15,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, asdict, fields
-from typing import Any
+from typing import Any, cast
 
 from g2m.config import link_student_config, new_option_defaults, student_config
 from g2m.evaluation.report import is_link_result, is_teacher_run, summarize_runs
+from g2m.evaluation.results import Results
 from g2m.experiments.link import LinkExperiment
 from g2m.experiments.node import NodeExperiment, experiment_spec, node_result_table
 from g2m.experiments.seeds import seeds_label
@@ -31,7 +32,7 @@ METHOD_ORDER = tuple(dict.fromkeys(NODE_METHODS + LINK_METHODS))
 _RUN_BOOKKEEPING = ("cached", "seconds")
 
 
-def _setting(result: dict[str, Any]) -> dict[str, Any]:
+def _setting(result: Results) -> dict[str, Any]:
     # overrides are compared through the configurations they produce (a preset and the
     # same value given on the command line are one experiment); a field the experiment
     # gained after a part was written (`preset`, say) is read at its default there
@@ -41,7 +42,7 @@ def _setting(result: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in {**defaults, **result["experiment"]}.items() if k not in skip}
 
 
-def _student_configs(result: dict[str, Any], methods: Sequence[str]) -> dict[str, dict[str, Any]]:
+def _student_configs(result: Results, methods: Sequence[str]) -> dict[str, dict[str, Any]]:
     """The configuration each of ``methods`` gets from the presets and ``result``'s overrides,
     as stored in a results file."""
     exp = result["experiment"]
@@ -70,7 +71,7 @@ def _differ(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     )
 
 
-def _check_student_configs(results: Sequence[dict[str, Any]]) -> None:
+def _check_student_configs(results: Sequence[Results]) -> None:
     """Every method trained as the presets and its part's overrides say, and every part's
     overrides giving every method of the merge the same configuration."""
     methods = list(dict.fromkeys(m for r in results for m in r.get("student_configs", {})))
@@ -90,7 +91,7 @@ def _check_student_configs(results: Sequence[dict[str, Any]]) -> None:
                 )
 
 
-def _title(result: dict[str, Any]) -> str:
+def _title(result: Results) -> str:
     if "title" in result:
         return result["title"]
     first = result["table"].splitlines()[0]  # results written before "title" was stored
@@ -118,7 +119,7 @@ def _seed_grid(students: dict[tuple[str, int], dict[str, Any]]) -> tuple[int, in
     return lo, len(seeds)
 
 
-def _without(result: dict[str, Any], drop: Sequence[str]) -> dict[str, Any]:
+def _without(result: Results, drop: Sequence[str]) -> Results:
     """``result`` less the students of the methods in ``drop`` (its teacher runs stay)."""
     return {
         **result,
@@ -131,7 +132,7 @@ def _without(result: dict[str, Any], drop: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def merge_results(results: Sequence[dict[str, Any]], drop: Mapping[int, Sequence[str]] | None = None) -> dict[str, Any]:
+def merge_results(results: Sequence[Results], drop: Mapping[int, Sequence[str]] | None = None) -> Results:
     """One result (runs, summary, table) from ``results`` of the same experiment, split
     by method, by seed or both; shared teacher runs are kept once. ``drop`` maps a part's
     index to methods whose students to leave out of it (e.g. rows trained before the method
@@ -200,22 +201,25 @@ def merge_results(results: Sequence[dict[str, Any]], drop: Mapping[int, Sequence
     base_seeds = seeds_label(base["experiment"].get("first_seed", 0), base["experiment"]["seeds"])
     title = _title(base).replace(base_seeds, seeds_label(first_seed, num_seeds), 1)
     configs = {m: c for r in results for m, c in r.get("student_configs", {}).items()}
-    extra: dict[str, Any] = {}
+    homophily = None
     if "homophily" in base:  # node results: every part's per-seed estimates, each seed once
         per_seed = {e["seed"]: e for r in results for e in r.get("homophily", {}).get("per_seed", [])}
-        extra["homophily"] = {**base["homophily"], "per_seed": [per_seed[k] for k in sorted(per_seed)]}
-    table = node_result_table(summary, title, extra.get("homophily"), runs)
-    return {
-        **{k: v for k, v in base.items() if k not in ("runs", "summary", "table", "title", "seconds")},
+        homophily = {**base["homophily"], "per_seed": [per_seed[k] for k in sorted(per_seed)]}
+    table = node_result_table(summary, title, homophily, runs)
+    kept = cast(Results, {k: v for k, v in base.items() if k not in ("runs", "summary", "table", "title", "seconds")})
+    merged: Results = {
+        **kept,
         "experiment": {**base["experiment"], "methods": ordered, "seeds": num_seeds, "first_seed": first_seed},
         "student_configs": {m: configs[m] for m in ordered if m in configs},
         "runs": runs,
         "summary": summary,
         "title": title,
         "table": table,
-        **extra,
         "seconds": sum(float(r.get("seconds", 0.0)) for r in results),  # total compute over the parts
         "merged_from": len(results),
         # what produced each part (its command, commit, hardware), for submissions
         "parts_provenance": [r["provenance"] for r in results if "provenance" in r],
     }
+    if homophily is not None:
+        merged["homophily"] = homophily
+    return merged

@@ -25,6 +25,7 @@ from g2m.device import device_record, resolve_device
 from g2m.errors import CacheCorruptError, CacheWarning, G2MError
 from g2m.evaluation.homophily import homophily_report, warn_if_heterophilous
 from g2m.evaluation.report import markdown_table, summarize
+from g2m.evaluation.results import Results, RunRow, SummaryRow
 from g2m.experiments.progress import RunLog, fingerprint, reuse_or_train
 from g2m.experiments.seeds import check_seed_range, seed_range, seeds_label
 from g2m.losses.objectives import check_method
@@ -262,7 +263,7 @@ def _with_prod(scores: dict[str, float], fraction: float) -> dict[str, float]:
     return {**scores, "prod": (1.0 - fraction) * scores["test"] + fraction * scores["test_ind"]}
 
 
-def guard_lines(runs: list[dict[str, Any]]) -> list[str]:
+def guard_lines(runs: list[RunRow]) -> list[str]:
     """One line per guarded method (``config.guard``): which student the guard kept on how
     many seeds (:func:`g2m.training.node_student.distill_node_student`)."""
     chosen: dict[str, dict[str, list[int]]] = {}
@@ -283,10 +284,10 @@ def guard_lines(runs: list[dict[str, Any]]) -> list[str]:
 
 
 def node_result_table(
-    summary: list[dict[str, Any]],
+    summary: list[SummaryRow],
     title: str,
     homophily: dict[str, Any] | None,
-    runs: list[dict[str, Any]] | None = None,
+    runs: list[RunRow] | None = None,
 ) -> str:
     """A node result's Markdown table, with a line under it on the graph's measured
     homophily and the estimate made before distilling (results without one: the table),
@@ -332,7 +333,7 @@ def run_node_experiment(
     device: str | torch.device | None = None,
     checkpoints: str | None = None,
     checkpoint_seconds: float = 60.0,
-) -> dict[str, Any]:
+) -> Results:
     """Teacher and every student method over the experiment's seeds, on ``device`` (default
     ``auto``; recorded in the result, not part of the experiment: parts run on other devices
     merge).
@@ -371,7 +372,7 @@ def run_node_experiment(
             ),
             announce=progress,
         )
-    runs: list[dict[str, Any]] = []
+    runs: list[RunRow] = []
     estimates: list[dict[str, Any]] = []
     started = time.perf_counter()
     for seed in seed_range(exp.first_seed, exp.seeds):
@@ -398,7 +399,7 @@ def run_node_experiment(
         for method, scfg in scfgs.items():
             tag = f"{config_tag(tcfg)}-{config_tag(scfg)}-{split.key()}"
 
-            def train() -> dict[str, Any]:  # called at once, in this iteration
+            def train() -> RunRow:  # called at once, in this iteration
                 ckpt = student_checkpoint(checkpoints, method, seed, tag, checkpoint_seconds)
                 out = distill_node_student(
                     graph,

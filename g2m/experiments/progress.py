@@ -13,6 +13,7 @@ from typing import Any
 
 from g2m.cache.keys import stable_hash
 from g2m.errors import G2MError
+from g2m.evaluation.results import RunRow
 
 
 def fingerprint(*parts: Any) -> str:
@@ -21,8 +22,8 @@ def fingerprint(*parts: Any) -> str:
 
 
 def reuse_or_train(
-    log: RunLog | None, model: str, seed: int, tag: str, train: Callable[[], dict[str, Any]], reuse: bool = True
-) -> dict[str, Any]:
+    log: RunLog | None, model: str, seed: int, tag: str, train: Callable[[], RunRow], reuse: bool = True
+) -> RunRow:
     """The row ``log`` holds for ``(model, seed, tag)`` when ``reuse`` allows it; else the
     row ``train()`` returns, recorded in ``log`` as soon as it exists."""
     done = log.get(model, seed, tag) if log is not None and reuse else None
