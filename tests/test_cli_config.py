@@ -243,3 +243,28 @@ def test_the_glnn_recipe_sets_glnns_own_teacher_and_student():
         "0.3",
     )
     assert rows["student.label_pass"] == "True" and rows["student.similarity_weight"] == "0.0"
+
+
+def test_a_config_file_holds_a_whole_run(tmp_path):
+    """--config: a run's options as top-level keys and its config fields in [hparams.*] tables,
+    under the command line; config show names the file's layer; a key no option has is refused."""
+    run_file = tmp_path / "run.toml"
+    run_file.write_text(
+        'dataset = "csbm"\nteacher = "gcn"\nmethods = ["mlp", "glnn"]\nseeds = 1\nepochs = 2\n'
+        "[hparams.teacher]\nhidden = 16\n[hparams.student]\nhidden = 8\nlam = 0.3\n"
+    )
+    out = tmp_path / "out"
+    args = ["run", "--config", str(run_file), "--out", str(out), "-q", "--cache-dir", str(tmp_path / "c")]
+    done = runner.invoke(app, [*args, "--teacher-hidden", "12"])
+    assert done.exit_code == 0, done.output
+    result = json.loads((out / "results.json").read_text())
+    assert result["experiment"]["methods"] == ["mlp", "glnn"] and result["experiment"]["seeds"] == 1
+    assert (result["teacher_config"]["hidden"], result["teacher_config"]["epochs"]) == (12, 2)  # the flag wins
+    assert (result["student_configs"]["glnn"]["hidden"], result["student_configs"]["glnn"]["lam"]) == (8, 0.3)
+    shown = runner.invoke(app, ["config", "show", "--config", str(run_file), "--method", "glnn", "--set", "lam=0.5"])
+    rows = {line.split()[0]: line for line in shown.output.splitlines()[1:]}
+    assert rows["student.hidden"].endswith(f"config file {run_file}") and rows["student.lam"].endswith("command line")
+    run_file.write_text('dataset = "csbm"\nmethod = "glnn"\n')
+    done = runner.invoke(app, ["run", "--config", str(run_file), "--out", str(out)])
+    said = " ".join(done.output.replace("│", " ").split())  # the error box, unwrapped
+    assert done.exit_code != 0 and "g2m run has no option method" in said, said

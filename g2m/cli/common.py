@@ -105,6 +105,71 @@ SetOpt = Annotated[
 ]
 
 
+def _read_run_config(ctx: typer.Context, path: Optional[Path]) -> Optional[Path]:
+    """``--config FILE`` (eager): the file's top-level keys become the command's option defaults
+    (each named as its flag, ``batch-size`` or ``batch_size``), its ``[hparams.teacher]`` and
+    ``[hparams.student]`` tables (as in a dataset's TOML) a layer of config fields under the command
+    line's (:func:`config_file_tables`)."""
+    import tomllib
+
+    if path is None or ctx.resilient_parsing:
+        return path
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise typer.BadParameter(f"cannot read {path}: {err}") from None
+    hparams = data.pop("hparams", {})
+    if not isinstance(hparams, dict) or set(hparams) - {"teacher", "student"}:
+        raise typer.BadParameter(f"{path}: [hparams] holds a [hparams.teacher] and a [hparams.student] table only")
+    tables = {k: v for k, v in hparams.items() if isinstance(v, dict)}
+    params = {p.name: p for p in ctx.command.params if p.name}
+    by_flag = {opt[2:].replace("-", "_"): name for name, p in params.items() for opt in p.opts if opt.startswith("--")}
+    unknown = sorted(k for k in data if k.replace("-", "_") not in by_flag or k in ("config", "set"))
+    if ctx.info_name == "show":  # g2m config show reads a run's file: the run's other options are not its own
+        data = {k: v for k, v in data.items() if k not in unknown}
+        unknown = []
+    if unknown:
+        raise typer.BadParameter(
+            f"{path}: g2m {ctx.info_name} has no option {', '.join(unknown)} (keys are its flags without "
+            f"the dashes; config fields go in [hparams.teacher] and [hparams.student] tables)"
+        )
+    defaults: dict[str, Any] = {}
+    for key, value in data.items():
+        name = by_flag[key.replace("-", "_")]
+        if isinstance(value, list) and not params[name].multiple:
+            value = ",".join(map(str, value))  # methods = ["mlp", "glnn"] -> "mlp,glnn"
+        defaults[name] = value
+    ctx.default_map = {**(ctx.default_map or {}), **defaults}
+    ctx.meta["g2m_config_file"] = (path, tables.get("teacher", {}), tables.get("student", {}))
+    return path
+
+
+ConfigFile = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--config",
+        is_eager=True,
+        callback=_read_run_config,
+        help="A whole run configuration (TOML): the command's options as top-level keys (dataset = "
+        '"cora", methods = ["mlp", "glnn"], seeds = 10, ...) and config fields in [hparams.teacher] and '
+        "[hparams.student] tables; the command line overrides it. `g2m config show --config FILE` prints "
+        "what it resolves to.",
+    ),
+]
+
+
+def config_file_tables(ctx: typer.Context) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
+    """``--config``'s file, and its ``[hparams.teacher]`` and ``[hparams.student]`` tables (empty without one)."""
+    path, teacher, student = ctx.meta.get("g2m_config_file", (None, {}, {}))
+    return (None if path is None else str(path)), dict(teacher), dict(student)
+
+
+def layered(file_table: dict[str, Any], flags: dict[str, Any], set_pairs: dict[str, Any], who: str) -> dict[str, Any]:
+    """A model's config overrides from the command: ``--config``'s table, under the named flags and
+    ``--set`` (:func:`with_set`: one key given both ways on the command line is an error)."""
+    return {**file_table, **with_set(flags, set_pairs, who)}
+
+
 def parse_set(pairs: list[str] | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """``--set`` pairs as ``(teacher, student)`` overrides: ``teacher.KEY=VALUE`` goes to the
     teacher, a bare ``KEY=VALUE`` to the student; each value read as TOML (numbers, booleans,

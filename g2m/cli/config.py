@@ -9,7 +9,16 @@ from typing import Annotated, Any, Optional
 import tomllib
 import typer
 
-from g2m.cli.common import Dataset, Recipe, SetOpt, SpecFile, dataset_source, parse_set
+from g2m.cli.common import (
+    ConfigFile,
+    Dataset,
+    Recipe,
+    SetOpt,
+    SpecFile,
+    config_file_tables,
+    dataset_source,
+    parse_set,
+)
 from g2m.errors import G2MError
 
 config_app = typer.Typer(help="Inspect the configuration a run would use.", no_args_is_help=True)
@@ -30,6 +39,7 @@ def _from_preset_file(source: str, preset: dict[str, Any], path: Path, field: st
 
 @config_app.command("show")
 def show(
+    ctx: typer.Context,
     dataset: Dataset = "csbm",
     teacher: Annotated[str, typer.Option("--teacher", "-t", help="Teacher GNN.")] = "gcn",
     method: Annotated[str, typer.Option(help="Student method.")] = "ffg2m",
@@ -37,6 +47,7 @@ def show(
     preset: Annotated[Optional[Path], typer.Option(help="A preset file layered over the dataset's.")] = None,
     recipe: Recipe = None,
     spec: SpecFile = None,
+    config_file: ConfigFile = None,
     set_: SetOpt = None,
 ) -> None:
     """Print every teacher and student option the run would use, with the layer it came from
@@ -67,6 +78,10 @@ def show(
             ("teacher", cfg.LinkTeacherConfig, cfg.link_teacher_layers(the_spec, teacher, **t_over)),
             ("student", cfg.LinkStudentConfig, cfg.link_student_layers(the_spec, method, **s_over)),
         ]
+    file, t_file, s_file = config_file_tables(ctx)
+    if file is not None:  # the file's tables: a layer under the command line
+        for (_, _, layers), table in zip(sections, (t_file, s_file)):
+            layers.insert(len(layers) - 1, (f"config file {file}", table))
     preset_tables = None if preset is None else tomllib.loads(preset.read_text())
     rows: list[tuple[str, str, str]] = []
     for section, cls, layers in sections:

@@ -12,6 +12,7 @@ import typer
 
 from g2m.cli.common import (
     CacheDir,
+    ConfigFile,
     DataRoot,
     Dataset,
     DeviceOpt,
@@ -28,13 +29,14 @@ from g2m.cli.common import (
     check_output_dir,
     command_line,
     compute_on,
+    config_file_tables,
     dataset_source,
     hold_output,
+    layered,
     overrides,
     parse_set,
     refuse_inert,
     refuse_other_task,
-    with_set,
 )
 from g2m.cli.node import distill_node, run_node, teacher_node
 from g2m.cli.options import NO_FLAGS, Flags, Given, config_flags
@@ -110,6 +112,7 @@ def _teacher_for(task: str, teacher_name: str | None) -> str:
 
 @config_flags(TEACHER_FLAGS)
 def teacher(
+    ctx: typer.Context,
     dataset: Dataset = "csbm",
     model: Annotated[
         Optional[str],
@@ -131,13 +134,15 @@ def teacher(
     threads: Threads = None,
     graph: GraphFile = None,
     spec: SpecFile = None,
+    config_file: ConfigFile = None,
     set_: SetOpt = None,
     given: Given = NO_FLAGS,
 ) -> None:
     """Train a GNN teacher and cache its outputs (node: logits + hidden; link: embeddings + scorer)."""
     dev = compute_on(device, threads)
     t_set, s_set = parse_set(set_)
-    hp = with_set(given.teacher, {**s_set, **t_set}, "teacher")  # every --set key is the teacher's here
+    t_file = config_file_tables(ctx)[1]  # a whole run's file: its [teacher] table
+    hp = layered(t_file, given.teacher, {**s_set, **t_set}, "teacher")  # every --set key is the teacher's here
     dataset = dataset_source(dataset, graph, spec)
     model = _teacher_for(task, model)
     refuse_other_task(_check_task(task), "teacher", hp)
@@ -192,6 +197,7 @@ def distill(
             "methods that match it (nosmog).",
         ),
     ] = None,
+    config_file: ConfigFile = None,
     set_: SetOpt = None,
     given: Given = NO_FLAGS,
 ) -> None:
@@ -209,7 +215,7 @@ def distill(
     t_set, s_set = parse_set(set_)
     if t_set:
         raise G2MError("g2m distill reads a trained teacher: --set teacher.* applies to g2m teacher and g2m run")
-    hp = with_set(given.student, s_set, "student")
+    hp = layered(config_file_tables(ctx)[2], given.student, s_set, "student")  # the file's [student] table
     refuse_other_task(_check_task(task), "student", hp)
     if task == "link":
         if teacher_logits is not None:
@@ -307,6 +313,7 @@ def run(
             "OUT/checkpoints so that an interrupted run resumes inside the student.",
         ),
     ] = 60.0,
+    config_file: ConfigFile = None,
     set_: SetOpt = None,
     given: Given = NO_FLAGS,
 ) -> None:
@@ -336,8 +343,9 @@ def run(
             hold_output(ctx, save_students, "--save-students")
     t_set, s_set = parse_set(set_)
     both = overrides(epochs=epochs, patience=patience, tie_break=tie_break)  # flags for teacher and students
-    student_hp = with_set({**both, **given.student}, s_set, "student")
-    teacher_hp = with_set({**both, **given.teacher}, t_set, "teacher")
+    _, t_file, s_file = config_file_tables(ctx)
+    student_hp = layered(s_file, {**both, **given.student}, s_set, "student")
+    teacher_hp = layered(t_file, {**both, **given.teacher}, t_set, "teacher")
     chosen = [m.strip() for m in methods.split(",") if m.strip()]
     refuse_other_task(_check_task(task), "student", student_hp)
     refuse_other_task(task, "teacher", teacher_hp)
