@@ -105,7 +105,7 @@ def test_config_show_names_a_recipe():
         done = runner.invoke(app, ["config", "show", *args, "--recipe", "nosmog"])
         assert done.exit_code != 0 and message in str(done.exception), done.output
     done = runner.invoke(app, ["config", "show", "-d", "cora", "-t", "sage", "--recipe", "nosmo"])
-    assert "unknown recipe 'nosmo'; choose one of glnn, nosmog" in str(done.exception)
+    assert "unknown recipe 'nosmo'; choose one of glnn, krd, nosmog" in str(done.exception)
 
 
 @pytest.mark.parametrize(
@@ -268,3 +268,13 @@ def test_a_config_file_holds_a_whole_run(tmp_path):
     done = runner.invoke(app, ["run", "--config", str(run_file), "--out", str(out)])
     said = " ".join(done.output.replace("│", " ").split())  # the error box, unwrapped
     assert done.exit_code != 0 and "g2m run has no option method" in said, said
+
+
+def test_the_krd_recipe_sets_krds_own_teacher_and_student():
+    done = runner.invoke(app, ["config", "show", "-d", "cora", "-t", "gcn", "--method", "krd", "--recipe", "krd"])
+    assert done.exit_code == 0, done.output
+    rows = {line.split()[0]: line.split()[1] for line in done.output.splitlines()[1:]}
+    # LirongWu/KRD best_parameters.json cora.tran.GCN: 3 x 1024, dropout_t 0.5, dropout_s 0.3, lamb 0.5, tau 0.8
+    assert (rows["teacher.hidden"], rows["teacher.num_layers"], rows["teacher.dropout"]) == ("1024", "3", "0.5")
+    assert (rows["student.dropout"], rows["student.lam"], rows["student.tau"]) == ("0.3", "0.5", "0.8")
+    assert (rows["student.krd_start"], rows["student.reliability"]) == ("51", "'krd'")  # GCN: after epoch 50
