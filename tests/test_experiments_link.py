@@ -144,6 +144,8 @@ def test_experiment_and_cli(tmp_path, monkeypatch):
     assert all("hits@20_mean" in r and "mrr_mean" in r for r in data["summary"])
     splits = [r["split"] for r in data["runs"] if r["model"].startswith("teacher")]
     assert len(set(splits)) == 2  # default: split k for seed k
+    shown = runner.invoke(app, ["report", str(tmp_path / "r" / "results.json")])
+    assert shown.exit_code == 0 and shown.output.strip() == data["table"].strip()  # link tables render too
     res = runner.invoke(
         app,
         [

@@ -12,10 +12,10 @@ from g2m.errors import G2MError
 
 
 def render(path: Path) -> str:
-    """The Markdown table of a node ``results.json``, recomputed from its ``runs`` (mean ± std per
-    model and score), its ``title`` and its homophily record: what ``g2m run`` wrote, or would write
-    now for the same rows."""
-    from g2m.evaluation.report import check_results, summarize_runs
+    """The Markdown table of a ``results.json``, recomputed from its ``runs`` (mean ± std per model
+    and score) and its ``title`` (and, for node results, its homophily record): what ``g2m run``
+    wrote, or would write now for the same rows."""
+    from g2m.evaluation.report import check_results, is_link_result, markdown_table, summarize_runs
     from g2m.experiments.node import node_result_table
 
     try:
@@ -23,8 +23,10 @@ def render(path: Path) -> str:
     except (OSError, json.JSONDecodeError) as err:
         raise G2MError(f"{path}: not a readable results file ({err})") from None
     check_results(result, str(path))
+    if is_link_result(result):
+        return markdown_table(summarize_runs(result["runs"]), result["title"])
     if "homophily" not in result:
-        raise G2MError(f"{path}: g2m report renders node results; this one is a link result")
+        raise G2MError(f"{path}: a node result without its homophily record (written before g2m recorded it)")
     return node_result_table(summarize_runs(result["runs"]), result["title"], result["homophily"], result["runs"])
 
 
