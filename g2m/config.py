@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 from g2m.data.specs import DatasetSpec
 from g2m.methods import (
     LINK_METHODS,
-    TIE_BREAKS,
     EdgeWeighting,
     HiddenAt,
     LinkScorerName,
@@ -142,12 +141,6 @@ def check_fields(config: Any) -> None:
             raise ValueError(f"{cls.__name__}.{f.name} must be a number in {interval}, got {value!r}")
         if not _inside(value, interval):
             raise ValueError(f"{f.name} must be in {interval}, got {value}")
-
-
-def check_tie_break(value: str) -> str:
-    if value not in TIE_BREAKS:
-        raise ValueError(f"tie_break must be one of {TIE_BREAKS}, got {value!r}")
-    return value
 
 
 class _GNNKwargs:

@@ -115,6 +115,5 @@ WALKERS: tuple[str, ...] = get_args(Walker)
 
 #: an epoch whose validation score ties the best: "later" makes it the best and resets patience
 TieBreak = Literal["later", "earlier"]
-TIE_BREAKS: tuple[str, ...] = get_args(TieBreak)
 #: SAGE's neighbourhood: PyG's SAGEConv mean (separate root weight) | DGL's gcn aggregator
 SageAggr = Literal["mean", "gcn"]
