@@ -270,6 +270,33 @@ def _ignores_tau(config: StudentConfig) -> bool:
     return config.objective not in ("hfd", "ffg2m") and not config.tempered_kd
 
 
+_NO_POSITION = Inert(
+    lambda c: c.position == "none",
+    "sets the DeepWalk position features",
+    "they are off: add +position to the method (or --set position=deepwalk)",
+)
+_NO_SIMILARITY = Inert(
+    lambda c: c.similarity_weight == 0,
+    "shapes NOSMOG's similarity term",
+    "it is off: add +similarity to the method (or set similarity_weight)",
+)
+_NO_ADVERSARIAL = Inert(
+    lambda c: c.adversarial_eps == 0,
+    "shapes NOSMOG's adversarial term",
+    "it is off: add +adversarial to the method (or set adversarial_eps)",
+)
+_NO_KRD = Inert(
+    lambda c: c.reliability != "krd",
+    "sets KRD's reliable-edge sampling",
+    "it is off: use the krd method (or --set reliability=krd with lfd or ffg2m)",
+)
+_NO_SAMPLED_HFD = Inert(
+    lambda c: c.batch_size is None or c.objective not in ("hfd", "ffg2m"),
+    "is mini-batch HFD's edge sample",
+    "it needs a method with HFD (hfd, ffg2m) and --batch-size",
+)
+
+
 @dataclass(frozen=True)
 class StudentConfig:
     """A node MLP student and its objective (:func:`g2m.training.node_student.distill_node_student`)."""
@@ -312,17 +339,18 @@ class StudentConfig:
         "features (an unseen node: the mean of its observed neighbours').",
         new=True,
     )
-    position_dim: int = option(64, "DeepWalk embedding size.", interval="[1, inf)", new=True)
-    position_walk_length: int = option(50, "DeepWalk walk length.", interval="[2, inf)", new=True)
-    position_walks: int = option(5, "DeepWalk walks per node.", interval="[1, inf)", new=True)
-    position_window: int = option(5, "DeepWalk skip-gram window.", interval="[1, inf)", new=True)
-    position_epochs: int = option(1, "DeepWalk training epochs.", interval="[1, inf)", new=True)
+    position_dim: int = option(64, "DeepWalk embedding size.", interval="[1, inf)", new=True, inert=_NO_POSITION)
+    position_walk_length: int = option(50, "DeepWalk walk length.", interval="[2, inf)", new=True, inert=_NO_POSITION)
+    position_walks: int = option(5, "DeepWalk walks per node.", interval="[1, inf)", new=True, inert=_NO_POSITION)
+    position_window: int = option(5, "DeepWalk skip-gram window.", interval="[1, inf)", new=True, inert=_NO_POSITION)
+    position_epochs: int = option(1, "DeepWalk training epochs.", interval="[1, inf)", new=True, inert=_NO_POSITION)
     position_backend: PositionBackend = option(
         "gensim",
         "Who learns the DeepWalk table: gensim (Word2Vec as NOSMOG's code) | torch (g2m <= 0.1's skip-gram, "
         "which barely trains) | random (an untrained table of the same shape, a control).",
         before="torch",
         inert_when=("position", "none"),
+        inert=_NO_POSITION,
     )
     similarity_weight: float = option(
         0.0,
@@ -331,13 +359,18 @@ class StudentConfig:
         new=True,
     )
     similarity_kernel: SimilarityKernel = option(
-        "dot", "The similarity NOSMOG's term matches: dot (NOSMOG's inner products) | cosine (scale-free).", new=True
+        "dot",
+        "The similarity NOSMOG's term matches: dot (NOSMOG's inner products) | cosine (scale-free).",
+        new=True,
+        inert=_NO_SIMILARITY,
     )
     adversarial_eps: float = option(
         0.0, "NOSMOG's adversarial augmentation: PGD radius (its adv_eps; 0: off).", interval="[0, inf)", new=True
     )
-    adversarial_steps: int = option(5, "PGD steps.", interval="[1, inf)", new=True)
-    adversarial_weight: float = option(0.1, "Weight of the adversarial term.", interval="[0, inf)", new=True)
+    adversarial_steps: int = option(5, "PGD steps.", interval="[1, inf)", new=True, inert=_NO_ADVERSARIAL)
+    adversarial_weight: float = option(
+        0.1, "Weight of the adversarial term.", interval="[0, inf)", new=True, inert=_NO_ADVERSARIAL
+    )
     edge_weighting: EdgeWeighting = option(
         "none",
         "LFD / HFD edge weights: none (FF-G2M) | agreement (the teacher's <p_i, p_j>, heterophily-safe).",
@@ -349,10 +382,12 @@ class StudentConfig:
         "teacher's entropy shift).",
         new=True,
     )
-    krd_start: int = option(50, "KRD: the epoch its edge sampling starts.", interval="[0, inf)", new=True)
-    krd_power: float = option(1.0, "KRD's init_power.", interval="(0, inf)", new=True)
-    krd_momentum: float = option(0.99, "KRD's momentum.", interval="[0, 1]", new=True)
-    krd_bins: int = option(50, "KRD's bins_num.", interval="[1, inf)", new=True)
+    krd_start: int = option(
+        50, "KRD: the epoch its edge sampling starts.", interval="[0, inf)", new=True, inert=_NO_KRD
+    )
+    krd_power: float = option(1.0, "KRD's init_power.", interval="(0, inf)", new=True, inert=_NO_KRD)
+    krd_momentum: float = option(0.99, "KRD's momentum.", interval="[0, 1]", new=True, inert=_NO_KRD)
+    krd_bins: int = option(50, "KRD's bins_num.", interval="[1, inf)", new=True, inert=_NO_KRD)
     guard: bool = option(
         False,
         "Also train the label-only twin (and, with weighted edges, the unweighted student) and keep the best "
@@ -365,6 +400,7 @@ class StudentConfig:
         "seeds); an unbiased estimate of the full HFD.",
         interval="[1, inf)",
         new=True,
+        inert=_NO_SAMPLED_HFD,
     )
     hidden_at: HiddenAt = option(
         "input",

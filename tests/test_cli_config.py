@@ -117,8 +117,14 @@ def test_config_show_names_a_recipe():
         (["distill", "--task", "link", "--method", "llp", "--lam", "0.5"], "--lam applies to --task node"),
         (["run", "--task", "link", "--set", 'position="deepwalk"'], "--position applies to --task node"),
         (["run", "--margin", "0.3"], "--margin applies to --task link"),
-        (["distill", "--method", "glnn", "--tau", "2"], "--tau is HFD's temperature and changes nothing for glnn"),
-        (["run", "--methods", "mlp,glnn", "--tau", "2"], "--tau is HFD's temperature"),
+        (["distill", "--method", "glnn", "--tau", "2"], "tau is HFD's temperature and changes nothing for glnn"),
+        (["run", "--methods", "mlp,glnn", "--tau", "2"], "tau is HFD's temperature"),
+        (
+            ["distill", "--method", "glnn", "--set", "position_dim=8"],
+            "position_dim sets the DeepWalk position features",
+        ),
+        (["run", "--methods", "ffg2m", "--set", "krd_power=2"], "krd_power sets KRD's reliable-edge sampling"),
+        (["run", "--methods", "glnn", "--set", 'similarity_kernel="cosine"'], "similarity_kernel shapes NOSMOG's"),
         (["distill", "--method", "glnn", "--lam", "0.2", "--set", "lam=0.3"], "given by its own flag and by --set"),
         (["distill", "--set", "method=glnn"], "chosen by --method and --teacher"),
         (["distill", "--set", "teacher.epochs=3"], "--set teacher.* applies to g2m teacher and g2m run"),
@@ -219,7 +225,7 @@ def test_an_inert_option_is_refused_only_where_nothing_reads_it():
     refuse_inert(["krd"], "gcn", {"tau": 2.0})  # KRD tempers KD and LFD (its recipe sets tempered_kd)
     refuse_inert(["glnn", "ffg2m"], "gcn", {"tau": 2.0})  # ffg2m's HFD reads it
     refuse_inert(["glnn"], "gcn", {"tau": 2.0, "tempered_kd": True})
-    with pytest.raises(G2MError, match="--tau is HFD's temperature and changes nothing for glnn, lfd"):
+    with pytest.raises(G2MError, match="tau is HFD's temperature and changes nothing for glnn, lfd"):
         refuse_inert(["glnn", "lfd"], "gcn", {"tau": 2.0})
 
 

@@ -324,14 +324,16 @@ def command_line(ctx: typer.Context) -> list[str]:
     return words
 
 
-def refuse_inert(methods: list[str], teacher: str, given: dict[str, Any]) -> None:
-    """Refuse a student option the user gave that none of ``methods`` would read (a field whose
-    declaration says when it is inert, :class:`g2m.config.Inert`), naming what would make it count."""
+def refuse_inert(methods: list[str], teacher: str, given: dict[str, Any], spec: Any = None) -> None:
+    """Refuse a student option the user gave that none of ``methods`` would read, as configured by
+    ``spec`` (the dataset's, or a recipe's, presets) and ``given`` (a field whose declaration says
+    when it is inert, :class:`g2m.config.Inert`), naming what would make it count."""
     from g2m.config import inert_options, student_config
 
-    configs = [student_config(None, method, teacher, **given) for method in methods]
+    try:
+        configs = [student_config(spec, method, teacher, **given) for method in methods]
+    except ValueError as err:
+        raise G2MError(str(err)) from None
     for name, inert in inert_options(configs[0], given).items():
         if all(name in inert_options(config, given) for config in configs[1:]):
-            raise G2MError(
-                f"--{name.replace('_', '-')} {inert.what} and changes nothing for {', '.join(methods)}: {inert.fix}"
-            )
+            raise G2MError(f"{name} {inert.what} and changes nothing for {', '.join(methods)}: {inert.fix}")

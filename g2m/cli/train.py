@@ -225,7 +225,9 @@ def distill(
         return distill_link(
             dataset, teacher_name, method, seed, setting, hp, teacher_cache, data_root, cache_dir, not quiet, dev
         )
-    refuse_inert([method], teacher_name, hp)
+    from g2m.data import get_spec
+
+    refuse_inert([method], teacher_name, hp, get_spec(dataset))
     distill_node(
         dataset,
         teacher_name,
@@ -387,7 +389,7 @@ def run(
             "(node splits follow --split, teachers the seed)"
         )
     from g2m.data import get_spec
-    from g2m.experiments.node import NodeExperiment
+    from g2m.experiments.node import NodeExperiment, experiment_spec
 
     if "best" in chosen:  # the dataset's validation-chosen student for this teacher
         try:
@@ -396,7 +398,11 @@ def run(
             raise G2MError(str(err)) from err
         typer.echo(f"best student recorded for {dataset} with a {teacher_name} teacher: {best}")
         chosen = list(dict.fromkeys(best if m == "best" else m for m in chosen))
-    refuse_inert(chosen, teacher_name, student_hp)
+    try:
+        the_spec = experiment_spec(dataset, None if preset is None else str(preset), recipe, teacher_name)
+    except ValueError as err:
+        raise G2MError(str(err)) from None
+    refuse_inert(chosen, teacher_name, student_hp, the_spec)
     exp = NodeExperiment(
         dataset=dataset,
         teacher=teacher_name,
