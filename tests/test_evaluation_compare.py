@@ -2,6 +2,7 @@
 
 import json
 import statistics
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -162,3 +163,21 @@ def test_compare_against_another_run_pairs_by_seed(tmp_path):
         app, ["compare", str(tmp_path / "mini"), "--a", "ffg2m", "--against", str(tmp_path / "full")]
     )
     assert isinstance(refused.exception, G2MError) and "teachers differ seed by seed" in str(refused.exception)
+
+
+def test_best_chooses_on_validation_across_runs_of_other_recipes():
+    """`g2m compare --best A B ...`: the students of runs of one dataset and split, trained under
+    other presets or recipes, ranked by validation; a run of another dataset is refused."""
+    docs = Path(__file__).resolve().parents[1] / "docs" / "data"
+    files = [str(docs / "cora-glnn-transductive-sage.json"), str(docs / "nosmog-cora-glnn-transductive.json")]
+    runner = CliRunner()
+    done = runner.invoke(app, ["compare", "--best", *files])
+    assert done.exit_code == 0, done.output
+    ranked = [line.split(":")[0].strip() for line in done.output.splitlines()[1:]]
+    assert ranked[0] == "ffg2m (presets)" and "nosmog (nosmog)" in ranked and "glnn (presets)" in ranked
+    assert "ffg2m (presets): val 86.00" in done.output and "<- best on validation" in done.output.splitlines()[1]
+    other = str(docs / "nosmog-citeseer-glnn-transductive.json")
+    done = runner.invoke(app, ["compare", "--best", files[0], other])
+    assert done.exit_code != 0 and "another dataset" in str(done.exception)
+    done = runner.invoke(app, ["compare", *files])
+    assert done.exit_code != 0 and "several results go with --best" in str(done.exception)

@@ -44,8 +44,32 @@ def paired_runs(result: Results, other: Results, a: str, b: str, name_a: str, na
     return left + right
 
 
+def across_runs(results: list[Results], paths: list[Path]) -> list[dict[str, Any]]:
+    """Every student row of several runs of one dataset, split and setting (their teachers and
+    presets may differ: recipes), each renamed ``"<method> (<recipe or presets>)"`` (the file's
+    name where two runs share that label), for choosing among them on validation."""
+    from g2m.evaluation.report import is_teacher_run
+
+    first = results[0].get("experiment", {})
+    labels = [res.get("experiment", {}).get("recipe") or "presets" for res in results]
+    rows: list[dict[str, Any]] = []
+    for res, path, label in zip(results, paths, labels):
+        for key in ("dataset", "setting", "split"):
+            if res.get("experiment", {}).get(key) != first.get(key):
+                raise G2MError(f"{path}: another {key} than {paths[0]}; choose among runs of one experiment")
+        name = label if labels.count(label) == 1 else f"{label}, {path.name if path.is_dir() else path.parent.name}"
+        rows += [{**r, "model": f"{r['model']} ({name})"} for r in res["runs"] if not is_teacher_run(r)]
+    return rows
+
+
 def compare(
-    results: Annotated[Path, typer.Argument(help="A results.json, or the --out directory of `g2m run` / `g2m merge`.")],
+    results: Annotated[
+        list[Path],
+        typer.Argument(
+            help="A results.json, or the --out directory of `g2m run` / `g2m merge`; with --best, several "
+            "(runs of one dataset and split under other recipes or presets) to choose among."
+        ),
+    ],
     a: Annotated[
         Optional[str],
         typer.Option("--a", help="The method claimed better (default: ffg2m for node runs, llp for link runs)."),
@@ -79,12 +103,16 @@ def compare(
     from g2m.evaluation.compare import best_on_validation, compare_methods
     from g2m.evaluation.report import read_results
 
-    result = read_results(results)
+    if len(results) > 1 and not best:
+        raise G2MError("several results go with --best (choose among them on validation); compare two with --against")
+    parsed = [read_results(path) for path in results]
+    result = parsed[0]
     default_metric, default_a = compare_defaults(result)
     metric, a = metric or default_metric, a or default_a
     if best:
+        rows = result["runs"] if len(parsed) == 1 else across_runs(parsed, results)
         try:
-            typer.echo(best_on_validation(result["runs"], metric=metric).describe())
+            typer.echo(best_on_validation(rows, metric=metric).describe())
         except ValueError as err:
             raise G2MError(str(err)) from err
         return
@@ -92,7 +120,7 @@ def compare(
     if against is not None:
         other = read_results(against)
         b = b if b != "mlp" or a == "mlp" else a
-        name_a, name_b = f"{a} ({results})", f"{b} ({against})"
+        name_a, name_b = f"{a} ({results[0]})", f"{b} ({against})"
         runs = paired_runs(result, other, a, b, name_a, name_b)
         a, b = name_a, name_b
     try:
