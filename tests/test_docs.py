@@ -80,6 +80,26 @@ def test_every_marked_results_table_is_what_g2m_report_renders_from_its_file():
         assert block.strip() == render(REPO / file).strip(), f"{page.relative_to(REPO)}: the table of {file} is stale"
 
 
+#: the rows of the README's headline table (and of docs/results/node.md's) that quote a results file
+HEADLINE = {"Cora, g2m": "cora-glnn-transductive-sage.json", "CiteSeer, g2m": "citeseer-glnn-transductive-sage.json"}
+
+
+def test_the_headline_table_quotes_its_results_files():
+    """The README's table of teacher / MLP / GLNN / FF-G2M test accuracy equals the committed
+    results files' means and standard deviations, so that it cannot go stale either."""
+    import json
+
+    from g2m.evaluation.report import summarize_runs
+
+    for page in (REPO / "README.md", REPO / "docs" / "results" / "node.md"):
+        text = page.read_text()
+        for label, file in HEADLINE.items():
+            rows = summarize_runs(json.loads((REPO / "docs" / "data" / file).read_text())["runs"])
+            cells = {r["model"]: f"{100 * r['test_mean']:.2f} ± {100 * r['test_std']:.2f}" for r in rows}
+            want = f"| {label} | " + " | ".join(cells[m] for m in ("teacher (sage)", "mlp", "glnn", "ffg2m")) + " |"
+            assert want in text, f"{page.relative_to(REPO)}: the row '{label}' is not {want}"
+
+
 def test_g2m_report_refuses_what_is_not_a_node_results_file(tmp_path):
     from typer.testing import CliRunner
 
