@@ -140,3 +140,17 @@ def test_tests_are_named_after_the_modules_they_test():
     assert not unnamed, f"name these after the g2m module they test (test_<package>_<module>.py): {unnamed}"
     assert _module_of("test_losses_node") == Path(__file__).resolve().parents[1] / "g2m/losses/node.py"
     assert _module_of("test_training_node_student_minibatch").name == "node_student.py"
+
+
+def test_the_choice_across_recipes_in_the_docs_is_what_compare_prints():
+    """docs/recipes.md quotes `g2m compare --best` over the committed results files verbatim."""
+    from typer.testing import CliRunner
+
+    from g2m.cli.main import app
+
+    page = (REPO / "docs" / "recipes.md").read_text()
+    for dataset in ("cora", "citeseer"):
+        files = [str(REPO / f"docs/data/{dataset}-glnn-transductive-sage.json")]
+        files.append(str(REPO / f"docs/data/nosmog-{dataset}-glnn-transductive.json"))
+        done = CliRunner().invoke(app, ["compare", "--best", *files])
+        assert done.exit_code == 0 and done.output.strip() in page, f"docs/recipes.md: the {dataset} choice is stale"
