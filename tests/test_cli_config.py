@@ -105,7 +105,7 @@ def test_config_show_names_a_recipe():
         done = runner.invoke(app, ["config", "show", *args, "--recipe", "nosmog"])
         assert done.exit_code != 0 and message in str(done.exception), done.output
     done = runner.invoke(app, ["config", "show", "-d", "cora", "-t", "sage", "--recipe", "nosmo"])
-    assert "unknown recipe 'nosmo'; choose one of glnn, krd, nosmog" in str(done.exception)
+    assert "unknown recipe 'nosmo'; choose one of ffg2m, glnn, krd, nosmog" in str(done.exception)
 
 
 @pytest.mark.parametrize(
@@ -284,3 +284,17 @@ def test_the_krd_recipe_sets_krds_own_teacher_and_student():
     assert (rows["teacher.hidden"], rows["teacher.num_layers"], rows["teacher.dropout"]) == ("1024", "3", "0.5")
     assert (rows["student.dropout"], rows["student.lam"], rows["student.tau"]) == ("0.3", "0.5", "0.8")
     assert (rows["student.krd_start"], rows["student.reliability"]) == ("51", "'krd'")  # GCN: after epoch 50
+
+
+def test_the_ffg2m_recipe_names_the_datasets_own_presets():
+    plain = runner.invoke(app, ["config", "show", "-d", "cora", "-t", "sage", "--method", "ffg2m"])
+    named = runner.invoke(app, ["config", "show", "-d", "cora", "-t", "sage", "--method", "ffg2m", "--recipe", "ffg2m"])
+    assert plain.exit_code == 0 and named.exit_code == 0, named.output
+
+    def values(output):
+        return {line.split()[0]: line.split()[1] for line in output.splitlines()[1:]}
+
+    assert values(plain.output) == values(named.output)  # the same settings: FF-G2M's official ones
+    assert "recipe ffg2m (cora) [hparams.student.sage]" in named.output
+    done = runner.invoke(app, ["config", "show", "-d", "texas", "-t", "sage", "--recipe", "ffg2m"])
+    assert done.exit_code != 0 and "recipe 'ffg2m' has settings for" in str(done.exception)

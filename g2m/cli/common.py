@@ -42,8 +42,8 @@ SpecFile = Annotated[
 Recipe = Annotated[
     Optional[str],
     typer.Option(
-        help="A paper's own teacher and student loop, replacing the dataset's node presets: glnn | nosmog "
-        "(g2m/specs/recipes; docs: Recipes). --set and a --preset file still apply over it.",
+        help="A paper's own teacher and student loop, replacing the dataset's node presets: ffg2m | glnn | "
+        "krd | nosmog (g2m/specs/recipes; docs: Recipes). --set and a --preset file still apply over it.",
     ),
 ]
 Seed = Annotated[int, typer.Option(help="Random seed (split, initialisation, dropout).")]

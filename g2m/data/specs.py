@@ -157,14 +157,17 @@ def with_recipe(spec: DatasetSpec, name: str, teacher: str | None = None) -> Dat
     """``spec`` with its node teacher and student presets replaced, whole, by recipe ``name``'s
     tables for this dataset: a paper's official teacher and student loop, none of the dataset's
     other presets leaking in (its link presets stay). ``teacher``, when given, must be one the
-    recipe defines."""
+    recipe defines. A recipe with ``dataset_presets = true`` (``ffg2m``) names the dataset's own
+    presets, for the ``datasets`` it lists: ``spec`` is returned as it is."""
     recipe = read_recipe(name)
-    datasets = sorted(k for k, v in recipe.items() if isinstance(v, dict))
+    datasets = recipe.get("datasets") or sorted(k for k, v in recipe.items() if isinstance(v, dict))
     if spec.name not in datasets:
         raise ValueError(f"recipe {name!r} has settings for {', '.join(datasets)}, not {spec.name!r}")
     teachers = recipe.get("teachers", [])
     if teacher is not None and teacher not in teachers:
         raise ValueError(f"recipe {name!r} defines a {' / '.join(teachers)} teacher, not {teacher!r}")
+    if recipe.get("dataset_presets"):  # a recipe that names the dataset's own presets (ffg2m)
+        return spec
     tables = recipe[spec.name].get("hparams", {})
     hparams = {k: v for k, v in spec.hparams.items() if k not in ("teacher", "student")}
     return replace(
