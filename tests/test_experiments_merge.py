@@ -200,6 +200,8 @@ def test_merge_refuses_what_is_not_one_experiment(parts, tmp_path):
     default_lr = res["b"]["student_configs"]["repr"]["lr"]
     same = {**res["b"], "experiment": {**b_exp, "student_overrides": {**b_exp["student_overrides"], "lr": default_lr}}}
     assert merge_results([res["a"], same])["summary"]  # overrides compare by their effect
+    elsewhere = {**b_exp, "cache_dir": str(tmp_path / "other-cache"), "data_root": str(tmp_path), "use_cache": False}
+    assert merge_results([res["a"], {**res["b"], "experiment": elsewhere}])["summary"]  # where, not what
     runs = [dict(r) for r in res["b"]["runs"]]
     runs[0]["hits@20"] = runs[0]["hits@20"] + 0.5
     with pytest.raises(ValueError, match="did not share one teacher"):

@@ -35,8 +35,21 @@ _RUN_BOOKKEEPING = ("cached", "seconds")
 def _setting(result: Results) -> dict[str, Any]:
     # overrides are compared through the configurations they produce (a preset and the
     # same value given on the command line are one experiment); a field the experiment
-    # gained after a part was written (`preset`, say) is read at its default there
-    skip = ("methods", "seeds", "first_seed", "teacher_overrides", "student_overrides")
+    # gained after a part was written (`preset`, say) is read at its default there; where the
+    # data, the teacher cache and saved students live, and whether the cache was used, are not
+    # part of what was trained
+    skip = (
+        "methods",
+        "seeds",
+        "first_seed",
+        "teacher_overrides",
+        "student_overrides",
+        "data_root",
+        "cache_dir",
+        "use_cache",
+        "refresh",
+        "save_students",
+    )
     kind = LinkExperiment if is_link_result(result) else NodeExperiment
     defaults = {f.name: f.default for f in fields(kind) if f.default is not MISSING}
     return {k: v for k, v in {**defaults, **result["experiment"]}.items() if k not in skip}
