@@ -682,3 +682,16 @@ def inert_options(config: Any, given: dict[str, Any]) -> dict[str, Inert]:
         if inert is not None and inert.when(config):
             found[name] = inert
     return found
+
+
+def unread_fields(values: dict[str, Any]) -> set[str]:
+    """The fields of a stored config (``values``, as ``asdict`` wrote it) that changed nothing there:
+    those added with a ``before`` behaviour whose ``inert_when = (field, value)`` holds (e.g.
+    ``position_backend`` while ``position`` is ``"none"``). Comparing two configs skips them, as
+    the config hash does."""
+    return {
+        f.name
+        for cls in CONFIGS
+        for f in fields(cls)
+        if (when := f.metadata.get("inert_when")) is not None and values.get(when[0]) == when[1]
+    }

@@ -97,3 +97,14 @@ def test_a_changed_default_changes_only_the_tags_of_the_configs_it_changes():
     assert config_tag(torch_position) == old_tag(torch_position)
     gensim_position = replace(plain, position="deepwalk")
     assert config_tag(gensim_position) != config_tag(torch_position)
+
+
+def test_a_field_that_changed_nothing_is_skipped_when_configs_are_compared():
+    """position_backend's default changed (torch -> gensim) but it reads nothing without position
+    features: a results file written before the change still merges (as its cache tag is unchanged)."""
+    from dataclasses import asdict
+
+    from g2m.config import StudentConfig, unread_fields
+
+    assert "position_backend" in unread_fields(asdict(StudentConfig(method="ffg2m")))
+    assert "position_backend" not in unread_fields(asdict(StudentConfig(method="glnn+position")))
