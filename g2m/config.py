@@ -64,7 +64,7 @@ def option(
     choices; both checked when a config is built (:func:`check_fields`).
 
     ``new``: the option was added after caches and results were written; at its default it stays
-    out of the config hash (:func:`g2m.experiments.node.config_tag`), so existing entries keep their
+    out of the config hash (:func:`g2m.cache.keys.config_tag`), so existing entries keep their
     keys. ``before``: the option was added with a default that changes what older code did, which
     behaved as ``before``; it stays out of the hash at ``before`` and while ``inert_when = (field,
     value)`` holds. ``inert``: when the field changes nothing (:class:`Inert`)."""
@@ -90,15 +90,6 @@ def help_of(cls: type, name: str) -> str:
     if "interval" in f.metadata:
         return f"{text} In {f.metadata['interval']}."
     return text
-
-
-def range_of(name: str) -> str:
-    """The interval a field called ``name`` must lie in, in any config (``""`` when it has none)."""
-    for cls in CONFIGS:
-        f = _fields_of(cls).get(name)
-        if f is not None and "interval" in f.metadata:
-            return str(f.metadata["interval"])
-    return ""
 
 
 @functools.cache
