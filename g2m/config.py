@@ -675,14 +675,13 @@ def inert_options(config: Any, given: dict[str, Any]) -> dict[str, Inert]:
     return found
 
 
-def unread_fields(values: dict[str, Any]) -> set[str]:
-    """The fields of a stored config (``values``, as ``asdict`` wrote it) that changed nothing there:
+def unread_fields(cls: type, values: dict[str, Any]) -> set[str]:
+    """The fields of a ``cls`` config (``values``, as ``asdict`` writes it) that change nothing there:
     those added with a ``before`` behaviour whose ``inert_when = (field, value)`` holds (e.g.
-    ``position_backend`` while ``position`` is ``"none"``). Comparing two configs skips them, as
-    the config hash does."""
+    ``position_backend`` while ``position`` is ``"none"``). The config hash leaves them out
+    (:func:`g2m.cache.keys.config_tag`), and comparing two configs skips them."""
     return {
         f.name
-        for cls in CONFIGS
         for f in fields(cls)
         if (when := f.metadata.get("inert_when")) is not None and values.get(when[0]) == when[1]
     }

@@ -31,12 +31,14 @@ def config_tag(config: Any) -> str:
     Options added later (``option(..., new=True)``) are left out at their default value, so
     the tags of caches written before they existed stay valid.
     """
+    from g2m.config import unread_fields
+
     values = asdict(config)
+    unread = unread_fields(type(config), values)
     for f in dataclasses.fields(config):
-        if not f.metadata.get("omit_default_from_tag"):
-            continue
-        inert = f.metadata.get("inert_when")
-        if values[f.name] == f.metadata.get("before", f.default) or (inert and getattr(config, inert[0]) == inert[1]):
+        if f.metadata.get("omit_default_from_tag") and (
+            values[f.name] == f.metadata.get("before", f.default) or f.name in unread
+        ):
             del values[f.name]
     return stable_hash(values, 8)
 

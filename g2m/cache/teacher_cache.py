@@ -135,15 +135,7 @@ class TeacherCache:
         final = self.path(key)
         final.parent.mkdir(parents=True, exist_ok=True)
         tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
-        record = {
-            **meta,
-            "key": asdict(key),
-            "code_version": __version__,
-            "content_hash": content_hash(tensors),
-            "tensors": {k: list(v.shape) for k, v in tensors.items()},
-            "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "torch_threads": torch.get_num_threads(),
-        }
+        record = _entry_record(key, meta, tensors)
         tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
         try:
             torch.save(tensors, tmp / "tensors.pt")  # straight to the file: no second copy in memory
@@ -194,18 +186,14 @@ class TeacherCache:
             dist.barrier()
             if dist.is_main():
                 tensors = {name: _mapped(tmp / f"{name}.bin", shapes[name], t.dtype) for name, t in rows.items()}
-                record = {
-                    **meta,
-                    "key": asdict(key),
-                    "code_version": __version__,
-                    "content_hash": content_hash(tensors),
-                    "tensors": {k: list(v) for k, v in shapes.items()},
-                    "layout": "rows",
-                    "dtypes": {name: str(t.dtype).removeprefix("torch.") for name, t in rows.items()},
-                    "processes": dist.world_size(),
-                    "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                    "torch_threads": torch.get_num_threads(),
-                }
+                record = _entry_record(
+                    key,
+                    meta,
+                    tensors,
+                    layout="rows",
+                    dtypes={name: str(t.dtype).removeprefix("torch.") for name, t in rows.items()},
+                    processes=dist.world_size(),
+                )
                 del tensors
                 (tmp / "meta.json").write_text(json.dumps(record, indent=2, sort_keys=True))
                 _move_into_place(tmp, final)
@@ -237,8 +225,25 @@ class TeacherCache:
     def remove(self, key: CacheKey) -> None:
         shutil.rmtree(self.path(key), ignore_errors=True)
 
-    def load(self, key: CacheKey) -> CachedTeacher:
-        return load_cached_teacher(self.path(key), expect=key)
+    def load(self, key: CacheKey, verify: bool = True) -> CachedTeacher:
+        """The entry of ``key``; ``verify=False`` skips its content hash (an entry this run's ranks
+        just wrote, which rank 0 hashed from the same files)."""
+        return load_cached_teacher(self.path(key), expect=key, verify=verify)
+
+
+def _entry_record(key: CacheKey, meta: dict[str, Any], tensors: dict[str, Tensor], **extra: Any) -> dict[str, Any]:
+    """``meta.json`` of an entry: ``meta`` with the key, g2m's version, the content hash, the
+    tensors' shapes, when it was written and the torch thread count, and ``extra``."""
+    return {
+        **meta,
+        "key": asdict(key),
+        "code_version": __version__,
+        "content_hash": content_hash(tensors),
+        "tensors": {k: list(v.shape) for k, v in tensors.items()},
+        **extra,
+        "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "torch_threads": torch.get_num_threads(),
+    }
 
 
 def _move_into_place(tmp: Path, final: Path) -> None:
@@ -300,8 +305,9 @@ def read_meta(path: str | os.PathLike) -> dict[str, Any]:
     return meta
 
 
-def load_cached_teacher(path: str | os.PathLike, expect: CacheKey | None = None) -> CachedTeacher:
-    """Load a cache directory; with ``expect``, refuse one made for another key."""
+def load_cached_teacher(path: str | os.PathLike, expect: CacheKey | None = None, verify: bool = True) -> CachedTeacher:
+    """Load a cache directory; with ``expect``, refuse one made for another key; ``verify`` checks
+    the tensors against the content hash."""
     path = Path(path)
     meta = read_meta(path)
     key = CacheKey(**meta["key"])
@@ -326,7 +332,7 @@ def load_cached_teacher(path: str | os.PathLike, expect: CacheKey | None = None)
     except Exception as err:  # noqa: BLE001 - a truncated or foreign file: torch raises many kinds
         detail = str(err).splitlines()[0][:120] if str(err) else ""
         raise CacheCorruptError(f"{tensor_file} cannot be read ({type(err).__name__}: {detail}); {_FIX}") from None
-    if content_hash(tensors) != meta["content_hash"]:
+    if verify and content_hash(tensors) != meta["content_hash"]:
         raise CacheCorruptError(f"{tensor_file} fails its content hash; {_FIX}")
     return CachedTeacher(key, tensors, meta, path)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -59,7 +60,7 @@ class Flags:
         cls = next(c for c in self.configs if name in _fields_of(c))
         hint = _types_of(cls)[name]
         args = [a for a in typing.get_args(hint) if a is not type(None)]
-        base = args[0] if typing.get_origin(hint) in (typing.Union, _union_type()) and len(args) == 1 else hint
+        base = args[0] if typing.get_origin(hint) in (typing.Union, types.UnionType) and len(args) == 1 else hint
         if typing.get_origin(base) is tuple:  # e.g. fanouts: "15,10" -> (15, 10)
             return str, lambda text: tuple(int(part) for part in str(text).split(","))
         if typing.get_origin(base) is Literal:
@@ -71,12 +72,6 @@ class Flags:
 
 def _same(value: Any) -> Any:
     return value
-
-
-def _union_type() -> Any:
-    import types
-
-    return types.UnionType
 
 
 def _task_of(cls: type) -> str:

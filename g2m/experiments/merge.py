@@ -17,7 +17,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, asdict, fields
 from typing import Any, cast
 
-from g2m.config import link_student_config, new_option_defaults, student_config, unread_fields
+from g2m.config import (
+    LinkStudentConfig,
+    StudentConfig,
+    link_student_config,
+    new_option_defaults,
+    student_config,
+    unread_fields,
+)
 from g2m.evaluation.report import is_link_result, is_teacher_run, summarize_runs
 from g2m.evaluation.results import Results
 from g2m.experiments.link import LinkExperiment
@@ -90,8 +97,9 @@ def _check_student_configs(results: Sequence[Results]) -> None:
     methods = list(dict.fromkeys(m for r in results for m in r.get("student_configs", {})))
     derived = [_student_configs(r, methods) for r in results]
     for i, (r, configs) in enumerate(zip(results, derived)):
+        kind = LinkStudentConfig if is_link_result(r) else StudentConfig
         for m, stored in r.get("student_configs", {}).items():
-            if differ := [k for k in _differ(stored, configs[m]) if k not in unread_fields(configs[m])]:
+            if differ := [k for k in _differ(stored, configs[m]) if k not in unread_fields(kind, configs[m])]:
                 raise ValueError(
                     f"result {i} trained {m!r} otherwise than today's presets and its overrides "
                     f"give ({', '.join(differ)} differ): it ran before a preset or default changed"

@@ -322,15 +322,17 @@ class _StudentTraining:
         # every term on the teacher, weighted 1 - lam (applied by batch_step); else lam mixes the terms
         lam = 0.0 if self.label_pass else config.lam
 
+        similarity = None  # one term (and one copy of the teacher's hidden rows) for both passes
+        if self.projector is not None:
+            assert teacher_hidden is not None  # checked with the config
+            h_obs = _rows(teacher_hidden, self.split.observed, self.dev)
+            similarity = SimilarityTerm(self.projector, h_obs, config.similarity_kernel, config.similarity_weight)
+
         def extras(lam: float, on_labels: bool) -> list[SimilarityTerm | AdversarialTerm]:
-            out: list[SimilarityTerm | AdversarialTerm] = []
-            if self.projector is not None:
-                assert teacher_hidden is not None  # checked with the config
-                h_obs = _rows(teacher_hidden, self.split.observed, self.dev)
-                out.append(SimilarityTerm(self.projector, h_obs, config.similarity_kernel, config.similarity_weight))
+            out: list[SimilarityTerm | AdversarialTerm] = [] if similarity is None else [similarity]
             if config.adversarial_eps > 0:  # against the node-wise terms: label CE and untempered KD
-                kd = [] if on_labels or t_obs is None else [KDTerm(t_obs)]
-                node_wise = Objective(lam, kd)  # type: ignore[arg-type]
+                kd: list[Term] = [] if on_labels or t_obs is None else [KDTerm(t_obs)]
+                node_wise = Objective(lam, kd)
                 out.append(
                     AdversarialTerm(
                         node_wise, config.adversarial_eps, config.adversarial_steps, config.adversarial_weight, self.gen
