@@ -18,6 +18,7 @@ from g2m.methods import (
     EdgeWeighting,
     HiddenAt,
     LinkScorerName,
+    NodeTeacherName,
     Norm,
     Position,
     PositionBackend,
@@ -217,7 +218,7 @@ def _grad_clip(default: float | None = 1.0) -> Any:
 class TeacherConfig(_GNNKwargs):
     """A node teacher GNN and how it trains (:func:`g2m.teachers.node.train_node_teacher`)."""
 
-    model: TeacherName = option("gcn", "The teacher GNN (chosen by --teacher).")
+    model: NodeTeacherName = option("gcn", "The teacher GNN (chosen by --teacher).")
     hidden: int = _hidden(256)
     num_layers: int = _num_layers(2)
     dropout: float = _dropout(0.5)
@@ -250,9 +251,28 @@ class TeacherConfig(_GNNKwargs):
         "layer's pre-activation (NOSMOG's teacher).",
         new=True,
     )
+    # ---- VQGraph's tokenizer (teacher vqgcn; YangLing0818/VQGraph train_teacher.py defaults) ----
+    codebook_size: int = option(5000, "vqgcn: codes in the codebook (--codebook_size).", interval="[1, inf)", new=True)
+    codebook_decay: float = option(0.8, "vqgcn: the codebook's moving-average decay.", interval="[0, 1)", new=True)
+    commitment_weight: float = option(
+        0.25, "vqgcn: weight of the commitment loss, MSE(code, h).", interval="[0, inf)", new=True
+    )
+    node_reconstruction_weight: float = option(
+        0.001, "vqgcn: weight of the node (feature) reconstruction loss (--lamb_node).", interval="[0, inf)", new=True
+    )
+    edge_reconstruction_weight: float = option(
+        0.03, "vqgcn: weight of the adjacency reconstruction loss (--lamb_edge).", interval="[0, inf)", new=True
+    )
 
     def __post_init__(self) -> None:
         check_fields(self)
+        if self.model == "vqgcn":
+            if self.num_layers != 2 or self.norm != "none" or self.batch_size is not None:
+                raise ValueError(
+                    "the vqgcn teacher is VQGraph's two-layer GCN tokenizer, trained full batch without norm: "
+                    f"set num_layers=2, norm='none' and no batch_size (got {self.num_layers}, {self.norm!r}, "
+                    f"{self.batch_size})"
+                )
         if not self.fanouts or any(f != -1 and f < 1 for f in self.fanouts):
             raise ValueError(f"fanouts must be positive neighbour counts or -1 (all), got {self.fanouts}")
 
@@ -280,6 +300,11 @@ _NO_KRD = Inert(
     lambda c: c.reliability != "krd",
     "sets KRD's reliable-edge sampling",
     "it is off: use the krd method (or --set reliability=krd with lfd or ffg2m)",
+)
+_NO_TOKENS = Inert(
+    lambda c: c.token_weight == 0,
+    "shapes VQGraph's code assignment term",
+    "it is off: use the vqgraph method (or set token_weight) with a vqgcn teacher",
 )
 _NO_SAMPLED_HFD = Inert(
     lambda c: c.batch_size is None or c.objective not in ("hfd", "ffg2m"),
@@ -399,6 +424,26 @@ class StudentConfig:
         "last hidden layer's pre-activation (NOSMOG's h_list[-1]).",
         new=True,
     )
+    token_weight: float = option(
+        0.0,
+        "VQGraph's soft code assignment distillation weight (its lamb_soft_tokens; 0: off); needs a vqgcn teacher.",
+        interval="[0, inf)",
+        new=True,
+    )
+    token_tau: float = option(
+        4.0,
+        "Temperature of VQGraph's code assignments (its --temperature).",
+        interval="(0, inf)",
+        new=True,
+        inert=_NO_TOKENS,
+    )
+    token_pass: bool = option(
+        False,
+        "VQGraph's loop: each epoch first a pass over every node in batches whose only loss is the code "
+        "assignment term (weighted token_weight), then the label and teacher passes.",
+        new=True,
+        inert=_NO_TOKENS,
+    )
     # ---- The official GLNN / NOSMOG mini-batch loop (train_and_eval.py in meettyj/NOSMOG) ----
     drop_last: bool = option(
         False, "Drop each epoch's incomplete last batch (the official GLNN / NOSMOG loops).", new=True
@@ -416,8 +461,10 @@ class StudentConfig:
         check_fields(self)
         if self.hidden_at == "pre-activation" and self.num_layers < 2:
             raise ValueError("hidden_at 'pre-activation' needs a hidden layer: num_layers >= 2")
-        if (self.drop_last or self.label_pass) and self.batch_size is None:
-            raise ValueError("drop_last and label_pass shape mini-batch epochs: set batch_size (e.g. 512, NOSMOG's)")
+        if (self.drop_last or self.label_pass or self.token_pass) and self.batch_size is None:
+            raise ValueError(
+                "drop_last, label_pass and token_pass shape mini-batch epochs: set batch_size (e.g. 512, NOSMOG's)"
+            )
         if self.position_window >= self.position_walk_length:
             raise ValueError(
                 f"position_window ({self.position_window}) must be shorter than position_walk_length "
@@ -427,6 +474,11 @@ class StudentConfig:
             raise ValueError(
                 f"edge_weighting {self.edge_weighting!r} weights LFD / HFD edges; method "
                 f"{self.method!r} has none (use it with lfd, hfd or ffg2m)"
+            )
+        if self.token_weight > 0 and self.objective == "mlp":
+            raise ValueError(
+                f"token_weight distils a vqgcn teacher's codes; method {self.method!r} has no teacher "
+                "(use vqgraph, or another distilling method)"
             )
         if self.guard and self.objective == "mlp":
             raise ValueError(
@@ -444,6 +496,8 @@ class StudentConfig:
             reliability="none",
             similarity_weight=0.0,
             adversarial_eps=0.0,
+            token_weight=0.0,
+            token_pass=False,
             guard=False,
             label_pass=False,
         )

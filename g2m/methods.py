@@ -6,6 +6,10 @@ from typing import Literal, get_args
 
 TeacherName = Literal["gcn", "sage", "gat", "appnp"]
 TEACHERS: tuple[str, ...] = get_args(TeacherName)
+#: node teachers: the GNNs, and VQGraph's tokenizer (a GCN with a vector-quantised codebook,
+#: g2m.teachers.tokenizer), whose codes a student can learn (StudentConfig.token_weight)
+NodeTeacherName = Literal["gcn", "sage", "gat", "appnp", "vqgcn"]
+NODE_TEACHERS: tuple[str, ...] = get_args(NodeTeacherName)
 #: what ``--device`` accepts besides ``cuda:N`` (g2m.device.resolve_device)
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 #: the help text of every ``--device`` option
@@ -37,6 +41,9 @@ NODE_RECIPES: dict[str, tuple[str, dict[str, object]]] = {
     # KRD (Wu et al., ICML 2023): LFD on edges sampled by the teacher's reliability, tempered
     # KD/LFD as its code (LirongWu/KRD train_mini_batch divides both sides by tau)
     "krd": ("lfd", {"reliability": "krd", "tempered_kd": True}),
+    # VQGraph (Yang et al., ICLR 2024): GLNN's KD plus the soft code assignments of a vqgcn teacher,
+    # at the official weight (YangLing0818/VQGraph train_student.py --lamb_soft_tokens 1e-8)
+    "vqgraph": ("glnn", {"token_weight": 1e-8}),
 }
 #: how a student decides where the teacher's knowledge is reliable (g2m.students.reliability)
 Reliability = Literal["none", "krd"]

@@ -64,14 +64,27 @@ def test_options_added_later_leave_old_cache_tags_alone():
     from g2m.config import LinkStudentConfig, LinkTeacherConfig, TeacherConfig
 
     for cfg, new in (
-        (TeacherConfig(), ("sampler", "hidden_at")),
+        (
+            TeacherConfig(),
+            (
+                "sampler",
+                "hidden_at",
+                "codebook_size",
+                "codebook_decay",
+                "commitment_weight",
+                "node_reconstruction_weight",
+                "edge_reconstruction_weight",
+            ),
+        ),
         (LinkTeacherConfig(), ("tie_break",)),
         (LinkStudentConfig(method="llp"), ("walker", "tie_break")),
     ):
         before = {k: v for k, v in asdict(cfg).items() if k not in new}  # the config as it was
         assert config_tag(cfg) == stable_hash(before, 8)
         for name in new:  # set to anything but the default, the option does change the tag
-            other = {"sampler": "g2m", "walker": "g2m", "hidden_at": "pre-activation"}.get(name, "later")
+            other = {"sampler": "g2m", "walker": "g2m", "hidden_at": "pre-activation", "codebook_size": 10}.get(
+                name, 0.5 if "weight" in name or "decay" in name else "later"
+            )
             assert config_tag(replace(cfg, **{name: other})) != config_tag(cfg)
 
 

@@ -134,6 +134,7 @@ def distill_node(
         progress,
         teacher_hidden=None if knowledge is None else knowledge.hidden,
         teacher_entropy_shift=None if knowledge is None else knowledge.entropy_shift,
+        teacher_tokens=None if knowledge is None else knowledge.tokens,
         device=dev,
     )
     guard = result.guard_record()  # which candidate a guarded method kept, and each one's validation score

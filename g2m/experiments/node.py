@@ -29,9 +29,10 @@ from g2m.evaluation.results import Results, RunRow, SummaryRow
 from g2m.experiments.progress import RunLog, fingerprint, reuse_or_train
 from g2m.experiments.seeds import check_seed_range, seed_range, seeds_label
 from g2m.losses.objectives import check_method
-from g2m.methods import TEACHERS
+from g2m.methods import NODE_TEACHERS
 from g2m.students.io import save_student
 from g2m.teachers.node import NodeTeacherOutput, train_node_teacher
+from g2m.teachers.tokenizer import TeacherTokens
 from g2m.training.checkpoint import student_checkpoint
 from g2m.training.node_student import distill_node_student
 
@@ -58,15 +59,26 @@ class TeacherKnowledge:
     entropy_shift: Tensor | None = None
     #: seconds its training took, in whichever process trained it (None: not recorded)
     train_seconds: float | None = None
+    #: a vqgcn teacher's codebook and quantiser inputs (VQGraph's codes); None for other teachers
+    tokens: TeacherTokens | None = None
 
     @classmethod
     def of(cls, out: NodeTeacherOutput) -> TeacherKnowledge:
         """What a teacher just trained gives its students."""
-        return cls(out.logits, out.hidden, out.entropy_shift, out.fit.seconds)
+        return cls(out.logits, out.hidden, out.entropy_shift, out.fit.seconds, out.tokens)
 
     @classmethod
     def from_tensors(cls, tensors: dict[str, Tensor], meta: dict[str, Any] | None = None) -> TeacherKnowledge:
-        return cls(tensors["logits"], tensors.get("hidden"), tensors.get("entropy_shift"), _train_seconds(meta or {}))
+        tokens = None
+        if "codebook" in tensors:
+            tokens = TeacherTokens(tensors["code_input"], tensors["codebook"])
+        return cls(
+            tensors["logits"],
+            tensors.get("hidden"),
+            tensors.get("entropy_shift"),
+            _train_seconds(meta or {}),
+            tokens,
+        )
 
 
 def _train_seconds(meta: dict[str, Any]) -> float | None:
@@ -166,6 +178,7 @@ def save_node_teacher(
             "logits": out.logits,
             "hidden": out.hidden,
             **({} if out.entropy_shift is None else {"entropy_shift": out.entropy_shift}),
+            **({} if out.tokens is None else {"code_input": out.tokens.code_input, "codebook": out.tokens.codebook}),
         },
         node_teacher_meta(out, config, split, metric),
     )
@@ -244,8 +257,8 @@ class NodeExperiment:
     recipe: str | None = None  # a paper's teacher and student loop (g2m/specs/recipes), replacing the dataset's
 
     def __post_init__(self) -> None:
-        if self.teacher not in TEACHERS:
-            raise ValueError(f"unknown teacher {self.teacher!r}; choose one of {TEACHERS}")
+        if self.teacher not in NODE_TEACHERS:
+            raise ValueError(f"unknown teacher {self.teacher!r}; choose one of {NODE_TEACHERS}")
         if not self.methods:
             raise ValueError("no student methods given (e.g. --methods mlp,glnn,ffg2m)")
         for m in self.methods:
@@ -409,6 +422,7 @@ def run_node_experiment(
                     progress,
                     teacher_hidden=knowledge.hidden,
                     teacher_entropy_shift=knowledge.entropy_shift,
+                    teacher_tokens=knowledge.tokens,
                     device=device,
                     checkpoint=ckpt,
                 )

@@ -301,6 +301,7 @@ def tune_methods(
                 report,
                 teacher_hidden=knowledge.hidden,
                 teacher_entropy_shift=knowledge.entropy_shift,
+                teacher_tokens=knowledge.tokens,
                 device=device,
             )
             return student.fit.best_val

@@ -4,12 +4,13 @@ the teacher give it, and computing its part of one training step.
 One step's loss (:class:`Objective`) is
 
 .. math:: \mathcal{L} = \lambda\,\mathcal{L}_{CE} + (1-\lambda)\!\!\sum_{t \in \{KD, LFD, HFD\}}\!\!\mathcal{L}_t
-          + \sum_{e \in \{\text{similarity}, \text{adversarial}\}} w_e\,\mathcal{L}_e,
+          + \sum_{e \in \{\text{similarity}, \text{token}, \text{adversarial}\}} w_e\,\mathcal{L}_e,
 
 with :math:`\mathcal{L}_{CE}` alone for a student without a teacher. The teacher's terms are those
-of the method's objective (:mod:`g2m.losses.objectives`); the others are NOSMOG's additions, each
-with its own weight. A term reads one :class:`Step`: the student's logits of the step's nodes (every
-observed node in full batch, a mini-batch's seeds otherwise) and what else it needs. The maths of
+of the method's objective (:mod:`g2m.losses.objectives`); the others are NOSMOG's additions and
+VQGraph's code assignments, each with its own weight. A term reads one :class:`Step`: the student's
+logits of the step's nodes (every observed node in full batch, a mini-batch's seeds otherwise) and
+what else it needs. The maths of
 each term is in the pure loss it calls (:mod:`g2m.losses.node`, :mod:`g2m.training.adversarial`).
 :class:`g2m.students.reliability.ReliableEdges` (KRD) changes LFD's term between epochs: it
 resamples its edges. :func:`teacher_terms` is the one place that says which terms an objective has.
@@ -25,6 +26,7 @@ import torch
 from torch import Tensor, nn
 
 from g2m.losses.node import LFDTarget, hfd_loss, kd_loss, label_ce, lfd_loss, lfd_loss_on, similarity_loss
+from g2m.losses.tokens import code_similarities, token_kd_loss
 from g2m.training.adversarial import pgd_perturbation
 
 
@@ -171,6 +173,27 @@ class SimilarityTerm:
 
 
 @dataclass
+class TokenTerm:
+    r"""VQGraph's soft code assignment term: ``head(hidden)``'s distribution over the teacher's codes
+    (negative Euclidean distances) matched to the teacher's (cosine similarities) at temperature
+    ``tau`` (:func:`~g2m.losses.tokens.token_kd_loss`). ``codebook`` ``[K, F]``; ``code_input``
+    ``[N_obs, F]``, the teacher's quantiser input of each observed node."""
+
+    head: nn.Module
+    code_input: Tensor
+    codebook: Tensor
+    tau: float
+    weight: float
+    name: str = "token"
+
+    def __call__(self, step: Step) -> Tensor:
+        if step.hidden is None:
+            raise ValueError("the token term needs the student's hidden layer (forward with return_hidden)")
+        teacher = code_similarities(step.rows(self.code_input), self.codebook)
+        return token_kd_loss(self.head(step.hidden), self.codebook, teacher, self.tau)
+
+
+@dataclass
 class AdversarialTerm:
     r"""NOSMOG's adversarial augmentation: the node-wise loss ``node_wise`` (label CE and untempered
     KD) on the step's features moved by a PGD perturbation of radius ``eps`` that raises it
@@ -208,7 +231,7 @@ class Objective:
 
     lam: float
     teacher: list[Term] = field(default_factory=list)
-    extras: list[SimilarityTerm | AdversarialTerm] = field(default_factory=list)
+    extras: list[SimilarityTerm | TokenTerm | AdversarialTerm] = field(default_factory=list)
     label: LabelTerm = field(default_factory=LabelTerm)
 
     def __call__(self, step: Step) -> tuple[Tensor, dict[str, float]]:

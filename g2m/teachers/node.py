@@ -8,6 +8,7 @@ held-out (inductive test) nodes' logits from the same model run on the full grap
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 from torch import Tensor
@@ -25,6 +26,7 @@ from g2m.ops.sparse import sparse_features
 from g2m.students.reliability import entropy_shift
 from g2m.teachers.inference import ShardedInference, sharded_inference
 from g2m.teachers.models import GNN, build_teacher
+from g2m.teachers.tokenizer import TeacherTokens, VQGraphTokenizer
 from g2m.training.loop import FitResult, fit
 
 
@@ -41,6 +43,8 @@ class NodeTeacherOutput:
     #: ``(start, stop)``: ``logits`` and ``hidden`` hold these rows only (a data-parallel rank's
     #: slice, ``train_node_teacher(..., gather=False)``); None: every node
     rows: tuple[int, int] | None = None
+    #: a vqgcn teacher's codebook and every node's quantiser input (None: other teachers)
+    tokens: TeacherTokens | None = None
 
 
 def node_scores(logits: Tensor, graph: Graph, split: NodeSplit, metric: str) -> dict[str, float]:
@@ -87,7 +91,11 @@ def train_node_teacher(
     torch.manual_seed(seed)
     cpu_view = split.observed_view(graph)
     view = cpu_view.to(dev)
-    model = build_teacher(config.model, graph.num_features, graph.num_classes, **config.model_kwargs()).to(dev)
+    built = build_node_teacher(config, graph.num_features, graph.num_classes).to(dev)
+    # VQGraph's tokenizer answers a GNN's calls (adjacency, forward with return_hidden); it trains
+    # full batch in one process (TeacherConfig refuses a batch_size for it), never sharded
+    tokenizer = built if isinstance(built, VQGraphTokenizer) else None
+    model = cast(GNN, built)
     # full-graph operands: CSR features, and (but for data-parallel teachers, whose inference is
     # sharded) the CSR adjacency
     x_obs = sparse_features(view.x)
@@ -97,6 +105,11 @@ def train_node_teacher(
 
     def step(batch: tuple[Neighbourhood, float] | None = None):
         if batch is None:
+            if tokenizer is not None:
+                assert adj_obs is not None  # full batch
+                out, tokens_loss = tokenizer.loss_forward(x_obs, adj_obs)
+                ce = label_ce(out[view.train], view.y[view.train])
+                return ce + tokens_loss, {"ce": float(ce.detach()), "tokenizer": float(tokens_loss.detach())}
             out = model(x_obs, adj_obs)
             return label_ce(out[view.train], view.y[view.train]), {}
         hood, share = batch
@@ -177,8 +190,35 @@ def train_node_teacher(
             shift = torch.full((graph.num_nodes,), float("nan"), device="cpu")
             clean = logits[split.observed.to(dev)]
             shift[split.observed] = entropy_shift(lambda x: model(x, adj_obs), view.x, clean, seed=seed).cpu()
+        tokens = None
+        if tokenizer is not None:  # observed nodes' codes from the observed graph, as their logits
+            x_all = sparse_features(graph.x.to(dev))
+            code_input = tokenizer.code_input(x_all, tokenizer.adjacency(graph.edge_index.to(dev), graph.num_nodes))
+            observed = split.observed.to(dev)
+            assert adj_obs is not None  # full batch
+            code_input[observed] = tokenizer.code_input(x_obs, adj_obs)
+            tokens = TeacherTokens(code_input.cpu(), tokenizer.codebook.embed.detach().cpu().clone())
     logits, hidden = logits.cpu(), hidden.cpu()  # what the cache stores, whatever the device
-    return NodeTeacherOutput(logits, hidden, node_scores(logits, graph, split, metric), model, result, shift)
+    scores = node_scores(logits, graph, split, metric)
+    return NodeTeacherOutput(logits, hidden, scores, model, result, shift, tokens=tokens)
+
+
+def build_node_teacher(config: TeacherConfig, in_dim: int, out_dim: int) -> GNN | VQGraphTokenizer:
+    """``config``'s node teacher, initialised from torch's current random state: a GNN, or VQGraph's
+    tokenizer (``vqgcn``)."""
+    if config.model == "vqgcn":
+        return VQGraphTokenizer(
+            in_dim,
+            out_dim,
+            hidden=config.hidden,
+            dropout=config.dropout,
+            codebook_size=config.codebook_size,
+            node_weight=config.node_reconstruction_weight,
+            edge_weight=config.edge_reconstruction_weight,
+            commitment_weight=config.commitment_weight,
+            decay=config.codebook_decay,
+        )
+    return build_teacher(config.model, in_dim, out_dim, **config.model_kwargs())
 
 
 def _sharded_accuracy(rows: Tensor, graph: Graph, split: NodeSplit, start: int, dev: torch.device) -> dict[str, float]:

@@ -27,6 +27,7 @@ from g2m.losses.terms import (
     SimilarityTerm,
     Step,
     Term,
+    TokenTerm,
     teacher_terms,
 )
 from g2m.ops.sparse import row_block, sparse_features
@@ -34,6 +35,7 @@ from g2m.students.mlp import MLP
 from g2m.students.position import position_features
 from g2m.students.reliability import ReliableEdges, ReliableEdgeSampler
 from g2m.teachers.node import node_scores
+from g2m.teachers.tokenizer import TeacherTokens
 from g2m.training.checkpoint import Checkpoint, GeneratorState
 from g2m.training.loop import FitResult, fit
 
@@ -68,11 +70,14 @@ class StudentBatch:
     """One mini-batch step of a student: ``seeds`` (observed-graph node ids) and, for HFD,
     ``edges``: positions in the graph's HFD edge list (one direction per undirected edge) of
     the edges sampled for this step. ``labels``: a batch of the label pass
-    (``StudentConfig.label_pass``), labelled seeds whose every term is taken on their labels."""
+    (``StudentConfig.label_pass``), labelled seeds whose every term is taken on their labels;
+    ``tokens``: a batch of VQGraph's token pass (``StudentConfig.token_pass``), whose one loss is
+    the code assignment term."""
 
     seeds: Tensor
     edges: Tensor | None = None
     labels: bool = False
+    tokens: bool = False
 
 
 def epoch_batches(order: Tensor, batch_size: int, drop_last: bool) -> list[Tensor]:
@@ -97,6 +102,7 @@ def distill_node_student(
     teacher_entropy_shift: Tensor | None = None,
     device: str | torch.device | None = None,
     checkpoint: Checkpoint | None = None,
+    teacher_tokens: TeacherTokens | None = None,
 ) -> NodeStudentOutput:
     """Train an MLP student on ``graph`` from the teacher's outputs, as ``config`` says.
 
@@ -109,7 +115,10 @@ def distill_node_student(
 
     ``teacher_hidden`` (``[N, H]``, the teacher's last hidden layer) is needed by
     ``config.similarity_weight > 0``; ``teacher_entropy_shift`` (``[N]``, KRD's reliability
-    signal, :func:`g2m.students.reliability.entropy_shift`) by ``config.reliability == "krd"``.
+    signal, :func:`g2m.students.reliability.entropy_shift`) by ``config.reliability == "krd"``;
+    ``teacher_tokens`` (a vqgcn teacher's codebook and quantiser inputs) by ``config.token_weight > 0``
+    (VQGraph: a training-only head from the student's hidden layer into the codebook's space, and
+    with ``config.token_pass`` a pass of token-only steps before the others each epoch).
 
     ``config.guard``: validation decides how much of the graph the student trusts
     (:func:`guard_candidates`, :func:`select_on_validation`). The student is trained with the same seed on labels alone
@@ -163,12 +172,21 @@ def distill_node_student(
                 teacher_entropy_shift if distils else None,
                 device,
                 None if checkpoint is None else checkpoint.child(name),
+                teacher_tokens if distils else None,
             )
 
         return select_on_validation(guard_candidates(config), candidate)
-    _check_teacher(graph, teacher_logits, config, teacher_hidden)
+    _check_teacher(graph, teacher_logits, config, teacher_hidden, teacher_tokens)
     return _StudentTraining(
-        graph, split, teacher_logits, config, seed, teacher_hidden, teacher_entropy_shift, resolve_device(device)
+        graph,
+        split,
+        teacher_logits,
+        config,
+        seed,
+        teacher_hidden,
+        teacher_entropy_shift,
+        resolve_device(device),
+        teacher_tokens,
     ).run(metric, progress, on_epoch, checkpoint)
 
 
@@ -199,7 +217,13 @@ def select_on_validation(
     )
 
 
-def _check_teacher(graph: Graph, teacher_logits: Tensor | None, config: StudentConfig, hidden: Tensor | None) -> None:
+def _check_teacher(
+    graph: Graph,
+    teacher_logits: Tensor | None,
+    config: StudentConfig,
+    hidden: Tensor | None,
+    tokens: TeacherTokens | None = None,
+) -> None:
     """One error for teacher tensors of the wrong shape, or options this run cannot take."""
     if teacher_logits is not None and teacher_logits.shape != (graph.num_nodes, graph.num_classes):
         raise ValueError(
@@ -210,6 +234,11 @@ def _check_teacher(graph: Graph, teacher_logits: Tensor | None, config: StudentC
         raise ValueError(
             "similarity_weight > 0 needs the teacher's hidden representation of every node (teacher_hidden, [N, H])"
         )
+    if config.token_weight > 0 and (tokens is None or tokens.code_input.size(0) != graph.num_nodes):
+        raise ValueError(
+            "token_weight > 0 (VQGraph) needs a vqgcn teacher's codes of every node: train the teacher with "
+            "-t vqgcn (or --recipe vqgraph)"
+        )
     if dist.is_distributed() and config.batch_size is not None:
         unsplit = [
             name
@@ -217,6 +246,7 @@ def _check_teacher(graph: Graph, teacher_logits: Tensor | None, config: StudentC
                 ("similarity_weight > 0", config.similarity_weight > 0),  # pairs across the ranks' parts
                 ("adversarial_eps > 0", config.adversarial_eps > 0),
                 ("label_pass", config.label_pass),
+                ("token_pass", config.token_pass),
             )
             if on
         ]
@@ -246,6 +276,7 @@ class _StudentTraining:
         teacher_hidden: Tensor | None,
         entropy_shift: Tensor | None,
         dev: torch.device,
+        tokens: TeacherTokens | None = None,
     ) -> None:
         self.graph, self.split, self.config, self.dev, self.seed = graph, split, config, dev, seed
         self.lfd_target: LFDTarget | None = None
@@ -286,9 +317,18 @@ class _StudentTraining:
             # to the space whose similarities are matched to the teacher's
             hidden = config.hidden
             self.projector = nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Dropout(config.dropout)).to(dev)
+        self.tokens = None
+        self.token_head = None
+        if config.token_weight > 0:
+            assert tokens is not None  # checked with the config
+            self.tokens = TeacherTokens(_rows(tokens.code_input, split.observed, dev), tokens.codebook.to(dev))
+            # VQGraph's MLP.linear: the student's hidden layer into the codebook's space (training only)
+            self.token_head = nn.Linear(config.hidden, tokens.codebook.size(1)).to(dev)
+        self.needs_hidden = self.projector is not None or self.token_head is not None
         self.x_obs = sparse_features(self.x_view)  # bag-of-words features: the first layer becomes an SpMM
         self.gen = cpu_generator(seed)
         self.label_pass = config.label_pass and objective != "mlp"  # an MLP's epochs are the label pass alone
+        self.token_pass = config.token_pass and self.token_head is not None
         self.forward: nn.Module = self.model
         self.lfd: LFDTerm | None = None
         if config.batch_size is not None:
@@ -328,8 +368,16 @@ class _StudentTraining:
             h_obs = _rows(teacher_hidden, self.split.observed, self.dev)
             similarity = SimilarityTerm(self.projector, h_obs, config.similarity_kernel, config.similarity_weight)
 
-        def extras(lam: float, on_labels: bool) -> list[SimilarityTerm | AdversarialTerm]:
-            out: list[SimilarityTerm | AdversarialTerm] = [] if similarity is None else [similarity]
+        self.token = None
+        if self.token_head is not None:
+            assert self.tokens is not None
+            tokens, tau, weight = self.tokens, config.token_tau, config.token_weight
+            self.token = TokenTerm(self.token_head, tokens.code_input, tokens.codebook, tau, weight)
+
+        def extras(lam: float, on_labels: bool) -> list[SimilarityTerm | TokenTerm | AdversarialTerm]:
+            out: list[SimilarityTerm | TokenTerm | AdversarialTerm] = [] if similarity is None else [similarity]
+            if self.token is not None and not self.token_pass and not on_labels:  # else: its own pass
+                out.append(self.token)
             if config.adversarial_eps > 0:  # against the node-wise terms: label CE and untempered KD
                 kd: list[Term] = [] if on_labels or t_obs is None else [KDTerm(t_obs)]
                 node_wise = Objective(lam, kd)
@@ -373,7 +421,7 @@ class _StudentTraining:
         if self.reliable is not None:  # KRD: resample LFD's reliable edges
             self.reliable.new_epoch(lambda: predict_now(model, self.x_obs))
         hidden = None
-        if self.projector is None:
+        if not self.needs_hidden:
             logits = model(self.x_obs)
         else:
             logits, hidden = model(self.x_obs, return_hidden=True)
@@ -384,6 +432,9 @@ class _StudentTraining:
     def batches(self) -> Iterator[StudentBatch]:
         """One epoch's mini-batches (drawn on the CPU): the label pass's, then a random permutation of
         the nodes cut into batches, each with its share of a uniform sample of HFD's edges."""
+        if self.token_pass:  # VQGraph's loop: a pass of code assignment steps over every node first
+            for seeds in self._shuffled(self.pool):
+                yield StudentBatch(seeds, tokens=True)
         if self.label_pass:  # the official GLNN / NOSMOG loop: the labelled nodes first
             for seeds in self._shuffled(self.view.train.cpu()):
                 yield StudentBatch(seeds, labels=True)
@@ -410,7 +461,7 @@ class _StudentTraining:
         edge_ids = None if batch.edges is None else dist.part(batch.edges)
         hidden = sample = None
         if edge_ids is None:
-            if self.projector is None:
+            if not self.needs_hidden:
                 logits = forward(x_view[seeds])
             else:
                 logits, hidden = forward(x_view[seeds], return_hidden=True)
@@ -419,7 +470,7 @@ class _StudentTraining:
             pairs = self.hfd_edges[:, picked]
             assert self.t_obs is not None  # HFD's edges are sampled for distilling students only
             nodes, inverse = torch.unique(torch.cat([seeds, pairs.reshape(-1)]), return_inverse=True)
-            if self.projector is None:
+            if not self.needs_hidden:
                 both = forward(x_view[nodes])
             else:
                 both, both_hidden = forward(x_view[nodes], return_hidden=True)
@@ -430,6 +481,10 @@ class _StudentTraining:
         x = x_view[seeds] if self.config.adversarial_eps > 0 else None
         scales = _rank_scales(batch, mine, edge_ids, self.is_train, self.lfd_in_weight)
         step = Step(logits, self.view.y[seeds], train_pos, seeds, hidden, x, forward, sample, scales)
+        if batch.tokens:
+            assert self.token is not None
+            value = self.token(step)
+            return self.token.weight * value, {self.token.name: float(value.detach())}
         if not self.label_pass:
             return self.objective(step)
         if batch.labels:
@@ -457,8 +512,9 @@ class _StudentTraining:
     ) -> NodeStudentOutput:
         config, model, graph, split, dev = self.config, self.model, self.graph, self.split, self.dev
         trained = self.forward
-        if self.projector is not None:
-            trained = nn.ModuleDict({"student": self.forward, "projector": self.projector})
+        heads = {name: head for name, head in (("projector", self.projector), ("token_head", self.token_head)) if head}
+        if heads:
+            trained = nn.ModuleDict({"student": self.forward, **heads})
         stateful: dict[str, Any] = {"gen": GeneratorState(self.gen)}
         if self.reliable is not None:
             stateful["krd"] = self.reliable
