@@ -142,15 +142,22 @@ def test_tests_are_named_after_the_modules_they_test():
     assert _module_of("test_training_node_student_minibatch").name == "node_student.py"
 
 
-def test_the_choice_across_recipes_in_the_docs_is_what_compare_prints():
-    """docs/recipes.md quotes `g2m compare --best` over the committed results files verbatim."""
+COMPARE = re.compile(r"<!-- g2m compare (.+?) -->\n```text\n(.*?)```\n<!-- /g2m compare -->", re.S)
+
+
+def test_every_marked_verdict_is_what_g2m_compare_prints(monkeypatch):
+    """A block between `<!-- g2m compare ARGS -->` and `<!-- /g2m compare -->` must equal what
+    `g2m compare ARGS` prints from the committed results files (paths from the repository root):
+    verdicts and choices on validation cannot go stale."""
     from typer.testing import CliRunner
 
     from g2m.cli.main import app
 
-    page = (REPO / "docs" / "recipes.md").read_text()
-    for dataset in ("cora", "citeseer"):
-        files = [str(REPO / f"docs/data/{dataset}-glnn-transductive-sage.json")]
-        files.append(str(REPO / f"docs/data/nosmog-{dataset}-glnn-transductive.json"))
-        done = CliRunner().invoke(app, ["compare", "--best", *files])
-        assert done.exit_code == 0 and done.output.strip() in page, f"docs/recipes.md: the {dataset} choice is stale"
+    monkeypatch.chdir(REPO)
+    pages = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
+    blocks = [(page, m.group(1), m.group(2)) for page in pages for m in COMPARE.finditer(page.read_text())]
+    assert len(blocks) >= 2
+    for page, args, block in blocks:
+        done = CliRunner().invoke(app, ["compare", *args.split()])
+        assert done.exit_code == 0, done.output
+        assert block.strip() == done.output.strip(), f"{page.relative_to(REPO)}: g2m compare {args} is stale"
