@@ -108,3 +108,27 @@ def test_the_token_term_changes_the_student_and_needs_the_codes(taught):
         StudentConfig(method="vqgraph", token_pass=True)
     with pytest.raises(ValueError, match="has no teacher"):
         StudentConfig(method="mlp", token_weight=1.0)
+
+
+def test_the_cli_refuses_codes_without_a_tokenizer_and_shows_the_recipe(tmp_path):
+    from typer.testing import CliRunner
+
+    from g2m.cli.main import app
+
+    runner = CliRunner()
+    done = runner.invoke(app, ["run", "-d", "csbm", "-t", "gcn", "--methods", "vqgraph", "--out", str(tmp_path)])
+    assert done.exit_code != 0 and "a gcn teacher has none of: use -t vqgcn" in f"{done.output}{done.exception}"
+    assert not (tmp_path / "results.json").exists()
+    done = runner.invoke(app, ["run", "--task", "link", "-d", "cora", "-t", "vqgcn", "--out", str(tmp_path)])
+    assert done.exit_code != 0 and "unknown teacher 'vqgcn'" in f"{done.output}{done.exception}"
+    shown = runner.invoke(
+        app, ["config", "show", "-d", "cora", "--recipe", "vqgraph", "-t", "vqgcn", "--method", "vqgraph"]
+    )
+    assert shown.exit_code == 0, shown.output
+    rows = {
+        line.split()[0]: line.split()[1]
+        for line in shown.output.splitlines()
+        if line.startswith(("student.", "teacher."))
+    }
+    assert rows["student.token_weight"] == "1e-08" and rows["student.token_pass"] == "True"
+    assert rows["teacher.lr"] == "0.0001" and rows["teacher.codebook_size"] == "5000"

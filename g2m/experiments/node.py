@@ -373,6 +373,12 @@ def run_node_experiment(
     scfgs: dict[str, StudentConfig] = {
         m: student_config(spec, m, exp.teacher, **exp.student_overrides) for m in exp.methods
     }
+    coded = [m for m, cfg in scfgs.items() if cfg.token_weight > 0]
+    if coded and tcfg.model != "vqgcn":
+        raise ValueError(
+            f"{', '.join(coded)} distil VQGraph's codes, which a {tcfg.model} teacher has none of: use -t vqgcn "
+            "(or --recipe vqgraph)"
+        )
     cache = TeacherCache(exp.cache_dir) if exp.use_cache else None
     log = None
     if resume is not None and not exp.refresh:
