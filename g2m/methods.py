@@ -59,6 +59,8 @@ NODE_COMPONENTS: dict[str, dict[str, object]] = {
     "adversarial": {"adversarial_eps": 0.04},  # NOSMOG's adversarial feature augmentation
     "agreement": {"edge_weighting": "agreement"},  # LFD / HFD edges weighted by teacher agreement
     "guard": {"guard": True},  # validation chooses: labels alone, as configured, or unweighted edges
+    # VQGraph's soft code assignments at weight 1 (the paper's loss; its code's default is 1e-8)
+    "tokens": {"token_weight": 1.0},
 }
 
 
