@@ -56,7 +56,7 @@ class CosineCodebook(nn.Module):
         if not 0.0 <= decay < 1.0:
             raise ValueError(f"the codebook's decay must lie in [0, 1), got {decay}")
         self.decay = decay
-        self.register_buffer("embed", F.normalize(torch.empty(size, dim).uniform_(-1.0, 1.0), dim=-1))
+        self.register_buffer("embed", F.normalize(torch.empty(size, dim, device="cpu").uniform_(-1.0, 1.0), dim=-1))
 
     def assign(self, h: Tensor) -> Tensor:
         """The index of each row's most cosine-similar code (``[N]``), ``ASSIGN_ROWS`` rows at a time."""
