@@ -8,8 +8,9 @@ import torch.nn.functional as F
 from g2m.config import StudentConfig, TeacherConfig
 from g2m.data import load_dataset, make_node_split
 from g2m.experiments.node import TeacherKnowledge
+from g2m.losses.tokens import TeacherTokens
 from g2m.teachers.node import train_node_teacher
-from g2m.teachers.tokenizer import CosineCodebook, TeacherTokens, VQGraphTokenizer
+from g2m.teachers.tokenizer import CosineCodebook, VQGraphTokenizer
 from g2m.training.node_student import distill_node_student
 
 GRAPH = dict(num_nodes=400, num_classes=4, avg_degree=8, homophily=0.9, feature_signal=1.0, num_features=16)

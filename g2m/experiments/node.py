@@ -29,10 +29,10 @@ from g2m.evaluation.results import Results, RunRow, SummaryRow
 from g2m.experiments.progress import RunLog, fingerprint, reuse_or_train
 from g2m.experiments.seeds import check_seed_range, seed_range, seeds_label
 from g2m.losses.objectives import check_method
+from g2m.losses.tokens import TeacherTokens
 from g2m.methods import NODE_TEACHERS
 from g2m.students.io import save_student
 from g2m.teachers.node import NodeTeacherOutput, train_node_teacher
-from g2m.teachers.tokenizer import TeacherTokens
 from g2m.training.checkpoint import student_checkpoint
 from g2m.training.node_student import distill_node_student
 

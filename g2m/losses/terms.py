@@ -26,7 +26,7 @@ import torch
 from torch import Tensor, nn
 
 from g2m.losses.node import LFDTarget, hfd_loss, kd_loss, label_ce, lfd_loss, lfd_loss_on, similarity_loss
-from g2m.losses.tokens import code_similarities, token_kd_loss
+from g2m.losses.tokens import TeacherTokens, token_kd_loss
 from g2m.training.adversarial import pgd_perturbation
 
 
@@ -176,12 +176,11 @@ class SimilarityTerm:
 class TokenTerm:
     r"""VQGraph's soft code assignment term: ``head(hidden)``'s distribution over the teacher's codes
     (negative Euclidean distances) matched to the teacher's (cosine similarities) at temperature
-    ``tau`` (:func:`~g2m.losses.tokens.token_kd_loss`). ``codebook`` ``[K, F]``; ``code_input``
-    ``[N_obs, F]``, the teacher's quantiser input of each observed node."""
+    ``tau`` (:func:`~g2m.losses.tokens.token_kd_loss`). ``tokens`` holds the codebook and the
+    teacher's quantiser input of each observed node."""
 
     head: nn.Module
-    code_input: Tensor
-    codebook: Tensor
+    tokens: TeacherTokens
     tau: float
     weight: float
     name: str = "token"
@@ -189,8 +188,8 @@ class TokenTerm:
     def __call__(self, step: Step) -> Tensor:
         if step.hidden is None:
             raise ValueError("the token term needs the student's hidden layer (forward with return_hidden)")
-        teacher = code_similarities(step.rows(self.code_input), self.codebook)
-        return token_kd_loss(self.head(step.hidden), self.codebook, teacher, self.tau)
+        teacher = self.tokens.similarities(step.nodes)
+        return token_kd_loss(self.head(step.hidden), self.tokens.codebook, teacher, self.tau)
 
 
 @dataclass

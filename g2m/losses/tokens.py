@@ -13,6 +13,8 @@ pair in row blocks, without keeping them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -107,3 +109,27 @@ def token_kd_loss(student_z: Tensor, codebook: Tensor, teacher_similarity: Tenso
     log_q = (-torch.cdist(student_z, codebook.detach(), p=2) / tau).log_softmax(-1)
     log_p = (teacher_similarity.detach() / tau).log_softmax(-1)
     return F.kl_div(log_q, log_p, reduction="batchmean", log_target=True) * tau * tau
+
+
+@dataclass(frozen=True)
+class TeacherTokens:
+    """What a student learns VQGraph's codes from: the tokenizer's ``codebook`` and every node's
+    ``code_input`` (:math:`h`, the rows it quantises), from which :meth:`similarities` gives the
+    teacher's soft assignment logits of any rows, without an ``[N, K]`` table.
+
+    Shapes: ``code_input`` ``[N, F]``, ``codebook`` ``[K, F]``."""
+
+    code_input: Tensor
+    codebook: Tensor
+
+    def __post_init__(self) -> None:
+        if self.code_input.dim() != 2 or self.codebook.dim() != 2 or self.code_input.size(1) != self.codebook.size(1):
+            raise ValueError(
+                f"code_input [N, F] and codebook [K, F] must share F, got {tuple(self.code_input.shape)} and "
+                f"{tuple(self.codebook.shape)}"
+            )
+
+    def similarities(self, rows: Tensor | None = None) -> Tensor:
+        """The teacher's cosine similarities of ``rows`` (every node: None) to every code, ``[B, K]``."""
+        h = self.code_input if rows is None else self.code_input[rows]
+        return code_similarities(h, self.codebook)

@@ -22,11 +22,12 @@ from g2m.data.splits import NodeSplit
 from g2m.device import cpu_generator, resolve_device, to_device_async
 from g2m.evaluation.metrics import node_metric
 from g2m.losses.node import label_ce
+from g2m.losses.tokens import TeacherTokens
 from g2m.ops.sparse import sparse_features
 from g2m.students.reliability import entropy_shift
 from g2m.teachers.inference import ShardedInference, sharded_inference
 from g2m.teachers.models import GNN, build_teacher
-from g2m.teachers.tokenizer import TeacherTokens, VQGraphTokenizer
+from g2m.teachers.tokenizer import VQGraphTokenizer
 from g2m.training.loop import FitResult, fit
 
 
@@ -191,12 +192,14 @@ def train_node_teacher(
             clean = logits[split.observed.to(dev)]
             shift[split.observed] = entropy_shift(lambda x: model(x, adj_obs), view.x, clean, seed=seed).cpu()
         tokens = None
-        if tokenizer is not None:  # observed nodes' codes from the observed graph, as their logits
-            x_all = sparse_features(graph.x.to(dev))
-            code_input = tokenizer.code_input(x_all, tokenizer.adjacency(graph.edge_index.to(dev), graph.num_nodes))
-            observed = split.observed.to(dev)
+        if tokenizer is not None:  # as the logits: observed nodes from the observed graph, held-out ones from all
             assert adj_obs is not None  # full batch
-            code_input[observed] = tokenizer.code_input(x_obs, adj_obs)
+            code_input = tokenizer.code_input(x_obs, adj_obs)
+            if inductive:
+                x_all, edges_all = sparse_features(graph.x.to(dev)), graph.edge_index.to(dev)
+                observed_rows = code_input
+                code_input = tokenizer.code_input(x_all, tokenizer.adjacency(edges_all, graph.num_nodes))
+                code_input[split.observed.to(dev)] = observed_rows
             tokens = TeacherTokens(code_input.cpu(), tokenizer.codebook.embed.detach().cpu().clone())
     logits, hidden = logits.cpu(), hidden.cpu()  # what the cache stores, whatever the device
     scores = node_scores(logits, graph, split, metric)

@@ -26,15 +26,13 @@ similarities to the codes (:func:`g2m.losses.tokens.code_similarities`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import GCNConv
 from torch_geometric.utils import add_remaining_self_loops
 
-from g2m.losses.tokens import code_similarities, edge_reconstruction_loss
+from g2m.losses.tokens import edge_reconstruction_loss
 from g2m.ops.sparse import csr_adjacency, dropout, is_sparse
 
 #: rows per block when nodes are assigned to codes (memory: ``rows x K`` similarities)
@@ -161,30 +159,3 @@ class VQGraphTokenizer(nn.Module):
         loss = loss + self.edge_weight * edge_reconstruction_loss(z, edges)
         loss = loss + self.commitment_weight * F.mse_loss(straight.detach(), h)
         return logits, loss
-
-
-@dataclass(frozen=True)
-class TeacherTokens:
-    """What a student learns VQGraph's codes from: the tokenizer's ``codebook`` and every node's
-    ``code_input`` (:math:`h`, the rows it quantises), from which :meth:`similarities` gives the
-    teacher's soft assignment logits of any rows, without an ``[N, K]`` table.
-
-    Shapes: ``code_input`` ``[N, F]``, ``codebook`` ``[K, F]``."""
-
-    code_input: Tensor
-    codebook: Tensor
-
-    def __post_init__(self) -> None:
-        if self.code_input.dim() != 2 or self.codebook.dim() != 2 or self.code_input.size(1) != self.codebook.size(1):
-            raise ValueError(
-                f"code_input [N, F] and codebook [K, F] must share F, got {tuple(self.code_input.shape)} and "
-                f"{tuple(self.codebook.shape)}"
-            )
-
-    def similarities(self, rows: Tensor | None = None) -> Tensor:
-        """The teacher's cosine similarities of ``rows`` (every node: None) to every code, ``[B, K]``."""
-        h = self.code_input if rows is None else self.code_input[rows]
-        return code_similarities(h, self.codebook)
-
-    def to(self, device: torch.device | str) -> TeacherTokens:
-        return TeacherTokens(self.code_input.to(device), self.codebook.to(device))

@@ -30,12 +30,12 @@ from g2m.losses.terms import (
     TokenTerm,
     teacher_terms,
 )
+from g2m.losses.tokens import TeacherTokens
 from g2m.ops.sparse import row_block, sparse_features
 from g2m.students.mlp import MLP
 from g2m.students.position import position_features
 from g2m.students.reliability import ReliableEdges, ReliableEdgeSampler
 from g2m.teachers.node import node_scores
-from g2m.teachers.tokenizer import TeacherTokens
 from g2m.training.checkpoint import Checkpoint, GeneratorState
 from g2m.training.loop import FitResult, fit
 
@@ -317,18 +317,18 @@ class _StudentTraining:
             # to the space whose similarities are matched to the teacher's
             hidden = config.hidden
             self.projector = nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Dropout(config.dropout)).to(dev)
-        self.tokens = None
-        self.token_head = None
+        self.token: TokenTerm | None = None
         if config.token_weight > 0:
             assert tokens is not None  # checked with the config
-            self.tokens = TeacherTokens(_rows(tokens.code_input, split.observed, dev), tokens.codebook.to(dev))
+            observed = TeacherTokens(_rows(tokens.code_input, split.observed, dev), tokens.codebook.to(dev))
             # VQGraph's MLP.linear: the student's hidden layer into the codebook's space (training only)
-            self.token_head = nn.Linear(config.hidden, tokens.codebook.size(1)).to(dev)
-        self.needs_hidden = self.projector is not None or self.token_head is not None
+            head = nn.Linear(config.hidden, tokens.codebook.size(1)).to(dev)
+            self.token = TokenTerm(head, observed, config.token_tau, config.token_weight)
+        self.needs_hidden = self.projector is not None or self.token is not None
         self.x_obs = sparse_features(self.x_view)  # bag-of-words features: the first layer becomes an SpMM
         self.gen = cpu_generator(seed)
         self.label_pass = config.label_pass and objective != "mlp"  # an MLP's epochs are the label pass alone
-        self.token_pass = config.token_pass and self.token_head is not None
+        self.token_pass = config.token_pass and self.token is not None
         self.forward: nn.Module = self.model
         self.lfd: LFDTerm | None = None
         if config.batch_size is not None:
@@ -367,12 +367,6 @@ class _StudentTraining:
             assert teacher_hidden is not None  # checked with the config
             h_obs = _rows(teacher_hidden, self.split.observed, self.dev)
             similarity = SimilarityTerm(self.projector, h_obs, config.similarity_kernel, config.similarity_weight)
-
-        self.token = None
-        if self.token_head is not None:
-            assert self.tokens is not None
-            tokens, tau, weight = self.tokens, config.token_tau, config.token_weight
-            self.token = TokenTerm(self.token_head, tokens.code_input, tokens.codebook, tau, weight)
 
         def extras(lam: float, on_labels: bool) -> list[SimilarityTerm | TokenTerm | AdversarialTerm]:
             out: list[SimilarityTerm | TokenTerm | AdversarialTerm] = [] if similarity is None else [similarity]
@@ -512,7 +506,8 @@ class _StudentTraining:
     ) -> NodeStudentOutput:
         config, model, graph, split, dev = self.config, self.model, self.graph, self.split, self.dev
         trained = self.forward
-        heads = {name: head for name, head in (("projector", self.projector), ("token_head", self.token_head)) if head}
+        token_head = None if self.token is None else self.token.head
+        heads = {name: head for name, head in (("projector", self.projector), ("token_head", token_head)) if head}
         if heads:
             trained = nn.ModuleDict({"student": self.forward, **heads})
         stateful: dict[str, Any] = {"gen": GeneratorState(self.gen)}
