@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from g2m.errors import G2MError
 from g2m.evaluation.results import Results
+
+if TYPE_CHECKING:
+    from g2m.evaluation.published import PublishedTable
 
 
 def compare_defaults(result: Results) -> tuple[str, str]:
@@ -62,6 +65,16 @@ def across_runs(results: list[Results], paths: list[Path]) -> list[dict[str, Any
     return rows
 
 
+def published_for(result: Results, recipe: str) -> PublishedTable:
+    """The numbers ``recipe`` records as published for the dataset and setting of ``result``."""
+    from g2m.evaluation.published import published_table
+
+    experiment = result.get("experiment", {})
+    if "dataset" not in experiment or "setting" not in experiment:
+        raise G2MError("--published: the results file names no dataset and setting (written by an old g2m?)")
+    return published_table(recipe, experiment["dataset"], experiment["setting"])
+
+
 def compare(
     results: Annotated[
         list[Path],
@@ -98,11 +111,22 @@ def compare(
             "--b defaults to --a)."
         ),
     ] = None,
+    published: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Instead: each method's mean beside the numbers recipe PUBLISHED records as its paper's "
+            "(g2m/specs/recipes/<name>.toml, [<dataset>.published.<setting>]), and whether it is within one "
+            "published std; with --best, how far the chosen student is from the best published one.",
+        ),
+    ] = None,
 ) -> None:
     """Gap of the means against two standard deviations, and the paired difference by seed."""
     from g2m.evaluation.compare import best_on_validation, compare_methods
+    from g2m.evaluation.published import against_published, short_of_best
     from g2m.evaluation.report import read_results
 
+    if published is not None and against is not None:
+        raise G2MError("--published compares a run with a paper's numbers; --against with another run: choose one")
     if len(results) > 1 and not best:
         raise G2MError("several results go with --best (choose among them on validation); compare two with --against")
     parsed = [read_results(path) for path in results]
@@ -112,7 +136,18 @@ def compare(
     if best:
         rows = result["runs"] if len(parsed) == 1 else across_runs(parsed, results)
         try:
-            typer.echo(best_on_validation(rows, metric=metric).describe())
+            choice = best_on_validation(rows, metric=metric)
+            typer.echo(choice.describe())
+            if published is not None:
+                chosen = {choice.method, *choice.tied}
+                means = [(m, 100 * tm) for m, _, _, tm, _ in choice.ranking if m in chosen]
+                typer.echo(short_of_best(means, published_for(result, published), metric))
+        except ValueError as err:
+            raise G2MError(str(err)) from err
+        return
+    if published is not None:
+        try:
+            typer.echo(against_published(result["runs"], published_for(result, published)).describe())
         except ValueError as err:
             raise G2MError(str(err)) from err
         return
