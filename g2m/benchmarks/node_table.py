@@ -73,15 +73,6 @@ DEFAULT_METHODS = {
 SAFE_HETEROPHILY_SLACK = 1.0
 SAFE_HOMOPHILY_SLACK = 0.5
 
-#: GLNN (Zhang et al., ICLR 2022), SAGE teacher, CPF split, 10 seeds: Table 1 (transductive,
-#: mean and std of test accuracy in %) and Table 3 (production: tran, ind, prod)
-GLNN_PAPER: dict[tuple[str, str], dict[str, Any]] = {
-    ("cora", "transductive"): {"teacher": (80.52, 1.77), "mlp": (59.22, 1.31), "glnn": (80.54, 1.35)},
-    ("citeseer", "transductive"): {"teacher": (70.33, 1.97), "mlp": (59.61, 2.88), "glnn": (71.77, 2.01)},
-    ("cora", "inductive"): {"glnn": {"test": (79.39, 1.64), "test_ind": (73.82, 1.93), "prod": (78.28, None)}},
-    ("citeseer", "inductive"): {"glnn": {"test": (69.28, 3.12), "test_ind": (69.25, 2.25), "prod": (69.27, None)}},
-}
-
 
 def cell_name(cell: Cell) -> str:
     return "-".join(cell)
@@ -108,13 +99,15 @@ def check_glnn_cells(results: dict[Cell, Results]) -> list[str]:
     """The node-literature claims: GLNN within one paper std of GLNN's Table 1 (or above),
     FF-G2M at or above GLNN; over the homophilous dataset x teacher cells, FF-G2M >= 12
     points above the MLP and at or above its teacher (the FF-G2M abstract)."""
+    from g2m.evaluation.published import published_table
+
     lines = []
     for (dataset, teacher, setting), res in results.items():
-        paper = GLNN_PAPER.get((dataset, setting))
         rows = _rows(res)
-        if paper is None or teacher != "sage" or setting != "transductive" or "glnn" not in rows:
+        if dataset not in ("cora", "citeseer") or teacher != "sage" or setting != "transductive" or "glnn" not in rows:
             continue
-        mean, std = paper["glnn"]
+        paper = published_table("glnn", dataset, setting).scores["glnn"]["test"]  # GLNN's Table 1
+        mean, std = paper.mean, paper.std or 0.0
         ours = 100 * rows["glnn"]["test_mean"]
         lines.append(f"{verdict(ours >= mean - std)}: {dataset} GLNN {ours:.2f} >= paper {mean:.2f} - {std:.2f}")
         if "ffg2m" in rows:

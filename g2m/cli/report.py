@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -30,10 +30,59 @@ def render(path: Path) -> str:
     return node_result_table(summarize_runs(result["runs"]), result["title"], result["homophily"], result["runs"])
 
 
+def summary(paths: list[Path], checks: str | None = None) -> str:
+    """One row per node results file (dataset, teacher, setting, adjusted homophily, each model's
+    test mean ± std; production rows: prod), then, with ``checks``, that protocol's checks
+    (``g2m bench node-table``'s), recomputed from the files."""
+    from g2m.benchmarks.node_table import CHECKS, summary_table
+    from g2m.evaluation.report import check_results, is_link_result
+
+    if checks is not None and checks not in CHECKS:
+        raise G2MError(f"unknown --checks {checks!r}; choose one of {', '.join(sorted(CHECKS))}")
+    cells = {}
+    for path in paths:
+        try:
+            result = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as err:
+            raise G2MError(f"{path}: not a readable results file ({err})") from None
+        check_results(result, str(path))
+        if is_link_result(result) or "homophily" not in result:
+            raise G2MError(f"{path}: --summary takes node results files (with their homophily record)")
+        exp = result["experiment"]
+        cell = (exp["dataset"], exp["teacher"], exp["setting"])
+        if cell in cells:
+            raise G2MError(f"{path}: a second file of {'/'.join(cell)}; merge them first (`g2m merge`)")
+        cells[cell] = result
+    text = summary_table(cells, "test (inductive rows: prod = 0.8 tran + 0.2 ind), mean ± std").rstrip()
+    if checks is not None:
+        text += "\n\n" + "\n".join(f"- {line}" for line in CHECKS[checks](cells))
+    return text
+
+
 def report(
     results: Annotated[list[Path], typer.Argument(help="results.json files written by `g2m run` or `g2m merge`.")],
+    summary_rows: Annotated[
+        bool,
+        typer.Option(
+            "--summary",
+            help="Instead: one row per file (node results of several datasets or settings), each model's test "
+            "mean ± std and the adjusted homophily.",
+        ),
+    ] = False,
+    checks: Annotated[
+        Optional[str],
+        typer.Option(
+            help="With --summary: also the checks of a `g2m bench node-table` protocol (public | glnn | "
+            "heterophily), recomputed from the files."
+        ),
+    ] = None,
 ) -> None:
     """Print each results file's table, rendered again from its per-seed rows (the docs' tables are
     checked against this command's output)."""
+    if checks is not None and not summary_rows:
+        raise G2MError("--checks goes with --summary")
+    if summary_rows:
+        typer.echo(summary(results, checks))
+        return
     for i, path in enumerate(results):
         typer.echo(("\n" if i else "") + render(path).rstrip())
