@@ -107,6 +107,8 @@ def test_compare_published_cli(tmp_path):
     ]
     done = runner.invoke(app, ["compare", files[0], "--published", "krd"])
     assert done.exit_code != 0 and "recipe 'krd' records no published cora transductive numbers" in str(done.exception)
+    done = runner.invoke(app, ["compare", files[0], "--published", "glnn", "--a", "glnn"])
+    assert done.exit_code != 0 and "drop --a and --metric" in str(done.exception)
     done = runner.invoke(app, ["compare", files[0], "--published", "glnn", "--against", files[0]])
     assert done.exit_code != 0 and "choose one" in str(done.exception)
     bare = tmp_path / "old.json"

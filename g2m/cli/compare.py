@@ -131,6 +131,7 @@ def compare(
         raise G2MError("several results go with --best (choose among them on validation); compare two with --against")
     parsed = [read_results(path) for path in results]
     result = parsed[0]
+    a_given, metric_given = a is not None, metric is not None
     default_metric, default_a = compare_defaults(result)
     metric, a = metric or default_metric, a or default_a
     if best:
@@ -146,6 +147,8 @@ def compare(
             raise G2MError(str(err)) from err
         return
     if published is not None:
+        if a_given or metric_given:
+            raise G2MError("--published prints every method and score the paper publishes; drop --a and --metric")
         try:
             typer.echo(against_published(result["runs"], published_for(result, published)).describe())
         except ValueError as err:
