@@ -86,15 +86,17 @@ def test_every_marked_results_table_is_what_g2m_report_renders_from_its_file(mon
         assert block.strip() == done.output.strip(), f"{page.relative_to(REPO)}: g2m report {args} is stale"
 
 
-#: the rows of the README's headline table (and of docs/results/node.md's) that quote a results file
+#: the rows of the README's headline table that quote a results file
 HEADLINE = {"Cora, g2m": "cora-glnn-transductive-sage.json", "CiteSeer, g2m": "citeseer-glnn-transductive-sage.json"}
 
 
-def test_the_headline_table_quotes_its_results_files():
+def test_the_headline_table_quotes_its_results_files_and_the_published_numbers():
     """The README's table of teacher / MLP / GLNN / FF-G2M test accuracy equals the committed
-    results files' means and standard deviations, so that it cannot go stale either."""
+    results files' means and standard deviations, and its paper rows the numbers the glnn recipe
+    records as GLNN's Table 1, so that neither can go stale."""
     import json
 
+    from g2m.evaluation.published import published_table
     from g2m.evaluation.report import summarize_runs
 
     text = (REPO / "README.md").read_text()
@@ -102,6 +104,11 @@ def test_the_headline_table_quotes_its_results_files():
         rows = summarize_runs(json.loads((REPO / "docs" / "data" / file).read_text())["runs"])
         cells = {r["model"]: f"{100 * r['test_mean']:.2f} ± {100 * r['test_std']:.2f}" for r in rows}
         want = f"| {label} | " + " | ".join(cells[m] for m in ("teacher (sage)", "mlp", "glnn", "ffg2m")) + " |"
+        assert want in text, f"README.md: the row '{label}' is not {want}"
+    for dataset, label in (("cora", "Cora, GLNN paper"), ("citeseer", "CiteSeer, GLNN paper")):
+        paper = published_table("glnn", dataset, "transductive").scores
+        cells = [f"{paper[m]['test'].mean:.2f} ± {paper[m]['test'].std:.2f}" for m in ("teacher", "mlp", "glnn")]
+        want = f"| {label} | " + " | ".join(cells) + " | |"
         assert want in text, f"README.md: the row '{label}' is not {want}"
 
 
