@@ -100,7 +100,11 @@ def test_config_show_names_a_recipe():
     assert rows["student.tau"].endswith("code default")  # citeseer.toml's FF-G2M tau does not leak in
     for args, message in (
         (["-d", "cora", "-t", "gcn"], "recipe 'nosmog' defines a sage teacher, not 'gcn'"),
-        (["-d", "pubmed", "-t", "sage"], "recipe 'nosmog' has settings for citeseer, cora, not 'pubmed'"),
+        (
+            ["-d", "coauthor-cs", "-t", "sage"],
+            "recipe 'nosmog' has settings for amazon-computers, amazon-photo, citeseer, cora, pubmed, "
+            "not 'coauthor-cs'",
+        ),
     ):
         done = runner.invoke(app, ["config", "show", *args, "--recipe", "nosmog"])
         assert done.exit_code != 0 and message in str(done.exception), done.output
