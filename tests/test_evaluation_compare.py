@@ -181,3 +181,18 @@ def test_best_chooses_on_validation_across_runs_of_other_recipes():
     assert done.exit_code != 0 and "another dataset" in str(done.exception)
     done = runner.invoke(app, ["compare", *files])
     assert done.exit_code != 0 and "several results go with --best" in str(done.exception)
+
+
+def test_best_across_runs_of_the_same_presets_names_each_by_its_file(tmp_path):
+    """Runs under the same presets (e.g. a learning-rate grid) are told apart by their results
+    file's name, or by their --out directory's when the file is results.json."""
+    source = Path(__file__).resolve().parents[1] / "docs" / "data" / "cora-glnn-transductive-sage.json"
+    (tmp_path / "cora-lr0.01.json").write_text(source.read_text())
+    (tmp_path / "grid-b").mkdir()
+    (tmp_path / "grid-b" / "results.json").write_text(source.read_text())
+    done = CliRunner().invoke(
+        app, ["compare", "--best", str(tmp_path / "cora-lr0.01.json"), str(tmp_path / "grid-b" / "results.json")]
+    )
+    assert done.exit_code == 0, done.output
+    assert "ffg2m (presets, cora-lr0.01): val 86.00" in done.output
+    assert "ffg2m (presets, grid-b): val 86.00" in done.output

@@ -47,6 +47,14 @@ def paired_runs(result: Results, other: Results, a: str, b: str, name_a: str, na
     return left + right
 
 
+def run_name(path: Path) -> str:
+    """What tells a run apart: its ``--out`` directory's name, or its results file's name
+    (``cora-mini-lr0.01`` for ``docs/data/minibatch/cora-mini-lr0.01.json``)."""
+    if path.is_dir() or path.name == "results.json":
+        return (path if path.is_dir() else path.parent).name
+    return path.stem
+
+
 def across_runs(results: list[Results], paths: list[Path]) -> list[dict[str, Any]]:
     """Every student row of several runs of one dataset, split and setting (their teachers and
     presets may differ: recipes), each renamed ``"<method> (<recipe or presets>)"`` (the file's
@@ -60,7 +68,7 @@ def across_runs(results: list[Results], paths: list[Path]) -> list[dict[str, Any
         for key in ("dataset", "setting", "split"):
             if res.get("experiment", {}).get(key) != first.get(key):
                 raise G2MError(f"{path}: another {key} than {paths[0]}; choose among runs of one experiment")
-        name = label if labels.count(label) == 1 else f"{label}, {path.name if path.is_dir() else path.parent.name}"
+        name = label if labels.count(label) == 1 else f"{label}, {run_name(path)}"
         rows += [{**r, "model": f"{r['model']} ({name})"} for r in res["runs"] if not is_teacher_run(r)]
     return rows
 
