@@ -104,9 +104,12 @@ def check_glnn_cells(results: dict[Cell, Results]) -> list[str]:
     lines = []
     for (dataset, teacher, setting), res in results.items():
         rows = _rows(res)
-        if dataset not in ("cora", "citeseer") or teacher != "sage" or setting != "transductive" or "glnn" not in rows:
+        if teacher != "sage" or setting != "transductive" or "glnn" not in rows:
             continue
-        paper = published_table("glnn", dataset, setting).scores["glnn"]["test"]  # GLNN's Table 1
+        try:  # GLNN's Table 1, as the glnn recipe records it
+            paper = published_table("glnn", dataset, setting).scores["glnn"]["test"]
+        except (ValueError, KeyError):  # a dataset the table does not hold
+            continue
         mean, std = paper.mean, paper.std or 0.0
         ours = 100 * rows["glnn"]["test_mean"]
         lines.append(f"{verdict(ours >= mean - std)}: {dataset} GLNN {ours:.2f} >= paper {mean:.2f} - {std:.2f}")

@@ -82,10 +82,14 @@ def published_table(recipe: str, dataset: str, setting: str) -> PublishedTable:
 
     tables = read_recipe(recipe)
     published = tables.get(dataset, {}).get("published", {})
-    settings = sorted(k for k, v in published.items() if isinstance(v, dict))
-    if setting not in settings:
-        have = [f"{d} {s}" for d, t in sorted(tables.items()) if isinstance(t, dict) for s in t.get("published", {})]
-        have = [h for h in have if not h.endswith(" source")]
+    if not isinstance(published.get(setting), dict):
+        have = [
+            f"{d} {s}"
+            for d, t in sorted(tables.items())
+            if isinstance(t, dict)
+            for s, v in t.get("published", {}).items()
+            if isinstance(v, dict)  # a setting's table, not the source line
+        ]
         raise ValueError(
             f"recipe {recipe!r} records no published {dataset} {setting} numbers"
             + (f"; it records {', '.join(have)}" if have else "")
