@@ -1,5 +1,5 @@
 from g2m.benchmarks.link_table import check_link_cell
-from g2m.benchmarks.node_table import check_glnn_cells, check_heterophily_cells, check_public_cells
+from g2m.benchmarks.node_table import check_glnn_cells, check_heterophily_cells, check_public_cells, summary_table
 
 
 def _result(**means):
@@ -63,6 +63,22 @@ def test_glnn_checks_hold_the_safe_variant_within_half_a_point_of_ffg2m():
         "PASS: cora/sage ffg2m_safe 80.60 >= FF-G2M 81.00 - 0.5",
         "FAIL: coauthor-cs/gcn ffg2m_safe 91.40 >= FF-G2M 92.00 - 0.5",
     ]
+
+
+def test_the_summary_counts_which_candidate_the_guard_kept_per_cell():
+    guarded = _result(teacher=80.0, mlp=79.0, ffg2m_safe=84.5)
+    guarded["summary"] = [{**row, "test_std": 0.01} for row in guarded["summary"]]
+    picks = ["labels", "distilled", "distilled"]
+    guarded["runs"] = [{"model": "ffg2m_safe", "seed": s, "guard": g} for s, g in enumerate(picks)]
+    plain = {**guarded, "summary": guarded["summary"][:2], "runs": [{"model": "mlp", "seed": 0}]}
+    lines = summary_table({("texas", "sage", "transductive"): guarded, ("cornell", "sage", "transductive"): plain}, "t")
+    assert lines.splitlines()[2:] == [
+        "| dataset | teacher | setting | h_adj | teacher | mlp | ffg2m_safe | guard kept (L / w / u) |",
+        "|---|---|---|---|---|---|---|---|",
+        "| texas | sage | transductive | -0.20 | 80.00 ± 1.00 | 79.00 ± 1.00 | 84.50 ± 1.00 | 1 / 2 / 0 |",
+        "| cornell | sage | transductive | -0.20 | 80.00 ± 1.00 | 79.00 ± 1.00 |  |  |",
+    ]
+    assert "guard kept" not in summary_table({("cornell", "sage", "transductive"): plain}, "t")
 
 
 def _link_result(mlp, llp):

@@ -188,18 +188,36 @@ def check_heterophily_cells(results: dict[Cell, Results]) -> list[str]:
 CHECKS = {"public": check_public_cells, "glnn": check_glnn_cells, "heterophily": check_heterophily_cells}
 
 
+#: the guard's candidates (``RunRow["guard"]``) in the order the summary counts them
+GUARD_KINDS = ("labels", "distilled", "unweighted")
+
+
+def _guard_counts(result: Results) -> str:
+    """``"L / w / u"``: on how many seeds a guarded student kept labels alone, the
+    agreement-weighted student and unweighted FF-G2M; empty when no student was guarded."""
+    picks = [run["guard"] for run in result["runs"] if "guard" in run]
+    return " / ".join(str(picks.count(kind)) for kind in GUARD_KINDS) if picks else ""
+
+
 def summary_table(results: dict[Cell, Results], title: str) -> str:
-    """One row per cell: each model's test mean ± std (production: prod) and the homophily."""
+    """One row per cell: each model's test mean ± std (production: prod) and the homophily; when
+    a guarded student ran (``ffg2m_safe``), which candidate its guard kept on how many seeds."""
     models = ["teacher", *dict.fromkeys(m for r in results.values() for m in _rows(r) if m != "teacher")]
+    guards = {cell: _guard_counts(res) for cell, res in results.items()}
     head = ["dataset", "teacher", "setting", "h_adj", *models]
+    if any(guards.values()):
+        head.append("guard kept (L / w / u)")
     lines = [f"**{title}**", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for (dataset, teacher, setting), res in results.items():
+    for cell, res in results.items():
+        dataset, teacher, setting = cell
         rows = _rows(res)
         key = "prod" if setting == "inductive" else "test"
         cells = [
             f"{100 * rows[m][f'{key}_mean']:.2f} ± {100 * rows[m][f'{key}_std']:.2f}" if m in rows else ""
             for m in models
         ]
+        if any(guards.values()):
+            cells.append(guards[cell])
         h = res.get("homophily", {}).get("adjusted")
         lines.append("| " + " | ".join([dataset, teacher, setting, "" if h is None else f"{h:.2f}", *cells]) + " |")
     return "\n".join(lines) + "\n"

@@ -16,6 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from g2m.errors import G2MError
+
+#: the ``kind`` a probe's JSON records, so that ``g2m report --probe`` refuses any other file
+KIND = "position-probe"
+
 
 def position_probe(
     dataset: str, data_root: str | Path | None, backend: str, seeds: int = 5, split: str | None = None
@@ -42,6 +47,7 @@ def position_probe(
         scores.append(float(probe.score(table[test], y[test])))
     majority = float(np.bincount(y[node_split.test.numpy()]).max() / node_split.test.numel())
     return {
+        "kind": KIND,
         "dataset": dataset,
         "split": split_name,
         "backend": backend,
@@ -51,3 +57,38 @@ def position_probe(
         "std": float(np.std(scores)),
         "majority_class": majority,
     }
+
+
+def probe_table(results: list[dict[str, Any]], names: list[str] | None = None) -> str:
+    """One row per dataset (with its DeepWalk settings), one column per backend (test accuracy of the
+    probe, mean ± std over seeds, in %), then the majority class of the last seed's test nodes.
+
+    Args:
+        results: :func:`position_probe`'s outputs (as written by ``g2m bench position-probe --out``).
+        names: where each came from, for the errors (default: its position in the list).
+    """
+    names = names or [f"probe {i}" for i in range(len(results))]
+    cells: dict[str, dict[str, dict[str, Any]]] = {}
+    for name, result in zip(names, results):
+        if not isinstance(result, dict) or result.get("kind") != KIND:
+            raise G2MError(f"{name}: not a position-probe file (written by `g2m bench position-probe --out`)")
+        per_backend = cells.setdefault(result["dataset"], {})
+        if result["backend"] in per_backend:
+            raise G2MError(f"{name}: a second {result['backend']} probe of {result['dataset']}")
+        per_backend[result["backend"]] = result
+    backends = [b for b in ("torch", "gensim", "random") if any(b in c for c in cells.values())]
+    lines = [
+        "| dataset (DeepWalk settings) | " + " | ".join(backends) + " | majority class |",
+        "|---|" + "---|" * (len(backends) + 1),
+    ]
+    for dataset, per_backend in cells.items():
+        first = next(iter(per_backend.values()))
+        s = first["settings"]
+        setting = f"{s['dim']}-d, {s['walks_per_node']} walks of {s['walk_length']}, window {s['window']}, "
+        setting += f"{s['epochs']} epoch{'s' if s['epochs'] != 1 else ''}"
+        row = [
+            f"{100 * per_backend[b]['mean']:.2f} ± {100 * per_backend[b]['std']:.2f}" if b in per_backend else "-"
+            for b in backends
+        ]
+        lines.append(f"| {dataset} ({setting}) | " + " | ".join(row) + f" | {100 * first['majority_class']:.1f} |")
+    return "\n".join(lines)

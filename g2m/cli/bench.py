@@ -507,12 +507,25 @@ def position_probe(
         ),
     ] = "gensim",
     seeds: Annotated[int, typer.Option(min=1, help="Seeds (splits and tables), 0..N-1.")] = 5,
+    out: Annotated[
+        Optional[Path], typer.Option(help="Also write the result to this JSON file (`g2m report --probe` renders it).")
+    ] = None,
     data_root: DataRoot = None,
     threads: Threads = None,
 ) -> None:
     """Linear probe of the DeepWalk position table alone (logistic regression, test accuracy)."""
-    from g2m.benchmarks.position_probe import position_probe as probe
-    from g2m.cli.common import echo_json
+    import json
 
+    from g2m.benchmarks.position_probe import position_probe as probe
+    from g2m.cli.common import check_output_dir, echo_json
+    from g2m.evaluation.provenance import provenance
+    from g2m.evaluation.report import atomic_write_text
+
+    if out is not None:
+        check_output_dir(out.parent)
     compute_on("cpu", threads)
-    echo_json(probe(dataset, data_root, backend, seeds))
+    result = probe(dataset, data_root, backend, seeds)
+    echo_json(result)
+    if out is not None:
+        result["provenance"] = provenance()
+        typer.echo(f"wrote {atomic_write_text(out, json.dumps(result, indent=2, default=str) + chr(10))}")

@@ -65,8 +65,25 @@ def summary(paths: list[Path], checks: str | None = None) -> str:
     return text
 
 
+def probe(paths: list[Path]) -> str:
+    """The table of ``g2m bench position-probe --out`` files: one row per dataset, one column per
+    DeepWalk backend (:func:`~g2m.benchmarks.position_probe.probe_table`)."""
+    from g2m.benchmarks.position_probe import probe_table
+
+    results = []
+    for path in paths:
+        try:
+            results.append(json.loads(path.read_text()))
+        except (OSError, json.JSONDecodeError) as err:
+            raise G2MError(f"{path}: not a readable position-probe file ({err})") from None
+    return probe_table(results, [str(p) for p in paths])
+
+
 def report(
-    results: Annotated[list[Path], typer.Argument(help="results.json files written by `g2m run` or `g2m merge`.")],
+    results: Annotated[
+        list[Path],
+        typer.Argument(help="results.json files written by `g2m run` or `g2m merge` (with --probe: probe files)."),
+    ],
     summary_rows: Annotated[
         bool,
         typer.Option(
@@ -82,11 +99,24 @@ def report(
             "heterophily), recomputed from the files."
         ),
     ] = None,
+    probe_rows: Annotated[
+        bool,
+        typer.Option(
+            "--probe",
+            help="Instead: the files are `g2m bench position-probe --out` results; one row per dataset, one "
+            "column per DeepWalk backend.",
+        ),
+    ] = False,
 ) -> None:
     """Print each results file's table, rendered again from its per-seed rows (the docs' tables are
     checked against this command's output)."""
     if checks is not None and not summary_rows:
         raise G2MError("--checks goes with --summary")
+    if probe_rows and summary_rows:
+        raise G2MError("--probe and --summary render different files; choose one")
+    if probe_rows:
+        typer.echo(probe(results))
+        return
     if summary_rows:
         typer.echo(summary(results, checks))
         return
