@@ -2,6 +2,7 @@
 is the README with its links made relative to docs/, and every relative link resolves."""
 
 import re
+import shlex
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -81,7 +82,7 @@ def test_every_marked_results_table_is_what_g2m_report_renders_from_its_file(mon
     blocks = [(page, m.group(1), m.group(2)) for page in pages for m in REPORT.finditer(page.read_text())]
     assert len(blocks) >= 6
     for page, args, block in blocks:
-        done = CliRunner().invoke(app, ["report", *args.split()])
+        done = CliRunner().invoke(app, ["report", *shlex.split(args)])
         assert done.exit_code == 0, done.output
         assert block.strip() == done.output.strip(), f"{page.relative_to(REPO)}: g2m report {args} is stale"
 
@@ -170,6 +171,6 @@ def test_every_marked_verdict_is_what_g2m_compare_prints(monkeypatch):
     blocks = [(page, m.group(1), m.group(2)) for page in pages for m in COMPARE.finditer(page.read_text())]
     assert len(blocks) >= 2
     for page, args, block in blocks:
-        done = CliRunner().invoke(app, ["compare", *args.split()])
+        done = CliRunner().invoke(app, ["compare", *shlex.split(args)])
         assert done.exit_code == 0, done.output
         assert block.strip() == done.output.strip(), f"{page.relative_to(REPO)}: g2m compare {args} is stale"
