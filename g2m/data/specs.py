@@ -43,7 +43,8 @@ class DatasetSpec:
     hparams: dict[str, Any] = field(default_factory=dict)
     tune: dict[str, Any] = field(default_factory=dict)  # search spaces of `g2m tune`, per method
     #: the best node student per teacher, chosen on validation: ``[best.<teacher>] method = "..."``
-    #: (``g2m compare <run> --best``); ``g2m run --methods best`` trains it
+    #: (``g2m compare <run> --best``), with ``source = "<results file>"`` where the run that chose it
+    #: is committed (a test holds the two equal); ``g2m run --methods best`` trains it
     best: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
