@@ -204,9 +204,8 @@ def summary_table(results: dict[Cell, Results], title: str) -> str:
     a guarded student ran (``ffg2m_safe``), which candidate its guard kept on how many seeds."""
     models = ["teacher", *dict.fromkeys(m for r in results.values() for m in _rows(r) if m != "teacher")]
     guards = {cell: _guard_counts(res) for cell, res in results.items()}
-    head = ["dataset", "teacher", "setting", "h_adj", *models]
-    if any(guards.values()):
-        head.append("guard kept (L / w / u)")
+    guarded = any(guards.values())
+    head = ["dataset", "teacher", "setting", "h_adj", *models, *(["guard kept (L / w / u)"] if guarded else [])]
     lines = [f"**{title}**", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for cell, res in results.items():
         dataset, teacher, setting = cell
@@ -216,7 +215,7 @@ def summary_table(results: dict[Cell, Results], title: str) -> str:
             f"{100 * rows[m][f'{key}_mean']:.2f} ± {100 * rows[m][f'{key}_std']:.2f}" if m in rows else ""
             for m in models
         ]
-        if any(guards.values()):
+        if guarded:
             cells.append(guards[cell])
         h = res.get("homophily", {}).get("adjusted")
         lines.append("| " + " | ".join([dataset, teacher, setting, "" if h is None else f"{h:.2f}", *cells]) + " |")

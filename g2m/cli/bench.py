@@ -528,4 +528,5 @@ def position_probe(
     echo_json(result)
     if out is not None:
         result["provenance"] = provenance()
-        typer.echo(f"wrote {atomic_write_text(out, json.dumps(result, indent=2, default=str) + chr(10))}")
+        written = atomic_write_text(out, json.dumps(result, indent=2, default=str) + "\n")
+        typer.echo(f"wrote {written}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -12,15 +12,20 @@ from g2m.errors import G2MError
 from g2m.evaluation.results import Results
 
 
+def load_json(path: Path, what: str) -> Any:
+    """``path`` parsed as JSON; one clear error naming ``what`` it should be when it cannot be read."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise G2MError(f"{path}: not a readable {what} ({err})") from None
+
+
 def read(path: Path) -> Results:
     """A results file, parsed and checked (:func:`~g2m.evaluation.report.check_results`); one clear
     error for a file that cannot be read."""
     from g2m.evaluation.report import check_results
 
-    try:
-        result = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as err:
-        raise G2MError(f"{path}: not a readable results file ({err})") from None
+    result = load_json(path, "results file")
     check_results(result, str(path))
     return result
 
@@ -70,13 +75,7 @@ def probe(paths: list[Path]) -> str:
     DeepWalk backend (:func:`~g2m.benchmarks.position_probe.probe_table`)."""
     from g2m.benchmarks.position_probe import probe_table
 
-    results = []
-    for path in paths:
-        try:
-            results.append(json.loads(path.read_text()))
-        except (OSError, json.JSONDecodeError) as err:
-            raise G2MError(f"{path}: not a readable position-probe file ({err})") from None
-    return probe_table(results, [str(p) for p in paths])
+    return probe_table([load_json(path, "position-probe file") for path in paths], [str(p) for p in paths])
 
 
 def report(
