@@ -189,7 +189,38 @@ def test_bench_latency_cli_writes_outputs(tmp_path):
     with open(out / "latency.csv") as f:
         assert len(list(csv.DictReader(f))) == len(data["rows"])
     assert (out / "latency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "| node | 1 | student |" in (out / "latency.md").read_text()
+    table = (out / "latency.md").read_text()
+    assert "| node | 1 | student |" in table and table.startswith("**g2m bench latency**: ")
+    assert data["kind"] == "bench" and data["columns"][:3] == ["task", "batch", "path"]
+    assert data["provenance"]["command"] and data["provenance"]["torch_threads"] == 1
+    # the docs' speed tables are this command's output, rendered again from the committed file
+    again = CliRunner().invoke(app, ["report", "--bench", str(out / "latency.json")])
+    assert again.exit_code == 0 and again.output.strip() == table.strip()
+
+
+def test_g2m_report_bench_refuses_a_file_that_is_not_a_bench_output(tmp_path):
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"runs": [], "title": "t"}))
+    done = CliRunner().invoke(app, ["report", "--bench", str(results)])
+    assert done.exit_code == 1 and "not a `g2m bench` output" in str(done.exception)
+    done = CliRunner().invoke(app, ["report", "--bench", "--probe", str(results)])
+    assert done.exit_code == 1 and "choose one" in str(done.exception)
+
+
+def test_bench_table_cells_have_three_significant_figures_and_no_exponent():
+    from g2m.benchmarks.outputs import number, rows_markdown
+
+    assert [number(v) for v in (0.0876, 14.3333, 1089.4, 86010.2, 1024, "full", None, float("nan"))] == [
+        "0.0876",
+        "14.3",
+        "1,089",
+        "86,010",
+        "1024",
+        "full",
+        "",
+        "",
+    ]
+    assert rows_markdown([{"a": 1.5, "b": "x"}], ["a", "b"]) == "| a | b |\n|---|---|\n| 1.5 | x |\n"
 
 
 def test_bench_latency_cli_rejects_bad_batch(tmp_path):

@@ -30,12 +30,57 @@ def rows_csv(rows: Sequence[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
-def rows_markdown(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str = "{:.3g}") -> str:
+def number(value: Any) -> str:
+    """A table cell: floats to three significant figures without an exponent (``0.876``,
+    ``14.3``, ``1,089``), everything else as it is; a missing value is empty."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return ""
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+    return str(value)
+
+
+def rows_markdown(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+    """The rows as a Markdown table of ``columns`` (cells by :func:`number`)."""
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in rows:
-        cells = [fmt.format(row[c]) if isinstance(row.get(c), float) else str(row.get(c, "")) for c in columns]
-        lines.append("| " + " | ".join(cells) + " |")
+        lines.append("| " + " | ".join(number(row.get(c)) for c in columns) + " |")
     return "\n".join(lines) + "\n"
+
+
+def bench_record(name: str, result: dict[str, Any], columns: Sequence[str], summary: str | None) -> dict[str, Any]:
+    """``result`` as ``g2m bench NAME`` stores it: with the columns of its table, its summary line
+    and its provenance (commit, command, machine), so that ``g2m report --bench`` renders the
+    same table from the file alone."""
+    from g2m.evaluation.provenance import provenance
+
+    return {
+        "kind": "bench",
+        "bench": name,
+        **result,
+        "columns": list(columns),
+        "summary": summary,
+        "provenance": provenance(),
+    }
+
+
+def bench_table(record: dict[str, Any], path: str = "") -> str:
+    """The table of a :func:`bench_record`: a line naming the bench and what it ran on, the rows
+    as Markdown, then its summary line."""
+    from g2m.errors import G2MError
+
+    if record.get("kind") != "bench" or not isinstance(record.get("rows"), list) or "columns" not in record:
+        raise G2MError(f"{path}: not a `g2m bench` output (latency.json, serving.json, scale.json, ...)")
+    prov = record["provenance"]
+    commit = (prov.get("commit") or "outside git")[:7]
+    head = (
+        f"**g2m bench {record['bench']}**: {prov['cpu']}, {prov['logical_cpus']} logical CPUs, "
+        f"torch {prov['torch']}, {prov['torch_threads']} thread(s), commit {commit}"
+    )
+    text = head + "\n\n" + rows_markdown(record["rows"], record["columns"])
+    return text + ("\n" + record["summary"] + "\n" if record.get("summary") else "")
 
 
 def figure_png(fig: plt.Figure) -> bytes:
@@ -48,11 +93,12 @@ def figure_png(fig: plt.Figure) -> bytes:
 def write_bench(
     out_dir: str | os.PathLike, name: str, result: dict[str, Any], table: str, fig: plt.Figure | None
 ) -> list[Path]:
-    """``<name>.json``, ``<name>.csv``, ``<name>.md`` and (with a figure) ``<name>.png`` under ``out_dir``."""
+    """``<name>.json`` (``result``, a :func:`bench_record`), ``<name>.csv``, ``<name>.md`` and (with a
+    figure) ``<name>.png`` under ``out_dir``."""
     out = Path(out_dir)
     png = None if fig is None else figure_png(fig)  # render first: a plotting error leaves no partial set
     written = [
-        atomic_write_text(out / f"{name}.json", json.dumps(result, indent=2, default=str)),
+        atomic_write_text(out / f"{name}.json", json.dumps(result, indent=2, default=str) + "\n"),
         atomic_write_text(out / f"{name}.csv", rows_csv(result["rows"])),
         atomic_write_text(out / f"{name}.md", table),
     ]

@@ -431,14 +431,14 @@ def sampling(
 
 
 def _report(out: Path, name: str, result: dict, figure, columns: list[str], summary: Optional[str]) -> None:
-    """Write ``<name>.{json,csv,md,png}`` under ``out`` and print the table and summary."""
-    from g2m.benchmarks.outputs import rows_markdown, write_bench
+    """Write ``<name>.{json,csv,md,png}`` under ``out`` and print the table (``g2m report --bench
+    <name>.json`` prints it again from the file)."""
+    from g2m.benchmarks.outputs import bench_record, bench_table, write_bench
 
-    table = rows_markdown(result["rows"], columns)
-    paths = write_bench(out, name, result, table, figure)
+    record = bench_record(name, result, columns, summary)
+    table = bench_table(record)
+    paths = write_bench(out, name, record, table, figure)
     typer.echo(table)
-    if summary:
-        typer.echo(summary)
     typer.echo("wrote " + ", ".join(map(str, paths)))
 
 

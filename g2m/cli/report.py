@@ -78,10 +78,22 @@ def probe(paths: list[Path]) -> str:
     return probe_table([load_json(path, "position-probe file") for path in paths], [str(p) for p in paths])
 
 
+def bench(paths: list[Path]) -> str:
+    """The table of each ``g2m bench`` output file (``latency.json``, ``serving.json``,
+    ``scale.json``, ...), with the machine and commit it was measured on
+    (:func:`~g2m.benchmarks.outputs.bench_table`)."""
+    from g2m.benchmarks.outputs import bench_table
+
+    return "\n".join(bench_table(load_json(path, "bench output"), str(path)) for path in paths).rstrip()
+
+
 def report(
     results: Annotated[
         list[Path],
-        typer.Argument(help="results.json files written by `g2m run` or `g2m merge` (with --probe: probe files)."),
+        typer.Argument(
+            help="results.json files written by `g2m run` or `g2m merge` (with --probe: probe files; with "
+            "--bench: bench outputs)."
+        ),
     ],
     summary_rows: Annotated[
         bool,
@@ -106,13 +118,24 @@ def report(
             "column per DeepWalk backend.",
         ),
     ] = False,
+    bench_rows: Annotated[
+        bool,
+        typer.Option(
+            "--bench",
+            help="Instead: the files are `g2m bench` outputs (latency.json, serving.json, scale.json, ...); "
+            "each one's table, with the machine and commit it was measured on.",
+        ),
+    ] = False,
 ) -> None:
     """Print each results file's table, rendered again from its per-seed rows (the docs' tables are
     checked against this command's output)."""
     if checks is not None and not summary_rows:
         raise G2MError("--checks goes with --summary")
-    if probe_rows and summary_rows:
-        raise G2MError("--probe and --summary render different files; choose one")
+    if probe_rows + summary_rows + bench_rows > 1:
+        raise G2MError("--probe, --summary and --bench render different files; choose one")
+    if bench_rows:
+        typer.echo(bench(results))
+        return
     if probe_rows:
         typer.echo(probe(results))
         return
