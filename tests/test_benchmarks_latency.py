@@ -198,31 +198,6 @@ def test_bench_latency_cli_writes_outputs(tmp_path):
     assert again.exit_code == 0 and again.output.strip() == table.strip()
 
 
-def test_g2m_report_bench_refuses_a_file_that_is_not_a_bench_output(tmp_path):
-    results = tmp_path / "results.json"
-    results.write_text(json.dumps({"runs": [], "title": "t"}))
-    done = CliRunner().invoke(app, ["report", "--bench", str(results)])
-    assert done.exit_code == 1 and "not a `g2m bench` output" in str(done.exception)
-    done = CliRunner().invoke(app, ["report", "--bench", "--probe", str(results)])
-    assert done.exit_code == 1 and "choose one" in str(done.exception)
-
-
-def test_bench_table_cells_have_three_significant_figures_and_no_exponent():
-    from g2m.benchmarks.outputs import number, rows_markdown
-
-    assert [number(v) for v in (0.0876, 14.3333, 1089.4, 86010.2, 1024, "full", None, float("nan"))] == [
-        "0.0876",
-        "14.3",
-        "1,089",
-        "86,010",
-        "1024",
-        "full",
-        "",
-        "",
-    ]
-    assert rows_markdown([{"a": 1.5, "b": "x"}], ["a", "b"]) == "| a | b |\n|---|---|\n| 1.5 | x |\n"
-
-
 def test_bench_latency_cli_rejects_bad_batch(tmp_path):
     res = CliRunner().invoke(
         app, ["bench", "latency", "--nodes", "300", "--batch-sizes", "1,lots", "--out", str(tmp_path)]

@@ -75,12 +75,18 @@ def rank_loss(
     anchors: Annotated[int, typer.Option(help="Anchors.")] = 1024,
     contexts: Annotated[int, typer.Option(help="Context nodes per anchor.")] = 32,
     repeats: Annotated[int, typer.Option(help="Timed repeats (best is kept).")] = 3,
+    threads: Annotated[Optional[int], typer.Option(help="torch threads (default: torch's choice).")] = None,
+    out: Annotated[Path, typer.Option(help="Output directory: rank-loss.{json,csv,md}.")] = Path("results/rank-loss"),
 ) -> None:
     """LLP rank loss: vectorised vs a naive pair-list implementation (forward + backward)."""
     from g2m.benchmarks.rank_loss import bench_rank_loss
-    from g2m.cli.common import echo_json
+    from g2m.cli.common import check_output_dir
+    from g2m.device import set_threads
 
-    echo_json(bench_rank_loss(anchors, contexts, repeats=repeats))
+    check_output_dir(out)
+    set_threads(threads)
+    row = bench_rank_loss(anchors, contexts, repeats=repeats)
+    _report(out, "rank-loss", {"rows": [row]}, None, list(row), None)
 
 
 @bench_app.command("link-table")
@@ -126,14 +132,22 @@ def edge_memory(
     nodes: Annotated[int, typer.Option(help="Nodes.")] = 1_000_000,
     edges: Annotated[int, typer.Option(help="Edges.")] = 10_000_000,
     classes: Annotated[int, typer.Option(help="Classes.")] = 50,
-    chunk_size: Annotated[int, typer.Option(help="Edges per chunk (0: no chunking).")] = 1_000_000,
+    chunk_size: Annotated[
+        str, typer.Option(help="Edges per chunk (0: no chunking); several, comma-separated, give a row each.")
+    ] = "1000000",
     loss: Annotated[str, typer.Option(help="lfd | hfd")] = "hfd",
+    out: Annotated[Path, typer.Option(help="Output directory: edge-memory.{json,csv,md}.")] = Path(
+        "results/edge-memory"
+    ),
 ) -> None:
-    """Peak extra memory and time of one edge-wise loss forward + backward on random logits."""
+    """Peak extra memory and time of one edge-wise loss forward + backward on random logits
+    (each chunk size in a fresh process)."""
     from g2m.benchmarks.edge_memory import edge_loss_memory
-    from g2m.cli.common import echo_json
+    from g2m.cli.common import check_output_dir
 
-    echo_json(edge_loss_memory(nodes, edges, classes, chunk_size or None, loss))
+    check_output_dir(out)
+    rows = [edge_loss_memory(nodes, edges, classes, c or None, loss) for c in _int_list(chunk_size, "chunk-size")]
+    _report(out, "edge-memory", {"rows": rows}, None, list(rows[0]), None)
 
 
 def _int_list(text: str, name: str, allow_full: bool = False) -> tuple[int, ...]:
@@ -388,18 +402,29 @@ def student_epoch(
     batch_size: Annotated[int, typer.Option(help="Nodes per mini-batch.")] = 4096,
     hidden: Annotated[int, typer.Option(help="Student width.")] = 256,
     layers: Annotated[int, typer.Option(help="Student layers.")] = 3,
+    out: Annotated[Path, typer.Option(help="Output directory: student-epoch.{json,csv,md}.")] = Path(
+        "results/student-epoch"
+    ),
     device: DeviceOpt = "auto",
     threads: Threads = None,
 ) -> None:
     """One mini-batch student epoch per method on a products-like graph (seconds, peak RSS)."""
     from g2m.benchmarks.student_epoch import student_epoch_times
-    from g2m.cli.common import echo_json
+    from g2m.cli.common import check_output_dir
 
     dev = compute_on(device, threads)
-    echo_json(
-        student_epoch_times(
-            nodes, tuple(m.strip() for m in methods.split(",") if m.strip()), batch_size, hidden, layers, device=dev
-        )
+    check_output_dir(out)
+    res = student_epoch_times(
+        nodes, tuple(m.strip() for m in methods.split(",") if m.strip()), batch_size, hidden, layers, device=dev
+    )
+    _report(
+        out,
+        "student-epoch",
+        res,
+        None,
+        ["method", "seconds"],
+        f"products-like, {res['nodes']:,} nodes, {res['edges']:,} edges; student {res['layers']} x {res['hidden']}, "
+        f"batches of {res['batch_size']:,}; one epoch each; peak RSS {res['peak_rss_mib'] / 1024:.1f} GiB",
     )
 
 

@@ -1,0 +1,92 @@
+"""Bench outputs: every `g2m bench` command that writes a table stores it as a bench record, and
+`g2m report --bench` renders the same table from that file alone (the docs' speed tables are
+checked this way)."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from g2m.cli.main import app
+
+
+@pytest.mark.parametrize(
+    "args, columns, rows",
+    [
+        (["rank-loss", "--anchors", "8", "--contexts", "4", "--repeats", "1", "--threads", "1"], "anchors", 1),
+        (
+            ["student-epoch", "--nodes", "6000", "--methods", "mlp,glnn", "--threads", "1", "--device", "cpu"],
+            "method",
+            2,
+        ),
+    ],
+    ids=lambda a: a[0] if isinstance(a, list) else None,
+)
+def test_a_bench_table_is_rendered_again_from_its_record(tmp_path, args, columns, rows):
+    out = tmp_path / "out"
+    done = CliRunner().invoke(app, ["bench", *args, "--out", str(out)], catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    record = json.loads((out / f"{args[0]}.json").read_text())
+    assert record["kind"] == "bench" and record["columns"][0] == columns and len(record["rows"]) == rows
+    table = (out / f"{args[0]}.md").read_text()
+    again = CliRunner().invoke(app, ["report", "--bench", str(out / f"{args[0]}.json")])
+    assert again.exit_code == 0 and again.output.strip() == table.strip()
+    assert table.strip() in done.output
+
+
+def test_rank_loss_and_edge_memory_measure_what_they_name(tmp_path):
+    done = CliRunner().invoke(app, ["bench", "rank-loss", "--anchors", "16", "--contexts", "8", "--out", str(tmp_path)])
+    row = json.loads((tmp_path / "rank-loss.json").read_text())["rows"][0]
+    assert (
+        done.exit_code == 0
+        and row["pairs"] == 16 * 8 * 7 // 2
+        and row["speedup"] == row["naive_s"] / row["vectorised_s"]
+    )
+    done = CliRunner().invoke(
+        app,
+        [
+            "bench",
+            "edge-memory",
+            "--nodes",
+            "100",
+            "--edges",
+            "1000",
+            "--classes",
+            "4",
+            "--chunk-size",
+            "0,100",
+            "--loss",
+            "lfd",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    rows = json.loads((tmp_path / "edge-memory.json").read_text())["rows"]
+    assert (
+        done.exit_code == 0 and [r["chunk_size"] for r in rows] == [None, 100] and {r["loss"] for r in rows} == {"lfd"}
+    )
+
+
+def test_g2m_report_bench_refuses_a_file_that_is_not_a_bench_output(tmp_path):
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"runs": [], "title": "t"}))
+    done = CliRunner().invoke(app, ["report", "--bench", str(results)])
+    assert done.exit_code == 1 and "not a `g2m bench` output" in str(done.exception)
+    done = CliRunner().invoke(app, ["report", "--bench", "--probe", str(results)])
+    assert done.exit_code == 1 and "choose one" in str(done.exception)
+
+
+def test_bench_table_cells_have_three_significant_figures_and_no_exponent():
+    from g2m.benchmarks.outputs import number, rows_markdown
+
+    assert [number(v) for v in (0.0876, 14.3333, 1089.4, 86010.2, 1024, "full", None, float("nan"))] == [
+        "0.0876",
+        "14.3",
+        "1,089",
+        "86,010",
+        "1024",
+        "full",
+        "",
+        "",
+    ]
+    assert rows_markdown([{"a": 1.5, "b": "x"}], ["a", "b"]) == "| a | b |\n|---|---|\n| 1.5 | x |\n"
