@@ -90,3 +90,18 @@ def test_bench_table_cells_have_three_significant_figures_and_no_exponent():
         "",
     ]
     assert rows_markdown([{"a": 1.5, "b": "x"}], ["a", "b"]) == "| a | b |\n|---|---|\n| 1.5 | x |\n"
+
+
+def test_the_torchrun_script_of_student_epoch_writes_the_same_record(tmp_path, monkeypatch, capsys):
+    """`python g2m/benchmarks/student_epoch.py --out DIR` (what torchrun runs): rank 0 writes the
+    record with the number of processes in its summary line."""
+    from g2m.benchmarks import student_epoch
+
+    argv = ["student_epoch.py", "--nodes", "6000", "--methods", "mlp", "--out", str(tmp_path)]
+    monkeypatch.setattr("sys.argv", argv)
+    student_epoch.main()
+    record = json.loads((tmp_path / "student-epoch.json").read_text())
+    assert record["processes"] == 1 and [r["method"] for r in record["rows"]] == ["mlp"]
+    assert "1 process(es)" in record["summary"] and record["provenance"]["command"].endswith(str(tmp_path))
+    again = CliRunner().invoke(app, ["report", "--bench", str(tmp_path / "student-epoch.json")])
+    assert again.exit_code == 0 and "| mlp |" in again.output

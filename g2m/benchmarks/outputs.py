@@ -105,6 +105,21 @@ def write_bench(
     return written + ([atomic_write_bytes(out / f"{name}.png", png)] if png is not None else [])
 
 
+def save_bench(
+    out_dir: str | os.PathLike,
+    name: str,
+    result: dict[str, Any],
+    columns: Sequence[str],
+    summary: str | None,
+    fig: plt.Figure | None = None,
+) -> tuple[str, list[Path]]:
+    """Write ``result`` as ``g2m bench NAME``'s record (:func:`bench_record`, :func:`write_bench`);
+    returns its table (what ``g2m report --bench`` prints from the JSON) and the paths written."""
+    record = bench_record(name, result, columns, summary)
+    table = bench_table(record)
+    return table, write_bench(out_dir, name, record, table, fig)
+
+
 def latency_figure(result: dict[str, Any]) -> plt.Figure:
     """p50 latency against batch size (log-log), one line per path, node and link panels."""
     tasks = [t for t in ("node", "link") if any(r["task"] == t for r in result["rows"])]

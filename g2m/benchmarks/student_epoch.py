@@ -109,6 +109,19 @@ def teacher_epoch_time(num_nodes: int, seed: int = 0, **device: Any) -> float:
     return train_node_teacher(graph, split, cfg, seed, progress=False, **device).fit.seconds_per_epoch
 
 
+#: the columns of ``g2m bench student-epoch``'s table
+COLUMNS = ("method", "seconds")
+
+
+def epoch_summary(result: dict[str, Any]) -> str:
+    """The line under the table: the graph, the student, the batches, the processes, the peak RSS."""
+    return (
+        f"products-like, {result['nodes']:,} nodes, {result['edges']:,} edges; student {result['layers']} x "
+        f"{result['hidden']}, batches of {result['batch_size']:,}; one epoch each, {result.get('processes', 1)} "
+        f"process(es); peak RSS {result['peak_rss_mib'] / 1024:.1f} GiB (rank 0)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=200_000)
@@ -117,14 +130,20 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--layers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--out", help="Also write student-epoch.{json,csv,md} here (`g2m report --bench`).")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     from g2m import distributed as dist  # under torchrun: every rank trains its part of each batch
 
     dist.init_from_env(torch.device("cpu"))
     result = student_epoch_times(args.nodes, tuple(args.methods.split(",")), args.batch_size, args.hidden, args.layers)
+    result["processes"] = dist.world_size()
     if dist.is_main():
-        print(json.dumps({**result, "processes": dist.world_size()}, indent=2))
+        print(json.dumps(result, indent=2))
+        if args.out:
+            from g2m.benchmarks.outputs import save_bench
+
+            save_bench(args.out, "student-epoch", result, COLUMNS, epoch_summary(result))
     dist.shutdown()
 
 

@@ -409,7 +409,7 @@ def student_epoch(
     threads: Threads = None,
 ) -> None:
     """One mini-batch student epoch per method on a products-like graph (seconds, peak RSS)."""
-    from g2m.benchmarks.student_epoch import student_epoch_times
+    from g2m.benchmarks.student_epoch import COLUMNS, epoch_summary, student_epoch_times
     from g2m.cli.common import check_output_dir
 
     dev = compute_on(device, threads)
@@ -417,15 +417,7 @@ def student_epoch(
     res = student_epoch_times(
         nodes, tuple(m.strip() for m in methods.split(",") if m.strip()), batch_size, hidden, layers, device=dev
     )
-    _report(
-        out,
-        "student-epoch",
-        res,
-        None,
-        ["method", "seconds"],
-        f"products-like, {res['nodes']:,} nodes, {res['edges']:,} edges; student {res['layers']} x {res['hidden']}, "
-        f"batches of {res['batch_size']:,}; one epoch each; peak RSS {res['peak_rss_mib'] / 1024:.1f} GiB",
-    )
+    _report(out, "student-epoch", res, None, list(COLUMNS), epoch_summary(res))
 
 
 @bench_app.command("sampling")
@@ -458,11 +450,9 @@ def sampling(
 def _report(out: Path, name: str, result: dict, figure, columns: list[str], summary: Optional[str]) -> None:
     """Write ``<name>.{json,csv,md,png}`` under ``out`` and print the table (``g2m report --bench
     <name>.json`` prints it again from the file)."""
-    from g2m.benchmarks.outputs import bench_record, bench_table, write_bench
+    from g2m.benchmarks.outputs import save_bench
 
-    record = bench_record(name, result, columns, summary)
-    table = bench_table(record)
-    paths = write_bench(out, name, record, table, figure)
+    table, paths = save_bench(out, name, result, columns, summary, figure)
     typer.echo(table)
     typer.echo("wrote " + ", ".join(map(str, paths)))
 
