@@ -428,22 +428,27 @@ def sampling(
     batches: Annotated[int, typer.Option(help="Batches per sampler.")] = 8,
     samplers: Annotated[str, typer.Option(help="Samplers to compare.")] = "pyg,g2m",
     threads: Annotated[Optional[int], typer.Option(help="torch threads (default: torch's choice).")] = None,
+    out: Annotated[Path, typer.Option(help="Output directory: sampling.{json,csv,md}.")] = Path("results/sampling"),
 ) -> None:
     """Neighbour sampling alone, per sampler: ms per batch, nodes and edges reached."""
     from g2m.benchmarks.operands import sampling_costs
     from g2m.benchmarks.synthetic import products_like_graph
-    from g2m.cli.common import echo_json
+    from g2m.cli.common import check_output_dir
     from g2m.device import set_threads
 
+    check_output_dir(out)
     set_threads(threads)
-    echo_json(
-        sampling_costs(
-            products_like_graph(nodes),
-            _int_list(fanouts, "fanouts"),
-            batch,
-            tuple(s.strip() for s in samplers.split(",") if s.strip()),
-            batches,
-        )
+    fan = _int_list(fanouts, "fanouts")
+    graph = products_like_graph(nodes)
+    rows = sampling_costs(graph, fan, batch, tuple(s.strip() for s in samplers.split(",") if s.strip()), batches)
+    _report(
+        out,
+        "sampling",
+        {"rows": rows},
+        None,
+        ["sampler", "batch", "ms_p50", "nodes_mean", "edges_mean"],
+        f"products-like, {graph.num_nodes:,} nodes, {graph.num_edges:,} edges; fan-out {fan}, "
+        f"{batches} batches of {batch:,} random seeds (median ms, mean nodes and edges reached)",
     )
 
 
