@@ -188,15 +188,13 @@ def check_heterophily_cells(results: dict[Cell, Results]) -> list[str]:
 CHECKS = {"public": check_public_cells, "glnn": check_glnn_cells, "heterophily": check_heterophily_cells}
 
 
-#: the guard's candidates (``RunRow["guard"]``) in the order the summary counts them
-GUARD_KINDS = ("labels", "distilled", "unweighted")
-
-
 def _guard_counts(result: Results) -> str:
     """``"L / w / u"``: on how many seeds a guarded student kept labels alone, the
     agreement-weighted student and unweighted FF-G2M; empty when no student was guarded."""
+    from g2m.training.node_student import GUARD_CANDIDATES
+
     picks = [run["guard"] for run in result["runs"] if "guard" in run]
-    return " / ".join(str(picks.count(kind)) for kind in GUARD_KINDS) if picks else ""
+    return " / ".join(str(picks.count(kind)) for kind in GUARD_CANDIDATES) if picks else ""
 
 
 def summary_table(results: dict[Cell, Results], title: str) -> str:

@@ -34,7 +34,7 @@ from g2m.methods import NODE_TEACHERS
 from g2m.students.io import save_student
 from g2m.teachers.node import NodeTeacherOutput, train_node_teacher
 from g2m.training.checkpoint import student_checkpoint
-from g2m.training.node_student import distill_node_student
+from g2m.training.node_student import DISTILLED, LABELS, UNWEIGHTED, distill_node_student
 
 
 def experiment_spec(
@@ -286,8 +286,8 @@ def guard_lines(runs: list[RunRow]) -> list[str]:
         total = sum(len(seeds) for seeds in picks.values())
         parts = [
             f"{kind} on {len(picks[kind])}"
-            + (f" (seed {', '.join(map(str, sorted(picks[kind])))})" if kind != "distilled" else "")
-            for kind in ("distilled", "unweighted", "labels")
+            + (f" (seed {', '.join(map(str, sorted(picks[kind])))})" if kind != DISTILLED else "")
+            for kind in (DISTILLED, UNWEIGHTED, LABELS)
             if kind in picks
         ]
         lines.append(f"{model}: the guard kept {'; '.join(parts)} of {total} seeds")

@@ -39,6 +39,12 @@ from g2m.teachers.node import node_scores
 from g2m.training.checkpoint import Checkpoint, GeneratorState
 from g2m.training.loop import FitResult, fit
 
+#: the names of the guard's candidates (:attr:`NodeStudentOutput.guard`, a results row's ``"guard"``),
+#: in the order a tie prefers them: labels alone, the student as configured, its LFD / HFD edges
+#: unweighted
+GUARD_CANDIDATES: tuple[str, str, str] = ("labels", "distilled", "unweighted")
+LABELS, DISTILLED, UNWEIGHTED = GUARD_CANDIDATES
+
 
 @dataclass
 class NodeStudentOutput:
@@ -48,8 +54,7 @@ class NodeStudentOutput:
     fit: FitResult
     #: [N, P] position features appended to every node's input (None: the student has none)
     position: Tensor | None = None
-    #: with ``config.guard``: which student was kept, "labels", "distilled" (as configured) or
-    #: "unweighted" (its LFD / HFD edges unweighted); None: no guard
+    #: with ``config.guard``: which student was kept, one of :data:`GUARD_CANDIDATES`; None: no guard
     guard: str | None = None
     #: with ``config.guard``: every candidate's validation score
     guard_val: dict[str, float] | None = None
@@ -167,7 +172,7 @@ def distill_node_student(
                 seed,
                 metric,
                 progress,
-                on_epoch if name == "distilled" else None,  # a tuner's pruning follows the configured student
+                on_epoch if name == DISTILLED else None,  # a tuner's pruning follows the configured student
                 teacher_hidden if distils else None,
                 teacher_entropy_shift if distils else None,
                 device,
@@ -194,9 +199,9 @@ def guard_candidates(config: StudentConfig) -> dict[str, StudentConfig]:
     """The students a guarded ``config`` chooses between, in the order a tie prefers them: on labels
     alone (:meth:`~g2m.config.StudentConfig.label_only`), as configured, and, when its LFD / HFD edges
     are weighted, unweighted."""
-    candidates = {"labels": config.label_only(), "distilled": replace(config, guard=False)}
+    candidates = {LABELS: config.label_only(), DISTILLED: replace(config, guard=False)}
     if config.edge_weighting != "none":
-        candidates["unweighted"] = replace(config, guard=False, edge_weighting="none")
+        candidates[UNWEIGHTED] = replace(config, guard=False, edge_weighting="none")
     return candidates
 
 
