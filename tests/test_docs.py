@@ -153,7 +153,7 @@ def test_g2m_report_refuses_what_is_not_a_node_results_file(tmp_path):
     bad = tmp_path / "r.json"
     bad.write_text("{not json")
     done = CliRunner().invoke(app, ["report", str(bad)])
-    assert done.exit_code != 0 and "not a readable results file" in str(done.exception)
+    assert done.exit_code != 0 and "is not valid JSON" in str(done.exception)
     good = CliRunner().invoke(app, ["report", str(REPO / "docs/data/cora-glnn-transductive-sage.json")])
     assert good.exit_code == 0 and "| ffg2m | 86.00 ± 1.73 | 80.40 ± 1.35 |" in good.output
 

@@ -9,7 +9,6 @@ from typing import Annotated, Any, Optional
 import typer
 
 from g2m.errors import G2MError
-from g2m.evaluation.results import Results
 
 
 def load_json(path: Path, what: str) -> Any:
@@ -20,24 +19,14 @@ def load_json(path: Path, what: str) -> Any:
         raise G2MError(f"{path}: not a readable {what} ({err})") from None
 
 
-def read(path: Path) -> Results:
-    """A results file, parsed and checked (:func:`~g2m.evaluation.report.check_results`); one clear
-    error for a file that cannot be read."""
-    from g2m.evaluation.report import check_results
-
-    result = load_json(path, "results file")
-    check_results(result, str(path))
-    return result
-
-
 def render(path: Path) -> str:
     """The Markdown table of a ``results.json``, recomputed from its ``runs`` (mean ± std per model
     and score) and its ``title`` (and, for node results, its homophily record): what ``g2m run``
     wrote, or would write now for the same rows."""
-    from g2m.evaluation.report import is_link_result, markdown_table, summarize_runs
+    from g2m.evaluation.report import is_link_result, markdown_table, read_results, summarize_runs
     from g2m.experiments.node import node_result_table
 
-    result = read(path)
+    result = read_results(path)
     if is_link_result(result):
         return markdown_table(summarize_runs(result["runs"]), result["title"])
     if "homophily" not in result:
@@ -50,13 +39,13 @@ def summary(paths: list[Path], checks: str | None = None) -> str:
     test mean ± std; production rows: prod), then, with ``checks``, that protocol's checks
     (``g2m bench node-table``'s), recomputed from the files."""
     from g2m.benchmarks.node_table import CHECKS, summary_table
-    from g2m.evaluation.report import is_link_result
+    from g2m.evaluation.report import is_link_result, read_results
 
     if checks is not None and checks not in CHECKS:
         raise G2MError(f"unknown --checks {checks!r}; choose one of {', '.join(sorted(CHECKS))}")
     cells = {}
     for path in paths:
-        result = read(path)
+        result = read_results(path)
         if is_link_result(result) or "homophily" not in result:
             raise G2MError(f"{path}: --summary takes node results files (with their homophily record)")
         exp = result["experiment"]
@@ -91,8 +80,8 @@ def report(
     results: Annotated[
         list[Path],
         typer.Argument(
-            help="results.json files written by `g2m run` or `g2m merge` (with --probe: probe files; with "
-            "--bench: bench outputs)."
+            help="results.json files (or their folders) written by `g2m run` or `g2m merge` (with --probe: "
+            "probe files; with --bench: bench outputs)."
         ),
     ],
     summary_rows: Annotated[
