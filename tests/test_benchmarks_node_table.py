@@ -127,3 +127,7 @@ def test_node_table_parts_merge_cell_by_cell(tmp_path, monkeypatch):
     assert [r["seeds"] for r in merged["summary"]] == [2, 2, 2]
     assert "| csbm | gcn | transductive | 0.49 |" in md and merged["title"].endswith("2 seeds")
     assert json.loads((tmp_path / "all" / "node_table.json").read_text())["cells"] == ["csbm-gcn-transductive"]
+    # every cell's results file records what produced it, and the merge keeps each part's record
+    part = json.loads((tmp_path / "part1" / "csbm-gcn-transductive" / "results.json").read_text())
+    assert part["provenance"]["torch"] and part["provenance"]["device"]["device"] == "cpu"
+    assert len(merged["parts_provenance"]) == 2 and merged["provenance"]["g2m"]

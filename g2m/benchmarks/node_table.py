@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from g2m.benchmarks.tables import Cell, verdict
+from g2m.evaluation.provenance import provenance
 from g2m.evaluation.report import atomic_write_text, read_results, write_results
 from g2m.evaluation.results import Results
 from g2m.methods import NODE_OBJECTIVES
@@ -228,7 +229,15 @@ def _write_table(protocol: str, results: dict[Cell, Results], out: Path) -> str:
     atomic_write_text(out / "node_table.md", md)
     atomic_write_text(
         out / "node_table.json",
-        json.dumps({"protocol": protocol, "cells": [cell_name(c) for c in results], "checks": checks}, indent=2),
+        json.dumps(
+            {
+                "protocol": protocol,
+                "cells": [cell_name(c) for c in results],
+                "checks": checks,
+                "provenance": provenance(),
+            },
+            indent=2,
+        ),
     )
     return md
 
@@ -269,6 +278,7 @@ def run_node_table(
         res = run_node_experiment(
             exp, progress=progress, resume=str(out / cell_name(cell) / "progress.jsonl"), device=device
         )
+        res = {**res, "provenance": provenance(device=res.get("device"))}
         write_results(out / cell_name(cell), res, res["table"])
         (out / cell_name(cell) / "progress.jsonl").unlink(missing_ok=True)
         results[cell] = res
@@ -305,6 +315,7 @@ def merge_node_tables(protocol: str, parts: Sequence[str | Path], out: str | Pat
     for name in sorted(cells, key=lambda n: list(order).index(n) if n in order else len(order)):
         found = cells[name]
         merged = merge_results(found) if len(found) > 1 else _retabled(found[0])
+        merged = {**merged, "provenance": provenance(device=merged.get("device"))}
         write_results(out / name, merged, merged["table"])
         exp = merged["experiment"]
         results[(exp["dataset"], exp["teacher"], exp["setting"])] = merged

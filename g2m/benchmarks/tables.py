@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from g2m.evaluation.provenance import provenance
 from g2m.evaluation.report import atomic_write_text
 from g2m.evaluation.results import Results
 
@@ -32,7 +33,8 @@ def run_table(
             print(res["table"], flush=True)
     md = "\n".join(parts) + "\n" + "".join(f"- {c}\n" for c in checks)
     out = Path(out)
-    atomic_write_text(out / f"{name}.json", json.dumps({"cells": results, "checks": checks}, indent=2, default=str))
+    record = {"cells": results, "checks": checks, "provenance": provenance()}
+    atomic_write_text(out / f"{name}.json", json.dumps(record, indent=2, default=str))
     atomic_write_text(out / f"{name}.md", md)
     return md
 

@@ -309,8 +309,11 @@ def command_line(ctx: typer.Context) -> list[str]:
     (called in-process, e.g. by a test runner) the command rebuilt from the parsed options."""
     import sys
 
-    if sys.argv and (Path(sys.argv[0]).name == "g2m" or sys.argv[0].endswith(("g2m/cli/main.py", "cli/main.py"))):
-        return ["g2m", *sys.argv[1:]]
+    from g2m.evaluation.provenance import g2m_argv
+
+    argv = g2m_argv(sys.argv)
+    if argv and argv[0] == "g2m":
+        return argv
     words = ["g2m", *ctx.command_path.split()[1:]]
     for param in ctx.command.params:
         value = ctx.params.get(param.name)

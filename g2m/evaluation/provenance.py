@@ -30,16 +30,25 @@ def git_commit(path: Path = _HERE) -> str | None:
         return None
 
 
+def g2m_argv(argv: list[str]) -> list[str]:
+    """``argv`` with its program written ``g2m`` when it is the g2m program (the console script,
+    ``python -m g2m`` or ``python -m g2m.cli.main``, from any checkout), so that a recorded
+    command can be run again as it reads."""
+    if argv and (Path(argv[0]).name == "g2m" or argv[0].endswith(("cli/main.py", "g2m/__main__.py"))):
+        return ["g2m", *argv[1:]]
+    return list(argv)
+
+
 def provenance(argv: list[str] | None = None, device: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``argv``: the command that produced the result (default ``sys.argv``); ``device``: where it
-    ran (:func:`g2m.device.device_record`; default: the CPU)."""
+    """``argv``: the command that produced the result (default ``sys.argv``, its program named by
+    :func:`g2m_argv`); ``device``: where it ran (:func:`g2m.device.device_record`; default: the CPU)."""
     import torch
     import torch_geometric
 
     from g2m.benchmarks.machine import cpu_model
     from g2m.device import device_record
 
-    argv = sys.argv if argv is None else argv
+    argv = g2m_argv(sys.argv) if argv is None else argv
     return {
         "g2m": __version__,
         "commit": git_commit(),

@@ -1,0 +1,20 @@
+"""Provenance: a recorded command reads as one a user can run again."""
+
+import pytest
+
+from g2m.evaluation.provenance import g2m_argv, provenance
+
+
+@pytest.mark.parametrize(
+    "program",
+    ["/venv/bin/g2m", "g2m", "/tmp/checkout/g2m/cli/main.py", "/site-packages/g2m/__main__.py"],
+)
+def test_the_g2m_program_is_recorded_as_g2m(program):
+    assert g2m_argv([program, "bench", "latency", "--threads", "1"]) == ["g2m", "bench", "latency", "--threads", "1"]
+
+
+def test_another_program_is_recorded_as_it_was_run(monkeypatch):
+    assert g2m_argv(["g2m/benchmarks/student_epoch.py", "--nodes", "10"])[0] == "g2m/benchmarks/student_epoch.py"
+    monkeypatch.setattr("sys.argv", ["/tmp/x/g2m/cli/main.py", "report", "--bench", "a b.json"])
+    assert provenance()["command"] == "g2m report --bench 'a b.json'"
+    assert provenance(["g2m", "run"])["command"] == "g2m run"
