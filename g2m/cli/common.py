@@ -151,8 +151,8 @@ ConfigFile = Annotated[
         is_eager=True,
         callback=_read_run_config,
         help="A whole run configuration (TOML): the command's options as top-level keys (dataset = "
-        '"cora", methods = ["mlp", "glnn"], seeds = 10, ...) and config fields in [hparams.teacher] and '
-        "[hparams.student] tables; the command line overrides it. `g2m config show --config FILE` prints "
+        '"cora", methods = ["mlp", "glnn"], seeds = 10, ...) and config fields in \\[hparams.teacher] and '
+        "\\[hparams.student] tables; the command line overrides it. `g2m config show --config FILE` prints "
         "what it resolves to.",
     ),
 ]

@@ -108,7 +108,7 @@ def compare(
         typer.Option(
             "--best",
             help="Instead: rank the students by mean validation score and name the best (the choice "
-            "a dataset TOML's [best.<teacher>] table records; test scores are shown, never used).",
+            "a dataset TOML's \\[best.<teacher>] table records; test scores are shown, never used).",
         ),
     ] = False,
     against: Annotated[
