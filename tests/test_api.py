@@ -294,6 +294,12 @@ def test_readme_snippet(data_root, tmp_path, monkeypatch, capsys):
         )
     assert glnn.scores["test"] >= teacher - 0.01 and ffg2m.scores["test"] >= teacher - 0.01
     assert exported == pytest.approx(ffg2m.scores["test"], abs=1e-6)
+    quoted = (  # the README's sentence under the snippet (the same at one thread and at two)
+        f"test accuracy of the teacher {100 * teacher:.1f}, GLNN {100 * glnn.scores['test']:.1f}, FF-G2M "
+        f"{100 * ffg2m.scores['test']:.1f}, the exported FF-G2M student {100 * exported:.1f}"
+    )
+    readme = " ".join((REPO / "README.md").read_text().split())
+    assert quoted in readme, f"README.md should quote: {quoted}"
 
 
 # ---------- loss modules and transforms for your own loop ----------

@@ -145,6 +145,24 @@ def test_the_headline_table_quotes_its_results_files_and_the_published_numbers()
         assert want in text, f"README.md: the row '{label}' is not {want}"
 
 
+def test_the_readmes_nosmog_numbers_are_its_results_file_and_the_published_ones():
+    """The README's NOSMOG line: the committed results file's mean ± std and the number the
+    nosmog recipe records as published."""
+    import json
+
+    from g2m.evaluation.published import published_table
+    from g2m.evaluation.report import summarize_runs
+
+    rows = summarize_runs(json.loads((REPO / "docs/data/nosmog-cora-glnn-transductive.json").read_text())["runs"])
+    ours = next(r for r in rows if r["model"] == "nosmog")
+    paper = published_table("nosmog", "cora", "transductive").scores["nosmog"]["test"]
+    want = (
+        f"Cora: {100 * ours['test_mean']:.2f} ± {100 * ours['test_std']:.2f} over {ours['seeds']} seeds against "
+        f"the published\n  {paper.mean:.2f} ± {paper.std:.2f}"
+    )
+    assert want in (REPO / "README.md").read_text()
+
+
 def test_g2m_report_refuses_what_is_not_a_node_results_file(tmp_path):
     from typer.testing import CliRunner
 
