@@ -14,6 +14,25 @@ from g2m.cli.main import app
     "args, columns, rows",
     [
         (["rank-loss", "--anchors", "8", "--contexts", "4", "--repeats", "1", "--threads", "1"], "anchors", 1),
+        (
+            [
+                "epoch",
+                "-d",
+                "csbm",
+                "--model",
+                "gcn",
+                "--hidden",
+                "16",
+                "--layers",
+                "2",
+                "--repeats",
+                "1",
+                "--device",
+                "cpu",
+            ],
+            "operands",
+            2,
+        ),
         (["sampling", "--nodes", "3000", "--batch", "16", "--batches", "2", "--samplers", "g2m"], "sampler", 1),
         (
             ["student-epoch", "--nodes", "6000", "--methods", "mlp,glnn", "--threads", "1", "--device", "cpu"],

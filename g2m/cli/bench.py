@@ -377,21 +377,31 @@ def epoch(
     layers: Annotated[int, typer.Option(help="Layers.")] = 3,
     repeats: Annotated[int, typer.Option(help="Timed steps (median; one untimed step first).")] = 3,
     threads: Annotated[Optional[int], typer.Option(help="torch threads (default: torch's choice).")] = None,
+    out: Annotated[Path, typer.Option(help="Output directory: epoch.{json,csv,md}.")] = Path("results/epoch"),
     data_root: DataRoot = None,
     device: DeviceOpt = "auto",
 ) -> None:
     """One full-batch training step: edge_index and dense features against the CSR operands."""
     dev = compute_on(device, None)
     from g2m.benchmarks.operands import epoch_times
-    from g2m.cli.common import echo_json
+    from g2m.cli.common import check_output_dir
     from g2m.data.registry import load_dataset
     from g2m.device import set_threads
 
+    check_output_dir(out)
     set_threads(threads)
-    echo_json(
-        epoch_times(
-            load_dataset(dataset, str(data_root) if data_root else None), model, hidden, layers, repeats, device=dev
-        )
+    res = epoch_times(
+        load_dataset(dataset, str(data_root) if data_root else None), model, hidden, layers, repeats, device=dev
+    )
+    rows = [{"operands": path, "seconds_per_step": secs} for path, secs in res["seconds_per_step"].items()]
+    _report(
+        out,
+        "epoch",
+        {**res, "dataset": dataset, "rows": rows},
+        None,
+        ["operands", "seconds_per_step"],
+        f"{dataset}, {model} {layers} x {hidden} on {res['device']}: the sparse operands are "
+        f"{res['speedup']:.2f}x as fast (median of {repeats} steps)",
     )
 
 
