@@ -125,3 +125,21 @@ def test_the_torchrun_script_of_student_epoch_writes_the_same_record(tmp_path, m
     assert "1 process(es)" in record["summary"] and record["provenance"]["command"].endswith(str(tmp_path))
     again = CliRunner().invoke(app, ["report", "--bench", str(tmp_path / "student-epoch.json")])
     assert again.exit_code == 0 and "| mlp |" in again.output
+
+
+def _bench_commands_with_out():
+    import typer
+
+    bench = typer.main.get_command(app).commands["bench"]
+    return sorted(name for name, cmd in bench.commands.items() if any("--out" in p.opts for p in cmd.params))
+
+
+@pytest.mark.parametrize("name", _bench_commands_with_out())
+def test_every_bench_refuses_an_output_folder_it_cannot_write_before_measuring(tmp_path, name):
+    """A long benchmark must not run for minutes and then fail to write: `--out` under a file is
+    refused first, with one error naming it."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    extra = ["-s", str(tmp_path / "no-student")] if name == "serving" else []
+    done = CliRunner().invoke(app, ["bench", name, *extra, "--out", str(blocker / "out.json")])
+    assert done.exit_code != 0 and "is a file" in str(done.exception), (name, done.output)

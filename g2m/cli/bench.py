@@ -202,9 +202,10 @@ def latency(
     """Student vs teacher inference latency (p50/p95/p99, nodes/s) per batch size."""
     from g2m.benchmarks.latency import LatencyConfig, headline, run_latency
     from g2m.benchmarks.outputs import latency_figure
+    from g2m.cli.common import check_output_dir
 
     device = str(compute_on(device, None))  # a bad --device: one error line before any graph is built
-
+    check_output_dir(out)
     fan = _int_list(fanouts, "fanouts")
     cfg = LatencyConfig(
         batch_sizes=_int_list(batch_sizes, "batch-sizes", allow_full=True),
@@ -499,8 +500,10 @@ def scale(
     """Time and peak memory of each distillation loss and of inference vs graph size."""
     from g2m.benchmarks.outputs import scale_figure
     from g2m.benchmarks.scale import ScaleConfig, run_scale
+    from g2m.cli.common import check_output_dir
 
     device = str(compute_on(device, None))  # a bad --device: one error line before the first size
+    check_output_dir(out)
 
     cfg = ScaleConfig(
         sizes=_int_list(sizes, "sizes"),
