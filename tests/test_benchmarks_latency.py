@@ -184,6 +184,7 @@ def test_bench_latency_cli_writes_outputs(tmp_path):
         catch_exceptions=False,
     )
     assert res.exit_code == 0, res.output
+    assert "node batch 1: student: p50 " in res.stderr  # progress, a line per timed path
     data = json.loads((out / "latency.json").read_text())
     assert {r["path"] for r in data["rows"]} == {"teacher sampled (15, 10) [g2m]", "student", "teacher full graph"}
     with open(out / "latency.csv") as f:

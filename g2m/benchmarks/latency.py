@@ -108,6 +108,7 @@ class Servers:
     samplers: dict[tuple[str, tuple[int, ...]], NeighbourSampler] = field(default_factory=dict)
     out_dim: int = 0
     csr: CSR | None = None  # CPU adjacency, for position lookups
+    log: Callable[[str], None] | None = None  # one line per timed path (progress), or silent
 
     def sampler(self, name: str, fanouts: tuple[int, ...]) -> NeighbourSampler:
         """Built once per (sampler, fan-out), outside the timed calls, as a server would."""
@@ -187,7 +188,7 @@ def _node_rows(s: Servers, graph: Graph, cfg: LatencyConfig) -> list[dict[str, A
                 paths.update(_position_paths(s, graph, cfg, draws))
             paths["student"] = lambda i: s.student_nodes(draws[i])
             size, repeats, warmup = batch, cfg.repeats, cfg.warmup
-        rows += _time_paths("node", "full" if size == n else size, size, paths, repeats, warmup, cfg, s.device)
+        rows += _time_paths("node", "full" if size == n else size, size, paths, repeats, warmup, cfg, s.device, s.log)
     return rows
 
 
@@ -235,7 +236,9 @@ def _glnn_rows(s: Servers, graph: Graph, cfg: LatencyConfig) -> list[dict[str, A
             f"SAGE {layers} layers, full k-hop [{name}]": sage_path(name) for name in cfg.sampler_names()
         }
         paths[f"MLP {layers} layers"] = lambda i: mlp(s.x[draws[i].to(s.device)])
-        rows += _time_paths("glnn", cfg.glnn_nodes, cfg.glnn_nodes, paths, cfg.repeats, cfg.warmup, cfg, s.device)
+        rows += _time_paths(
+            "glnn", cfg.glnn_nodes, cfg.glnn_nodes, paths, cfg.repeats, cfg.warmup, cfg, s.device, s.log
+        )
     return rows
 
 
@@ -262,7 +265,7 @@ def _link_rows(s: Servers, graph: Graph, cfg: LatencyConfig) -> list[dict[str, A
 
         paths = _teacher_paths(cfg, teacher, cfg.sampler_names())
         paths["student"] = student
-        rows += _time_paths("link", batch, batch, paths, cfg.repeats, cfg.warmup, cfg, s.device)
+        rows += _time_paths("link", batch, batch, paths, cfg.repeats, cfg.warmup, cfg, s.device, s.log)
     return rows
 
 
@@ -275,12 +278,15 @@ def _time_paths(
     warmup: int,
     cfg: LatencyConfig,
     device: torch.device,
+    log: Callable[[str], None] | None = None,
 ) -> list[dict[str, Any]]:
     rows = []
     with torch.inference_mode():
         for path, fn in paths.items():
             secs = time_calls(fn, repeats, warmup, device, cfg.budget_s)
             rows.append({"task": task, "batch": batch, "path": path, **latency_summary(secs, size)})
+            if log is not None:
+                log(f"{task} batch {batch}: {path}: p50 {rows[-1]['p50_ms']:.3g} ms over {len(secs)} calls")
     student = rows[-1]
     for row in rows:
         row["ratio_p50_vs_student"] = row["p50_ms"] / student["p50_ms"]
@@ -288,12 +294,18 @@ def _time_paths(
 
 
 def run_latency(
-    graph: Graph, cfg: LatencyConfig, student: nn.Module | None = None, out_dim: int | None = None
+    graph: Graph,
+    cfg: LatencyConfig,
+    student: nn.Module | None = None,
+    out_dim: int | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Time every path at every batch size; returns machine info, config, graph shape and rows."""
+    """Time every path at every batch size; returns machine info, config, graph shape and rows.
+    ``log`` gets one line per timed path as it finishes (progress on a long run)."""
     threads = set_threads(cfg.threads)
     out_dim = out_dim or graph.num_classes or cfg.teacher_hidden
     servers = build_servers(graph, cfg, out_dim, student)
+    servers.log = log
     rows = _node_rows(servers, graph, cfg)
     if cfg.glnn_layers:
         rows += _glnn_rows(servers, graph, cfg)

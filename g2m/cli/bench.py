@@ -198,8 +198,10 @@ def latency(
     seed: Annotated[int, typer.Option(help="Graph, model and batch seed.")] = 0,
     out: Annotated[Path, typer.Option(help="Output directory.")] = Path("results/latency"),
     data_root: DataRoot = None,
+    quiet: Quiet = False,
 ) -> None:
-    """Student vs teacher inference latency (p50/p95/p99, nodes/s) per batch size."""
+    """Student vs teacher inference latency (p50/p95/p99, nodes/s) per batch size; a line on stderr
+    per timed path as it finishes."""
     from g2m.benchmarks.latency import LatencyConfig, headline, run_latency
     from g2m.benchmarks.outputs import latency_figure
     from g2m.cli.common import check_output_dir
@@ -236,7 +238,7 @@ def latency(
         if meta["in_dim"] != graph.num_features:
             raise typer.BadParameter(f"student takes {meta['in_dim']} features, {graph.name} has {graph.num_features}")
         out_dim = meta["out_dim"]
-    result = run_latency(graph, cfg, model, out_dim)
+    result = run_latency(graph, cfg, model, out_dim, log=None if quiet else lambda line: typer.echo(line, err=True))
     result["headline"] = headline(result)
     h = result["headline"]
     _report(
