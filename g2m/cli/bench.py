@@ -75,7 +75,7 @@ def rank_loss(
     anchors: Annotated[int, typer.Option(help="Anchors.")] = 1024,
     contexts: Annotated[int, typer.Option(help="Context nodes per anchor.")] = 32,
     repeats: Annotated[int, typer.Option(help="Timed repeats (best is kept).")] = 3,
-    threads: Annotated[Optional[int], typer.Option(help="torch threads (default: torch's choice).")] = None,
+    threads: Threads = None,
     out: Annotated[Path, typer.Option(help="Output directory: rank-loss.{json,csv,md}.")] = Path("results/rank-loss"),
 ) -> None:
     """LLP rank loss: vectorised vs a naive pair-list implementation (forward + backward)."""
@@ -193,7 +193,7 @@ def latency(
     repeats: Annotated[int, typer.Option(help="Timed calls per path and batch size (at most).")] = 50,
     budget: Annotated[float, typer.Option(help="Seconds per path and batch size before stopping early.")] = 30.0,
     warmup: Annotated[int, typer.Option(help="Untimed calls first.")] = 5,
-    threads: Annotated[Optional[int], typer.Option(help="torch threads (default: torch's choice).")] = None,
+    threads: Threads = None,
     device: Annotated[str, typer.Option(help="Where to time: " + DEVICE_HELP)] = "cpu",
     seed: Annotated[int, typer.Option(help="Graph, model and batch seed.")] = 0,
     out: Annotated[Path, typer.Option(help="Output directory.")] = Path("results/latency"),
@@ -269,7 +269,7 @@ def serving(
     precisions: Annotated[str, typer.Option(help="Any of fp32,int8,bf16 (fp32 is the reference).")] = "fp32,int8,bf16",
     repeats: Annotated[int, typer.Option(help="Timed calls per precision and batch (at most).")] = 50,
     budget: Annotated[float, typer.Option(help="Seconds per precision and batch before stopping early.")] = 20.0,
-    threads: Annotated[Optional[int], typer.Option(help="torch threads (default: torch's choice).")] = None,
+    threads: Threads = None,
     out: Annotated[Path, typer.Option(help="Output directory.")] = Path("results/serving"),
     data_root: DataRoot = None,
 ) -> None:
@@ -379,7 +379,7 @@ def epoch(
     hidden: Annotated[int, typer.Option(help="Hidden width.")] = 2048,
     layers: Annotated[int, typer.Option(help="Layers.")] = 3,
     repeats: Annotated[int, typer.Option(help="Timed steps (median; one untimed step first).")] = 3,
-    threads: Annotated[Optional[int], typer.Option(help="torch threads (default: torch's choice).")] = None,
+    threads: Threads = None,
     out: Annotated[Path, typer.Option(help="Output directory: epoch.{json,csv,md}.")] = Path("results/epoch"),
     data_root: DataRoot = None,
     device: DeviceOpt = "auto",
@@ -440,7 +440,7 @@ def sampling(
     batch: Annotated[int, typer.Option(help="Seed nodes per batch.")] = 1024,
     batches: Annotated[int, typer.Option(help="Batches per sampler.")] = 8,
     samplers: Annotated[str, typer.Option(help="Samplers to compare.")] = "pyg,g2m",
-    threads: Annotated[Optional[int], typer.Option(help="torch threads (default: torch's choice).")] = None,
+    threads: Threads = None,
     out: Annotated[Path, typer.Option(help="Output directory: sampling.{json,csv,md}.")] = Path("results/sampling"),
 ) -> None:
     """Neighbour sampling alone, per sampler: ms per batch, nodes and edges reached."""
@@ -494,7 +494,7 @@ def scale(
     avg_degree: Annotated[float, typer.Option(help="Average degree.")] = 25.0,
     chunk_size: Annotated[int, typer.Option(help="Edges per chunk in the edge losses.")] = 500_000,
     edge_doubling: Annotated[int, typer.Option(help="Also run ffg2m at 2x degree on this size (0: skip).")] = 1_000_000,
-    threads: Annotated[Optional[int], typer.Option(help="torch threads (default: torch's choice).")] = None,
+    threads: Threads = None,
     device: Annotated[str, typer.Option(help="Where to time: " + DEVICE_HELP)] = "cpu",
     out: Annotated[Path, typer.Option(help="Output directory.")] = Path("results/scale"),
     quiet: Quiet = False,
