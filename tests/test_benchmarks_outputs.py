@@ -143,3 +143,12 @@ def test_every_bench_refuses_an_output_folder_it_cannot_write_before_measuring(t
     extra = ["-s", str(tmp_path / "no-student")] if name == "serving" else []
     done = CliRunner().invoke(app, ["bench", name, *extra, "--out", str(blocker / "out.json")])
     assert done.exit_code != 0 and "is a file" in str(done.exception), (name, done.output)
+
+
+def test_g2m_report_bench_names_a_record_without_its_columns_and_edge_memory_wants_a_chunk_size(tmp_path):
+    record = tmp_path / "old.json"
+    record.write_text(json.dumps({"kind": "bench", "bench": "latency", "rows": []}))
+    done = CliRunner().invoke(app, ["report", "--bench", str(record)])
+    assert done.exit_code == 1 and "without its columns or provenance" in str(done.exception)
+    done = CliRunner().invoke(app, ["bench", "edge-memory", "--chunk-size", "", "--out", str(tmp_path / "e")])
+    assert done.exit_code == 2 and "give at least one" in done.output and not (tmp_path / "e").exists()

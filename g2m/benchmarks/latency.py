@@ -188,7 +188,7 @@ def _node_rows(s: Servers, graph: Graph, cfg: LatencyConfig) -> list[dict[str, A
                 paths.update(_position_paths(s, graph, cfg, draws))
             paths["student"] = lambda i: s.student_nodes(draws[i])
             size, repeats, warmup = batch, cfg.repeats, cfg.warmup
-        rows += _time_paths("node", "full" if size == n else size, size, paths, repeats, warmup, cfg, s.device, s.log)
+        rows += _time_paths("node", "full" if size == n else size, size, paths, repeats, warmup, cfg, s)
     return rows
 
 
@@ -236,9 +236,7 @@ def _glnn_rows(s: Servers, graph: Graph, cfg: LatencyConfig) -> list[dict[str, A
             f"SAGE {layers} layers, full k-hop [{name}]": sage_path(name) for name in cfg.sampler_names()
         }
         paths[f"MLP {layers} layers"] = lambda i: mlp(s.x[draws[i].to(s.device)])
-        rows += _time_paths(
-            "glnn", cfg.glnn_nodes, cfg.glnn_nodes, paths, cfg.repeats, cfg.warmup, cfg, s.device, s.log
-        )
+        rows += _time_paths("glnn", cfg.glnn_nodes, cfg.glnn_nodes, paths, cfg.repeats, cfg.warmup, cfg, s)
     return rows
 
 
@@ -265,7 +263,7 @@ def _link_rows(s: Servers, graph: Graph, cfg: LatencyConfig) -> list[dict[str, A
 
         paths = _teacher_paths(cfg, teacher, cfg.sampler_names())
         paths["student"] = student
-        rows += _time_paths("link", batch, batch, paths, cfg.repeats, cfg.warmup, cfg, s.device, s.log)
+        rows += _time_paths("link", batch, batch, paths, cfg.repeats, cfg.warmup, cfg, s)
     return rows
 
 
@@ -277,16 +275,15 @@ def _time_paths(
     repeats: int,
     warmup: int,
     cfg: LatencyConfig,
-    device: torch.device,
-    log: Callable[[str], None] | None = None,
+    s: Servers,
 ) -> list[dict[str, Any]]:
     rows = []
     with torch.inference_mode():
         for path, fn in paths.items():
-            secs = time_calls(fn, repeats, warmup, device, cfg.budget_s)
+            secs = time_calls(fn, repeats, warmup, s.device, cfg.budget_s)
             rows.append({"task": task, "batch": batch, "path": path, **latency_summary(secs, size)})
-            if log is not None:
-                log(f"{task} batch {batch}: {path}: p50 {rows[-1]['p50_ms']:.3g} ms over {len(secs)} calls")
+            if s.log is not None:
+                s.log(f"{task} batch {batch}: {path}: p50 {rows[-1]['p50_ms']:.3g} ms over {len(secs)} calls")
     student = rows[-1]
     for row in rows:
         row["ratio_p50_vs_student"] = row["p50_ms"] / student["p50_ms"]

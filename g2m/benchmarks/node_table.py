@@ -314,8 +314,11 @@ def merge_node_tables(protocol: str, parts: Sequence[str | Path], out: str | Pat
     results: dict[Cell, Results] = {}
     for name in sorted(cells, key=lambda n: list(order).index(n) if n in order else len(order)):
         found = cells[name]
-        merged = merge_results(found) if len(found) > 1 else _retabled(found[0])
-        merged = {**merged, "provenance": provenance(device=merged.get("device"))}
+        if len(found) > 1:  # a merge of parts: this command's record, beside each part's
+            merged = merge_results(found)
+            merged = {**merged, "provenance": provenance(device=merged.get("device"))}
+        else:  # one part, only re-tabled: it keeps the record of the run that produced it
+            merged = _retabled(found[0])
         write_results(out / name, merged, merged["table"])
         exp = merged["experiment"]
         results[(exp["dataset"], exp["teacher"], exp["setting"])] = merged

@@ -71,8 +71,10 @@ def bench_table(record: dict[str, Any], path: str = "") -> str:
     as Markdown, then its summary line."""
     from g2m.errors import G2MError
 
-    if record.get("kind") != "bench" or not isinstance(record.get("rows"), list) or "columns" not in record:
+    if not isinstance(record, dict) or record.get("kind") != "bench" or not isinstance(record.get("rows"), list):
         raise G2MError(f"{path}: not a `g2m bench` output (latency.json, serving.json, scale.json, ...)")
+    if not {"columns", "provenance"} <= record.keys():
+        raise G2MError(f"{path}: a `g2m bench` output without its columns or provenance; run the bench again")
     prov = record["provenance"]
     commit = (prov.get("commit") or "outside git")[:7]
     head = (

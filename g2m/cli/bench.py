@@ -145,8 +145,11 @@ def edge_memory(
     from g2m.benchmarks.edge_memory import edge_loss_memory
     from g2m.cli.common import check_output_dir
 
+    chunks = _int_list(chunk_size, "chunk-size")
+    if not chunks:
+        raise typer.BadParameter("chunk-size: give at least one (0: no chunking)")
     check_output_dir(out)
-    rows = [edge_loss_memory(nodes, edges, classes, c or None, loss) for c in _int_list(chunk_size, "chunk-size")]
+    rows = [edge_loss_memory(nodes, edges, classes, c or None, loss) for c in chunks]
     _report(out, "edge-memory", {"rows": rows}, None, list(rows[0]), None)
 
 
@@ -385,14 +388,12 @@ def epoch(
     device: DeviceOpt = "auto",
 ) -> None:
     """One full-batch training step: edge_index and dense features against the CSR operands."""
-    dev = compute_on(device, None)
+    dev = compute_on(device, threads)
     from g2m.benchmarks.operands import epoch_times
     from g2m.cli.common import check_output_dir
     from g2m.data.registry import load_dataset
-    from g2m.device import set_threads
 
     check_output_dir(out)
-    set_threads(threads)
     res = epoch_times(
         load_dataset(dataset, str(data_root) if data_root else None), model, hidden, layers, repeats, device=dev
     )
