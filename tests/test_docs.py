@@ -158,9 +158,9 @@ def test_the_readmes_nosmog_numbers_are_its_results_file_and_the_published_ones(
     paper = published_table("nosmog", "cora", "transductive").scores["nosmog"]["test"]
     want = (
         f"Cora: {100 * ours['test_mean']:.2f} ± {100 * ours['test_std']:.2f} over {ours['seeds']} seeds against "
-        f"the published\n  {paper.mean:.2f} ± {paper.std:.2f}"
+        f"the published {paper.mean:.2f} ± {paper.std:.2f}"
     )
-    assert want in (REPO / "README.md").read_text()
+    assert want in " ".join((REPO / "README.md").read_text().split())  # as test_api reads the README: unwrapped
 
 
 def test_g2m_report_refuses_what_is_not_a_node_results_file(tmp_path):
