@@ -210,6 +210,17 @@ def _scorer_dropout(default: float = 0.0) -> Any:
     return option(default, "Dropout inside the mlp scorer.", interval="[0, 1)")
 
 
+def _link_batch_size() -> Any:
+    return option(
+        65536,
+        "Training edges per optimiser step (0: all in one step); each epoch shuffles them into batches, and a "
+        "student's anchors into as many shares, as LLP's code (its default 65,536). Graphs with fewer training "
+        "edges take one step per epoch.",
+        interval="[0, inf)",
+        new=True,
+    )
+
+
 def _grad_clip(default: float | None = 1.0) -> Any:
     return option(default, "Global gradient-norm cap, as LLP's training loops (None: none).", interval="(0, inf)")
 
@@ -611,6 +622,7 @@ class LinkTeacherConfig(_GNNKwargs):
     patience: int = _patience(100)
     grad_clip: float | None = _grad_clip()
     tie_break: TieBreak = _tie_break("earlier", new=True)
+    batch_size: int | None = _link_batch_size()
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -661,6 +673,7 @@ class LinkStudentConfig:
         "predictor in eval mode; its rate: --dropout).",
         interval="[0, 1)",
     )
+    batch_size: int | None = _link_batch_size()
     walker: Walker = option(
         "auto",
         "Random-walk kernel of the context sampler: torch_cluster (PyG's Node2Vec walk) | g2m (CSR walker) | "

@@ -76,15 +76,19 @@ def test_options_added_later_leave_old_cache_tags_alone():
                 "edge_reconstruction_weight",
             ),
         ),
-        (LinkTeacherConfig(), ("tie_break",)),
-        (LinkStudentConfig(method="llp"), ("walker", "tie_break")),
+        (LinkTeacherConfig(), ("tie_break", "batch_size")),
+        (LinkStudentConfig(method="llp"), ("walker", "tie_break", "batch_size")),
     ):
         before = {k: v for k, v in asdict(cfg).items() if k not in new}  # the config as it was
         assert config_tag(cfg) == stable_hash(before, 8)
         for name in new:  # set to anything but the default, the option does change the tag
-            other = {"sampler": "g2m", "walker": "g2m", "hidden_at": "pre-activation", "codebook_size": 10}.get(
-                name, 0.5 if "weight" in name or "decay" in name else "later"
-            )
+            other = {
+                "sampler": "g2m",
+                "walker": "g2m",
+                "hidden_at": "pre-activation",
+                "codebook_size": 10,
+                "batch_size": 1024,
+            }.get(name, 0.5 if "weight" in name or "decay" in name else "later")
             assert config_tag(replace(cfg, **{name: other})) != config_tag(cfg)
 
 

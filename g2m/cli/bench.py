@@ -434,6 +434,41 @@ def student_epoch(
     _report(out, "student-epoch", res, None, list(COLUMNS), epoch_summary(res))
 
 
+@bench_app.command("link-epoch")
+def link_epoch(
+    graphs: Annotated[
+        str, typer.Option(help="Registered datasets and/or 'synthetic', comma-separated.")
+    ] = "cora,amazon-photo,coauthor-physics,synthetic",
+    models: Annotated[str, typer.Option(help="Any of teacher,mlp,llp.")] = "teacher,mlp,llp",
+    synthetic_nodes: Annotated[int, typer.Option(help="Nodes of the products-like synthetic graph.")] = 200_000,
+    synthetic_degree: Annotated[
+        float, typer.Option(help="Directed edges per node of the synthetic graph (50: 5M undirected at 200k).")
+    ] = 50.0,
+    epochs: Annotated[int, typer.Option(help="Epochs per measurement (seconds per epoch: their mean).")] = 2,
+    threads: Threads = 1,
+    data_root: DataRoot = None,
+    quiet: Quiet = False,
+    out: Annotated[Path, typer.Option(help="Output directory: link-epoch.{json,csv,md}.")] = Path("results/link-epoch"),
+) -> None:
+    """Link training per graph: seconds per epoch and peak RSS of the GNN teacher, the MLP student and
+    LLP, each in a fresh process, at the graph's link presets."""
+    from g2m.benchmarks.link_epoch import COLUMNS, LinkEpochConfig, link_epoch_summary, run_link_epoch
+    from g2m.cli.common import check_output_dir
+
+    check_output_dir(out)
+    cfg = LinkEpochConfig(
+        graphs=tuple(g.strip() for g in graphs.split(",") if g.strip()),
+        models=tuple(m.strip() for m in models.split(",") if m.strip()),
+        synthetic_nodes=synthetic_nodes,
+        synthetic_degree=synthetic_degree,
+        epochs=epochs,
+        threads=threads,
+        data_root=str(data_root) if data_root else None,
+    )
+    res = run_link_epoch(cfg, progress=not quiet)
+    _report(out, "link-epoch", res, None, list(COLUMNS), link_epoch_summary(res))
+
+
 @bench_app.command("sampling")
 def sampling(
     nodes: Annotated[int, typer.Option(help="Nodes of the products-like synthetic graph.")] = 1_000_000,

@@ -15,6 +15,7 @@ from torch import Tensor
 
 from g2m.methods import RANK_AVERAGES
 from g2m.ops import scatter, scatter_log_softmax
+from g2m.ops.pairs import PAIR_CHUNK_ELEMENTS, grouped_pair_hinge
 
 
 def link_bce(pos_scores: Tensor, neg_scores: Tensor) -> Tensor:
@@ -38,8 +39,52 @@ def _padded(values: Tensor, group: Tensor, num_groups: int, counts: Tensor) -> T
     return out.index_put((group, pos), values)
 
 
-#: anchors x contexts^2 elements that one chunk of the rank loss may hold at once
-RANK_CHUNK_ELEMENTS = 1 << 23
+#: anchors x contexts^2 pair entries that one chunk of the rank loss holds at once (forward and
+#: backward: :func:`g2m.ops.pairs.grouped_pair_hinge`)
+RANK_CHUNK_ELEMENTS = PAIR_CHUNK_ELEMENTS
+
+#: how a relational loss reduces its anchors' terms: their mean, or their sum (a mini-batch's
+#: share, to be divided by the whole batch's denominator: :func:`llp_rank_denominator`)
+REDUCTIONS = ("mean", "sum")
+
+
+def _check_reduction(reduction: str) -> None:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def _rank_operands(
+    student_scores: Tensor, teacher_scores: Tensor, group: Tensor, num_groups: int | None
+) -> tuple[Tensor, Tensor, Tensor]:
+    num_groups = int(group.max()) + 1 if num_groups is None else num_groups
+    counts = torch.bincount(group, minlength=num_groups)
+    s = _padded(student_scores, group, num_groups, counts)
+    t = _padded(teacher_scores.detach(), group, num_groups, counts)
+    return s, t, counts
+
+
+def llp_rank_denominator(
+    teacher_scores: Tensor,
+    group: Tensor,
+    margin: float = 0.1,
+    num_groups: int | None = None,
+    average: str = "informative-pairs",
+) -> int:
+    """The number :func:`llp_rank_loss` divides its sum by under ``average``: the informative pairs
+    (teacher scores more than ``margin`` apart) or all pairs of contexts of one anchor. A
+    mini-batch's loss split into chunks of anchors is the sum of each chunk's
+    ``reduction="sum"`` loss divided by this number of the whole batch."""
+    if average not in RANK_AVERAGES:
+        raise ValueError(f"rank-loss average must be one of {RANK_AVERAGES}, got {average!r}")
+    _check_group(group)
+    if group.numel() == 0:
+        return 0
+    t = teacher_scores.detach()
+    _, t_pad, counts = _rank_operands(t, t, group, num_groups)
+    if average == "all-pairs":
+        return int((counts * (counts - 1) // 2).sum())
+    with torch.no_grad():
+        return int(grouped_pair_hinge(torch.zeros_like(t_pad), t_pad, counts, margin, RANK_CHUNK_ELEMENTS)[1])
 
 
 def llp_rank_loss(
@@ -49,6 +94,7 @@ def llp_rank_loss(
     margin: float = 0.1,
     num_groups: int | None = None,
     average: str = "informative-pairs",
+    reduction: str = "mean",
 ) -> Tensor:
     r"""LLP rank-based matching. For every anchor and every pair :math:`(m, n)` of
     its contexts whose teacher scores differ by more than ``margin`` (the informative
@@ -63,40 +109,38 @@ def llp_rank_loss(
     the :math:`|\mathcal{A}|` pairs within the margin adds the constant :math:`\delta`,
     and the sum is divided by all pairs, :math:`(\sum_{\mathcal{P}} \dots +
     \delta\,|\mathcal{A}|) / (|\mathcal{P}| + |\mathcal{A}|)`: the same gradient
-    direction, scaled down by the share of informative pairs.
+    direction, scaled down by the share of informative pairs. ``reduction="sum"`` returns the
+    numerator alone (divide by :func:`llp_rank_denominator` of the whole batch).
 
-    The pairs are never listed: each anchor's contexts are laid out as a zero-padded row
-    and the pairwise differences taken as ``[anchors, K, K]`` blocks, a chunk of anchors
-    at a time (:data:`RANK_CHUNK_ELEMENTS`), keeping the upper triangle of real entries.
+    The pairs are never listed: each anchor's contexts are laid out as a zero-padded row and
+    :func:`g2m.ops.pairs.grouped_pair_hinge` walks ``[anchors, K, K]`` blocks a chunk at a time
+    (:data:`RANK_CHUNK_ELEMENTS`) in the forward and again in the backward, so memory does not
+    grow with the number of pairs.
+
+    Example:
+        >>> s = torch.tensor([0.0, 1.0, 0.5, 2.0, 0.0])
+        >>> t = torch.tensor([1.0, 0.0, 0.5, 1.0, 0.0])
+        >>> group = torch.tensor([0, 0, 0, 1, 1])
+        >>> round(float(llp_rank_loss(s, t, group, margin=0.1)), 4)  # (1.1 + 0.6 + 0.6 + 0) / 4
+        0.575
     """
     if average not in RANK_AVERAGES:
         raise ValueError(f"rank-loss average must be one of {RANK_AVERAGES}, got {average!r}")
+    _check_reduction(reduction)
     _check_group(group)
     if group.numel() == 0:
         return student_scores.sum() * 0.0
-    num_groups = int(group.max()) + 1 if num_groups is None else num_groups
-    counts = torch.bincount(group, minlength=num_groups)
+    s, t, counts = _rank_operands(student_scores, teacher_scores, group, num_groups)
+    hinge_sum, informative = grouped_pair_hinge(s, t, counts, margin, RANK_CHUNK_ELEMENTS)
     total_pairs = int((counts * (counts - 1) // 2).sum())
-    s = _padded(student_scores, group, num_groups, counts)
-    t = _padded(teacher_scores.detach(), group, num_groups, counts)
-    k = s.size(1)
-    upper = torch.ones(k, k, dtype=torch.bool, device=s.device).triu(1)
-    real = torch.arange(k, device=s.device) < counts[:, None]  # [G, K]
-    hinge_sum, informative = s.new_zeros(()), 0
-    step = max(1, RANK_CHUNK_ELEMENTS // max(k * k, 1))
-    for a in range(0, num_groups, step):
-        b = min(a + step, num_groups)
-        dt = t[a:b, :, None] - t[a:b, None, :]
-        valid = upper & real[a:b, :, None] & real[a:b, None, :] & (dt.abs() > margin)
-        hinge = F.relu(margin - torch.sign(dt) * (s[a:b, :, None] - s[a:b, None, :]))
-        hinge_sum = hinge_sum + (hinge * valid).sum()
-        informative += int(valid.sum())
-    if informative == 0:
-        constant = margin if average == "all-pairs" and total_pairs else 0.0
-        return student_scores.sum() * 0.0 + constant
-    if average == "informative-pairs":
-        return hinge_sum / informative
-    return (hinge_sum + margin * (total_pairs - informative)) / total_pairs
+    if average == "all-pairs":
+        hinge_sum = hinge_sum + margin * (total_pairs - int(informative))
+    if reduction == "sum":
+        return hinge_sum
+    denominator = int(informative) if average == "informative-pairs" else total_pairs
+    if denominator == 0:
+        return student_scores.sum() * 0.0
+    return hinge_sum / denominator
 
 
 def llp_dist_loss(
@@ -106,6 +150,7 @@ def llp_dist_loss(
     num_groups: int | None = None,
     tau: float = 1.0,
     backend: str = "auto",
+    reduction: str = "mean",
 ) -> Tensor:
     r"""LLP distribution-based matching, averaged over anchors :math:`a`:
 
@@ -114,7 +159,9 @@ def llp_dist_loss(
               \mathrm{softmax}_{m \in C(a)}(s_m/\tau)\big)
 
     with the softmax taken over each anchor's contexts by a scatter log-softmax.
+    ``reduction="sum"``: the sum over anchors (a chunk's share of a batch of :math:`A` anchors).
     """
+    _check_reduction(reduction)
     _check_group(group)
     num_groups = int(group.max()) + 1 if num_groups is None else num_groups
     log_p_t = scatter_log_softmax(teacher_scores.detach() / tau, group, num_groups, backend=backend)
@@ -122,7 +169,7 @@ def llp_dist_loss(
     per_entry = log_p_t.exp() * (log_p_t - log_p_s)
     present = torch.bincount(group, minlength=num_groups) > 0
     per_anchor = scatter(per_entry, group, num_groups, "sum", backend=backend)
-    return per_anchor[present].mean()
+    return per_anchor[present].sum() if reduction == "sum" else per_anchor[present].mean()
 
 
 def logit_matching_loss(student_scores: Tensor, teacher_scores: Tensor) -> Tensor:

@@ -7,19 +7,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from g2m.config import LinkStudentConfig, LinkTeacherConfig
 from g2m.data.graph import Graph
 from g2m.data.link_splits import LinkSplit
-from g2m.data.sampling import sample_contexts, to_csr
+from g2m.data.sampling import Contexts, sample_contexts, to_csr
 from g2m.device import cpu_generator, randint, resolve_device, to_device_async
 from g2m.evaluation.link_metrics import hits_at_k, link_metrics
 from g2m.losses.link import (
-    link_bce,
     llp_dist_loss,
+    llp_rank_denominator,
     llp_rank_loss,
-    logit_matching_loss,
     representation_matching_loss,
 )
 from g2m.losses.link_objectives import term_weights
@@ -28,6 +28,7 @@ from g2m.students.mlp import MLP
 from g2m.teachers.link import LinkScorer, score_in_batches
 from g2m.teachers.models import build_teacher
 from g2m.training.checkpoint import Checkpoint, GeneratorState
+from g2m.training.chunked import PAIR_CHUNK, ChunkedBackward
 from g2m.training.loop import FitResult, fit
 
 VAL_K = 20
@@ -54,6 +55,50 @@ def _negatives(observed: Tensor, num: int, gen: torch.Generator) -> Tensor:
     return observed[randint(observed.numel(), (2, num), gen, observed)]
 
 
+@dataclass(frozen=True)
+class LinkBatch:
+    """One optimiser step's share of an epoch: training edges (columns of ``train_pos``) and
+    nodes (LLP's anchors; the representation-matching term's nodes)."""
+
+    edges: Tensor | None  # [B] columns of train_pos; None: every one
+    nodes: Tensor  # [A] node ids
+
+
+def link_batches(
+    num_edges: int, batch_size: int | None, nodes: Tensor, gen: torch.Generator, anchors: int | None = None
+) -> list[LinkBatch]:
+    """One epoch of LLP's batches: the training edges shuffled and cut into batches of
+    ``batch_size`` (None or 0: one batch of all), and ``nodes`` shuffled and cut into as many shares,
+    ``int(N / (E / batch_size))`` nodes each (the last the rest), as the official code's
+    ``node_batch_size``. ``anchors``: at most this many of the epoch's nodes are kept (in
+    proportion per batch; None or 0: all). A single batch with every node draws nothing."""
+    if batch_size is not None and batch_size < 0:
+        raise ValueError(f"batch_size must be non-negative or None, got {batch_size}")
+    batch_size = batch_size or None
+    num = nodes.numel()
+    keep = num if not anchors else min(anchors, num)
+    if num == 0:  # edges only (a teacher's epoch)
+        if batch_size is None or batch_size >= num_edges:
+            return [LinkBatch(None, nodes)]
+        return [LinkBatch(e, nodes) for e in torch.randperm(num_edges, generator=gen, device="cpu").split(batch_size)]
+    if batch_size is None or batch_size >= num_edges:
+        if keep == num:
+            return [LinkBatch(None, nodes)]
+        pick = torch.randperm(num, generator=gen, device="cpu").to(nodes.device)
+        return [LinkBatch(None, nodes[pick[:keep]])]
+    edges = torch.randperm(num_edges, generator=gen, device="cpu").split(batch_size)
+    order = nodes[torch.randperm(num, generator=gen, device="cpu").to(nodes.device)]
+    share = max(1, int(num / (num_edges / batch_size)))
+    parts = order.split(share)
+    return [
+        LinkBatch(e, part[: -(-keep * part.numel() // num)] if keep < num else part) for e, part in zip(edges, parts)
+    ]
+
+
+def _pairs_of(split: LinkSplit, batch: LinkBatch) -> Tensor:
+    return split.train_pos if batch.edges is None else split.train_pos[:, batch.edges.to(split.train_pos.device)]
+
+
 def evaluate_link(h: Tensor, scorer: LinkScorer, split: LinkSplit) -> dict[str, float]:
     split = split.to(h.device)
     val = hits_at_k(score_in_batches(scorer, h, split.val_pos), score_in_batches(scorer, h, split.val_neg), VAL_K)
@@ -68,6 +113,41 @@ def _validate(embed, scorer: LinkScorer, split: LinkSplit) -> float:
     return hits_at_k(score_in_batches(scorer, h, split.val_pos), score_in_batches(scorer, h, split.val_neg), VAL_K)
 
 
+def _edge_terms(
+    chunked: ChunkedBackward,
+    scorer: LinkScorer,
+    pos: Tensor,
+    neg: Tensor,
+    weights: dict[str, float],
+    teacher: tuple[Tensor, LinkScorer, float] | None = None,
+) -> dict[str, float]:
+    """The supervised BCE (``sup``: :func:`~g2m.losses.link.link_bce`) and logit matching
+    (``logit``: :func:`~g2m.losses.link.logit_matching_loss`, against ``teacher``'s embeddings,
+    scorer and scorer dropout) over the ``pos`` and ``neg`` pairs, each backpropagated a chunk of
+    pairs at a time (:data:`~g2m.training.chunked.PAIR_CHUNK`) with ``weights``; returns each
+    term's (unweighted) value."""
+    values = {term: 0.0 for term in ("sup", "logit") if weights.get(term)}
+    for pairs, label in ((pos, 1.0), (neg, 0.0)):
+        for a in range(0, pairs.size(1), PAIR_CHUNK):
+            part = pairs[:, a : a + PAIR_CHUNK]
+            s = scorer.score_pairs(chunked.h, part)
+            terms: dict[str, Tensor] = {}
+            if "sup" in values:  # each mean over its own pairs, as link_bce
+                terms["sup"] = F.binary_cross_entropy_with_logits(
+                    s, torch.full_like(s, label), reduction="sum"
+                ) / pairs.size(1)
+            if "logit" in values:  # one mean over positives and negatives together
+                assert teacher is not None
+                t_h, t_scorer, rate = teacher
+                with torch.no_grad():
+                    t = t_scorer.score_pairs(t_h, part, rate)
+                terms["logit"] = F.mse_loss(s, t, reduction="sum") / (pos.size(1) + neg.size(1))
+            chunked.backward(torch.stack([weights[k] * v for k, v in terms.items()]).sum())
+            for k, v in terms.items():
+                values[k] += float(v.detach())
+    return values
+
+
 def train_link_teacher(
     graph: Graph,
     split: LinkSplit,
@@ -78,7 +158,13 @@ def train_link_teacher(
 ) -> LinkOutput:
     """Train ``config``'s GNN encoder and scorer on the split's training edges, on ``device``
     (default ``auto``); negatives are drawn from a CPU generator. The returned embeddings are
-    on the CPU, the encoder and scorer on ``device``."""
+    on the CPU, the encoder and scorer on ``device``.
+
+    As LLP's ``train_teacher_gnn.py``: each epoch the training edges are shuffled and cut into
+    batches of ``config.batch_size`` (one batch when they are fewer), and each batch gets one
+    optimiser step on the BCE of its positives and as many uniform negatives, the encoder run
+    over the whole message graph. The pairs are scored and backpropagated in chunks
+    (:class:`~g2m.training.chunked.ChunkedBackward`)."""
     dev = resolve_device(device)
     torch.manual_seed(seed)
     gen = cpu_generator(seed)
@@ -90,11 +176,17 @@ def train_link_teacher(
     observed = observed_nodes(split)
     # full-graph operands: CSR features (when sparse enough) and the CSR message adjacency
     x, adj = sparse_features(graph.x.to(dev)), encoder.adjacency(msg, graph.num_nodes)
+    num_edges = split.train_pos.size(1)
 
-    def step():
-        h = encoder(x, adj)
-        neg = _negatives(observed, split.train_pos.size(1), gen)
-        return link_bce(scorer.score_pairs(h, split.train_pos), scorer.score_pairs(h, neg)), {}
+    def batches() -> list[LinkBatch]:
+        return link_batches(num_edges, config.batch_size, observed[:0], gen)
+
+    def step(batch: LinkBatch) -> tuple[Tensor, dict[str, float]]:
+        pos = _pairs_of(split, batch)
+        neg = _negatives(observed, pos.size(1), gen)
+        chunked = ChunkedBackward(encoder(x, adj))
+        _edge_terms(chunked, scorer, pos, neg, {"sup": 1.0})
+        return chunked.finish(), {}
 
     result = fit(
         model,
@@ -106,12 +198,75 @@ def train_link_teacher(
         patience=config.patience,
         desc=f"link teacher {config.model} seed {seed}",
         progress=progress,
+        batches=batches,
         grad_clip=config.grad_clip,
         tie_break=config.tie_break,
+        stateful={"gen": GeneratorState(gen)},
     )
     with torch.no_grad():
         h = encoder(x, adj)
     return LinkOutput(h.cpu(), scorer, encoder, evaluate_link(h, scorer, split), result)
+
+
+def _relational_terms(
+    chunked: ChunkedBackward,
+    scorer: LinkScorer,
+    ctx: Contexts,
+    anchor: Tensor,
+    context: Tensor,
+    group: Tensor,
+    teacher: tuple[Tensor, LinkScorer, float],
+    config: LinkStudentConfig,
+    weights: dict[str, float],
+) -> dict[str, float]:
+    """LLP's rank and distribution terms over the contexts ``ctx`` (``anchor``, ``context`` and
+    ``group`` on the training device), a chunk of anchors at a time: each chunk's ``reduction="sum"``
+    share divided by the whole batch's denominator (:func:`~g2m.losses.link.llp_rank_denominator`,
+    the anchors that have a context) and backpropagated at once; returns each term's value."""
+    t_h, t_scorer, rate = teacher
+    with torch.no_grad():  # the teacher's scores of every pair, [M] floats
+        t = (
+            torch.cat(
+                [
+                    t_scorer(t_h[anchor[a : a + PAIR_CHUNK]], t_h[context[a : a + PAIR_CHUNK]], rate)
+                    for a in range(0, anchor.numel(), PAIR_CHUNK)
+                ]
+            )
+            if anchor.numel()
+            else t_h.new_zeros(0)
+        )
+    if config.relational_scores == "prob":
+        t = t.sigmoid()
+    counts = torch.bincount(group, minlength=ctx.num_groups)
+    values = {term: 0.0 for term in ("rank", "dist") if weights[term]}
+    denominators = {
+        "rank": llp_rank_denominator(t, group, config.margin, ctx.num_groups, config.rank_average),
+        "dist": int((counts > 0).sum()),
+    }
+    starts = torch.cumsum(counts, 0) - counts
+    per_chunk = max(1, PAIR_CHUNK // max(int(counts.max()) if counts.numel() else 1, 1))
+    for g0 in range(0, ctx.num_groups, per_chunk):
+        g1 = min(g0 + per_chunk, ctx.num_groups)
+        a, b = int(starts[g0]), int(starts[g1 - 1] + counts[g1 - 1])
+        if a == b:
+            continue
+        s = scorer(chunked.h[anchor[a:b]], chunked.h[context[a:b]])
+        if config.relational_scores == "prob":
+            s = s.sigmoid()
+        local = group[a:b] - g0
+        terms: dict[str, Tensor] = {}
+        if "rank" in values and denominators["rank"]:
+            terms["rank"] = (
+                llp_rank_loss(s, t[a:b], local, config.margin, g1 - g0, config.rank_average, reduction="sum")
+                / denominators["rank"]
+            )
+        if "dist" in values:
+            terms["dist"] = llp_dist_loss(s, t[a:b], local, g1 - g0, config.tau, reduction="sum") / denominators["dist"]
+        if terms:
+            chunked.backward(torch.stack([weights[k] * v for k, v in terms.items()]).sum())
+        for k, v in terms.items():
+            values[k] += float(v.detach())
+    return values
 
 
 def distill_link_student(
@@ -129,7 +284,15 @@ def distill_link_student(
     """Train an MLP encoder and scorer on ``device`` (default ``auto``) with ``config.method``'s
     terms; the teacher's embeddings and scorer are moved there. Negatives, anchors and context
     walks are drawn on the CPU from a CPU generator and copied. The returned embeddings are on
-    the CPU."""
+    the CPU.
+
+    As LLP's ``main.py``: each epoch the training edges are shuffled and cut into batches of
+    ``config.batch_size`` (one batch when they are fewer) and the observed nodes into as many
+    shares (:func:`link_batches`); each batch gets one optimiser step on its edges' supervised
+    and logit terms and its nodes' relational (anchors) and representation terms. Every term is
+    scored and backpropagated a chunk of pairs or anchors at a time
+    (:class:`~g2m.training.chunked.ChunkedBackward`), so a step's memory is bounded by the chunk,
+    whatever the batch; the loss and gradient are the batch's, summed in another order."""
     weights = term_weights(
         config.method,
         w_sup=config.w_sup,
@@ -156,42 +319,35 @@ def distill_link_student(
     t_h = None if teacher_embeddings is None else teacher_embeddings.to(dev)
     if teacher_scorer is not None:
         teacher_scorer = teacher_scorer.to(dev)
+    teacher = None if t_h is None or teacher_scorer is None else (t_h, teacher_scorer, config.teacher_score_dropout)
+    relational = bool(weights["rank"] or weights["dist"])
+    num_edges = split.train_pos.size(1)
 
-    def step():
-        h = encoder(x)
-        parts: dict[str, Tensor] = {}
-        neg = _negatives(observed, split.train_pos.size(1), gen)
-        pos_s, neg_s = scorer.score_pairs(h, split.train_pos), scorer.score_pairs(h, neg)
-        if weights["sup"]:
-            parts["sup"] = link_bce(pos_s, neg_s)
-        if weights["logit"]:
-            with torch.no_grad():
-                t_pos = teacher_scorer.score_pairs(t_h, split.train_pos, config.teacher_score_dropout)
-                t_neg = teacher_scorer.score_pairs(t_h, neg, config.teacher_score_dropout)
-            parts["logit"] = logit_matching_loss(torch.cat([pos_s, neg_s]), torch.cat([t_pos, t_neg]))
-        if weights["repr"]:
-            parts["repr"] = representation_matching_loss(h[observed], t_h[observed])
-        if weights["rank"] or weights["dist"]:
-            anchors = observed_cpu
-            if config.anchors_per_epoch and config.anchors_per_epoch < observed_cpu.numel():
-                pick = torch.randperm(observed_cpu.numel(), generator=gen, device="cpu")
-                anchors = observed_cpu[pick[: config.anchors_per_epoch]]
+    def batches() -> list[LinkBatch]:
+        # anchors_per_epoch caps LLP's anchors; without a relational term every node takes its share
+        cap = (config.anchors_per_epoch or None) if relational else None
+        return link_batches(num_edges, config.batch_size, observed_cpu, gen, cap)
+
+    def step(batch: LinkBatch) -> tuple[Tensor, dict[str, float]]:
+        pos = _pairs_of(split, batch)
+        neg = _negatives(observed, pos.size(1), gen)
+        chunked = ChunkedBackward(encoder(x))
+        parts = _edge_terms(chunked, scorer, pos, neg, weights, teacher)
+        if weights["repr"]:  # over the batch's nodes, as the official code's node_perm
+            assert t_h is not None
+            nodes = to_device_async(batch.nodes, dev)
+            term = representation_matching_loss(chunked.h[nodes], t_h[nodes])
+            chunked.backward(weights["repr"] * term)
+            parts["repr"] = float(term.detach())
+        if relational:
+            assert teacher is not None
             ctx = sample_contexts(
-                csr, anchors, config.walks, config.hops, config.random_ratio, gen, observed_cpu, config.walker
+                csr, batch.nodes, config.walks, config.hops, config.random_ratio, gen, observed_cpu, config.walker
             )
             anchor, context = to_device_async(ctx.anchor, dev), to_device_async(ctx.context, dev)
             group = to_device_async(ctx.group, dev)
-            s = scorer(h[anchor], h[context])
-            with torch.no_grad():
-                t = teacher_scorer(t_h[anchor], t_h[context], config.teacher_score_dropout)
-            if config.relational_scores == "prob":
-                s, t = s.sigmoid(), t.sigmoid()
-            if weights["rank"]:
-                parts["rank"] = llp_rank_loss(s, t, group, config.margin, ctx.num_groups, config.rank_average)
-            if weights["dist"]:
-                parts["dist"] = llp_dist_loss(s, t, group, ctx.num_groups, config.tau)
-        loss = sum(weights[k] * v for k, v in parts.items())
-        return loss, {k: float(v.detach()) for k, v in parts.items()}
+            parts.update(_relational_terms(chunked, scorer, ctx, anchor, context, group, teacher, config, weights))
+        return chunked.finish(), parts
 
     result = fit(
         model,
@@ -203,6 +359,7 @@ def distill_link_student(
         patience=config.patience,
         desc=f"link student {config.method} seed {seed}",
         progress=progress,
+        batches=batches,
         grad_clip=config.grad_clip,
         tie_break=config.tie_break,
         on_epoch=on_epoch,
