@@ -30,9 +30,9 @@ from __future__ import annotations
 import torch  # noqa: F401  (the Example above uses it)
 from torch import Tensor
 
-#: pairs scored per chunk in a link training step: [pairs, 256] floats are 16 MiB, which the
+#: pairs scored per chunk in a link training step: [pairs, 256] floats are 8 MiB, which the
 #: allocator reuses from chunk to chunk (whole-batch tensors cost a page fault per page, each step)
-PAIR_CHUNK = 1 << 14
+PAIR_CHUNK = 1 << 13
 
 
 class ChunkedBackward:
