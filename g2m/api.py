@@ -37,7 +37,7 @@ from torch import Tensor, nn
 
 from g2m.config import StudentConfig, student_config
 from g2m.data.graph import Graph, make_graph
-from g2m.data.splits import NodeSplit, make_node_split
+from g2m.data.splits import NodeSplit, make_node_split, node_sets
 from g2m.device import resolve_device
 from g2m.errors import G2MError, InvalidGraphError
 from g2m.students.mlp import MLP
@@ -146,20 +146,21 @@ def _split_of(graph: Graph, split: NodeSplit | Sequence[Tensor] | None, seed: in
     if isinstance(split, NodeSplit):
         if split.num_nodes != graph.num_nodes:
             raise G2MError(f"the split covers {split.num_nodes} nodes, the graph has {graph.num_nodes}")
+        node_sets(graph.num_nodes, {"train": split.train, "val": split.val, "test": split.test}, "split")
         return split
     if split is not None:
-        if len(split) != 3:
-            raise G2MError("split must be a NodeSplit or three index tensors (train, val, test)")
-        train, val, test = (torch.as_tensor(s, device="cpu").long().view(-1) for s in split)
+        if isinstance(split, Tensor) or len(split) != 3:
+            raise G2MError("split must be a NodeSplit or (train, val, test): three boolean masks or index tensors")
+        parts = node_sets(graph.num_nodes, dict(zip(("train", "val", "test"), split)), "split=(train, val, test)")
         graph.masks = {}
-        for key, idx in zip(("train", "val", "test"), (train, val, test)):
+        for key, idx in zip(("train", "val", "test"), parts):
             mask = torch.zeros(graph.num_nodes, dtype=torch.bool, device="cpu")
             mask[idx] = True
             graph.masks[key] = mask
     if not graph.masks:
         raise G2MError(
             f"{graph.name}: no split: give data train_mask / val_mask / test_mask, or "
-            f"split=(train_idx, val_idx, test_idx)"
+            f"split=(train, val, test) as masks or node indices"
         )
     return make_node_split(graph, "public", "transductive", seed)
 
@@ -171,6 +172,50 @@ def _hidden_hook(teacher: nn.Module, store: list[Tensor]):
     if not isinstance(convs, nn.ModuleList) or len(convs) == 0:
         return None
     return convs[-1].register_forward_hook(lambda _m, args, _out: store.append(args[0].detach()))
+
+
+def _output(out: Any) -> Tensor:
+    """A teacher module's output, refused unless it is one tensor (a tuple: say what was expected)."""
+    if isinstance(out, Tensor):
+        return out
+    kind = type(out).__name__
+    raise G2MError(
+        f"the teacher module returned a {kind}; g2m needs teacher(x, edge_index) to return one [N, C] tensor of "
+        f"logits: wrap the module so that it returns the logits alone"
+    )
+
+
+def check_teacher_logits(logits: Tensor, num_nodes: int, num_classes: int, name: str = "teacher logits") -> None:
+    """Refuse logits that are not ``[num_nodes, num_classes]`` (a transposed tensor named as such)
+    or that hold NaN or infinity; warn when every row sums to one (probabilities, not logits:
+    g2m applies its own softmax)."""
+    import warnings
+
+    if logits.dim() != 2 or logits.size(0) != num_nodes:
+        hint = f": it looks transposed, pass {name}.t()" if logits.dim() == 2 and logits.size(1) == num_nodes else ""
+        raise G2MError(
+            f"{name} have shape {tuple(logits.shape)}; expected [{num_nodes}, C], one row per node and one column "
+            f"per class (the labels have {num_classes} classes){hint}"
+        )
+    if logits.size(1) != num_classes:
+        raise G2MError(
+            f"{name} have {logits.size(1)} columns but the labels have {num_classes} classes: one column per class"
+        )
+    finite = torch.isfinite(logits)
+    if not bool(finite.all()):
+        row = int((~finite).any(1).nonzero()[0])
+        raise G2MError(f"{name} hold NaN or infinity (first in the row of node {row}): give finite logits")
+    if (
+        logits.size(1) > 1
+        and bool((logits >= 0).all())
+        and torch.allclose(logits.double().sum(1), torch.ones(num_nodes, dtype=torch.double), atol=1e-4)
+    ):
+        warnings.warn(
+            f"{name} look like probabilities (every row is non-negative and sums to 1); g2m applies its own "
+            f"softmax to logits: pass the scores before the softmax (or the log of these probabilities)",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 @dataclass
@@ -204,11 +249,11 @@ def teacher_knowledge(
     try:
         with _evaluating(teacher) as where, torch.no_grad():
             x = graph.x.to(where)
-            logits = teacher(x, edge_index.to(where))
+            logits = _output(teacher(x, edge_index.to(where)))
             full_hidden = hidden.pop() if hook is not None else None
             observed_edges = split.observed_edges(edge_index)
             if split.test_ind.numel():  # observed nodes as the teacher sees them in training
-                obs_logits = teacher(x, observed_edges.to(where))
+                obs_logits = _output(teacher(x, observed_edges.to(where)))
                 logits[split.observed.to(where)] = obs_logits[split.observed.to(where)]
                 if full_hidden is not None:
                     full_hidden[split.observed.to(where)] = hidden.pop()[split.observed.to(where)]
@@ -222,6 +267,26 @@ def teacher_knowledge(
         if hook is not None:
             hook.remove()
     return _Knowledge(logits.float().cpu(), None if full_hidden is None else full_hidden.float().cpu(), shift)
+
+
+def _keyword_language(text: str) -> str:
+    """A fix written for the command line in a Python caller's words: ``--set a=b`` -> ``a=b``,
+    ``--batch-size`` -> ``batch_size=``."""
+    import re
+
+    text = text.replace("--set ", "")
+    return re.sub(r"--([a-z][a-z-]*)", lambda m: m.group(1).replace("-", "_") + "=", text)
+
+
+def refuse_inert_options(config: Any, options: dict[str, Any], method: str) -> None:
+    """Refuse a keyword option the resolved ``config`` never reads (as the CLI refuses the flag)."""
+    from g2m.config import inert_options
+
+    for name, inert in inert_options(config, options).items():
+        raise G2MError(
+            f"{name}={options[name]!r} {inert.what} and changes nothing for method {method!r}: "
+            f"{_keyword_language(inert.fix)}"
+        )
 
 
 def distill(
@@ -265,13 +330,15 @@ def distill(
     from g2m.training.node_student import distill_node_student
 
     dev = resolve_device(device)
-    width = teacher.size(1) if isinstance(teacher, Tensor) and teacher.dim() == 2 else None
+    rows = getattr(data, "num_nodes", None)
+    width = teacher.size(1) if isinstance(teacher, Tensor) and teacher.dim() == 2 and teacher.size(0) == rows else None
     graph = graph_from_data(data, symmetrize=symmetrize, num_classes=width)
     node_split = _split_of(graph, split, seed)
     try:
         config = student_config(None, method, OWN_TEACHER, **options)
     except (ValueError, TypeError) as err:
         raise G2MError(str(err)) from None
+    refuse_inert_options(config, options, method)
     if isinstance(teacher, nn.Module):
         # the teacher sees the graph it was trained on: data.edge_index as given (symmetrised if asked)
         edges = graph.edge_index if symmetrize else data.edge_index.cpu()
@@ -290,11 +357,7 @@ def distill(
         logits, hidden, shift = teacher.detach().float().cpu(), teacher_hidden, None
     else:
         raise G2MError(f"teacher must be an nn.Module or a [N, C] logits tensor, got {type(teacher).__name__}")
-    if logits.shape != (graph.num_nodes, graph.num_classes):
-        raise G2MError(
-            f"teacher logits have shape {tuple(logits.shape)}, expected ({graph.num_nodes}, "
-            f"{graph.num_classes}): one row per node, one column per class"
-        )
+    check_teacher_logits(logits, graph.num_nodes, graph.num_classes)
     out = distill_node_student(
         graph,
         node_split,
@@ -374,7 +437,7 @@ def distill_link(
     seed: int = 0,
     device: str | torch.device | None = None,
     split: Any = None,
-    setting: str = "transductive",
+    setting: str | None = None,
     symmetrize: bool = False,
     progress: bool = False,
     student_scorer: str | None = None,
@@ -393,7 +456,9 @@ def distill_link(
         seed: the split's and the student's seed.
         device: ``cpu``, ``cuda``, ``cuda:N`` or ``auto`` (default).
         split: a :class:`~g2m.data.link_splits.LinkSplit`; default: g2m's random 85/5/10 edge
-            split of ``setting`` (``transductive`` or ``production``) drawn with ``seed``.
+            split of ``setting`` drawn with ``seed``.
+        setting: ``transductive`` (default) or ``production``; with ``split``, the split's own
+            setting (another one is refused).
         symmetrize: add the reverse of every directed edge (a directed graph is refused).
         student_scorer: the student's own scorer, ``mlp`` or ``dot`` (``LinkStudentConfig.scorer``;
             named apart from the teacher's ``scorer`` module).
@@ -405,7 +470,15 @@ def distill_link(
 
     dev = resolve_device(device)
     graph = _link_graph(data, symmetrize)
-    link_split = split if split is not None else make_link_split(graph, setting, seed)
+    if setting is not None and setting not in ("transductive", "production"):
+        hint = " (link prediction's inductive setting is called production)" if setting == "inductive" else ""
+        raise G2MError(f"setting={setting!r}: choose 'transductive' or 'production'{hint}")
+    if split is not None and setting is not None and split.setting != setting:
+        raise G2MError(
+            f"setting={setting!r} but the split given is a {split.setting!r} split: the split decides the setting; "
+            f"leave setting out, or draw the split with make_link_split(graph, {setting!r}, seed)"
+        )
+    link_split = split if split is not None else make_link_split(graph, setting or "transductive", seed)
     try:
         config = link_student_config(
             None, method, **options, **({} if student_scorer is None else {"scorer": student_scorer})

@@ -83,24 +83,67 @@ def read_graph_file(path: str | os.PathLike, name: str) -> Graph:
     return graph_from_data(data, name)
 
 
+def _integral(arr: np.ndarray, path: Path, key: str, what: str) -> torch.Tensor:
+    """``arr`` as a long tensor: integers as they are, floats only when every value is whole."""
+    if arr.dtype == np.bool_ or np.issubdtype(arr.dtype, np.integer):
+        return torch.from_numpy(arr.astype(np.int64))
+    if np.issubdtype(arr.dtype, np.floating):
+        finite = np.isfinite(arr)
+        whole = finite & (np.floor(arr) == arr)
+        if not whole.all():
+            bad = float(arr[~whole].flat[0])
+            raise InvalidGraphError(f"{path}: {key} holds {bad:g}, not {what}: give whole numbers")
+        return torch.from_numpy(arr.astype(np.int64))
+    raise InvalidGraphError(f"{path}: {key} has dtype {arr.dtype}; it must hold {what} (integers)")
+
+
 def _read_npz(path: Path, name: str) -> Graph:
     try:
         raw = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as err:
-        raise InvalidGraphError(f"{path}: not a readable .npz ({err})") from None
-    with raw:
-        missing = [k for k in ("node_features", "node_labels", "edges") if k not in raw.files]
-        if missing:
-            raise InvalidGraphError(f"{path}: missing {', '.join(missing)} (found {', '.join(raw.files)})")
-        masks = {}
-        for key in ("train", "val", "test"):
-            if f"{key}_masks" in raw.files:
-                masks[key] = torch.from_numpy(raw[f"{key}_masks"]).bool().t().contiguous()
-            elif f"{key}_mask" in raw.files:
-                masks[key] = torch.from_numpy(raw[f"{key}_mask"]).bool()
-        x = torch.from_numpy(raw["node_features"]).float()
-        y = torch.from_numpy(raw["node_labels"]).long()
-        edges = torch.from_numpy(raw["edges"]).long()
+        if not isinstance(raw, np.lib.npyio.NpzFile):
+            raise ValueError("a single array, not an archive")
+    except Exception as err:  # noqa: BLE001 (whatever numpy raises on a file that is no archive)
+        reason = "pickled objects, which g2m never loads" if "pickle" in str(err) else type(err).__name__
+        raise InvalidGraphError(
+            f"{path}: not a readable .npz archive of arrays ({reason}); write one with numpy.savez"
+        ) from None
+    try:
+        with raw:
+            missing = [k for k in ("node_features", "node_labels", "edges") if k not in raw.files]
+            if missing:
+                raise InvalidGraphError(f"{path}: missing {', '.join(missing)} (found {', '.join(raw.files)})")
+            arrays = {k: raw[k] for k in raw.files}
+    except InvalidGraphError:
+        raise
+    except Exception as err:  # noqa: BLE001 (a truncated or corrupt member: zipfile, zlib or numpy errors)
+        raise InvalidGraphError(f"{path}: a damaged .npz archive ({type(err).__name__}: {err})") from None
+    feats = arrays["node_features"]
+    if feats.ndim != 2 or not (np.issubdtype(feats.dtype, np.number) or feats.dtype == np.bool_):
+        raise InvalidGraphError(
+            f"{path}: node_features must be a numeric [N, F] array, got {feats.dtype} {feats.shape}"
+        )
+    x = torch.from_numpy(feats.astype(np.float32))
+    n = x.size(0)
+    y = _integral(arrays["node_labels"], path, "node_labels", "class ids")
+    if y.dim() != 1 or y.numel() != n:
+        raise InvalidGraphError(f"{path}: node_labels must be [N] = [{n}] (one per node), got {tuple(y.shape)}")
+    edges = _integral(arrays["edges"], path, "edges", "node ids")
     if edges.dim() != 2 or edges.size(1) != 2:
         raise InvalidGraphError(f"{path}: edges must be [E, 2], got {tuple(edges.shape)}")
+    if edges.numel() and (int(edges.min()) < 0 or int(edges.max()) >= n):
+        bad = int(edges.min()) if int(edges.min()) < 0 else int(edges.max())
+        raise InvalidGraphError(f"{path}: edges name node {bad}; the graph's nodes are 0 to {n - 1}")
+    masks = {}
+    for key in ("train", "val", "test"):
+        for field, stacked in ((f"{key}_masks", True), (f"{key}_mask", False)):
+            if field not in arrays:
+                continue
+            mask = _integral(arrays[field], path, field, "a mask (0/1 or booleans)")
+            if mask.numel() and (int(mask.min()) < 0 or int(mask.max()) > 1):
+                raise InvalidGraphError(f"{path}: {field} must hold 0/1 or booleans, found {int(mask.max())}")
+            mask = mask.bool().t().contiguous() if stacked else mask.bool()
+            if mask.size(0) != n:
+                raise InvalidGraphError(f"{path}: {field} must have one entry per node ({n}), got {tuple(mask.shape)}")
+            masks[key] = mask
+            break
     return make_graph(name, x, y, edges.t().contiguous(), masks=masks or None)

@@ -151,16 +151,76 @@ def protocol_graph(graph: Graph, split: str) -> Graph:
     return largest_connected_component(graph) if split == "glnn" else graph
 
 
+def node_sets(num_nodes: int, sets: dict[str, object], owner: str) -> list[Tensor]:
+    """The node index sets named in ``sets``, each a boolean mask over the ``num_nodes`` nodes or
+    integer node indices, as sorted ``long`` index tensors; one :class:`~g2m.errors.SplitError`
+    naming the set (``owner`` says whose: ``"split"``, a file) for anything else: another dtype, a
+    mask of another length, a negative or out-of-range index, an index twice in a set, an empty
+    set, or sets that share nodes. A mask is never read as indices, nor an index as a mask.
+    Messages read ``"<name> in <owner> ..."``.
+
+    Example:
+        >>> mask = torch.tensor([True, False, True, False])
+        >>> node_sets(4, {"train": mask, "val": torch.tensor([1]), "test": [3]}, "my split")
+        [tensor([0, 2]), tensor([1]), tensor([3])]
+    """
+    out: list[Tensor] = []
+    for name, value in sets.items():
+        t = torch.as_tensor(value, device="cpu")
+        what = f"{name} in {owner}"
+        if t.dtype == torch.bool:
+            if t.dim() != 1 or t.numel() != num_nodes:
+                raise SplitError(
+                    f"{what} is a boolean mask of shape {tuple(t.shape)}; a mask has one entry per node ({num_nodes},)"
+                )
+            idx = t.nonzero().view(-1)
+        elif not t.dtype.is_floating_point and not t.dtype.is_complex:
+            if t.dim() > 1:
+                raise SplitError(f"{what} has shape {tuple(t.shape)}; give a 1-D tensor of node indices or a mask")
+            idx = t.long().view(-1)
+            if idx.numel() and int(idx.min()) < 0:
+                raise SplitError(
+                    f"{what} holds a negative index ({int(idx.min())}); node indices run from 0 to {num_nodes - 1}"
+                )
+            if idx.numel() and int(idx.max()) >= num_nodes:
+                raise SplitError(
+                    f"{what} holds index {int(idx.max())}, beyond the graph's {num_nodes} nodes (0 to {num_nodes - 1})"
+                )
+            idx = idx.sort().values
+            if idx.numel() > 1 and bool((idx[1:] == idx[:-1]).any()):
+                twice = int(idx[1:][idx[1:] == idx[:-1]][0])
+                raise SplitError(f"{what} lists node {twice} more than once; give each node once")
+        else:
+            raise SplitError(f"{what} has dtype {t.dtype}; give a boolean mask or integer node indices")
+        if idx.numel() == 0:
+            raise SplitError(f"{what} is empty")
+        out.append(idx)
+    seen = torch.full((num_nodes,), -1, dtype=torch.long)
+    names = list(sets)
+    for k, idx in enumerate(out):
+        clash = seen[idx] >= 0
+        if bool(clash.any()):
+            other, shared = names[int(seen[idx][clash][0])], idx[clash]
+            raise SplitError(
+                f"{other} and {names[k]} in {owner} share {shared.numel()} node(s) (first: {int(shared[0])}); "
+                f"the sets must be disjoint"
+            )
+        seen[idx] = k
+    return out
+
+
 def _from_masks(graph: Graph, seed: int) -> tuple[Tensor, Tensor, Tensor]:
     if not graph.masks:
-        raise SplitError(f"dataset {graph.name!r} has no public split; use split='random'")
-    parts = []
+        raise SplitError(
+            f"dataset {graph.name!r} has no masks of its own (no public split): draw one with the random or glnn "
+            f"split (--split random on the command line, split='random' in Python)"
+        )
+    masks = {}
     for key in ("train", "val", "test"):
         mask = graph.masks[key]
-        if mask.dim() == 2:
-            mask = mask[:, seed % mask.size(1)]
-        parts.append(mask.nonzero().view(-1))
-    return parts[0], parts[1], parts[2]
+        masks[key] = mask[:, seed % mask.size(1)] if mask.dim() == 2 else mask
+    train, val, test = node_sets(graph.num_nodes, masks, f"{graph.name}'s masks")
+    return train, val, test
 
 
 def make_node_split(

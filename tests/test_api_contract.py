@@ -1,0 +1,220 @@
+"""The front door's contract (issue 41): every wrong split, mask, file, teacher output or option is
+one G2MError naming the argument, never a silent result or a traceback of another type; the
+Python API checks what the CLI checks. Each defect found on 26956b6 has a test here, and
+Hypothesis draws splits and logits through g2m.distill."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from torch_geometric.data import Data
+from torch_geometric.utils import to_undirected
+
+import g2m
+from g2m.data.csbm import csbm_tensors
+from g2m.data.graph_file import read_graph_file
+from g2m.data.link_splits import make_link_split
+from g2m.errors import G2MError, InvalidGraphError, SplitError
+
+N, C = 120, 3
+QUICK = {"epochs": 1, "patience": 1, "hidden": 8}
+
+
+@pytest.fixture(scope="module")
+def graph():
+    x, y, edges = csbm_tensors(num_nodes=N, num_classes=C, avg_degree=4, homophily=0.8, num_features=6, seed=1)
+    data = Data(x=x, y=y, edge_index=to_undirected(edges))
+    logits = torch.nn.functional.one_hot(y, C).float() * 3 + 0.1 * torch.randn(N, C, generator=torch.Generator())
+    return data, logits
+
+
+def masks(n=N, parts=((0, 30), (30, 60), (60, N))):
+    out = []
+    for a, b in parts:
+        m = torch.zeros(n, dtype=torch.bool)
+        m[a:b] = True
+        out.append(m)
+    return out
+
+
+# ---- splits -------------------------------------------------------------------------------------
+
+
+def test_boolean_masks_are_masks_not_indices(graph):
+    # 26956b6 read the masks as index tensors: train = val = test = nodes {0, 1}, scores of 1.0
+    data, logits = graph
+    train, val, test = masks()
+    out = g2m.distill(data, logits, method="glnn", split=(train, val, test), **QUICK)
+    assert out.split.train.tolist() == list(range(30))
+    assert out.split.val.tolist() == list(range(30, 60))
+    assert out.split.test.tolist() == list(range(60, N))
+
+
+@pytest.mark.parametrize(
+    ("split", "match"),
+    [
+        ((torch.arange(0, 40), torch.arange(30, 60), torch.arange(60, N)), "train and val .* share 10 node"),
+        ((torch.tensor([-1, 0, 1]), torch.arange(30, 60), torch.arange(60, 90)), "negative index"),
+        ((torch.arange(30), torch.arange(30, 60), torch.arange(60, N + 1)), f"index {N}, beyond"),
+        ((torch.tensor([0, 0, 1]), torch.arange(30, 60), torch.arange(60, 90)), "more than once"),
+        ((torch.arange(30).float(), torch.arange(30, 60), torch.arange(60, 90)), "dtype torch.float32"),
+        ((masks()[0][:50], masks()[1], masks()[2]), "one entry per node"),
+        ((torch.arange(30), torch.tensor([], dtype=torch.long), torch.arange(60, 90)), "val .* is empty"),
+        ((torch.arange(30), torch.arange(30, 60)), "three boolean masks or index tensors"),
+    ],
+)
+def test_a_wrong_split_is_one_error_naming_it(graph, split, match):
+    data, logits = graph
+    with pytest.raises(SplitError if len(split) == 3 else G2MError, match=match):
+        g2m.distill(data, logits, method="glnn", split=split, **QUICK)
+
+
+def test_masks_of_a_data_object_are_checked_too(graph):
+    data, logits = graph
+    train, val, test = masks()
+    val = val | train  # val holds the training nodes
+    with pytest.raises(SplitError, match="train and val in own's masks share 30"):
+        g2m.distill(
+            Data(x=data.x, y=data.y, edge_index=data.edge_index, train_mask=train, val_mask=val, test_mask=test),
+            logits,
+            method="glnn",
+            **QUICK,
+        )
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.one_of(
+            st.lists(st.integers(-3, N + 3), max_size=12).map(lambda v: torch.tensor(v, dtype=torch.long)),
+            st.lists(st.booleans(), min_size=N, max_size=N).map(torch.tensor),
+        ),
+        min_size=3,
+        max_size=3,
+    )
+)
+def test_any_split_works_or_is_one_split_error(graph, split):
+    data, logits = graph
+    try:
+        out = g2m.distill(data, logits, method="glnn", split=tuple(split), **QUICK)
+    except SplitError as err:
+        assert " in split=(train, val, test)" in str(err)
+        return
+    sets = [set(s.nonzero().view(-1).tolist()) if s.dtype == torch.bool else set(s.tolist()) for s in split]
+    got = [set(out.split.train.tolist()), set(out.split.val.tolist()), set(out.split.test.tolist())]
+    assert got == sets  # exactly the sets given, never reinterpreted
+    assert not (sets[0] & sets[1] or sets[0] & sets[2] or sets[1] & sets[2])
+
+
+# ---- teacher outputs ------------------------------------------------------------------------------
+
+
+class _TupleTeacher(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = torch.nn.Linear(6, C)
+
+    def forward(self, x, edge_index):
+        return self.lin(x), x
+
+
+def test_teacher_outputs_are_checked(graph):
+    data, logits = graph
+    split = tuple(masks())
+    with pytest.raises(G2MError, match="returned a tuple"):
+        g2m.distill(data, _TupleTeacher(), method="glnn", split=split, **QUICK)
+    bad = logits.clone()
+    bad[7, 1] = float("nan")
+    with pytest.raises(G2MError, match="NaN or infinity .*node 7"):
+        g2m.distill(data, bad, method="glnn", split=split, **QUICK)
+    with pytest.raises(G2MError, match="looks transposed, pass teacher logits.t"):
+        g2m.distill(data, logits.t().contiguous(), method="glnn", split=split, **QUICK)
+    with pytest.raises(G2MError, match="4 columns but the labels have 3 classes"):
+        g2m.distill(data, _FeaturesOnly(torch.nn.Linear(6, 4)), method="glnn", split=split, **QUICK)
+    with pytest.warns(UserWarning, match="look like probabilities"):
+        g2m.distill(data, logits.softmax(1), method="glnn", split=split, **QUICK)
+
+
+class _FeaturesOnly(torch.nn.Module):
+    """A teacher module that ignores the graph."""
+
+    def __init__(self, lin):
+        super().__init__()
+        self.lin = lin
+
+    def forward(self, x, edge_index):
+        return self.lin(x)
+
+
+# ---- options --------------------------------------------------------------------------------------
+
+
+def test_an_option_the_method_never_reads_is_refused_as_the_cli_does(graph):
+    data, logits = graph
+    split = tuple(masks())
+    with pytest.raises(G2MError, match="tau=2.0 is HFD's temperature and changes nothing for method 'glnn'"):
+        g2m.distill(data, logits, method="glnn", split=split, tau=2.0, **QUICK)
+    with pytest.raises(G2MError, match="tempered_kd=true"):  # the fix in keyword words, not --set
+        g2m.distill(data, logits, method="glnn", split=split, tau=2.0, **QUICK)
+    g2m.distill(data, logits, method="hfd", split=split, tau=2.0, **QUICK)  # read there: accepted
+
+
+def test_distill_link_refuses_a_setting_its_split_contradicts(graph):
+    data, _ = graph
+    encoder = _FeaturesOnly(torch.nn.Linear(6, 8))
+    scorer = _DotScorer()
+    split = make_link_split(g2m.graph_from_data(data), "transductive", 0)
+    with pytest.raises(G2MError, match="setting='production' but the split given is a 'transductive' split"):
+        g2m.distill_link(data, encoder, scorer, "mlp", split=split, setting="production", epochs=1)
+    with pytest.raises(G2MError, match="called production"):
+        g2m.distill_link(data, encoder, scorer, "mlp", setting="inductive", epochs=1)
+
+
+class _DotScorer(torch.nn.Module):
+    def forward(self, a, b):
+        return (a * b).sum(-1)
+
+
+# ---- graph files ------------------------------------------------------------------------------------
+
+
+def _npz(path, **over):
+    x, y, edges = csbm_tensors(num_nodes=50, num_classes=2, avg_degree=3, homophily=0.8, num_features=4, seed=0)
+    train, val, test = masks(50, ((0, 10), (10, 20), (20, 50)))
+    arrays = dict(
+        node_features=x.numpy(),
+        node_labels=y.numpy(),
+        edges=edges.t().numpy(),
+        train_mask=train.numpy(),
+        val_mask=val.numpy(),
+        test_mask=test.numpy(),
+    )
+    arrays.update(over)
+    np.savez(path, **arrays)
+    return path
+
+
+def test_graph_files_are_checked_field_by_field(tmp_path):
+    ok = read_graph_file(_npz(tmp_path / "ok.npz"), "ok")
+    assert ok.num_nodes == 50
+    good = np.load(tmp_path / "ok.npz")
+    with pytest.raises(InvalidGraphError, match=r"edges holds \d+\.5, not node ids"):
+        read_graph_file(_npz(tmp_path / "frac.npz", edges=good["edges"] + 0.5), "f")
+    with pytest.raises(InvalidGraphError, match="node_labels has dtype <U"):
+        read_graph_file(_npz(tmp_path / "str.npz", node_labels=good["node_labels"].astype(str)), "s")
+    with pytest.raises(InvalidGraphError, match="edges name node 50"):
+        read_graph_file(_npz(tmp_path / "range.npz", edges=good["edges"] + 1), "r")
+    val = good["val_mask"] | good["train_mask"]
+    g = read_graph_file(_npz(tmp_path / "overlap.npz", val_mask=val), "overlap")
+    with pytest.raises(SplitError, match="train and val in overlap's masks share 10"):
+        g2m.data.splits.make_node_split(g, "public")
+    whole = (tmp_path / "ok.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(whole[: len(whole) // 2])
+    (tmp_path / "junk.npz").write_bytes(b"\x00garbage bytes, no archive" * 10)
+    for name in ("cut.npz", "junk.npz"):
+        with pytest.raises(InvalidGraphError) as err:
+            read_graph_file(tmp_path / name, "x")
+        assert "allow_pickle" not in str(err.value) and "numpy.savez" in str(err.value) or "damaged" in str(err.value)
