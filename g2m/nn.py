@@ -10,10 +10,11 @@ Example::
 
 from __future__ import annotations
 
+import torch  # noqa: F401  (the Examples use it)
 from torch import Tensor, nn
 
 from g2m.losses.link import llp_dist_loss, llp_rank_loss
-from g2m.losses.node import hfd_loss, kd_loss, lfd_loss
+from g2m.losses.node import LFDTarget, hfd_loss, kd_loss, lfd_loss, lfd_loss_on, lfd_target
 
 
 class KDLoss(nn.Module):
@@ -86,13 +87,54 @@ class FFG2MLoss(_EdgeLoss):
     code computes it: LFD on the untempered softmax, ``tau`` in HFD only. Add the label loss
     yourself, weighted by :math:`\lambda` (:func:`g2m.losses.objectives.node_objective` does).
 
+    LFD's target depends on the teacher and the graph alone (:func:`g2m.losses.node.lfd_target`).
+    With ``cached=True`` it is built on the first call and reused while the same ``teacher_logits``
+    and ``edge_index`` tensors come back (PyG's ``cached=True`` habit; another tensor, or one changed
+    in place, rebuilds it): a training loop then pays for the student's terms alone.
+
+    Args:
+        tau: HFD's temperature.
+        chunk_size: edges per chunk of the scatter (None: all at once).
+        cached: keep LFD's teacher-only target between calls.
+
     Shapes:
         as :class:`LFDLoss`.
+
+    Example:
+        >>> s, t = torch.randn(4, 3), torch.randn(4, 3)
+        >>> e = torch.tensor([[0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2]])
+        >>> loss_fn = FFG2MLoss(tau=0.5, cached=True)
+        >>> first, again = loss_fn(s, t, e), loss_fn(s, t, e)  # the second call reuses LFD's target
+        >>> bool(torch.equal(first, again))
+        True
     """
 
-    def forward(self, student_logits: Tensor, teacher_logits: Tensor, edge_index: Tensor) -> Tensor:
-        return lfd_loss(student_logits, teacher_logits, edge_index, 1.0, self.chunk_size) + hfd_loss(
-            student_logits, teacher_logits, edge_index, self.tau, self.chunk_size
+    def __init__(self, tau: float = 1.0, chunk_size: int | None = None, cached: bool = False) -> None:
+        super().__init__(tau, chunk_size)
+        self.cached = cached
+        self._target: LFDTarget | None = None
+        self._key: tuple | None = None
+
+    def _lfd_target(self, teacher_logits: Tensor, edge_index: Tensor, edge_weight: Tensor | None, n: int) -> LFDTarget:
+        key = tuple(
+            (t.data_ptr(), t._version, tuple(t.shape), t.device) if t is not None else None
+            for t in (teacher_logits, edge_index, edge_weight)
+        )
+        if self.cached and self._target is not None and key == self._key:
+            return self._target
+        target = lfd_target(
+            teacher_logits, edge_index, 1.0, self.chunk_size, edge_weight=edge_weight, num_nodes=n, per_node=False
+        )
+        if self.cached:
+            self._target, self._key = target, key
+        return target
+
+    def forward(
+        self, student_logits: Tensor, teacher_logits: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None
+    ) -> Tensor:
+        target = self._lfd_target(teacher_logits, edge_index, edge_weight, student_logits.size(0))
+        return lfd_loss_on(student_logits, target, None, 1.0, reduction="share") + hfd_loss(
+            student_logits, teacher_logits, edge_index, self.tau, self.chunk_size, edge_weight
         )
 
 

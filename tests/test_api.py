@@ -330,6 +330,27 @@ def test_loss_modules_equal_the_pure_losses(tiny):
         g2m.nn.LFDLoss(chunk_size=-5)
 
 
+def test_ffg2m_loss_caches_lfds_target_while_the_teacher_is_the_same(tiny):
+    data, gcn = tiny
+    with torch.no_grad():
+        t = gcn(data.x, data.edge_index)
+    e, s = data.edge_index, torch.randn(300, 3, requires_grad=True)
+    plain, cached = g2m.nn.FFG2MLoss(tau=0.5), g2m.nn.FFG2MLoss(tau=0.5, cached=True)
+    first = cached(s, t, e)
+    assert cached._target is not None
+    kept = cached._target
+    assert torch.equal(cached(s, t, e), first) and cached._target is kept  # reused
+    torch.testing.assert_close(first, plain(s, t, e))
+    (g_cached,) = torch.autograd.grad(cached(s, t, e), s)
+    (g_plain,) = torch.autograd.grad(plain(s, t, e), s)
+    torch.testing.assert_close(g_cached, g_plain)
+    t.mul_(2.0)  # the teacher changed in place: the target is rebuilt
+    torch.testing.assert_close(cached(s, t, e), plain(s, t, e))
+    assert cached._target is not kept
+    other = torch.randn(300, 3)
+    torch.testing.assert_close(cached(s, other, e), plain(s, other, e))
+
+
 def test_transforms_compose(tiny):
     from torch_geometric.transforms import Compose
 
