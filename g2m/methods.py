@@ -126,3 +126,9 @@ WALKERS: tuple[str, ...] = get_args(Walker)
 TieBreak = Literal["later", "earlier"]
 #: SAGE's neighbourhood: PyG's SAGEConv mean (separate root weight) | DGL's gcn aggregator
 SageAggr = Literal["mean", "gcn"]
+
+#: node splits (g2m.data.splits) and settings; the link settings a user picks (g2m.data.link_splits:
+#: OGB link datasets bring their own split); declared here, without heavy imports, for the CLI's help
+SPLIT_NAMES: tuple[str, ...] = ("public", "fixed", "ogb", "random", "glnn", "linkx")
+NODE_SETTINGS: tuple[str, ...] = ("transductive", "inductive")
+LINK_SETTING_NAMES: tuple[str, ...] = ("transductive", "production")

@@ -14,7 +14,7 @@ import typer
 
 from g2m.errors import G2MError
 from g2m.evaluation.results import Results
-from g2m.methods import DEVICE_HELP
+from g2m.methods import DEVICE_HELP, LINK_SETTING_NAMES, NODE_SETTINGS, SPLIT_NAMES
 
 DataRoot = Annotated[
     Optional[Path],
@@ -47,8 +47,15 @@ Recipe = Annotated[
     ),
 ]
 Seed = Annotated[int, typer.Option(help="Random seed (split, initialisation, dropout).")]
-Setting = Annotated[str, typer.Option(help="transductive | inductive")]
-Split = Annotated[Optional[str], typer.Option(help="public | fixed | random | ogb (default: the dataset's protocol).")]
+Setting = Annotated[
+    str,
+    typer.Option(
+        help="Node: " + " | ".join(NODE_SETTINGS) + ". Link (--task link): " + " | ".join(LINK_SETTING_NAMES) + "."
+    ),
+]
+Split = Annotated[
+    Optional[str], typer.Option(help=" | ".join(SPLIT_NAMES) + " (node tasks; default: the dataset's protocol).")
+]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or progress lines.")]
 DeviceOpt = Annotated[str, typer.Option("--device", help="Where to compute: " + DEVICE_HELP)]
 Threads = Annotated[

@@ -42,8 +42,16 @@ from g2m.cli.node import distill_node, run_node, teacher_node
 from g2m.cli.options import NO_FLAGS, Flags, Given, config_flags
 from g2m.config import LinkStudentConfig, LinkTeacherConfig, StudentConfig, TeacherConfig, help_of
 from g2m.errors import G2MError
-from g2m.methods import NODE_COMPONENTS, NODE_METHODS, NODE_OBJECTIVES
+from g2m.methods import LINK_METHODS, NODE_COMPONENTS, NODE_METHODS, NODE_OBJECTIVES, NODE_TEACHERS, TEACHERS
 
+#: --teacher's choices, from the declarations the configs check
+TEACHER_HELP = (
+    "Node: "
+    + " | ".join(NODE_TEACHERS)
+    + ". Link: "
+    + " | ".join(TEACHERS)
+    + " (default: gcn for node, sage for link)."
+)
 #: how a method name may add student options (g2m.methods.NODE_COMPONENTS)
 COMPOSE_HELP = "; any of them +" + "|".join(NODE_COMPONENTS) + " (e.g. glnn+position)"
 #: the config fields with flags of their own (the rest: --set), each named once here; a flag's
@@ -74,7 +82,7 @@ RUN_TEACHER_FLAGS = Flags(
 )
 TeacherName = Annotated[
     Optional[str],
-    typer.Option("--teacher", "-t", help="gcn | sage | gat | appnp (default: gcn for node, sage for link)"),
+    typer.Option("--teacher", "-t", help=TEACHER_HELP),
 ]
 InductiveFraction = Annotated[float, typer.Option(help="Share of test nodes held out in the inductive setting.")]
 Task = Annotated[str, typer.Option(help="node (classification) | link (prediction)")]
@@ -116,9 +124,7 @@ def teacher(
     dataset: Dataset = "csbm",
     model: Annotated[
         Optional[str],
-        typer.Option(
-            "--teacher", "-t", "--model", "-m", help="gcn | sage | gat | appnp (default: gcn for node, sage for link)"
-        ),
+        typer.Option("--teacher", "-t", "--model", "-m", help=TEACHER_HELP),
     ] = None,
     seed: Seed = 0,
     setting: Setting = "transductive",
@@ -164,7 +170,16 @@ def distill(
     ctx: typer.Context,
     dataset: Dataset = "csbm",
     teacher_name: TeacherName = None,
-    method: Annotated[str, typer.Option(help=" | ".join(NODE_METHODS) + COMPOSE_HELP)] = "ffg2m",
+    method: Annotated[
+        str,
+        typer.Option(
+            help="Node: "
+            + " | ".join(NODE_METHODS)
+            + COMPOSE_HELP
+            + ". Link (--task link): "
+            + " | ".join(LINK_METHODS)
+        ),
+    ] = "ffg2m",
     seed: Seed = 0,
     setting: Setting = "transductive",
     split: Split = None,
@@ -203,8 +218,7 @@ def distill(
 ) -> None:
     """Train an MLP student from a cached teacher (run `g2m teacher` first) or your teacher's logits.
 
-    Node methods: mlp, glnn, lfd, hfd, ffg2m, and the recipes nosmog, ffg2m_safe, krd. Link methods
-    (--task link): mlp, logit, repr, llp_rank, llp_dist, llp."""
+    --method lists the node and the link (--task link) methods."""
     dev = compute_on(device, threads)
     dataset = dataset_source(dataset, graph, spec)
     teacher_name = _teacher_for(task, teacher_name)

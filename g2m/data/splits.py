@@ -28,9 +28,11 @@ from torch import Tensor
 from g2m.data.graph import Graph, largest_connected_component
 from g2m.device import cpu_generator
 from g2m.errors import SplitError
+from g2m.methods import NODE_SETTINGS
+from g2m.methods import SPLIT_NAMES as _SPLIT_NAMES
 
-SPLIT_NAMES = ("public", "fixed", "ogb", "random", "glnn", "linkx")
-SETTINGS = ("transductive", "inductive")
+SPLIT_NAMES = _SPLIT_NAMES
+SETTINGS = NODE_SETTINGS
 
 
 @dataclass(frozen=True)
