@@ -5,6 +5,8 @@ Hypothesis draws splits and logits through g2m.distill."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -218,3 +220,36 @@ def test_graph_files_are_checked_field_by_field(tmp_path):
         with pytest.raises(InvalidGraphError) as err:
             read_graph_file(tmp_path / name, "x")
         assert "allow_pickle" not in str(err.value) and "numpy.savez" in str(err.value) or "damaged" in str(err.value)
+
+
+# ---- the CLI's words for the same mistakes -----------------------------------------------------------
+
+
+def test_cli_names_its_own_flags_for_a_logits_file(tmp_path):
+    from typer.testing import CliRunner
+
+    from g2m.cli.main import app
+
+    logits = tmp_path / "logits.pt"
+    torch.save(torch.randn(10, 3), logits)
+    runner = CliRunner()
+    for method, words in (("krd", "entropy shift .* logits file cannot give"), ("nosmog", "--teacher-hidden FILE")):
+        done = runner.invoke(
+            app,
+            [
+                "distill",
+                "-d",
+                "csbm",
+                "--method",
+                method,
+                "--teacher-logits",
+                str(logits),
+                "--out",
+                str(tmp_path / method),
+                "-q",
+            ],
+        )
+        message = str(done.exception)
+        assert isinstance(done.exception, G2MError), done.output  # main() prints it as one error line, exit 2
+        assert re.search(words, message), message
+        assert "--refresh" not in message and "teacher_hidden" not in message

@@ -108,6 +108,17 @@ def distill_node(
         from g2m.students.io import read_tensor_file
 
         teacher_name = "own"
+        if scfg.reliability == "krd":
+            raise G2MError(
+                "krd needs the teacher's entropy shift under feature noise, which a logits file cannot give: "
+                "distil from a teacher g2m trained (g2m teacher, then g2m distill without --teacher-logits), or "
+                "from Python with g2m.distill and the teacher module"
+            )
+        if scfg.similarity_weight > 0 and teacher_hidden_file is None:
+            raise G2MError(
+                f"{method} matches the teacher's hidden layer: give it with --teacher-hidden FILE ([N, H], one row "
+                f"per node) beside --teacher-logits"
+            )
         knowledge = TeacherKnowledge(
             read_tensor_file(teacher_logits, "--teacher-logits"),
             None if teacher_hidden_file is None else read_tensor_file(teacher_hidden_file, "--teacher-hidden"),
