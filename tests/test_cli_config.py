@@ -302,3 +302,42 @@ def test_the_ffg2m_recipe_names_the_datasets_own_presets():
     assert "recipe ffg2m (cora) [hparams.student.sage]" in named.output
     done = runner.invoke(app, ["config", "show", "-d", "texas", "-t", "sage", "--recipe", "ffg2m"])
     assert done.exit_code != 0 and "recipe 'ffg2m' has settings for" in str(done.exception)
+
+
+def test_config_show_resolves_what_run_runs(tmp_path):
+    # issue 41: `config show --config run.toml` with `graph = "mygraph.npz"` showed csbm's presets
+    # (dropout 0.6, lam 0.4) while `run --config run.toml` trained with the file graph's defaults
+    import json
+
+    import numpy as np
+
+    from g2m.data.csbm import csbm_tensors
+
+    x, y, edges = csbm_tensors(num_nodes=80, num_classes=3, avg_degree=4, homophily=0.8, num_features=5, seed=2)
+    masks = {k: np.zeros(80, dtype=bool) for k in ("train_mask", "val_mask", "test_mask")}
+    masks["train_mask"][:20], masks["val_mask"][20:40], masks["test_mask"][40:] = True, True, True
+    np.savez(tmp_path / "mygraph.npz", node_features=x.numpy(), node_labels=y.numpy(), edges=edges.t().numpy(), **masks)
+    run_file = tmp_path / "run.toml"
+    run_file.write_text(
+        f'graph = "{tmp_path / "mygraph.npz"}"\nmethods = ["ffg2m"]\nseeds = 1\nepochs = 2\n'
+        "[hparams.student]\nlam = 0.3\n"
+    )
+    runner = CliRunner()
+    done = runner.invoke(app, ["run", "--config", str(run_file), "--out", str(tmp_path / "out"), "-q"])
+    assert done.exit_code == 0, done.output
+    result = json.loads((tmp_path / "out" / "results.json").read_text())
+    shown = runner.invoke(app, ["config", "show", "--config", str(run_file), "--method", "ffg2m"])
+    assert shown.exit_code == 0, shown.output
+    values = {}
+    for line in shown.output.splitlines()[1:]:
+        name, value = line.split()[:2]
+        values[name] = value
+    assert "mygraph" in shown.output.splitlines()[0]
+    for section, resolved in (("teacher", result["teacher_config"]), ("student", result["student_configs"]["ffg2m"])):
+        for key, value in resolved.items():
+            if key in ("epochs",):  # `epochs` is a run flag; config show does not take it
+                continue
+            shown_value = values[f"{section}.{key}"]
+            want = repr(tuple(value) if isinstance(value, list) else value)
+            assert shown_value == want.split()[0], (section, key, shown_value, want)
+    assert values["student.lam"] == "0.3"

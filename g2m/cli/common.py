@@ -97,6 +97,21 @@ def dataset_source(dataset: str, graph: Path | None, spec: Path | None) -> str:
     return str(chosen.resolve())
 
 
+def teacher_for(task: str, teacher_name: str | None, recipe: str | None = None) -> str:
+    """The teacher asked for; without -t, the recipe's own teacher when it defines one, else gcn
+    for node tasks and sage for link tasks."""
+    if teacher_name is None and recipe is not None:
+        from g2m.data.specs import read_recipe
+
+        try:
+            teachers = read_recipe(recipe).get("teachers", [])
+        except ValueError as err:
+            raise G2MError(str(err)) from None
+        if len(teachers) == 1:
+            return teachers[0]
+    return teacher_name or ("sage" if task == "link" else "gcn")
+
+
 def overrides(**values: Any) -> dict[str, Any]:
     """Keep only the options the user actually set."""
     return {k: v for k, v in values.items() if v is not None}

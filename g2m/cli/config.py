@@ -12,12 +12,14 @@ import typer
 from g2m.cli.common import (
     ConfigFile,
     Dataset,
+    GraphFile,
     Recipe,
     SetOpt,
     SpecFile,
     config_file_tables,
     dataset_source,
     parse_set,
+    teacher_for,
 )
 from g2m.errors import G2MError
 
@@ -41,7 +43,11 @@ def _from_preset_file(source: str, preset: dict[str, Any], path: Path, field: st
 def show(
     ctx: typer.Context,
     dataset: Dataset = "csbm",
-    teacher: Annotated[str, typer.Option("--teacher", "-t", help="Teacher GNN.")] = "gcn",
+    graph: GraphFile = None,
+    teacher: Annotated[
+        Optional[str],
+        typer.Option("--teacher", "-t", help="Teacher GNN (default: as g2m run: the recipe's, else gcn / sage)."),
+    ] = None,
     method: Annotated[str, typer.Option(help="Student method.")] = "ffg2m",
     task: Annotated[str, typer.Option(help="node | link")] = "node",
     preset: Annotated[Optional[Path], typer.Option(help="A preset file layered over the dataset's.")] = None,
@@ -61,9 +67,10 @@ def show(
         raise G2MError(f"--task must be node or link, got {task!r}")
     if recipe is not None and task != "node":
         raise G2MError("--recipe applies to node tasks (the recipes set node teachers and students)")
+    teacher = teacher_for(task, teacher, recipe)
     try:
         the_spec = experiment_spec(
-            dataset_source(dataset, None, spec), None if preset is None else str(preset), recipe, teacher
+            dataset_source(dataset, graph, spec), None if preset is None else str(preset), recipe, teacher
         )
     except ValueError as err:
         raise G2MError(str(err)) from None

@@ -37,6 +37,7 @@ from g2m.cli.common import (
     parse_set,
     refuse_inert,
     refuse_other_task,
+    teacher_for,
 )
 from g2m.cli.node import distill_node, run_node, teacher_node
 from g2m.cli.options import NO_FLAGS, Flags, Given, config_flags
@@ -114,10 +115,6 @@ def _check_task(task: str) -> str:
     return task
 
 
-def _teacher_for(task: str, teacher_name: str | None) -> str:
-    return teacher_name or ("sage" if task == "link" else "gcn")
-
-
 @config_flags(TEACHER_FLAGS)
 def teacher(
     ctx: typer.Context,
@@ -150,7 +147,7 @@ def teacher(
     t_file = config_file_tables(ctx)[1]  # a whole run's file: its [teacher] table
     hp = layered(t_file, given.teacher, {**s_set, **t_set}, "teacher")  # every --set key is the teacher's here
     dataset = dataset_source(dataset, graph, spec)
-    model = _teacher_for(task, model)
+    model = teacher_for(task, model)
     refuse_other_task(_check_task(task), "teacher", hp)
     if task == "link":
         from g2m.cli.link import teacher_link
@@ -221,7 +218,7 @@ def distill(
     --method lists the node and the link (--task link) methods."""
     dev = compute_on(device, threads)
     dataset = dataset_source(dataset, graph, spec)
-    teacher_name = _teacher_for(task, teacher_name)
+    teacher_name = teacher_for(task, teacher_name)
     check_output_dir(out)
     hold_output(ctx, out)
     if teacher_hidden_file is not None and teacher_logits is None:
@@ -348,7 +345,7 @@ def run(
     dev = compute_on(device, threads)
     quiet = quiet or not is_main()  # data-parallel: rank 0 reports progress
     dataset = dataset_source(dataset, graph, spec)
-    teacher_name = _teacher_for(task, teacher_name)
+    teacher_name = teacher_for(task, teacher_name, recipe if task == "node" else None)
     check_output_dir(out)
     if preset is not None and not preset.is_file():
         raise G2MError(f"--preset {preset}: no such file")

@@ -166,7 +166,10 @@ def with_recipe(spec: DatasetSpec, name: str, teacher: str | None = None) -> Dat
         raise ValueError(f"recipe {name!r} has settings for {', '.join(datasets)}, not {spec.name!r}")
     teachers = recipe.get("teachers", [])
     if teacher is not None and teacher not in teachers:
-        raise ValueError(f"recipe {name!r} defines a {' / '.join(teachers)} teacher, not {teacher!r}")
+        raise ValueError(
+            f"recipe {name!r} defines a {' / '.join(teachers)} teacher, not {teacher!r}: pick it with -t "
+            f"{teachers[0]} (or leave -t out)"
+        )
     if recipe.get("dataset_presets"):  # a recipe that names the dataset's own presets (ffg2m)
         return spec
     tables = recipe[spec.name].get("hparams", {})

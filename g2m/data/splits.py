@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import torch
@@ -153,7 +154,7 @@ def protocol_graph(graph: Graph, split: str) -> Graph:
     return largest_connected_component(graph) if split == "glnn" else graph
 
 
-def node_sets(num_nodes: int, sets: dict[str, object], owner: str) -> list[Tensor]:
+def node_sets(num_nodes: int, sets: Mapping[str, object], owner: str) -> list[Tensor]:
     """The node index sets named in ``sets``, each a boolean mask over the ``num_nodes`` nodes or
     integer node indices, as sorted ``long`` index tensors; one :class:`~g2m.errors.SplitError`
     naming the set (``owner`` says whose: ``"split"``, a file) for anything else: another dtype, a
