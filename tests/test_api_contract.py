@@ -253,3 +253,16 @@ def test_cli_names_its_own_flags_for_a_logits_file(tmp_path):
         assert isinstance(done.exception, G2MError), done.output  # main() prints it as one error line, exit 2
         assert re.search(words, message), message
         assert "--refresh" not in message and "teacher_hidden" not in message
+
+
+def test_an_interrupted_refresh_run_does_not_promise_a_resume(tmp_path, capsys):
+    import typer
+
+    from g2m.cli.common import interrupt_note
+
+    (tmp_path / "progress.jsonl").write_text('{"row": 1}\n')  # an older run's progress, not this one's
+    for refresh, words in ((True, "keeps no finished student to resume from"), (False, "run the same command again")):
+        with pytest.raises(typer.Exit) as stop, interrupt_note(tmp_path / "progress.jsonl", tmp_path / "ck", refresh):
+            raise KeyboardInterrupt
+        assert stop.value.exit_code == 130
+        assert words in capsys.readouterr().err

@@ -292,12 +292,20 @@ def finish_run(out: Path, result: Results, command: list[str], progress_file: Pa
 
 
 @contextmanager
-def interrupt_note(progress_file: Path, checkpoints: Path) -> Iterator[None]:
+def interrupt_note(progress_file: Path, checkpoints: Path, refresh: bool = False) -> Iterator[None]:
     """On Ctrl-C, one line saying what was kept (finished students, checkpoints of unfinished
-    ones) and how to resume, then exit 130 (the shell's code for SIGINT)."""
+    ones) and how to resume, then exit 130 (the shell's code for SIGINT). A ``--refresh`` run keeps
+    nothing to resume from, and says so."""
     try:
         yield
     except KeyboardInterrupt:
+        if refresh:
+            typer.echo(
+                "interrupted: a --refresh run keeps no finished student to resume from; run the command again "
+                "(without --refresh, it reuses the teachers this run cached)",
+                err=True,
+            )
+            raise typer.Exit(130) from None
         finished = (
             sum(1 for line in progress_file.read_text().splitlines() if line.strip()) if progress_file.is_file() else 0
         )

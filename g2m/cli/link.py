@@ -148,7 +148,7 @@ def run_link(
     from g2m.training.checkpoint import checkpoint_dir
 
     resume, checkpoints = out / "progress.jsonl", checkpoint_dir(out)
-    with interrupt_note(resume, checkpoints):
+    with interrupt_note(resume, checkpoints, refresh):
         result = run_link_experiment(
             exp,
             progress,

@@ -177,7 +177,7 @@ def run_node(
     from g2m.training.checkpoint import checkpoint_dir
 
     resume, checkpoints = out / "progress.jsonl", checkpoint_dir(out)
-    with interrupt_note(resume, checkpoints):
+    with interrupt_note(resume, checkpoints, exp.refresh):
         result = run_node_experiment(
             exp,
             progress=progress,
