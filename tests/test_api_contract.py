@@ -266,3 +266,16 @@ def test_an_interrupted_refresh_run_does_not_promise_a_resume(tmp_path, capsys):
             raise KeyboardInterrupt
         assert stop.value.exit_code == 130
         assert words in capsys.readouterr().err
+
+
+def test_eval_of_a_student_saved_from_ones_own_graph_asks_for_the_graph(graph, tmp_path):
+    from typer.testing import CliRunner
+
+    from g2m.cli.main import app
+
+    data, logits = graph
+    out = g2m.distill(data, logits, method="glnn", split=tuple(masks()), **QUICK)
+    out.save(tmp_path / "student")
+    done = CliRunner().invoke(app, ["eval", "--student", str(tmp_path / "student")])
+    assert isinstance(done.exception, G2MError), done.output
+    assert "--graph FILE" in str(done.exception) and "unknown dataset" not in str(done.exception)

@@ -232,6 +232,12 @@ def evaluate(
         )
     if graph is not None:
         meta = {**meta, "dataset": dataset_source(meta["dataset"], graph, None)}
+    elif meta["dataset"] == "own":
+        raise G2MError(
+            f"{student} was saved by g2m.distill from your own graph (dataset 'own'): give that graph with "
+            f"--graph FILE (a torch_geometric Data saved with torch.save, or an .npz), or save the student with "
+            f"DistillResult.save(path, dataset=...)"
+        )
     graph_obj, node_split = rebuild_student_split(meta, data_root)
     logits = predict(model.to(dev), student_inputs(student, meta, graph_obj.x).to(dev))
     scores = node_scores(logits, graph_obj, node_split, meta["metric"])
