@@ -5,6 +5,7 @@ Hypothesis draws splits and logits through g2m.distill."""
 
 from __future__ import annotations
 
+import os
 import re
 
 import numpy as np
@@ -87,7 +88,16 @@ def test_masks_of_a_data_object_are_checked_too(graph):
         )
 
 
-@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+#: cases per property in the suite (derandomised); G2M_API_EXAMPLES=2000 G2M_HYPOTHESIS_RANDOM=1 for a long hunt
+EXAMPLES = int(os.environ.get("G2M_API_EXAMPLES", "40"))
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize="G2M_HYPOTHESIS_RANDOM" not in os.environ,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(
     st.lists(
         st.one_of(
@@ -109,6 +119,34 @@ def test_any_split_works_or_is_one_split_error(graph, split):
     got = [set(out.split.train.tolist()), set(out.split.val.tolist()), set(out.split.test.tolist())]
     assert got == sets  # exactly the sets given, never reinterpreted
     assert not (sets[0] & sets[1] or sets[0] & sets[2] or sets[1] & sets[2])
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize="G2M_HYPOTHESIS_RANDOM" not in os.environ,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    rows=st.sampled_from([N - 1, N, N + 1, C]),
+    cols=st.sampled_from([C - 1, C, C + 1, N]),
+    poison=st.sampled_from([None, float("nan"), float("inf")]),
+    as_tuple=st.booleans(),
+)
+def test_any_teacher_output_works_or_is_one_error(graph, rows, cols, poison, as_tuple):
+    data, _ = graph
+    logits = torch.randn(rows, cols, generator=torch.Generator().manual_seed(rows * cols))
+    if poison is not None:
+        logits[0, 0] = poison
+    teacher = (logits, logits) if as_tuple else logits
+    try:
+        out = g2m.distill(data, teacher, method="glnn", split=tuple(masks()), **QUICK)
+    except G2MError as err:
+        assert "teacher" in str(err)
+        return
+    # a clean [N, >= C] tensor: columns beyond the labels' classes are classes no node carries
+    assert rows == N and cols >= C and poison is None and not as_tuple
+    assert 0.0 <= out.scores["test"] <= 1.0
 
 
 # ---- teacher outputs ------------------------------------------------------------------------------
