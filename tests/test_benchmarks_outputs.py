@@ -5,6 +5,7 @@ checked this way)."""
 import json
 
 import pytest
+from conftest import REPO
 from typer.testing import CliRunner
 
 from g2m.cli.main import app
@@ -152,3 +153,20 @@ def test_g2m_report_bench_names_a_record_without_its_columns_and_edge_memory_wan
     assert done.exit_code == 1 and "without its columns or provenance" in str(done.exception)
     done = CliRunner().invoke(app, ["bench", "edge-memory", "--chunk-size", "", "--out", str(tmp_path / "e")])
     assert done.exit_code == 2 and "give at least one" in done.output and not (tmp_path / "e").exists()
+
+
+def test_g2m_report_bench_where_keeps_the_rows_named_and_says_so():
+    record = str(REPO / "docs" / "data" / "bench" / "scale.json")
+    done = CliRunner().invoke(app, ["report", "--bench", record, "--where", "task=kd,hfd"])
+    assert done.exit_code == 0, done.output
+    lines = [line for line in done.output.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert lines and {line.split("|")[3].strip() for line in lines} == {"kd", "hfd"}
+    assert "(rows with task in hfd, kd)" in done.output.splitlines()[0]
+    for args, words in (
+        (["--where", "task"], "give COLUMN=VALUE"),
+        (["--where", "colour=red"], "no column 'colour'"),
+    ):
+        done = CliRunner().invoke(app, ["report", "--bench", record, *args])
+        assert done.exit_code != 0 and words in str(done.exception), done.output
+    done = CliRunner().invoke(app, ["report", record, "--where", "task=kd"])
+    assert done.exit_code != 0 and "--where goes with --bench" in str(done.exception)

@@ -66,9 +66,10 @@ def bench_record(name: str, result: dict[str, Any], columns: Sequence[str], summ
     }
 
 
-def bench_table(record: dict[str, Any], path: str = "") -> str:
+def bench_table(record: dict[str, Any], path: str = "", where: tuple[str, set[str]] | None = None) -> str:
     """The table of a :func:`bench_record`: a line naming the bench and what it ran on, the rows
-    as Markdown, then its summary line."""
+    as Markdown, then its summary line. ``where = (column, values)`` keeps the rows whose column
+    holds one of ``values`` (compared as text) and says so in the head line."""
     from g2m.errors import G2MError
 
     if not isinstance(record, dict) or record.get("kind") != "bench" or not isinstance(record.get("rows"), list):
@@ -81,7 +82,14 @@ def bench_table(record: dict[str, Any], path: str = "") -> str:
         f"**g2m bench {record['bench']}**: {prov['cpu']}, {prov['logical_cpus']} logical CPUs, "
         f"torch {prov['torch']}, {prov['torch_threads']} thread(s), commit {commit}"
     )
-    text = head + "\n\n" + rows_markdown(record["rows"], record["columns"])
+    rows = record["rows"]
+    if where is not None:
+        column, values = where
+        if not any(column in row for row in rows):
+            raise G2MError(f"{path}: no column {column!r} to select rows by (columns: {', '.join(record['columns'])})")
+        rows = [row for row in rows if str(row.get(column)) in values]
+        head += f" (rows with {column} in {', '.join(sorted(values))})"
+    text = head + "\n\n" + rows_markdown(rows, record["columns"])
     return text + ("\n" + record["summary"] + "\n" if record.get("summary") else "")
 
 

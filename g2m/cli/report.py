@@ -67,13 +67,20 @@ def probe(paths: list[Path]) -> str:
     return probe_table([load_json(path, "position-probe file") for path in paths], [str(p) for p in paths])
 
 
-def bench(paths: list[Path]) -> str:
+def bench(paths: list[Path], where: str | None = None) -> str:
     """The table of each ``g2m bench`` output file (``latency.json``, ``serving.json``,
     ``scale.json``, ...), with the machine and commit it was measured on
-    (:func:`~g2m.benchmarks.outputs.bench_table`)."""
+    (:func:`~g2m.benchmarks.outputs.bench_table`); ``where`` (``COLUMN=V1,V2``) keeps the rows whose
+    column holds one of the values."""
     from g2m.benchmarks.outputs import bench_table
 
-    return "\n".join(bench_table(load_json(path, "bench output"), str(path)) for path in paths).rstrip()
+    keep = None
+    if where is not None:
+        column, sep, values = where.partition("=")
+        if not sep or not column or not values:
+            raise G2MError(f"--where {where!r}: give COLUMN=VALUE[,VALUE...], e.g. --where task=kd,lfd")
+        keep = (column, set(values.split(",")))
+    return "\n".join(bench_table(load_json(path, "bench output"), str(path), keep) for path in paths).rstrip()
 
 
 def report(
@@ -115,15 +122,21 @@ def report(
             "each one's table, with the machine and commit it was measured on.",
         ),
     ] = False,
+    where: Annotated[
+        Optional[str],
+        typer.Option(help="With --bench: only the rows whose COLUMN holds one of the values (COLUMN=V1,V2)."),
+    ] = None,
 ) -> None:
     """Print each results file's table, rendered again from its per-seed rows (the docs' tables are
     checked against this command's output)."""
     if checks is not None and not summary_rows:
         raise G2MError("--checks goes with --summary")
+    if where is not None and not bench_rows:
+        raise G2MError("--where goes with --bench")
     if probe_rows + summary_rows + bench_rows > 1:
         raise G2MError("--probe, --summary and --bench render different files; choose one")
     if bench_rows:
-        typer.echo(bench(results))
+        typer.echo(bench(results, where))
         return
     if probe_rows:
         typer.echo(probe(results))
