@@ -92,12 +92,16 @@ def test_masks_of_a_data_object_are_checked_too(graph):
 EXAMPLES = int(os.environ.get("G2M_API_EXAMPLES", "40"))
 
 
-@settings(
+#: the settings of every property below
+api_property = settings(
     max_examples=EXAMPLES,
     deadline=None,
     derandomize="G2M_HYPOTHESIS_RANDOM" not in os.environ,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
+
+
+@api_property
 @given(
     st.lists(
         st.one_of(
@@ -121,12 +125,7 @@ def test_any_split_works_or_is_one_split_error(graph, split):
     assert not (sets[0] & sets[1] or sets[0] & sets[2] or sets[1] & sets[2])
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize="G2M_HYPOTHESIS_RANDOM" not in os.environ,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@api_property
 @given(
     rows=st.sampled_from([N - 1, N, N + 1, C]),
     cols=st.sampled_from([C - 1, C, C + 1, N]),
