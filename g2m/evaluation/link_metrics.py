@@ -1,4 +1,5 @@
-"""Link metrics: Hits@K and MRR through OGB's link Evaluator, ROC-AUC through scikit-learn."""
+"""Link metrics: Hits@K through OGB's link Evaluator, MRR by its rule (sorted, for shared negatives),
+ROC-AUC through scikit-learn."""
 
 from __future__ import annotations
 
@@ -25,21 +26,26 @@ def hits_at_k(pos: Tensor, neg: Tensor, k: int) -> float:
     return float(ev.eval({"y_pred_pos": pos.cpu(), "y_pred_neg": neg.cpu()})[f"hits@{k}"])
 
 
-def mrr(pos: Tensor, neg: Tensor, max_pairs: int = 1 << 24) -> float:
-    """Mean reciprocal rank of each positive among the shared negatives (OGB citation2 rule).
-    ``pos`` and ``neg`` are flat; every positive is ranked against every negative."""
-    ev = _evaluator("ogbl-citation2")
-    step = max(1, max_pairs // max(neg.numel(), 1))
-    ranks = [
-        ev.eval(
-            {
-                "y_pred_pos": pos[a : a + step].cpu(),
-                "y_pred_neg": neg.cpu().unsqueeze(0).expand(pos[a : a + step].numel(), -1),
-            }
-        )["mrr_list"]
-        for a in range(0, pos.numel(), step)
-    ]
-    return float(torch.cat(ranks).mean())
+def mrr(pos: Tensor, neg: Tensor) -> float:
+    r"""Mean reciprocal rank of each positive among the shared negatives, by OGB's citation2 rule:
+    rank :math:`= 1 + \tfrac12(|\{n: s_n > s_p\}| + |\{n: s_n \ge s_p\}|)` (ties count half).
+
+    Every positive is ranked against every negative, but the negatives are sorted once and each
+    positive's two counts found by binary search: :math:`O((P + Q)\log Q)` instead of OGB's
+    ``[P, Q]`` comparison (500,000 positives and negatives: seconds instead of minutes to hours).
+    Equal to OGB's ``Evaluator("ogbl-citation2")`` on ``neg`` broadcast to every positive (tested).
+
+    Example:
+        >>> round(mrr(torch.tensor([3.0, 1.0]), torch.tensor([2.0, 1.0, 0.0])), 4)  # ranks 1 and 2.5
+        0.7
+    """
+    sorted_neg = neg.detach().cpu().double().sort().values
+    p = pos.detach().cpu().double()
+    q = sorted_neg.numel()
+    above = q - torch.searchsorted(sorted_neg, p, right=True)  # negatives scored higher
+    at_least = q - torch.searchsorted(sorted_neg, p, right=False)  # negatives scored higher or equal
+    ranks = 0.5 * (above + at_least).double() + 1.0
+    return float((1.0 / ranks).mean())
 
 
 def link_metrics(pos: Tensor, neg: Tensor) -> dict[str, float]:
