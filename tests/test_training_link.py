@@ -113,3 +113,14 @@ def test_mini_batch_teacher_and_llp_learn():
     out = distill_link_student(g, split, teacher.embeddings, teacher.scorer, cfg, seed=0, progress=False)
     assert out.scores["rocauc"] > 0.6
     assert {"sup", "rank", "dist"} <= set(out.fit.history[-1])
+
+
+def test_a_step_without_edge_terms_scores_no_edge():
+    x, ctx, pos, neg, enc, scorer, t_scorer, t_h = _problem()
+    chunked = ChunkedBackward(enc(x))
+    assert link._edge_terms(chunked, scorer, pos, neg, {"sup": 0.0, "logit": 0.0}) == {}
+    cfg = LinkStudentConfig(method="llp", w_sup=0.0, hidden=8, epochs=2, patience=2, anchors_per_epoch=0)
+    g = load_dataset("csbm", **GRAPH)
+    split = make_link_split(g, "transductive", seed=0)
+    out = distill_link_student(g, split, torch.randn(g.num_nodes, 8), LinkScorer("mlp", 8).eval(), cfg, progress=False)
+    assert "sup" not in out.fit.history[-1] and {"rank", "dist"} <= set(out.fit.history[-1])

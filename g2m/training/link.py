@@ -127,6 +127,8 @@ def _edge_terms(
     pairs at a time (:data:`~g2m.training.chunked.PAIR_CHUNK`) with ``weights``; returns each
     term's (unweighted) value."""
     values = {term: 0.0 for term in ("sup", "logit") if weights.get(term)}
+    if not values:  # e.g. LLP with w_sup = 0: the edges are not scored
+        return values
     for pairs, label in ((pos, 1.0), (neg, 0.0)):
         for a in range(0, pairs.size(1), PAIR_CHUNK):
             part = pairs[:, a : a + PAIR_CHUNK]
