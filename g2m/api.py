@@ -334,8 +334,9 @@ def distill(
     # other shape is left to check_teacher_logits, which names the teacher in its error
     rows, y = getattr(data, "num_nodes", None), getattr(data, "y", None)
     labelled = int(y.max()) + 1 if isinstance(y, Tensor) and y.numel() else 0
-    fits = isinstance(teacher, Tensor) and teacher.dim() == 2 and teacher.size(0) == rows
-    width = teacher.size(1) if fits and teacher.size(1) >= labelled else None
+    width = None
+    if isinstance(teacher, Tensor) and teacher.dim() == 2 and teacher.size(0) == rows and teacher.size(1) >= labelled:
+        width = teacher.size(1)
     graph = graph_from_data(data, symmetrize=symmetrize, num_classes=width)
     node_split = _split_of(graph, split, seed)
     try:

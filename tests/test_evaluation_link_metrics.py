@@ -13,9 +13,9 @@ def test_mrr_equals_ogbs_citation2_rule_with_ties(seed):
     g = torch.Generator().manual_seed(seed)
     pos = torch.randint(0, 20, (300,), generator=g).float()  # integer scores: many ties
     neg = torch.randint(0, 20, (500,), generator=g).float()
-    ogb = Evaluator("ogbl-citation2").eval(
-        {"y_pred_pos": pos, "y_pred_neg": neg.unsqueeze(0).expand(pos.numel(), -1)}
-    )["mrr_list"]
+    ogb = Evaluator("ogbl-citation2").eval({"y_pred_pos": pos, "y_pred_neg": neg.unsqueeze(0).expand(pos.numel(), -1)})[
+        "mrr_list"
+    ]
     assert mrr(pos, neg) == pytest.approx(float(ogb.double().mean()), rel=1e-6)
 
 
