@@ -208,7 +208,9 @@ def check_teacher_logits(logits: Tensor, num_nodes: int, num_classes: int, name:
     if (
         logits.size(1) > 1
         and bool((logits >= 0).all())
-        and torch.allclose(logits.double().sum(1), torch.ones(num_nodes, dtype=torch.double), atol=1e-4)
+        and torch.allclose(
+            logits.double().sum(1), torch.ones(num_nodes, dtype=torch.double, device=logits.device), atol=1e-4
+        )
     ):
         warnings.warn(
             f"{name} look like probabilities (every row is non-negative and sums to 1); g2m applies its own "

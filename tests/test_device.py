@@ -240,6 +240,7 @@ COMPUTING = [
     ("bench", "latency"),
     ("bench", "scale"),
     ("bench", "student-epoch"),
+    ("bench", "link-epoch"),
 ]
 
 

@@ -33,6 +33,7 @@ class LinkEpochConfig:
     epochs: int = 2
     threads: int | None = 1
     data_root: str | None = None
+    device: str = "cpu"
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -51,11 +52,12 @@ def measure(graph_name: str, model: str, cfg: LinkEpochConfig) -> dict[str, Any]
     from g2m.data.link_splits import make_link_split
     from g2m.data.registry import load_dataset
     from g2m.data.specs import get_spec
-    from g2m.device import set_threads
+    from g2m.device import resolve_device, set_threads
     from g2m.teachers.link import LinkScorer
     from g2m.training.link import distill_link_student, link_batches, train_link_teacher
 
     set_threads(cfg.threads)
+    device = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)
     if graph_name == "synthetic":
         graph = products_like_graph(cfg.synthetic_nodes, cfg.seed, avg_degree=cfg.synthetic_degree)
@@ -68,7 +70,7 @@ def measure(graph_name: str, model: str, cfg: LinkEpochConfig) -> dict[str, Any]
     base = rss_mib()
     peak_reset = reset_peak_rss()
     if model == "teacher":
-        out = train_link_teacher(graph, split, tcfg, cfg.seed, progress=False)
+        out = train_link_teacher(graph, split, tcfg, cfg.seed, progress=False, device=device)
         batch_size = tcfg.batch_size
     else:
         scfg = (
@@ -76,12 +78,14 @@ def measure(graph_name: str, model: str, cfg: LinkEpochConfig) -> dict[str, Any]
             if spec
             else LinkStudentConfig(method=model, anchors_per_epoch=0, epochs=n, patience=n)
         )
-        gen = torch.Generator().manual_seed(cfg.seed)
-        t_h = torch.randn(graph.num_nodes, tcfg.hidden, generator=gen)
+        gen = torch.Generator(device="cpu").manual_seed(cfg.seed)
+        t_h = torch.randn(graph.num_nodes, tcfg.hidden, generator=gen, device="cpu")
         t_scorer = LinkScorer(tcfg.scorer, tcfg.hidden).eval()
-        out = distill_link_student(graph, split, t_h, t_scorer, scfg, cfg.seed, progress=False)
+        out = distill_link_student(graph, split, t_h, t_scorer, scfg, cfg.seed, progress=False, device=device)
         batch_size = scfg.batch_size
-    steps = len(link_batches(split.train_pos.size(1), batch_size, split.held_out[:0], gen=torch.Generator()))
+    steps = len(
+        link_batches(split.train_pos.size(1), batch_size, split.held_out[:0], gen=torch.Generator(device="cpu"))
+    )
     return {
         "graph": graph_name,
         "nodes": graph.num_nodes,
@@ -92,6 +96,7 @@ def measure(graph_name: str, model: str, cfg: LinkEpochConfig) -> dict[str, Any]
         "peak_rss_gib": peak_rss_mib() / 1024,
         "rss_over_inputs_gib": (peak_rss_mib() - base) / 1024,
         "peak_reset": peak_reset,
+        **({"peak_device_gib": torch.cuda.max_memory_allocated(device) / 2**30} if device.type == "cuda" else {}),
     }
 
 

@@ -447,6 +447,7 @@ def link_epoch(
     epochs: Annotated[int, typer.Option(help="Epochs per measurement (seconds per epoch: their mean).")] = 2,
     threads: Threads = 1,
     data_root: DataRoot = None,
+    device: Annotated[str, typer.Option(help="Where to train: " + DEVICE_HELP)] = "cpu",
     quiet: Quiet = False,
     out: Annotated[Path, typer.Option(help="Output directory: link-epoch.{json,csv,md}.")] = Path("results/link-epoch"),
 ) -> None:
@@ -456,6 +457,9 @@ def link_epoch(
     from g2m.cli.common import check_output_dir
 
     check_output_dir(out)
+    from g2m.device import resolve_device
+
+    resolve_device(device)  # an unknown device is refused before any graph is built
     cfg = LinkEpochConfig(
         graphs=tuple(g.strip() for g in graphs.split(",") if g.strip()),
         models=tuple(m.strip() for m in models.split(",") if m.strip()),
@@ -464,6 +468,7 @@ def link_epoch(
         epochs=epochs,
         threads=threads,
         data_root=str(data_root) if data_root else None,
+        device=device,
     )
     res = run_link_epoch(cfg, progress=not quiet)
     _report(out, "link-epoch", res, None, list(COLUMNS), link_epoch_summary(res))

@@ -198,7 +198,7 @@ def node_sets(num_nodes: int, sets: Mapping[str, object], owner: str) -> list[Te
         if idx.numel() == 0:
             raise SplitError(f"{what} is empty")
         out.append(idx)
-    seen = torch.full((num_nodes,), -1, dtype=torch.long)
+    seen = torch.full((num_nodes,), -1, dtype=torch.long, device="cpu")
     names = list(sets)
     for k, idx in enumerate(out):
         clash = seen[idx] >= 0
