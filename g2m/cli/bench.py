@@ -153,6 +153,11 @@ def edge_memory(
     _report(out, "edge-memory", {"rows": rows}, None, list(rows[0]), None)
 
 
+def _names(text: str) -> tuple[str, ...]:
+    """A comma-separated option as its non-empty, stripped items."""
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
 def _int_list(text: str, name: str, allow_full: bool = False) -> tuple[int, ...]:
     """``"1,32,1024,full"`` -> ``(1, 32, 1024, 0)``; a clear error for anything else."""
     out = []
@@ -225,7 +230,7 @@ def latency(
         budget_s=budget,
         warmup=warmup,
         khop=khop,
-        samplers=tuple(x.strip() for x in samplers.split(",") if x.strip()) if samplers else None,
+        samplers=_names(samplers) if samplers else None,
         glnn_layers=_int_list(glnn_layers, "glnn-layers"),
         threads=threads,
         device=device,
@@ -284,7 +289,7 @@ def serving(
 
     cfg = ServingConfig(
         batch_sizes=_int_list(batch_sizes, "batch-sizes"),
-        precisions=tuple(p.strip() for p in precisions.split(",") if p.strip()),
+        precisions=_names(precisions),
         repeats=repeats,
         budget_s=budget,
         threads=threads,
@@ -428,9 +433,7 @@ def student_epoch(
 
     dev = compute_on(device, threads)
     check_output_dir(out)
-    res = student_epoch_times(
-        nodes, tuple(m.strip() for m in methods.split(",") if m.strip()), batch_size, hidden, layers, device=dev
-    )
+    res = student_epoch_times(nodes, _names(methods), batch_size, hidden, layers, device=dev)
     _report(out, "student-epoch", res, None, list(COLUMNS), epoch_summary(res))
 
 
@@ -461,8 +464,8 @@ def link_epoch(
 
     resolve_device(device)  # an unknown device is refused before any graph is built
     cfg = LinkEpochConfig(
-        graphs=tuple(g.strip() for g in graphs.split(",") if g.strip()),
-        models=tuple(m.strip() for m in models.split(",") if m.strip()),
+        graphs=_names(graphs),
+        models=_names(models),
         synthetic_nodes=synthetic_nodes,
         synthetic_degree=synthetic_degree,
         epochs=epochs,
@@ -494,7 +497,7 @@ def sampling(
     set_threads(threads)
     fan = _int_list(fanouts, "fanouts")
     graph = products_like_graph(nodes)
-    rows = sampling_costs(graph, fan, batch, tuple(s.strip() for s in samplers.split(",") if s.strip()), batches)
+    rows = sampling_costs(graph, fan, batch, _names(samplers), batches)
     _report(
         out,
         "sampling",
@@ -550,7 +553,7 @@ def scale(
 
     cfg = ScaleConfig(
         sizes=_int_list(sizes, "sizes"),
-        tasks=tuple(t.strip() for t in tasks.split(",") if t.strip()),
+        tasks=_names(tasks),
         avg_degree=avg_degree,
         chunk_size=chunk_size,
         edge_doubling=edge_doubling or None,

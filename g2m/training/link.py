@@ -77,22 +77,18 @@ def link_batches(
     batch_size = batch_size or None
     num = nodes.numel()
     keep = num if not anchors else min(anchors, num)
-    if num == 0:  # edges only (a teacher's epoch)
-        if batch_size is None or batch_size >= num_edges:
-            return [LinkBatch(None, nodes)]
-        return [LinkBatch(e, nodes) for e in torch.randperm(num_edges, generator=gen, device="cpu").split(batch_size)]
     if batch_size is None or batch_size >= num_edges:
         if keep == num:
             return [LinkBatch(None, nodes)]
-        pick = torch.randperm(num, generator=gen, device="cpu").to(nodes.device)
-        return [LinkBatch(None, nodes[pick[:keep]])]
-    edges = torch.randperm(num_edges, generator=gen, device="cpu").split(batch_size)
+        edges: list[Tensor | None] = [None]
+        share = num
+    else:
+        edges = list(torch.randperm(num_edges, generator=gen, device="cpu").split(batch_size))
+        share = max(1, int(num / (num_edges / batch_size)))
+    if num == 0:  # edges only (a teacher's epoch)
+        return [LinkBatch(e, nodes) for e in edges]
     order = nodes[torch.randperm(num, generator=gen, device="cpu").to(nodes.device)]
-    share = max(1, int(num / (num_edges / batch_size)))
-    parts = order.split(share)
-    return [
-        LinkBatch(e, part[: -(-keep * part.numel() // num)] if keep < num else part) for e, part in zip(edges, parts)
-    ]
+    return [LinkBatch(e, part[: -(-keep * part.numel() // num)]) for e, part in zip(edges, order.split(share))]
 
 
 def _pairs_of(split: LinkSplit, batch: LinkBatch) -> Tensor:
