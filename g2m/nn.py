@@ -10,11 +10,50 @@ Example::
 
 from __future__ import annotations
 
-import torch  # noqa: F401  (the Examples use it)
+from typing import Any
+
+import torch
 from torch import Tensor, nn
 
 from g2m.losses.link import llp_dist_loss, llp_rank_loss
-from g2m.losses.node import LFDTarget, hfd_loss, kd_loss, lfd_loss, lfd_loss_on, lfd_target
+from g2m.losses.node import (
+    HFDTarget,
+    LFDTarget,
+    hfd_loss,
+    hfd_loss_on,
+    hfd_target,
+    kd_loss,
+    lfd_loss,
+    lfd_loss_on,
+    lfd_target,
+)
+
+
+def _check_rows(student_logits: Tensor, teacher_logits: Tensor, index: Tensor | None) -> None:
+    """One clear error when the student's rows are not the teacher's (or ``index``'s) nodes."""
+    n = teacher_logits.size(0)
+    if index is None:
+        if student_logits.size(0) != n:
+            raise ValueError(
+                f"student_logits has {student_logits.size(0)} rows and teacher_logits {n}: pass index= "
+                "(the nodes of the student's rows) to compute the loss on a subset of the nodes"
+            )
+        return
+    if index.dim() != 1 or index.dtype != torch.long:
+        raise ValueError(
+            f"index must be a 1-D long tensor of node ids, got {index.dtype} of shape {tuple(index.shape)}"
+        )
+    if index.numel() != student_logits.size(0):
+        raise ValueError(f"index names {index.numel()} nodes but student_logits has {student_logits.size(0)} rows")
+    if index.numel() and (int(index.min()) < 0 or int(index.max()) >= n):
+        raise ValueError(f"index must hold node ids in [0, {n}), got [{int(index.min())}, {int(index.max())}]")
+
+
+def _check_edges(edge_index: Tensor, num_nodes: int) -> None:
+    if edge_index.dim() != 2 or edge_index.size(0) != 2:
+        raise ValueError(f"edge_index must have shape [2, E], got {tuple(edge_index.shape)}")
+    if edge_index.numel() and (int(edge_index.min()) < 0 or int(edge_index.max()) >= num_nodes):
+        raise ValueError(f"edge_index must hold node ids in [0, {num_nodes}) (the teacher's rows)")
 
 
 class KDLoss(nn.Module):
@@ -25,7 +64,15 @@ class KDLoss(nn.Module):
         tau: temperature of both softmaxes (GLNN and FF-G2M's official code: 1).
 
     Shapes:
-        student_logits, teacher_logits: ``[N, C]``; output: a scalar.
+        student_logits: ``[N, C]``, or ``[B, C]`` with ``index`` ``[B]`` (a mini-batch of nodes);
+        teacher_logits: ``[N, C]``; output: a scalar.
+
+    Example:
+        >>> t = torch.randn(5, 3)
+        >>> seeds = torch.tensor([0, 3])
+        >>> loss_fn = KDLoss()
+        >>> bool(loss_fn(t[seeds], t, index=seeds).abs() < 1e-6)  # the teacher's own rows: KL 0
+        True
     """
 
     def __init__(self, tau: float = 1.0) -> None:
@@ -34,37 +81,86 @@ class KDLoss(nn.Module):
             raise ValueError(f"tau must be positive, got {tau}")
         self.tau = tau
 
-    def forward(self, student_logits: Tensor, teacher_logits: Tensor) -> Tensor:
-        return kd_loss(student_logits, teacher_logits, self.tau)
+    def forward(self, student_logits: Tensor, teacher_logits: Tensor, index: Tensor | None = None) -> Tensor:
+        _check_rows(student_logits, teacher_logits, index)
+        return kd_loss(student_logits, teacher_logits if index is None else teacher_logits[index], self.tau)
 
 
 class _EdgeLoss(nn.Module):
-    def __init__(self, tau: float = 1.0, chunk_size: int | None = None) -> None:
+    """Options and the teacher-only target of an edge loss; with ``cached=True`` the target is
+    built on the first call and reused while the same teacher, edge and weight tensors come back
+    (PyG's ``cached=True`` habit; another tensor, or one changed in place, rebuilds it)."""
+
+    def __init__(self, tau: float = 1.0, chunk_size: int | None = None, cached: bool = False) -> None:
         super().__init__()
         if tau <= 0:
             raise ValueError(f"tau must be positive, got {tau}")
         if chunk_size is not None and chunk_size < 1:
             raise ValueError(f"chunk_size must be positive (None: every edge at once), got {chunk_size}")
-        self.tau, self.chunk_size = tau, chunk_size
+        self.tau, self.chunk_size, self.cached = tau, chunk_size, cached
+        self._target: Any = None
+        self._key: tuple | None = None
+
+    def _build(self, teacher_logits: Tensor, edge_index: Tensor, edge_weight: Tensor | None) -> Any:
+        raise NotImplementedError
+
+    def _target_of(self, teacher_logits: Tensor, edge_index: Tensor, edge_weight: Tensor | None) -> Any:
+        key = tuple(
+            (t.data_ptr(), t._version, tuple(t.shape), t.device) if t is not None else None
+            for t in (teacher_logits, edge_index, edge_weight)
+        )
+        if self.cached and self._target is not None and key == self._key:
+            return self._target
+        _check_edges(edge_index, teacher_logits.size(0))
+        target = self._build(teacher_logits, edge_index, edge_weight)
+        if self.cached:
+            self._target, self._key = target, key
+        return target
+
+    def _lfd(self, teacher_logits: Tensor, edge_index: Tensor, edge_weight: Tensor | None, tau: float) -> LFDTarget:
+        return lfd_target(teacher_logits, edge_index, tau, self.chunk_size, edge_weight=edge_weight, per_node=True)
+
+    def _hfd(self, teacher_logits: Tensor, edge_index: Tensor, edge_weight: Tensor | None) -> HFDTarget:
+        return hfd_target(teacher_logits, edge_index, self.tau, edge_weight)
 
 
 class LFDLoss(_EdgeLoss):
     r"""FF-G2M's low-frequency distillation: each node's student distribution matches its
     neighbours' (and its own) teacher distributions (:func:`g2m.losses.node.lfd_loss`).
 
+    The target (:func:`g2m.losses.node.lfd_target`) depends on the teacher and the graph alone:
+    with ``cached=True`` it is built once and reused while the same tensors come back; with
+    ``index`` the loss is the mean over the edges into those nodes
+    (:func:`g2m.losses.node.lfd_loss_on`).
+
     Args:
         tau: softmax temperature (FF-G2M's official code: 1 for LFD).
         chunk_size: edges per chunk of the scatter (None: all at once).
+        cached: keep the teacher-only target between calls.
 
     Shapes:
-        student_logits, teacher_logits: ``[N, C]``; edge_index: ``[2, E]`` (source, target);
-        edge_weight: ``[E]`` or None; output: a scalar.
+        student_logits: ``[N, C]``, or ``[B, C]`` with ``index`` ``[B]``; teacher_logits: ``[N, C]``;
+        edge_index: ``[2, E]`` (source, target); edge_weight: ``[E]`` or None; output: a scalar.
     """
 
+    def _build(self, teacher_logits: Tensor, edge_index: Tensor, edge_weight: Tensor | None) -> LFDTarget:
+        return self._lfd(teacher_logits, edge_index, edge_weight, self.tau)
+
     def forward(
-        self, student_logits: Tensor, teacher_logits: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None
+        self,
+        student_logits: Tensor,
+        teacher_logits: Tensor,
+        edge_index: Tensor,
+        edge_weight: Tensor | None = None,
+        index: Tensor | None = None,
     ) -> Tensor:
-        return lfd_loss(student_logits, teacher_logits, edge_index, self.tau, self.chunk_size, edge_weight=edge_weight)
+        _check_rows(student_logits, teacher_logits, index)
+        if index is None and not self.cached:
+            return lfd_loss(
+                student_logits, teacher_logits, edge_index, self.tau, self.chunk_size, edge_weight=edge_weight
+            )
+        target = self._target_of(teacher_logits, edge_index, edge_weight)
+        return lfd_loss_on(student_logits, target, index, self.tau, reduction="share" if index is None else "mean")
 
 
 class HFDLoss(_EdgeLoss):
@@ -72,14 +168,36 @@ class HFDLoss(_EdgeLoss):
     :math:`|z_i - z_j|/\tau` of the student matches the teacher's
     (:func:`g2m.losses.node.hfd_loss`).
 
+    With ``cached=True`` the teacher's side of every edge (:func:`g2m.losses.node.hfd_target`)
+    is built once; with ``index`` the loss is the mean over the edges with both ends among those
+    nodes (:func:`g2m.losses.node.hfd_loss_on`).
+
+    Args:
+        tau: HFD's temperature (both softmaxes).
+        chunk_size: edges per chunk (None: all at once).
+        cached: keep the teacher-only target between calls.
+
     Shapes:
         as :class:`LFDLoss`; one direction per undirected edge gives the same value.
     """
 
+    def _build(self, teacher_logits: Tensor, edge_index: Tensor, edge_weight: Tensor | None) -> HFDTarget:
+        return self._hfd(teacher_logits, edge_index, edge_weight)
+
     def forward(
-        self, student_logits: Tensor, teacher_logits: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None
+        self,
+        student_logits: Tensor,
+        teacher_logits: Tensor,
+        edge_index: Tensor,
+        edge_weight: Tensor | None = None,
+        index: Tensor | None = None,
     ) -> Tensor:
-        return hfd_loss(student_logits, teacher_logits, edge_index, self.tau, self.chunk_size, edge_weight)
+        _check_rows(student_logits, teacher_logits, index)
+        if index is None and not self.cached:
+            return hfd_loss(student_logits, teacher_logits, edge_index, self.tau, self.chunk_size, edge_weight)
+        return hfd_loss_on(
+            student_logits, self._target_of(teacher_logits, edge_index, edge_weight), index, self.chunk_size
+        )
 
 
 class FFG2MLoss(_EdgeLoss):
@@ -87,15 +205,18 @@ class FFG2MLoss(_EdgeLoss):
     code computes it: LFD on the untempered softmax, ``tau`` in HFD only. Add the label loss
     yourself, weighted by :math:`\lambda` (:func:`g2m.losses.objectives.node_objective` does).
 
-    LFD's target depends on the teacher and the graph alone (:func:`g2m.losses.node.lfd_target`).
-    With ``cached=True`` it is built on the first call and reused while the same ``teacher_logits``
-    and ``edge_index`` tensors come back (PyG's ``cached=True`` habit; another tensor, or one changed
-    in place, rebuilds it): a training loop then pays for the student's terms alone.
+    Both terms' teacher-only parts depend on the teacher and the graph alone
+    (:func:`g2m.losses.node.lfd_target`, :func:`g2m.losses.node.hfd_target`). With
+    ``cached=True`` they are built on the first call and reused while the same ``teacher_logits``,
+    ``edge_index`` and ``edge_weight`` tensors come back (PyG's ``cached=True`` habit; another
+    tensor, or one changed in place, rebuilds them): a training loop then pays for the student's
+    side alone. With ``index`` (a mini-batch of nodes, ``student_logits`` their rows) each term is
+    its mean over the batch's edges, as g2m's own mini-batch trainer takes LFD.
 
     Args:
         tau: HFD's temperature.
         chunk_size: edges per chunk of the scatter (None: all at once).
-        cached: keep LFD's teacher-only target between calls.
+        cached: keep the teacher-only targets between calls.
 
     Shapes:
         as :class:`LFDLoss`.
@@ -104,37 +225,32 @@ class FFG2MLoss(_EdgeLoss):
         >>> s, t = torch.randn(4, 3), torch.randn(4, 3)
         >>> e = torch.tensor([[0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2]])
         >>> loss_fn = FFG2MLoss(tau=0.5, cached=True)
-        >>> first, again = loss_fn(s, t, e), loss_fn(s, t, e)  # the second call reuses LFD's target
+        >>> first, again = loss_fn(s, t, e), loss_fn(s, t, e)  # the second call reuses the targets
         >>> bool(torch.equal(first, again))
         True
+        >>> seeds = torch.tensor([1, 2])
+        >>> loss_fn(s[seeds], t, e, index=seeds).shape  # a mini-batch of nodes
+        torch.Size([])
     """
 
-    def __init__(self, tau: float = 1.0, chunk_size: int | None = None, cached: bool = False) -> None:
-        super().__init__(tau, chunk_size)
-        self.cached = cached
-        self._target: LFDTarget | None = None
-        self._key: tuple | None = None
-
-    def _lfd_target(self, teacher_logits: Tensor, edge_index: Tensor, edge_weight: Tensor | None, n: int) -> LFDTarget:
-        key = tuple(
-            (t.data_ptr(), t._version, tuple(t.shape), t.device) if t is not None else None
-            for t in (teacher_logits, edge_index, edge_weight)
+    def _build(self, teacher_logits: Tensor, edge_index: Tensor, edge_weight: Tensor | None):
+        return self._lfd(teacher_logits, edge_index, edge_weight, 1.0), self._hfd(
+            teacher_logits, edge_index, edge_weight
         )
-        if self.cached and self._target is not None and key == self._key:
-            return self._target
-        target = lfd_target(
-            teacher_logits, edge_index, 1.0, self.chunk_size, edge_weight=edge_weight, num_nodes=n, per_node=False
-        )
-        if self.cached:
-            self._target, self._key = target, key
-        return target
 
     def forward(
-        self, student_logits: Tensor, teacher_logits: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None
+        self,
+        student_logits: Tensor,
+        teacher_logits: Tensor,
+        edge_index: Tensor,
+        edge_weight: Tensor | None = None,
+        index: Tensor | None = None,
     ) -> Tensor:
-        target = self._lfd_target(teacher_logits, edge_index, edge_weight, student_logits.size(0))
-        return lfd_loss_on(student_logits, target, None, 1.0, reduction="share") + hfd_loss(
-            student_logits, teacher_logits, edge_index, self.tau, self.chunk_size, edge_weight
+        _check_rows(student_logits, teacher_logits, index)
+        lfd, hfd = self._target_of(teacher_logits, edge_index, edge_weight)
+        reduction = "share" if index is None else "mean"
+        return lfd_loss_on(student_logits, lfd, index, 1.0, reduction=reduction) + hfd_loss_on(
+            student_logits, hfd, index, self.chunk_size
         )
 
 

@@ -241,6 +241,7 @@ COMPUTING = [
     ("bench", "scale"),
     ("bench", "student-epoch"),
     ("bench", "link-epoch"),
+    ("bench", "loss-call"),
 ]
 
 

@@ -265,3 +265,62 @@ def test_lfd_target_is_built_in_bounded_chunks_by_default(monkeypatch):
     assert max(sizes[:-2]) == 64  # the two last scatters are the [E] per-node constants
     torch.testing.assert_close(chunked.agg, whole.agg)
     torch.testing.assert_close(chunked.const, whole.const)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_hfd_from_its_target_matches_the_dense_reference_on_a_multigraph(seed, weighted):
+    """hfd_target keeps each unordered pair once with its edges' count (or summed weights): a
+    directed graph with a duplicate edge, a reversed copy and a self-loop gives the dense value."""
+    from g2m.losses.node import hfd_loss_on, hfd_target
+
+    g = torch.Generator().manual_seed(seed)
+    s, t = torch.randn(12, 4, generator=g, dtype=torch.float64), torch.randn(12, 4, generator=g, dtype=torch.float64)
+    ei = torch.randint(0, 12, (2, 25), generator=g)
+    ei = torch.cat([ei, ei[:, :3], ei[:, 3:6].flip(0), torch.tensor([[4], [4]])], 1)  # duplicates, reverses, a loop
+    w = torch.rand(ei.size(1), generator=g, dtype=torch.float64) if weighted else None
+    loops = ei[0] == ei[1]
+    kept = ei[:, ~loops]
+    ref = (
+        (lambda x: dense_weighted_hfd(x, t, kept, w[~loops], 0.7)) if weighted else (lambda x: dense_hfd(x, t, ei, 0.7))
+    )
+    target = hfd_target(t, ei, 0.7, w)
+    assert target.edge_index.size(1) < kept.size(1) and bool((target.edge_index[0] < target.edge_index[1]).all())
+    for chunk in (None, 5):
+        v, gr = _grad(lambda x: hfd_loss_on(x, target, chunk_size=chunk), s)
+        rv, rg = _grad(ref, s)
+        torch.testing.assert_close(v, rv)
+        torch.testing.assert_close(gr, rg)
+
+
+def test_hfd_on_a_node_subset_is_the_mean_over_the_edges_inside_it():
+    from g2m.losses.node import hfd_loss_on, hfd_target
+
+    g = torch.Generator().manual_seed(3)
+    s, t = torch.randn(12, 4, generator=g, dtype=torch.float64), torch.randn(12, 4, generator=g, dtype=torch.float64)
+    ei = random_graph(12, 40, 3)
+    index = torch.tensor([7, 0, 3, 5, 9, 11])
+    pos = {n: k for k, n in enumerate(index.tolist())}
+    inside = torch.tensor([[pos[i], pos[j]] for i, j in ei.t().tolist() if i in pos and j in pos]).t()
+    assert inside.size(1) > 0
+    v, gr = _grad(lambda x: hfd_loss_on(x, hfd_target(t, ei), index), s[index])
+    rv, rg = _grad(lambda x: dense_hfd(x, t[index], inside, 1.0), s[index])
+    torch.testing.assert_close(v, rv)
+    torch.testing.assert_close(gr, rg)
+    lonely = torch.tensor([0])  # no edge inside: zero, still differentiable
+    x = s[lonely].clone().requires_grad_()
+    out = hfd_loss_on(x, hfd_target(t, ei), lonely)
+    out.backward()
+    assert float(out.detach()) == 0.0 and torch.equal(x.grad, torch.zeros_like(x))
+
+
+@pytest.mark.parametrize("c", [3, 7, 16, 40])
+def test_row_log_softmax_equals_torchs(c):
+    from g2m.losses.node import row_log_softmax
+
+    x = torch.randn(500, c, dtype=torch.float64, requires_grad=True)
+    torch.testing.assert_close(row_log_softmax(x), F.log_softmax(x, -1))
+    w = torch.randn(500, c, dtype=torch.float64)
+    (g1,) = torch.autograd.grad((row_log_softmax(x) * w).sum(), x)
+    (g2,) = torch.autograd.grad((F.log_softmax(x, -1) * w).sum(), x)
+    torch.testing.assert_close(g1, g2)

@@ -89,6 +89,30 @@ def rank_loss(
     _report(out, "rank-loss", {"rows": [row]}, None, list(row), None)
 
 
+@bench_app.command("loss-call")
+def loss_call(
+    dataset: Annotated[str, typer.Option("--dataset", "-d", help="The graph whose edges the losses run on.")] = "cora",
+    repeats: Annotated[int, typer.Option(help="Timed repeats (best is kept).")] = 5,
+    calls: Annotated[int, typer.Option(help="Calls per timed repeat.")] = 100,
+    data_root: DataRoot = None,
+    device: DeviceOpt = "auto",
+    threads: Threads = None,
+    out: Annotated[Path, typer.Option(help="Output directory: loss-call.{json,csv,md}.")] = Path("results/loss-call"),
+) -> None:
+    """g2m.nn's loss modules in your own loop: milliseconds per forward + backward, against KDLoss."""
+    dev = compute_on(device, threads)
+    from g2m.benchmarks.loss_call import bench_loss_call
+    from g2m.cli.common import check_output_dir
+    from g2m.data.registry import load_dataset
+
+    check_output_dir(out)
+    graph = load_dataset(dataset, str(data_root) if data_root else None)
+    rows = bench_loss_call(graph.edge_index.to(dev), graph.num_nodes, graph.num_classes, repeats, calls)
+    for row in rows:
+        row["dataset"] = dataset
+    _report(out, "loss-call", {"rows": rows}, None, list(rows[0]), None)
+
+
 @bench_app.command("link-table")
 def link_table(
     ctx: typer.Context,
