@@ -413,7 +413,14 @@ class _OwnScorer(nn.Module):
         self.inner = scorer
 
     def forward(self, h_u: Tensor, h_v: Tensor, dropout: float | None = None) -> Tensor:
-        return self.inner(h_u, h_v).view(-1)
+        out = self.inner(h_u, h_v)
+        if not isinstance(out, Tensor) or out.numel() != h_u.size(0) or (out.dim() == 2 and out.size(1) != 1):
+            got = f"shape {tuple(out.shape)}" if isinstance(out, Tensor) else f"a {type(out).__name__}"
+            raise G2MError(
+                f"scorer(h_u, h_v) returned {got} for {h_u.size(0)} pairs; it must return one link logit per pair, "
+                "a [B] (or [B, 1]) tensor"
+            )
+        return out.view(-1)
 
     def score_pairs(self, h: Tensor, pairs: Tensor, dropout: float | None = None) -> Tensor:
         return self(h[pairs[0]], h[pairs[1]])
@@ -472,7 +479,7 @@ def distill_link(
         **options: any other :class:`~g2m.config.LinkStudentConfig` field (``w_rank``, ``walks``, ...).
     """
     from g2m.config import link_student_config
-    from g2m.data.link_splits import make_link_split
+    from g2m.data.link_splits import check_link_split, make_link_split
     from g2m.training.link import distill_link_student, evaluate_link
 
     dev = resolve_device(device)
@@ -485,23 +492,46 @@ def distill_link(
             f"setting={setting!r} but the split given is a {split.setting!r} split: the split decides the setting; "
             f"leave setting out, or draw the split with make_link_split(graph, {setting!r}, seed)"
         )
+    if split is not None:
+        check_link_split(split, graph.num_nodes)
     link_split = split if split is not None else make_link_split(graph, setting or "transductive", seed)
     try:
         config = link_student_config(
             None, method, **options, **({} if student_scorer is None else {"scorer": student_scorer})
         )
     except (ValueError, TypeError) as err:
-        raise G2MError(str(err)) from None
+        raise G2MError(_keyword_language(str(err))) from None
+    refuse_inert_options(config, options, method)
     if config.teacher_score_dropout:
         raise G2MError("teacher_score_dropout needs g2m's own LinkScorer; your scorer is used as it is")
     own = cast(LinkScorer, _OwnScorer(scorer))  # LinkScorer's interface: forward and score_pairs
     with _evaluating(encoder) as where, torch.no_grad():
-        emb = encoder(graph.x.to(where), link_split.message_edge_index.to(where)).float()
-        teacher_scores = evaluate_link(emb, own.to(where).eval(), link_split)
+        emb = _embeddings(encoder(graph.x.to(where), link_split.message_edge_index.to(where)), graph.num_nodes)
+        probe = own.to(where).eval().score_pairs(emb, link_split.val_pos.to(where))
+        if not bool(torch.isfinite(probe).all()):
+            raise G2MError("scorer(h_u, h_v) returned NaN or infinity on the validation pairs: give finite link logits")
+        teacher_scores = evaluate_link(emb, own, link_split)
     out = distill_link_student(graph, link_split, emb.cpu(), own, config, seed, progress, device=dev)
     return LinkDistillResult(
         out.encoder.eval(), out.scorer.eval(), out.scores, teacher_scores, config, out.fit.history, link_split
     )
+
+
+def _embeddings(out: Any, num_nodes: int) -> Tensor:
+    """A link teacher encoder's output, refused unless it is one finite ``[N, D]`` tensor."""
+    if not isinstance(out, Tensor):
+        raise G2MError(
+            f"the encoder returned a {type(out).__name__}; g2m needs encoder(x, edge_index) to return one [N, D] "
+            "tensor of node embeddings: wrap the module so that it returns the embeddings alone"
+        )
+    if out.dim() != 2 or out.size(0) != num_nodes:
+        raise G2MError(
+            f"the encoder's embeddings have shape {tuple(out.shape)}; expected [{num_nodes}, D], one row per node"
+        )
+    if not bool(torch.isfinite(out).all()):
+        row = int((~torch.isfinite(out)).any(1).nonzero()[0])
+        raise G2MError(f"the encoder's embeddings hold NaN or infinity (first in the row of node {row})")
+    return out.float()
 
 
 def _link_graph(data: Any, symmetrize: bool) -> Graph:

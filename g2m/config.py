@@ -10,11 +10,13 @@ import functools
 import typing
 from collections.abc import Callable
 from dataclasses import MISSING, Field, asdict, dataclass, field, fields, replace
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from g2m.data.specs import DatasetSpec
 from g2m.methods import (
     LINK_METHODS,
+    LINK_TERM_WEIGHTS,
+    LINK_TERMS,
     EdgeWeighting,
     HiddenAt,
     LinkScorerName,
@@ -117,6 +119,13 @@ def _inside(value: float, interval: str) -> bool:
     return above and below
 
 
+@functools.cache
+def _integer_fields(cls: type) -> frozenset[str]:
+    """The fields of ``cls`` annotated ``int`` (or ``int | None``), not ``float``."""
+    kinds = {name: set(typing.get_args(hint)) or {hint} for name, hint in typing.get_type_hints(cls).items()}
+    return frozenset(name for name, kind in kinds.items() if int in kind and float not in kind)
+
+
 def check_fields(config: Any) -> None:
     """Raise ``ValueError`` naming the first field of ``config`` outside its declared interval
     (or of the wrong type) or not one of its ``Literal`` choices."""
@@ -131,6 +140,8 @@ def check_fields(config: Any) -> None:
             continue
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"{cls.__name__}.{f.name} must be a number in {interval}, got {value!r}")
+        if isinstance(value, float) and f.name in _integer_fields(cast(type, cls)):
+            raise ValueError(f"{f.name} must be a whole number in {interval}, got {value!r}")
         if not _inside(value, interval):
             raise ValueError(f"{f.name} must be in {interval}, got {value}")
 
@@ -316,6 +327,29 @@ _NO_TOKENS = Inert(
     lambda c: c.token_weight == 0,
     "shapes VQGraph's code assignment term",
     "it is off: use the vqgraph method (or set token_weight) with a vqgcn teacher",
+)
+
+
+def link_term_weight(config: Any, term: str) -> float:
+    """A link student's weight of ``term``: its ``w_<term>`` where set, else its method's default."""
+    given = getattr(config, f"w_{term}")
+    return LINK_TERM_WEIGHTS[config.method].get(term, 0.0) if given is None else float(given)
+
+
+_NO_RANK = Inert(
+    lambda c: link_term_weight(c, "rank") == 0,
+    "shapes LLP's rank term",
+    "it is off: use llp or llp_rank (or set w_rank)",
+)
+_NO_DIST = Inert(
+    lambda c: link_term_weight(c, "dist") == 0,
+    "shapes LLP's distribution term",
+    "it is off: use llp or llp_dist (or set w_dist)",
+)
+_NO_RELATIONAL = Inert(
+    lambda c: link_term_weight(c, "rank") == 0 and link_term_weight(c, "dist") == 0,
+    "sets LLP's context sampling",
+    "LLP's relational terms are off: use llp, llp_rank or llp_dist (or set w_rank / w_dist)",
 )
 _NO_SAMPLED_HFD = Inert(
     lambda c: c.batch_size is None or c.objective not in ("hfd", "ffg2m"),
@@ -651,14 +685,20 @@ class LinkStudentConfig:
     w_repr: float | None = option(
         None, "Weight of the representation-matching loss (None: the method's).", interval="[0, inf)"
     )
-    margin: float = option(0.1, "LLP's rank margin.", interval="[0, inf)")
-    tau: float = option(1.0, "Temperature of LLP's distribution loss.", interval="(0, inf)")
+    margin: float = option(0.1, "LLP's rank margin.", interval="[0, inf)", inert=_NO_RANK)
+    tau: float = option(1.0, "Temperature of LLP's distribution loss.", interval="(0, inf)", inert=_NO_DIST)
     relational_scores: RelationalScores = option(
-        "prob", "The scale LLP's rank and distribution terms compare: prob (sigmoid, as LLP's code) | logit."
+        "prob",
+        "The scale LLP's rank and distribution terms compare: prob (sigmoid, as LLP's code) | logit.",
+        inert=_NO_RELATIONAL,
     )
-    walks: int = option(4, "LLP: random walks per anchor.", interval="[1, inf)")
-    hops: int = option(3, "LLP: steps per walk (nearby contexts are within this many hops).", interval="[1, inf)")
-    random_ratio: float = option(1.0, "LLP: random contexts per nearby context.", interval="[0, inf)")
+    walks: int = option(4, "LLP: random walks per anchor.", interval="[1, inf)", inert=_NO_RELATIONAL)
+    hops: int = option(
+        3, "LLP: steps per walk (nearby contexts are within this many hops).", interval="[1, inf)", inert=_NO_RELATIONAL
+    )
+    random_ratio: float = option(
+        1.0, "LLP: random contexts per nearby context.", interval="[0, inf)", inert=_NO_RELATIONAL
+    )
     anchors_per_epoch: int | None = option(
         1024, "Anchors per epoch (None or 0: every observed node).", interval="[0, inf)"
     )
@@ -666,6 +706,7 @@ class LinkStudentConfig:
         "informative-pairs",
         "LLP's rank loss averaged over informative-pairs (outside the margin) | all-pairs (as "
         "nn.MarginRankingLoss in the official LLP code).",
+        inert=_NO_RANK,
     )
     teacher_score_dropout: float = option(
         0.0,
@@ -686,6 +727,13 @@ class LinkStudentConfig:
         check_fields(self)
         if self.method not in LINK_METHODS:
             raise ValueError(f"method must be one of {', '.join(LINK_METHODS)}, got {self.method!r}")
+        if self.method == "mlp":
+            for term in LINK_TERMS[1:]:
+                if link_term_weight(self, term):
+                    raise ValueError(
+                        f"w_{term}={getattr(self, f'w_{term}')} weights a teacher term, and method 'mlp' has none: "
+                        f"use a method that distils the teacher (logit, repr, llp_rank, llp_dist, llp)"
+                    )
 
     def model_kwargs(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("hidden", "num_layers", "dropout", "norm")}

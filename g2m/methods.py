@@ -111,6 +111,17 @@ SIMILARITY_KERNELS: tuple[str, ...] = get_args(SimilarityKernel)
 EdgeWeighting = Literal["none", "agreement"]
 EDGE_WEIGHTINGS: tuple[str, ...] = get_args(EdgeWeighting)
 LINK_METHODS = ("mlp", "logit", "repr", "llp_rank", "llp_dist", "llp")
+#: a link student's terms: link BCE, LLP rank, LLP distribution, score MSE, embedding cosine
+LINK_TERMS: tuple[str, ...] = ("sup", "rank", "dist", "logit", "repr")
+#: each link method's default weight per term (a term left out: 0, not computed)
+LINK_TERM_WEIGHTS: dict[str, dict[str, float]] = {
+    "mlp": {"sup": 1.0},
+    "logit": {"sup": 1.0, "logit": 1.0},
+    "repr": {"sup": 1.0, "repr": 1.0},
+    "llp_rank": {"sup": 1.0, "rank": 1.0},
+    "llp_dist": {"sup": 1.0, "dist": 1.0},
+    "llp": {"sup": 1.0, "rank": 1.0, "dist": 1.0},
+}
 #: how LLP's rank loss averages: over the pairs outside the margin, or over every pair
 #: (those inside the margin adding a constant, as the official LLP code)
 RankAverage = Literal["informative-pairs", "all-pairs"]

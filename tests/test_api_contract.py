@@ -11,12 +11,13 @@ import re
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from torch_geometric.data import Data
 from torch_geometric.utils import to_undirected
 
 import g2m
+from g2m.config import link_student_config
 from g2m.data.csbm import csbm_tensors
 from g2m.data.graph_file import read_graph_file
 from g2m.data.link_splits import make_link_split
@@ -217,6 +218,136 @@ class _DotScorer(torch.nn.Module):
         return (a * b).sum(-1)
 
 
+# ---- distill_link: splits, teacher outputs and options drawn by Hypothesis ----------------------
+
+
+@pytest.fixture(scope="module")
+def link_graph(graph):
+    data, _ = graph
+    split = make_link_split(g2m.graph_from_data(data), "transductive", 0)
+    return Data(x=data.x, edge_index=data.edge_index), split
+
+
+def _pairs(values):
+    return torch.tensor(values, dtype=torch.long).view(-1, 2).t().contiguous()
+
+
+#: an edge set drawn freely: pairs of ids around the valid range, possibly empty, transposed or float
+edge_sets = st.one_of(
+    st.lists(st.integers(-2, N + 1), min_size=0, max_size=16).map(lambda v: _pairs(v[: len(v) // 2 * 2])),
+    st.lists(st.integers(0, N - 1), min_size=2, max_size=16).map(lambda v: _pairs(v[: len(v) // 2 * 2]).t()),
+    st.lists(st.integers(0, N - 1), min_size=2, max_size=16).map(lambda v: _pairs(v[: len(v) // 2 * 2]).float()),
+)
+EDGE_SETS = ("train_pos", "val_pos", "val_neg", "test_pos", "test_neg")
+
+
+@api_property
+@given(
+    change=st.one_of(st.none(), st.tuples(st.sampled_from(EDGE_SETS), edge_sets)),
+    leak=st.booleans(),
+    num_nodes=st.sampled_from([N, N, N - 1]),
+)
+def test_any_link_split_works_or_is_one_split_error(link_graph, change, leak, num_nodes):
+    from dataclasses import replace
+
+    data, valid = link_graph
+    split = replace(valid, num_nodes=num_nodes, **dict([change] if change else []))
+    if leak and (change is None or change[0] != "train_pos"):  # three test positives among the training edges
+        split = replace(split, train_pos=torch.cat([valid.train_pos, valid.test_pos[:, :3].flip(0)], 1))
+    try:
+        out = g2m.distill_link(data, _FeaturesOnly(torch.nn.Linear(6, 8)), _DotScorer(), "llp", split=split, epochs=1)
+    except SplitError as err:
+        event("refused")
+        assert re.search(r"split\.(num_nodes|train_pos|val_pos|val_neg|test_pos|test_neg)\b", str(err)), str(err)
+        return
+    event("works")
+    assert out.split is split  # used as given
+    for part in EDGE_SETS:
+        t = getattr(split, part)
+        assert t.dtype == torch.long and t.dim() == 2 and t.size(0) == 2 and t.size(1) > 0
+        assert int(t.min()) >= 0 and int(t.max()) < N
+    train = {tuple(p) for p in split.train_pos.t().tolist()} | {tuple(p) for p in split.train_pos.flip(0).t().tolist()}
+    assert not ({tuple(p) for p in split.test_pos.t().tolist()} & train)
+    assert not ({tuple(p) for p in split.val_pos.t().tolist()} & train)
+    assert num_nodes == N and 0.0 <= out.scores["val"] <= 1.0
+
+
+class _Encoder(torch.nn.Module):
+    def __init__(self, rows, dim, poison, as_tuple):
+        super().__init__()
+        self.lin, self.rows, self.dim, self.poison, self.as_tuple = torch.nn.Linear(6, 8), rows, dim, poison, as_tuple
+
+    def forward(self, x, edge_index):
+        h = torch.cat([self.lin(x), x], 1)[: self.rows, : self.dim]
+        if self.rows > x.size(0):
+            h = torch.cat([h, h[: self.rows - x.size(0)]])
+        if self.poison is not None:
+            h = h.clone()
+            h[1, 0] = self.poison
+        return (h, x) if self.as_tuple else h
+
+
+class _ShapedScorer(torch.nn.Module):
+    def __init__(self, shape):
+        super().__init__()
+        self.shape = shape
+
+    def forward(self, a, b):
+        s = (a * b).sum(-1)
+        return {"flat": s, "column": s[:, None], "wide": torch.stack([s, s], 1), "tuple": (s, s)}[self.shape]
+
+
+@api_property
+@given(
+    rows=st.sampled_from([N - 1, N, N + 1]),
+    dim=st.sampled_from([1, 8, 14]),
+    poison=st.sampled_from([None, float("nan"), float("-inf")]),
+    as_tuple=st.booleans(),
+    shape=st.sampled_from(["flat", "column", "wide", "tuple"]),
+)
+def test_any_link_teacher_output_works_or_is_one_error(link_graph, rows, dim, poison, as_tuple, shape):
+    data, split = link_graph
+    try:
+        out = g2m.distill_link(
+            data, _Encoder(rows, dim, poison, as_tuple), _ShapedScorer(shape), "llp", split=split, epochs=1
+        )
+    except G2MError as err:
+        event("refused")
+        assert re.search(r"encoder|scorer", str(err)), str(err)
+        assert not (rows == N and poison is None and not as_tuple and shape in ("flat", "column"))
+        return
+    event("works")
+    assert rows == N and poison is None and not as_tuple and shape in ("flat", "column")
+    assert 0.0 <= out.teacher_scores["val"] <= 1.0
+
+
+#: link options, each with values inside and outside its range
+link_options = st.dictionaries(
+    st.sampled_from(["w_rank", "w_dist", "w_logit", "margin", "tau", "walks", "hops", "lr", "batch_size", "colour"]),
+    st.sampled_from([-1, 0, 0.5, 2, None, "x"]),
+    max_size=3,
+)
+
+
+@api_property
+@given(method=st.sampled_from(["mlp", "logit", "llp_rank", "llp"]), options=link_options)
+def test_any_link_options_work_or_are_one_error_naming_one(link_graph, method, options):
+    data, split = link_graph
+    try:
+        out = g2m.distill_link(
+            data, _FeaturesOnly(torch.nn.Linear(6, 8)), _DotScorer(), method, split=split, epochs=1, **options
+        )
+    except G2MError as err:
+        event("refused")
+        assert any(name in str(err) for name in options), (options, str(err))
+        return
+    event("works")
+    default = link_student_config(None, method)
+    for name, value in options.items():  # taken as given (None: the method's default), never dropped
+        assert getattr(out.config, name) == (getattr(default, name) if value is None else value)
+    assert 0.0 <= out.scores["val"] <= 1.0
+
+
 # ---- graph files ------------------------------------------------------------------------------------
 
 
@@ -316,3 +447,18 @@ def test_eval_of_a_student_saved_from_ones_own_graph_asks_for_the_graph(graph, t
     done = CliRunner().invoke(app, ["eval", "--student", str(tmp_path / "student")])
     assert isinstance(done.exception, G2MError), done.output
     assert "--graph FILE" in str(done.exception) and "unknown dataset" not in str(done.exception)
+
+
+def test_cli_refuses_a_link_option_the_methods_never_read_as_the_api_does(tmp_path):
+    from typer.testing import CliRunner
+
+    from g2m.cli.main import app
+
+    runner = CliRunner()
+    base = ["--task", "link", "-d", "csbm", "--margin", "0.3", "-q"]
+    for command in (["distill", "--method", "mlp"], ["run", "--methods", "mlp,logit", "--out", str(tmp_path / "r")]):
+        done = runner.invoke(app, [*command, *base])
+        assert isinstance(done.exception, G2MError), done.output
+        assert re.search(r"margin shapes LLP's rank term and changes nothing for mlp", str(done.exception))
+    done = runner.invoke(app, ["distill", "--method", "mlp", "--task", "link", "-d", "csbm", "--w-rank", "1", "-q"])
+    assert isinstance(done.exception, G2MError) and "method 'mlp' has none" in str(done.exception), done.output

@@ -357,14 +357,21 @@ def command_line(ctx: typer.Context) -> list[str]:
     return words
 
 
-def refuse_inert(methods: list[str], teacher: str, given: dict[str, Any], spec: Any = None) -> None:
+def refuse_inert(
+    methods: list[str] | tuple[str, ...], teacher: str, given: dict[str, Any], spec: Any = None, task: str = "node"
+) -> None:
     """Refuse a student option the user gave that none of ``methods`` would read, as configured by
     ``spec`` (the dataset's, or a recipe's, presets) and ``given`` (a field whose declaration says
-    when it is inert, :class:`g2m.config.Inert`), naming what would make it count."""
-    from g2m.config import inert_options, student_config
+    when it is inert, :class:`g2m.config.Inert`), naming what would make it count. ``task``
+    ``link``: the link students' options."""
+    from g2m.config import inert_options, link_student_config, student_config
 
     try:
-        configs = [student_config(spec, method, teacher, **given) for method in methods]
+        configs: list[Any]
+        if task == "link":
+            configs = [link_student_config(spec, method, **given) for method in methods]
+        else:
+            configs = [student_config(spec, method, teacher, **given) for method in methods]
     except ValueError as err:
         raise G2MError(str(err)) from None
     for name, inert in inert_options(configs[0], given).items():

@@ -232,7 +232,9 @@ def distill(
         if teacher_logits is not None:
             raise G2MError("--teacher-logits applies to node students (link students read a cached teacher)")
         from g2m.cli.link import distill_link
+        from g2m.data import get_spec
 
+        refuse_inert([method], teacher_name, hp, get_spec(dataset), task="link")
         return distill_link(
             dataset, teacher_name, method, seed, setting, hp, teacher_cache, data_root, cache_dir, not quiet, dev
         )
@@ -371,6 +373,9 @@ def run(
         if save_students is not None:
             raise G2MError("--save-students applies to node students (link students are not exported yet)")
         link_methods = LINK_METHODS if methods == ",".join(NODE_OBJECTIVES) else tuple(chosen)
+        from g2m.data import get_spec
+
+        refuse_inert(link_methods, teacher_name, student_hp, get_spec(dataset), task="link")
         return run_link(
             dataset,
             teacher_name,

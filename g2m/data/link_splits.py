@@ -65,6 +65,64 @@ class LinkSplit:
         return f"link-{self.setting}-s{self.seed}-{self.fingerprint()}{graph}"
 
 
+EDGE_SETS = ("train_pos", "val_pos", "val_neg", "test_pos", "test_neg")
+
+
+def check_link_split(split: object, num_nodes: int, name: str = "split") -> LinkSplit:
+    """``split`` if it is a :class:`LinkSplit` of a graph of ``num_nodes`` nodes whose edge sets are
+    ``[2, K]`` integer tensors of node ids in range, none empty, no validation or test positive
+    among the training positives (in either direction), and, in the production setting, no
+    training edge touching a held-out node; else one :class:`~g2m.errors.SplitError` naming the
+    part (``name``: how the caller calls the split)."""
+    if not isinstance(split, LinkSplit):
+        raise SplitError(
+            f"{name} must be a LinkSplit (g2m.data.link_splits.make_link_split(graph, setting, seed), or "
+            f"LinkSplit(...) of your own edges), got a {type(split).__name__}"
+        )
+    if split.setting not in LINK_SETTINGS:
+        raise SplitError(f"{name}.setting is {split.setting!r}; choose one of {LINK_SETTINGS}")
+    if split.num_nodes != num_nodes:
+        raise SplitError(f"{name}.num_nodes is {split.num_nodes} but the graph has {num_nodes} nodes")
+    for part in (*EDGE_SETS, "held_out"):
+        t = getattr(split, part)
+        where = f"{name}.{part}"
+        if not isinstance(t, Tensor):
+            raise SplitError(f"{where} must be a tensor, got a {type(t).__name__}")
+        if t.dtype not in (torch.int32, torch.int64):
+            raise SplitError(f"{where} has dtype {t.dtype}; node ids are integers (torch.long)")
+        if part == "held_out":
+            if t.dim() != 1:
+                raise SplitError(f"{where} must be a 1-D tensor of node ids, got shape {tuple(t.shape)}")
+        elif t.dim() != 2 or t.size(0) != 2:
+            hint = f": it looks transposed, pass {where}.t()" if t.dim() == 2 and t.size(1) == 2 else ""
+            raise SplitError(f"{where} must have shape [2, K] (one column per pair), got {tuple(t.shape)}{hint}")
+        elif t.size(1) == 0:
+            raise SplitError(f"{where} is empty: every edge set of a link split needs at least one pair")
+        if t.numel() and (int(t.min()) < 0 or int(t.max()) >= num_nodes):
+            raise SplitError(
+                f"{where} holds node id {int(t.min()) if int(t.min()) < 0 else int(t.max())}, outside [0, {num_nodes})"
+            )
+    train = torch.cat([_pair_id(split.train_pos, num_nodes), _pair_id(split.train_pos.flip(0), num_nodes)]).unique()
+    for part in ("val_pos", "test_pos"):
+        ids = _pair_id(getattr(split, part), num_nodes)
+        shared = int(torch.isin(ids, train).sum())
+        if shared:
+            raise SplitError(
+                f"{name}.{part} shares {shared} edge(s) with {name}.train_pos: the model would see the edges it is "
+                "scored on; take them out of the training edges"
+            )
+    if split.setting == "production" and split.held_out.numel():
+        held = torch.zeros(num_nodes, dtype=torch.bool, device=split.train_pos.device)
+        held[split.held_out.long().to(held.device)] = True
+        touching = int((held[split.train_pos[0].long()] | held[split.train_pos[1].long()]).sum())
+        if touching:
+            raise SplitError(
+                f"{name}.train_pos has {touching} edge(s) touching a held-out node ({name}.held_out): the production "
+                "setting keeps every edge of a held-out node out of training"
+            )
+    return split
+
+
 def _pair_id(edges: Tensor, n: int) -> Tensor:
     return edges[0] * n + edges[1]
 

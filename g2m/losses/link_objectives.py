@@ -7,18 +7,10 @@ Any weight can be overridden; a term with weight 0 is not computed.
 
 from __future__ import annotations
 
-from g2m.methods import LINK_METHODS
+from g2m.methods import LINK_METHODS, LINK_TERM_WEIGHTS, LINK_TERMS
 
-TERMS = ("sup", "rank", "dist", "logit", "repr")
-
-DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {
-    "mlp": {"sup": 1.0},
-    "logit": {"sup": 1.0, "logit": 1.0},
-    "repr": {"sup": 1.0, "repr": 1.0},
-    "llp_rank": {"sup": 1.0, "rank": 1.0},
-    "llp_dist": {"sup": 1.0, "dist": 1.0},
-    "llp": {"sup": 1.0, "rank": 1.0, "dist": 1.0},
-}
+TERMS = LINK_TERMS
+DEFAULT_WEIGHTS = LINK_TERM_WEIGHTS
 
 
 def check_link_method(method: str) -> str:
