@@ -26,6 +26,8 @@ test: setup setup-ext
 	$(BIN)/ruff check g2m tests
 	$(BIN)/ruff format --check g2m tests
 	$(BIN)/mypy
+	@echo ">> import-linter: imports flow one way, from the data up to the command line"
+	$(BIN)/lint-imports
 	@echo ">> running the test suite (G2M_SHARED_DATASETS=$(SHARED))"
 	G2M_SHARED_DATASETS=$(SHARED) G2M_REQUIRE_TORCH_SCATTER=1 G2M_REQUIRE_PYG_EXTENSIONS=1 $(BIN)/python -m pytest
 	@echo ">> building the docs site (mkdocs build --strict: a broken link or docstring fails)"

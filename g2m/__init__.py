@@ -1,16 +1,25 @@
 """g2m: distil Graph Neural Network teachers into MLP students.
 
-The package is layered the way data flows through it::
+Imports flow one way, from the data up to the command line; a module imports only the layers
+below its own (import-linter's contract in ``pyproject.toml``, run by ``make test``). Top down::
 
-    g2m.data       datasets, splits (node and link, transductive and inductive)
-    g2m.teachers   PyG GNN teachers and their training loops
-    g2m.cache      on-disk teacher outputs, keyed and hashed
-    g2m.ops        scatter/gather primitives (torch-scatter or native PyTorch)
-    g2m.losses     distillation losses as pure tensor functions
-    g2m.students   MLP students
-    g2m.training   student training (distillation) loops
-    g2m.evaluation metrics and multi-seed reporting
-    g2m.cli        the ``g2m`` command line
+    g2m.cli          the ``g2m`` command line (Typer)
+    g2m.benchmarks   speed and accuracy benchmarks
+    g2m.transforms   PyG transforms: a teacher's outputs, DeepWalk positions
+    g2m.api          distill / distill_link / export for a PyG user's own data and model
+    g2m.experiments  multi-seed node and link runs, tuning, merging, OGB leaderboard entries
+    g2m.training     teacher and student training loops, checkpoints
+    g2m.cache        on-disk teacher outputs, keyed and hashed
+    g2m.nn | g2m.teachers | g2m.students
+                     loss modules for your own loop | PyG GNN teachers | MLP students
+    g2m.losses       distillation losses as pure tensor functions
+    g2m.evaluation   metrics, results files, reports, paired comparisons
+    g2m.config       typed options of teachers and students
+    g2m.data         graphs, datasets, splits, samplers
+    g2m.ops | g2m.device | g2m.distributed | g2m.locks | g2m.layers | g2m.files
+                     scatter/gather, devices, processes, file locks, MLP layers, atomic writes
+    g2m.methods | g2m.errors | g2m.optional
+                     the names of methods and options, the errors, optional packages
 """
 
 __version__ = "0.1.0"
@@ -25,7 +34,7 @@ _getattr, _dir = lazy_exports(
         "DistillResult": "g2m.api",
         "distill_link": "g2m.api",
         "LinkDistillResult": "g2m.api",
-        "graph_from_data": "g2m.api",
+        "graph_from_data": "g2m.data.graph",
         "resolve_device": "g2m.device",
     },
 )

@@ -36,14 +36,14 @@ import torch
 from torch import Tensor, nn
 
 from g2m.config import StudentConfig, student_config
-from g2m.data.graph import Graph, make_graph
+from g2m.data.graph import Graph, graph_from_data, make_graph, undirected_edges
 from g2m.data.splits import NodeSplit, make_node_split, node_sets
 from g2m.device import resolve_device
 from g2m.errors import G2MError, InvalidGraphError
+from g2m.evaluation.metrics import node_scores
 from g2m.students.mlp import MLP
 from g2m.students.position import PositionedStudent
 from g2m.teachers.link import LinkScorer
-from g2m.teachers.node import node_scores
 
 #: the teacher name recorded for a user's own model or logits
 OWN_TEACHER = "own"
@@ -92,41 +92,6 @@ class DistillResult:
             **guard_record(self.guard, self.guard_val),
         }
         return save_student(path, model, self.config, meta, position)
-
-
-def graph_from_data(data: Any, name: str = "own", symmetrize: bool = False, num_classes: int | None = None) -> Graph:
-    """A g2m :class:`~g2m.data.graph.Graph` from a PyG ``Data`` (``x``, ``y``, ``edge_index``;
-    ``train_mask`` / ``val_mask`` / ``test_mask`` when present, ``[N]`` or ``[N, S]``).
-
-    g2m's losses read every edge in both directions. A directed ``edge_index`` is refused
-    unless ``symmetrize=True`` asks for the reverse edges to be added; self-loops are dropped.
-    """
-    for attr in ("x", "y", "edge_index"):
-        if getattr(data, attr, None) is None:
-            raise InvalidGraphError(
-                f"{name}: the Data object has no {attr!r}; g2m needs node features x, labels y and edge_index"
-            )
-    edge_index = _undirected_edges(data, name, symmetrize)
-    masks = {
-        k: getattr(data, f"{k}_mask").cpu()
-        for k in ("train", "val", "test")
-        if getattr(data, f"{k}_mask", None) is not None
-    }
-    return make_graph(name, data.x.cpu(), data.y.cpu(), edge_index, num_classes, masks or None)
-
-
-def _undirected_edges(data: Any, name: str, symmetrize: bool) -> Tensor:
-    """``data.edge_index`` on the CPU, refused when directed unless ``symmetrize`` asks for the
-    reverse edges (which :func:`~g2m.data.graph.make_graph` then adds)."""
-    from torch_geometric.utils import is_undirected
-
-    edge_index = data.edge_index.cpu()
-    if not symmetrize and not is_undirected(edge_index, num_nodes=data.num_nodes):
-        raise InvalidGraphError(
-            f"{name}: edge_index is directed (some edges lack their reverse); g2m's losses use both directions "
-            f"of every edge: pass symmetrize=True to add the reverse edges"
-        )
-    return edge_index
 
 
 @contextmanager
@@ -537,4 +502,4 @@ def _embeddings(out: Any, num_nodes: int) -> Tensor:
 def _link_graph(data: Any, symmetrize: bool) -> Graph:
     if getattr(data, "x", None) is None or getattr(data, "edge_index", None) is None:
         raise InvalidGraphError("the Data object needs node features x and edge_index")
-    return make_graph("own", data.x.cpu(), None, _undirected_edges(data, "own", symmetrize), 0)
+    return make_graph("own", data.x.cpu(), None, undirected_edges(data, "own", symmetrize), 0)

@@ -238,7 +238,7 @@ def _grad_clip(default: float | None = 1.0) -> Any:
 
 @dataclass(frozen=True)
 class TeacherConfig(_GNNKwargs):
-    """A node teacher GNN and how it trains (:func:`g2m.teachers.node.train_node_teacher`)."""
+    """A node teacher GNN and how it trains (:func:`g2m.training.node_teacher.train_node_teacher`)."""
 
     model: NodeTeacherName = option("gcn", "The teacher GNN (chosen by --teacher).")
     hidden: int = _hidden(256)
@@ -551,18 +551,6 @@ class StudentConfig:
     def objective(self) -> str:
         """The loss behind the method name (a recipe's objective, or the method itself)."""
         return node_method_options(self.method)[0]
-
-    def position_settings(self):
-        from g2m.students.position import DeepWalkSettings
-
-        return DeepWalkSettings(
-            dim=self.position_dim,
-            walk_length=self.position_walk_length,
-            walks_per_node=self.position_walks,
-            window=self.position_window,
-            epochs=self.position_epochs,
-            backend=self.position_backend,
-        )
 
     def model_kwargs(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("hidden", "num_layers", "dropout", "norm", "input_dropout", "hidden_at")}

@@ -24,7 +24,8 @@ class AddTeacherOutputs(BaseTransform):
         self.teacher, self.hidden = teacher, hidden
 
     def forward(self, data: Any) -> Any:
-        from g2m.api import graph_from_data, teacher_knowledge
+        from g2m.api import teacher_knowledge
+        from g2m.data.graph import graph_from_data
         from g2m.data.splits import make_node_split
 
         graph = graph_from_data(data)

@@ -8,7 +8,7 @@ import torch
 
 from g2m import distributed as dist
 from g2m.teachers.inference import sharded_inference
-from g2m.teachers.node import train_node_teacher
+from g2m.training.node_teacher import train_node_teacher
 
 
 def teacher(kind: str):

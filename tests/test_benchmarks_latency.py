@@ -10,10 +10,10 @@ import torch
 from typer.testing import CliRunner
 
 from g2m.benchmarks.latency import FULL, LatencyConfig, headline, run_latency
-from g2m.benchmarks.machine import MIN_REPEATS, latency_summary, time_calls
 from g2m.benchmarks.synthetic import products_like_graph
 from g2m.cli.main import app
 from g2m.data.neighbour_sampler import has_pyg_sampler
+from g2m.evaluation.machine import MIN_REPEATS, latency_summary, time_calls
 
 TINY = dict(repeats=3, warmup=1, budget_s=5.0, threads=1, glnn_layers=())
 REQUIRE_PYG_SAMPLER = os.environ.get("G2M_REQUIRE_PYG_EXTENSIONS") == "1"

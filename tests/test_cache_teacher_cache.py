@@ -7,7 +7,7 @@ from g2m.cache import CacheKey, TeacherCache, load_cached_teacher
 from g2m.config import TeacherConfig
 from g2m.data import load_dataset, make_node_split
 from g2m.errors import CacheCorruptError, CacheMismatchError
-from g2m.teachers.node import train_node_teacher
+from g2m.training.node_teacher import train_node_teacher
 
 KEY = CacheKey("cora", "node", "transductive-public-s0-abc", "gcn-1234", 0)
 

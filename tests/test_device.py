@@ -21,9 +21,9 @@ from g2m.data.splits import make_node_split
 from g2m.device import device_record, resolve_device, set_threads
 from g2m.errors import G2MError
 from g2m.losses.link_objectives import LINK_METHODS
-from g2m.teachers.node import train_node_teacher
 from g2m.training.link import distill_link_student, train_link_teacher
 from g2m.training.node_student import distill_node_student
+from g2m.training.node_teacher import train_node_teacher
 
 DEVICES = [
     "cpu",

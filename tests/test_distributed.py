@@ -61,7 +61,7 @@ def test_two_processes_train_the_one_process_teacher(tmp_path):
     which seeds share a batch, so their training is compared on sharded inference only."""
     from ddp_teacher_worker import teacher
 
-    from g2m.teachers.node import train_node_teacher
+    from g2m.training.node_teacher import train_node_teacher
 
     cache = tmp_path / "cache"
     done = _torchrun(WORKER.with_name("ddp_teacher_worker.py"), tmp_path / "t.pt", ",".join(TEACHERS), cache)

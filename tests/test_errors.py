@@ -462,9 +462,9 @@ def test_an_interrupted_student_resumes_to_the_same_result(method, extra, tmp_pa
     from g2m.config import TeacherConfig, student_config
     from g2m.data.csbm import csbm_tensors
     from g2m.data.splits import make_node_split
-    from g2m.teachers.node import train_node_teacher
     from g2m.training.checkpoint import Checkpoint
     from g2m.training.node_student import distill_node_student
+    from g2m.training.node_teacher import train_node_teacher
 
     x, y, e = csbm_tensors(num_nodes=200, num_classes=3, avg_degree=5, num_features=16, seed=2)
     graph = make_graph("c", x, y, e)

@@ -80,7 +80,7 @@ def test_bad_experiment_configs():
 def test_mini_batch_teacher_learns_with_each_sampler(sampler):
     from g2m.config import TeacherConfig
     from g2m.data import load_dataset, make_node_split
-    from g2m.teachers.node import train_node_teacher
+    from g2m.training.node_teacher import train_node_teacher
 
     g = load_dataset("csbm", **GRAPH)
     split = make_node_split(g, "random", seed=0)
@@ -96,8 +96,8 @@ def test_mini_batch_teacher_learns_with_each_sampler(sampler):
 def test_mini_batch_training_learns():
     from g2m.config import StudentConfig, TeacherConfig
     from g2m.data import load_dataset, make_node_split
-    from g2m.teachers.node import train_node_teacher
     from g2m.training.node_student import distill_node_student
+    from g2m.training.node_teacher import train_node_teacher
 
     g = load_dataset("csbm", **GRAPH)
     split = make_node_split(g, "random", seed=0)

@@ -9,9 +9,9 @@ from g2m.config import StudentConfig, TeacherConfig
 from g2m.data import load_dataset, make_node_split
 from g2m.experiments.node import TeacherKnowledge
 from g2m.losses.tokens import TeacherTokens
-from g2m.teachers.node import train_node_teacher
 from g2m.teachers.tokenizer import CosineCodebook, VQGraphTokenizer
 from g2m.training.node_student import distill_node_student
+from g2m.training.node_teacher import train_node_teacher
 
 GRAPH = dict(num_nodes=400, num_classes=4, avg_degree=8, homophily=0.9, feature_signal=1.0, num_features=16)
 TEACHER = dict(model="vqgcn", hidden=16, dropout=0.1, lr=0.01, epochs=40, patience=40, codebook_size=32)

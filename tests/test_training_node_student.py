@@ -9,13 +9,13 @@ import torch
 from g2m.config import StudentConfig, TeacherConfig, student_config
 from g2m.data import load_dataset, make_graph, make_node_split
 from g2m.data.sampling import to_csr
+from g2m.losses.adversarial import pgd_perturbation
 from g2m.students.mlp import MLP
 from g2m.students.position import DeepWalkSettings, deepwalk, lookup_position, position_features
 from g2m.teachers.inference import ShardedInference
 from g2m.teachers.models import build_teacher
-from g2m.teachers.node import train_node_teacher
-from g2m.training.adversarial import pgd_perturbation
 from g2m.training.node_student import distill_node_student, epoch_batches
+from g2m.training.node_teacher import train_node_teacher
 
 SMALL_WALKS = DeepWalkSettings(dim=16, walk_length=10, walks_per_node=2, window=3, epochs=1)
 

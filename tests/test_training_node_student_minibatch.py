@@ -80,7 +80,7 @@ def setup():
     g = make_graph("c", x, y, e)
     split = make_node_split(g, "random", "transductive", 0)
     from g2m.config import TeacherConfig
-    from g2m.teachers.node import train_node_teacher
+    from g2m.training.node_teacher import train_node_teacher
 
     teacher = train_node_teacher(g, split, TeacherConfig(hidden=32, epochs=100), 0, progress=False)
     return g, split, teacher

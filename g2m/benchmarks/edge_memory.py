@@ -13,7 +13,7 @@ import sys
 
 _SCRIPT = r"""
 import json, sys, time, torch
-from g2m.benchmarks.machine import peak_rss_mib, reset_peak_rss, rss_mib
+from g2m.evaluation.machine import peak_rss_mib, reset_peak_rss, rss_mib
 from g2m.losses import hfd_loss, lfd_loss
 n, e, c, chunk, loss = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 g = torch.Generator().manual_seed(0)

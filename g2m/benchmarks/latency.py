@@ -32,11 +32,11 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from g2m.benchmarks.machine import latency_summary, machine_info, time_calls
 from g2m.data.graph import Graph
 from g2m.data.neighbour_sampler import NeighbourSampler, has_pyg_sampler, resolve_sampler
 from g2m.data.sampling import CSR, to_csr
 from g2m.device import resolve_device, set_threads
+from g2m.evaluation.machine import latency_summary, machine_info, time_calls
 from g2m.students.mlp import MLP
 from g2m.teachers.link import LinkScorer
 from g2m.teachers.models import GNN

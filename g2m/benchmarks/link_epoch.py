@@ -46,13 +46,13 @@ class LinkEpochConfig:
 
 def measure(graph_name: str, model: str, cfg: LinkEpochConfig) -> dict[str, Any]:
     """One measurement in this process (run by :func:`run_link_epoch` in a fresh one)."""
-    from g2m.benchmarks.machine import peak_rss_mib, reset_peak_rss, rss_mib
     from g2m.benchmarks.synthetic import products_like_graph
     from g2m.config import LinkStudentConfig, LinkTeacherConfig, link_student_config, link_teacher_config
     from g2m.data.link_splits import make_link_split
     from g2m.data.registry import load_dataset
     from g2m.data.specs import get_spec
     from g2m.device import resolve_device, set_threads
+    from g2m.evaluation.machine import peak_rss_mib, reset_peak_rss, rss_mib
     from g2m.teachers.link import LinkScorer
     from g2m.training.link import distill_link_student, link_batches, train_link_teacher
 

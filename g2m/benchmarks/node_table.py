@@ -25,8 +25,9 @@ from typing import Any
 
 from g2m.benchmarks.tables import Cell, verdict
 from g2m.evaluation.provenance import provenance
-from g2m.evaluation.report import atomic_write_text, read_results, write_results
+from g2m.evaluation.report import read_results, write_results
 from g2m.evaluation.results import Results
+from g2m.files import atomic_write_text
 from g2m.methods import NODE_OBJECTIVES
 
 HOMOPHILOUS = ("amazon-photo", "amazon-computers", "coauthor-cs", "coauthor-physics")

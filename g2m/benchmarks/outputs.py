@@ -16,7 +16,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 
-from g2m.evaluation.report import atomic_write_bytes, atomic_write_text  # noqa: E402
+from g2m.files import atomic_write_bytes, atomic_write_text  # noqa: E402
 
 
 def rows_csv(rows: Sequence[dict[str, Any]]) -> str:

@@ -7,7 +7,7 @@ come from the dataset's TOML like every other command, so the same pipeline take
 products-like synthetic graph, ``ogbn-products`` or ``ogbn-arxiv`` unchanged.
 
 Peak memory is the process' resident-set high-water mark during the stage (the kernel's
-mark is reset before each stage; see :mod:`g2m.benchmarks.machine`).
+mark is reset before each stage; see :mod:`g2m.evaluation.machine`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
-from g2m.benchmarks.machine import machine_info, peak_rss_mib, reset_peak_rss, rss_mib
+from g2m.evaluation.machine import machine_info, peak_rss_mib, reset_peak_rss, rss_mib
 
 T = TypeVar("T")
 
@@ -67,9 +67,10 @@ def run_pipeline(
     from g2m.data.registry import load_dataset
     from g2m.data.specs import get_spec
     from g2m.data.splits import make_node_split, protocol_graph
+    from g2m.evaluation.metrics import node_scores
     from g2m.experiments.node import save_node_teacher
-    from g2m.teachers.node import node_scores, train_node_teacher
     from g2m.training.node_student import distill_node_student
+    from g2m.training.node_teacher import train_node_teacher
 
     spec = get_spec(dataset)
     rows: list[dict[str, Any]] = []

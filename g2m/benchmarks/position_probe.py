@@ -31,12 +31,12 @@ def position_probe(
     from g2m.config import student_config
     from g2m.data import get_spec, load_dataset, make_node_split
     from g2m.data.splits import protocol_graph
-    from g2m.students.position import deepwalk
+    from g2m.students.position import deepwalk, position_settings
 
     spec = get_spec(dataset)
     split_name = split or spec.split
     graph = protocol_graph(load_dataset(dataset, data_root), split_name)
-    settings = replace(student_config(spec, "nosmog", "sage").position_settings(), backend=backend)
+    settings = replace(position_settings(student_config(spec, "nosmog", "sage")), backend=backend)
     y = graph.require_labels().numpy()
     scores = []
     for seed in range(seeds):

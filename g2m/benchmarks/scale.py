@@ -33,7 +33,7 @@ from typing import Any
 
 import torch
 
-from g2m.benchmarks.machine import peak_rss_mib, reset_peak_rss, rss_mib
+from g2m.evaluation.machine import peak_rss_mib, reset_peak_rss, rss_mib
 
 SCALE_TASKS = ("kd", "lfd", "hfd", "ffg2m", "llp", "teacher_inference", "student_inference")
 _NODE_METHOD = {"kd": "glnn", "lfd": "lfd", "hfd": "hfd", "ffg2m": "ffg2m"}
@@ -65,9 +65,9 @@ class ScaleConfig:
 
 def measure(graph_file: str, task: str, cfg: ScaleConfig) -> dict[str, Any]:
     """One measurement in this process (run by :func:`run_scale` in a fresh one)."""
-    from g2m.benchmarks.machine import synchronize
     from g2m.data.sampling import sample_contexts, to_csr
     from g2m.device import resolve_device, set_threads
+    from g2m.evaluation.machine import synchronize
     from g2m.losses.link import llp_dist_loss, llp_rank_loss
     from g2m.losses.objectives import node_objective
     from g2m.students.mlp import MLP
@@ -196,8 +196,8 @@ def run_scale(cfg: ScaleConfig, progress: bool = True) -> dict[str, Any]:
     A measurement that fails (for example out of memory) is recorded with its error."""
     from tqdm.auto import tqdm
 
-    from g2m.benchmarks.machine import machine_info
     from g2m.device import resolve_device, set_threads
+    from g2m.evaluation.machine import machine_info
 
     plan = [(n, cfg.avg_degree, t) for n in cfg.sizes for t in cfg.tasks]
     if cfg.edge_doubling:

@@ -17,10 +17,10 @@ from typing import Any, cast
 import torch
 from torch import Tensor, nn
 
-from g2m.benchmarks.machine import latency_summary, machine_info, time_calls
 from g2m.data.graph import Graph
 from g2m.data.splits import NodeSplit
 from g2m.device import set_threads
+from g2m.evaluation.machine import latency_summary, machine_info, time_calls
 from g2m.evaluation.metrics import node_metric
 from g2m.students.precision import PRECISIONS, with_precision
 

@@ -88,7 +88,7 @@ def teacher_epoch_time(num_nodes: int, seed: int = 0, **device: Any) -> float:
     from g2m.config import TeacherConfig
     from g2m.data.loaders import fraction_masks
     from g2m.data.splits import make_node_split
-    from g2m.teachers.node import train_node_teacher
+    from g2m.training.node_teacher import train_node_teacher
 
     graph = products_like_graph(num_nodes, seed)
     graph = replace(graph, masks=fraction_masks(num_nodes, (0.08, 0.016), seed))

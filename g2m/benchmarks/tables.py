@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from g2m.evaluation.provenance import provenance
-from g2m.evaluation.report import atomic_write_text
 from g2m.evaluation.results import Results
+from g2m.files import atomic_write_text
 
 Cell = tuple[str, str, str]  # dataset, teacher, setting
 

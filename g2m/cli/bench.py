@@ -622,7 +622,7 @@ def position_probe(
     from g2m.benchmarks.position_probe import position_probe as probe
     from g2m.cli.common import check_output_dir, echo_json
     from g2m.evaluation.provenance import provenance
-    from g2m.evaluation.report import atomic_write_text
+    from g2m.files import atomic_write_text
 
     if out is not None:
         check_output_dir(out.parent)

@@ -27,8 +27,8 @@ def leaderboard(
     from g2m.cli.compare import compare_defaults
     from g2m.data.registry import load_dataset
     from g2m.data.specs import get_spec
-    from g2m.evaluation.leaderboard import leaderboard_entry, leaderboard_markdown
     from g2m.evaluation.report import read_results
+    from g2m.experiments.leaderboard import leaderboard_entry, leaderboard_markdown
 
     result = read_results(results)
     method = method or compare_defaults(result)[1]

@@ -218,8 +218,8 @@ def evaluate(
 ) -> None:
     """Evaluate a saved student on the split it was trained for."""
     dev = compute_on(device, threads)
+    from g2m.evaluation.metrics import node_scores
     from g2m.students.io import load_student, student_inputs
-    from g2m.teachers.node import node_scores
     from g2m.training.node_student import predict
 
     model, _, meta = load_student(student)

@@ -23,8 +23,8 @@ def split(
     import torch
 
     from g2m.data import load_dataset, ogb_split_edge
-    from g2m.evaluation.report import atomic_write_bytes
     from g2m.experiments.link import link_split_for
+    from g2m.files import atomic_write_bytes
 
     graph = load_dataset(dataset, data_root)
     link_split = link_split_for(graph, "transductive", seed)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import Tensor
-from torch_geometric.utils import coalesce, remove_self_loops, to_undirected
+from torch_geometric.utils import coalesce, is_undirected, remove_self_loops, to_undirected
 
 from g2m.errors import DataWarning, InvalidGraphError
 
@@ -239,3 +240,36 @@ def largest_connected_component(graph: Graph) -> Graph:
 
 def degree(edge_index: Tensor, num_nodes: int) -> Tensor:
     return torch.bincount(edge_index[0], minlength=num_nodes)
+
+
+def graph_from_data(data: Any, name: str = "own", symmetrize: bool = False, num_classes: int | None = None) -> Graph:
+    """A g2m :class:`~g2m.data.graph.Graph` from a PyG ``Data`` (``x``, ``y``, ``edge_index``;
+    ``train_mask`` / ``val_mask`` / ``test_mask`` when present, ``[N]`` or ``[N, S]``).
+
+    g2m's losses read every edge in both directions. A directed ``edge_index`` is refused
+    unless ``symmetrize=True`` asks for the reverse edges to be added; self-loops are dropped.
+    """
+    for attr in ("x", "y", "edge_index"):
+        if getattr(data, attr, None) is None:
+            raise InvalidGraphError(
+                f"{name}: the Data object has no {attr!r}; g2m needs node features x, labels y and edge_index"
+            )
+    edge_index = undirected_edges(data, name, symmetrize)
+    masks = {
+        k: getattr(data, f"{k}_mask").cpu()
+        for k in ("train", "val", "test")
+        if getattr(data, f"{k}_mask", None) is not None
+    }
+    return make_graph(name, data.x.cpu(), data.y.cpu(), edge_index, num_classes, masks or None)
+
+
+def undirected_edges(data: Any, name: str, symmetrize: bool) -> Tensor:
+    """``data.edge_index`` on the CPU, refused when directed unless ``symmetrize`` asks for the
+    reverse edges (which :func:`~g2m.data.graph.make_graph` then adds)."""
+    edge_index = data.edge_index.cpu()
+    if not symmetrize and not is_undirected(edge_index, num_nodes=data.num_nodes):
+        raise InvalidGraphError(
+            f"{name}: edge_index is directed (some edges lack their reverse); g2m's losses use both directions "
+            f"of every edge: pass symmetrize=True to add the reverse edges"
+        )
+    return edge_index

@@ -74,7 +74,7 @@ def read_graph_file(path: str | os.PathLike, name: str) -> Graph:
             f"{path}: not a torch_geometric Data saved with torch.save "
             f"({type(err).__name__}: {str(err).splitlines()[0][:200]})"
         ) from None
-    from g2m.api import graph_from_data
+    from g2m.data.graph import graph_from_data
 
     if isinstance(data, dict):
         from torch_geometric.data import Data

@@ -9,6 +9,9 @@ from functools import cache
 
 from torch import Tensor
 
+from g2m.data.graph import Graph
+from g2m.data.splits import NodeSplit
+
 NODE_METRICS = ("accuracy", "rocauc")
 
 
@@ -44,3 +47,15 @@ def node_metric(logits: Tensor, y: Tensor, metric: str = "accuracy") -> float:
         raise ValueError(f"rocauc needs a binary task, got {logits.size(1)} classes")
     # softmax(l)[1] is monotone in l1 - l0: same ranking, no saturation to ties at 1.0
     return binary_rocauc(logits[:, 1] - logits[:, 0], y)
+
+
+def node_scores(logits: Tensor, graph: Graph, split: NodeSplit, metric: str) -> dict[str, float]:
+    """Scores of full-graph-indexed ``logits`` on the split's evaluation sets."""
+    y = graph.require_labels()
+    scores = {
+        "val": node_metric(logits[split.val], y[split.val], metric),
+        "test": node_metric(logits[split.test], y[split.test], metric),
+    }
+    if split.test_ind.numel():
+        scores["test_ind"] = node_metric(logits[split.test_ind], y[split.test_ind], metric)
+    return scores

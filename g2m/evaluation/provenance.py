@@ -45,8 +45,8 @@ def provenance(argv: list[str] | None = None, device: dict[str, Any] | None = No
     import torch
     import torch_geometric
 
-    from g2m.benchmarks.machine import cpu_model
     from g2m.device import device_record
+    from g2m.evaluation.machine import cpu_model
 
     argv = g2m_argv(sys.argv) if argv is None else argv
     return {

@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from g2m.errors import G2MError
 from g2m.evaluation.results import Results, RunRow, SummaryRow
+from g2m.files import atomic_write_text
 
 SCORE_ORDER = ("val", "test", "test_ind", "prod", "hits@10", "hits@20", "hits@50", "hits@100", "mrr", "rocauc")
 
@@ -69,33 +69,6 @@ def markdown_table(rows: Sequence[dict[str, Any]], title: str = "", scale: float
         cells = [f"{scale * r[f'{c}_mean']:.2f} ± {scale * r[f'{c}_std']:.2f}" for c in cols]
         lines.append("| " + " | ".join([str(r[group]), *cells]) + " |")
     return "\n".join(lines) + "\n"
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write via a temporary file in the same directory, then rename into place;
-    on failure the temporary file is removed and ``path`` is untouched."""
-    path = Path(path)
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; results are meant to be read
-        os.replace(tmp, path)
-    except OSError as err:  # name the file asked for, never the temporary one
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        raise G2MError(f"cannot write {path}: {err.strerror or err}") from None
-    except BaseException:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    return atomic_write_bytes(path, text.encode())
 
 
 def write_results(out_dir: str | os.PathLike, result: Results, table: str) -> tuple[Path, Path]:

@@ -32,9 +32,9 @@ from g2m.losses.objectives import check_method
 from g2m.losses.tokens import TeacherTokens
 from g2m.methods import NODE_TEACHERS
 from g2m.students.io import save_student
-from g2m.teachers.node import NodeTeacherOutput, train_node_teacher
 from g2m.training.checkpoint import student_checkpoint
 from g2m.training.node_student import DISTILLED, LABELS, UNWEIGHTED, distill_node_student
+from g2m.training.node_teacher import NodeTeacherOutput, train_node_teacher
 
 
 def experiment_spec(
@@ -136,7 +136,7 @@ def _get_parallel_teacher(
 ) -> tuple[TeacherKnowledge, dict[str, float], bool]:
     """:func:`get_node_teacher` for a mini-batch teacher in a process group: rank 0 holds the
     cache entry's lock and looks the teacher up; when it is missing, every rank trains it
-    together (:func:`~g2m.teachers.node.train_node_teacher`, data-parallel). Transductive (with
+    together (:func:`~g2m.training.node_teacher.train_node_teacher`, data-parallel). Transductive (with
     accuracy), each rank then writes its own rows of the entry and every rank reads the whole
     memory-mapped (:meth:`~g2m.cache.TeacherCache.save_row_shards`): no rank gathers every node's
     logits. Otherwise the outputs are gathered and rank 0 writes the entry."""

@@ -237,7 +237,7 @@ def tune_methods(
     from g2m.data import load_dataset, make_node_split
     from g2m.data.specs import get_spec
     from g2m.data.splits import protocol_graph
-    from g2m.evaluation.report import atomic_write_text
+    from g2m.files import atomic_write_text
 
     if task not in SECTIONS:
         raise G2MError(f"unknown task {task!r}; choose node or link")

@@ -11,7 +11,7 @@ of the method's objective (:mod:`g2m.losses.objectives`); the others are NOSMOG'
 VQGraph's code assignments, each with its own weight. A term reads one :class:`Step`: the student's
 logits of the step's nodes (every observed node in full batch, a mini-batch's seeds otherwise) and
 what else it needs. The maths of
-each term is in the pure loss it calls (:mod:`g2m.losses.node`, :mod:`g2m.training.adversarial`).
+each term is in the pure loss it calls (:mod:`g2m.losses.node`, :mod:`g2m.losses.adversarial`).
 :class:`g2m.students.reliability.ReliableEdges` (KRD) changes LFD's term between epochs: it
 resamples its edges. :func:`teacher_terms` is the one place that says which terms an objective has.
 """
@@ -25,9 +25,9 @@ from typing import Protocol
 import torch
 from torch import Tensor, nn
 
+from g2m.losses.adversarial import pgd_perturbation
 from g2m.losses.node import LFDTarget, hfd_loss, kd_loss, label_ce, lfd_loss, lfd_loss_on, similarity_loss
 from g2m.losses.tokens import TeacherTokens, token_kd_loss
-from g2m.training.adversarial import pgd_perturbation
 
 
 @dataclass
@@ -196,7 +196,7 @@ class TokenTerm:
 class AdversarialTerm:
     r"""NOSMOG's adversarial augmentation: the node-wise loss ``node_wise`` (label CE and untempered
     KD) on the step's features moved by a PGD perturbation of radius ``eps`` that raises it
-    (:func:`~g2m.training.adversarial.pgd_perturbation`)."""
+    (:func:`~g2m.losses.adversarial.pgd_perturbation`)."""
 
     node_wise: Objective
     eps: float

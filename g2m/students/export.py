@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from g2m.errors import G2MError
-from g2m.evaluation.report import atomic_write_bytes
+from g2m.files import atomic_write_bytes
 from g2m.students.precision import with_precision
 
 

@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 
 from g2m.config import StudentConfig
-from g2m.evaluation.report import atomic_write_bytes, atomic_write_text
+from g2m.files import atomic_write_bytes, atomic_write_text
 from g2m.students.mlp import MLP
 
 

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -74,6 +75,18 @@ class DeepWalkSettings:
             raise ValueError(
                 f"position features: window ({self.window}) must be shorter than the walk ({self.walk_length})"
             )
+
+
+def position_settings(config: Any) -> DeepWalkSettings:
+    """The DeepWalk settings of a student config's ``position_*`` fields."""
+    return DeepWalkSettings(
+        dim=config.position_dim,
+        walk_length=config.position_walk_length,
+        walks_per_node=config.position_walks,
+        window=config.position_window,
+        epochs=config.position_epochs,
+        backend=config.position_backend,
+    )
 
 
 def deepwalk(

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import torch
 
-from g2m.evaluation.report import atomic_write_bytes
+from g2m.files import atomic_write_bytes
 
 
 class Stateful(Protocol):

@@ -15,7 +15,7 @@ from g2m.config import StudentConfig
 from g2m.data.graph import Graph
 from g2m.data.splits import NodeSplit
 from g2m.device import cpu_generator, resolve_device, to_device_async
-from g2m.evaluation.metrics import node_metric
+from g2m.evaluation.metrics import node_metric, node_scores
 from g2m.losses.node import LFDTarget, lfd_target, teacher_agreement
 from g2m.losses.objectives import check_method
 from g2m.losses.terms import (
@@ -33,9 +33,8 @@ from g2m.losses.terms import (
 from g2m.losses.tokens import TeacherTokens
 from g2m.ops.sparse import row_block, sparse_features
 from g2m.students.mlp import MLP
-from g2m.students.position import position_features
+from g2m.students.position import position_features, position_settings
 from g2m.students.reliability import ReliableEdges, ReliableEdgeSampler
-from g2m.teachers.node import node_scores
 from g2m.training.checkpoint import Checkpoint, GeneratorState
 from g2m.training.loop import FitResult, fit
 
@@ -312,7 +311,7 @@ class _StudentTraining:
         self.x_view = view.x
         if config.position != "none":
             self.position = position_features(
-                graph.num_nodes, graph.edge_index, split.observed, edges, config.position_settings(), seed
+                graph.num_nodes, graph.edge_index, split.observed, edges, position_settings(config), seed
             )
             self.x_view = torch.cat([view.x, _rows(self.position, split.observed, dev)], dim=1)
         self.model = MLP(self.x_view.size(1), graph.num_classes, **config.model_kwargs()).to(dev)

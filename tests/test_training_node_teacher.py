@@ -4,7 +4,7 @@ import torch
 from g2m.config import TeacherConfig
 from g2m.data import load_dataset, make_node_split
 from g2m.teachers import build_teacher
-from g2m.teachers.node import train_node_teacher
+from g2m.training.node_teacher import train_node_teacher
 
 GRAPH = dict(num_nodes=800, num_classes=4, avg_degree=8, homophily=0.9, feature_signal=1.0, num_features=16)
 

@@ -20,7 +20,7 @@ from g2m.data.neighbour_sampler import NeighbourSampler
 from g2m.data.sampling import Neighbourhood
 from g2m.data.splits import NodeSplit
 from g2m.device import cpu_generator, resolve_device, to_device_async
-from g2m.evaluation.metrics import node_metric
+from g2m.evaluation.metrics import node_metric, node_scores
 from g2m.losses.node import label_ce
 from g2m.losses.tokens import TeacherTokens
 from g2m.ops.sparse import sparse_features
@@ -46,18 +46,6 @@ class NodeTeacherOutput:
     rows: tuple[int, int] | None = None
     #: a vqgcn teacher's codebook and every node's quantiser input (None: other teachers)
     tokens: TeacherTokens | None = None
-
-
-def node_scores(logits: Tensor, graph: Graph, split: NodeSplit, metric: str) -> dict[str, float]:
-    """Scores of full-graph-indexed ``logits`` on the split's evaluation sets."""
-    y = graph.require_labels()
-    scores = {
-        "val": node_metric(logits[split.val], y[split.val], metric),
-        "test": node_metric(logits[split.test], y[split.test], metric),
-    }
-    if split.test_ind.numel():
-        scores["test_ind"] = node_metric(logits[split.test_ind], y[split.test_ind], metric)
-    return scores
 
 
 def train_node_teacher(

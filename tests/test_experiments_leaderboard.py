@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from g2m.cli.main import app
 from g2m.errors import G2MError
-from g2m.evaluation.leaderboard import leaderboard_entry, student_parameters
+from g2m.experiments.leaderboard import leaderboard_entry, student_parameters
 
 runner = CliRunner()
 
