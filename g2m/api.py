@@ -43,6 +43,7 @@ from g2m.errors import G2MError, InvalidGraphError
 from g2m.evaluation.metrics import node_scores
 from g2m.students.mlp import MLP
 from g2m.students.position import PositionedStudent
+from g2m.teachers.knowledge import TeacherKnowledge
 from g2m.teachers.link import LinkScorer
 
 #: the teacher name recorded for a user's own model or logits
@@ -185,13 +186,6 @@ def check_teacher_logits(logits: Tensor, num_nodes: int, num_classes: int, name:
         )
 
 
-@dataclass
-class _Knowledge:
-    logits: Tensor
-    hidden: Tensor | None
-    entropy_shift: Tensor | None
-
-
 def teacher_knowledge(
     teacher: nn.Module,
     graph: Graph,
@@ -200,7 +194,7 @@ def teacher_knowledge(
     need_hidden: bool,
     need_shift: bool,
     seed: int,
-) -> _Knowledge:
+) -> TeacherKnowledge:
     """Run a user's teacher module the way the split asks (transductive: once on the graph;
     inductive: the observed subgraph for observed nodes, the full graph for held-out ones)
     and collect its logits, hidden layer (forward hook) and KRD entropy shift, on the CPU."""
@@ -233,7 +227,7 @@ def teacher_knowledge(
     finally:
         if hook is not None:
             hook.remove()
-    return _Knowledge(logits.float().cpu(), None if full_hidden is None else full_hidden.float().cpu(), shift)
+    return TeacherKnowledge(logits.float().cpu(), None if full_hidden is None else full_hidden.float().cpu(), shift)
 
 
 def _keyword_language(text: str) -> str:
@@ -333,13 +327,11 @@ def distill(
     out = distill_node_student(
         graph,
         node_split,
-        None if config.objective == "mlp" else logits,
+        TeacherKnowledge(logits, None if hidden is None else hidden.cpu(), shift),
         config,
         seed,
         metric,
         progress,
-        teacher_hidden=None if hidden is None else hidden.cpu(),
-        teacher_entropy_shift=shift,
         device=dev,
     )
     student: nn.Module = out.model

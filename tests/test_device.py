@@ -121,12 +121,10 @@ def _student(graph, split, teacher_out, method: str, device: str, **extra):
     return distill_node_student(
         graph,
         split,
-        teacher_out.logits,
+        teacher_out.knowledge(),
         cfg,
         0,
         progress=False,
-        teacher_hidden=teacher_out.hidden,
-        teacher_entropy_shift=teacher_out.entropy_shift,
         device=device,
     )
 

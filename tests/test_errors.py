@@ -486,13 +486,11 @@ def test_an_interrupted_student_resumes_to_the_same_result(method, extra, tmp_pa
         return distill_node_student(
             graph,
             split,
-            teacher.logits,
+            teacher.knowledge(),
             cfg,
             3,
             progress=False,
             on_epoch=on_epoch,
-            teacher_hidden=teacher.hidden,
-            teacher_entropy_shift=teacher.entropy_shift,
             checkpoint=checkpoint,
         )
 

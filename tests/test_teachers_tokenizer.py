@@ -7,8 +7,8 @@ import torch.nn.functional as F
 
 from g2m.config import StudentConfig, TeacherConfig
 from g2m.data import load_dataset, make_node_split
-from g2m.experiments.node import TeacherKnowledge
 from g2m.losses.tokens import TeacherTokens
+from g2m.teachers.knowledge import TeacherKnowledge
 from g2m.teachers.tokenizer import CosineCodebook, VQGraphTokenizer
 from g2m.training.node_student import distill_node_student
 from g2m.training.node_teacher import train_node_teacher
@@ -83,7 +83,9 @@ def taught():
 def test_vqgraph_student_learns_the_codes(taught, loop):
     g, split, teacher = taught
     cfg = StudentConfig(method="vqgraph", hidden=16, epochs=30, patience=30, token_weight=1.0, **loop)
-    out = distill_node_student(g, split, teacher.logits, cfg, seed=0, progress=False, teacher_tokens=teacher.tokens)
+    out = distill_node_student(
+        g, split, TeacherKnowledge(teacher.logits, tokens=teacher.tokens), cfg, seed=0, progress=False
+    )
     assert out.scores["test"] > 0.25 + 0.3
     if not loop:  # full batch: the token term is one of the step's logged parts
         assert out.fit.history[-1]["token"] > 0
@@ -96,10 +98,9 @@ def test_the_token_term_changes_the_student_and_needs_the_codes(taught):
     vq = distill_node_student(
         g,
         split,
-        teacher.logits,
+        TeacherKnowledge(teacher.logits, tokens=teacher.tokens),
         StudentConfig(method="vqgraph", token_weight=1.0, token_pass=True, **base),
         progress=False,
-        teacher_tokens=teacher.tokens,
     )
     assert not torch.equal(glnn.logits, vq.logits)
     with pytest.raises(ValueError, match="-t vqgcn"):

@@ -13,6 +13,7 @@ from g2m.losses.adversarial import pgd_perturbation
 from g2m.students.mlp import MLP
 from g2m.students.position import DeepWalkSettings, deepwalk, lookup_position, position_features
 from g2m.teachers.inference import ShardedInference
+from g2m.teachers.knowledge import TeacherKnowledge
 from g2m.teachers.models import build_teacher
 from g2m.training.node_student import distill_node_student, epoch_batches
 from g2m.training.node_teacher import train_node_teacher
@@ -167,8 +168,8 @@ def test_nosmog_trains_end_to_end_and_is_deterministic(cora_like):
     cfg = student_config(None, "nosmog", "sage", position_dim=8, position_walk_length=10, position_walks=2, **FAST)
     with pytest.raises(ValueError, match="teacher_hidden"):
         distill_node_student(g, split, teacher.logits, cfg, 0, progress=False)
-    out = distill_node_student(g, split, teacher.logits, cfg, 0, progress=False, teacher_hidden=teacher.hidden)
-    again = distill_node_student(g, split, teacher.logits, cfg, 0, progress=False, teacher_hidden=teacher.hidden)
+    out = distill_node_student(g, split, TeacherKnowledge(teacher.logits, teacher.hidden), cfg, 0, progress=False)
+    again = distill_node_student(g, split, TeacherKnowledge(teacher.logits, teacher.hidden), cfg, 0, progress=False)
     assert out.position.shape == (g.num_nodes, 8) and out.model.layers[0].in_features == g.num_features + 8
     assert torch.equal(out.logits, again.logits)
     hist = out.fit.history[0]
@@ -305,10 +306,10 @@ def test_krd_trains_from_the_teachers_reliability(cora_like):
     with pytest.raises(ValueError, match="entropy shift"):
         distill_node_student(g, split, teacher.logits, cfg, 0, progress=False)
     out = distill_node_student(
-        g, split, teacher.logits, cfg, 0, progress=False, teacher_entropy_shift=teacher.entropy_shift
+        g, split, TeacherKnowledge(teacher.logits, entropy_shift=teacher.entropy_shift), cfg, 0, progress=False
     )
     again = distill_node_student(
-        g, split, teacher.logits, cfg, 0, progress=False, teacher_entropy_shift=teacher.entropy_shift
+        g, split, TeacherKnowledge(teacher.logits, entropy_shift=teacher.entropy_shift), cfg, 0, progress=False
     )
     assert torch.equal(out.logits, again.logits)
     assert out.scores["test"] > 0.25 + 0.2
@@ -316,11 +317,10 @@ def test_krd_trains_from_the_teachers_reliability(cora_like):
         distill_node_student(
             g,
             split,
-            teacher.logits,
+            TeacherKnowledge(teacher.logits, entropy_shift=teacher.entropy_shift),
             StudentConfig(method="glnn", reliability="krd", **FAST),
             0,
             progress=False,
-            teacher_entropy_shift=teacher.entropy_shift,
         )
 
 
@@ -359,15 +359,20 @@ def test_nosmog_additions_train_in_mini_batches(cora_like):
     g, split, teacher = cora_like
     base = dict(position_dim=8, position_walk_length=10, position_walks=2, batch_size=64, similarity_kernel="dot")
     cfg = student_config(None, "nosmog", "sage", **base, hidden_at="pre-activation", drop_last=True, **FAST)
-    out = distill_node_student(g, split, teacher.logits, cfg, 0, progress=False, teacher_hidden=teacher.hidden)
-    again = distill_node_student(g, split, teacher.logits, cfg, 0, progress=False, teacher_hidden=teacher.hidden)
+    out = distill_node_student(g, split, TeacherKnowledge(teacher.logits, teacher.hidden), cfg, 0, progress=False)
+    again = distill_node_student(g, split, TeacherKnowledge(teacher.logits, teacher.hidden), cfg, 0, progress=False)
     assert torch.equal(out.logits, again.logits)
     hist = out.fit.history[0]
     assert hist["similarity"] > 0 and hist["adversarial"] > 0 and hist["kd"] > 0
     assert out.scores["test"] > 0.25 + 0.3  # well above chance (4 classes)
     # the projector trains with the student: its weights moved from their initialisation
     plain = distill_node_student(
-        g, split, teacher.logits, replace(cfg, similarity_weight=0.0), 0, progress=False, teacher_hidden=teacher.hidden
+        g,
+        split,
+        TeacherKnowledge(teacher.logits, teacher.hidden),
+        replace(cfg, similarity_weight=0.0),
+        0,
+        progress=False,
     )
     assert not torch.equal(plain.logits, out.logits)
 

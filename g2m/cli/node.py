@@ -104,8 +104,8 @@ def distill_node(
     scfg = student_config(dspec, method, teacher_name, **hp)
     knowledge = None
     if teacher_logits is not None:
-        from g2m.experiments.node import TeacherKnowledge
         from g2m.students.io import read_tensor_file
+        from g2m.teachers.knowledge import TeacherKnowledge
 
         teacher_name = "own"
         if scfg.reliability == "krd":
@@ -138,14 +138,11 @@ def distill_node(
     result = distill_node_student(
         g,
         node_split,
-        None if knowledge is None else knowledge.logits,
+        knowledge,
         scfg,
         seed,
         dspec.metric,
         progress,
-        teacher_hidden=None if knowledge is None else knowledge.hidden,
-        teacher_entropy_shift=None if knowledge is None else knowledge.entropy_shift,
-        teacher_tokens=None if knowledge is None else knowledge.tokens,
         device=dev,
     )
     guard = result.guard_record()  # which candidate a guarded method kept, and each one's validation score

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import Tensor
 
 from g2m import distributed as dist
 from g2m.cache import CacheKey, TeacherCache, read_meta
@@ -29,9 +28,9 @@ from g2m.evaluation.results import Results, RunRow, SummaryRow
 from g2m.experiments.progress import RunLog, fingerprint, reuse_or_train
 from g2m.experiments.seeds import check_seed_range, seed_range, seeds_label
 from g2m.losses.objectives import check_method
-from g2m.losses.tokens import TeacherTokens
 from g2m.methods import NODE_TEACHERS
 from g2m.students.io import save_student
+from g2m.teachers.knowledge import TeacherKnowledge
 from g2m.training.checkpoint import student_checkpoint
 from g2m.training.node_student import DISTILLED, LABELS, UNWEIGHTED, distill_node_student
 from g2m.training.node_teacher import NodeTeacherOutput, train_node_teacher
@@ -46,48 +45,6 @@ def experiment_spec(
     if recipe is not None:
         spec = with_recipe(spec, recipe, teacher)
     return spec if preset is None else with_preset(spec, read_preset(preset))
-
-
-@dataclass(frozen=True)
-class TeacherKnowledge:
-    """A node teacher's outputs that students learn from: ``[N, C]`` logits, the ``[N, H]``
-    last hidden layer, and KRD's ``[N]`` entropy shift (None where the cache entry predates it
-    or the teacher was trained in mini-batches)."""
-
-    logits: Tensor
-    hidden: Tensor | None = None
-    entropy_shift: Tensor | None = None
-    #: seconds its training took, in whichever process trained it (None: not recorded)
-    train_seconds: float | None = None
-    #: a vqgcn teacher's codebook and quantiser inputs (VQGraph's codes); None for other teachers
-    tokens: TeacherTokens | None = None
-
-    @classmethod
-    def of(cls, out: NodeTeacherOutput) -> TeacherKnowledge:
-        """What a teacher just trained gives its students."""
-        return cls(out.logits, out.hidden, out.entropy_shift, out.fit.seconds, out.tokens)
-
-    @classmethod
-    def from_tensors(cls, tensors: dict[str, Tensor], meta: dict[str, Any] | None = None) -> TeacherKnowledge:
-        tokens = None
-        if "codebook" in tensors:
-            tokens = TeacherTokens(tensors["code_input"], tensors["codebook"])
-        return cls(
-            tensors["logits"],
-            tensors.get("hidden"),
-            tensors.get("entropy_shift"),
-            _train_seconds(meta or {}),
-            tokens,
-        )
-
-
-def _train_seconds(meta: dict[str, Any]) -> float | None:
-    """A cached teacher's training seconds: recorded, or epochs times seconds per epoch (older entries)."""
-    if "train_seconds" in meta:
-        return float(meta["train_seconds"])
-    if "epochs_run" in meta and "seconds_per_epoch" in meta:
-        return float(meta["epochs_run"]) * float(meta["seconds_per_epoch"])
-    return None
 
 
 def get_node_teacher(
@@ -107,7 +64,7 @@ def get_node_teacher(
     key = teacher_cache_key(graph.name, split, config, seed)
     if cache is None:
         out = train_node_teacher(graph, split, config, seed, metric, progress, device)
-        return TeacherKnowledge.of(out), out.scores, False
+        return out.knowledge(), out.scores, False
     lock = cache.entry_lock(key, f"the {config.model} teacher of {graph.name} (seed {seed})")
     if dist.is_distributed() and config.batch_size is not None:
         return _get_parallel_teacher(graph, split, config, seed, metric, cache, key, lock, progress, refresh, device)
@@ -118,7 +75,7 @@ def get_node_teacher(
             return TeacherKnowledge.from_tensors(record.tensors, record.meta), record.meta["scores"], True
         out = train_node_teacher(graph, split, config, seed, metric, progress, device)
         save_node_teacher(cache, key, out, config, split, metric)
-    return TeacherKnowledge.of(out), out.scores, False
+    return out.knowledge(), out.scores, False
 
 
 def _get_parallel_teacher(
@@ -156,7 +113,7 @@ def _get_parallel_teacher(
                 save_node_teacher(cache, key, out, config, split, metric)
         dist.barrier()  # the entry is written before any rank reads it or rank 0 lets the lock go
     if not found[0] and not by_rows:
-        return TeacherKnowledge.of(out), out.scores, False
+        return out.knowledge(), out.scores, False
     if not found[0]:  # every rank reads the entry its rows went into (rank 0 hashed it as it wrote it)
         written = cache.load(key, verify=False)
         knowledge = TeacherKnowledge.from_tensors(written.tensors, written.meta)
@@ -421,14 +378,11 @@ def run_node_experiment(
                 out = distill_node_student(
                     graph,
                     split,
-                    None if scfg.objective == "mlp" else logits,
+                    knowledge,
                     scfg,
                     seed,
                     metric,
                     progress,
-                    teacher_hidden=knowledge.hidden,
-                    teacher_entropy_shift=knowledge.entropy_shift,
-                    teacher_tokens=knowledge.tokens,
                     device=device,
                     checkpoint=ckpt,
                 )

@@ -293,15 +293,12 @@ def tune_methods(
             student = distill_node_student(
                 graph,
                 node_split,
-                knowledge.logits,
+                knowledge,
                 cfg,
                 seed,
                 spec.metric,
                 False,
                 report,
-                teacher_hidden=knowledge.hidden,
-                teacher_entropy_shift=knowledge.entropy_shift,
-                teacher_tokens=knowledge.tokens,
                 device=device,
             )
             return student.fit.best_val

@@ -35,6 +35,7 @@ from g2m.ops.sparse import row_block, sparse_features
 from g2m.students.mlp import MLP
 from g2m.students.position import position_features, position_settings
 from g2m.students.reliability import ReliableEdges, ReliableEdgeSampler
+from g2m.teachers.knowledge import TeacherKnowledge, as_knowledge
 from g2m.training.checkpoint import Checkpoint, GeneratorState
 from g2m.training.loop import FitResult, fit
 
@@ -96,17 +97,15 @@ def epoch_batches(order: Tensor, batch_size: int, drop_last: bool) -> list[Tenso
 def distill_node_student(
     graph: Graph,
     split: NodeSplit,
-    teacher_logits: Tensor | None,
+    teacher: TeacherKnowledge | Tensor | None,
     config: StudentConfig,
     seed: int = 0,
     metric: str = "accuracy",
     progress: bool = True,
     on_epoch: Callable[[int, float], None] | None = None,
-    teacher_hidden: Tensor | None = None,
-    teacher_entropy_shift: Tensor | None = None,
+    *,
     device: str | torch.device | None = None,
     checkpoint: Checkpoint | None = None,
-    teacher_tokens: TeacherTokens | None = None,
 ) -> NodeStudentOutput:
     """Train an MLP student on ``graph`` from the teacher's outputs, as ``config`` says.
 
@@ -117,10 +116,11 @@ def distill_node_student(
     adversarial terms when their weights are set; KRD resamples LFD's edges each epoch
     (:class:`~g2m.students.reliability.ReliableEdges`).
 
-    ``teacher_hidden`` (``[N, H]``, the teacher's last hidden layer) is needed by
-    ``config.similarity_weight > 0``; ``teacher_entropy_shift`` (``[N]``, KRD's reliability
+    ``teacher`` (:class:`~g2m.teachers.knowledge.TeacherKnowledge`, or its ``[N, C]`` logits alone;
+    None for ``mlp``): its ``hidden`` (``[N, H]``, the last hidden layer) is needed by
+    ``config.similarity_weight > 0``; its ``entropy_shift`` (``[N]``, KRD's reliability
     signal, :func:`g2m.students.reliability.entropy_shift`) by ``config.reliability == "krd"``;
-    ``teacher_tokens`` (a vqgcn teacher's codebook and quantiser inputs) by ``config.token_weight > 0``
+    its ``tokens`` (a vqgcn teacher's codebook and quantiser inputs) by ``config.token_weight > 0``
     (VQGraph: a training-only head from the student's hidden layer into the codebook's space, and
     with ``config.token_pass`` a pass of token-only steps before the others each epoch).
 
@@ -157,41 +157,40 @@ def distill_node_student(
     ``checkpoint`` (:class:`~g2m.training.checkpoint.Checkpoint`): save the training state as it
     goes and resume from a saved one (a guard's candidates each get their own)."""
     check_method(config.method)
-    if config.objective != "mlp" and teacher_logits is None:
+    knowledge = as_knowledge(teacher)
+    if config.objective != "mlp" and knowledge is None:
         raise ValueError(f"method {config.method!r} needs teacher logits")
     if config.guard:  # StudentConfig refuses a guard on a method without a teacher
 
         def candidate(name: str, cfg: StudentConfig) -> NodeStudentOutput:
-            distils = cfg.objective != "mlp"
             return distill_node_student(
                 graph,
                 split,
-                teacher_logits if distils else None,
+                knowledge if cfg.objective != "mlp" else None,
                 cfg,
                 seed,
                 metric,
                 progress,
                 on_epoch if name == DISTILLED else None,  # a tuner's pruning follows the configured student
-                teacher_hidden if distils else None,
-                teacher_entropy_shift if distils else None,
-                device,
-                None if checkpoint is None else checkpoint.child(name),
-                teacher_tokens if distils else None,
+                device=device,
+                checkpoint=None if checkpoint is None else checkpoint.child(name),
             )
 
         return select_on_validation(guard_candidates(config), candidate)
-    _check_teacher(graph, teacher_logits, config, teacher_hidden, teacher_tokens)
-    return _StudentTraining(
-        graph,
-        split,
-        teacher_logits,
-        config,
-        seed,
-        teacher_hidden,
-        teacher_entropy_shift,
-        resolve_device(device),
-        teacher_tokens,
-    ).run(metric, progress, on_epoch, checkpoint)
+    logits, hidden, shift, tokens = (
+        (None, None, None, None)
+        if knowledge is None
+        else (
+            None if config.objective == "mlp" else knowledge.logits,  # an mlp student reads no teacher logits
+            knowledge.hidden,
+            knowledge.entropy_shift,
+            knowledge.tokens,
+        )
+    )
+    _check_teacher(graph, logits, config, hidden, tokens)
+    return _StudentTraining(graph, split, logits, config, seed, hidden, shift, resolve_device(device), tokens).run(
+        metric, progress, on_epoch, checkpoint
+    )
 
 
 def guard_candidates(config: StudentConfig) -> dict[str, StudentConfig]:

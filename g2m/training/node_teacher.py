@@ -26,6 +26,7 @@ from g2m.losses.tokens import TeacherTokens
 from g2m.ops.sparse import sparse_features
 from g2m.students.reliability import entropy_shift
 from g2m.teachers.inference import ShardedInference, sharded_inference
+from g2m.teachers.knowledge import TeacherKnowledge
 from g2m.teachers.models import GNN, build_teacher
 from g2m.teachers.tokenizer import VQGraphTokenizer
 from g2m.training.loop import FitResult, fit
@@ -46,6 +47,10 @@ class NodeTeacherOutput:
     rows: tuple[int, int] | None = None
     #: a vqgcn teacher's codebook and every node's quantiser input (None: other teachers)
     tokens: TeacherTokens | None = None
+
+    def knowledge(self) -> TeacherKnowledge:
+        """What this teacher gives its students."""
+        return TeacherKnowledge(self.logits, self.hidden, self.entropy_shift, self.fit.seconds, self.tokens)
 
 
 def train_node_teacher(
