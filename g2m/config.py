@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import typing
 from collections.abc import Callable
-from dataclasses import MISSING, Field, asdict, dataclass, field, fields, replace
+from dataclasses import MISSING, Field, dataclass, field, fields, replace
 from typing import Any, TypeVar, cast
 
 from g2m.data.specs import DatasetSpec
@@ -620,10 +620,6 @@ def student_config(spec: DatasetSpec | None, method: str, teacher: str, **overri
     name such as ``krd+position`` the base method's two tables come first, then the full
     name's (``[hparams.student."krd+position"]``, quoted in TOML)."""
     return resolved(StudentConfig, student_layers(spec, method, teacher, **overrides))[0]
-
-
-def as_dict(config: Any) -> dict[str, Any]:
-    return asdict(config)
 
 
 @dataclass(frozen=True)

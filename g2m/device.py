@@ -79,11 +79,6 @@ def device_record(device: str | torch.device | None = None) -> dict[str, Any]:
     return record
 
 
-def to_device(tensor: Tensor | None, device: torch.device) -> Tensor | None:
-    """``tensor`` on ``device`` (``None`` stays ``None``); a no-op when it is there already."""
-    return None if tensor is None else tensor.to(device)
-
-
 def to_device_async(tensor: Tensor, device: torch.device) -> Tensor:
     """A CPU tensor copied to a GPU through pinned memory without blocking the host (PyG's
     loaders' ``pin_memory`` + ``non_blocking``); on the CPU, the tensor itself."""

@@ -1,9 +1,12 @@
 """The README is the front page (short) and the docs site holds the rest: the site's home page
 is the README with its links made relative to docs/, and every relative link resolves."""
 
+import os
 import re
 import shlex
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
@@ -227,3 +230,28 @@ def test_every_marked_verdict_is_what_g2m_compare_prints(monkeypatch):
         done = CliRunner().invoke(app, ["compare", *shlex.split(args)])
         assert done.exit_code == 0, done.output
         assert block.strip() == done.output.strip(), f"{page.relative_to(REPO)}: g2m compare {args} is stale"
+
+
+def test_the_api_reference_renders_no_sphinx_role_raw(tmp_path):
+    """The docstrings' Sphinx roles (``:class:`~g2m.x.Y```) become links or code on the site
+    (docs/hooks/sphinx_roles.py), never literal text; a Returns section names its type."""
+    import subprocess
+    import sys
+
+    mkdocs = Path(sys.executable).parent / "mkdocs"
+    if not mkdocs.exists():
+        pytest.skip("mkdocs is not installed (pip install '.[docs]')")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    done = subprocess.run(
+        [str(mkdocs), "build", "--strict", "--quiet", "--site-dir", str(tmp_path)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "reference" / "index.html").read_text()
+    assert not re.findall(r":(?:class|func|meth|mod|attr|data|exc):", page)
+    assert 'href="#g2m.api.DistillResult"' in page  # distill's Returns: a link to its type
+    assert page.count('href="#g2m.') > 100  # roles to rendered objects are links

@@ -38,8 +38,7 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from g2m.losses.node import LFDTarget
-from g2m.losses.terms import HFDSample, Objective, Step, teacher_terms
+from g2m.losses.terms import Objective, Step, teacher_terms
 from g2m.methods import NODE_OBJECTIVES, parse_node_method
 
 
@@ -100,54 +99,3 @@ def _check_objective(method: str, teacher_logits: Tensor | None, lam: float) -> 
         raise ValueError(f"lambda must be in [0, 1], got {lam}")
     if method != "mlp" and teacher_logits is None:
         raise ValueError(f"method {method!r} needs teacher logits")
-
-
-def minibatch_objective(
-    method: str,
-    seed_logits: Tensor,
-    seeds: Tensor,
-    teacher_logits: Tensor | None,
-    y: Tensor,
-    train_pos: Tensor,
-    lam: float = 0.0,
-    tau: float = 1.0,
-    tempered_kd: bool = False,
-    lfd: LFDTarget | None = None,
-    hfd_logits: Tensor | None = None,
-    hfd_teacher: Tensor | None = None,
-    hfd_edge_index: Tensor | None = None,
-    hfd_edge_weight: Tensor | None = None,
-    chunk_size: int | None = None,
-    scales: dict[str, Tensor | float] | None = None,
-) -> tuple[Tensor, dict[str, float]]:
-    r"""One mini-batch step of ``method`` with no neighbour of the student in the batch.
-
-    * CE on the batch's labelled nodes (``train_pos``: positions in ``seeds``), KD on every seed.
-    * LFD from the seeds alone: :func:`~g2m.losses.node.lfd_loss_on` over ``lfd``, the
-      :class:`~g2m.losses.node.LFDTarget` built once per graph, with ``reduction="mean"``.
-    * HFD on a sample of edges: ``hfd_edge_index`` (local indices into ``hfd_logits``, the student's
-      logits of the sampled edges' endpoints; ``hfd_teacher`` the teacher's) drawn uniformly from the
-      graph's edges. The mean KL over a uniform sample is an unbiased estimate of the full HFD,
-      :math:`\mathbb{E}\big[\frac{1}{m}\sum_{e \in S} w_e \mathrm{KL}_e\big] = \frac{1}{|E|}\sum_{e \in E} w_e
-      \mathrm{KL}_e`, its variance falling as :math:`1/m`.
-
-    ``scales`` multiplies a term (``ce``, ``kd``, ``lfd``, ``hfd``) by a factor: data-parallel
-    training (:mod:`g2m.distributed`) turns each rank's mean into its share of the global batch's.
-
-    Shapes: seed_logits ``[B, C]``; seeds ``[B]`` (rows of ``teacher_logits``, ``y`` and ``lfd``);
-    hfd_logits ``[U, C]``; hfd_edge_index ``[2, m]``; output: the loss and its parts.
-    """
-    _check_objective(method, teacher_logits, lam)
-    if method in ("lfd", "ffg2m") and lfd is None:
-        raise ValueError(f"method {method!r} needs the graph's LFD target (lfd_target) in mini-batches")
-    terms = (
-        []
-        if teacher_logits is None
-        else teacher_terms(method, teacher_logits, tau=tau, tempered_kd=tempered_kd, chunk_size=chunk_size, lfd=lfd)
-    )
-    sample = None
-    if hfd_edge_index is not None:
-        assert hfd_logits is not None and hfd_teacher is not None, "sampled HFD edges need their ends' logits"
-        sample = HFDSample(hfd_logits, hfd_teacher, hfd_edge_index, hfd_edge_weight)
-    step = Step(seed_logits, y[seeds], train_pos, seeds, hfd=sample, scales=scales)
-    return Objective(lam, terms)(step)
