@@ -143,3 +143,8 @@ SageAggr = Literal["mean", "gcn"]
 SPLIT_NAMES: tuple[str, ...] = ("public", "fixed", "ogb", "random", "glnn", "linkx")
 NODE_SETTINGS: tuple[str, ...] = ("transductive", "inductive")
 LINK_SETTING_NAMES: tuple[str, ...] = ("transductive", "production")
+#: the names of the guard's candidates (a node student's ``guard``, a results row's ``"guard"``),
+#: in the order a tie prefers them: labels alone, the student as configured, its LFD / HFD edges
+#: unweighted
+GUARD_CANDIDATES: tuple[str, str, str] = ("labels", "distilled", "unweighted")
+LABELS, DISTILLED, UNWEIGHTED = GUARD_CANDIDATES

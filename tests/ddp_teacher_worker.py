@@ -58,7 +58,7 @@ def main() -> None:
         }
     if len(sys.argv) > 3:  # a cache: the teacher's entry written by every rank, its rows each
         from g2m.cache import TeacherCache
-        from g2m.experiments.node import get_node_teacher
+        from g2m.experiments.teachers import get_node_teacher
 
         graph, split, cfg = teacher("sage")
         knowledge, scores, _ = get_node_teacher(graph, split, cfg, 0, "accuracy", TeacherCache(sys.argv[3]), False)

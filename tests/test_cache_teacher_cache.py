@@ -86,7 +86,7 @@ def test_a_changed_graph_under_the_same_name_never_reuses_its_teacher(tmp_path):
     from g2m.config import TeacherConfig
     from g2m.data import load_dataset, make_node_split
     from g2m.data.link_splits import make_link_split
-    from g2m.experiments.node import get_node_teacher
+    from g2m.experiments.teachers import get_node_teacher
 
     g = load_dataset("csbm", num_nodes=300)
     changed = dc_replace(g, x=g.x + 0.5)

@@ -257,7 +257,7 @@ def test_guard_breaks_ties_towards_less_structure(monkeypatch):
 
 
 def test_guard_lines_count_the_choices():
-    from g2m.experiments.node import guard_lines
+    from g2m.evaluation.report import guard_lines
 
     runs = [
         {"model": "teacher (sage)", "seed": 0},

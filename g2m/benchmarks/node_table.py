@@ -193,7 +193,7 @@ CHECKS = {"public": check_public_cells, "glnn": check_glnn_cells, "heterophily":
 def _guard_counts(result: Results) -> str:
     """``"L / w / u"``: on how many seeds a guarded student kept labels alone, the
     agreement-weighted student and unweighted FF-G2M; empty when no student was guarded."""
-    from g2m.training.node_student import GUARD_CANDIDATES
+    from g2m.methods import GUARD_CANDIDATES
 
     picks = [run["guard"] for run in result["runs"] if "guard" in run]
     return " / ".join(str(picks.count(kind)) for kind in GUARD_CANDIDATES) if picks else ""
@@ -290,7 +290,7 @@ def run_node_table(
 
 def _retabled(result: Results) -> Results:
     """A stored result with its table printed again by today's code (one format for all cells)."""
-    from g2m.experiments.node import node_result_table
+    from g2m.evaluation.report import node_result_table
 
     return {
         **result,

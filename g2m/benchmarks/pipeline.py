@@ -68,7 +68,7 @@ def run_pipeline(
     from g2m.data.specs import get_spec
     from g2m.data.splits import make_node_split, protocol_graph
     from g2m.evaluation.metrics import node_scores
-    from g2m.experiments.node import save_node_teacher
+    from g2m.experiments.teachers import save_node_teacher
     from g2m.training.node_student import distill_node_student
     from g2m.training.node_teacher import train_node_teacher
 

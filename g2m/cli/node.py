@@ -52,7 +52,7 @@ def teacher_node(
     from g2m.cache import TeacherCache
     from g2m.cache.keys import teacher_cache_key
     from g2m.config import teacher_config
-    from g2m.experiments.node import get_node_teacher
+    from g2m.experiments.teachers import get_node_teacher
 
     g, dspec, node_split = _split(dataset, data_root, setting, split, seed, inductive_fraction)
     config = teacher_config(dspec, model, **hp)
@@ -96,7 +96,8 @@ def distill_node(
     it under ``out`` and print its scores."""
     from g2m.cache import TeacherCache
     from g2m.config import student_config
-    from g2m.experiments.node import cached_node_teacher, student_meta
+    from g2m.experiments.node import student_meta
+    from g2m.experiments.teachers import cached_node_teacher
     from g2m.students.io import save_student
     from g2m.training.node_student import distill_node_student
 

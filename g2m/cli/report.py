@@ -23,8 +23,7 @@ def render(path: Path) -> str:
     """The Markdown table of a ``results.json``, recomputed from its ``runs`` (mean ± std per model
     and score) and its ``title`` (and, for node results, its homophily record): what ``g2m run``
     wrote, or would write now for the same rows."""
-    from g2m.evaluation.report import is_link_result, markdown_table, read_results, summarize_runs
-    from g2m.experiments.node import node_result_table
+    from g2m.evaluation.report import is_link_result, markdown_table, node_result_table, read_results, summarize_runs
 
     result = read_results(path)
     if is_link_result(result):

@@ -17,6 +17,7 @@ from typing import Any
 from g2m.errors import G2MError
 from g2m.evaluation.results import Results, RunRow, SummaryRow
 from g2m.files import atomic_write_text
+from g2m.methods import DISTILLED, LABELS, UNWEIGHTED
 
 SCORE_ORDER = ("val", "test", "test_ind", "prod", "hits@10", "hits@20", "hits@50", "hits@100", "mrr", "rocauc")
 
@@ -131,3 +132,45 @@ def check_results(result: Any, file: str | os.PathLike) -> None:
     experiment = result.get("experiment")
     if experiment is not None and (not isinstance(experiment, dict) or not isinstance(experiment.get("dataset"), str)):
         fail("experiment", "must be an object naming its dataset")
+
+
+def guard_lines(runs: list[RunRow]) -> list[str]:
+    """One line per guarded method (``config.guard``): which student the guard kept on how
+    many seeds (:func:`g2m.training.node_student.distill_node_student`)."""
+    chosen: dict[str, dict[str, list[int]]] = {}
+    for run in runs:
+        if "guard" in run:
+            chosen.setdefault(run["model"], {}).setdefault(run["guard"], []).append(run["seed"])
+    lines = []
+    for model, picks in chosen.items():
+        total = sum(len(seeds) for seeds in picks.values())
+        parts = [
+            f"{kind} on {len(picks[kind])}"
+            + (f" (seed {', '.join(map(str, sorted(picks[kind])))})" if kind != DISTILLED else "")
+            for kind in (DISTILLED, UNWEIGHTED, LABELS)
+            if kind in picks
+        ]
+        lines.append(f"{model}: the guard kept {'; '.join(parts)} of {total} seeds")
+    return lines
+
+
+def node_result_table(
+    summary: list[SummaryRow],
+    title: str,
+    homophily: dict[str, Any] | None,
+    runs: list[RunRow] | None = None,
+) -> str:
+    """A node result's Markdown table, with a line under it on the graph's measured
+    homophily and the estimate made before distilling (results without one: the table),
+    and one per guarded method on the guard's choices (:func:`guard_lines`)."""
+    table = markdown_table(summary, title)
+    guards = guard_lines(runs or [])
+    if guards:
+        table += "\n" + "\n".join(f"- {line}" for line in guards) + "\n"
+    if homophily is None:
+        return table
+    est = [e["estimate"] for e in homophily["per_seed"]]
+    return table + (
+        f"\nEdge homophily {homophily['edge']:.2f}, adjusted {homophily['adjusted']:.2f}; "
+        f"estimated before distilling (adjusted): {min(est):.2f} to {max(est):.2f}.\n"
+    )

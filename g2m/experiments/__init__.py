@@ -17,7 +17,7 @@ __getattr__, __dir__ = lazy_exports(
         "get_link_teacher": "g2m.experiments.link",
         "run_link_experiment": "g2m.experiments.link",
         "NodeExperiment": "g2m.experiments.node",
-        "get_node_teacher": "g2m.experiments.node",
+        "get_node_teacher": "g2m.experiments.teachers",
         "run_node_experiment": "g2m.experiments.node",
     },
 )

@@ -25,10 +25,10 @@ from g2m.config import (
     student_config,
     unread_fields,
 )
-from g2m.evaluation.report import is_link_result, is_teacher_run, summarize_runs
+from g2m.evaluation.report import is_link_result, is_teacher_run, node_result_table, summarize_runs
 from g2m.evaluation.results import Results
 from g2m.experiments.link import LinkExperiment
-from g2m.experiments.node import NodeExperiment, experiment_spec, node_result_table
+from g2m.experiments.node import NodeExperiment, experiment_spec
 from g2m.experiments.seeds import seeds_label
 from g2m.losses.link_objectives import LINK_METHODS
 from g2m.methods import NODE_METHODS

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 import time
-import warnings
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,27 +10,24 @@ from typing import Any
 import torch
 
 from g2m import distributed as dist
-from g2m.cache import CacheKey, TeacherCache, read_meta
-from g2m.cache.keys import config_tag, find_node_teacher, locate_node_teacher, teacher_cache_key
-from g2m.config import StudentConfig, TeacherConfig, student_config, teacher_config
-from g2m.data.graph import Graph
+from g2m.cache import TeacherCache
+from g2m.cache.keys import config_tag
+from g2m.config import StudentConfig, student_config, teacher_config
 from g2m.data.registry import load_dataset
 from g2m.data.specs import DatasetSpec, get_spec, read_preset, with_preset, with_recipe
 from g2m.data.splits import NodeSplit, make_node_split, protocol_graph
 from g2m.device import device_record, resolve_device
-from g2m.errors import CacheCorruptError, CacheWarning, G2MError
 from g2m.evaluation.homophily import homophily_report, warn_if_heterophilous
-from g2m.evaluation.report import markdown_table, summarize
-from g2m.evaluation.results import Results, RunRow, SummaryRow
+from g2m.evaluation.report import node_result_table, summarize
+from g2m.evaluation.results import Results, RunRow
 from g2m.experiments.progress import RunLog, fingerprint, reuse_or_train
 from g2m.experiments.seeds import check_seed_range, seed_range, seeds_label
+from g2m.experiments.teachers import get_node_teacher
 from g2m.losses.objectives import check_method
 from g2m.methods import NODE_TEACHERS
 from g2m.students.io import save_student
-from g2m.teachers.knowledge import TeacherKnowledge
 from g2m.training.checkpoint import student_checkpoint
-from g2m.training.node_student import DISTILLED, LABELS, UNWEIGHTED, distill_node_student
-from g2m.training.node_teacher import NodeTeacherOutput, train_node_teacher
+from g2m.training.node_student import distill_node_student
 
 
 def experiment_spec(
@@ -45,151 +39,6 @@ def experiment_spec(
     if recipe is not None:
         spec = with_recipe(spec, recipe, teacher)
     return spec if preset is None else with_preset(spec, read_preset(preset))
-
-
-def get_node_teacher(
-    graph: Graph,
-    split: NodeSplit,
-    config: TeacherConfig,
-    seed: int,
-    metric: str,
-    cache: TeacherCache | None,
-    progress: bool = True,
-    refresh: bool = False,
-    device: str | torch.device | None = None,
-) -> tuple[TeacherKnowledge, dict[str, float], bool]:
-    """What a student may learn from the teacher, and the teacher's scores, from the cache when
-    present (third value ``True``), else trained and (with a cache) saved; ``refresh`` retrains
-    a cached one."""
-    key = teacher_cache_key(graph.name, split, config, seed)
-    if cache is None:
-        out = train_node_teacher(graph, split, config, seed, metric, progress, device)
-        return out.knowledge(), out.scores, False
-    lock = cache.entry_lock(key, f"the {config.model} teacher of {graph.name} (seed {seed})")
-    if dist.is_distributed() and config.batch_size is not None:
-        return _get_parallel_teacher(graph, split, config, seed, metric, cache, key, lock, progress, refresh, device)
-    # one process trains a given teacher; another asking for it meanwhile waits, then reads it
-    with lock:
-        record = cache.lookup(key, refresh, announce=progress)
-        if record is not None:
-            return TeacherKnowledge.from_tensors(record.tensors, record.meta), record.meta["scores"], True
-        out = train_node_teacher(graph, split, config, seed, metric, progress, device)
-        save_node_teacher(cache, key, out, config, split, metric)
-    return out.knowledge(), out.scores, False
-
-
-def _get_parallel_teacher(
-    graph: Graph,
-    split: NodeSplit,
-    config: TeacherConfig,
-    seed: int,
-    metric: str,
-    cache: TeacherCache,
-    key: CacheKey,
-    lock: AbstractContextManager[Any],
-    progress: bool,
-    refresh: bool,
-    device: str | torch.device | None,
-) -> tuple[TeacherKnowledge, dict[str, float], bool]:
-    """:func:`get_node_teacher` for a mini-batch teacher in a process group: rank 0 holds the
-    cache entry's lock and looks the teacher up; when it is missing, every rank trains it
-    together (:func:`~g2m.training.node_teacher.train_node_teacher`, data-parallel). Transductive (with
-    accuracy), each rank then writes its own rows of the entry and every rank reads the whole
-    memory-mapped (:meth:`~g2m.cache.TeacherCache.save_row_shards`): no rank gathers every node's
-    logits. Otherwise the outputs are gathered and rank 0 writes the entry."""
-    record = None
-    by_rows = not cache.read_only and not split.test_ind.numel() and metric == "accuracy"
-    with lock if dist.is_main() else nullcontext():
-        if dist.is_main():
-            record = cache.lookup(key, refresh, announce=progress)
-        found = [record is not None]
-        torch.distributed.broadcast_object_list(found, src=0)
-        if not found[0]:
-            out = train_node_teacher(graph, split, config, seed, metric, progress, device, gather=not by_rows)
-            if by_rows:
-                tensors = {"logits": out.logits, "hidden": out.hidden}
-                cache.save_row_shards(key, tensors, graph.num_nodes, node_teacher_meta(out, config, split, metric))
-            elif dist.is_main():
-                save_node_teacher(cache, key, out, config, split, metric)
-        dist.barrier()  # the entry is written before any rank reads it or rank 0 lets the lock go
-    if not found[0] and not by_rows:
-        return out.knowledge(), out.scores, False
-    if not found[0]:  # every rank reads the entry its rows went into (rank 0 hashed it as it wrote it)
-        written = cache.load(key, verify=False)
-        knowledge = TeacherKnowledge.from_tensors(written.tensors, written.meta)
-        return knowledge, out.scores, False
-    if record is None:  # the other ranks read the entry rank 0 found
-        record = cache.lookup(key)
-    if record is None:
-        raise G2MError(f"rank {dist.rank()} cannot read the cached teacher {cache.path(key)} rank 0 found")
-    return TeacherKnowledge.from_tensors(record.tensors, record.meta), record.meta["scores"], True
-
-
-def save_node_teacher(
-    cache: TeacherCache, key: CacheKey, out: NodeTeacherOutput, config: TeacherConfig, split: NodeSplit, metric: str
-) -> Path | None:
-    """Write a trained node teacher's logits and hidden layer, with the meta every reader expects."""
-    return cache.save(
-        key,
-        {
-            "logits": out.logits,
-            "hidden": out.hidden,
-            **({} if out.entropy_shift is None else {"entropy_shift": out.entropy_shift}),
-            **({} if out.tokens is None else {"code_input": out.tokens.code_input, "codebook": out.tokens.codebook}),
-        },
-        node_teacher_meta(out, config, split, metric),
-    )
-
-
-def node_teacher_meta(out: NodeTeacherOutput, config: TeacherConfig, split: NodeSplit, metric: str) -> dict[str, Any]:
-    """What a node teacher's cache entry records beside its tensors (every reader expects it)."""
-    return {
-        "scores": out.scores,
-        "hparams": asdict(config),
-        "metric": metric,
-        "setting": split.setting,
-        "split_name": split.name,
-        "epochs_run": out.fit.epochs_run,
-        "seconds_per_epoch": out.fit.seconds_per_epoch,
-        "train_seconds": out.fit.seconds,
-    }
-
-
-def cached_node_teacher(
-    graph: Graph,
-    split: NodeSplit,
-    cache: TeacherCache,
-    teacher: str,
-    seed: int,
-    metric: str,
-    path: str | None = None,
-    progress: bool = True,
-    device: str | torch.device | None = None,
-) -> TeacherKnowledge:
-    """What the cached teacher gives its students (:func:`find_node_teacher`). An entry whose tensors
-    cannot be read but whose ``meta.json`` can is retrained with the hyper-parameters it
-    records (a :class:`~g2m.errors.CacheWarning` names it); one whose ``meta.json`` cannot
-    be read is removed, and the error says how to train it again."""
-    where = locate_node_teacher(cache, graph.name, split, teacher, seed, path)
-    try:
-        return TeacherKnowledge.from_tensors(
-            find_node_teacher(cache, graph.name, split, teacher, seed, str(where)).tensors
-        )
-    except CacheCorruptError as err:
-        try:
-            hparams = read_meta(where)["hparams"]
-            config = TeacherConfig(**{**hparams, "fanouts": tuple(hparams["fanouts"])})
-        except (CacheCorruptError, OSError, ValueError, KeyError, TypeError):
-            shutil.rmtree(where, ignore_errors=True)
-            raise CacheCorruptError(
-                f"{err}; the entry was removed: run `g2m teacher --dataset {graph.name} --model {teacher} "
-                f"--seed {seed} --setting {split.setting}` to train it again"
-            ) from None
-        warnings.warn(
-            f"{err}: retraining it with the hyper-parameters its meta.json records", CacheWarning, stacklevel=2
-        )
-        root = TeacherCache(where.parents[4])  # <root>/<dataset>/node/<split>/<model>/seed<k>
-        return get_node_teacher(graph, split, config, seed, metric, root, progress, refresh=True, device=device)[0]
 
 
 @dataclass
@@ -229,48 +78,6 @@ def _with_prod(scores: dict[str, float], fraction: float) -> dict[str, float]:
     if "test_ind" not in scores:
         return scores
     return {**scores, "prod": (1.0 - fraction) * scores["test"] + fraction * scores["test_ind"]}
-
-
-def guard_lines(runs: list[RunRow]) -> list[str]:
-    """One line per guarded method (``config.guard``): which student the guard kept on how
-    many seeds (:func:`g2m.training.node_student.distill_node_student`)."""
-    chosen: dict[str, dict[str, list[int]]] = {}
-    for run in runs:
-        if "guard" in run:
-            chosen.setdefault(run["model"], {}).setdefault(run["guard"], []).append(run["seed"])
-    lines = []
-    for model, picks in chosen.items():
-        total = sum(len(seeds) for seeds in picks.values())
-        parts = [
-            f"{kind} on {len(picks[kind])}"
-            + (f" (seed {', '.join(map(str, sorted(picks[kind])))})" if kind != DISTILLED else "")
-            for kind in (DISTILLED, UNWEIGHTED, LABELS)
-            if kind in picks
-        ]
-        lines.append(f"{model}: the guard kept {'; '.join(parts)} of {total} seeds")
-    return lines
-
-
-def node_result_table(
-    summary: list[SummaryRow],
-    title: str,
-    homophily: dict[str, Any] | None,
-    runs: list[RunRow] | None = None,
-) -> str:
-    """A node result's Markdown table, with a line under it on the graph's measured
-    homophily and the estimate made before distilling (results without one: the table),
-    and one per guarded method on the guard's choices (:func:`guard_lines`)."""
-    table = markdown_table(summary, title)
-    guards = guard_lines(runs or [])
-    if guards:
-        table += "\n" + "\n".join(f"- {line}" for line in guards) + "\n"
-    if homophily is None:
-        return table
-    est = [e["estimate"] for e in homophily["per_seed"]]
-    return table + (
-        f"\nEdge homophily {homophily['edge']:.2f}, adjusted {homophily['adjusted']:.2f}; "
-        f"estimated before distilling (adjusted): {min(est):.2f} to {max(est):.2f}.\n"
-    )
 
 
 def student_meta(

@@ -278,7 +278,7 @@ def tune_methods(
             ).fit.best_val
     else:
         from g2m.config import student_config, teacher_config
-        from g2m.experiments.node import get_node_teacher
+        from g2m.experiments.teachers import get_node_teacher
         from g2m.training.node_student import distill_node_student
 
         assert split_name is not None  # a node study always has its split (the dataset's by default)

@@ -31,6 +31,7 @@ from g2m.losses.terms import (
     teacher_terms,
 )
 from g2m.losses.tokens import TeacherTokens
+from g2m.methods import DISTILLED, LABELS, UNWEIGHTED
 from g2m.ops.sparse import row_block, sparse_features
 from g2m.students.mlp import MLP
 from g2m.students.position import position_features, position_settings
@@ -38,12 +39,6 @@ from g2m.students.reliability import ReliableEdges, ReliableEdgeSampler
 from g2m.teachers.knowledge import TeacherKnowledge, as_knowledge
 from g2m.training.checkpoint import Checkpoint, GeneratorState
 from g2m.training.loop import FitResult, fit
-
-#: the names of the guard's candidates (:attr:`NodeStudentOutput.guard`, a results row's ``"guard"``),
-#: in the order a tie prefers them: labels alone, the student as configured, its LFD / HFD edges
-#: unweighted
-GUARD_CANDIDATES: tuple[str, str, str] = ("labels", "distilled", "unweighted")
-LABELS, DISTILLED, UNWEIGHTED = GUARD_CANDIDATES
 
 
 @dataclass
@@ -54,7 +49,7 @@ class NodeStudentOutput:
     fit: FitResult
     #: [N, P] position features appended to every node's input (None: the student has none)
     position: Tensor | None = None
-    #: with ``config.guard``: which student was kept, one of :data:`GUARD_CANDIDATES`; None: no guard
+    #: with ``config.guard``: which student was kept, one of :data:`g2m.methods.GUARD_CANDIDATES`; None: no guard
     guard: str | None = None
     #: with ``config.guard``: every candidate's validation score
     guard_val: dict[str, float] | None = None
