@@ -1,5 +1,6 @@
 # Two entry points from a fresh clone, on a CPU-only machine:
 #   make run    set up .venv and run a full teacher -> student distillation (embedded CSBM data)
+#   make test-fast  the edit-test loop: the suite without its slow tier (see below)
 #   make test   set up .venv (+ torch-scatter, torch-sparse and torch-cluster, so both scatter backends,
 #               PyG's NeighborLoader and torch-cluster's walks are tested) and run the tests
 # Both are idempotent: each step leaves a stamp in .venv and is skipped once done.
@@ -11,7 +12,7 @@ TORCH  := torch==2.13.0
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 SHARED ?= ../shared/datasets
 
-.PHONY: run test setup setup-ext docs-cli bench-node bench-link bench-speed clean-venv
+.PHONY: run test test-fast setup setup-ext docs-cli bench-node bench-link bench-speed clean-venv
 
 run: setup
 	@echo ">> g2m run: GCN teacher -> MLP students on the embedded CSBM graph (a miniature of Cora), 3 seeds"
@@ -32,6 +33,11 @@ test: setup setup-ext
 	G2M_SHARED_DATASETS=$(SHARED) G2M_REQUIRE_TORCH_SCATTER=1 G2M_REQUIRE_PYG_EXTENSIONS=1 $(BIN)/python -m pytest
 	@echo ">> building the docs site (mkdocs build --strict: a broken link or docstring fails)"
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $$(mktemp -d)
+
+# The edit-test loop: every unit test, none of the tests marked slow (end-to-end CLI runs,
+# several processes, real datasets). `make test` runs both tiers; CI runs `make test`.
+test-fast: setup
+	G2M_SHARED_DATASETS=$(SHARED) $(BIN)/python -m pytest -m "not slow"
 
 setup: $(VENV)/.g2m-installed
 

@@ -273,6 +273,7 @@ def _readme_block() -> str:
     return block
 
 
+@pytest.mark.slow
 def test_readme_snippet(data_root, tmp_path, monkeypatch, capsys):
     """The README's snippet, as printed, on real Cora with a user-trained PyG GCN: GLNN and
     FF-G2M within 1 point of the teacher or above, and the exported student equal to it."""

@@ -121,6 +121,7 @@ def test_time_calls_budget_and_percentiles():
     assert s["items_per_s"] == pytest.approx(10 / 0.0505)
 
 
+@pytest.mark.slow
 def test_scale_harness_fields():
     from g2m.benchmarks.scale import ScaleConfig, run_scale
 

@@ -55,6 +55,7 @@ def test_a_bench_table_is_rendered_again_from_its_record(tmp_path, args, columns
     assert table.strip() in done.output
 
 
+@pytest.mark.slow
 def test_rank_loss_and_edge_memory_measure_what_they_name(tmp_path):
     done = CliRunner().invoke(app, ["bench", "rank-loss", "--anchors", "16", "--contexts", "8", "--out", str(tmp_path)])
     row = json.loads((tmp_path / "rank-loss.json").read_text())["rows"][0]

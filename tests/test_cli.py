@@ -87,6 +87,7 @@ def test_teacher_distill_eval_roundtrip(tmp_path):
         )
 
 
+@pytest.mark.slow
 def test_run_writes_json_and_table(tmp_path):
     res = invoke(
         "run",
@@ -122,6 +123,7 @@ def test_run_writes_json_and_table(tmp_path):
     assert all("guard" not in r for r in data["runs"] if r["model"] != "ffg2m_safe")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args,message",
     [
@@ -138,6 +140,7 @@ def test_bad_input_exits_2_with_one_line(args, message):
     assert message in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_export_round_trip(tmp_path):
     import torch
 
@@ -256,6 +259,7 @@ def test_quantized_exports_and_serving_bench(tmp_path):
     assert data["students"][0]["matmul_peak"]["gflops"] > 0
 
 
+@pytest.mark.slow
 def test_run_with_a_recipe_trains_its_teacher_and_student_loop(data_root, tmp_path, monkeypatch):
     """`--recipe nosmog`: NOSMOG's teacher (a 2 x 128 SAGE on sampled neighbourhoods) and its
     student loop (label pass, batches of 512, remainder dropped), cached apart from the dataset's."""

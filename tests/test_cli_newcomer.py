@@ -12,6 +12,9 @@ from typer.testing import CliRunner
 
 from g2m.cli.main import app
 
+#: the full tier only (make test-fast leaves these out): several processes, end-to-end runs
+pytestmark = pytest.mark.slow
+
 runner = CliRunner()
 SMALL = ["--epochs", "8", "--patience", "8", "--student-hidden", "16", "--teacher-hidden", "16", "-q"]
 TINY = ["--epochs", "8", "--patience", "8", "--hidden", "16", "-q"]

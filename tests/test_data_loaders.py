@@ -73,6 +73,7 @@ def test_registry_names():
     assert {s.name for s in list_datasets()} == REGISTRY
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", OFFLINE)
 def test_offline_dataset_loads_with_documented_sizes(name, data_root):
     spec = get_spec(name)
@@ -86,6 +87,7 @@ def test_offline_dataset_loads_with_documented_sizes(name, data_root):
     assert all((j * g.num_nodes + i) in ids for i, j in ei[:, :500].t().tolist())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(PUBLISHED))
 def test_new_datasets_have_published_counts(name, data_root):
     g = load_dataset(name, data_root)

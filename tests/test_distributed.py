@@ -15,6 +15,9 @@ from ddp_worker import student
 
 from g2m.training.node_student import distill_node_student
 
+#: the full tier only (make test-fast leaves these out): several processes, end-to-end runs
+pytestmark = pytest.mark.slow
+
 WORKER = Path(__file__).with_name("ddp_worker.py")
 
 

@@ -214,6 +214,7 @@ def test_tests_are_named_after_the_modules_they_test():
 COMPARE = re.compile(r"<!-- g2m compare (.+?) -->\n```text\n(.*?)```\n<!-- /g2m compare -->", re.S)
 
 
+@pytest.mark.slow
 def test_every_marked_verdict_is_what_g2m_compare_prints(monkeypatch):
     """A block between `<!-- g2m compare ARGS -->` and `<!-- /g2m compare -->` must equal what
     `g2m compare ARGS` prints from the committed results files (paths from the repository root):
@@ -232,6 +233,7 @@ def test_every_marked_verdict_is_what_g2m_compare_prints(monkeypatch):
         assert block.strip() == done.output.strip(), f"{page.relative_to(REPO)}: g2m compare {args} is stale"
 
 
+@pytest.mark.slow
 def test_the_api_reference_renders_no_sphinx_role_raw(tmp_path):
     """The docstrings' Sphinx roles (``:class:`~g2m.x.Y```) become links or code on the site
     (docs/hooks/sphinx_roles.py), never literal text; a Returns section names its type."""

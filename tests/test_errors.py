@@ -19,6 +19,9 @@ from g2m.config import LinkStudentConfig, LinkTeacherConfig, StudentConfig, Teac
 from g2m.data.graph import make_graph
 from g2m.errors import DataWarning, InvalidGraphError
 
+#: the full tier only (make test-fast leaves these out): several processes, end-to-end runs
+pytestmark = pytest.mark.slow
+
 EDGES = torch.tensor([[0, 1, 2, 3], [1, 2, 3, 0]])
 
 

@@ -97,6 +97,7 @@ def test_compare_best_on_a_link_run_shows_hits(tmp_path):
     assert "  llp: val 81.00 +- 0.00, hits@20 68.75 +- 3.69  <- best on validation" in res.output
 
 
+@pytest.mark.slow
 def test_compare_best_cli_and_run_methods_best(tmp_path, monkeypatch):
     from dataclasses import replace
 

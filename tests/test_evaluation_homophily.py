@@ -59,6 +59,7 @@ def test_teacher_estimate_used_when_labels_are_too_few():
     assert report.label_edges == 2 and report.estimate == report.teacher_estimate
 
 
+@pytest.mark.slow
 def test_cli_prints_one_warning_line_and_records_homophily(data_root, tmp_path):
     import json
     import subprocess

@@ -87,6 +87,7 @@ def test_student_needs_teacher_for_distillation(trained):
         LinkExperiment("csbm", methods=("llp", "llq"))
 
 
+@pytest.mark.slow
 def test_experiment_and_cli(tmp_path, monkeypatch):
     runner = CliRunner()
     res = runner.invoke(

@@ -47,6 +47,7 @@ def test_preset_round_trips_into_the_spec():
         with_preset(spec, {"tune": {}})
 
 
+@pytest.mark.slow
 def test_tune_runs_resumes_and_its_preset_drives_run(tmp_path):
     out, cache = tmp_path / "tune", str(tmp_path / "cache")
     args = ["tune", "-d", "csbm", "--methods", "mlp,glnn", "--trials", "3", "--out", str(out), *FAST, cache, "-q"]
@@ -153,6 +154,7 @@ def test_resume_fails_interrupted_trials_and_a_second_process_is_refused(tmp_pat
     assert len(seen) == 4 and len(set(seen)) == 4
 
 
+@pytest.mark.slow
 def test_node_tune_on_a_named_split_records_it_and_refuses_another(tmp_path):
     out, cache = tmp_path / "tune", str(tmp_path / "cache")
     args = ["tune", "-d", "csbm", "--methods", "mlp", "--trials", "2", "--out", str(out), *FAST, cache, "-q"]

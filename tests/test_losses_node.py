@@ -128,6 +128,7 @@ def test_objective_mixes_with_lambda():
         node_objective("glnn", s, None, y, idx, ei)
 
 
+@pytest.mark.slow
 def test_chunking_bounds_peak_memory():
     from g2m.benchmarks.edge_memory import edge_loss_memory
 

@@ -18,6 +18,7 @@ from g2m.students.position import DeepWalkSettings, deepwalk
 pytest.importorskip("gensim")
 
 
+@pytest.mark.slow
 def test_a_linear_probe_on_coras_position_table_alone_reaches_60_percent(data_root, tmp_path):
     """Through the CLI: `g2m bench position-probe --out` writes the probe, `g2m report --probe`
     renders its row from the file."""
@@ -73,6 +74,7 @@ def test_the_probe_table_refuses_other_files_and_a_second_probe_of_the_same_back
     assert done.exit_code != 0 and "choose one" in str(done.exception)
 
 
+@pytest.mark.slow
 def test_the_gensim_table_is_the_same_in_every_process():
     """gensim seeds each word's vector from a hash of its name: a stable one, not Python's
     per-process string hash, so two processes with different PYTHONHASHSEED agree."""

@@ -355,6 +355,7 @@ def test_mlp_and_gnn_return_the_pre_activation_on_request():
         assert torch.allclose(sharded_logits, logits, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_nosmog_additions_train_in_mini_batches(cora_like):
     g, split, teacher = cora_like
     base = dict(position_dim=8, position_walk_length=10, position_walks=2, batch_size=64, similarity_kernel="dot")
