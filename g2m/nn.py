@@ -141,6 +141,14 @@ class LFDLoss(_EdgeLoss):
     Shapes:
         student_logits: ``[N, C]``, or ``[B, C]`` with ``index`` ``[B]``; teacher_logits: ``[N, C]``;
         edge_index: ``[2, E]`` (source, target); edge_weight: ``[E]`` or None; output: a scalar.
+
+    Example:
+        >>> t = torch.randn(4, 3)
+        >>> e = torch.tensor([[0, 1, 2], [1, 2, 3]])
+        >>> loss_fn = LFDLoss(cached=True)
+        >>> seeds = torch.tensor([2, 3])
+        >>> loss_fn(t[seeds].clone().requires_grad_(), t, e, index=seeds).requires_grad
+        True
     """
 
     def _build(self, teacher_logits: Tensor, edge_index: Tensor, edge_weight: Tensor | None) -> LFDTarget:
@@ -179,6 +187,13 @@ class HFDLoss(_EdgeLoss):
 
     Shapes:
         as :class:`LFDLoss`; one direction per undirected edge gives the same value.
+
+    Example:
+        >>> t = torch.randn(3, 4)
+        >>> one_way, both = torch.tensor([[0, 1], [1, 2]]), torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
+        >>> s = torch.randn(3, 4)
+        >>> bool(torch.isclose(HFDLoss()(s, t, one_way), HFDLoss()(s, t, both)))
+        True
     """
 
     def _build(self, teacher_logits: Tensor, edge_index: Tensor, edge_weight: Tensor | None) -> HFDTarget:
@@ -270,6 +285,14 @@ class LLPLoss(nn.Module):
     Shapes:
         student_scores, teacher_scores, group: ``[M]`` (scores of each anchor's contexts, sorted
         by ``group``, the anchor's index); output: a scalar.
+
+    Example:
+        >>> t = torch.tensor([2.0, 0.0, 1.0, 1.5, -1.0, 0.0])
+        >>> group = torch.tensor([0, 0, 0, 1, 1, 1])
+        >>> bool(LLPLoss()(t.clone(), t, group).abs() < 1e-6)  # the teacher's own order and softmax
+        True
+        >>> bool(LLPLoss()(-t, t, group) > 1.0)  # every informative pair in the wrong order
+        True
     """
 
     def __init__(

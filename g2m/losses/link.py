@@ -19,7 +19,12 @@ from g2m.ops.pairs import PAIR_CHUNK_ELEMENTS, grouped_pair_hinge
 
 
 def link_bce(pos_scores: Tensor, neg_scores: Tensor) -> Tensor:
-    r""":math:`-\frac{1}{P}\sum \log\sigma(s^+) - \frac{1}{Q}\sum \log(1-\sigma(s^-))`."""
+    r""":math:`-\frac{1}{P}\sum \log\sigma(s^+) - \frac{1}{Q}\sum \log(1-\sigma(s^-))`.
+
+    Example:
+        >>> round(float(link_bce(torch.tensor([4.0]), torch.tensor([-4.0]))), 4)  # both sides right
+        0.0363
+    """
     return F.binary_cross_entropy_with_logits(
         pos_scores, torch.ones_like(pos_scores)
     ) + F.binary_cross_entropy_with_logits(neg_scores, torch.zeros_like(neg_scores))
@@ -73,7 +78,14 @@ def llp_rank_denominator(
     """The number :func:`llp_rank_loss` divides its sum by under ``average``: the informative pairs
     (teacher scores more than ``margin`` apart) or all pairs of contexts of one anchor. A
     mini-batch's loss split into chunks of anchors is the sum of each chunk's
-    ``reduction="sum"`` loss divided by this number of the whole batch."""
+    ``reduction="sum"`` loss divided by this number of the whole batch.
+
+    Example:
+        >>> group = torch.tensor([0, 0, 0, 1, 1])
+        >>> t = torch.tensor([1.0, 0.0, 0.5, 1.0, 1.0])
+        >>> llp_rank_denominator(t, group, margin=0.1)  # pairs outside the margin: (0,1), (0,2), (1,2)
+        3
+    """
     if average not in RANK_AVERAGES:
         raise ValueError(f"rank-loss average must be one of {RANK_AVERAGES}, got {average!r}")
     _check_group(group)
@@ -160,6 +172,14 @@ def llp_dist_loss(
 
     with the softmax taken over each anchor's contexts by a scatter log-softmax.
     ``reduction="sum"``: the sum over anchors (a chunk's share of a batch of :math:`A` anchors).
+
+    Example:
+        >>> t = torch.tensor([2.0, 0.0, 1.0, 1.0])
+        >>> group = torch.tensor([0, 0, 1, 1])
+        >>> bool(llp_dist_loss(t.clone(), t, group).abs() < 1e-6)  # each anchor's contexts: the same softmax
+        True
+        >>> bool(llp_dist_loss(t + 3.0, t, group).abs() < 1e-6)  # a shift per anchor changes no softmax
+        True
     """
     _check_reduction(reduction)
     _check_group(group)
@@ -173,12 +193,25 @@ def llp_dist_loss(
 
 
 def logit_matching_loss(student_scores: Tensor, teacher_scores: Tensor) -> Tensor:
-    """Baseline: mean squared error between student and teacher link scores."""
+    """Baseline: mean squared error between student and teacher link scores.
+
+    Example:
+        >>> float(logit_matching_loss(torch.tensor([1.0, 3.0]), torch.tensor([1.0, 1.0])))  # (0 + 4) / 2
+        2.0
+    """
     return F.mse_loss(student_scores, teacher_scores.detach())
 
 
 def representation_matching_loss(student_emb: Tensor, teacher_emb: Tensor) -> Tensor:
-    r"""Baseline: :math:`\frac1N\sum_i 1 - \cos(h^S_i, h^T_i)` (equal widths required)."""
+    r"""Baseline: :math:`\frac1N\sum_i 1 - \cos(h^S_i, h^T_i)` (equal widths required).
+
+    Example:
+        >>> h = torch.randn(4, 8)
+        >>> bool(representation_matching_loss(2 * h, h).abs() < 1e-6)  # the same directions
+        True
+        >>> round(float(representation_matching_loss(-h, h)), 4)  # opposite directions: 1 - (-1)
+        2.0
+    """
     if student_emb.shape != teacher_emb.shape:
         raise ValueError(
             f"representation matching needs equal shapes, got {tuple(student_emb.shape)} "
