@@ -18,3 +18,23 @@ def test_another_program_is_recorded_as_it_was_run(monkeypatch):
     monkeypatch.setattr("sys.argv", ["/tmp/x/g2m/cli/main.py", "report", "--bench", "a b.json"])
     assert provenance()["command"] == "g2m report --bench 'a b.json'"
     assert provenance(["g2m", "run"])["command"] == "g2m run"
+
+
+def test_provenance_records_which_extensions_were_installed(monkeypatch):
+    """The engines `auto` picks (torch-cluster's walks, PyG's sampler) depend on what is installed:
+    a results file says which were."""
+    from importlib import metadata
+
+    real = metadata.version
+
+    def version(name):
+        if name == "torch-cluster":
+            raise metadata.PackageNotFoundError(name)
+        if name == "torch-scatter":
+            return "9.9"
+        return real(name)
+
+    monkeypatch.setattr(metadata, "version", version)
+    ext = provenance(["g2m", "run"])["extensions"]
+    assert set(ext) == {"torch_scatter", "torch_sparse", "torch_cluster", "pyg_lib"}
+    assert ext["torch_cluster"] is None and ext["torch_scatter"] == "9.9"

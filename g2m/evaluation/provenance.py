@@ -39,6 +39,24 @@ def g2m_argv(argv: list[str]) -> list[str]:
     return list(argv)
 
 
+#: PyG's optional compiled packages: which are installed decides engines a run may use (``auto``:
+#: torch-cluster's random walks, PyG's NeighborLoader on torch-sparse or pyg-lib, torch-scatter's kernels)
+EXTENSIONS = ("torch_scatter", "torch_sparse", "torch_cluster", "pyg_lib")
+
+
+def extension_versions() -> dict[str, str | None]:
+    """Each of :data:`EXTENSIONS` with its installed version, or None (never imported here)."""
+    from importlib import metadata
+
+    found: dict[str, str | None] = {}
+    for name in EXTENSIONS:
+        try:
+            found[name] = metadata.version(name.replace("_", "-"))
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
 def provenance(argv: list[str] | None = None, device: dict[str, Any] | None = None) -> dict[str, Any]:
     """``argv``: the command that produced the result (default ``sys.argv``, its program named by
     :func:`g2m_argv`); ``device``: where it ran (:func:`g2m.device.device_record`; default: the CPU)."""
@@ -60,5 +78,6 @@ def provenance(argv: list[str] | None = None, device: dict[str, Any] | None = No
         "logical_cpus": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "device": device if device is not None else device_record("cpu"),
+        "extensions": extension_versions(),
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
