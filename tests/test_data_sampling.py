@@ -7,7 +7,7 @@ from g2m.data import load_dataset
 from g2m.data.neighbour_sampler import NeighbourSampler, has_pyg_sampler, resolve_sampler
 from g2m.data.sampling import has_torch_cluster, random_walk, resolve_walker, sample_contexts, to_csr
 
-# `make test` builds torch-sparse and torch-cluster and sets this, so PyG's paths must run
+# `make test-ext` builds torch-sparse and torch-cluster and sets this, so PyG's paths must run
 REQUIRE_EXT = os.environ.get("G2M_REQUIRE_PYG_EXTENSIONS") == "1"
 WALKERS = ["g2m"] + (["torch_cluster"] if has_torch_cluster() or REQUIRE_EXT else [])
 SAMPLERS = ["g2m"] + (["pyg"] if has_pyg_sampler() or REQUIRE_EXT else [])
