@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from g2m.cli.common import echo_json, finish_run, interrupt_note
 from g2m.errors import G2MError
+
+if TYPE_CHECKING:
+    from g2m.experiments.link import LinkExperiment
 
 
 def teacher_link(
@@ -100,55 +103,19 @@ def distill_link(
 
 
 def run_link(
-    dataset: str,
-    teacher: str,
-    methods: tuple[str, ...],
-    seeds: int,
-    first_seed: int,
-    setting: str,
-    split_seed: int | None,
-    teacher_seed: int | None,
-    student_hparams: dict[str, Any],
-    teacher_hparams: dict[str, Any],
+    exp: LinkExperiment,
     out: Path,
-    data_root: Path | None,
-    cache_dir: Path | None,
-    use_cache: bool,
-    progress: bool,
-    refresh: bool,
     command: list[str],
-    preset: Path | None = None,
-    teacher_candidates: int = 1,
+    progress: bool,
     device: Any = None,
     checkpoint_every: float = 60.0,
 ) -> None:
-    from g2m.experiments.link import LinkExperiment, run_link_experiment
-
-    try:
-        exp = LinkExperiment(
-            dataset,
-            teacher,
-            methods,
-            seeds,
-            setting,
-            first_seed=first_seed,
-            split_seed=split_seed,
-            teacher_seed=teacher_seed,
-            data_root=str(data_root) if data_root else None,
-            cache_dir=str(cache_dir) if cache_dir else None,
-            use_cache=use_cache,
-            teacher_overrides=teacher_hparams,
-            student_overrides=student_hparams,
-            refresh=refresh,
-            preset=str(preset) if preset else None,
-            teacher_candidates=teacher_candidates,
-        )
-    except ValueError as err:
-        raise G2MError(str(err)) from err
+    """Run ``exp`` into ``out``, resumable (``OUT/progress.jsonl``, ``OUT/checkpoints``), and write its results."""
+    from g2m.experiments.link import run_link_experiment
     from g2m.training.checkpoint import checkpoint_dir
 
     resume, checkpoints = out / "progress.jsonl", checkpoint_dir(out)
-    with interrupt_note(resume, checkpoints, refresh):
+    with interrupt_note(resume, checkpoints, exp.refresh):
         result = run_link_experiment(
             exp,
             progress,

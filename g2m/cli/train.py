@@ -376,29 +376,30 @@ def run(
         from g2m.data import get_spec
 
         refuse_inert(link_methods, teacher_name, student_hp, get_spec(dataset), task="link")
-        return run_link(
-            dataset,
-            teacher_name,
-            link_methods,
-            seeds,
-            first_seed,
-            setting,
-            split_seed,
-            teacher_seed,
-            student_hp,
-            teacher_hp,
-            out,
-            data_root,
-            cache_dir,
-            not no_cache,
-            not quiet,
-            refresh,
-            command_line(ctx),
-            preset,
-            teacher_candidates,
-            dev,
-            checkpoint_every,
-        )
+        from g2m.experiments.link import LinkExperiment
+
+        try:
+            link_exp = LinkExperiment(
+                dataset,
+                teacher_name,
+                link_methods,
+                seeds,
+                setting,
+                first_seed=first_seed,
+                split_seed=split_seed,
+                teacher_seed=teacher_seed,
+                data_root=str(data_root) if data_root else None,
+                cache_dir=str(cache_dir) if cache_dir else None,
+                use_cache=not no_cache,
+                teacher_overrides=teacher_hp,
+                student_overrides=student_hp,
+                refresh=refresh,
+                preset=str(preset) if preset else None,
+                teacher_candidates=teacher_candidates,
+            )
+        except ValueError as err:
+            raise G2MError(str(err)) from err
+        return run_link(link_exp, out, command_line(ctx), not quiet, dev, checkpoint_every)
     if split_seed is not None or teacher_seed is not None or teacher_candidates != 1:
         raise G2MError(
             "--split-seed, --teacher-seed and --teacher-candidates apply to --task link "
