@@ -45,3 +45,21 @@ def wait_for_lock(lock: Path, proc: subprocess.Popen, timeout: float = 120) -> N
         assert proc.poll() is None, proc.communicate()
         assert time.time() - start < timeout, "the first process never took its lock"
         time.sleep(0.2)
+
+
+def tiny_args(methods: str, out: Path, cache: Path | None = None, seeds: int = 1, *extra: object) -> list[object]:
+    """``g2m run`` on the embedded csbm graph, the arguments every process test shares."""
+    args: list[object] = ["run", "-d", "csbm", "--methods", methods, "--seeds", str(seeds), "--out", out]
+    if cache is not None:
+        args += ["--cache-dir", cache]
+    return [*args, *extra]
+
+
+def tiny_run(methods: str, out: Path, cache: Path | None = None, seeds: int = 1, *extra: object):
+    """A tiny ``g2m run`` (:func:`tiny_args`) in a fresh process, to its end."""
+    return g2m_process(*tiny_args(methods, out, cache, seeds, *extra))
+
+
+def tiny_run_started(methods: str, out: Path, cache: Path | None = None, seeds: int = 1, *extra: object):
+    """A tiny ``g2m run`` (:func:`tiny_args`) started in the background."""
+    return g2m_popen(*tiny_args(methods, out, cache, seeds, *extra))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from processes import g2m_process
+from processes import g2m_process, tiny_run
 
 #: the full tier only (make test-fast leaves these out): g2m processes, end-to-end runs
 pytestmark = pytest.mark.slow
@@ -13,39 +13,10 @@ pytestmark = pytest.mark.slow
 
 def test_read_only_cache_is_read_and_never_written(read_only_dir, tmp_path):
     cache = tmp_path / "cache"
-    first = g2m_process(
-        "run",
-        "-d",
-        "csbm",
-        "--methods",
-        "mlp",
-        "--seeds",
-        "1",
-        "--epochs",
-        "5",
-        "--out",
-        tmp_path / "a",
-        "--cache-dir",
-        cache,
-        "-q",
-    )
+    first = tiny_run("mlp", tmp_path / "a", cache, 1, "--epochs", "5", "-q")
     assert first.returncode == 0, first.stderr
     ro = read_only_dir({"cache": cache})
-    res = g2m_process(
-        "run",
-        "-d",
-        "csbm",
-        "--methods",
-        "glnn",
-        "--seeds",
-        "2",
-        "--epochs",
-        "5",
-        "--out",
-        tmp_path / "b",
-        "--cache-dir",
-        ro / "cache",
-    )
+    res = tiny_run("glnn", tmp_path / "b", ro / "cache", 2, "--epochs", "5")
     assert res.returncode == 0, res.stderr
     assert "cannot be written: cached teachers are read from it, new ones are kept in memory" in res.stderr
     assert "reusing the cached gcn" in res.stderr  # seed 0 from the cache; seed 1 trained and kept in memory
@@ -58,22 +29,6 @@ def test_read_only_cache_is_read_and_never_written(read_only_dir, tmp_path):
 
 
 def test_no_cache_never_touches_the_cache(tmp_path):
-    res = g2m_process(
-        "run",
-        "-d",
-        "csbm",
-        "--methods",
-        "mlp",
-        "--seeds",
-        "1",
-        "--epochs",
-        "2",
-        "--no-cache",
-        "--out",
-        tmp_path / "r",
-        "--cache-dir",
-        tmp_path / "cache",
-        "-q",
-    )
+    res = tiny_run("mlp", tmp_path / "r", tmp_path / "cache", 1, "--epochs", "2", "--no-cache", "-q")
     assert res.returncode == 0, res.stderr
     assert not (tmp_path / "cache").exists() and "reusing" not in res.stderr

@@ -8,7 +8,7 @@ import signal
 import time
 
 import pytest
-from processes import g2m_popen, g2m_process, wait_for_lock
+from processes import tiny_run, tiny_run_started, wait_for_lock
 
 #: the full tier only (make test-fast leaves these out): g2m processes, end-to-end runs
 pytestmark = pytest.mark.slow
@@ -16,26 +16,9 @@ pytestmark = pytest.mark.slow
 
 def test_two_runs_on_one_out_lose_nothing(tmp_path):
     out, cache = tmp_path / "R", tmp_path / "cache"
-    first = g2m_popen(
-        "run",
-        "-d",
-        "csbm",
-        "--methods",
-        "mlp,glnn",
-        "--seeds",
-        "2",
-        "--out",
-        out,
-        "--cache-dir",
-        cache,
-        "--student-epochs",
-        "60",
-        "-q",
-    )
+    first = tiny_run_started("mlp,glnn", out, cache, 2, "--student-epochs", "60", "-q")
     wait_for_lock(out / ".g2m.lock", first)
-    second = g2m_process(
-        "run", "-d", "csbm", "--methods", "ffg2m", "--seeds", "2", "--out", out, "--cache-dir", cache, "-q"
-    )
+    second = tiny_run("ffg2m", out, cache, 2, "-q")
     assert second.returncode == 2
     assert second.stderr.strip().startswith(f"error: --out {out} is being written by pid {first.pid} on ")
     _, err = first.communicate(timeout=600)
@@ -46,28 +29,11 @@ def test_two_runs_on_one_out_lose_nothing(tmp_path):
 
 def test_a_killed_writers_lock_is_taken_over(tmp_path):
     out = tmp_path / "R"
-    first = g2m_popen(
-        "run", "-d", "csbm", "--methods", "mlp", "--seeds", "1", "--out", out, "--cache-dir", tmp_path / "cache", "-q"
-    )
+    first = tiny_run_started("mlp", out, tmp_path / "cache", 1, "-q")
     wait_for_lock(out / ".g2m.lock", first)
     first.send_signal(signal.SIGKILL)
     first.wait()
-    res = g2m_process(
-        "run",
-        "-d",
-        "csbm",
-        "--methods",
-        "mlp",
-        "--seeds",
-        "1",
-        "--epochs",
-        "3",
-        "--out",
-        out,
-        "--cache-dir",
-        tmp_path / "cache",
-        "-q",
-    )
+    res = tiny_run("mlp", out, tmp_path / "cache", 1, "--epochs", "3", "-q")
     assert res.returncode == 0, res.stderr
     assert f"--out {out}: taking over the lock of pid {first.pid} on " in res.stderr
     assert (out / "results.json").is_file()
@@ -76,48 +42,13 @@ def test_a_killed_writers_lock_is_taken_over(tmp_path):
 def test_one_teacher_is_trained_once_by_two_processes(tmp_path):
     cache = tmp_path / "cache"
     # a teacher long enough (600 epochs, no early stop) for the second process to start while it trains
-    first = g2m_popen(
-        "run",
-        "-d",
-        "csbm",
-        "--methods",
-        "mlp",
-        "--seeds",
-        "1",
-        "--out",
-        tmp_path / "a",
-        "--cache-dir",
-        cache,
-        "--student-epochs",
-        "5",
-        "--teacher-epochs",
-        "600",
-        "--teacher-patience",
-        "600",
-    )
+    long_teacher = ("--student-epochs", "5", "--teacher-epochs", "600", "--teacher-patience", "600")
+    first = tiny_run_started("mlp", tmp_path / "a", cache, 1, *long_teacher)
     start = time.time()
     while not any(p.read_text().strip() for p in cache.glob(".locks/*.lock")):  # the first is training it
         assert first.poll() is None and time.time() - start < 120
         time.sleep(0.2)
-    second = g2m_process(
-        "run",
-        "-d",
-        "csbm",
-        "--methods",
-        "glnn",
-        "--seeds",
-        "1",
-        "--out",
-        tmp_path / "b",
-        "--cache-dir",
-        cache,
-        "--student-epochs",
-        "5",
-        "--teacher-epochs",
-        "600",
-        "--teacher-patience",
-        "600",
-    )
+    second = tiny_run("glnn", tmp_path / "b", cache, 1, *long_teacher)
     first.communicate(timeout=600)
     assert first.returncode == 0 and second.returncode == 0, second.stderr
     assert f"waiting for pid {first.pid} on " in second.stderr and "reusing the cached gcn" in second.stderr
