@@ -26,8 +26,8 @@ run: setup
 
 test: setup setup-scatter
 	@echo ">> ruff (lint and format) and mypy"
-	$(BIN)/ruff check g2m tests
-	$(BIN)/ruff format --check g2m tests
+	$(BIN)/ruff check g2m cli tests
+	$(BIN)/ruff format --check g2m cli tests
 	$(BIN)/mypy
 	@echo ">> import-linter: imports flow one way, from the data up to the command line"
 	$(BIN)/lint-imports

@@ -59,7 +59,7 @@ class DatasetSpec:
             raise ValueError(
                 f"{self.name} records no best student for a {teacher} teacher: rank a run's students "
                 f'with `g2m compare <run> --best` and add [best.{teacher}] method = "..." to '
-                f"g2m/specs/{self.name}.toml"
+                f"datasets/{self.name}.toml"
             )
         return str(entry["method"])
 
@@ -87,7 +87,7 @@ GRAPH_FILE_SUFFIXES = (".pt", ".npz")
 
 
 def load_specs() -> dict[str, DatasetSpec]:
-    """All specs by name: those shipped in ``g2m.specs`` (the ``g2m/specs/`` folder),
+    """All specs by name: those shipped in ``g2m.specs`` (the ``datasets/`` folder),
     then every ``*.toml`` in the folders ``$G2M_SPECS`` names. A user spec may not take a
     shipped dataset's name."""
     specs = dict(_shipped_specs())
@@ -142,7 +142,7 @@ def with_preset(spec: DatasetSpec, preset: dict[str, Any]) -> DatasetSpec:
 
 
 def recipe_names() -> list[str]:
-    """The recipes shipped in ``g2m/specs/recipes/`` (``nosmog``, ...)."""
+    """The recipes shipped in ``datasets/recipes/`` (``nosmog``, ...)."""
     folder = resources.files("g2m.specs").joinpath("recipes")
     return sorted(entry.name.removesuffix(".toml") for entry in folder.iterdir() if entry.name.endswith(".toml"))
 

@@ -1,6 +1,6 @@
 r"""A paper's published numbers, and a run measured against them.
 
-Each recipe (``g2m/specs/recipes/<name>.toml``) records the numbers its paper publishes,
+Each recipe (``datasets/recipes/<name>.toml``) records the numbers its paper publishes,
 beside the settings that produce them, one table per dataset and setting::
 
     [cora.published]
@@ -126,7 +126,7 @@ class AgainstPublished:
         t = self.table
         lines = [
             f"{t.dataset}, {t.setting}, {len(self.seeds)} seeds, against {t.source} "
-            f"(g2m/specs/recipes/{t.recipe}.toml):",
+            f"(datasets/recipes/{t.recipe}.toml):",
             f"  {'method':<12} {'metric':<9} {'g2m':<15} {'published':<15} {'difference':<11} within one published std",
         ]
         for method, metric, mean, std, pub in self.rows:

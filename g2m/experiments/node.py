@@ -60,7 +60,7 @@ class NodeExperiment:
     refresh: bool = False  # retrain teachers even when cached
     save_students: str | None = None  # a directory: every student saved as <method>-seed<k>/
     preset: str | None = None  # a preset file (`g2m tune`'s preset.toml) layered over the dataset's
-    recipe: str | None = None  # a paper's teacher and student loop (g2m/specs/recipes), replacing the dataset's
+    recipe: str | None = None  # a paper's teacher and student loop (datasets/recipes), replacing the dataset's
 
     def __post_init__(self) -> None:
         if self.teacher not in NODE_TEACHERS:

@@ -81,7 +81,7 @@ def search_space(spec: Any, task: str, method: str) -> list[Param]:
     if not table:
         raise G2MError(
             f"{spec.name} declares no search space for {task} method {method!r}: add a "
-            f"[tune.{SECTIONS[task]}.{method}] table to g2m/specs/{spec.name}.toml"
+            f"[tune.{SECTIONS[task]}.{method}] table to datasets/{spec.name}.toml"
         )
     return [Param.from_toml(name, value) for name, value in table.items()]
 

@@ -123,7 +123,7 @@ def compare(
         Optional[str],
         typer.Option(
             help="Instead: each method's mean beside the numbers recipe PUBLISHED records as its paper's "
-            "(g2m/specs/recipes/<name>.toml, [<dataset>.published.<setting>]), and whether it is within one "
+            "(datasets/recipes/<name>.toml, [<dataset>.published.<setting>]), and whether it is within one "
             "published std; with --best, how far the chosen student is from the best published one.",
         ),
     ] = None,

@@ -43,7 +43,7 @@ Recipe = Annotated[
     Optional[str],
     typer.Option(
         help="A paper's own teacher and student loop, replacing the dataset's node presets: ffg2m | glnn | "
-        "krd | nosmog | vqgraph (g2m/specs/recipes; docs: Recipes). --set and a --preset file still apply over it.",
+        "krd | nosmog | vqgraph (datasets/recipes; docs: Recipes). --set and a --preset file still apply over it.",
     ),
 ]
 Seed = Annotated[int, typer.Option(help="Random seed (split, initialisation, dropout).")]
