@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 
 def teacher_link(
+    *,
     dataset: str,
     model: str,
     seed: int,
@@ -53,6 +54,7 @@ def teacher_link(
 
 
 def distill_link(
+    *,
     dataset: str,
     teacher: str,
     method: str,

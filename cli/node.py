@@ -35,6 +35,7 @@ def _split(dataset: str, data_root, setting: str, split: str | None, seed: int, 
 
 
 def teacher_node(
+    *,
     dataset: str,
     model: str,
     seed: int,
@@ -75,6 +76,7 @@ def teacher_node(
 
 
 def distill_node(
+    *,
     dataset: str,
     teacher_name: str,
     method: str,

@@ -153,12 +153,33 @@ def teacher(
         from g2m.cli.link import teacher_link
 
         return teacher_link(
-            dataset, model, seed, setting, hp, data_root, cache_dir, not quiet, split_seed, refresh, dev
+            dataset=dataset,
+            model=model,
+            seed=seed,
+            setting=setting,
+            hparams=hp,
+            data_root=data_root,
+            cache_dir=cache_dir,
+            progress=not quiet,
+            split_seed=split_seed,
+            refresh=refresh,
+            device=dev,
         )
     if split_seed is not None:
         raise G2MError("--split-seed applies to --task link (node splits follow --split and the seed)")
     teacher_node(
-        dataset, model, seed, setting, split, inductive_fraction, hp, data_root, cache_dir, not quiet, refresh, dev
+        dataset=dataset,
+        model=model,
+        seed=seed,
+        setting=setting,
+        split=split,
+        inductive_fraction=inductive_fraction,
+        hp=hp,
+        data_root=data_root,
+        cache_dir=cache_dir,
+        progress=not quiet,
+        refresh=refresh,
+        dev=dev,
     )
 
 
@@ -236,28 +257,38 @@ def distill(
 
         refuse_inert([method], teacher_name, hp, get_spec(dataset), task="link")
         return distill_link(
-            dataset, teacher_name, method, seed, setting, hp, teacher_cache, data_root, cache_dir, not quiet, dev
+            dataset=dataset,
+            teacher=teacher_name,
+            method=method,
+            seed=seed,
+            setting=setting,
+            hparams=hp,
+            teacher_cache=teacher_cache,
+            data_root=data_root,
+            cache_dir=cache_dir,
+            progress=not quiet,
+            device=dev,
         )
     from g2m.data import get_spec
 
     refuse_inert([method], teacher_name, hp, get_spec(dataset))
     distill_node(
-        dataset,
-        teacher_name,
-        method,
-        seed,
-        setting,
-        split,
-        inductive_fraction,
-        hp,
-        out,
-        teacher_cache,
-        teacher_logits,
-        teacher_hidden_file,
-        data_root,
-        cache_dir,
-        not quiet,
-        dev,
+        dataset=dataset,
+        teacher_name=teacher_name,
+        method=method,
+        seed=seed,
+        setting=setting,
+        split=split,
+        inductive_fraction=inductive_fraction,
+        hp=hp,
+        out=out,
+        teacher_cache=teacher_cache,
+        teacher_logits=teacher_logits,
+        teacher_hidden_file=teacher_hidden_file,
+        data_root=data_root,
+        cache_dir=cache_dir,
+        progress=not quiet,
+        dev=dev,
     )
 
 
