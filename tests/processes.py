@@ -10,15 +10,15 @@ import time
 from pathlib import Path
 
 
-def g2m_process(*args, cwd=None, **kw) -> subprocess.CompletedProcess:
-    """``python -m g2m.cli.main ARGS`` in a fresh process, one thread, output captured."""
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+def g2m_process(*args, cwd=None, env=None, timeout: float = 600, **kw) -> subprocess.CompletedProcess:
+    """``python -m g2m.cli.main ARGS`` in a fresh process (stdout and stderr piped, so not a
+    terminal), one thread; ``env`` adds to the environment."""
     return subprocess.run(
         [sys.executable, "-m", "g2m.cli.main", *map(str, args)],
         capture_output=True,
         text=True,
-        timeout=600,
-        env=env,
+        timeout=timeout,
+        env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})},
         cwd=cwd,
         **kw,
     )

@@ -3,6 +3,7 @@ import subprocess
 import sys
 
 import pytest
+from processes import g2m_process
 from typer.testing import CliRunner
 
 from g2m.cli.main import app
@@ -135,7 +136,7 @@ def test_run_writes_json_and_table(tmp_path):
     ],
 )
 def test_bad_input_exits_2_with_one_line(args, message):
-    proc = subprocess.run([sys.executable, "-m", "g2m.cli.main", *args], capture_output=True, text=True)
+    proc = g2m_process(*args)
     assert proc.returncode == 2
     assert message in proc.stderr and "Traceback" not in proc.stderr
 

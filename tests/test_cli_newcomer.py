@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from processes import g2m_process as g2m
 from typer.testing import CliRunner
 
 from g2m.cli.main import app
@@ -18,16 +19,6 @@ pytestmark = pytest.mark.slow
 runner = CliRunner()
 SMALL = ["--epochs", "8", "--patience", "8", "--student-hidden", "16", "--teacher-hidden", "16", "-q"]
 TINY = ["--epochs", "8", "--patience", "8", "--hidden", "16", "-q"]
-
-
-def g2m(*args, env=None):
-    """The CLI in a fresh process, stdout and stderr piped (not a terminal)."""
-    return subprocess.run(
-        [sys.executable, "-m", "g2m.cli.main", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
 
 
 def test_out_under_a_file_fails_before_training(tmp_path):

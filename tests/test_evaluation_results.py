@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 from processes import g2m_process
@@ -72,7 +70,7 @@ def test_commands_reading_results_name_the_file_and_field(good_result, damage, m
         "leaderboard": ["leaderboard", str(bad), "--min-runs", "1"],
         "merge": ["merge", str(bad), str(bad), "--out", str(tmp_path / "m")],
     }[command]
-    res = subprocess.run([sys.executable, "-m", "g2m.cli.main", *args], capture_output=True, text=True, timeout=120)
+    res = g2m_process(*args, timeout=120)
     assert (
         res.returncode == 2
         and res.stderr.strip() == f"error: {bad}: {message}; not a results.json written by g2m run / g2m merge"
