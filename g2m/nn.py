@@ -4,8 +4,9 @@
 
 Example::
 
-    loss_fn = g2m.nn.FFG2MLoss(tau=1.0)
-    loss = loss_fn(student(x), teacher_logits, edge_index)   # LFD + HFD
+    loss_fn = g2m.nn.FFG2MLoss(tau=1.0, cached=True)           # the teacher's side built once
+    loss = loss_fn(student(x), teacher_logits, edge_index)     # LFD + HFD, every node
+    loss = loss_fn(student(x[seeds]), teacher_logits, edge_index, index=seeds)  # a mini-batch
 """
 
 from __future__ import annotations
