@@ -462,3 +462,19 @@ def test_cli_refuses_a_link_option_the_methods_never_read_as_the_api_does(tmp_pa
         assert re.search(r"margin shapes LLP's rank term and changes nothing for mlp", str(done.exception))
     done = runner.invoke(app, ["distill", "--method", "mlp", "--task", "link", "-d", "csbm", "--w-rank", "1", "-q"])
     assert isinstance(done.exception, G2MError) and "method 'mlp' has none" in str(done.exception), done.output
+
+
+def test_an_official_ogb_split_is_checked_for_shapes_not_for_repeated_pairs(link_graph):
+    """OGB's own link splits repeat pairs across years (ogbl-collab): a split of setting 'ogb' is
+    checked for shapes and ranges, not refused for a test pair that is also a training pair."""
+    from dataclasses import replace
+
+    from g2m.data.link_splits import check_link_split
+
+    _, valid = link_graph
+    repeated = replace(valid, setting="ogb", train_pos=torch.cat([valid.train_pos, valid.test_pos[:, :3]], 1))
+    assert check_link_split(repeated, N) is repeated
+    with pytest.raises(SplitError, match="leak|shares"):
+        check_link_split(replace(repeated, setting="transductive"), N)
+    with pytest.raises(SplitError, match=r"split\.test_pos holds node id"):
+        check_link_split(replace(repeated, test_pos=valid.test_pos + N), N)
