@@ -24,6 +24,7 @@ from g2m.losses.node import (
     hfd_loss_on,
     hfd_target,
     kd_loss,
+    kd_temperature,
     lfd_loss,
     lfd_loss_on,
     lfd_target,
@@ -233,6 +234,8 @@ class FFG2MLoss(_EdgeLoss):
         tau: HFD's temperature.
         chunk_size: edges per chunk of the scatter (None: all at once).
         cached: keep the teacher-only targets between calls.
+        tempered_kd: LFD at ``tau`` too (default: untempered, the official code's;
+            :func:`g2m.losses.node.kd_temperature`, the rule g2m's own trainer follows).
 
     Shapes:
         as :class:`LFDLoss`.
@@ -249,10 +252,15 @@ class FFG2MLoss(_EdgeLoss):
         torch.Size([])
     """
 
+    def __init__(
+        self, tau: float = 1.0, chunk_size: int | None = None, cached: bool = False, tempered_kd: bool = False
+    ) -> None:
+        super().__init__(tau, chunk_size, cached)
+        self.lfd_tau = kd_temperature(tau, tempered_kd)
+
     def _build(self, teacher_logits: Tensor, edge_index: Tensor, edge_weight: Tensor | None):
-        return self._lfd(teacher_logits, edge_index, edge_weight, 1.0), self._hfd(
-            teacher_logits, edge_index, edge_weight
-        )
+        lfd = self._lfd(teacher_logits, edge_index, edge_weight, self.lfd_tau)
+        return lfd, self._hfd(teacher_logits, edge_index, edge_weight)
 
     def forward(
         self,
@@ -265,7 +273,7 @@ class FFG2MLoss(_EdgeLoss):
         _check_rows(student_logits, teacher_logits, index)
         lfd, hfd = self._target_of(teacher_logits, edge_index, edge_weight)
         reduction = "share" if index is None else "mean"
-        return lfd_loss_on(student_logits, lfd, index, 1.0, reduction=reduction) + hfd_loss_on(
+        return lfd_loss_on(student_logits, lfd, index, self.lfd_tau, reduction=reduction) + hfd_loss_on(
             student_logits, hfd, index, self.chunk_size
         )
 

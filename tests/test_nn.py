@@ -116,3 +116,20 @@ def test_a_users_loop_with_ffg2m_on_mini_batches_learns_the_teacher():
     agree = (student(x).argmax(-1) == t.argmax(-1)).float().mean()
     assert agree > 0.8, float(agree)
     assert F.kl_div(F.log_softmax(student(x), -1), F.log_softmax(t, -1), log_target=True, reduction="batchmean") < 0.5
+
+
+def test_ffg2m_loss_tempers_lfd_only_when_asked_as_the_trainer_does():
+    """FF-G2M's rule (LFD untempered, tau in HFD), shared with the trainer's terms through
+    kd_temperature; tempered_kd=True puts tau in LFD too (KRD's habit)."""
+    from g2m.losses.node import kd_temperature
+    from g2m.losses.terms import LFDTerm, teacher_terms
+
+    s, t, ei, _ = _graph(seed=2)
+    plain = lfd_loss(s, t, ei, 1.0) + hfd_loss(s, t, ei, 2.0)
+    tempered = lfd_loss(s, t, ei, 2.0) + hfd_loss(s, t, ei, 2.0)
+    torch.testing.assert_close(g2m.nn.FFG2MLoss(tau=2.0, cached=True)(s, t, ei), plain)
+    torch.testing.assert_close(g2m.nn.FFG2MLoss(tau=2.0, tempered_kd=True)(s, t, ei), tempered)
+    assert not torch.allclose(plain, tempered)
+    for tempered_kd in (False, True):
+        (lfd,) = [term for term in teacher_terms("ffg2m", t, ei, 2.0, tempered_kd) if isinstance(term, LFDTerm)]
+        assert lfd.tau == kd_temperature(2.0, tempered_kd) == g2m.nn.FFG2MLoss(2.0, tempered_kd=tempered_kd).lfd_tau

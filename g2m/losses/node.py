@@ -89,6 +89,18 @@ def label_ce(logits: Tensor, y: Tensor) -> Tensor:
     return F.cross_entropy(logits, y)
 
 
+def kd_temperature(tau: float, tempered_kd: bool = False) -> float:
+    r"""The temperature of KD and LFD in an objective whose HFD uses ``tau``: 1 (the softmax of the
+    raw logits, as the official GLNN and FF-G2M code) unless ``tempered_kd`` asks for ``tau`` too
+    (KRD tempers its KD).
+
+    Example:
+        >>> kd_temperature(2.0), kd_temperature(2.0, tempered_kd=True)
+        (1.0, 2.0)
+    """
+    return tau if tempered_kd else 1.0
+
+
 def kd_loss(student_logits: Tensor, teacher_logits: Tensor, tau: float = 1.0) -> Tensor:
     r"""GLNN knowledge distillation, averaged over nodes:
 

@@ -26,7 +26,16 @@ import torch
 from torch import Tensor, nn
 
 from g2m.losses.adversarial import pgd_perturbation
-from g2m.losses.node import LFDTarget, hfd_loss, kd_loss, label_ce, lfd_loss, lfd_loss_on, similarity_loss
+from g2m.losses.node import (
+    LFDTarget,
+    hfd_loss,
+    kd_loss,
+    kd_temperature,
+    label_ce,
+    lfd_loss,
+    lfd_loss_on,
+    similarity_loss,
+)
 from g2m.losses.tokens import TeacherTokens, token_kd_loss
 
 
@@ -274,7 +283,7 @@ def teacher_terms(
     they are summed: KD for ``glnn``; LFD and / or HFD for ``lfd``, ``hfd``, ``ffg2m``; none for
     ``mlp``. KD and LFD compare the raw logits' softmaxes unless ``tempered_kd`` (HFD always divides by
     ``tau``), as the official FF-G2M code; ``lfd`` is LFD's target for mini-batches."""
-    kd_tau = tau if tempered_kd else 1.0
+    kd_tau = kd_temperature(tau, tempered_kd)
     terms: list[Term] = []
     if objective == "glnn":
         terms.append(KDTerm(teacher, kd_tau))
