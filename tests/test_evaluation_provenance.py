@@ -38,3 +38,14 @@ def test_provenance_records_which_extensions_were_installed(monkeypatch):
     ext = provenance(["g2m", "run"])["extensions"]
     assert set(ext) == {"torch_scatter", "torch_sparse", "torch_cluster", "pyg_lib"}
     assert ext["torch_cluster"] is None and ext["torch_scatter"] == "9.9"
+
+
+def test_provenance_records_what_auto_resolves_to(monkeypatch):
+    """NOSMOG's sampled teacher and DeepWalk positions draw other random streams under PyG's
+    sampler and torch-cluster's walks than under g2m's kernels: a results file names the engines."""
+    import g2m.data.neighbour_sampler as sampler
+    import g2m.data.sampling as sampling
+
+    monkeypatch.setattr(sampler, "has_pyg_sampler", lambda: False)
+    monkeypatch.setattr(sampling, "has_torch_cluster", lambda: True)
+    assert provenance(["g2m", "run"])["auto_engines"] == {"sampler": "g2m", "walker": "torch_cluster"}

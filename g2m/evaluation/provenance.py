@@ -57,6 +57,16 @@ def extension_versions() -> dict[str, str | None]:
     return found
 
 
+def auto_engines() -> dict[str, str]:
+    """What ``auto`` resolves to here: the neighbour sampler (``pyg`` or ``g2m``) and the random-walk
+    kernel (``torch_cluster`` or ``g2m``). A seed's sampled neighbourhoods and walks, and so its
+    numbers, depend on them."""
+    from g2m.data.neighbour_sampler import resolve_sampler
+    from g2m.data.sampling import resolve_walker
+
+    return {"sampler": resolve_sampler("auto"), "walker": resolve_walker("auto")}
+
+
 def provenance(argv: list[str] | None = None, device: dict[str, Any] | None = None) -> dict[str, Any]:
     """``argv``: the command that produced the result (default ``sys.argv``, its program named by
     :func:`g2m_argv`); ``device``: where it ran (:func:`g2m.device.device_record`; default: the CPU)."""
@@ -79,5 +89,6 @@ def provenance(argv: list[str] | None = None, device: dict[str, Any] | None = No
         "torch_threads": torch.get_num_threads(),
         "device": device if device is not None else device_record("cpu"),
         "extensions": extension_versions(),
+        "auto_engines": auto_engines(),
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
