@@ -3,25 +3,13 @@ of each on a graph's edges, random student and teacher logits (the cost depends 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import torch
 from torch import Tensor
 
 from g2m import nn as g2m_nn
-
-
-def _best_ms(fn: Callable[[], None], repeats: int, calls: int) -> float:
-    for _ in range(3):  # warm-up
-        fn()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        best = min(best, (time.perf_counter() - start) / calls)
-    return best * 1e3
+from g2m.evaluation.machine import time_calls
 
 
 def bench_loss_call(
@@ -42,19 +30,19 @@ def bench_loss_call(
         ("FFG2MLoss()", g2m_nn.FFG2MLoss(), (edge_index,)),
         ("FFG2MLoss(cached=True)", g2m_nn.FFG2MLoss(cached=True), (edge_index,)),
     ]
-    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
 
-    def call(module: torch.nn.Module, extra: tuple[Tensor, ...]) -> Callable[[], None]:
-        def run() -> None:
-            student.grad = None
-            module(student, teacher, *extra).backward()
-            sync()
+    def calls_of(module: torch.nn.Module, extra: tuple[Tensor, ...]) -> Callable[[int], None]:
+        def run(_: int) -> None:  # one timed repeat: ``calls`` calls
+            for _ in range(calls):
+                student.grad = None
+                module(student, teacher, *extra).backward()
 
         return run
 
     rows: list[dict[str, object]] = []
     for name, module, extra in modules:
-        rows.append({"loss": name, "ms_per_call": _best_ms(call(module, extra), repeats, calls)})
+        seconds = time_calls(calls_of(module, extra), repeats, warmup=1, device=device)
+        rows.append({"loss": name, "ms_per_call": min(seconds) / calls * 1e3})
     kd = float(rows[0]["ms_per_call"])  # type: ignore[arg-type]
     for row in rows:
         row["vs_kd"] = float(row["ms_per_call"]) / kd  # type: ignore[arg-type]
