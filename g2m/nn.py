@@ -166,6 +166,7 @@ class LFDLoss(_EdgeLoss):
     ) -> Tensor:
         _check_rows(student_logits, teacher_logits, index)
         if index is None and not self.cached:
+            _check_edges(edge_index, teacher_logits.size(0))
             return lfd_loss(
                 student_logits, teacher_logits, edge_index, self.tau, self.chunk_size, edge_weight=edge_weight
             )
@@ -211,6 +212,7 @@ class HFDLoss(_EdgeLoss):
     ) -> Tensor:
         _check_rows(student_logits, teacher_logits, index)
         if index is None and not self.cached:
+            _check_edges(edge_index, teacher_logits.size(0))
             return hfd_loss(student_logits, teacher_logits, edge_index, self.tau, self.chunk_size, edge_weight)
         return hfd_loss_on(
             student_logits, self._target_of(teacher_logits, edge_index, edge_weight), index, self.chunk_size

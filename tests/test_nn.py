@@ -77,8 +77,9 @@ def test_a_subset_without_index_or_a_bad_index_is_one_clear_error():
             module(s[seeds], t, *extra, index=seeds[:2])
         with pytest.raises(ValueError, match="1-D long tensor"):
             module(s[seeds], t, *extra, index=seeds.float())
-    with pytest.raises(ValueError, match=r"edge_index must hold node ids in \[0, 40\)"):
-        g2m.nn.FFG2MLoss()(s, t, ei + 1)
+    for module in (g2m.nn.FFG2MLoss(), g2m.nn.LFDLoss(), g2m.nn.HFDLoss(), g2m.nn.HFDLoss(cached=True)):
+        with pytest.raises(ValueError, match=r"edge_index must hold node ids in \[0, 40\)"):
+            module(s, t, ei + 1)
 
 
 def test_cached_targets_follow_the_teacher_and_the_edges():

@@ -304,6 +304,8 @@ class _HighFrequencyKL(torch.autograd.Function):
         need_grad = ctx.needs_input_grad[0]
         grad = torch.zeros_like(s) if need_grad else None
         total = s.new_zeros(())
+        # the cached path (log_q given: g2m.nn's modules) takes the faster kernel; the trainer's path
+        # keeps torch's, whose rounding the committed results were computed with
         log_softmax = row_log_softmax if log_q is not None else _log_softmax
         for a, b in _chunks(src.numel(), chunk_size):
             i, j = src[a:b], dst[a:b]
