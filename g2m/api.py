@@ -444,13 +444,13 @@ def distill_link(
     if setting is not None and setting not in ("transductive", "production"):
         hint = " (link prediction's inductive setting is called production)" if setting == "inductive" else ""
         raise G2MError(f"setting={setting!r}: choose 'transductive' or 'production'{hint}")
+    if split is not None:
+        check_link_split(split, graph.num_nodes)
     if split is not None and setting is not None and split.setting != setting:
         raise G2MError(
             f"setting={setting!r} but the split given is a {split.setting!r} split: the split decides the setting; "
             f"leave setting out, or draw the split with make_link_split(graph, {setting!r}, seed)"
         )
-    if split is not None:
-        check_link_split(split, graph.num_nodes)
     link_split = split if split is not None else make_link_split(graph, setting or "transductive", seed)
     try:
         config = link_student_config(

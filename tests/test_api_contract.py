@@ -478,3 +478,10 @@ def test_an_official_ogb_split_is_checked_for_shapes_not_for_repeated_pairs(link
         check_link_split(replace(repeated, setting="transductive"), N)
     with pytest.raises(SplitError, match=r"split\.test_pos holds node id"):
         check_link_split(replace(repeated, test_pos=valid.test_pos + N), N)
+
+
+def test_a_split_that_is_no_link_split_is_named_even_with_a_setting(link_graph):
+    data, split = link_graph
+    with pytest.raises(SplitError, match="split must be a LinkSplit"):
+        encoder = _FeaturesOnly(torch.nn.Linear(6, 8))
+        g2m.distill_link(data, encoder, _DotScorer(), "mlp", split=(split.train_pos,), setting="production")
