@@ -18,6 +18,7 @@ from g2m.cli.merge import merge
 from g2m.cli.report import report
 from g2m.cli.split import split
 from g2m.cli.tune import tune
+from g2m.device import keep_freed_memory
 from g2m.errors import G2MError, G2MWarning
 
 app = typer.Typer(
@@ -68,6 +69,7 @@ _python_showwarning = warnings.showwarning
 def main() -> None:
     """Run the CLI; library errors print one clear line and exit with status 2."""
     warnings.showwarning = _show_warning
+    keep_freed_memory()  # the CLI owns its process: large CPU buffers are reused, not remapped
     try:
         app()
     except (G2MError, ValueError, FileNotFoundError) as err:

@@ -301,3 +301,14 @@ def test_cuda_without_a_gpu_is_refused_before_the_first_size(monkeypatch, capsys
         main()
     err = capsys.readouterr().err.strip()
     assert stop.value.code == 2 and err.startswith("error: device 'cuda' asked for, but torch sees no CUDA GPU")
+
+
+def test_keep_freed_memory_applies_on_glibc_and_refuses_a_bad_threshold():
+    import platform
+
+    from g2m.device import keep_freed_memory
+
+    applied = keep_freed_memory()
+    assert applied is (platform.libc_ver()[0] == "glibc")
+    with pytest.raises(G2MError, match="positive"):
+        keep_freed_memory(0)

@@ -144,7 +144,10 @@ def link_epoch_summary(result: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":  # the worker: python -m g2m.benchmarks.link_epoch GRAPH MODEL CONFIG_JSON
+    from g2m.device import keep_freed_memory
+
+    reuse = keep_freed_memory()  # as the g2m command does
     _raw = json.loads(sys.argv[3])
     _raw = {k: tuple(v) if isinstance(v, list) else v for k, v in _raw.items()}
     config = LinkEpochConfig(**_raw)
-    print(json.dumps(measure(sys.argv[1], sys.argv[2], config)))
+    print(json.dumps({**measure(sys.argv[1], sys.argv[2], config), "malloc_reuse": reuse}))

@@ -126,7 +126,7 @@ def llp_rank_loss(
 
     The pairs are never listed: each anchor's contexts are laid out as a zero-padded row and
     :func:`g2m.ops.pairs.grouped_pair_hinge` walks ``[anchors, K, K]`` blocks a chunk at a time
-    (:data:`RANK_CHUNK_ELEMENTS`) in the forward and again in the backward, so memory does not
+    (:data:`RANK_CHUNK_ELEMENTS`) once, in the forward, so memory does not
     grow with the number of pairs.
 
     Example:

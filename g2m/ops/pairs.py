@@ -4,10 +4,11 @@ LLP's rank loss compares every pair of an anchor's contexts. With :math:`K` cont
 anchor and :math:`A` anchors that is :math:`A K^2 / 2` pairs: Amazon Photo at LLP's recipe
 (495 contexts, 7,650 anchors) has 0.9 billion. Plain autograd over chunks of pairs would keep
 every chunk's masks and differences alive until the backward pass, so memory would grow with the
-pairs. :func:`grouped_pair_hinge` is an autograd function that keeps only its ``[G, K]``
-operands: its forward and its backward each walk the groups a chunk at a time, the backward
-recomputing the chunk's pair mask, so the memory beside the operands is one chunk of
-``[groups, K, K]`` elements, whatever the number of pairs.
+pairs. :func:`grouped_pair_hinge` is an autograd function that walks the groups once, a chunk
+at a time, in its forward, and keeps one ``[G, K]`` tensor for the backward: a hinge's gradient
+is :math:`\pm 1` in its two scores, so the gradient of the sum is a count of active hinges per
+entry, and the sum itself follows from the same counts. The memory beside the operands is one
+chunk of ``[groups, K, K]`` elements, whatever the number of pairs.
 """
 
 from __future__ import annotations
@@ -26,38 +27,41 @@ def _step(k: int, elements: int) -> int:
     return max(1, elements // max(k * k, 1))
 
 
-def _ordered(s: Tensor, t: Tensor, margin: float) -> tuple[Tensor, Tensor]:
-    r"""For one chunk of rows: the mask of ordered pairs with :math:`t_m > t_n + \delta` and the
-    student gaps :math:`s_m - s_n`, each ``[B, K, K]``. Every informative pair appears once, in
-    the order the teacher ranks it; padding (``t`` NaN) is in none."""
-    return t[:, :, None] - t[:, None, :] > margin, s[:, :, None] - s[:, None, :]
+def _active_counts(s: Tensor, t: Tensor, margin: float) -> tuple[Tensor, Tensor, Tensor]:
+    r"""For one chunk of rows ``[B, K]``: per row the number of informative ordered pairs
+    (:math:`t_m > t_n + \delta`), and per entry how many active hinges it is the upper member of
+    (:math:`m`) and the lower member of (:math:`n`), active meaning also :math:`s_m - s_n < \delta`.
+    Every informative pair appears once, in the order the teacher ranks it; padding (``t`` NaN) is
+    in none. The ``[B, K, K]`` masks live only inside this call."""
+    above = t[:, :, None] - t[:, None, :] > margin
+    active = (s[:, :, None] - s[:, None, :] < margin).logical_and_(above)
+    return above.sum((1, 2)), active.sum(2), active.sum(1)
 
 
 class _GroupedPairHinge(torch.autograd.Function):
+    # One walk over the pair blocks, in the forward. An active hinge max(0, margin - (s_m - s_n))
+    # has gradient -1 in s_m and +1 in s_n, so the gradient is (lower - upper) counts and the sum
+    # is sum_m upper_m (margin - s_m) + sum_n lower_n s_n: the backward keeps one [G, K] tensor.
     @staticmethod
     def forward(  # type: ignore[override]
         ctx: Any, s: Tensor, t: Tensor, margin: float, chunk_elements: int
     ) -> tuple[Tensor, Tensor]:
         step = _step(s.size(1), chunk_elements)
         total, informative = s.new_zeros(()), torch.zeros((), dtype=torch.long, device=s.device)
+        grad = torch.empty_like(s)
         for a in range(0, s.size(0), step):
-            above, gap = _ordered(s[a : a + step], t[a : a + step], margin)
-            total += torch.where(above, (margin - gap).clamp_min_(0), 0.0).sum()
-            informative += above.sum()
-        ctx.save_for_backward(s, t)
-        ctx.margin, ctx.step = margin, step
+            chunk = s[a : a + step]
+            pairs, upper, lower = _active_counts(chunk, t[a : a + step], margin)
+            informative += pairs.sum()
+            total += ((margin - chunk) * upper + chunk * lower).sum()
+            torch.sub(lower, upper, out=grad[a : a + step])
+        ctx.save_for_backward(grad)
         ctx.mark_non_differentiable(informative)
         return total, informative
 
     @staticmethod
     def backward(ctx: Any, grad_total: Tensor, _grad_informative: Tensor) -> tuple[Tensor | None, ...]:  # type: ignore[override]
-        s, t = ctx.saved_tensors
-        grad = torch.empty_like(s)
-        for a in range(0, s.size(0), ctx.step):
-            above, gap = _ordered(s[a : a + ctx.step], t[a : a + ctx.step], ctx.margin)
-            # an active hinge max(0, margin - (s_m - s_n)) has gradient -1 in s_m and +1 in s_n
-            active = (above & (gap < ctx.margin)).to(s.dtype)
-            grad[a : a + ctx.step] = active.sum(1) - active.sum(2)
+        (grad,) = ctx.saved_tensors
         return grad * grad_total, None, None, None
 
 
@@ -75,7 +79,7 @@ def grouped_pair_hinge(
               \; |\mathcal{P}|\Big)
 
     Differentiable in ``s``; ``t`` is a constant. Memory beside the operands: one chunk of
-    ``chunk_elements`` pair entries, in the forward and in the backward.
+    ``chunk_elements`` pair entries, in the forward; the backward reads one saved ``[G, K]`` tensor.
 
     Args:
         s: Student scores, padded per group.

@@ -34,7 +34,8 @@ class LinkScorer(nn.Module):
         if self.mlp is None:
             return (h_u * h_v).sum(-1)
         rate, active = (self.dropout, self.training) if dropout is None else (dropout, dropout > 0)
-        hidden = threshold_dropout(self.mlp[1](self.mlp[0](h_u * h_v)), rate, active)
+        # in place: the linear layer's backward does not read its output (saves a [pairs, hidden] pass)
+        hidden = threshold_dropout(torch.relu_(self.mlp[0](h_u * h_v)), rate, active)
         return self.mlp[2](hidden).squeeze(-1)
 
     def score_pairs(self, h: Tensor, pairs: Tensor, dropout: float | None = None) -> Tensor:
