@@ -31,8 +31,9 @@ def teacher_link(
     from g2m.cache.keys import link_teacher_cache_key
     from g2m.config import link_teacher_config
     from g2m.data import get_spec, load_dataset
-    from g2m.experiments.link import get_link_teacher, link_split_for
+    from g2m.experiments.link import get_link_teacher, link_split_for, refuse_heuristic
 
+    refuse_heuristic(model, "g2m teacher")
     graph = load_dataset(dataset, data_root)
     split = link_split_for(graph, setting, seed if split_seed is None else split_seed)
     config = link_teacher_config(get_spec(dataset), model, **hparams)
@@ -72,7 +73,7 @@ def distill_link(
     from g2m.cache.keys import link_teacher_cache_key
     from g2m.config import link_student_config, link_teacher_config
     from g2m.data import get_spec, load_dataset
-    from g2m.experiments.link import get_link_teacher, link_split_for
+    from g2m.experiments.link import get_link_teacher, link_split_for, refuse_heuristic
     from g2m.training.link import distill_link_student
 
     graph = load_dataset(dataset, data_root)
@@ -80,6 +81,7 @@ def distill_link(
     spec = get_spec(dataset)
     config = link_student_config(spec, method, **hparams)
     cache = TeacherCache(cache_dir)
+    refuse_heuristic(teacher, "g2m distill")
     tcfg = link_teacher_config(spec, teacher)
     key = link_teacher_cache_key(dataset, split, tcfg, seed)
     if teacher_cache is None and not cache.exists(key):

@@ -43,7 +43,15 @@ from g2m.cli.node import distill_node, run_node, teacher_node
 from g2m.cli.options import NO_FLAGS, Flags, Given, config_flags
 from g2m.config import LinkStudentConfig, LinkTeacherConfig, StudentConfig, TeacherConfig, help_of
 from g2m.errors import G2MError
-from g2m.methods import LINK_METHODS, NODE_COMPONENTS, NODE_METHODS, NODE_OBJECTIVES, NODE_TEACHERS, TEACHERS
+from g2m.methods import (
+    LINK_HEURISTICS,
+    LINK_METHODS,
+    NODE_COMPONENTS,
+    NODE_METHODS,
+    NODE_OBJECTIVES,
+    NODE_TEACHERS,
+    TEACHERS,
+)
 
 #: --teacher's choices, from the declarations the configs check
 TEACHER_HELP = (
@@ -51,6 +59,8 @@ TEACHER_HELP = (
     + " | ".join(NODE_TEACHERS)
     + ". Link: "
     + " | ".join(TEACHERS)
+    + ", or a heuristic that needs no training (EHDM): "
+    + " | ".join(LINK_HEURISTICS)
     + " (default: gcn for node, sage for link)."
 )
 #: how a method name may add student options (g2m.methods.NODE_COMPONENTS)

@@ -10,6 +10,10 @@ TEACHERS: tuple[str, ...] = get_args(TeacherName)
 #: g2m.teachers.tokenizer), whose codes a student can learn (StudentConfig.token_weight)
 NodeTeacherName = Literal["gcn", "sage", "gat", "appnp", "vqgcn"]
 NODE_TEACHERS: tuple[str, ...] = get_args(NodeTeacherName)
+#: link teachers that need no training (EHDM, Qin et al., LoG 2025): common neighbours,
+#: Adamic-Adar and resource allocation over the split's training edges (g2m.teachers.heuristic)
+LinkHeuristicName = Literal["cn", "aa", "ra"]
+LINK_HEURISTICS: tuple[str, ...] = get_args(LinkHeuristicName)
 #: what ``--device`` accepts besides ``cuda:N`` (g2m.device.resolve_device)
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 #: the help text of every ``--device`` option

@@ -364,3 +364,37 @@ def test_teacher_candidates_keep_the_best_validation_teacher(tmp_path):
     assert "best validation of 3 teacher seeds" in data["table"]
     res = runner.invoke(app, ["run", "-d", "csbm", "--teacher-candidates", "3", "--out", str(tmp_path / "n")])
     assert isinstance(res.exception, G2MError) and "apply to --task link" in str(res.exception)
+
+
+def test_a_heuristic_teacher_runs_without_training_and_refuses_what_it_lacks(tmp_path):
+    from g2m.experiments.link import run_link_experiment
+
+    exp = LinkExperiment(
+        "csbm",
+        "ra",
+        ("mlp", "llp"),
+        seeds=1,
+        use_cache=False,
+        student_overrides={"hidden": 16, "epochs": 20, "patience": 20},
+    )
+    result = run_link_experiment(exp, progress=False, device="cpu")
+    rows = {r["model"]: r for r in result["runs"]}
+    assert set(rows) == {"teacher (ra)", "mlp", "llp"}
+    from g2m.experiments.link import link_split_for
+    from g2m.teachers.heuristic import HeuristicScorer
+    from g2m.training.link import evaluate_heuristic
+
+    graph = load_dataset("csbm")
+    split = link_split_for(graph, "transductive", 0)
+    own = evaluate_heuristic(HeuristicScorer("ra", split.message_edge_index, graph.num_nodes), split)
+    assert {k: rows["teacher (ra)"][k] for k in own} == own  # the row is the heuristic's own scores
+    assert result["teacher_config"] == {"model": "ra"} and "ra teacher" in result["title"]
+    for bad, match in [
+        (dict(methods=("repr",)), "has none"),
+        (dict(teacher_overrides={"hidden": 8}), "not trained"),
+        (dict(teacher_candidates=2), "a heuristic is not trained"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            LinkExperiment("csbm", "ra", **{"methods": ("llp",), **bad})
+    res = CliRunner().invoke(app, ["teacher", "--task", "link", "-d", "csbm", "-t", "cn", "--device", "cpu", "-q"])
+    assert res.exit_code != 0 and "needs no training" in str(res.exception)

@@ -37,11 +37,10 @@ def test_a_chunked_step_equals_the_step_in_one_piece(monkeypatch, chunk, average
 
     monkeypatch.setattr(link, "PAIR_CHUNK", chunk)
     chunked = ChunkedBackward(enc(x))
-    values = link._edge_terms(chunked, scorer, pos, neg, weights, (t_h, t_scorer, 0.0))
+    teacher = link.PairTeacher(lambda u, v: t_scorer(t_h[u], t_h[v]), t_h)
+    values = link._edge_terms(chunked, scorer, pos, neg, weights, teacher)
     values.update(
-        link._relational_terms(
-            chunked, scorer, ctx, ctx.anchor, ctx.context, ctx.group, (t_h, t_scorer, 0.0), cfg, weights
-        )
+        link._relational_terms(chunked, scorer, ctx, ctx.anchor, ctx.context, ctx.group, teacher, cfg, weights)
     )
     loss = chunked.finish()
     loss.backward()

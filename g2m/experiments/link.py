@@ -25,10 +25,11 @@ from g2m.experiments.node import experiment_spec
 from g2m.experiments.progress import RunLog, fingerprint, reuse_or_train
 from g2m.experiments.seeds import check_seed_range, seed_range, seeds_label
 from g2m.losses.link_objectives import LINK_METHODS, check_link_method
-from g2m.methods import TEACHERS
+from g2m.methods import LINK_HEURISTICS, TEACHERS
+from g2m.teachers.heuristic import HeuristicScorer
 from g2m.teachers.link import LinkScorer
 from g2m.training.checkpoint import student_checkpoint
-from g2m.training.link import distill_link_student, train_link_teacher
+from g2m.training.link import distill_link_student, evaluate_heuristic, train_link_teacher
 
 
 def _scorer_from_record(tensors: dict[str, Tensor], meta: dict[str, Any]) -> LinkScorer:
@@ -96,6 +97,15 @@ def get_link_teacher(
     return out.embeddings, out.scorer, out.scores, False
 
 
+def refuse_heuristic(teacher: str, command: str) -> None:
+    """``g2m teacher`` and ``g2m distill`` work on a trained, cached teacher; a heuristic is neither."""
+    if teacher in LINK_HEURISTICS:
+        raise G2MError(
+            f"{teacher} is a heuristic link teacher: it needs no training, so {command} has nothing to do with it; "
+            f"g2m run --task link -t {teacher} scores it and teaches its students"
+        )
+
+
 def link_split_for(graph: Graph, setting: str, seed: int) -> LinkSplit:
     spec = get_spec(graph.name)
     if spec.split == "ogb":
@@ -134,8 +144,20 @@ class LinkExperiment:
     teacher_candidates: int = 1  # > 1: the best-validation teacher of that many seeds
 
     def __post_init__(self) -> None:
-        if self.teacher not in TEACHERS:
-            raise ValueError(f"unknown teacher {self.teacher!r}; choose one of {TEACHERS}")
+        if self.teacher not in TEACHERS + LINK_HEURISTICS:
+            raise ValueError(f"unknown teacher {self.teacher!r}; choose one of {TEACHERS + LINK_HEURISTICS}")
+        if self.teacher in LINK_HEURISTICS:
+            if "repr" in self.methods:
+                raise ValueError(
+                    f"repr matches the teacher's node embeddings; the {self.teacher} heuristic has none: drop repr"
+                )
+            if self.teacher_overrides:
+                raise ValueError(
+                    f"the {self.teacher} heuristic is not trained: teacher options "
+                    f"({', '.join(sorted(self.teacher_overrides))}) do not apply"
+                )
+            if self.teacher_candidates > 1:
+                raise ValueError("--teacher-candidates picks among trained teachers; a heuristic is not trained")
         if self.teacher_candidates < 1:
             raise ValueError(f"teacher_candidates must be at least 1, got {self.teacher_candidates}")
         if not self.methods:
@@ -162,7 +184,8 @@ def run_link_experiment(
     device = resolve_device(device)
     spec = experiment_spec(exp.dataset, exp.preset)
     graph = main_first(lambda: load_dataset(exp.dataset, exp.data_root))
-    tcfg = link_teacher_config(spec, exp.teacher, **exp.teacher_overrides)
+    heuristic = exp.teacher in LINK_HEURISTICS
+    tcfg = None if heuristic else link_teacher_config(spec, exp.teacher, **exp.teacher_overrides)
     scfgs = {m: link_student_config(spec, m, **exp.student_overrides) for m in exp.methods}
     cache = TeacherCache(exp.cache_dir) if exp.use_cache else None
     log = None
@@ -170,11 +193,17 @@ def run_link_experiment(
         log = RunLog(resume, fingerprint("link", exp.dataset, exp.setting, exp.teacher), announce=progress)
     runs: list[RunRow] = []
     started = time.perf_counter()
-    teachers: dict[tuple[str, int], tuple[Tensor, LinkScorer, int]] = {}
+    teachers: dict[tuple[str, int], tuple[Tensor | None, LinkScorer | HeuristicScorer, int]] = {}
     for seed in seed_range(exp.first_seed, exp.seeds):
         split = link_split_for(graph, exp.setting, seed if exp.split_seed is None else exp.split_seed)
         t_seed = seed if exp.teacher_seed is None else exp.teacher_seed
+        if heuristic and (split.key(), t_seed) not in teachers:  # scored on the split's training edges
+            h_scorer = HeuristicScorer(exp.teacher, split.message_edge_index, graph.num_nodes).to(device)
+            teachers[split.key(), t_seed] = None, h_scorer, t_seed
+            scores = evaluate_heuristic(h_scorer, split.to(device))
+            runs.append({"model": f"teacher ({exp.teacher})", "seed": t_seed, "split": split.key(), **scores})
         if (split.key(), t_seed) not in teachers:  # a shared teacher is trained and reported once
+            assert tcfg is not None
             # teacher_candidates > 1: teachers t_seed .. t_seed + N - 1, the best validation
             # Hits@20 kept (the first on a tie), as LLP's official protocol picks its teacher
             best: tuple[Tensor, LinkScorer, dict[str, float], bool, int] | None = None
@@ -197,14 +226,15 @@ def run_link_experiment(
                     **best[2],
                 }
             )
-        emb, scorer, t_chosen = teachers[split.key(), t_seed]
+        t_emb, t_scorer, t_chosen = teachers[split.key(), t_seed]
         for method, scfg in scfgs.items():
-            tag = f"{config_tag(tcfg)}-{t_chosen}-{config_tag(scfg)}-{split.key()}"
+            taught_by = f"heuristic-{exp.teacher}" if tcfg is None else config_tag(tcfg)
+            tag = f"{taught_by}-{t_chosen}-{config_tag(scfg)}-{split.key()}"
 
             def train() -> RunRow:  # called at once, in this iteration
                 ckpt = student_checkpoint(checkpoints, method, seed, tag, checkpoint_seconds)
                 out = distill_link_student(
-                    graph, split, emb, scorer, scfg, seed, progress, device=device, checkpoint=ckpt
+                    graph, split, t_emb, t_scorer, scfg, seed, progress, device=device, checkpoint=ckpt
                 )
                 return {
                     "model": method,
@@ -227,7 +257,7 @@ def run_link_experiment(
     )
     return {
         "experiment": asdict(exp),
-        "teacher_config": asdict(tcfg),
+        "teacher_config": {"model": exp.teacher} if tcfg is None else asdict(tcfg),
         "student_configs": {m: asdict(c) for m, c in scfgs.items()},
         "runs": runs,
         "summary": summary,

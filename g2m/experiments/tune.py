@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from g2m.errors import G2MError
+from g2m.methods import LINK_HEURISTICS
 
 SECTIONS = {"node": "student", "link": "link_student"}
 
@@ -248,6 +249,8 @@ def tune_methods(
     spec = get_spec(dataset)
     split_name = None if task == "link" else split or spec.split
     spaces = {m: search_space(spec, task, m) for m in methods}  # every space checked before training
+    if task == "link" and teacher in LINK_HEURISTICS:  # a heuristic has no scorer dropout to choose
+        spaces = {m: [p for p in space if p.name != "teacher_score_dropout"] for m, space in spaces.items()}
     fixed = dict(fixed or {})
     out = Path(out)
     # methods tuned in earlier calls on this study directory stay in the outputs
@@ -261,15 +264,24 @@ def tune_methods(
     cache = TeacherCache(cache_dir)
     train: Callable[[str, dict[str, Any], Callable[[int, float], None]], float]
     if task == "link":
+        from torch import Tensor
+
         from g2m.config import link_student_config, link_teacher_config
         from g2m.experiments.link import get_link_teacher, link_split_for
+        from g2m.teachers.heuristic import HeuristicScorer
+        from g2m.teachers.link import LinkScorer
         from g2m.training.link import distill_link_student
 
         graph = load_dataset(dataset, data_root)
         edge_split = link_split_for(graph, setting, seed)
-        emb, scorer, _, _ = get_link_teacher(
-            graph, edge_split, link_teacher_config(spec, teacher), seed, cache, progress, device=device
-        )
+        emb: Tensor | None
+        scorer: LinkScorer | HeuristicScorer
+        if teacher in LINK_HEURISTICS:  # EHDM: no teacher to train
+            emb, scorer = None, HeuristicScorer(teacher, edge_split.message_edge_index, graph.num_nodes)
+        else:
+            emb, scorer, _, _ = get_link_teacher(
+                graph, edge_split, link_teacher_config(spec, teacher), seed, cache, progress, device=device
+            )
 
         def train(method: str, params: dict[str, Any], report: Callable[[int, float], None]) -> float:
             cfg = link_student_config(spec, method, **{**fixed, **params})

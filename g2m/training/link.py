@@ -1,5 +1,5 @@
 """Train link predictors: GNN teachers (BCE on positives and sampled negatives) and
-MLP students (BCE plus LLP / matching terms against a cached teacher)."""
+MLP students (BCE plus LLP / matching terms against a cached GNN teacher or a heuristic one)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from g2m.losses.link import (
 from g2m.losses.link_objectives import term_weights
 from g2m.ops.sparse import sparse_features
 from g2m.students.mlp import MLP
+from g2m.teachers.heuristic import HeuristicScorer
 from g2m.teachers.link import LinkScorer, score_in_batches
 from g2m.teachers.models import build_teacher
 from g2m.training.checkpoint import Checkpoint, GeneratorState
@@ -97,11 +98,34 @@ def _pairs_of(split: LinkSplit, batch: LinkBatch) -> Tensor:
 
 def evaluate_link(h: Tensor, scorer: LinkScorer, split: LinkSplit) -> dict[str, float]:
     split = split.to(h.device)
-    val = hits_at_k(score_in_batches(scorer, h, split.val_pos), score_in_batches(scorer, h, split.val_neg), VAL_K)
-    test = link_metrics(
-        score_in_batches(scorer, h, split.test_pos).cpu(), score_in_batches(scorer, h, split.test_neg).cpu()
-    )
-    return {"val": val, **test}
+    return evaluate_pairs(lambda pairs: score_in_batches(scorer, h, pairs), split)
+
+
+def evaluate_pairs(score: Callable[[Tensor], Tensor], split: LinkSplit) -> dict[str, float]:
+    """Validation Hits@20 (``val``) and the test metrics of ``score`` (``[2, B]`` pairs on the
+    split's device to ``[B]`` scores)."""
+    val = hits_at_k(score(split.val_pos), score(split.val_neg), VAL_K)
+    return {"val": val, **link_metrics(score(split.test_pos).cpu(), score(split.test_neg).cpu())}
+
+
+def evaluate_heuristic(scorer: HeuristicScorer, split: LinkSplit) -> dict[str, float]:
+    """A heuristic teacher's own scores: :func:`evaluate_pairs` a chunk of pairs at a time."""
+
+    def score(pairs: Tensor) -> Tensor:
+        chunks = [scorer.score_pairs(pairs[:, a : a + PAIR_CHUNK]) for a in range(0, pairs.size(1), PAIR_CHUNK)]
+        return torch.cat(chunks) if chunks else torch.zeros(0)
+
+    return evaluate_pairs(score, split.to(scorer.keys.device))
+
+
+@dataclass(frozen=True)
+class PairTeacher:
+    """What a link student learns from: the teacher's score of node pairs (``score(u, v)``, ids
+    ``[B]`` to ``[B]``) and, for representation matching, its node embeddings (a heuristic teacher
+    has none)."""
+
+    score: Callable[[Tensor, Tensor], Tensor]
+    embeddings: Tensor | None = None
 
 
 def _validate(embed, scorer: LinkScorer, split: LinkSplit) -> float:
@@ -115,7 +139,7 @@ def _edge_terms(
     pos: Tensor,
     neg: Tensor,
     weights: dict[str, float],
-    teacher: tuple[Tensor, LinkScorer, float] | None = None,
+    teacher: PairTeacher | None = None,
 ) -> dict[str, float]:
     """The supervised BCE (``sup``: :func:`~g2m.losses.link.link_bce`) and logit matching
     (``logit``: :func:`~g2m.losses.link.logit_matching_loss`, against ``teacher``'s embeddings,
@@ -136,9 +160,8 @@ def _edge_terms(
                 ) / pairs.size(1)
             if "logit" in values:  # one mean over positives and negatives together
                 assert teacher is not None
-                t_h, t_scorer, rate = teacher
                 with torch.no_grad():
-                    t = t_scorer.score_pairs(t_h, part, rate)
+                    t = teacher.score(part[0], part[1])
                 terms["logit"] = F.mse_loss(s, t, reduction="sum") / (pos.size(1) + neg.size(1))
             chunked.backward(torch.stack([weights[k] * v for k, v in terms.items()]).sum())
             for k, v in terms.items():
@@ -213,7 +236,7 @@ def _relational_terms(
     anchor: Tensor,
     context: Tensor,
     group: Tensor,
-    teacher: tuple[Tensor, LinkScorer, float],
+    teacher: PairTeacher,
     config: LinkStudentConfig,
     weights: dict[str, float],
 ) -> dict[str, float]:
@@ -221,17 +244,16 @@ def _relational_terms(
     ``group`` on the training device), a chunk of anchors at a time: each chunk's ``reduction="sum"``
     share divided by the whole batch's denominator (:func:`~g2m.losses.link.llp_rank_denominator`,
     the anchors that have a context) and backpropagated at once; returns each term's value."""
-    t_h, t_scorer, rate = teacher
     with torch.no_grad():  # the teacher's scores of every pair, [M] floats
         t = (
             torch.cat(
                 [
-                    t_scorer(t_h[anchor[a : a + PAIR_CHUNK]], t_h[context[a : a + PAIR_CHUNK]], rate)
+                    teacher.score(anchor[a : a + PAIR_CHUNK], context[a : a + PAIR_CHUNK])
                     for a in range(0, anchor.numel(), PAIR_CHUNK)
                 ]
             )
             if anchor.numel()
-            else t_h.new_zeros(0)
+            else chunked.h.new_zeros(0)
         )
     if config.relational_scores == "prob":
         t = t.sigmoid()
@@ -267,11 +289,22 @@ def _relational_terms(
     return values
 
 
+def _pair_teacher(
+    t_h: Tensor | None, scorer: LinkScorer | HeuristicScorer | None, rate: float, dev: torch.device
+) -> PairTeacher | None:
+    if isinstance(scorer, HeuristicScorer):
+        return PairTeacher(scorer.to(dev))
+    if t_h is None or scorer is None:
+        return None
+    gnn = scorer.to(dev)
+    return PairTeacher(lambda u, v: gnn(t_h[u], t_h[v], rate), t_h)
+
+
 def distill_link_student(
     graph: Graph,
     split: LinkSplit,
     teacher_embeddings: Tensor | None,
-    teacher_scorer: LinkScorer | None,
+    teacher_scorer: LinkScorer | HeuristicScorer | None,
     config: LinkStudentConfig,
     seed: int = 0,
     progress: bool = True,
@@ -280,7 +313,9 @@ def distill_link_student(
     checkpoint: Checkpoint | None = None,
 ) -> LinkOutput:
     """Train an MLP encoder and scorer on ``device`` (default ``auto``) with ``config.method``'s
-    terms; the teacher's embeddings and scorer are moved there. Negatives, anchors and context
+    terms; the teacher's embeddings and scorer are moved there. A heuristic teacher
+    (:class:`~g2m.teachers.heuristic.HeuristicScorer`, EHDM's) comes without embeddings and
+    teaches every term but representation matching. Negatives, anchors and context
     walks are drawn on the CPU from a CPU generator and copied. The returned embeddings are on
     the CPU.
 
@@ -300,7 +335,17 @@ def distill_link_student(
         w_repr=config.w_repr,
     )
     needs_teacher = any(weights[t] for t in ("rank", "dist", "logit", "repr"))
-    if needs_teacher and (teacher_embeddings is None or teacher_scorer is None):
+    heuristic = isinstance(teacher_scorer, HeuristicScorer)
+    if heuristic:
+        if teacher_embeddings is not None:
+            raise ValueError("a heuristic teacher scores pairs by the graph alone: give no teacher embeddings")
+        if weights["repr"]:
+            raise ValueError(
+                f"method {config.method!r} matches the teacher's node embeddings, a heuristic teacher has none"
+            )
+        if config.teacher_score_dropout:
+            raise ValueError("teacher_score_dropout applies to a GNN teacher's scorer; a heuristic has no dropout")
+    elif needs_teacher and (teacher_embeddings is None or teacher_scorer is None):
         raise ValueError(f"method {config.method!r} needs the teacher's embeddings and scorer")
     dev = resolve_device(device)
     torch.manual_seed(seed)
@@ -315,9 +360,7 @@ def distill_link_student(
     model = nn.ModuleDict({"encoder": encoder, "scorer": scorer}).to(dev)
     x = sparse_features(graph.x.to(dev))
     t_h = None if teacher_embeddings is None else teacher_embeddings.to(dev)
-    if teacher_scorer is not None:
-        teacher_scorer = teacher_scorer.to(dev)
-    teacher = None if t_h is None or teacher_scorer is None else (t_h, teacher_scorer, config.teacher_score_dropout)
+    teacher = _pair_teacher(t_h, teacher_scorer, config.teacher_score_dropout, dev)
     relational = bool(weights["rank"] or weights["dist"])
     num_edges = split.train_pos.size(1)
 
