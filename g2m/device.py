@@ -68,7 +68,7 @@ def set_threads(threads: int | None) -> int:
 _M_MMAP_THRESHOLD = -3
 
 
-def keep_freed_memory(threshold_bytes: int = 1 << 30) -> bool:
+def keep_freed_memory(threshold_bytes: int = 1 << 26) -> bool:
     """Ask the C library's ``malloc`` to serve every CPU allocation under ``threshold_bytes``
     from its heap, whose freed blocks it reuses, instead of mapping fresh pages from the kernel
     for each large one; returns whether it applied (``False`` off glibc, e.g. macOS).
@@ -76,7 +76,10 @@ def keep_freed_memory(threshold_bytes: int = 1 << 30) -> bool:
     A training step allocates the same few-MiB activations chunk after chunk. glibc maps each
     one above its (moving) threshold afresh and takes a page fault per page; on Amazon Photo at
     LLP's recipe that was 9-40 s of system time per 50 s epoch on one thread, and a peak RSS of
-    2.95 GiB where 0.76 GiB was in use (docs/results/link.md). The values computed do not change.
+    2.95 GiB where 0.78 GiB was in use (docs/large-graphs.md). The threshold, 64 MiB by default,
+    leaves larger blocks (a 200,000-node graph's activations) to the kernel, which takes them back
+    when freed: with 1 GiB the heap kept them, and the peak RSS of a 200,000-node link teacher
+    doubled (2.99 to 5.88 GiB). The values computed do not change.
     The ``g2m`` command calls it once at start; it is a setting of the whole process, so the
     library never calls it for you: call it (or set ``MALLOC_MMAP_THRESHOLD_``) in your own
     training script if you want the same.
