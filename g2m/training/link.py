@@ -113,7 +113,7 @@ def evaluate_heuristic(scorer: HeuristicScorer, split: LinkSplit) -> dict[str, f
 
     def score(pairs: Tensor) -> Tensor:
         chunks = [scorer.score_pairs(pairs[:, a : a + PAIR_CHUNK]) for a in range(0, pairs.size(1), PAIR_CHUNK)]
-        return torch.cat(chunks) if chunks else torch.zeros(0)
+        return torch.cat(chunks) if chunks else torch.zeros(0, device=pairs.device)
 
     return evaluate_pairs(score, split.to(scorer.keys.device))
 
