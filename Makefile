@@ -26,11 +26,11 @@ run: setup
 
 test: setup setup-scatter
 	@echo ">> ruff (lint and format) and mypy"
-	$(BIN)/ruff check g2m cli tests
-	$(BIN)/ruff format --check g2m cli tests
+	$(BIN)/ruff check g2m cli tests lab conftest.py
+	$(BIN)/ruff format --check g2m cli tests lab conftest.py
 	$(BIN)/mypy
 	@echo ">> import-linter: imports flow one way, from the data up to the command line"
-	$(BIN)/lint-imports
+	PYTHONPATH=. $(BIN)/lint-imports
 	@echo ">> running the test suite (G2M_SHARED_DATASETS=$(SHARED))"
 	G2M_SHARED_DATASETS=$(SHARED) G2M_REQUIRE_TORCH_SCATTER=1 $(BIN)/python -m pytest
 	@echo ">> building the docs site (mkdocs build --strict: a broken link or docstring fails)"
@@ -86,19 +86,19 @@ COPY_DATA = tmp=$$(mktemp -d) && cp -r $(SHARED)/. $$tmp && chmod -R u+w $$tmp &
 
 bench-node: setup
 	@echo ">> node-distillation tables, GLNN protocol, Cora and CiteSeer, 10 seeds (long: a benchmark, not a test)"
-	@$(COPY_DATA) && $(BIN)/g2m bench node-table --protocol glnn --seeds 10 \
+	@$(COPY_DATA) && $(BIN)/python -m lab node-table --protocol glnn --seeds 10 \
 		--cells cora/sage/transductive,citeseer/sage/transductive,cora/sage/inductive,citeseer/sage/inductive \
 		--data-root $$tmp --cache-dir results/teacher-cache --out results/node-table
 
 bench-link: setup
 	@echo ">> link-distillation table on real Cora and CiteSeer (long: a benchmark, not a test)"
-	@$(COPY_DATA) && $(BIN)/g2m bench link-table --data-root $$tmp --cache-dir results/teacher-cache --out results/link-table
-	$(BIN)/g2m bench rank-loss | tee results/link-table/rank_loss.json
+	@$(COPY_DATA) && $(BIN)/python -m lab link-table --data-root $$tmp --cache-dir results/teacher-cache --out results/link-table
+	$(BIN)/python -m lab rank-loss | tee results/link-table/rank_loss.json
 
 bench-speed: setup
 	@echo ">> latency (1e6-node products-like graph) and scale (1e4..2.5e6 nodes) benchmarks, 1 thread"
 	$(BIN)/g2m bench latency --threads 1 --out results/latency
-	$(BIN)/g2m bench scale --threads 1 --out results/scale
+	$(BIN)/python -m lab scale --threads 1 --out results/scale
 
 clean-venv:
 	rm -rf $(VENV)

@@ -33,15 +33,10 @@ def render(path: Path) -> str:
     return node_result_table(summarize_runs(result["runs"]), result["title"], result["homophily"], result["runs"])
 
 
-def summary(paths: list[Path], checks: str | None = None) -> str:
-    """One row per node results file (dataset, teacher, setting, adjusted homophily, each model's
-    test mean ± std; production rows: prod), then, with ``checks``, that protocol's checks
-    (``g2m bench node-table``'s), recomputed from the files."""
-    from g2m.benchmarks.node_table import CHECKS, summary_table
+def summary_cells(paths: list[Path]) -> dict[tuple[str, str, str], Any]:
+    """The node results files, by cell (dataset, teacher, setting); two files of one cell are refused."""
     from g2m.evaluation.report import is_link_result, read_results
 
-    if checks is not None and checks not in CHECKS:
-        raise G2MError(f"unknown --checks {checks!r}; choose one of {', '.join(sorted(CHECKS))}")
     cells = {}
     for path in paths:
         result = read_results(path)
@@ -52,18 +47,19 @@ def summary(paths: list[Path], checks: str | None = None) -> str:
         if cell in cells:
             raise G2MError(f"{path}: a second file of {'/'.join(cell)}; merge them first (`g2m merge`)")
         cells[cell] = result
-    text = summary_table(cells, "test (inductive rows: prod = 0.8 tran + 0.2 ind), mean ± std").rstrip()
-    if checks is not None:
-        text += "\n\n" + "\n".join(f"- {line}" for line in CHECKS[checks](cells))
-    return text
+    return cells
 
 
-def probe(paths: list[Path]) -> str:
-    """The table of ``g2m bench position-probe --out`` files: one row per dataset, one column per
-    DeepWalk backend (:func:`~g2m.benchmarks.position_probe.probe_table`)."""
-    from g2m.benchmarks.position_probe import probe_table
+#: the title of ``g2m report --summary``'s table
+SUMMARY_TITLE = "test (inductive rows: prod = 0.8 tran + 0.2 ind), mean ± std"
 
-    return probe_table([load_json(path, "position-probe file") for path in paths], [str(p) for p in paths])
+
+def summary(paths: list[Path]) -> str:
+    """One row per node results file (dataset, teacher, setting, adjusted homophily, each model's
+    test mean ± std; production rows: prod)."""
+    from g2m.evaluation.report import summary_table
+
+    return summary_table(summary_cells(paths), SUMMARY_TITLE).rstrip()
 
 
 def bench(paths: list[Path], where: str | None = None) -> str:
@@ -86,8 +82,8 @@ def report(
     results: Annotated[
         list[Path],
         typer.Argument(
-            help="results.json files (or their folders) written by `g2m run` or `g2m merge` (with --probe: "
-            "probe files; with --bench: bench outputs)."
+            help="results.json files (or their folders) written by `g2m run` or `g2m merge` (with --bench: "
+            "bench outputs)."
         ),
     ],
     summary_rows: Annotated[
@@ -98,26 +94,12 @@ def report(
             "mean ± std and the adjusted homophily.",
         ),
     ] = False,
-    checks: Annotated[
-        Optional[str],
-        typer.Option(
-            help="With --summary: also the checks of a `g2m bench node-table` protocol (public | glnn | "
-            "heterophily), recomputed from the files."
-        ),
-    ] = None,
-    probe_rows: Annotated[
-        bool,
-        typer.Option(
-            "--probe",
-            help="Instead: the files are `g2m bench position-probe --out` results; one row per dataset, one "
-            "column per DeepWalk backend.",
-        ),
-    ] = False,
     bench_rows: Annotated[
         bool,
         typer.Option(
             "--bench",
-            help="Instead: the files are `g2m bench` outputs (latency.json, serving.json, scale.json, ...); "
+            help="Instead: the files are bench outputs (`g2m bench`: latency.json, serving.json, ...; "
+            "`python -m lab`: scale.json, ...); "
             "each one's table, with the machine and commit it was measured on.",
         ),
     ] = False,
@@ -128,20 +110,15 @@ def report(
 ) -> None:
     """Print each results file's table, rendered again from its per-seed rows (the docs' tables are
     checked against this command's output)."""
-    if checks is not None and not summary_rows:
-        raise G2MError("--checks goes with --summary")
     if where is not None and not bench_rows:
         raise G2MError("--where goes with --bench")
-    if probe_rows + summary_rows + bench_rows > 1:
-        raise G2MError("--probe, --summary and --bench render different files; choose one")
+    if summary_rows and bench_rows:
+        raise G2MError("--summary and --bench render different files; choose one")
     if bench_rows:
         typer.echo(bench(results, where))
         return
-    if probe_rows:
-        typer.echo(probe(results))
-        return
     if summary_rows:
-        typer.echo(summary(results, checks))
+        typer.echo(summary(results))
         return
     for i, path in enumerate(results):
         typer.echo(("\n" if i else "") + render(path).rstrip())

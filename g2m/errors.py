@@ -1,5 +1,10 @@
 """Exceptions raised by g2m. Every one names the problem and, where it can, the fix."""
 
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
 
 class G2MError(Exception):
     """Base class of every error g2m raises on bad input or missing resources."""
@@ -46,3 +51,12 @@ class CacheWarning(G2MWarning):
 
 class DataParallelWarning(G2MWarning):
     """A data-parallel run that differs from a single process's (batch norm on the CPU)."""
+
+
+def require(module: str, needed_by: str, extra: str) -> ModuleType:
+    """``module`` imported, or one :class:`G2MError` saying what needs it and which extra installs
+    it (the core install holds what ``g2m run`` needs; the rest are extras)."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError:
+        raise G2MError(f"{needed_by} needs {module.split('.')[0]}: pip install 'g2m[{extra}]'") from None

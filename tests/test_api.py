@@ -10,13 +10,13 @@ import shutil
 import numpy as np
 import pytest
 import torch
-from conftest import REPO
 from torch_geometric.data import Data
 from torch_geometric.nn import GCN, GraphSAGE
 from torch_geometric.utils import to_undirected
 from typer.testing import CliRunner
 
 import g2m
+from conftest import REPO
 from g2m.cli.main import app
 from g2m.data.csbm import csbm_tensors
 from g2m.data.graph_file import graph_file_spec, read_graph_file

@@ -1,5 +1,5 @@
-"""The latency and scale harnesses on tiny graphs: they run, their fields are present
-and positive, outputs are written, and bad settings are refused."""
+"""The latency harness on tiny graphs: it runs, its fields are present and positive, outputs are
+written, and bad settings are refused (the lab's scale harness: lab/tests/test_scale.py)."""
 
 import csv
 import json
@@ -10,8 +10,8 @@ import torch
 from typer.testing import CliRunner
 
 from g2m.benchmarks.latency import FULL, LatencyConfig, headline, run_latency
-from g2m.benchmarks.synthetic import products_like_graph
 from g2m.cli.main import app
+from g2m.data.csbm import products_like_graph
 from g2m.data.neighbour_sampler import has_pyg_sampler
 from g2m.evaluation.machine import MIN_REPEATS, latency_summary, time_calls
 
@@ -121,40 +121,6 @@ def test_time_calls_budget_and_percentiles():
     assert s["items_per_s"] == pytest.approx(10 / 0.0505)
 
 
-@pytest.mark.slow
-def test_scale_harness_fields():
-    from g2m.benchmarks.scale import ScaleConfig, run_scale
-
-    cfg = ScaleConfig(
-        sizes=(300,),
-        tasks=("ffg2m", "llp"),
-        avg_degree=6.0,
-        hidden=16,
-        chunk_size=100,
-        llp_anchors=32,
-        edge_doubling=300,
-        threads=1,
-    )
-    res = run_scale(cfg, progress=False)
-    rows = res["rows"]
-    assert [(r["task"], r["avg_degree"]) for r in rows] == [("ffg2m", 6.0), ("llp", 6.0), ("ffg2m", 12.0)]
-    for r in rows:
-        assert "error" not in r, r
-        assert r["nodes"] == 300 and r["edges"] > 0 and r["seconds"] > 0
-        assert r["peak_rss_mib"] > 0 and r["inputs_rss_mib"] > 0 and r["peak_extra_mib"] >= 0
-        assert isinstance(r["peak_reset"], bool)
-    assert rows[2]["edges"] > 1.4 * rows[0]["edges"]  # duplicate pairs merge on a graph this small
-    d = res["edge_doubling"]
-    assert d["edges"] == [rows[0]["edges"], rows[2]["edges"]] and d["peak_rss_ratio"] > 0
-
-
-def test_scale_config_rejects_unknown_task():
-    from g2m.benchmarks.scale import ScaleConfig
-
-    with pytest.raises(ValueError, match="unknown scale task"):
-        ScaleConfig(tasks=("kd", "gat"))
-
-
 def test_bench_latency_cli_writes_outputs(tmp_path):
     out = tmp_path / "lat"
     res = CliRunner().invoke(
@@ -206,17 +172,6 @@ def test_bench_latency_cli_rejects_bad_batch(tmp_path):
     )
     assert res.exit_code == 2 and "'lots' is not an integer or full" in res.output
     assert not any(tmp_path.iterdir())
-
-
-def test_operand_and_sampling_costs_are_measured(tiny_graph):
-    from g2m.benchmarks.operands import epoch_times, sampling_costs
-
-    res = epoch_times(tiny_graph, "sage", hidden=16, layers=2, repeats=1)
-    assert set(res["seconds_per_step"]) == {"edge_index", "sparse"}
-    assert all(v > 0 for v in res["seconds_per_step"].values()) and res["speedup"] > 0
-    rows = sampling_costs(tiny_graph, (5, 3), batch=8, samplers=("g2m",), batches=2)
-    assert rows[0]["sampler"] == "g2m" and rows[0]["ms_p50"] > 0
-    assert 8 < rows[0]["nodes_mean"] <= 8 * (1 + 5 + 15) and rows[0]["edges_mean"] > 0
 
 
 def test_latency_times_the_position_lookup_of_unseen_nodes(tiny_graph):

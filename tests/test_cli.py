@@ -287,25 +287,22 @@ def test_run_with_a_recipe_trains_its_teacher_and_student_loop(data_root, tmp_pa
     assert "128" not in next(line for line in plain.splitlines() if line.startswith("teacher.hidden "))
 
 
-def test_report_summary_one_row_per_file_with_a_protocols_checks(tmp_path):
-    """`g2m report --summary FILES [--checks P]`: one row per node results file, each model's test
-    mean ± std, then the protocol's checks recomputed from the files; misuse refused."""
+def test_report_summary_one_row_per_file(tmp_path):
+    """`g2m report --summary FILES`: one row per node results file, each model's test mean ± std;
+    misuse refused (the protocols' checks: `python -m lab report --checks`, lab/tests)."""
     from pathlib import Path
 
     docs = Path(__file__).resolve().parents[1] / "docs" / "data"
     cora, citeseer = str(docs / "cora-glnn-transductive-sage.json"), str(docs / "citeseer-glnn-transductive-sage.json")
-    done = runner.invoke(app, ["report", "--summary", cora, citeseer, "--checks", "glnn"])
+    done = runner.invoke(app, ["report", "--summary", cora, citeseer])
     assert done.exit_code == 0, done.output
     lines = done.output.splitlines()
     assert lines[2] == "| dataset | teacher | setting | h_adj | teacher | mlp | glnn | lfd | hfd | ffg2m |"
     assert lines[4].startswith("| cora | sage | transductive | 0.76 | 79.62 ± 1.50 | 58.22 ± 2.50 | 79.88 ± 1.52 |")
     assert lines[5].startswith("| citeseer | sage | transductive | 0.66 | 71.43 ± 2.64 |")
-    assert "- PASS: cora GLNN 79.88 >= paper 80.54 - 1.35" in lines
-    assert "- PASS: citeseer FF-G2M 72.53 >= GLNN 71.85" in lines
+    assert len(lines) == 6
     for args, message in [
         (["--summary", cora, cora], "a second file of cora/sage/transductive; merge them first"),
-        (["--summary", cora, "--checks", "glnnn"], "unknown --checks 'glnnn'"),
-        ([cora, "--checks", "glnn"], "--checks goes with --summary"),
         (["--summary", str(docs / "link" / "cora-tuned.json")], "--summary takes node results files"),
     ]:
         done = runner.invoke(app, ["report", *args])

@@ -217,13 +217,13 @@ def test_student_config_is_what_the_device_tests_cover():
 
 # ---------- every command that trains, evaluates or times takes --device ----------
 
-#: commands that deliberately time the CPU only, with the reason
+#: commands that deliberately time the CPU only, with the reason (``lab``: ``python -m lab``'s)
 CPU_ONLY = {
     ("bench", "serving"): "int8 serving is a CPU kernel (dynamic quantisation); fp32/bf16 rows compare against it",
-    ("bench", "sampling"): "neighbour samplers run on the CPU by design; batches are copied to the device",
-    ("bench", "rank-loss"): "a CPU micro-benchmark of two implementations of one loss",
-    ("bench", "edge-memory"): "peak host RSS of one loss",
-    ("bench", "position-probe"): "DeepWalk's tables are learnt on the CPU (gensim, or sparse updates) in every setting",
+    ("lab", "sampling"): "neighbour samplers run on the CPU by design; batches are copied to the device",
+    ("lab", "rank-loss"): "a CPU micro-benchmark of two implementations of one loss",
+    ("lab", "edge-memory"): "peak host RSS of one loss",
+    ("lab", "position-probe"): "DeepWalk's tables are learnt on the CPU (gensim, or sparse updates) in every setting",
 }
 COMPUTING = [
     ("teacher",),
@@ -231,25 +231,30 @@ COMPUTING = [
     ("eval",),
     ("run",),
     ("tune",),
-    ("bench", "node-table"),
-    ("bench", "link-table"),
+    ("lab", "node-table"),
+    ("lab", "link-table"),
     ("bench", "pipeline"),
-    ("bench", "epoch"),
+    ("lab", "epoch"),
     ("bench", "latency"),
-    ("bench", "scale"),
-    ("bench", "student-epoch"),
-    ("bench", "link-epoch"),
-    ("bench", "loss-call"),
+    ("lab", "scale"),
+    ("lab", "student-epoch"),
+    ("lab", "link-epoch"),
+    ("lab", "loss-call"),
 ]
+
+
+#: the lab's commands that compute nothing (they render files)
+LAB_RENDERERS = {("lab", "report")}
 
 
 def _command(path):
     import typer
 
     from g2m.cli.main import app
+    from lab.cli import app as lab_app
 
-    command = typer.main.get_command(app)
-    for name in path:
+    command = typer.main.get_command(lab_app if path[0] == "lab" else app)
+    for name in path[1:] if path[0] == "lab" else path:
         command = command.commands[name]
     return command
 
@@ -258,13 +263,18 @@ def _command(path):
 def test_every_computing_command_takes_device(path):
     options = {opt for param in _command(path).params for opt in param.opts}
     assert "--device" in options
-    if path not in {("bench", "epoch"), ("bench", "latency"), ("bench", "scale")}:  # these have their own --threads
+    if path not in {("lab", "epoch"), ("bench", "latency"), ("lab", "scale")}:  # these have their own --threads
         assert "--threads" in options
 
 
 def test_bench_commands_are_listed():
-    bench = _command(("bench",))
-    assert {("bench", name) for name in bench.commands} == {p for p in COMPUTING if p[0] == "bench"} | set(CPU_ONLY)
+    import typer
+
+    from lab.cli import app as lab_app
+
+    listed = {("bench", name) for name in _command(("bench",)).commands}
+    listed |= {("lab", name) for name in typer.main.get_command(lab_app).commands}
+    assert listed == {p for p in COMPUTING if p[0] in ("bench", "lab")} | set(CPU_ONLY) | LAB_RENDERERS
 
 
 @pytest.mark.parametrize(
@@ -274,7 +284,7 @@ def test_bench_commands_are_listed():
         ["teacher"],
         ["distill"],
         ["eval", "-s", "x"],
-        ["bench", "scale", "--sizes", "1000"],
+        ["lab", "scale", "--sizes", "1000"],
         ["bench", "latency", "--nodes", "1000"],
     ],
 )
@@ -282,10 +292,13 @@ def test_bad_device_is_refused_before_any_work(args, monkeypatch, capsys):
     import sys
 
     from g2m.cli.main import main
+    from lab.cli import main as lab_main
 
-    monkeypatch.setattr(sys, "argv", ["g2m", *args, "--device", "tpu"])
+    monkeypatch.setattr(
+        sys, "argv", [*(["lab"] if args[0] == "lab" else ["g2m"]), *args[args[0] == "lab" :], "--device", "tpu"]
+    )
     with pytest.raises(SystemExit) as stop:
-        main()
+        (lab_main if args[0] == "lab" else main)()
     assert stop.value.code == 2
     assert capsys.readouterr().err.strip() == "error: unknown device 'tpu'; choose one of auto, cpu, cuda or cuda:N"
 
@@ -294,9 +307,9 @@ def test_bad_device_is_refused_before_any_work(args, monkeypatch, capsys):
 def test_cuda_without_a_gpu_is_refused_before_the_first_size(monkeypatch, capsys):
     import sys
 
-    from g2m.cli.main import main
+    from lab.cli import main
 
-    monkeypatch.setattr(sys, "argv", ["g2m", "bench", "scale", "--sizes", "1000,2000", "--device", "cuda"])
+    monkeypatch.setattr(sys, "argv", ["lab", "scale", "--sizes", "1000,2000", "--device", "cuda"])
     with pytest.raises(SystemExit) as stop:
         main()
     err = capsys.readouterr().err.strip()

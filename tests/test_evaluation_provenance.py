@@ -14,7 +14,7 @@ def test_the_g2m_program_is_recorded_as_g2m(program):
 
 
 def test_another_program_is_recorded_as_it_was_run(monkeypatch):
-    assert g2m_argv(["g2m/benchmarks/student_epoch.py", "--nodes", "10"])[0] == "g2m/benchmarks/student_epoch.py"
+    assert g2m_argv(["lab/student_epoch.py", "--nodes", "10"])[0] == "lab/student_epoch.py"
     monkeypatch.setattr("sys.argv", ["/tmp/x/g2m/cli/main.py", "report", "--bench", "a b.json"])
     assert provenance()["command"] == "g2m report --bench 'a b.json'"
     assert provenance(["g2m", "run"])["command"] == "g2m run"

@@ -9,14 +9,21 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
+from g2m.files import atomic_write_bytes, atomic_write_text
 
-matplotlib.use("Agg")  # files only, no display
-import matplotlib.pyplot as plt  # noqa: E402
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
 
-from g2m.files import atomic_write_bytes, atomic_write_text  # noqa: E402
+
+def _pyplot() -> Any:
+    """matplotlib's pyplot on its file-only backend (an extra: ``pip install 'g2m[plots]'``)."""
+    from g2m.errors import require
+
+    matplotlib = require("matplotlib", "a benchmark's plot", "plots")
+    matplotlib.use("Agg")  # files only, no display
+    return require("matplotlib.pyplot", "a benchmark's plot", "plots")
 
 
 def rows_csv(rows: Sequence[dict[str, Any]]) -> str:
@@ -50,15 +57,23 @@ def rows_markdown(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str
     return "\n".join(lines) + "\n"
 
 
-def bench_record(name: str, result: dict[str, Any], columns: Sequence[str], summary: str | None) -> dict[str, Any]:
-    """``result`` as ``g2m bench NAME`` stores it: with the columns of its table, its summary line
-    and its provenance (commit, command, machine), so that ``g2m report --bench`` renders the
-    same table from the file alone."""
+#: the benches of the ``g2m`` command; a record of another bench without its ``runner`` is the lab's
+#: (``python -m lab NAME``, written before records named their runner)
+G2M_BENCHES = ("latency", "serving", "pipeline")
+
+
+def bench_record(
+    name: str, result: dict[str, Any], columns: Sequence[str], summary: str | None, runner: str = "g2m bench"
+) -> dict[str, Any]:
+    """``result`` as ``RUNNER NAME`` (``g2m bench latency``, ``python -m lab scale``) stores it: with
+    the columns of its table, its summary line and its provenance (commit, command, machine), so
+    that ``g2m report --bench`` renders the same table from the file alone."""
     from g2m.evaluation.provenance import provenance
 
     return {
         "kind": "bench",
         "bench": name,
+        "runner": runner,
         **result,
         "columns": list(columns),
         "summary": summary,
@@ -78,8 +93,9 @@ def bench_table(record: dict[str, Any], path: str = "", where: tuple[str, set[st
         raise G2MError(f"{path}: a `g2m bench` output without its columns or provenance; run the bench again")
     prov = record["provenance"]
     commit = (prov.get("commit") or "outside git")[:7]
+    runner = record.get("runner") or ("g2m bench" if record["bench"] in G2M_BENCHES else "python -m lab")
     head = (
-        f"**g2m bench {record['bench']}**: {prov['cpu']}, {prov['logical_cpus']} logical CPUs, "
+        f"**{runner} {record['bench']}**: {prov['cpu']}, {prov['logical_cpus']} logical CPUs, "
         f"torch {prov['torch']}, {prov['torch_threads']} thread(s), commit {commit}"
     )
     rows = record["rows"]
@@ -96,7 +112,7 @@ def bench_table(record: dict[str, Any], path: str = "", where: tuple[str, set[st
 def figure_png(fig: plt.Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    _pyplot().close(fig)
     return buf.getvalue()
 
 
@@ -122,10 +138,11 @@ def save_bench(
     columns: Sequence[str],
     summary: str | None,
     fig: plt.Figure | None = None,
+    runner: str = "g2m bench",
 ) -> tuple[str, list[Path]]:
-    """Write ``result`` as ``g2m bench NAME``'s record (:func:`bench_record`, :func:`write_bench`);
+    """Write ``result`` as ``RUNNER NAME``'s record (:func:`bench_record`, :func:`write_bench`);
     returns its table (what ``g2m report --bench`` prints from the JSON) and the paths written."""
-    record = bench_record(name, result, columns, summary)
+    record = bench_record(name, result, columns, summary, runner)
     table = bench_table(record)
     return table, write_bench(out_dir, name, record, table, fig)
 
@@ -133,7 +150,7 @@ def save_bench(
 def latency_figure(result: dict[str, Any]) -> plt.Figure:
     """p50 latency against batch size (log-log), one line per path, node and link panels."""
     tasks = [t for t in ("node", "link") if any(r["task"] == t for r in result["rows"])]
-    fig, axes = plt.subplots(1, len(tasks), figsize=(6 * len(tasks), 4.2), squeeze=False)
+    fig, axes = _pyplot().subplots(1, len(tasks), figsize=(6 * len(tasks), 4.2), squeeze=False)
     n = result["graph"]["nodes"]
     for ax, task in zip(axes[0], tasks):
         rows = [r for r in result["rows"] if r["task"] == task]
@@ -155,7 +172,7 @@ def latency_figure(result: dict[str, Any]) -> plt.Figure:
 def scale_figure(result: dict[str, Any]) -> plt.Figure:
     """Seconds and peak extra memory against graph size (log-log), one line per task."""
     rows = [r for r in result["rows"] if "error" not in r and r["avg_degree"] == result["config"]["avg_degree"]]
-    fig, (ax_t, ax_m) = plt.subplots(1, 2, figsize=(12, 4.2))
+    fig, (ax_t, ax_m) = _pyplot().subplots(1, 2, figsize=(12, 4.2))
     for task in dict.fromkeys(r["task"] for r in rows):
         pts = sorted((r["edges"], r["seconds"], r["peak_extra_mib"]) for r in rows if r["task"] == task)
         edges = [p[0] for p in pts]

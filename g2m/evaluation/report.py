@@ -174,3 +174,41 @@ def node_result_table(
         f"\nEdge homophily {homophily['edge']:.2f}, adjusted {homophily['adjusted']:.2f}; "
         f"estimated before distilling (adjusted): {min(est):.2f} to {max(est):.2f}.\n"
     )
+
+
+def node_rows(result: Results) -> dict[str, dict[str, Any]]:
+    """A node result's summary rows by model name (``teacher (gcn)`` read as ``teacher``)."""
+    return {r["model"].split(" (")[0]: r for r in result["summary"]}
+
+
+def _guard_counts(result: Results) -> str:
+    """``"L / w / u"``: on how many seeds a guarded student kept labels alone, the
+    agreement-weighted student and unweighted FF-G2M; empty when no student was guarded."""
+    from g2m.methods import GUARD_CANDIDATES
+
+    picks = [run["guard"] for run in result["runs"] if "guard" in run]
+    return " / ".join(str(picks.count(kind)) for kind in GUARD_CANDIDATES) if picks else ""
+
+
+def summary_table(results: dict[tuple[str, str, str], Results], title: str) -> str:
+    """One row per cell (dataset, teacher, setting) of node results: each model's test mean ± std
+    (production: prod) and the homophily; when a guarded student ran (``ffg2m_safe``), which
+    candidate its guard kept on how many seeds (``g2m report --summary``)."""
+    models = ["teacher", *dict.fromkeys(m for r in results.values() for m in node_rows(r) if m != "teacher")]
+    guards = {cell: _guard_counts(res) for cell, res in results.items()}
+    guarded = any(guards.values())
+    head = ["dataset", "teacher", "setting", "h_adj", *models, *(["guard kept (L / w / u)"] if guarded else [])]
+    lines = [f"**{title}**", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for cell, res in results.items():
+        dataset, teacher, setting = cell
+        rows = node_rows(res)
+        key = "prod" if setting == "inductive" else "test"
+        cells = [
+            f"{100 * rows[m][f'{key}_mean']:.2f} ± {100 * rows[m][f'{key}_std']:.2f}" if m in rows else ""
+            for m in models
+        ]
+        if guarded:
+            cells.append(guards[cell])
+        h = res.get("homophily", {}).get("adjusted")
+        lines.append("| " + " | ".join([dataset, teacher, setting, "" if h is None else f"{h:.2f}", *cells]) + " |")
+    return "\n".join(lines) + "\n"

@@ -31,10 +31,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from g2m.errors import G2MError
+from g2m.errors import G2MError, require
 from g2m.methods import LINK_HEURISTICS
+
+if TYPE_CHECKING:
+    import optuna
 
 SECTIONS = {"node": "student", "link": "link_student"}
 
@@ -132,11 +135,11 @@ def study_lock(storage_path: Path) -> Iterator[None]:
 def fail_interrupted_trials(study: Any) -> int:
     """Mark the study's ``RUNNING`` trials ``FAIL`` (only called under :func:`study_lock`,
     so no live process owns them); returns how many."""
-    import optuna
+    opt = require("optuna", "g2m tune", "tune")
 
-    running = [t for t in study.trials if t.state == optuna.trial.TrialState.RUNNING]
+    running = [t for t in study.trials if t.state == opt.trial.TrialState.RUNNING]
     for t in running:
-        study.tell(t.number, state=optuna.trial.TrialState.FAIL)
+        study.tell(t.number, state=opt.trial.TrialState.FAIL)
     return len(running)
 
 
@@ -155,24 +158,24 @@ def run_study(
     score; it calls ``report(epoch, val)`` after every epoch, which raises
     ``optuna.TrialPruned`` when the median pruner stops the trial.
     """
-    import optuna
+    opt = require("optuna", "g2m tune", "tune")
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    opt.logging.set_verbosity(opt.logging.WARNING)
     with study_lock(storage_path):
-        study = optuna.create_study(
+        study = opt.create_study(
             study_name=name,
             storage=f"sqlite:///{storage_path}",
             load_if_exists=True,
             direction="maximize",
-            pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=10),
+            pruner=opt.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=10),
         )
         # a resumed study must not replay the proposals its first process already tried: the
         # sampler's seed moves on with the number of trials the study holds
-        study.sampler = optuna.samplers.TPESampler(seed=seed + len(study.trials))
+        study.sampler = opt.samplers.TPESampler(seed=seed + len(study.trials))
         interrupted = fail_interrupted_trials(study)
         if echo is not None and interrupted:
             echo(f"{name}: {interrupted} trial(s) left running by an interrupted process marked failed")
-        done_states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+        done_states = (opt.trial.TrialState.COMPLETE, opt.trial.TrialState.PRUNED)
         done = sum(t.state in done_states for t in study.trials)
         if echo is not None and done:
             echo(f"{name}: resuming, {done} of {trials} trials done")
@@ -183,7 +186,7 @@ def run_study(
             def report(epoch: int, val: float) -> None:
                 trial.report(val, epoch)
                 if trial.should_prune():
-                    raise optuna.TrialPruned()
+                    raise opt.TrialPruned()
 
             return train_trial(params, report)
 
@@ -191,14 +194,14 @@ def run_study(
             if echo is None:
                 return
             n = sum(t.state in done_states for t in study.trials)
-            state = "pruned" if trial.state == optuna.trial.TrialState.PRUNED else f"val {trial.value:.4f}"
-            finished = any(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
+            state = "pruned" if trial.state == opt.trial.TrialState.PRUNED else f"val {trial.value:.4f}"
+            finished = any(t.state == opt.trial.TrialState.COMPLETE for t in study.trials)
             best = study.best_value if finished else math.nan
             echo(f"{name}: trial {n}/{trials}: {state}, best {best:.4f} ({_short(trial.params)})")
 
         if trials > done:
             study.optimize(objective, n_trials=trials - done, callbacks=[log], catch=())
-        complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+        complete = [t for t in study.trials if t.state == opt.trial.TrialState.COMPLETE]
         if not complete:
             raise G2MError(f"{name}: no trial finished (all {len(study.trials)} pruned or failed)")
         return TuneResult(

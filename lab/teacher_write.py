@@ -27,10 +27,10 @@ def main() -> None:
     args = parser.parse_args()
 
     from g2m import distributed as dist
-    from g2m.benchmarks.synthetic import products_like_graph
     from g2m.cache import CacheKey, TeacherCache
     from g2m.config import teacher_config
     from g2m.data import get_spec
+    from g2m.data.csbm import products_like_graph
     from g2m.evaluation.machine import peak_rss_mib
     from g2m.ops.sparse import sparse_features
     from g2m.teachers.inference import ShardedInference

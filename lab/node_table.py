@@ -1,4 +1,4 @@
-"""Node-distillation result tables, one command per table (``g2m bench node-table``).
+"""Node-distillation result tables, one command per table (``python -m lab node-table``).
 
 Protocols (each a set of (dataset, teacher, setting) cells, every node method):
 
@@ -23,12 +23,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from g2m.benchmarks.tables import Cell, verdict
 from g2m.evaluation.provenance import provenance
-from g2m.evaluation.report import read_results, write_results
+from g2m.evaluation.report import node_rows, read_results, summary_table, write_results
 from g2m.evaluation.results import Results
 from g2m.files import atomic_write_text
 from g2m.methods import NODE_OBJECTIVES
+from lab.tables import Cell, verdict
 
 HOMOPHILOUS = ("amazon-photo", "amazon-computers", "coauthor-cs", "coauthor-physics")
 #: the datasets of FF-G2M's table that g2m holds, whose transductive cells its abstract's averages span
@@ -95,10 +95,6 @@ def parse_cells(text: str) -> tuple[Cell, ...]:
     return tuple(cells)
 
 
-def _rows(result: Results) -> dict[str, dict[str, Any]]:
-    return {r["model"].split(" (")[0]: r for r in result["summary"]}
-
-
 def check_glnn_cells(results: dict[Cell, Results]) -> list[str]:
     """The node-literature claims: GLNN within one paper std of GLNN's Table 1 (or above),
     FF-G2M at or above GLNN; over the dataset x teacher cells of FF-G2M's own datasets
@@ -108,7 +104,7 @@ def check_glnn_cells(results: dict[Cell, Results]) -> list[str]:
 
     lines = []
     for (dataset, teacher, setting), res in results.items():
-        rows = _rows(res)
+        rows = node_rows(res)
         if teacher != "sage" or setting != "transductive" or "glnn" not in rows:
             continue
         try:  # GLNN's Table 1, as the glnn recipe records it
@@ -122,7 +118,7 @@ def check_glnn_cells(results: dict[Cell, Results]) -> list[str]:
             ff = 100 * rows["ffg2m"]["test_mean"]
             lines.append(f"{verdict(ff >= ours)}: {dataset} FF-G2M {ff:.2f} >= GLNN {ours:.2f}")
     for (dataset, teacher, setting), res in results.items():
-        rows = _rows(res)
+        rows = node_rows(res)
         if setting == "transductive" and {"ffg2m", "ffg2m_safe"} <= set(rows):
             ff, safe = 100 * rows["ffg2m"]["test_mean"], 100 * rows["ffg2m_safe"]["test_mean"]
             lines.append(
@@ -130,7 +126,7 @@ def check_glnn_cells(results: dict[Cell, Results]) -> list[str]:
                 f">= FF-G2M {ff:.2f} - {SAFE_HOMOPHILY_SLACK}"
             )
     cells = [r for (d, _, s), r in results.items() if d in FFG2M_DATASETS and s == "transductive"]
-    homophilous = [rows for rows in map(_rows, cells) if {"ffg2m", "mlp", "teacher"} <= set(rows)]
+    homophilous = [rows for rows in map(node_rows, cells) if {"ffg2m", "mlp", "teacher"} <= set(rows)]
     if homophilous:
         gain = [100 * (r["ffg2m"]["test_mean"] - r["mlp"]["test_mean"]) for r in homophilous]
         over = [100 * (r["ffg2m"]["test_mean"] - r["teacher"]["test_mean"]) for r in homophilous]
@@ -151,7 +147,7 @@ def check_public_cells(results: dict[Cell, Results]) -> list[str]:
     and 15 points above the MLP on Cora (transductive cells)."""
     lines = []
     for (dataset, teacher, setting), res in results.items():
-        rows = _rows(res)
+        rows = node_rows(res)
         if setting != "transductive" or "ffg2m" not in rows:
             continue
         ff, t = rows["ffg2m"]["test_mean"], rows["teacher"]["test_mean"]
@@ -169,7 +165,7 @@ def check_heterophily_cells(results: dict[Cell, Results]) -> list[str]:
     checks the heterophily-safe variant: ``ffg2m_safe >= max(MLP, GLNN) - 1`` point."""
     lines = []
     for (dataset, _, _), res in results.items():
-        rows = _rows(res)
+        rows = node_rows(res)
         if not {"mlp", "glnn"} <= set(rows):
             continue
         best = 100 * max(rows["mlp"]["test_mean"], rows["glnn"]["test_mean"])
@@ -191,38 +187,6 @@ def check_heterophily_cells(results: dict[Cell, Results]) -> list[str]:
 
 
 CHECKS = {"public": check_public_cells, "glnn": check_glnn_cells, "heterophily": check_heterophily_cells}
-
-
-def _guard_counts(result: Results) -> str:
-    """``"L / w / u"``: on how many seeds a guarded student kept labels alone, the
-    agreement-weighted student and unweighted FF-G2M; empty when no student was guarded."""
-    from g2m.methods import GUARD_CANDIDATES
-
-    picks = [run["guard"] for run in result["runs"] if "guard" in run]
-    return " / ".join(str(picks.count(kind)) for kind in GUARD_CANDIDATES) if picks else ""
-
-
-def summary_table(results: dict[Cell, Results], title: str) -> str:
-    """One row per cell: each model's test mean ± std (production: prod) and the homophily; when
-    a guarded student ran (``ffg2m_safe``), which candidate its guard kept on how many seeds."""
-    models = ["teacher", *dict.fromkeys(m for r in results.values() for m in _rows(r) if m != "teacher")]
-    guards = {cell: _guard_counts(res) for cell, res in results.items()}
-    guarded = any(guards.values())
-    head = ["dataset", "teacher", "setting", "h_adj", *models, *(["guard kept (L / w / u)"] if guarded else [])]
-    lines = [f"**{title}**", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for cell, res in results.items():
-        dataset, teacher, setting = cell
-        rows = _rows(res)
-        key = "prod" if setting == "inductive" else "test"
-        cells = [
-            f"{100 * rows[m][f'{key}_mean']:.2f} ± {100 * rows[m][f'{key}_std']:.2f}" if m in rows else ""
-            for m in models
-        ]
-        if guarded:
-            cells.append(guards[cell])
-        h = res.get("homophily", {}).get("adjusted")
-        lines.append("| " + " | ".join([dataset, teacher, setting, "" if h is None else f"{h:.2f}", *cells]) + " |")
-    return "\n".join(lines) + "\n"
 
 
 def _write_table(protocol: str, results: dict[Cell, Results], out: Path) -> str:

@@ -1,5 +1,5 @@
-from g2m.benchmarks.link_table import check_link_cell
-from g2m.benchmarks.node_table import check_glnn_cells, check_heterophily_cells, check_public_cells, summary_table
+from lab.link_table import check_link_cell
+from lab.node_table import check_glnn_cells, check_heterophily_cells, check_public_cells, summary_table
 
 
 def _result(**means):
@@ -104,8 +104,8 @@ def test_link_checks_give_the_paired_verdict():
 def test_node_table_parts_merge_cell_by_cell(tmp_path, monkeypatch):
     import json
 
-    from g2m.benchmarks.node_table import merge_node_tables, run_node_table
     from g2m.data import get_spec
+    from lab.node_table import merge_node_tables, run_node_table
 
     hparams = get_spec("csbm").hparams  # small and short, through the presets the table reads
     monkeypatch.setitem(hparams, "teacher", {"hidden": 16, "epochs": 10, "patience": 10})

@@ -34,6 +34,7 @@ from typing import Any
 import torch
 
 from g2m.evaluation.machine import peak_rss_mib, reset_peak_rss, rss_mib
+from lab._env import worker_env
 
 SCALE_TASKS = ("kd", "lfd", "hfd", "ffg2m", "llp", "teacher_inference", "student_inference")
 _NODE_METHOD = {"kd": "glnn", "lfd": "lfd", "hfd": "hfd", "ffg2m": "ffg2m"}
@@ -171,7 +172,7 @@ def measure(graph_file: str, task: str, cfg: ScaleConfig) -> dict[str, Any]:
 
 
 def _write_graph(path: Path, num_nodes: int, cfg: ScaleConfig, avg_degree: float) -> int:
-    from g2m.benchmarks.synthetic import products_like_graph
+    from g2m.data.csbm import products_like_graph
 
     g = products_like_graph(num_nodes, cfg.seed, avg_degree=avg_degree)
     torch.save({"x": g.x, "y": g.y, "edge_index": g.edge_index}, path)
@@ -180,9 +181,10 @@ def _write_graph(path: Path, num_nodes: int, cfg: ScaleConfig, avg_degree: float
 
 def _run_worker(graph_file: Path, task: str, cfg: ScaleConfig) -> dict[str, Any]:
     proc = subprocess.run(
-        [sys.executable, "-m", "g2m.benchmarks.scale", str(graph_file), task, json.dumps(asdict(cfg))],
+        [sys.executable, "-m", "lab.scale", str(graph_file), task, json.dumps(asdict(cfg))],
         capture_output=True,
         text=True,
+        env=worker_env(),
     )
     if proc.returncode != 0:
         tail = proc.stderr.strip().splitlines()[-5:]

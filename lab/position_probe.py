@@ -18,7 +18,7 @@ import numpy as np
 
 from g2m.errors import G2MError
 
-#: the ``kind`` a probe's JSON records, so that ``g2m report --probe`` refuses any other file
+#: the ``kind`` a probe's JSON records, so that ``python -m lab report --probe`` refuses any other file
 KIND = "position-probe"
 
 
@@ -64,14 +64,14 @@ def probe_table(results: list[dict[str, Any]], names: list[str] | None = None) -
     probe, mean ± std over seeds, in %), then the majority class of the last seed's test nodes.
 
     Args:
-        results: :func:`position_probe`'s outputs (as written by ``g2m bench position-probe --out``).
+        results: :func:`position_probe`'s outputs (as written by ``python -m lab position-probe --out``).
         names: where each came from, for the errors (default: its position in the list).
     """
     names = names or [f"probe {i}" for i in range(len(results))]
     cells: dict[str, dict[str, dict[str, Any]]] = {}
     for name, result in zip(names, results):
         if not isinstance(result, dict) or result.get("kind") != KIND:
-            raise G2MError(f"{name}: not a position-probe file (written by `g2m bench position-probe --out`)")
+            raise G2MError(f"{name}: not a position-probe file (written by `python -m lab position-probe --out`)")
         per_backend = cells.setdefault(result["dataset"], {})
         if result["backend"] in per_backend:
             raise G2MError(f"{name}: a second {result['backend']} probe of {result['dataset']}")

@@ -1,8 +1,8 @@
-"""g2m bench loss-call: one row per g2m.nn module, timed through the shared timing helper."""
+"""python -m lab loss-call: one row per g2m.nn module, timed through the shared timing helper."""
 
 import torch
 
-from g2m.benchmarks.loss_call import bench_loss_call
+from lab.loss_call import bench_loss_call
 
 
 def test_every_module_is_timed_against_kd():

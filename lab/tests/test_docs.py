@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
 
 
@@ -69,25 +69,27 @@ def test_the_config_show_block_in_the_docs_is_current():
     assert done.exit_code == 0 and block.strip() == done.output.strip()
 
 
-REPORT = re.compile(r"<!-- g2m report (.+?) -->\n(.*?)\n<!-- /g2m report -->", re.S)
+REPORT = re.compile(r"<!-- (g2m|lab) report (.+?) -->\n(.*?)\n<!-- /\1 report -->", re.S)
 
 
 def test_every_marked_results_table_is_what_g2m_report_renders_from_its_file(monkeypatch):
     """A table between `<!-- g2m report ARGS -->` and `<!-- /g2m report -->` must equal what
     `g2m report ARGS` renders from the committed results files (one file's table, or `--summary`
-    of several; paths from the repository root): such numbers cannot go stale."""
+    of several; paths from the repository root), and one between `lab report` markers what
+    `python -m lab report ARGS` renders (a protocol's checks, the probe): such numbers cannot go stale."""
     from typer.testing import CliRunner
 
     from g2m.cli.main import app
+    from lab.cli import app as lab_app
 
     monkeypatch.chdir(REPO)
     pages = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
-    blocks = [(page, m.group(1), m.group(2)) for page in pages for m in REPORT.finditer(page.read_text())]
-    assert len(blocks) >= 6
-    for page, args, block in blocks:
-        done = CliRunner().invoke(app, ["report", *shlex.split(args)])
+    blocks = [(page, m.group(1), m.group(2), m.group(3)) for page in pages for m in REPORT.finditer(page.read_text())]
+    assert len(blocks) >= 6 and {b[1] for b in blocks} == {"g2m", "lab"}
+    for page, command, args, block in blocks:
+        done = CliRunner().invoke(app if command == "g2m" else lab_app, ["report", *shlex.split(args)])
         assert done.exit_code == 0, done.output
-        assert block.strip() == done.output.strip(), f"{page.relative_to(REPO)}: g2m report {args} is stale"
+        assert block.strip() == done.output.strip(), f"{page.relative_to(REPO)}: {command} report {args} is stale"
 
 
 #: the tables of the docs that are not rendered between markers, by their header row, and why
@@ -108,7 +110,7 @@ def test_every_results_table_in_the_docs_is_rendered_between_markers():
     """A Markdown table outside a `g2m report` / `g2m compare` marker is a configuration table or
     one listed above with its reason; a results table quoted by hand fails here. The changelog
     keeps earlier code's numbers, and the CLI reference is generated."""
-    marked = re.compile(r"<!-- g2m (report|compare) .+? -->\n.*?<!-- /g2m \1 -->", re.S)
+    marked = re.compile(r"<!-- (g2m|lab) (report|compare) .+? -->\n.*?<!-- /\1 \2 -->", re.S)
     unlisted = []
     for page in [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]:
         if page.name in ("changelog.md", "cli-reference.md"):
@@ -186,13 +188,14 @@ NOT_A_MODULE = {
 }
 
 
-def _module_of(stem: str) -> Path | None:
-    """The g2m module or package a test file's name starts with: ``test_losses_node_x`` names
-    ``g2m/losses/node.py`` (``_x``: a qualifier), trying every split of the name at underscores."""
+def _module_of(stem: str, package: str = "g2m") -> Path | None:
+    """The module or package of ``package`` (g2m, or the lab) a test file's name starts with:
+    ``test_losses_node_x`` names ``g2m/losses/node.py`` (``_x``: a qualifier), trying every split of
+    the name at underscores."""
     import itertools
 
     parts = stem.removeprefix("test_").split("_")
-    root = Path(__file__).resolve().parents[1] / "g2m"
+    root = REPO / package
     for end in range(len(parts), 0, -1):  # the longest prefix that names a module wins
         words = parts[:end]
         for cuts in itertools.product(("/", "_"), repeat=len(words) - 1):
@@ -204,10 +207,15 @@ def _module_of(stem: str) -> Path | None:
 
 
 def test_tests_are_named_after_the_modules_they_test():
-    files = sorted(Path(__file__).parent.glob("test_*.py"))
-    unnamed = [f.name for f in files if f.name not in NOT_A_MODULE and _module_of(f.stem) is None]
-    assert not unnamed, f"name these after the g2m module they test (test_<package>_<module>.py): {unnamed}"
-    assert _module_of("test_losses_node") == Path(__file__).resolve().parents[1] / "g2m/losses/node.py"
+    unnamed = [
+        f"{package}: {f.name}"
+        for package, folder in (("g2m", REPO / "tests"), ("lab", REPO / "lab" / "tests"))
+        for f in sorted(folder.glob("test_*.py"))
+        if f.name not in NOT_A_MODULE and _module_of(f.stem, package) is None
+    ]
+    assert not unnamed, f"name these after the module they test (test_<package>_<module>.py): {unnamed}"
+    assert _module_of("test_losses_node") == REPO / "g2m/losses/node.py"
+    assert _module_of("test_node_table", "lab") == REPO / "lab/node_table.py"
     assert _module_of("test_training_node_student_minibatch").name == "node_student.py"
 
 

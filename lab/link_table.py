@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from g2m.benchmarks.tables import Cell, run_experiment_table
 from g2m.evaluation.compare import compare_methods
 from g2m.evaluation.results import Results
 from g2m.experiments.link import LinkExperiment, run_link_experiment
+from lab.tables import Cell, run_experiment_table
 
 CELLS: tuple[Cell, ...] = (
     ("cora", "sage", "transductive"),

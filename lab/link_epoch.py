@@ -3,7 +3,7 @@ r"""Seconds per epoch and peak memory of link training: the GNN teacher, the MLP
 Each (graph, model) pair trains for ``epochs`` epochs in a fresh Python process, so that the peak
 resident set size belongs to it alone, at the graph's link presets (``[hparams.link_teacher]``,
 ``[hparams.link_student]`` of its TOML: LLP's published recipe where it has one). A synthetic
-graph (``synthetic``: products-like CSBM, :func:`g2m.benchmarks.synthetic.products_like_graph`)
+graph (``synthetic``: products-like CSBM, :func:`g2m.data.csbm.products_like_graph`)
 takes the code's defaults with every node an anchor. The students distil a random teacher
 (embeddings and scorer): the cost does not depend on their values. An epoch is what
 :func:`g2m.training.loop.fit` times: its optimiser steps (LLP's batches of training edges) and
@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
+
+from lab._env import worker_env
 
 LINK_EPOCH_MODELS = ("teacher", "mlp", "llp")
 COLUMNS = ("graph", "nodes", "train_edges", "model", "steps_per_epoch", "seconds_per_epoch", "peak_rss_gib")
@@ -46,8 +48,8 @@ class LinkEpochConfig:
 
 def measure(graph_name: str, model: str, cfg: LinkEpochConfig) -> dict[str, Any]:
     """One measurement in this process (run by :func:`run_link_epoch` in a fresh one)."""
-    from g2m.benchmarks.synthetic import products_like_graph
     from g2m.config import LinkStudentConfig, LinkTeacherConfig, link_student_config, link_teacher_config
+    from g2m.data.csbm import products_like_graph
     from g2m.data.link_splits import make_link_split
     from g2m.data.registry import load_dataset
     from g2m.data.specs import get_spec
@@ -102,9 +104,10 @@ def measure(graph_name: str, model: str, cfg: LinkEpochConfig) -> dict[str, Any]
 
 def _run_worker(graph_name: str, model: str, cfg: LinkEpochConfig) -> dict[str, Any]:
     proc = subprocess.run(
-        [sys.executable, "-m", "g2m.benchmarks.link_epoch", graph_name, model, json.dumps(asdict(cfg))],
+        [sys.executable, "-m", "lab.link_epoch", graph_name, model, json.dumps(asdict(cfg))],
         capture_output=True,
         text=True,
+        env=worker_env(),
     )
     if proc.returncode != 0:
         tail = proc.stderr.strip().splitlines()[-5:]
@@ -143,7 +146,7 @@ def link_epoch_summary(result: dict[str, Any]) -> str:
     return f"{result['config']['epochs']} epochs per measurement, {threads} thread(s); " + "; ".join(parts)
 
 
-if __name__ == "__main__":  # the worker: python -m g2m.benchmarks.link_epoch GRAPH MODEL CONFIG_JSON
+if __name__ == "__main__":  # the worker: python -m lab.link_epoch GRAPH MODEL CONFIG_JSON
     from g2m.device import keep_freed_memory
 
     reuse = keep_freed_memory()  # as the g2m command does

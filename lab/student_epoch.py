@@ -5,9 +5,9 @@ epoch of ``batch_size``-node batches over every node, from the same teacher logi
 one-hot plus noise: the cost does not depend on the teacher's quality), and the wall time of that
 epoch (its validation pass included) is reported. Uses only ``distill_node_student`` and
 ``StudentConfig``'s long-standing fields, so the file also runs against older g2m checkouts:
-``PYTHONPATH=<old checkout> python g2m/benchmarks/student_epoch.py --nodes 200000`` measures
+``PYTHONPATH=<old checkout> python lab/student_epoch.py --nodes 200000`` measures
 "before" with the same code, and ``torchrun --standalone --nproc-per-node 2
-g2m/benchmarks/student_epoch.py ...`` the same epoch data-parallel.
+lab/student_epoch.py ...`` the same epoch data-parallel.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ def student_epoch_times(
 ) -> dict[str, Any]:
     """Seconds of one student epoch per method (and the graph's size); ``device`` passes through to
     ``distill_node_student`` where it accepts one."""
-    from g2m.benchmarks.synthetic import products_like_graph
     from g2m.config import StudentConfig
+    from g2m.data.csbm import products_like_graph
     from g2m.data.splits import make_node_split
     from g2m.training.node_student import distill_node_student
 
@@ -84,8 +84,8 @@ def teacher_epoch_time(num_nodes: int, seed: int = 0, **device: Any) -> float:
     the fixed split's training nodes, validation over every node), data-parallel under torchrun."""
     from dataclasses import replace
 
-    from g2m.benchmarks.synthetic import products_like_graph
     from g2m.config import TeacherConfig
+    from g2m.data.csbm import products_like_graph
     from g2m.data.loaders import fraction_masks
     from g2m.data.splits import make_node_split
     from g2m.training.node_teacher import train_node_teacher
@@ -109,7 +109,7 @@ def teacher_epoch_time(num_nodes: int, seed: int = 0, **device: Any) -> float:
     return train_node_teacher(graph, split, cfg, seed, progress=False, **device).fit.seconds_per_epoch
 
 
-#: the columns of ``g2m bench student-epoch``'s table
+#: the columns of ``python -m lab student-epoch``'s table
 COLUMNS = ("method", "seconds")
 
 
@@ -143,7 +143,7 @@ def main() -> None:
         if args.out:
             from g2m.benchmarks.outputs import save_bench
 
-            save_bench(args.out, "student-epoch", result, COLUMNS, epoch_summary(result))
+            save_bench(args.out, "student-epoch", result, COLUMNS, epoch_summary(result), runner="python -m lab")
     dist.shutdown()
 
 
