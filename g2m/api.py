@@ -401,8 +401,8 @@ class LinkDistillResult:
 
 def distill_link(
     data: Any,
-    encoder: nn.Module,
-    scorer: nn.Module,
+    encoder: nn.Module | str,
+    scorer: nn.Module | None,
     method: str = "llp",
     *,
     seed: int = 0,
@@ -422,7 +422,10 @@ def distill_link(
             (``y`` is not needed).
         encoder: the trained teacher's encoder. Its embeddings are computed on the split's
             training edges (its message graph), so the teacher should have been trained on them.
-        scorer: the trained teacher's scorer of a pair of embeddings.
+            Or a heuristic teacher that needs no training (EHDM's ``cn``, ``aa``, ``ra``:
+            :class:`~g2m.teachers.heuristic.HeuristicScorer` over the training edges), with
+            ``scorer=None``.
+        scorer: the trained teacher's scorer of a pair of embeddings (``None`` for a heuristic).
         method: ``mlp``, ``logit``, ``repr``, ``llp_rank``, ``llp_dist`` or ``llp``.
         seed: the split's and the student's seed.
         device: ``cpu``, ``cuda``, ``cuda:N`` or ``auto`` (default).
@@ -459,6 +462,10 @@ def distill_link(
     except (ValueError, TypeError) as err:
         raise G2MError(_keyword_language(str(err))) from None
     refuse_inert_options(config, options, method)
+    if isinstance(encoder, str):
+        return _distill_from_heuristic(graph, link_split, encoder, scorer, config, seed, progress, dev)
+    if scorer is None:
+        raise G2MError("scorer=None goes with a heuristic teacher (encoder='cn', 'aa' or 'ra'); give your scorer")
     if config.teacher_score_dropout:
         raise G2MError("teacher_score_dropout needs g2m's own LinkScorer; your scorer is used as it is")
     own = cast(LinkScorer, _OwnScorer(scorer))  # LinkScorer's interface: forward and score_pairs
@@ -471,6 +478,36 @@ def distill_link(
     out = distill_link_student(graph, link_split, emb.cpu(), own, config, seed, progress, device=dev)
     return LinkDistillResult(
         out.encoder.eval(), out.scorer.eval(), out.scores, teacher_scores, config, out.fit.history, link_split
+    )
+
+
+def _distill_from_heuristic(
+    graph: Graph,
+    split: Any,
+    name: str,
+    scorer: Any,
+    config: Any,
+    seed: int,
+    progress: bool,
+    dev: torch.device,
+) -> LinkDistillResult:
+    """:func:`distill_link` with a heuristic teacher: its scores on the split's training edges."""
+    from g2m.methods import LINK_HEURISTICS
+    from g2m.teachers.heuristic import HeuristicScorer
+    from g2m.training.link import distill_link_student, evaluate_heuristic
+
+    if name not in LINK_HEURISTICS:
+        raise G2MError(f"encoder={name!r}: a teacher named by a string is a heuristic, one of {LINK_HEURISTICS}")
+    if scorer is not None:
+        raise G2MError(f"the {name} heuristic scores pairs itself: give scorer=None")
+    try:
+        heuristic = HeuristicScorer(name, split.message_edge_index, graph.num_nodes)
+        teacher_scores = evaluate_heuristic(heuristic, split)
+        out = distill_link_student(graph, split, None, heuristic, config, seed, progress, device=dev)
+    except ValueError as err:  # what a heuristic cannot teach (repr matching, scorer dropout)
+        raise G2MError(str(err)) from None
+    return LinkDistillResult(
+        out.encoder.eval(), out.scorer.eval(), out.scores, teacher_scores, config, out.fit.history, split
     )
 
 

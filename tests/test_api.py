@@ -404,6 +404,24 @@ def test_distill_link_from_a_pyg_encoder_and_scorer():
         g2m.distill_link(data, encoder, scorer, bogus=1)
 
 
+def test_distill_link_from_a_heuristic_teacher():
+    """EHDM's way: no teacher model, its common-neighbour scores on the split's training edges."""
+    x, y, edges = csbm_tensors(num_nodes=400, num_classes=3, avg_degree=10, num_features=16, feature_signal=2.0, seed=0)
+    data = Data(x=x, edge_index=to_undirected(edges))
+    out = g2m.distill_link(data, "cn", None, method="llp", epochs=60, patience=60, hidden=32, anchors_per_epoch=0)
+    assert {"val", "hits@20", "rocauc"} <= set(out.teacher_scores) and out.scores["rocauc"] > 0.6
+    assert out.history[0]["rank"] >= 0
+    scorer = torch.nn.Bilinear(4, 4, 1)
+    for args, kwargs, match in [
+        (("cn", scorer), {}, "give scorer=None"),
+        (("katz", None), {}, "a heuristic, one of"),
+        ((torch.nn.Linear(16, 4), None), {}, "scorer=None goes with a heuristic teacher"),
+        (("cn", None), {"method": "repr"}, "a heuristic teacher has none"),
+    ]:
+        with pytest.raises(G2MError, match=match):
+            g2m.distill_link(data, *args, **{"epochs": 1, **kwargs})
+
+
 def test_spec_file_and_user_spec_folder(tiny, tmp_path, monkeypatch):
     from g2m.data.registry import load_dataset
     from g2m.data.specs import get_spec
