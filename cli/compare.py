@@ -23,12 +23,23 @@ def compare_defaults(result: Results) -> tuple[str, str]:
     return ("hits@20", "llp") if is_link_result(result) else ("test", "ffg2m")
 
 
-def paired_runs(result: Results, other: Results, a: str, b: str, name_a: str, name_b: str) -> list[dict[str, Any]]:
+def paired_runs(
+    result: Results, other: Results, a: str, b: str, name_a: str, name_b: str, across_teachers: bool = False
+) -> list[dict[str, Any]]:
     """The rows of ``a`` in ``result`` and of ``b`` in ``other``, renamed apart, after checking that
-    the two runs share their dataset and teachers seed by seed (the pairing is then fair)."""
+    the two runs share their dataset and teachers seed by seed (the pairing is then fair). With
+    ``across_teachers``, the teachers may differ (the comparison is of what two teachers teach) but
+    the splits may not: their teacher rows must name the same splits."""
     from g2m.evaluation.report import is_teacher_run
 
-    for key in ("dataset", "setting", "split", "teacher"):
+    if across_teachers:
+        splits = [{r.get("split") for r in res["runs"] if is_teacher_run(r)} for res in (result, other)]
+        if splits[0] != splits[1]:
+            raise G2MError(
+                f"--across-teachers: the runs' splits differ ({sorted(map(str, splits[0]))} and "
+                f"{sorted(map(str, splits[1]))}); pairing by seed needs the same splits"
+            )
+    for key in ("dataset", "setting", "split", *(() if across_teachers else ("teacher",))):
         mine, theirs = result.get("experiment", {}).get(key), other.get("experiment", {}).get(key)
         if mine != theirs:
             raise G2MError(
@@ -37,7 +48,7 @@ def paired_runs(result: Results, other: Results, a: str, b: str, name_a: str, na
     teachers = [
         {(r["seed"], r.get("test"), r.get("val")) for r in res["runs"] if is_teacher_run(r)} for res in (result, other)
     ]
-    if not teachers[0] or teachers[0] != teachers[1]:
+    if not across_teachers and (not teachers[0] or teachers[0] != teachers[1]):
         raise G2MError(
             "--against: the runs' teachers differ seed by seed (another split, teacher config or cache); "
             "pairing by seed needs the same teachers"
@@ -95,7 +106,10 @@ def compare(
         Optional[str],
         typer.Option("--a", help="The method claimed better (default: ffg2m for node runs, llp for link runs)."),
     ] = None,
-    b: Annotated[str, typer.Option("--b", help="The method it is compared with.")] = "mlp",
+    b: Annotated[
+        Optional[str],
+        typer.Option("--b", help="The method it is compared with (default: mlp; with --against, the same as --a)."),
+    ] = None,
     metric: Annotated[
         Optional[str],
         typer.Option(
@@ -119,6 +133,14 @@ def compare(
             "--b defaults to --a)."
         ),
     ] = None,
+    across_teachers: Annotated[
+        bool,
+        typer.Option(
+            "--across-teachers",
+            help="With --against: the two runs may have other teachers (a heuristic against a GNN, say) on the "
+            "same splits and seeds; the pairing then compares what each teacher teaches.",
+        ),
+    ] = False,
     published: Annotated[
         Optional[str],
         typer.Option(
@@ -133,6 +155,8 @@ def compare(
     from g2m.evaluation.published import against_published, short_of_best
     from g2m.evaluation.report import read_results
 
+    if across_teachers and against is None:
+        raise G2MError("--across-teachers goes with --against (it pairs two runs with other teachers)")
     if published is not None and against is not None:
         raise G2MError("--published compares a run with a paper's numbers; --against with another run: choose one")
     if len(results) > 1 and not best:
@@ -165,10 +189,11 @@ def compare(
     runs = result["runs"]
     if against is not None:
         other = read_results(against)
-        b = b if b != "mlp" or a == "mlp" else a
+        b = b or a
         name_a, name_b = f"{a} ({results[0]})", f"{b} ({against})"
-        runs = paired_runs(result, other, a, b, name_a, name_b)
+        runs = paired_runs(result, other, a, b, name_a, name_b, across_teachers)
         a, b = name_a, name_b
+    b = b or "mlp"
     try:
         typer.echo(compare_methods(runs, a, b, metric).describe())
     except (ValueError, KeyError) as err:

@@ -166,6 +166,40 @@ def test_compare_against_another_run_pairs_by_seed(tmp_path):
     assert isinstance(refused.exception, G2MError) and "teachers differ seed by seed" in str(refused.exception)
 
 
+def test_compare_across_teachers_pairs_runs_of_other_teachers_on_one_split(tmp_path):
+    """`--across-teachers`: a heuristic-taught run against a GNN-taught one on the same split and
+    seeds (what each teacher teaches); other splits are refused, and without the flag, other teachers."""
+
+    def run(teacher, split, scores):
+        return {
+            "experiment": {"dataset": "cora", "setting": "transductive", "split": None, "teacher": teacher},
+            "runs": [{"model": f"teacher ({teacher})", "seed": 0, "split": split, "val": 0.5, "test": 0.5}]
+            + [{"model": m, "seed": s, "val": 0.8, "hits@20": v} for m in ("llp", "mlp") for s, v in enumerate(scores)],
+        }
+
+    for name, res in (
+        ("cn", run("cn", "s0", LLP)),
+        ("sage", run("sage", "s0", MLP)),
+        ("other", run("sage", "s1", MLP)),
+    ):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "results.json").write_text(json.dumps(res))
+    args = ["compare", str(tmp_path / "cn"), "--a", "llp", "--against"]
+    out = CliRunner().invoke(app, [*args, str(tmp_path / "sage"), "--across-teachers"], catch_exceptions=False)
+    diffs = [x - y for x, y in zip(LLP, MLP)]
+    assert out.exit_code == 0 and f"paired by seed over 4 seeds: {100 * statistics.mean(diffs):+.2f}" in out.stdout
+    out = CliRunner().invoke(app, [*args, str(tmp_path / "sage"), "--b", "mlp", "--across-teachers"])
+    assert out.exit_code == 0 and f"- mlp ({tmp_path / 'sage'})" in out.stdout  # --b is kept when given
+    for extra, message in [
+        ([str(tmp_path / "sage")], "the runs differ in teacher ('cn' and 'sage')"),
+        ([str(tmp_path / "other"), "--across-teachers"], "the runs' splits differ"),
+    ]:
+        refused = CliRunner().invoke(app, [*args, *extra])
+        assert isinstance(refused.exception, G2MError) and message in str(refused.exception), refused.output
+    refused = CliRunner().invoke(app, ["compare", str(tmp_path / "cn"), "--across-teachers"])
+    assert "--across-teachers goes with --against" in str(refused.exception)
+
+
 def test_best_chooses_on_validation_across_runs_of_other_recipes():
     """`g2m compare --best A B ...`: the students of runs of one dataset and split, trained under
     other presets or recipes, ranked by validation; a run of another dataset is refused."""

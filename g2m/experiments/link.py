@@ -249,6 +249,8 @@ def run_link_experiment(
     summary = summarize_runs(runs)
     splits = "one split per seed" if exp.split_seed is None else f"split {exp.split_seed} for every seed"
     teachers_used = "a teacher per seed" if exp.teacher_seed is None else f"one teacher (seed {exp.teacher_seed})"
+    if heuristic:
+        teachers_used = f"the {exp.teacher} heuristic on each split's training edges (nothing trained)"
     if exp.teacher_candidates > 1:
         teachers_used += f", each the best validation of {exp.teacher_candidates} teacher seeds"
     title = (
