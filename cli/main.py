@@ -18,7 +18,6 @@ from g2m.cli.merge import merge
 from g2m.cli.report import report
 from g2m.cli.split import split
 from g2m.cli.tune import tune
-from g2m.device import keep_freed_memory
 from g2m.errors import G2MError, G2MWarning
 
 app = typer.Typer(
@@ -68,6 +67,8 @@ _python_showwarning = warnings.showwarning
 
 def main() -> None:
     """Run the CLI; library errors print one clear line and exit with status 2."""
+    from g2m.device import keep_freed_memory  # here: `g2m --help` must not import torch
+
     warnings.showwarning = _show_warning
     keep_freed_memory()  # the CLI owns its process: large CPU buffers are reused, not remapped
     try:
