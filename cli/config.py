@@ -81,13 +81,17 @@ def show(
             ("student", cfg.StudentConfig, cfg.student_layers(the_spec, method, teacher, **s_over)),
         ]
     else:
+        from g2m.methods import LINK_HEURISTICS
+
+        if teacher in LINK_HEURISTICS and t_over:
+            raise G2MError(f"the {teacher} heuristic is not trained: --set teacher.* does not apply")
         sections = [
             ("teacher", cfg.LinkTeacherConfig, cfg.link_teacher_layers(the_spec, teacher, **t_over)),
             ("student", cfg.LinkStudentConfig, cfg.link_student_layers(the_spec, method, **s_over)),
-        ]
+        ][teacher in LINK_HEURISTICS :]  # a heuristic teacher has nothing to configure
     file, t_file, s_file = config_file_tables(ctx)
     if file is not None:  # the file's tables: a layer under the command line
-        for (_, _, layers), table in zip(sections, (t_file, s_file)):
+        for (_, _, layers), table in zip(sections, (t_file, s_file)[-len(sections) :]):
             layers.insert(len(layers) - 1, (f"config file {file}", table))
     preset_tables = None if preset is None else tomllib.loads(preset.read_text())
     rows: list[tuple[str, str, str]] = []
@@ -104,6 +108,7 @@ def show(
                 source = _from_preset_file(source, preset_tables, preset, f.name)
             rows.append((f"{section}.{f.name}", repr(getattr(config, f.name)), source))
     width = [max(len(r[i]) for r in rows) for i in range(2)]
-    typer.echo(f"{the_spec.name}, {task} task, {teacher} teacher, {method} student")
+    heuristic = " (a heuristic: nothing trained, nothing to configure)" if len(sections) == 1 else ""
+    typer.echo(f"{the_spec.name}, {task} task, {teacher} teacher{heuristic}, {method} student")
     for name, value, source in rows:
         typer.echo(f"{name:<{width[0]}}  {value:<{width[1]}}  {source}")

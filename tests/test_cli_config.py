@@ -341,3 +341,15 @@ def test_config_show_resolves_what_run_runs(tmp_path):
             want = repr(tuple(value) if isinstance(value, list) else value)
             assert shown_value == want.split()[0], (section, key, shown_value, want)
     assert values["student.lam"] == "0.3"
+
+
+def test_config_show_of_a_heuristic_link_teacher_shows_the_student_alone():
+    done = runner.invoke(app, ["config", "show", "-d", "cora", "--task", "link", "-t", "cn", "--method", "llp"])
+    assert done.exit_code == 0, done.output
+    lines = done.output.splitlines()
+    assert lines[0] == "cora, link task, cn teacher (a heuristic: nothing trained, nothing to configure), llp student"
+    assert lines[1].startswith("student.method") and not any(line.startswith("teacher.") for line in lines)
+    done = runner.invoke(
+        app, ["config", "show", "-d", "cora", "--task", "link", "-t", "cn", "--set", "teacher.hidden=8"]
+    )
+    assert done.exit_code != 0 and "does not apply" in str(done.exception)
