@@ -76,12 +76,12 @@ def distill_link(
     from g2m.experiments.link import get_link_teacher, link_split_for, refuse_heuristic
     from g2m.training.link import distill_link_student
 
+    refuse_heuristic(teacher, "g2m distill")  # before the graph is loaded and split
     graph = load_dataset(dataset, data_root)
     split = link_split_for(graph, setting, seed)
     spec = get_spec(dataset)
     config = link_student_config(spec, method, **hparams)
     cache = TeacherCache(cache_dir)
-    refuse_heuristic(teacher, "g2m distill")
     tcfg = link_teacher_config(spec, teacher)
     key = link_teacher_cache_key(dataset, split, tcfg, seed)
     if teacher_cache is None and not cache.exists(key):

@@ -200,7 +200,7 @@ def run_link_experiment(
         if heuristic and (split.key(), t_seed) not in teachers:  # scored on the split's training edges
             h_scorer = HeuristicScorer(exp.teacher, split.message_edge_index, graph.num_nodes).to(device)
             teachers[split.key(), t_seed] = None, h_scorer, t_seed
-            scores = evaluate_heuristic(h_scorer, split.to(device))
+            scores = evaluate_heuristic(h_scorer, split)  # on the scorer's device
             runs.append({"model": f"teacher ({exp.teacher})", "seed": t_seed, "split": split.key(), **scores})
         if (split.key(), t_seed) not in teachers:  # a shared teacher is trained and reported once
             assert tcfg is not None
