@@ -98,8 +98,8 @@ def dataset_source(dataset: str, graph: Path | None, spec: Path | None) -> str:
 
 
 def teacher_for(task: str, teacher_name: str | None, recipe: str | None = None) -> str:
-    """The teacher asked for; without -t, the recipe's own teacher when it defines one, else gcn
-    for node tasks and sage for link tasks."""
+    """The teacher asked for; without -t, the recipe's own teacher when it defines one (the first
+    it lists), else gcn for node tasks and sage for link tasks."""
     if teacher_name is None and recipe is not None:
         from g2m.data.specs import read_recipe
 
@@ -107,9 +107,21 @@ def teacher_for(task: str, teacher_name: str | None, recipe: str | None = None) 
             teachers = read_recipe(recipe).get("teachers", [])
         except ValueError as err:
             raise G2MError(str(err)) from None
-        if len(teachers) == 1:
+        if teachers:  # the recipe's own (its first, where it defines several)
             return teachers[0]
     return teacher_name or ("sage" if task == "link" else "gcn")
+
+
+def refuse_run_only_teacher(teacher: str, command: str) -> None:
+    """Refuse ``-t best`` and ``-t <gnn>+cs`` outside ``g2m run``: they are built from trained GNNs
+    at run time, and ``command`` trains or reads one GNN."""
+    from g2m.methods import BEST_TEACHER, CORRECT_SMOOTH
+
+    if teacher == BEST_TEACHER or teacher.endswith(CORRECT_SMOOTH):
+        raise G2MError(
+            f"-t {teacher} is g2m run's (it chooses among or smooths trained GNNs as it runs); g2m {command} "
+            f"takes one GNN, e.g. -t {teacher.removesuffix(CORRECT_SMOOTH) if teacher != BEST_TEACHER else 'sage'}"
+        )
 
 
 def overrides(**values: Any) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from g2m.cli.common import (
     config_file_tables,
     dataset_source,
     parse_set,
+    refuse_run_only_teacher,
     teacher_for,
 )
 from g2m.errors import G2MError
@@ -68,6 +69,7 @@ def show(
     if recipe is not None and task != "node":
         raise G2MError("--recipe applies to node tasks (the recipes set node teachers and students)")
     teacher = teacher_for(task, teacher, recipe)
+    refuse_run_only_teacher(teacher, "config show")
     try:
         the_spec = experiment_spec(
             dataset_source(dataset, graph, spec), None if preset is None else str(preset), recipe, teacher

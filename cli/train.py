@@ -37,6 +37,7 @@ from g2m.cli.common import (
     parse_set,
     refuse_inert,
     refuse_other_task,
+    refuse_run_only_teacher,
     teacher_for,
 )
 from g2m.cli.node import distill_node, run_node, teacher_node
@@ -44,12 +45,15 @@ from g2m.cli.options import NO_FLAGS, Flags, Given, config_flags
 from g2m.config import LinkStudentConfig, LinkTeacherConfig, StudentConfig, TeacherConfig, help_of
 from g2m.errors import G2MError
 from g2m.methods import (
+    BEST_TEACHER,
+    CORRECT_SMOOTH,
     LINK_HEURISTICS,
     LINK_METHODS,
     NODE_COMPONENTS,
     NODE_METHODS,
     NODE_OBJECTIVES,
     NODE_TEACHERS,
+    TEACHER_CANDIDATES,
     TEACHERS,
 )
 
@@ -57,7 +61,9 @@ from g2m.methods import (
 TEACHER_HELP = (
     "Node: "
     + " | ".join(NODE_TEACHERS)
-    + ". Link: "
+    + ", any GNN followed by Correct and Smooth (sage+cs), or (g2m run) "
+    + BEST_TEACHER
+    + ": the one validation chooses per seed (--choose-from). Link: "
     + " | ".join(TEACHERS)
     + ", or a heuristic that needs no training (EHDM): "
     + " | ".join(LINK_HEURISTICS)
@@ -158,6 +164,7 @@ def teacher(
     hp = layered(t_file, given.teacher, {**s_set, **t_set}, "teacher")  # every --set key is the teacher's here
     dataset = dataset_source(dataset, graph, spec)
     model = teacher_for(task, model)
+    refuse_run_only_teacher(model, "teacher")
     refuse_other_task(_check_task(task), "teacher", hp)
     if task == "link":
         from g2m.cli.link import teacher_link
@@ -250,6 +257,7 @@ def distill(
     dev = compute_on(device, threads)
     dataset = dataset_source(dataset, graph, spec)
     teacher_name = teacher_for(task, teacher_name)
+    refuse_run_only_teacher(teacher_name, "distill")
     check_output_dir(out)
     hold_output(ctx, out)
     if teacher_hidden_file is not None and teacher_logits is None:
@@ -347,6 +355,15 @@ def run(
             "official protocol (10)."
         ),
     ] = 1,
+    choose_from: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Node, with -t best: the teachers validation chooses among per seed, comma-separated: GNNs, "
+            "and GNNs followed by Correct and Smooth (+cs). Default: "
+            + ",".join(TEACHER_CANDIDATES)
+            + ". Students must share their presets across them (e.g. --recipe glnn).",
+        ),
+    ] = None,
     device: DeviceOpt = "auto",
     threads: Threads = None,
     graph: GraphFile = None,
@@ -451,35 +468,40 @@ def run(
 
     if "best" in chosen:  # the dataset's validation-chosen student for this teacher
         try:
-            best = get_spec(dataset).best_method(teacher_name)
+            best = get_spec(dataset).best_method(teacher_name.removesuffix(CORRECT_SMOOTH))
         except ValueError as err:
             raise G2MError(str(err)) from err
         typer.echo(f"best student recorded for {dataset} with a {teacher_name} teacher: {best}")
         chosen = list(dict.fromkeys(best if m == "best" else m for m in chosen))
+    if choose_from is not None and teacher_name != BEST_TEACHER:
+        raise G2MError(f"--choose-from goes with -t {BEST_TEACHER} (the teachers validation chooses among)")
     try:
-        the_spec = experiment_spec(dataset, None if preset is None else str(preset), recipe, teacher_name)
+        exp = NodeExperiment(
+            dataset=dataset,
+            teacher=teacher_name,
+            methods=tuple(chosen),
+            seeds=seeds,
+            first_seed=first_seed,
+            setting=setting,
+            split=split,
+            inductive_fraction=inductive_fraction,
+            data_root=str(data_root) if data_root else None,
+            cache_dir=str(cache_dir) if cache_dir else None,
+            use_cache=not no_cache,
+            refresh=refresh,
+            save_students=str(save_students) if save_students else None,
+            teacher_overrides=teacher_hp,
+            student_overrides=student_hp,
+            preset=str(preset) if preset else None,
+            recipe=recipe,
+            candidates=TEACHER_CANDIDATES
+            if choose_from is None
+            else tuple(c.strip() for c in choose_from.split(",") if c.strip()),
+        )
+        the_spec = experiment_spec(dataset, exp.preset, recipe, exp.teacher_models())
     except ValueError as err:
         raise G2MError(str(err)) from None
-    refuse_inert(chosen, teacher_name, student_hp, the_spec)
-    exp = NodeExperiment(
-        dataset=dataset,
-        teacher=teacher_name,
-        methods=tuple(chosen),
-        seeds=seeds,
-        first_seed=first_seed,
-        setting=setting,
-        split=split,
-        inductive_fraction=inductive_fraction,
-        data_root=str(data_root) if data_root else None,
-        cache_dir=str(cache_dir) if cache_dir else None,
-        use_cache=not no_cache,
-        refresh=refresh,
-        save_students=str(save_students) if save_students else None,
-        teacher_overrides=teacher_hp,
-        student_overrides=student_hp,
-        preset=str(preset) if preset else None,
-        recipe=recipe,
-    )
+    refuse_inert(chosen, exp.teacher_models()[0], student_hp, the_spec)
     run_node(exp, out, command_line(ctx), not quiet, dev, checkpoint_every)
 
 

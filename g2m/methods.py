@@ -10,6 +10,26 @@ TEACHERS: tuple[str, ...] = get_args(TeacherName)
 #: g2m.teachers.tokenizer), whose codes a student can learn (StudentConfig.token_weight)
 NodeTeacherName = Literal["gcn", "sage", "gat", "appnp", "vqgcn"]
 NODE_TEACHERS: tuple[str, ...] = get_args(NodeTeacherName)
+#: a node teacher followed by Correct and Smooth (g2m.teachers.correct_smooth): ``sage+cs``
+CORRECT_SMOOTH = "+cs"
+#: ``-t best``: per seed, the candidate teacher with the best validation score
+BEST_TEACHER = "best"
+#: the candidates ``-t best`` chooses among unless told otherwise: the four GNNs, each alone and
+#: followed by Correct and Smooth
+TEACHER_CANDIDATES: tuple[str, ...] = (*TEACHERS, *(t + CORRECT_SMOOTH for t in TEACHERS))
+
+
+def parse_node_teacher(name: str) -> tuple[str, bool]:
+    """``(gnn, with Correct and Smooth)`` of a node teacher's name (``sage``, ``sage+cs``, ``vqgcn``)."""
+    base = name.removesuffix(CORRECT_SMOOTH)
+    if base not in NODE_TEACHERS:
+        raise ValueError(
+            f"unknown node teacher {name!r}; choose one of {', '.join(NODE_TEACHERS)}, or a GNN followed by "
+            f"Correct and Smooth (sage{CORRECT_SMOOTH})"
+        )
+    return base, name != base
+
+
 #: link teachers that need no training (EHDM, Qin et al., LoG 2025): common neighbours,
 #: Adamic-Adar and resource allocation over the split's training edges (g2m.teachers.heuristic)
 LinkHeuristicName = Literal["cn", "aa", "ra"]

@@ -307,3 +307,31 @@ def test_report_summary_one_row_per_file(tmp_path):
     ]:
         done = runner.invoke(app, ["report", *args])
         assert done.exit_code != 0 and message in str(done.exception), (args, done.output)
+
+
+def test_run_only_teachers_refused_elsewhere(tmp_path):
+    """-t best and -t <gnn>+cs are g2m run's; g2m teacher, distill and config show name the fix."""
+    from g2m.cli.main import app
+
+    runner = CliRunner()
+    for args, fix in (
+        (["teacher", "-d", "csbm", "-t", "sage+cs"], "-t sage"),
+        (["distill", "-d", "csbm", "-t", "best"], "-t sage"),
+        (["config", "show", "-d", "csbm", "-t", "gcn+cs"], "-t gcn"),
+    ):
+        said = _said(runner.invoke(app, args))
+        assert "is g2m run's" in said and fix in said, args
+    said = _said(
+        runner.invoke(app, ["run", "-d", "csbm", "-t", "sage", "--choose-from", "gcn", "--out", str(tmp_path)])
+    )
+    assert "--choose-from goes with -t best" in said
+    assert "e.g. --recipe glnn" in _said(
+        runner.invoke(app, ["run", "-d", "cora", "-t", "best", "--out", str(tmp_path)])
+    )
+    assert not (tmp_path / "results.json").exists()
+
+
+def _said(done) -> str:
+    """What a failed command said: its output, or the error the runner caught."""
+    assert done.exit_code != 0
+    return f"{done.output}{done.exception}"

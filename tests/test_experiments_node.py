@@ -1,12 +1,14 @@
 """Learning that beats chance and beats the plain MLP, on a small synthetic graph."""
 
 import os
+from dataclasses import replace
 
 import pytest
 import torch
 
 from g2m.data.neighbour_sampler import has_pyg_sampler
 from g2m.experiments.node import NodeExperiment, run_node_experiment
+from g2m.methods import TEACHER_CANDIDATES
 
 FAST = dict(epochs=60, patience=20)
 GRAPH = dict(num_nodes=1500, num_classes=4, avg_degree=10, homophily=0.85, feature_signal=1.5, num_features=32)
@@ -68,7 +70,7 @@ def test_inductive_reports_held_out_and_production(tmp_path):
 
 
 def test_bad_experiment_configs():
-    with pytest.raises(ValueError, match="unknown teacher"):
+    with pytest.raises(ValueError, match="unknown node teacher"):
         NodeExperiment("csbm", "gin")
     with pytest.raises(ValueError, match="unknown node method"):
         NodeExperiment("csbm", "gcn", ("mlp", "kd2"))
@@ -202,3 +204,40 @@ def test_binary_rocauc_values():
         node_metric(logits[:2], y[:2], "rocauc")
     with pytest.raises(ValueError, match="binary task"):
         node_metric(torch.randn(4, 3), y, "rocauc")
+
+
+def test_best_teacher_chosen_per_seed_on_validation(tmp_path):
+    exp = replace(_experiment(tmp_path), methods=("glnn",), teacher="best", candidates=("gcn", "sage+cs"))
+    result = run_node_experiment(exp, progress=False)
+    teachers = [r for r in result["runs"] if r["model"] == "teacher (best)"]
+    assert [c["seed"] for c in result["teacher_choice"]] == [0, 1]
+    for row, choice in zip(teachers, result["teacher_choice"]):
+        scores = choice["candidates"]
+        assert set(scores) == {"gcn", "sage+cs"}
+        assert choice["chosen"] == max(scores, key=lambda name: scores[name]["val"]) == row["chosen"]
+        assert row["test"] == scores[row["chosen"]]["test"]
+        assert (choice["alphas"] is None) == (row["chosen"] == "gcn")
+    assert set(result["teacher_config"]["candidates"]) == {"gcn", "sage"}
+    assert "teacher chosen on validation: " in result["table"]
+    # a named teacher with Correct and Smooth is a teacher of its own
+    named = run_node_experiment(replace(exp, teacher="sage+cs", candidates=TEACHER_CANDIDATES), progress=False)
+    assert [r["test"] for r in named["runs"] if r["model"] == "teacher (sage+cs)"] == [
+        c["candidates"]["sage+cs"]["test"] for c in result["teacher_choice"]
+    ]
+
+
+def test_best_teacher_refuses_students_preset_per_teacher():
+    from g2m.data import get_spec
+    from g2m.experiments.node import experiment_spec, shared_student_configs
+
+    # Cora's FF-G2M presets give each teacher its own student: the choice would change the student
+    with pytest.raises(ValueError, match="differently from a gcn and from a sage teacher"):
+        shared_student_configs(get_spec("cora"), ["glnn"], ["gcn", "sage"], {})
+    # GLNN's recipe trains one student whichever teacher it learns from
+    spec = experiment_spec("cora", None, "glnn", ["sage", "gcn", "gat", "appnp"])
+    configs = shared_student_configs(spec, ["glnn"], ["sage", "gcn", "gat", "appnp"], {})
+    assert configs["glnn"].hidden == 128
+    with pytest.raises(ValueError, match="candidate teachers go with teacher 'best'"):
+        NodeExperiment("csbm", "gcn", ("glnn",), candidates=("gcn",))
+    with pytest.raises(ValueError, match="needs candidate teachers"):
+        NodeExperiment("csbm", "best", ("glnn",), candidates=())

@@ -122,7 +122,7 @@ def test_the_cli_refuses_codes_without_a_tokenizer_and_shows_the_recipe(tmp_path
     assert done.exit_code != 0 and "a gcn teacher has none of: use -t vqgcn" in f"{done.output}{done.exception}"
     assert not (tmp_path / "results.json").exists()
     done = runner.invoke(app, ["run", "--task", "link", "-d", "cora", "-t", "vqgcn", "--out", str(tmp_path)])
-    assert done.exit_code != 0 and "unknown teacher 'vqgcn'" in f"{done.output}{done.exception}"
+    assert done.exit_code != 0 and "unknown link teacher 'vqgcn'" in f"{done.output}{done.exception}"
     shown = runner.invoke(
         app, ["config", "show", "-d", "cora", "--recipe", "vqgraph", "-t", "vqgcn", "--method", "vqgraph"]
     )

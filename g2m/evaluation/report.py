@@ -154,6 +154,22 @@ def guard_lines(runs: list[RunRow]) -> list[str]:
     return lines
 
 
+def teacher_choice_line(runs: list[RunRow]) -> str | None:
+    """Which teacher validation chose on how many seeds (``g2m run -t best``), e.g. ``teacher
+    chosen on validation: gat+cs on 6 (seeds 0, 2, ...), sage on 4 (...)``; None when it was named."""
+    picks: dict[str, list[int]] = {}
+    for run in runs:
+        if "chosen" in run:
+            picks.setdefault(run["chosen"], []).append(run["seed"])
+    if not picks:
+        return None
+    parts = [
+        f"{name} on {len(seeds)} (seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, sorted(seeds)))})"
+        for name, seeds in sorted(picks.items(), key=lambda item: (-len(item[1]), item[0]))
+    ]
+    return "teacher chosen on validation: " + "; ".join(parts)
+
+
 def node_result_table(
     summary: list[SummaryRow],
     title: str,
@@ -162,9 +178,10 @@ def node_result_table(
 ) -> str:
     """A node result's Markdown table, with a line under it on the graph's measured
     homophily and the estimate made before distilling (results without one: the table),
-    and one per guarded method on the guard's choices (:func:`guard_lines`)."""
+    one on the teachers chosen on validation (:func:`teacher_choice_line`) and one per guarded
+    method on the guard's choices (:func:`guard_lines`)."""
     table = markdown_table(summary, title)
-    guards = guard_lines(runs or [])
+    guards = [line for line in (teacher_choice_line(runs or []),) if line] + guard_lines(runs or [])
     if guards:
         table += "\n" + "\n".join(f"- {line}" for line in guards) + "\n"
     if homophily is None:

@@ -34,6 +34,9 @@ class Results(TypedDict, total=False):
     title: str
     #: node results: edge homophily, adjusted homophily and the per-seed estimates
     homophily: dict[str, Any]
+    #: node results with ``-t best``: per seed, the teacher chosen on validation, Correct and Smooth's
+    #: alphas (None without), and every candidate's scores
+    teacher_choice: list[dict[str, Any]]
     #: the Markdown table (``results.md``)
     table: str
     #: wall seconds of this process, and training seconds of every model in the table

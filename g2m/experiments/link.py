@@ -145,7 +145,9 @@ class LinkExperiment:
 
     def __post_init__(self) -> None:
         if self.teacher not in TEACHERS + LINK_HEURISTICS:
-            raise ValueError(f"unknown teacher {self.teacher!r}; choose one of {TEACHERS + LINK_HEURISTICS}")
+            raise ValueError(
+                f"unknown link teacher {self.teacher!r}; choose one of {', '.join(TEACHERS + LINK_HEURISTICS)}"
+            )
         if self.teacher in LINK_HEURISTICS:
             if "repr" in self.methods:
                 raise ValueError(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -22,22 +24,24 @@ from g2m.evaluation.report import node_result_table, summarize
 from g2m.evaluation.results import Results, RunRow
 from g2m.experiments.progress import RunLog, fingerprint, reuse_or_train
 from g2m.experiments.seeds import check_seed_range, seed_range, seeds_label
-from g2m.experiments.teachers import get_node_teacher
+from g2m.experiments.teachers import choose_node_teacher
 from g2m.losses.objectives import check_method
-from g2m.methods import NODE_TEACHERS
+from g2m.methods import BEST_TEACHER, TEACHER_CANDIDATES, parse_node_teacher
 from g2m.students.io import save_student
 from g2m.training.checkpoint import student_checkpoint
 from g2m.training.node_student import distill_node_student
 
 
 def experiment_spec(
-    dataset: str, preset: str | None, recipe: str | None = None, teacher: str | None = None
+    dataset: str, preset: str | None, recipe: str | None = None, teacher: str | Sequence[str] | None = None
 ) -> DatasetSpec:
     """The dataset's spec: its node presets replaced by a recipe's (:func:`~g2m.data.specs.with_recipe`,
-    checked against ``teacher``), then a ``g2m tune`` preset file layered over them."""
+    checked against ``teacher``, or against each of several), then a ``g2m tune`` preset file
+    layered over them."""
     spec = get_spec(dataset)
     if recipe is not None:
-        spec = with_recipe(spec, recipe, teacher)
+        teachers = [teacher] if teacher is None or isinstance(teacher, str) else list(teacher)
+        spec = [with_recipe(spec, recipe, t) for t in teachers][-1]
     return spec if preset is None else with_preset(spec, read_preset(preset))
 
 
@@ -61,15 +65,30 @@ class NodeExperiment:
     save_students: str | None = None  # a directory: every student saved as <method>-seed<k>/
     preset: str | None = None  # a preset file (`g2m tune`'s preset.toml) layered over the dataset's
     recipe: str | None = None  # a paper's teacher and student loop (datasets/recipes), replacing the dataset's
+    #: with teacher "best": the teachers validation chooses among, per seed (a GNN, or one with "+cs")
+    candidates: tuple[str, ...] = TEACHER_CANDIDATES
 
     def __post_init__(self) -> None:
-        if self.teacher not in NODE_TEACHERS:
-            raise ValueError(f"unknown teacher {self.teacher!r}; choose one of {NODE_TEACHERS}")
+        self.candidates = tuple(self.candidates)
+        if self.teacher == BEST_TEACHER and not self.candidates:
+            raise ValueError(f"teacher {BEST_TEACHER!r} needs candidate teachers (e.g. gcn,sage,sage+cs)")
+        for name in self.teacher_names():
+            parse_node_teacher(name)
+        if self.teacher != BEST_TEACHER and self.candidates != TEACHER_CANDIDATES:
+            raise ValueError(f"candidate teachers go with teacher {BEST_TEACHER!r}, not {self.teacher!r}")
         if not self.methods:
             raise ValueError("no student methods given (e.g. --methods mlp,glnn,ffg2m)")
         for m in self.methods:
             check_method(m)
         check_seed_range(self.first_seed, self.seeds)
+
+    def teacher_names(self) -> tuple[str, ...]:
+        """The teachers this experiment may use: the candidates of ``best``, else the one named."""
+        return self.candidates if self.teacher == BEST_TEACHER else (self.teacher,)
+
+    def teacher_models(self) -> tuple[str, ...]:
+        """The GNNs behind :meth:`teacher_names` (``sage+cs`` is a sage GNN), each once."""
+        return tuple(dict.fromkeys(parse_node_teacher(name)[0] for name in self.teacher_names()))
 
 
 def _with_prod(scores: dict[str, float], fraction: float) -> dict[str, float]:
@@ -101,6 +120,27 @@ def _student_dir(exp: NodeExperiment, method: str, seed: int) -> Path:
     return Path(exp.save_students or ".") / f"{method}-seed{seed}"
 
 
+def shared_student_configs(
+    spec: DatasetSpec, methods: Sequence[str], teachers: Sequence[str], overrides: dict[str, Any]
+) -> dict[str, StudentConfig]:
+    """Each method's student configuration, which must be the same whichever of ``teachers`` it
+    learns from: choosing the teacher on validation varies the teacher alone. A clear error
+    otherwise (presets given per teacher, as the FF-G2M ones are)."""
+    configs = {m: student_config(spec, m, teachers[0], **overrides) for m in methods}
+    for other in teachers[1:]:
+        for m, config in configs.items():
+            theirs = student_config(spec, m, other, **overrides)
+            if theirs != config:
+                differ = [f.name for f in fields(config) if getattr(config, f.name) != getattr(theirs, f.name)]
+                raise ValueError(
+                    f"{spec.name}'s presets train {m!r} differently from a {teachers[0]} and from a {other} teacher "
+                    f"({', '.join(differ)}), so that choosing the teacher would change the student too: choose "
+                    f"among teachers that share the student's presets (e.g. --recipe glnn), or set "
+                    f"{', '.join(differ)} with --set"
+                )
+    return configs
+
+
 def run_node_experiment(
     exp: NodeExperiment,
     progress: bool = True,
@@ -125,7 +165,8 @@ def run_node_experiment(
     table, whichever process trained it (a resumed student counts its time before the
     interruption; a teacher read from the cache counts the time it took to train)."""
     device = resolve_device(device)
-    spec = experiment_spec(exp.dataset, exp.preset, exp.recipe, exp.teacher)
+    models = exp.teacher_models()
+    spec = experiment_spec(exp.dataset, exp.preset, exp.recipe, models)
     if spec.task != "node":
         raise ValueError(f"dataset {exp.dataset!r} is a {spec.task} dataset, not node classification")
     split_name = exp.split or spec.split
@@ -133,15 +174,13 @@ def run_node_experiment(
         dist.main_first(lambda: load_dataset(exp.dataset, exp.data_root, **exp.dataset_overrides)), split_name
     )
     metric = spec.metric
-    tcfg = teacher_config(spec, exp.teacher, **exp.teacher_overrides)
-    scfgs: dict[str, StudentConfig] = {
-        m: student_config(spec, m, exp.teacher, **exp.student_overrides) for m in exp.methods
-    }
+    tcfgs = {model: teacher_config(spec, model, **exp.teacher_overrides) for model in models}
+    scfgs = shared_student_configs(spec, exp.methods, models, exp.student_overrides)
     coded = [m for m, cfg in scfgs.items() if cfg.token_weight > 0]
-    if coded and tcfg.model != "vqgcn":
+    if coded and set(models) != {"vqgcn"}:
         raise ValueError(
-            f"{', '.join(coded)} distil VQGraph's codes, which a {tcfg.model} teacher has none of: use -t vqgcn "
-            "(or --recipe vqgraph)"
+            f"{', '.join(coded)} distil VQGraph's codes, which a {' / '.join(models)} teacher has none of: use -t "
+            "vqgcn (or --recipe vqgraph)"
         )
     cache = TeacherCache(exp.cache_dir) if exp.use_cache else None
     log = None
@@ -155,12 +194,23 @@ def run_node_experiment(
         )
     runs: list[RunRow] = []
     estimates: list[dict[str, Any]] = []
+    choices: list[dict[str, Any]] = []
     started = time.perf_counter()
     for seed in seed_range(exp.first_seed, exp.seeds):
         split = make_node_split(graph, split_name, exp.setting, seed, exp.inductive_fraction)
-        knowledge, t_scores, cached = get_node_teacher(
-            graph, split, tcfg, seed, metric, cache, progress, exp.refresh, device
+        teacher = choose_node_teacher(
+            graph, split, tcfgs, exp.teacher_names(), seed, metric, cache, progress, exp.refresh, device
         )
+        knowledge = teacher.knowledge
+        if exp.teacher == BEST_TEACHER:
+            choices.append(
+                {"seed": seed, "chosen": teacher.name, "alphas": teacher.alphas, "candidates": teacher.candidates}
+            )
+            if progress:
+                print(
+                    f"seed {seed}: teacher {teacher.name} chosen on validation ({100 * teacher.scores['val']:.2f})",
+                    file=sys.stderr,
+                )
         logits = knowledge.logits
         report = homophily_report(
             graph.edge_index, graph.require_labels(), torch.cat([split.train, split.val]), logits.argmax(-1)
@@ -172,13 +222,15 @@ def run_node_experiment(
             {
                 "model": f"teacher ({exp.teacher})",
                 "seed": seed,
-                "cached": cached,
-                **_with_prod(t_scores, exp.inductive_fraction),
-                **({} if knowledge.train_seconds is None else {"seconds": knowledge.train_seconds}),
+                "cached": teacher.cached,
+                **({"chosen": teacher.name} if exp.teacher == BEST_TEACHER else {}),
+                **_with_prod(teacher.scores, exp.inductive_fraction),
+                **({} if teacher.train_seconds is None else {"seconds": teacher.train_seconds}),
             }
         )
+        smoothing = "" if teacher.alphas is None else "-cs{}-{}".format(*teacher.alphas)
         for method, scfg in scfgs.items():
-            tag = f"{config_tag(tcfg)}-{config_tag(scfg)}-{split.key()}"
+            tag = f"{config_tag(teacher.config)}{smoothing}-{config_tag(scfg)}-{split.key()}"
 
             def train() -> RunRow:  # called at once, in this iteration
                 ckpt = student_checkpoint(checkpoints, method, seed, tag, checkpoint_seconds)
@@ -194,7 +246,7 @@ def run_node_experiment(
                     checkpoint=ckpt,
                 )
                 if exp.save_students is not None:
-                    meta = student_meta(exp.dataset, exp.teacher, split, exp.inductive_fraction, metric, out.scores)
+                    meta = student_meta(exp.dataset, teacher.name, split, exp.inductive_fraction, metric, out.scores)
                     save_student(
                         _student_dir(exp, method, seed), out.model, scfg, {**meta, **out.guard_record()}, out.position
                     )
@@ -220,7 +272,12 @@ def run_node_experiment(
     return {
         "experiment": asdict(exp),
         "metric": metric,
-        "teacher_config": asdict(tcfg),
+        "teacher_config": (
+            asdict(tcfgs[models[0]])
+            if exp.teacher != BEST_TEACHER
+            else {"model": BEST_TEACHER, "candidates": {m: asdict(c) for m, c in tcfgs.items()}}
+        ),
+        **({"teacher_choice": choices} if choices else {}),
         "student_configs": {m: asdict(c) for m, c in scfgs.items()},
         "runs": runs,
         "summary": summary,

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import shutil
 import warnings
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,9 @@ from g2m.config import TeacherConfig
 from g2m.data.graph import Graph
 from g2m.data.splits import NodeSplit
 from g2m.errors import CacheCorruptError, CacheWarning, G2MError
+from g2m.evaluation.metrics import node_scores
+from g2m.methods import parse_node_teacher
+from g2m.teachers.correct_smooth import ALPHA_GRID, correct_and_smooth_split
 from g2m.teachers.knowledge import TeacherKnowledge
 from g2m.training.node_teacher import NodeTeacherOutput, train_node_teacher
 
@@ -53,6 +57,83 @@ def get_node_teacher(
         out = train_node_teacher(graph, split, config, seed, metric, progress, device)
         save_node_teacher(cache, key, out, config, split, metric)
     return out.knowledge(), out.scores, False
+
+
+@dataclass(frozen=True)
+class ChosenTeacher:
+    """A node teacher as its students get it: its name (``sage``, ``gat+cs``), what it gives them,
+    its scores, and how it was chosen."""
+
+    name: str
+    knowledge: TeacherKnowledge
+    scores: dict[str, float]
+    #: whether its GNN was read from the cache
+    cached: bool
+    #: its GNN's configuration
+    config: TeacherConfig
+    #: Correct and Smooth's (correction, smoothing) alphas, chosen on validation; None: no C&S
+    alphas: tuple[float, float] | None = None
+    #: every candidate's scores by name, in the order tried (the one teacher's, when it was named)
+    candidates: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: seconds every candidate GNN took to train (whichever process trained it)
+    train_seconds: float | None = None
+
+
+def smoothed_teacher(
+    knowledge: TeacherKnowledge, graph: Graph, split: NodeSplit, metric: str
+) -> tuple[TeacherKnowledge, dict[str, float], tuple[float, float]]:
+    """``knowledge`` with its logits after Correct and Smooth (:mod:`g2m.teachers.correct_smooth`),
+    the two alphas chosen on validation from :data:`~g2m.teachers.correct_smooth.ALPHA_GRID` (the
+    first best on a tie), with its scores and the alphas. The hidden layer and KRD's entropy shift
+    stay the GNN's."""
+    best: tuple[torch.Tensor, dict[str, float], tuple[float, float]] | None = None
+    for alphas in ALPHA_GRID:
+        logits = correct_and_smooth_split(knowledge.logits, graph, split, *alphas)
+        scores = node_scores(logits, graph, split, metric)
+        if best is None or scores["val"] > best[1]["val"]:
+            best = (logits, scores, alphas)
+    assert best is not None
+    return replace(knowledge, logits=best[0]), best[1], best[2]
+
+
+def choose_node_teacher(
+    graph: Graph,
+    split: NodeSplit,
+    configs: Mapping[str, TeacherConfig],
+    candidates: Sequence[str],
+    seed: int,
+    metric: str,
+    cache: TeacherCache | None,
+    progress: bool = True,
+    refresh: bool = False,
+    device: str | torch.device | None = None,
+) -> ChosenTeacher:
+    """The candidate teacher with the best **validation** score (the first on a tie): each GNN of
+    ``candidates`` (``gcn``, ``sage+cs``, ...) trained or read by :func:`get_node_teacher` from its
+    ``configs`` entry, once however many candidates share it, a ``+cs`` candidate followed by
+    :func:`smoothed_teacher`. One candidate: that teacher, with or without Correct and Smooth."""
+    if not candidates:
+        raise ValueError("no candidate teachers to choose from")
+    gnns: dict[str, tuple[TeacherKnowledge, dict[str, float], bool]] = {}
+    table: dict[str, dict[str, float]] = {}
+    best: ChosenTeacher | None = None
+    for name in dict.fromkeys(candidates):
+        base, smooth = parse_node_teacher(name)
+        if base not in configs:
+            raise ValueError(f"candidate teacher {name!r} has no configuration (given: {', '.join(configs)})")
+        if base not in gnns:
+            gnns[base] = get_node_teacher(graph, split, configs[base], seed, metric, cache, progress, refresh, device)
+        knowledge, scores, cached = gnns[base]
+        alphas = None
+        if smooth:
+            knowledge, scores, alphas = smoothed_teacher(knowledge, graph, split, metric)
+        table[name] = scores
+        if best is None or scores["val"] > best.scores["val"]:
+            best = ChosenTeacher(name, knowledge, scores, cached, configs[base], alphas)
+    assert best is not None
+    seconds = [k.train_seconds for k, _, _ in gnns.values()]
+    total = None if any(s is None for s in seconds) else sum(s for s in seconds if s is not None)
+    return replace(best, candidates=table, train_seconds=total)
 
 
 def _get_parallel_teacher(
