@@ -1,6 +1,7 @@
 """The README is the front page (short) and the docs site holds the rest: the site's home page
 is the README with its links made relative to docs/, and every relative link resolves."""
 
+import json
 import os
 import re
 import shlex
@@ -265,3 +266,27 @@ def test_the_api_reference_renders_no_sphinx_role_raw(tmp_path):
     assert not re.findall(r":(?:class|func|meth|mod|attr|data|exc):", page)
     assert 'href="#g2m.api.DistillResult"' in page  # distill's Returns: a link to its type
     assert page.count('href="#g2m.') > 100  # roles to rendered objects are links
+
+
+def test_every_recorded_best_student_is_validations_choice_in_its_results_file():
+    """Each [best.<teacher>] of a shipped spec is what `g2m compare --best` chooses in the committed
+    results file lab/best_sources.toml names for it (the specs name no docs file themselves)."""
+    import tomllib
+
+    from g2m.data.specs import _shipped_specs
+    from g2m.evaluation.compare import best_on_validation
+
+    sources = tomllib.loads((REPO / "lab" / "best_sources.toml").read_text())
+    specs = _shipped_specs()
+    checked = 0
+    for teacher, files in sources.items():
+        for name, source in files.items():
+            entry = specs[name].best[teacher]
+            result = json.loads((REPO / source).read_text())
+            assert result["experiment"]["dataset"] == name and result["experiment"]["teacher"] == teacher, source
+            chosen = best_on_validation(result["runs"]).method
+            assert entry["method"] == chosen, f"{name}.toml [best.{teacher}] says {entry['method']}; {source}: {chosen}"
+            checked += 1
+    assert checked >= 13  # Cora, CiteSeer and the heterophilous graphs
+    shipped = [path for path in (REPO / "datasets").rglob("*.toml") if '"docs/' in path.read_text()]
+    assert not shipped, f"shipped specs that point into docs/: {shipped}"
