@@ -154,20 +154,30 @@ def guard_lines(runs: list[RunRow]) -> list[str]:
     return lines
 
 
-def teacher_choice_line(runs: list[RunRow]) -> str | None:
-    """Which teacher validation chose on how many seeds (``g2m run -t best``), e.g. ``teacher
-    chosen on validation: gat+cs on 6 (seeds 0, 2, ...), sage on 4 (...)``; None when it was named."""
+def teacher_choice_lines(runs: list[RunRow]) -> list[str]:
+    """For a teacher chosen on validation (``g2m run -t best``): which one on how many seeds, e.g.
+    ``teacher chosen on validation: appnp on 6 (seeds 0, 2, ...); gat on 4 (...)``, and every
+    candidate's mean validation and test scores over the seeds; none when the teacher was named."""
+    chosen = [run for run in runs if "chosen" in run]
+    if not chosen:
+        return []
     picks: dict[str, list[int]] = {}
-    for run in runs:
-        if "chosen" in run:
-            picks.setdefault(run["chosen"], []).append(run["seed"])
-    if not picks:
-        return None
+    for run in chosen:
+        picks.setdefault(run["chosen"], []).append(run["seed"])
     parts = [
         f"{name} on {len(seeds)} (seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, sorted(seeds)))})"
         for name, seeds in sorted(picks.items(), key=lambda item: (-len(item[1]), item[0]))
     ]
-    return "teacher chosen on validation: " + "; ".join(parts)
+    names = list(dict.fromkeys(name for run in chosen for name in run["candidates"]))
+    means = []
+    for name in names:
+        scores = [run["candidates"][name] for run in chosen if name in run["candidates"]]
+        val, test = (100 * sum(s[key] for s in scores) / len(scores) for key in ("val", "test"))
+        means.append(f"{name} {val:.2f} / {test:.2f}")
+    return [
+        "teacher chosen on validation: " + "; ".join(parts),
+        "candidates, mean val / test over the seeds: " + ", ".join(means),
+    ]
 
 
 def node_result_table(
@@ -178,10 +188,10 @@ def node_result_table(
 ) -> str:
     """A node result's Markdown table, with a line under it on the graph's measured
     homophily and the estimate made before distilling (results without one: the table),
-    one on the teachers chosen on validation (:func:`teacher_choice_line`) and one per guarded
+    two on the teachers chosen on validation (:func:`teacher_choice_lines`) and one per guarded
     method on the guard's choices (:func:`guard_lines`)."""
     table = markdown_table(summary, title)
-    guards = [line for line in (teacher_choice_line(runs or []),) if line] + guard_lines(runs or [])
+    guards = teacher_choice_lines(runs or []) + guard_lines(runs or [])
     if guards:
         table += "\n" + "\n".join(f"- {line}" for line in guards) + "\n"
     if homophily is None:

@@ -6,7 +6,9 @@ A run's per-seed rows and the summary's rows are keyed by metric names (``val``,
 :data:`RunRow` holds ``model`` (``"teacher (<name>)"`` or the method), ``seed``, one score per
 metric in [0, 1], and what the training recorded (``seconds``, ``epochs_run``,
 ``seconds_per_epoch``, ``cached`` for a teacher, ``guard`` and ``guard_val`` for a guarded
-student); a :data:`SummaryRow` holds ``model``, ``seeds`` and ``<metric>_mean`` / ``<metric>_std``.
+student; a teacher chosen on validation, ``g2m run -t best``, also ``chosen``, Correct and Smooth's
+``alphas`` (None without) and every ``candidates``' scores); a :data:`SummaryRow` holds ``model``,
+``seeds`` and ``<metric>_mean`` / ``<metric>_std``.
 """
 
 from __future__ import annotations
@@ -34,9 +36,6 @@ class Results(TypedDict, total=False):
     title: str
     #: node results: edge homophily, adjusted homophily and the per-seed estimates
     homophily: dict[str, Any]
-    #: node results with ``-t best``: per seed, the teacher chosen on validation, Correct and Smooth's
-    #: alphas (None without), and every candidate's scores
-    teacher_choice: list[dict[str, Any]]
     #: the Markdown table (``results.md``)
     table: str
     #: wall seconds of this process, and training seconds of every model in the table

@@ -194,7 +194,6 @@ def run_node_experiment(
         )
     runs: list[RunRow] = []
     estimates: list[dict[str, Any]] = []
-    choices: list[dict[str, Any]] = []
     started = time.perf_counter()
     for seed in seed_range(exp.first_seed, exp.seeds):
         split = make_node_split(graph, split_name, exp.setting, seed, exp.inductive_fraction)
@@ -203,9 +202,6 @@ def run_node_experiment(
         )
         knowledge = teacher.knowledge
         if exp.teacher == BEST_TEACHER:
-            choices.append(
-                {"seed": seed, "chosen": teacher.name, "alphas": teacher.alphas, "candidates": teacher.candidates}
-            )
             if progress:
                 print(
                     f"seed {seed}: teacher {teacher.name} chosen on validation ({100 * teacher.scores['val']:.2f})",
@@ -223,7 +219,11 @@ def run_node_experiment(
                 "model": f"teacher ({exp.teacher})",
                 "seed": seed,
                 "cached": teacher.cached,
-                **({"chosen": teacher.name} if exp.teacher == BEST_TEACHER else {}),
+                **(
+                    {"chosen": teacher.name, "alphas": teacher.alphas, "candidates": teacher.candidates}
+                    if exp.teacher == BEST_TEACHER
+                    else {}
+                ),
                 **_with_prod(teacher.scores, exp.inductive_fraction),
                 **({} if teacher.train_seconds is None else {"seconds": teacher.train_seconds}),
             }
@@ -277,7 +277,6 @@ def run_node_experiment(
             if exp.teacher != BEST_TEACHER
             else {"model": BEST_TEACHER, "candidates": {m: asdict(c) for m, c in tcfgs.items()}}
         ),
-        **({"teacher_choice": choices} if choices else {}),
         "student_configs": {m: asdict(c) for m, c in scfgs.items()},
         "runs": runs,
         "summary": summary,
