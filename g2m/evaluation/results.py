@@ -7,7 +7,7 @@ A run's per-seed rows and the summary's rows are keyed by metric names (``val``,
 metric in [0, 1], and what the training recorded (``seconds``, ``epochs_run``,
 ``seconds_per_epoch``, ``cached`` for a teacher, ``guard`` and ``guard_val`` for a guarded
 student; a teacher chosen on validation, ``g2m run -t best``, also ``chosen``, Correct and Smooth's
-``alphas`` (None without) and every ``candidates``' scores); a :data:`SummaryRow` holds ``model``,
+``alphas`` (absent without) and every ``candidates``' scores); a :data:`SummaryRow` holds ``model``,
 ``seeds`` and ``<metric>_mean`` / ``<metric>_std``.
 """
 

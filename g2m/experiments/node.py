@@ -219,11 +219,8 @@ def run_node_experiment(
                 "model": f"teacher ({exp.teacher})",
                 "seed": seed,
                 "cached": teacher.cached,
-                **(
-                    {"chosen": teacher.name, "alphas": teacher.alphas, "candidates": teacher.candidates}
-                    if exp.teacher == BEST_TEACHER
-                    else {}
-                ),
+                **({"chosen": teacher.name, "candidates": teacher.candidates} if exp.teacher == BEST_TEACHER else {}),
+                **({"alphas": teacher.alphas} if exp.teacher == BEST_TEACHER and teacher.alphas else {}),
                 **_with_prod(teacher.scores, exp.inductive_fraction),
                 **({} if teacher.train_seconds is None else {"seconds": teacher.train_seconds}),
             }
