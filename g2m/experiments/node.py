@@ -170,9 +170,6 @@ def run_node_experiment(
     if spec.task != "node":
         raise ValueError(f"dataset {exp.dataset!r} is a {spec.task} dataset, not node classification")
     split_name = exp.split or spec.split
-    graph = protocol_graph(
-        dist.main_first(lambda: load_dataset(exp.dataset, exp.data_root, **exp.dataset_overrides)), split_name
-    )
     metric = spec.metric
     tcfgs = {model: teacher_config(spec, model, **exp.teacher_overrides) for model in models}
     scfgs = shared_student_configs(spec, exp.methods, models, exp.student_overrides)
@@ -182,6 +179,10 @@ def run_node_experiment(
             f"{', '.join(coded)} distil VQGraph's codes, which a {' / '.join(models)} teacher has none of: use -t "
             "vqgcn (or --recipe vqgraph)"
         )
+    # the configurations are checked before the graph is read
+    graph = protocol_graph(
+        dist.main_first(lambda: load_dataset(exp.dataset, exp.data_root, **exp.dataset_overrides)), split_name
+    )
     cache = TeacherCache(exp.cache_dir) if exp.use_cache else None
     log = None
     if resume is not None and not exp.refresh:
