@@ -99,7 +99,7 @@ def test_config_show_names_a_recipe():
     assert "0.045" in rows["student.adversarial_eps"]
     assert rows["student.tau"].endswith("code default")  # citeseer.toml's FF-G2M tau does not leak in
     for args, message in (
-        (["-d", "cora", "-t", "gcn"], "recipe 'nosmog' defines a sage teacher, not 'gcn'"),
+        (["-d", "cora", "-t", "vqgcn"], "recipe 'nosmog' defines a sage / gcn / gat / appnp teacher, not 'vqgcn'"),
         (
             ["-d", "coauthor-cs", "-t", "sage"],
             "recipe 'nosmog' has settings for amazon-computers, amazon-photo, citeseer, cora, pubmed, "
