@@ -7,7 +7,17 @@ from typing import Annotated, Optional
 
 import typer
 
-from g2m.cli.common import CacheDir, DataRoot, DeviceOpt, Quiet, Threads, check_output_dir, compute_on, echo_json
+from g2m.cli.common import (
+    CacheDir,
+    DataRoot,
+    DeviceOpt,
+    Quiet,
+    Threads,
+    check_output_dir,
+    compute_on,
+    echo_json,
+    teacher_for,
+)
 
 
 def tune(
@@ -15,7 +25,9 @@ def tune(
     methods: Annotated[str, typer.Option(help="Comma-separated methods; each gets the same trial budget.")],
     task: Annotated[str, typer.Option(help="node | link")] = "node",
     trials: Annotated[int, typer.Option(help="Trials per method (finished + pruned, counted across resumes).")] = 30,
-    teacher: Annotated[Optional[str], typer.Option(help="Teacher (default: gcn for node, sage for link).")] = None,
+    teacher: Annotated[
+        Optional[str], typer.Option(help="Teacher (default: the recipe's, else gcn for node and sage for link).")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Split and teacher seed every trial uses; also the sampler's seed.")] = 0,
     setting: Annotated[str, typer.Option(help="transductive | production (link) | inductive (node)")] = "transductive",
     split: Annotated[
@@ -31,6 +43,14 @@ def tune(
     data_root: DataRoot = None,
     cache_dir: CacheDir = None,
     quiet: Quiet = False,
+    recipe: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Node: tune inside a paper's teacher and student loop (datasets/recipes: glnn, krd, nosmog, "
+            "...); the spaces stay the dataset's [tune.student.<method>], and the preset goes with "
+            "`g2m run --recipe` of the same name."
+        ),
+    ] = None,
     device: DeviceOpt = "auto",
     threads: Threads = None,
 ) -> None:
@@ -41,7 +61,7 @@ def tune(
 
     check_output_dir(out)
     chosen = [m.strip() for m in methods.split(",") if m.strip()]
-    teacher = teacher or ("sage" if task == "link" else "gcn")
+    teacher = teacher_for(task, teacher, recipe if task == "node" else None)
     results = tune_methods(
         dataset,
         task,
@@ -58,6 +78,7 @@ def tune(
         echo=typer.echo,
         split=split,
         device=dev,
+        recipe=recipe,
     )
     echo_json({m: {"best_val": r.best_value, "best_params": r.best_params} for m, r in results.items()})
     split_arg = f" --split {split}" if split else ""

@@ -168,9 +168,34 @@ def test_node_tune_on_a_named_split_records_it_and_refuses_another(tmp_path):
     assert any("glnn" in p.name for p in (tmp_path / "cache" / "csbm" / "node").iterdir())
     # the same study directory with another split is refused before any training
     res = runner.invoke(app, [*args, "--split", "random"])
-    assert isinstance(res.exception, G2MError) and "another split or setting" in str(res.exception)
+    assert isinstance(res.exception, G2MError) and "another split, setting or recipe" in str(res.exception)
     res = runner.invoke(
         app,
         ["tune", "-d", "cora", "--task", "link", "--methods", "mlp", "--split", "glnn", "--out", str(tmp_path / "l")],
     )
     assert isinstance(res.exception, G2MError) and "node split protocol" in str(res.exception)
+
+
+@pytest.mark.slow
+def test_node_tune_inside_a_recipe_uses_its_teacher_and_loop(tmp_path, data_root):
+    out, cache = tmp_path / "tune", str(tmp_path / "cache")
+    common = ["tune", "-d", "cora", "--split", "glnn", "--methods", "glnn", "--trials", "1", "--epochs", "2"]
+    args = [*common, "--out", str(out), "--cache-dir", cache, "--data-root", str(data_root), "-q"]
+    res = runner.invoke(app, [*args, "--recipe", "glnn"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    record = json.loads((out / "tune.json").read_text())
+    assert record["recipe"] == "glnn" and record["teacher"] == "sage"  # the recipe's own teacher
+    assert "g2m run --recipe glnn" in (out / "preset.toml").read_text().splitlines()[0]
+    # the teacher the trials learnt from is GLNN's (2 x 128, neighbour-sampled), not cora.toml's 3 x 512
+    meta = json.loads(next((tmp_path / "cache").rglob("meta.json")).read_text())
+    assert meta["hparams"]["hidden"] == 128 and meta["hparams"]["batch_size"] == 512
+    # the same study directory without the recipe is refused before any training
+    res = runner.invoke(app, args)
+    assert isinstance(res.exception, G2MError) and "another split, setting or recipe" in str(res.exception)
+
+
+def test_tune_refuses_a_recipe_for_links_or_another_dataset(tmp_path):
+    res = runner.invoke(app, ["tune", "-d", "cora", "--task", "link", "--methods", "llp", "--recipe", "glnn"])
+    assert isinstance(res.exception, G2MError) and "--recipe applies to node tasks" in str(res.exception)
+    res = runner.invoke(app, ["tune", "-d", "csbm", "--methods", "glnn", "--recipe", "nosmog", "--out", str(tmp_path)])
+    assert isinstance(res.exception, G2MError) and "recipe 'nosmog' has settings for" in str(res.exception)

@@ -233,13 +233,17 @@ def tune_methods(
     echo: Callable[[str], None] | None = print,
     split: str | None = None,
     device: Any = None,
+    recipe: str | None = None,
 ) -> dict[str, TuneResult]:
     """Tune every method with ``trials`` trials on split/teacher ``seed``; write ``preset.toml``
     and ``tune.json`` under ``out``. ``fixed`` overrides hold for every trial (e.g. epochs);
-    ``split`` names a node split protocol (default: the dataset's, e.g. ``glnn`` for GLNN/CPF's)."""
+    ``split`` names a node split protocol (default: the dataset's, e.g. ``glnn`` for GLNN/CPF's);
+    ``recipe`` (node tasks) a paper's teacher and student loop the trials run inside
+    (``datasets/recipes``), the search spaces staying the dataset's; its preset then goes with
+    ``g2m run --recipe`` of the same name."""
     from g2m.cache import TeacherCache
     from g2m.data import load_dataset, make_node_split
-    from g2m.data.specs import get_spec
+    from g2m.data.specs import get_spec, with_recipe
     from g2m.data.splits import protocol_graph
     from g2m.files import atomic_write_text
 
@@ -249,7 +253,12 @@ def tune_methods(
         raise G2MError("--trials must be at least 1")
     if split is not None and task == "link":
         raise G2MError("--split names a node split protocol; link tasks split edges (use --setting)")
-    spec = get_spec(dataset)
+    if recipe is not None and task == "link":
+        raise G2MError("--recipe applies to node tasks (the recipes set node teachers and students)")
+    try:
+        spec = get_spec(dataset) if recipe is None else with_recipe(get_spec(dataset), recipe, teacher)
+    except ValueError as err:
+        raise G2MError(str(err)) from None
     split_name = None if task == "link" else split or spec.split
     spaces = {m: search_space(spec, task, m) for m in methods}  # every space checked before training
     if task == "link" and teacher in LINK_HEURISTICS:  # a heuristic has no scorer dropout to choose
@@ -259,10 +268,14 @@ def tune_methods(
     # methods tuned in earlier calls on this study directory stay in the outputs
     record_path = out / "tune.json"
     record = json.loads(record_path.read_text()) if record_path.is_file() else {"methods": {}}
-    if record.get("split", split_name) != split_name or record.get("setting", setting) != setting:
+    if (
+        record.get("split", split_name) != split_name
+        or record.get("setting", setting) != setting
+        or record.get("recipe", None if record["methods"] else recipe) != recipe  # older records: no recipe
+    ):
         raise G2MError(
-            f"{out} holds a study of another split or setting ({record.get('split')}, "
-            f"{record.get('setting')}); give this one another --out"
+            f"{out} holds a study of another split, setting or recipe ({record.get('split')}, "
+            f"{record.get('setting')}, {record.get('recipe')}); give this one another --out"
         )
     cache = TeacherCache(cache_dir)
     train: Callable[[str, dict[str, Any], Callable[[int, float], None]], float]
@@ -321,8 +334,9 @@ def tune_methods(
     results = {}
     # a node study off the dataset's default split names its split (older study names stay valid)
     where = setting if split is None else f"{setting}-{split_name}"
+    loop = "" if recipe is None else f"-{recipe}"
     for method in methods:
-        name = f"{dataset}-{task}-{where}-{teacher}-seed{seed}-{method}"
+        name = f"{dataset}-{task}-{where}-{teacher}-seed{seed}-{method}{loop}"
 
         results[method] = run_study(name, spaces[method], partial(train, method), trials, out / "study.db", seed, echo)
     record.update(
@@ -334,6 +348,7 @@ def tune_methods(
             "teacher": teacher,
             "seed": seed,
             "fixed": fixed,
+            **({} if recipe is None else {"recipe": recipe}),
         }
     )
     for m, r in results.items():
@@ -344,6 +359,8 @@ def tune_methods(
             "trials": r.trials,
         }
     where_text = setting if split_name is None else f"{setting}, {split_name} split"
+    if recipe is not None:
+        where_text += f", {recipe} recipe (g2m run --recipe {recipe})"
     source = f"{dataset}, {task}, {where_text}, {teacher} teacher, split/teacher seed {seed}, " + ", ".join(
         f"{m}: {v['trials_budget']} trials" for m, v in record["methods"].items()
     )
