@@ -26,7 +26,8 @@ def tune(
     task: Annotated[str, typer.Option(help="node | link")] = "node",
     trials: Annotated[int, typer.Option(help="Trials per method (finished + pruned, counted across resumes).")] = 30,
     teacher: Annotated[
-        Optional[str], typer.Option(help="Teacher (default: the recipe's, else gcn for node and sage for link).")
+        Optional[str],
+        typer.Option("--teacher", "-t", help="Teacher (default: the recipe's, else gcn for node and sage for link)."),
     ] = None,
     seed: Annotated[int, typer.Option(help="Split and teacher seed every trial uses; also the sampler's seed.")] = 0,
     setting: Annotated[str, typer.Option(help="transductive | production (link) | inductive (node)")] = "transductive",

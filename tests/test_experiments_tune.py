@@ -199,3 +199,6 @@ def test_tune_refuses_a_recipe_for_links_or_another_dataset(tmp_path):
     assert isinstance(res.exception, G2MError) and "--recipe applies to node tasks" in str(res.exception)
     res = runner.invoke(app, ["tune", "-d", "csbm", "--methods", "glnn", "--recipe", "nosmog", "--out", str(tmp_path)])
     assert isinstance(res.exception, G2MError) and "recipe 'nosmog' has settings for" in str(res.exception)
+    # -t names the teacher, as in g2m run
+    res = runner.invoke(app, ["tune", "-d", "cora", "-t", "vqgcn", "--recipe", "nosmog", "--methods", "glnn"])
+    assert isinstance(res.exception, G2MError) and "not 'vqgcn'" in str(res.exception)
