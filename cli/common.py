@@ -290,14 +290,16 @@ def hold_output(ctx: typer.Context, path: Path, option: str = "--out") -> None:
         ctx.with_resource(output_lock(path, option))
 
 
-def finish_run(out: Path, result: Results, command: list[str], progress_file: Path, checkpoints: Path) -> None:
+def finish_run(
+    out: Path, result: Results, command: list[str], progress_file: Path, checkpoints: Path, started_at: str | None
+) -> None:
     """Write a finished run's results (:func:`save_result`), then drop its progress file and
     checkpoints, which only an unfinished run needs (rank 0 alone, data-parallel)."""
     import shutil
 
     from g2m.distributed import is_main
 
-    save_result(out, result, command)
+    save_result(out, result, command, started_at)
     if is_main():
         progress_file.unlink(missing_ok=True)
         shutil.rmtree(checkpoints, ignore_errors=True)
@@ -331,16 +333,19 @@ def interrupt_note(progress_file: Path, checkpoints: Path, refresh: bool = False
         raise typer.Exit(130) from None
 
 
-def save_result(out: Path, result: Results, command: list[str]) -> None:
-    """Write ``results.json`` (with :func:`~g2m.evaluation.provenance.provenance`) and
-    ``results.md`` under ``out``, and print the table."""
+def save_result(out: Path, result: Results, command: list[str], started_at: str | None = None) -> None:
+    """Write ``results.json`` (with :func:`~g2m.evaluation.provenance.provenance`; ``started_at``: the
+    commit when the run started) and ``results.md`` under ``out``, and print the table."""
     from g2m.distributed import is_main, world_size
     from g2m.evaluation.provenance import provenance
     from g2m.evaluation.report import write_results
 
     if not is_main():  # data-parallel: rank 0 writes the results
         return
-    record: Results = {**result, "provenance": {**provenance(command, result.get("device")), "processes": world_size()}}
+    record: Results = {
+        **result,
+        "provenance": {**provenance(command, result.get("device"), started_at), "processes": world_size()},
+    }
     json_path, md_path = write_results(out, record, result["table"])
     typer.echo(result["table"])
     typer.echo(f"wrote {json_path} and {md_path}")

@@ -115,10 +115,12 @@ def run_link(
     checkpoint_every: float = 60.0,
 ) -> None:
     """Run ``exp`` into ``out``, resumable (``OUT/progress.jsonl``, ``OUT/checkpoints``), and write its results."""
+    from g2m.evaluation.provenance import git_commit
     from g2m.experiments.link import run_link_experiment
     from g2m.training.checkpoint import checkpoint_dir
 
     resume, checkpoints = out / "progress.jsonl", checkpoint_dir(out)
+    started_at = git_commit()  # the code that runs, whatever the checkout holds when it ends
     with interrupt_note(resume, checkpoints, exp.refresh):
         result = run_link_experiment(
             exp,
@@ -128,4 +130,4 @@ def run_link(
             checkpoints=str(checkpoints),
             checkpoint_seconds=checkpoint_every,
         )
-    finish_run(out, result, command, resume, checkpoints)
+    finish_run(out, result, command, resume, checkpoints, started_at)

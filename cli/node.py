@@ -173,10 +173,12 @@ def run_node(
     exp: NodeExperiment, out: Path, command: list[str], progress: bool, dev: Any, checkpoint_every: float
 ) -> None:
     """Run ``exp`` into ``out``, resumable (``OUT/progress.jsonl``, ``OUT/checkpoints``), and write its results."""
+    from g2m.evaluation.provenance import git_commit
     from g2m.experiments.node import run_node_experiment
     from g2m.training.checkpoint import checkpoint_dir
 
     resume, checkpoints = out / "progress.jsonl", checkpoint_dir(out)
+    started_at = git_commit()  # the code that runs, whatever the checkout holds when it ends
     with interrupt_note(resume, checkpoints, exp.refresh):
         result = run_node_experiment(
             exp,
@@ -186,7 +188,7 @@ def run_node(
             checkpoints=str(checkpoints),
             checkpoint_seconds=checkpoint_every,
         )
-    finish_run(out, result, command, resume, checkpoints)
+    finish_run(out, result, command, resume, checkpoints, started_at)
 
 
 def rebuild_student_split(meta: dict, data_root: Optional[Path]):

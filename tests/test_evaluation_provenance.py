@@ -49,3 +49,15 @@ def test_provenance_records_what_auto_resolves_to(monkeypatch):
     monkeypatch.setattr(sampler, "has_pyg_sampler", lambda: False)
     monkeypatch.setattr(sampling, "has_torch_cluster", lambda: True)
     assert provenance(["g2m", "run"])["auto_engines"] == {"sampler": "g2m", "walker": "torch_cluster"}
+
+
+def test_the_commit_is_the_one_the_run_started_on(monkeypatch):
+    """A run records the code that ran (the commit when it started), and says so when the checkout
+    changed under it before it wrote its results."""
+    import g2m.evaluation.provenance as prov
+
+    monkeypatch.setattr(prov, "git_commit", lambda: "bbb")
+    assert provenance(["g2m"])["commit"] == "bbb" and "commit_at_end" not in provenance(["g2m"])
+    record = provenance(["g2m"], started_at="aaa")
+    assert record["commit"] == "aaa" and record["commit_at_end"] == "bbb"
+    assert "commit_at_end" not in provenance(["g2m"], started_at="bbb")

@@ -67,9 +67,14 @@ def auto_engines() -> dict[str, str]:
     return {"sampler": resolve_sampler("auto"), "walker": resolve_walker("auto")}
 
 
-def provenance(argv: list[str] | None = None, device: dict[str, Any] | None = None) -> dict[str, Any]:
+def provenance(
+    argv: list[str] | None = None, device: dict[str, Any] | None = None, started_at: str | None = None
+) -> dict[str, Any]:
     """``argv``: the command that produced the result (default ``sys.argv``, its program named by
-    :func:`g2m_argv`); ``device``: where it ran (:func:`g2m.device.device_record`; default: the CPU)."""
+    :func:`g2m_argv`); ``device``: where it ran (:func:`g2m.device.device_record`; default: the CPU);
+    ``started_at``: :func:`git_commit` when the run started, the code that ran (Python reads g2m as
+    the process starts), recorded as ``commit``; when the checkout has changed since, its state at
+    the end is ``commit_at_end``. Default: the commit now."""
     import torch
     import torch_geometric
 
@@ -77,9 +82,12 @@ def provenance(argv: list[str] | None = None, device: dict[str, Any] | None = No
     from g2m.evaluation.machine import cpu_model
 
     argv = g2m_argv(sys.argv) if argv is None else argv
+    now = git_commit()
+    commit = now if started_at is None else started_at
     return {
         "g2m": __version__,
-        "commit": git_commit(),
+        "commit": commit,
+        **({"commit_at_end": now} if now != commit else {}),
         "command": shlex.join(argv),
         "torch": torch.__version__,
         "torch_geometric": torch_geometric.__version__,
