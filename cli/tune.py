@@ -48,7 +48,7 @@ def tune(
         Optional[str],
         typer.Option(
             help="Node: tune inside a paper's teacher and student loop (datasets/recipes: glnn, krd, nosmog, "
-            "...); the spaces stay the dataset's [tune.student.<method>], and the preset goes with "
+            "...); the search spaces stay the dataset's, and the preset goes with "
             "`g2m run --recipe` of the same name."
         ),
     ] = None,
