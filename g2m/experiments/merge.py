@@ -28,10 +28,10 @@ from g2m.config import (
 from g2m.evaluation.report import is_link_result, is_teacher_run, node_result_table, summarize_runs
 from g2m.evaluation.results import Results
 from g2m.experiments.link import LinkExperiment
-from g2m.experiments.node import NodeExperiment, experiment_spec
+from g2m.experiments.node import NodeExperiment, experiment_spec, teacher_names
 from g2m.experiments.seeds import seeds_label
 from g2m.losses.link_objectives import LINK_METHODS
-from g2m.methods import BEST_TEACHER, NODE_METHODS, TEACHER_CANDIDATES, parse_node_teacher
+from g2m.methods import NODE_METHODS, TEACHER_CANDIDATES, parse_node_teacher
 
 # students are listed in this order (teachers first)
 METHOD_ORDER = tuple(dict.fromkeys(NODE_METHODS + LINK_METHODS))
@@ -75,7 +75,8 @@ def _student_configs(result: Results, methods: Sequence[str]) -> dict[str, dict[
     if is_link_result(result):
         configs = {m: link_student_config(spec, m, **overrides) for m in methods}
     else:
-        teacher = exp["teacher"] if exp["teacher"] != BEST_TEACHER else exp.get("candidates", TEACHER_CANDIDATES)[0]
+        # a teacher chosen on validation: every candidate shares the students' presets (the first's here)
+        teacher = teacher_names(exp["teacher"], exp.get("candidates", TEACHER_CANDIDATES))[0]
         configs = {m: student_config(spec, m, parse_node_teacher(teacher)[0], **overrides) for m in methods}
     return {m: json.loads(json.dumps(asdict(c))) for m, c in configs.items()}
 

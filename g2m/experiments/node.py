@@ -84,11 +84,17 @@ class NodeExperiment:
 
     def teacher_names(self) -> tuple[str, ...]:
         """The teachers this experiment may use: the candidates of ``best``, else the one named."""
-        return self.candidates if self.teacher == BEST_TEACHER else (self.teacher,)
+        return teacher_names(self.teacher, self.candidates)
 
     def teacher_models(self) -> tuple[str, ...]:
         """The GNNs behind :meth:`teacher_names` (``sage+cs`` is a sage GNN), each once."""
         return tuple(dict.fromkeys(parse_node_teacher(name)[0] for name in self.teacher_names()))
+
+
+def teacher_names(teacher: str, candidates: Sequence[str] = TEACHER_CANDIDATES) -> tuple[str, ...]:
+    """The teachers a node experiment with ``teacher`` may use: ``candidates`` for ``best``, else
+    ``teacher`` alone (also read from a results file's settings, :mod:`g2m.experiments.merge`)."""
+    return tuple(candidates) if teacher == BEST_TEACHER else (teacher,)
 
 
 def _with_prod(scores: dict[str, float], fraction: float) -> dict[str, float]:
@@ -202,7 +208,11 @@ def run_node_experiment(
             graph, split, tcfgs, exp.teacher_names(), seed, metric, cache, progress, exp.refresh, device
         )
         knowledge = teacher.knowledge
+        choice: dict[str, Any] = {}  # how validation chose the teacher (-t best), in the teacher's row
         if exp.teacher == BEST_TEACHER:
+            choice = {"chosen": teacher.name, "candidates": teacher.candidates}
+            if teacher.alphas:
+                choice["alphas"] = teacher.alphas
             if progress:
                 print(
                     f"seed {seed}: teacher {teacher.name} chosen on validation ({100 * teacher.scores['val']:.2f})",
@@ -220,8 +230,7 @@ def run_node_experiment(
                 "model": f"teacher ({exp.teacher})",
                 "seed": seed,
                 "cached": teacher.cached,
-                **({"chosen": teacher.name, "candidates": teacher.candidates} if exp.teacher == BEST_TEACHER else {}),
-                **({"alphas": teacher.alphas} if exp.teacher == BEST_TEACHER and teacher.alphas else {}),
+                **choice,
                 **_with_prod(teacher.scores, exp.inductive_fraction),
                 **({} if teacher.train_seconds is None else {"seconds": teacher.train_seconds}),
             }
