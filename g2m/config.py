@@ -24,11 +24,13 @@ from g2m.methods import (
     Norm,
     Position,
     PositionBackend,
+    PropagationInit,
     RankAverage,
     RelationalScores,
     Reliability,
     SageAggr,
     Sampler,
+    SelectOn,
     SimilarityKernel,
     TeacherName,
     TieBreak,
@@ -318,6 +320,16 @@ _NO_ADVERSARIAL = Inert(
     "shapes NOSMOG's adversarial term",
     "it is off: add +adversarial to the method (or set adversarial_eps)",
 )
+_NO_INJECTION = Inert(
+    lambda c: not c.teacher_injection,
+    "shapes TINED's student",
+    "it is off: use tined or tined_plus (or --set teacher_injection=true)",
+)
+_NO_DIRICHLET = Inert(
+    lambda c: c.dirichlet_weight == 0,
+    "shapes TINED's Dirichlet energy term",
+    "it is off: use tined or tined_plus (or set dirichlet_weight)",
+)
 _NO_KRD = Inert(
     lambda c: c.reliability != "krd",
     "sets KRD's reliable-edge sampling",
@@ -501,6 +513,61 @@ class StudentConfig:
         new=True,
     )
 
+    # ---- TINED (Zhou et al., ICML 2025; scottjiao/TINED_ICML25) ----
+    teacher_injection: bool = option(
+        False,
+        "TINED's student: a linear layer per teacher step (feature transform, then propagation, in the "
+        "teacher's order), the transforms initialised from the teacher's weights; needs a sage teacher with "
+        "sage_aggr gcn. hidden and num_layers are the teacher's.",
+        new=True,
+    )
+    propagation_init: PropagationInit = option(
+        "random",
+        "TINED's propagation layers start as the identity or at random (GA_init_type).",
+        new=True,
+        inert=_NO_INJECTION,
+    )
+    injected_lr_ratio: float = option(
+        1.0,
+        "The injected feature transforms train at lr times this (learned_MLP_lr_ratio).",
+        interval="[0, inf)",
+        new=True,
+        inert=_NO_INJECTION,
+    )
+    dirichlet_weight: float = option(
+        0.0,
+        "Weight of TINED's Dirichlet energy distillation (DE_regularization_rate) over the observed graph: in "
+        "mini-batches an Adam step of its own after each epoch's batches (the official loop), in full batch "
+        "a term of the step's loss; needs teacher_injection.",
+        interval="[0, inf)",
+        new=True,
+    )
+    dirichlet_edges: float = option(
+        1.0,
+        "Share of the edges each Dirichlet step draws (DE_sampling_ratio); nodes left without one drop out.",
+        interval="(0, 1]",
+        new=True,
+        inert=_NO_DIRICHLET,
+    )
+    dirichlet_log: bool = option(
+        False, "Compare the DE ratios' logs rather than the ratios (DE_log).", new=True, inert=_NO_DIRICHLET
+    )
+    shuffle: bool = option(
+        True, "Shuffle the nodes into each epoch's batches (the official TINED loop keeps index order).", new=True
+    )
+    select_on: SelectOn = option(
+        "score",
+        "Keep the epoch with the best validation score, or the lowest validation loss (TINED's loop).",
+        new=True,
+    )
+    min_epochs: int = option(
+        0,
+        "Early stopping waits for this many epochs (TINED's loop: half of epochs); patience counts as the "
+        "official loops do, stopping when the epochs since the best reach it.",
+        interval="[0, inf)",
+        new=True,
+    )
+
     def __post_init__(self) -> None:
         parse_node_method(self.method)
         check_fields(self)
@@ -525,6 +592,16 @@ class StudentConfig:
                 f"token_weight distils a vqgcn teacher's codes; method {self.method!r} has no teacher "
                 "(use vqgraph, or another distilling method)"
             )
+        if self.dirichlet_weight > 0 and not self.teacher_injection:
+            raise ValueError(
+                "dirichlet_weight (TINED's Dirichlet energy term) matches the layers of TINED's student to the "
+                "teacher's steps: set teacher_injection too (or use the tined method)"
+            )
+        if self.teacher_injection and self.objective == "mlp":
+            raise ValueError(
+                f"teacher_injection initialises the student from its teacher; method {self.method!r} has none "
+                "(use tined, or a distilling method)"
+            )
         if self.guard and self.objective == "mlp":
             raise ValueError(
                 f"guard chooses on validation between a distilled student and its label-only twin; "
@@ -545,6 +622,8 @@ class StudentConfig:
             token_pass=False,
             guard=False,
             label_pass=False,
+            teacher_injection=False,
+            dirichlet_weight=0.0,
         )
 
     @property

@@ -68,7 +68,31 @@ NODE_RECIPES: dict[str, tuple[str, dict[str, object]]] = {
     # VQGraph (Yang et al., ICLR 2024): GLNN's KD plus the soft code assignments of a vqgcn teacher,
     # at the official weight (YangLing0818/VQGraph train_student.py --lamb_soft_tokens 1e-8)
     "vqgraph": ("glnn", {"token_weight": 1e-8}),
+    # TINED (Zhou et al., ICML 2025): the student's layers follow the teacher's steps, its feature
+    # transforms injected, and a Dirichlet energy term, at Cora's best_records.json settings
+    # (scottjiao/TINED_ICML25); TINED+ adds NOSMOG's three components ("ours+nosmog")
+    "tined": (
+        "glnn",
+        {"teacher_injection": True, "propagation_init": "identity", "dirichlet_weight": 1.0, "dirichlet_log": True},
+    ),
+    "tined_plus": (
+        "glnn",
+        {
+            "teacher_injection": True,
+            "propagation_init": "identity",
+            "dirichlet_weight": 5e-5,
+            "dirichlet_edges": 0.01,
+            "position": "deepwalk",
+            "similarity_weight": 0.001,
+            "similarity_kernel": "dot",
+            "adversarial_eps": 0.1,
+        },
+    ),
 }
+#: how TINED's propagation layers start (g2m.students.injected.InjectedMLP)
+PropagationInit = Literal["identity", "random"]
+#: what chooses a student's best epoch: the validation score, or the validation loss (TINED's loop)
+SelectOn = Literal["score", "loss"]
 #: how a student decides where the teacher's knowledge is reliable (g2m.students.reliability)
 Reliability = Literal["none", "krd"]
 RELIABILITIES: tuple[str, ...] = get_args(Reliability)

@@ -164,6 +164,44 @@ def test_fit_tie_break(tie_break, expected_epoch):
     assert res.epochs_run == (7 if tie_break == "later" else 5)
 
 
+@pytest.mark.parametrize("min_epochs,expected_runs", [(0, 4), (2, 4), (10, 20)])
+def test_fit_min_epochs_counts_patience_as_tineds_loop(min_epochs, expected_runs):
+    """A flat validation curve: plain patience stops 3 epochs past the best (4 run); TINED's loop stops
+    only at an epoch past min_epochs that is exactly patience past the best, so past epoch 3 it runs on."""
+    from g2m.training.loop import fit
+
+    model = torch.nn.Linear(2, 1)
+    step = lambda: (model(torch.ones(1, 2)).sum(), {})  # noqa: E731
+    res = fit(
+        model,
+        step,
+        lambda: 0.0,
+        lr=0.01,
+        weight_decay=0.0,
+        epochs=20,
+        patience=3,
+        progress=False,
+        min_epochs=min_epochs,
+    )
+    assert res.epochs_run == expected_runs and res.best_epoch == 0
+
+
+def test_fit_param_groups_train_at_their_own_rates():
+    from g2m.training.loop import fit
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 1))
+    frozen = [p.detach().clone() for p in model[0].parameters()]
+    moving = [p.detach().clone() for p in model[1].parameters()]
+    step = lambda: (model(torch.ones(4, 2)).pow(2).sum(), {})  # noqa: E731
+    groups = [{"params": list(model[1].parameters())}, {"params": list(model[0].parameters()), "lr": 0.0}]
+    fit(model, step, lambda: 0.0, lr=0.1, weight_decay=0.0, epochs=3, patience=5, progress=False, param_groups=groups)
+    assert all(torch.equal(a, b) for a, b in zip(frozen, model[0].parameters()))
+    assert not any(torch.equal(a, b) for a, b in zip(moving, model[1].parameters()))
+    with pytest.raises(ValueError, match="exactly once"):
+        fit(model, step, lambda: 0.0, lr=0.1, weight_decay=0.0, epochs=1, patience=1, param_groups=groups[:1])
+
+
 def test_production_score_is_glnn_weighting(tmp_path):
     result = run_node_experiment(_experiment(tmp_path, setting="inductive", inductive_fraction=0.3), progress=False)
     for run in result["runs"]:

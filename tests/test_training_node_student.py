@@ -402,3 +402,63 @@ def test_loop_options_are_checked_at_construction(monkeypatch):
     cfg = StudentConfig(method="glnn", batch_size=8, adversarial_eps=0.1, label_pass=True)
     with pytest.raises(ValueError, match="adversarial_eps > 0, label_pass is implemented for a single process"):
         distill_node_student(g, split, torch.zeros(300, 3), cfg, progress=False)
+
+
+@pytest.fixture(scope="module")
+def tined_teacher():
+    """A transductive csbm graph and a GraphSAGE teacher with DGL's gcn aggregator (what TINED reads)."""
+    g = load_dataset("csbm", num_nodes=600, num_classes=3, avg_degree=6, homophily=0.8, num_features=16)
+    split = make_node_split(g, "random", "transductive", seed=0)
+    config = TeacherConfig(model="sage", sage_aggr="gcn", hidden=16, dropout=0.0, epochs=60, patience=20)
+    return g, split, train_node_teacher(g, split, config, 0, "accuracy", False)
+
+
+TINED_FAST = dict(epochs=30, patience=10, batch_size=128, label_pass=True, shuffle=False)
+
+
+def test_tined_trains_from_its_teachers_layers_and_is_deterministic(tined_teacher):
+    g, split, teacher = tined_teacher
+    assert teacher.layers is not None and teacher.layers.de_ratios.shape == (4,)
+    cfg = student_config(None, "tined", "sage", dirichlet_edges=0.5, **TINED_FAST)
+    out = distill_node_student(g, split, teacher.knowledge(), cfg, 0, progress=False)
+    again = distill_node_student(g, split, teacher.knowledge(), cfg, 0, progress=False)
+    assert torch.equal(out.logits, again.logits)
+    assert [layer.weight.shape for layer in out.model.layers] == [(16, 16), (16, 16), (3, 16), (3, 3)]
+    assert all("dirichlet" in h and h["dirichlet"] >= 0 for h in out.fit.history)
+    assert out.scores["test"] > 1 / 3 + 0.25  # well above chance (3 classes)
+
+
+def test_tined_injected_rate_and_validation_loss(tined_teacher):
+    """injected_lr_ratio 0 keeps the teacher's transforms as injected (weight decay 0); select_on loss
+    keeps the epoch of the lowest validation cross-entropy."""
+    g, split, teacher = tined_teacher
+    cfg = student_config(None, "tined", "sage", injected_lr_ratio=0.0, weight_decay=0.0, select_on="loss", **TINED_FAST)
+    out = distill_node_student(g, split, teacher.knowledge(), cfg, 0, progress=False)
+    assert teacher.layers is not None
+    injected = [p.detach().cpu() for p in out.model.injected_parameters()]
+    assert torch.equal(injected[0], teacher.layers.weights[0]) and torch.equal(injected[3], teacher.layers.biases[1])
+    assert not torch.equal(out.model.layers[0].weight.detach().cpu(), torch.eye(16))  # propagation trained
+    assert out.fit.best_val == max(h["val"] for h in out.fit.history) and out.fit.best_val < 0  # -CE
+
+
+def test_tined_without_its_teachers_layers_names_the_fix(tined_teacher):
+    g, split, teacher = tined_teacher
+    cfg = student_config(None, "tined", "sage", **TINED_FAST)
+    with pytest.raises(ValueError, match="--refresh"):
+        distill_node_student(g, split, TeacherKnowledge(teacher.logits, teacher.hidden), cfg, 0, progress=False)
+    with pytest.raises(ValueError, match="set teacher_injection"):
+        StudentConfig(method="glnn", dirichlet_weight=1.0)
+
+
+def test_unshuffled_batches_keep_index_order(tined_teacher):
+    from g2m.training.node_student import _StudentTraining
+
+    g, split, teacher = tined_teacher
+    cfg = student_config(None, "tined", "sage", **TINED_FAST)
+    training = _StudentTraining(g, split, teacher.knowledge(), cfg, 0, torch.device("cpu"))
+    batches = list(training.batches())
+    labels = [b for b in batches if b.labels]
+    nodes = [b for b in batches if not b.labels and not b.dirichlet]
+    assert torch.equal(torch.cat([b.seeds for b in labels]), split.train.sort().values)
+    assert torch.equal(torch.cat([b.seeds for b in nodes]), torch.arange(g.num_nodes))
+    assert batches[-1].dirichlet and sum(b.dirichlet for b in batches) == 1  # the epoch's last step

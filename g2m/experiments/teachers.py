@@ -194,6 +194,7 @@ def save_node_teacher(
             "hidden": out.hidden,
             **({} if out.entropy_shift is None else {"entropy_shift": out.entropy_shift}),
             **({} if out.tokens is None else {"code_input": out.tokens.code_input, "codebook": out.tokens.codebook}),
+            **({} if out.layers is None else out.layers.tensors()),
         },
         node_teacher_meta(out, config, split, metric),
     )

@@ -26,6 +26,7 @@ import torch
 from torch import Tensor, nn
 
 from g2m.losses.adversarial import pgd_perturbation
+from g2m.losses.dirichlet import dirichlet_distillation_loss, dirichlet_ratio
 from g2m.losses.node import (
     LFDTarget,
     hfd_loss,
@@ -224,6 +225,48 @@ class AdversarialTerm:
 
         delta = pgd_perturbation(loss_of, x, self.eps, self.steps, self.gen)
         return loss_of(x + delta)
+
+
+@dataclass
+class DirichletTerm:
+    r"""TINED's Dirichlet energy distillation over the observed graph: each student layer's log DE
+    ratio (:func:`~g2m.losses.dirichlet.dirichlet_ratio`) against its teacher step's
+    (:func:`~g2m.losses.dirichlet.dirichlet_distillation_loss`), the student run by ``stepwise``
+    (``x -> [(input, output)]`` per layer) on every node, or, with ``edge_share < 1``, on the nodes
+    a uniform draw of that share of the edges touches (the official ``DE_sampling_ratio``).
+
+    Shapes: ``x`` ``[N, F]`` (dense), ``edge_index`` ``[2, E]``, ``log_targets`` ``[L]``."""
+
+    stepwise: Callable[[Tensor], list[tuple[Tensor, Tensor]]]
+    x: Tensor
+    edge_index: Tensor
+    log_targets: Tensor
+    weight: float
+    edge_share: float = 1.0
+    log: bool = False
+    gen: torch.Generator | None = None
+    name: str = "dirichlet"
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.edge_share <= 1.0:
+            raise ValueError(f"edge_share must be in (0, 1], got {self.edge_share}")
+
+    def __call__(self) -> Tensor:
+        x, edges = self.x, self.edge_index
+        if self.edge_share < 1.0:
+            count = max(1, int(self.edge_share * edges.size(1)))
+            picked = torch.randperm(edges.size(1), generator=self.gen, device="cpu")[:count]
+            edges = edges[:, picked.to(edges.device)]
+            nodes, edges = torch.unique(edges, return_inverse=True)  # the nodes the drawn edges touch
+            x = x[nodes]
+        pairs = self.stepwise(x)
+        if len(pairs) != self.log_targets.numel():
+            raise ValueError(
+                f"the student has {len(pairs)} layers and the teacher {self.log_targets.numel()} steps: TINED "
+                "matches them one for one"
+            )
+        ratios = torch.stack([dirichlet_ratio(h_in, h_out, edges, x.size(0)) for h_in, h_out in pairs])
+        return dirichlet_distillation_loss(ratios, self.log_targets, self.log)
 
 
 def _moved(step: Step, logits: Tensor) -> Step:

@@ -14,11 +14,16 @@ from torch import Tensor
 
 from g2m.config import StudentConfig
 from g2m.files import atomic_write_bytes, atomic_write_text
+from g2m.students.injected import InjectedMLP
 from g2m.students.mlp import MLP
 
 
 def save_student(
-    out_dir: str | os.PathLike, model: MLP, config: StudentConfig, meta: dict[str, Any], position: Tensor | None = None
+    out_dir: str | os.PathLike,
+    model: MLP | InjectedMLP,
+    config: StudentConfig,
+    meta: dict[str, Any],
+    position: Tensor | None = None,
 ) -> Path:
     """Write ``student.pt`` (state dict), ``position.pt`` (the ``[N, P]`` position features the
     student appends to each node's input, if it has any) and then ``student.json`` (config,
@@ -32,6 +37,7 @@ def save_student(
         "in_dim": model.layers[0].in_features,
         "out_dim": model.layers[-1].out_features,
         "position_dim": 0 if position is None else position.size(1),
+        **({"teacher_shapes": model.teacher_shapes} if isinstance(model, InjectedMLP) else {}),
     }
     atomic_write_text(out / "student.json", json.dumps({"config": asdict(config), **dims, **meta}, indent=2))
     return out
@@ -43,14 +49,19 @@ def _serialise(obj: Any) -> bytes:
     return buf.getvalue()
 
 
-def load_student(path: str | os.PathLike) -> tuple[MLP, StudentConfig, dict[str, Any]]:
+def load_student(path: str | os.PathLike) -> tuple[MLP | InjectedMLP, StudentConfig, dict[str, Any]]:
     path = Path(path)
     meta_file = path / "student.json"
     if not meta_file.is_file():
         raise FileNotFoundError(f"no saved student in {path} (student.json missing)")
     meta = json.loads(meta_file.read_text())
     config = StudentConfig(**meta["config"])
-    model = MLP(meta["in_dim"], meta["out_dim"], **config.model_kwargs())
+    model: MLP | InjectedMLP
+    if config.teacher_injection:  # TINED's student: its layers follow the teacher's recorded shapes
+        shapes = [tuple(shape) for shape in meta["teacher_shapes"]]
+        model = InjectedMLP.empty(shapes, meta["in_dim"], dropout=config.dropout, norm=config.norm)  # type: ignore[arg-type]
+    else:
+        model = MLP(meta["in_dim"], meta["out_dim"], **config.model_kwargs())
     model.load_state_dict(torch.load(path / "student.pt", weights_only=True))
     model.eval()
     return model, config, meta

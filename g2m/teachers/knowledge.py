@@ -8,6 +8,7 @@ from typing import Any
 from torch import Tensor
 
 from g2m.losses.tokens import TeacherTokens
+from g2m.teachers.injection import TeacherLayers
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class TeacherKnowledge:
     train_seconds: float | None = None
     #: a vqgcn teacher's codebook and quantiser inputs (VQGraph's codes); None for other teachers
     tokens: TeacherTokens | None = None
+    #: a GraphSAGE (gcn aggregator) teacher's feature transforms and DE ratios (TINED); None for others
+    layers: TeacherLayers | None = None
 
     @classmethod
     def from_tensors(cls, tensors: dict[str, Tensor], meta: dict[str, Any] | None = None) -> TeacherKnowledge:
@@ -35,6 +38,7 @@ class TeacherKnowledge:
             tensors.get("entropy_shift"),
             _train_seconds(meta or {}),
             tokens,
+            TeacherLayers.from_tensors(tensors),
         )
 
 

@@ -83,6 +83,8 @@ def fit(
     on_epoch: Callable[[int, float], None] | None = None,
     checkpoint: Checkpoint | None = None,
     stateful: dict[str, Stateful] | None = None,
+    param_groups: list[dict[str, Any]] | None = None,
+    min_epochs: int = 0,
 ) -> FitResult:
     """Adam on ``train_step``'s loss; keeps (and restores) the weights of the best
     validation epoch and stops after ``patience`` epochs without improvement.
@@ -98,14 +100,28 @@ def fit(
     ``checkpoint`` (:mod:`g2m.training.checkpoint`): save the training state at epoch ends, and
     start from a saved one; ``stateful`` names the trainer's own objects whose state goes with
     it (its sampling generator, ...). A resumed training equals an uninterrupted one; the
-    checkpoint is removed once training ends."""
+    checkpoint is removed once training ends.
+
+    ``param_groups``: Adam's parameter groups (a group's own ``lr`` overrides ``lr``) in place of one
+    group of ``model.parameters()``; they must hold every trained parameter. ``min_epochs``: early
+    stopping waits until this many epochs have run, and stops at the first later epoch that is
+    ``patience`` epochs past the best (the official TINED loop's ``count == patience and epoch >
+    max_epoch / 2``; with 0, plain patience)."""
     if epochs < 1 or patience < 1:
         raise ValueError("epochs and patience must be positive")
     if tie_break not in ("later", "earlier"):
         raise ValueError(f"tie_break must be later or earlier, got {tie_break!r}")
     if grad_clip is not None and grad_clip <= 0:
         raise ValueError(f"grad_clip must be positive, got {grad_clip}")
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    if min_epochs < 0:
+        raise ValueError(f"min_epochs must be at least 0, got {min_epochs}")
+    if param_groups is not None:
+        grouped = [id(p) for group in param_groups for p in group["params"]]
+        if sorted(grouped) != sorted(id(p) for p in model.parameters()):
+            raise ValueError("param_groups must hold each of the model's parameters exactly once")
+    opt = torch.optim.Adam(
+        model.parameters() if param_groups is None else param_groups, lr=lr, weight_decay=weight_decay
+    )
     best_val, best_epoch, best_state = -math.inf, -1, None
     history: list[dict[str, float]] = []
     stateful = stateful or {}
@@ -151,7 +167,7 @@ def fit(
         bar.update(epoch, float(loss.detach()), val, best_val)
         if on_epoch is not None:
             on_epoch(epoch, val)
-        if epoch - best_epoch >= patience:
+        if epoch - best_epoch == patience and epoch >= min_epochs:
             break
         if checkpoint is not None and checkpoint.due(epoch) and is_main():  # data-parallel: rank 0 writes
             checkpoint.save(

@@ -16,10 +16,11 @@ from g2m.data.graph import Graph
 from g2m.data.splits import NodeSplit
 from g2m.device import cpu_generator, resolve_device, to_device_async
 from g2m.evaluation.metrics import node_metric, node_scores
-from g2m.losses.node import LFDTarget, lfd_target, teacher_agreement
+from g2m.losses.node import LFDTarget, label_ce, lfd_target, teacher_agreement
 from g2m.losses.objectives import check_method
 from g2m.losses.terms import (
     AdversarialTerm,
+    DirichletTerm,
     HFDSample,
     KDTerm,
     LFDTerm,
@@ -33,6 +34,7 @@ from g2m.losses.terms import (
 from g2m.losses.tokens import TeacherTokens
 from g2m.methods import DISTILLED, LABELS, UNWEIGHTED
 from g2m.ops.sparse import row_block, sparse_features
+from g2m.students.injected import InjectedMLP
 from g2m.students.mlp import MLP
 from g2m.students.position import position_features, position_settings
 from g2m.students.reliability import ReliableEdges, ReliableEdgeSampler
@@ -43,7 +45,7 @@ from g2m.training.loop import FitResult, fit
 
 @dataclass
 class NodeStudentOutput:
-    model: MLP
+    model: MLP | InjectedMLP
     logits: Tensor
     scores: dict[str, float]
     fit: FitResult
@@ -72,12 +74,14 @@ class StudentBatch:
     the edges sampled for this step. ``labels``: a batch of the label pass
     (``StudentConfig.label_pass``), labelled seeds whose every term is taken on their labels;
     ``tokens``: a batch of VQGraph's token pass (``StudentConfig.token_pass``), whose one loss is
-    the code assignment term."""
+    the code assignment term; ``dirichlet``: TINED's Dirichlet energy step (no seeds: the whole
+    observed graph)."""
 
     seeds: Tensor
     edges: Tensor | None = None
     labels: bool = False
     tokens: bool = False
+    dirichlet: bool = False
 
 
 def epoch_batches(order: Tensor, batch_size: int, drop_last: bool) -> list[Tensor]:
@@ -136,6 +140,14 @@ def distill_node_student(
     every device up to the device's arithmetic (and its dropout stream). The returned
     ``logits`` are on the CPU, the model on ``device``.
 
+    ``config.teacher_injection`` (TINED): the student is an
+    :class:`~g2m.students.injected.InjectedMLP` built from the teacher's layers
+    (``knowledge.layers``), its injected transforms at ``lr * config.injected_lr_ratio``; with
+    ``config.dirichlet_weight`` its Dirichlet energy term (:class:`~g2m.losses.terms.DirichletTerm`)
+    takes an Adam step of its own after each epoch's batches (full batch: it joins the step's loss).
+    ``config.select_on == "loss"`` keeps the epoch with the lowest validation cross-entropy, and
+    ``config.min_epochs`` holds early stopping back, as TINED's loop.
+
     Mini-batches (``config.batch_size``) never fetch a neighbour of the student: each epoch is a
     random permutation of the nodes cut into batches (the labelled nodes only for ``mlp``). KD is
     taken on the batch; LFD from the batch alone, through the graph's
@@ -172,18 +184,10 @@ def distill_node_student(
             )
 
         return select_on_validation(guard_candidates(config), candidate)
-    logits, hidden, shift, tokens = (
-        (None, None, None, None)
-        if knowledge is None
-        else (
-            None if config.objective == "mlp" else knowledge.logits,  # an mlp student reads no teacher logits
-            knowledge.hidden,
-            knowledge.entropy_shift,
-            knowledge.tokens,
-        )
-    )
-    _check_teacher(graph, logits, config, hidden, tokens)
-    return _StudentTraining(graph, split, logits, config, seed, hidden, shift, resolve_device(device), tokens).run(
+    if knowledge is not None and config.objective == "mlp":  # an mlp student reads no teacher logits
+        knowledge = replace(knowledge, logits=None)  # type: ignore[arg-type]
+    _check_teacher(graph, knowledge, config)
+    return _StudentTraining(graph, split, knowledge, config, seed, resolve_device(device)).run(
         metric, progress, on_epoch, checkpoint
     )
 
@@ -215,14 +219,11 @@ def select_on_validation(
     )
 
 
-def _check_teacher(
-    graph: Graph,
-    teacher_logits: Tensor | None,
-    config: StudentConfig,
-    hidden: Tensor | None,
-    tokens: TeacherTokens | None = None,
-) -> None:
+def _check_teacher(graph: Graph, knowledge: TeacherKnowledge | None, config: StudentConfig) -> None:
     """One error for teacher tensors of the wrong shape, or options this run cannot take."""
+    teacher_logits = None if knowledge is None else knowledge.logits
+    hidden = None if knowledge is None else knowledge.hidden
+    tokens = None if knowledge is None else knowledge.tokens
     if teacher_logits is not None and teacher_logits.shape != (graph.num_nodes, graph.num_classes):
         raise ValueError(
             f"teacher logits have shape {tuple(teacher_logits.shape)}, expected "
@@ -237,6 +238,19 @@ def _check_teacher(
             "token_weight > 0 (VQGraph) needs a vqgcn teacher's codes of every node: train the teacher with "
             "-t vqgcn (or --recipe vqgraph)"
         )
+    if config.teacher_injection:
+        layers = None if knowledge is None else knowledge.layers
+        if layers is None:
+            raise ValueError(
+                "teacher_injection (TINED) needs the teacher's layer weights and DE ratios: a sage teacher with "
+                "sage_aggr gcn (--recipe tined), trained by this version of g2m (a cached teacher from before: "
+                "--refresh)"
+            )
+        if layers.weights[-1].size(0) != graph.num_classes or layers.weights[0].size(1) != graph.num_features:
+            raise ValueError(
+                f"the teacher's layers map {layers.weights[0].size(1)} features to {layers.weights[-1].size(0)} "
+                f"classes; {graph.name} has {graph.num_features} and {graph.num_classes}"
+            )
     if dist.is_distributed() and config.batch_size is not None:
         unsplit = [
             name
@@ -268,14 +282,14 @@ class _StudentTraining:
         self,
         graph: Graph,
         split: NodeSplit,
-        teacher_logits: Tensor | None,
+        knowledge: TeacherKnowledge | None,
         config: StudentConfig,
         seed: int,
-        teacher_hidden: Tensor | None,
-        entropy_shift: Tensor | None,
         dev: torch.device,
-        tokens: TeacherTokens | None = None,
     ) -> None:
+        teacher_logits = None if knowledge is None else knowledge.logits
+        entropy_shift = None if knowledge is None else knowledge.entropy_shift
+        tokens = None if knowledge is None else knowledge.tokens
         self.graph, self.split, self.config, self.dev, self.seed = graph, split, config, dev, seed
         self.lfd_target: LFDTarget | None = None
         self.lfd_in_weight: Tensor | None = None
@@ -308,23 +322,43 @@ class _StudentTraining:
                 graph.num_nodes, graph.edge_index, split.observed, edges, position_settings(config), seed
             )
             self.x_view = torch.cat([view.x, _rows(self.position, split.observed, dev)], dim=1)
-        self.model = MLP(self.x_view.size(1), graph.num_classes, **config.model_kwargs()).to(dev)
+        self.model: MLP | InjectedMLP
+        if config.teacher_injection:  # TINED: the teacher's steps as layers, its transforms injected
+            assert knowledge is not None and knowledge.layers is not None  # checked with the config
+            self.model = InjectedMLP(
+                knowledge.layers, self.x_view.size(1), config.dropout, config.norm, config.propagation_init
+            ).to(dev)
+        else:
+            self.model = MLP(self.x_view.size(1), graph.num_classes, **config.model_kwargs()).to(dev)
+        hidden = self.model.hidden_size if isinstance(self.model, InjectedMLP) else config.hidden
         self.projector = None
         if config.similarity_weight > 0:
             # NOSMOG's mlp_feature_encoder: a training-only head from the student's hidden layer
             # to the space whose similarities are matched to the teacher's
-            hidden = config.hidden
             self.projector = nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Dropout(config.dropout)).to(dev)
         self.token: TokenTerm | None = None
         if config.token_weight > 0:
             assert tokens is not None  # checked with the config
             observed = TeacherTokens(_rows(tokens.code_input, split.observed, dev), tokens.codebook.to(dev))
             # VQGraph's MLP.linear: the student's hidden layer into the codebook's space (training only)
-            head = nn.Linear(config.hidden, tokens.codebook.size(1)).to(dev)
+            head = nn.Linear(hidden, tokens.codebook.size(1)).to(dev)
             self.token = TokenTerm(head, observed, config.token_tau, config.token_weight)
         self.needs_hidden = self.projector is not None or self.token is not None
         self.x_obs = sparse_features(self.x_view)  # bag-of-words features: the first layer becomes an SpMM
         self.gen = cpu_generator(seed)
+        self.dirichlet: DirichletTerm | None = None
+        if config.dirichlet_weight > 0:  # TINED's Dirichlet energy term (teacher_injection: checked)
+            assert isinstance(self.model, InjectedMLP) and knowledge is not None and knowledge.layers is not None
+            self.dirichlet = DirichletTerm(
+                self.model.stepwise,
+                self.x_view,
+                edges,
+                knowledge.layers.log_targets().to(dev),
+                config.dirichlet_weight,
+                config.dirichlet_edges,
+                config.dirichlet_log,
+                self.gen,
+            )
         self.label_pass = config.label_pass and objective != "mlp"  # an MLP's epochs are the label pass alone
         self.token_pass = config.token_pass and self.token is not None
         self.forward: nn.Module = self.model
@@ -332,7 +366,7 @@ class _StudentTraining:
         if config.batch_size is not None:
             self.forward = dist.wrap(self.model)  # DistributedDataParallel under torchrun: gradients averaged
             self._prepare_batches()
-        self.objective, self.on_labels = self._objectives(teacher_hidden)
+        self.objective, self.on_labels = self._objectives(None if knowledge is None else knowledge.hidden)
         self.reliable = None
         if reliable is not None:
             assert self.lfd is not None  # KRD needs lfd or ffg2m (checked with the config)
@@ -419,7 +453,11 @@ class _StudentTraining:
             logits, hidden = model(self.x_obs, return_hidden=True)
         x_dense = self.x_view if self.config.adversarial_eps > 0 else None
         step = Step(logits, self.view.y, self.view.train, hidden=hidden, x=x_dense, forward=model)
-        return self.objective(step)
+        loss, parts = self.objective(step)
+        if self.dirichlet is not None:
+            value = self.dirichlet()
+            loss, parts = loss + self.dirichlet.weight * value, {**parts, self.dirichlet.name: float(value.detach())}
+        return loss, parts
 
     def batches(self) -> Iterator[StudentBatch]:
         """One epoch's mini-batches (drawn on the CPU): the label pass's, then a random permutation of
@@ -437,15 +475,24 @@ class _StudentTraining:
             picks = list(sample.tensor_split(len(order)))
         for seeds, edge_ids in zip(order, picks):
             yield StudentBatch(seeds, edge_ids)
+        if self.dirichlet is not None:  # TINED's loop: the Dirichlet energy step closes the epoch
+            yield StudentBatch(torch.empty(0, dtype=torch.long), dirichlet=True)
 
     def _shuffled(self, nodes: Tensor) -> list[Tensor]:
-        order = nodes[torch.randperm(nodes.numel(), generator=self.gen, device="cpu")]
+        if self.config.shuffle:
+            order = nodes[torch.randperm(nodes.numel(), generator=self.gen, device="cpu")]
+        else:  # the official TINED loop: the nodes in index order
+            order = nodes.sort().values
         assert self.config.batch_size is not None
         return epoch_batches(order, self.config.batch_size, self.config.drop_last)
 
     def batch_step(self, batch: StudentBatch) -> tuple[Tensor, dict[str, float]]:
         """One mini-batch's loss: its seeds, and (HFD) its sampled edges. Data-parallel: every rank
         holds the same global batch and trains on its part of it."""
+        if batch.dirichlet:
+            assert self.dirichlet is not None
+            value = self.dirichlet()
+            return self.dirichlet.weight * value, {self.dirichlet.name: float(value.detach())}
         dev, forward, x_view = self.dev, self.forward, self.x_view
         mine = dist.part(batch.seeds)
         seeds = to_device_async(mine, dev)
@@ -488,12 +535,24 @@ class _StudentTraining:
 
     def validate(self, metric: str) -> float:
         view, model = self.view, self.model
+        if self.config.select_on == "loss":  # TINED's loop: the lowest validation cross-entropy is the best
+            return -float(label_ce(model(self.x_view[view.val]), view.y[view.val]))
         if metric == "accuracy" and dist.is_distributed():  # each rank counts its shard of the nodes
             val = dist.part(view.val)
             correct = int((model(self.x_view[val]).argmax(-1) == view.y[val]).sum()) if val.numel() else 0
             right, total = dist.sum_counts(correct, val.numel(), device=self.dev)
             return right / total
         return node_metric(model(self.x_view[view.val]), view.y[view.val], metric)
+
+    def _param_groups(self, trained: nn.Module) -> list[dict[str, Any]] | None:
+        """TINED's two learning rates: the injected transforms at ``lr * injected_lr_ratio``, the rest at
+        ``lr`` (None: one group)."""
+        if not isinstance(self.model, InjectedMLP):
+            return None
+        injected = {id(p) for p in self.model.injected_parameters()}
+        rest = [p for p in trained.parameters() if id(p) not in injected]
+        ratio = self.config.injected_lr_ratio
+        return [{"params": rest}, {"params": self.model.injected_parameters(), "lr": self.config.lr * ratio}]
 
     def run(
         self,
@@ -527,6 +586,8 @@ class _StudentTraining:
             on_epoch=on_epoch,
             checkpoint=checkpoint,
             stateful=stateful,
+            param_groups=self._param_groups(trained),
+            min_epochs=config.min_epochs,
         )
         position = self.position
         if split.test_ind.numel():

@@ -26,6 +26,7 @@ from g2m.losses.tokens import TeacherTokens
 from g2m.ops.sparse import sparse_features
 from g2m.students.reliability import entropy_shift
 from g2m.teachers.inference import ShardedInference, sharded_inference
+from g2m.teachers.injection import TeacherLayers, has_injectable_layers, sage_layers
 from g2m.teachers.knowledge import TeacherKnowledge
 from g2m.teachers.models import GNN, build_teacher
 from g2m.teachers.tokenizer import VQGraphTokenizer
@@ -47,10 +48,14 @@ class NodeTeacherOutput:
     rows: tuple[int, int] | None = None
     #: a vqgcn teacher's codebook and every node's quantiser input (None: other teachers)
     tokens: TeacherTokens | None = None
+    #: a GraphSAGE (gcn aggregator) teacher's transforms and DE ratios on its graph (TINED); None: others
+    layers: TeacherLayers | None = None
 
     def knowledge(self) -> TeacherKnowledge:
         """What this teacher gives its students."""
-        return TeacherKnowledge(self.logits, self.hidden, self.entropy_shift, self.fit.seconds, self.tokens)
+        return TeacherKnowledge(
+            self.logits, self.hidden, self.entropy_shift, self.fit.seconds, self.tokens, self.layers
+        )
 
 
 def train_node_teacher(
@@ -194,9 +199,12 @@ def train_node_teacher(
                 code_input = tokenizer.code_input(x_all, tokenizer.adjacency(edges_all, graph.num_nodes))
                 code_input[split.observed.to(dev)] = observed_rows
             tokens = TeacherTokens(code_input.cpu(), tokenizer.codebook.embed.detach().cpu().clone())
+        layers = None
+        if has_injectable_layers(model):  # what TINED reads, on the graph the teacher trained on
+            layers = sage_layers(model, view.x.to(dev), view.edge_index.to(dev))
     logits, hidden = logits.cpu(), hidden.cpu()  # what the cache stores, whatever the device
     scores = node_scores(logits, graph, split, metric)
-    return NodeTeacherOutput(logits, hidden, scores, model, result, shift, tokens=tokens)
+    return NodeTeacherOutput(logits, hidden, scores, model, result, shift, tokens=tokens, layers=layers)
 
 
 def build_node_teacher(config: TeacherConfig, in_dim: int, out_dim: int) -> GNN | VQGraphTokenizer:

@@ -1,0 +1,120 @@
+r"""Dirichlet energy and TINED's Dirichlet energy distillation (Zhou et al., ICML 2025).
+
+The Dirichlet energy of node features :math:`X` on a graph of :math:`n` nodes, rows normalised
+first (TINED's ``compute_dirichlet_energy``; the norms are constants to the gradient):
+
+.. math:: E(X) = \frac{1}{n} \sum_{(i, j) \in \mathcal{E}} \lVert \hat x_i - \hat x_j \rVert^2,
+          \qquad \hat x_i = x_i / \lVert x_i \rVert
+
+(a zero row stays zero). A layer :math:`f` smooths its input when its *DE ratio*
+:math:`E(f(X)) / E(X)` is below one. TINED matches each student layer's ratio :math:`r_l` to the
+teacher's step it stands for, :math:`t_l`, on the log scale by default (``log=True``):
+
+.. math:: \mathcal{L}_{DED} = \sum_l \bigl(\tfrac12 \log r_l - \tfrac12 \log t_l\bigr)^2
+          \quad\text{or}\quad \sum_l \bigl(r_l^{1/2} - t_l^{1/2}\bigr)^2 \ (\texttt{log=False}),
+
+the square roots being the official code's default (``sqrt_DER``).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+#: an energy below this share of :math:`\sum_{(i,j)} (\lVert\hat x_i\rVert^2 + \lVert\hat x_j\rVert^2)` is 0
+#: (rows equal along every edge, up to float rounding; the official per-edge form gives exactly 0)
+RELATIVE_ZERO = 1e-5
+
+
+def dirichlet_energy(x: Tensor, edge_index: Tensor, num_nodes: int | None = None) -> Tensor:
+    r"""The Dirichlet energy :math:`E(X)` of ``x`` over the directed edges ``edge_index`` (list both
+    directions of an undirected edge, as PyG does), divided by ``num_nodes`` (default ``x.size(0)``).
+
+    Computed as :math:`\frac1n \sum_{(i,j)} (\lVert\hat x_i\rVert^2 + \lVert\hat x_j\rVert^2) -
+    \frac2n \sum_i \hat x_i \cdot \sum_{j:(i,j)} \hat x_j`: one sparse-dense product, never an
+    ``[E, F]`` tensor of differences.
+
+    Args:
+        x: node features (dense).
+        edge_index: the edges, ``(source, target)`` rows.
+        num_nodes: the :math:`n` the sum is divided by.
+
+    Shapes:
+        ``x`` ``[N, F]``, ``edge_index`` ``[2, E]`` -> a scalar.
+
+    Example:
+        >>> import torch
+        >>> x = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+        >>> edges = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
+        >>> dirichlet_energy(x, edges)  # four directed edges, each ||e_1 - e_2||^2 = 2, over 3 nodes
+        tensor(2.6667)
+    """
+    if x.dim() != 2:
+        raise ValueError(f"x must be [N, F], got shape {tuple(x.shape)}")
+    if edge_index.dim() != 2 or edge_index.size(0) != 2:
+        raise ValueError(f"edge_index must be [2, E], got shape {tuple(edge_index.shape)}")
+    n = x.size(0) if num_nodes is None else num_nodes
+    if n < 1:
+        raise ValueError(f"num_nodes must be positive, got {n}")
+    norm = x.detach().norm(dim=1, keepdim=True)
+    norm = torch.where((norm == 0) | norm.isnan(), torch.ones_like(norm), norm)
+    unit = x / norm
+    squares = unit.pow(2).sum(dim=1)  # 1, or 0 for a zero row
+    src, dst = edge_index
+    ones = torch.ones_like(src, dtype=x.dtype)
+    adjacency = torch.sparse_coo_tensor(edge_index, ones, (x.size(0), x.size(0)), check_invariants=False)
+    neighbours = torch.sparse.mm(adjacency, unit)  # row i: the sum of i's neighbours' unit rows
+    scale = squares[src].sum() + squares[dst].sum()
+    total = scale - 2 * (unit * neighbours).sum()
+    # rows equal across every edge cancel to rounding, not to 0: below RELATIVE_ZERO of the scale, 0
+    total = torch.where(total > RELATIVE_ZERO * scale.detach(), total, torch.zeros_like(total))
+    return total / n
+
+
+def dirichlet_ratio(x_in: Tensor, x_out: Tensor, edge_index: Tensor, num_nodes: int | None = None) -> Tensor:
+    r"""A layer's log DE ratio :math:`\log E(X_{out}) - \log E(X_{in})`, or 0 where either energy is 0
+    (the official code's ratio 1).
+
+    Shapes:
+        ``x_in`` ``[N, F]``, ``x_out`` ``[N, F']``, ``edge_index`` ``[2, E]`` -> a scalar.
+
+    Example:
+        >>> import torch
+        >>> edges = torch.tensor([[0, 1], [1, 0]])
+        >>> x = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+        >>> dirichlet_ratio(x, x.mean(0, keepdim=True).expand(2, 2), edges)  # fully smoothed: no energy left
+        tensor(0.)
+    """
+    e_in = dirichlet_energy(x_in, edge_index, num_nodes)
+    e_out = dirichlet_energy(x_out, edge_index, num_nodes)
+    if float(e_in.detach()) == 0.0 or float(e_out.detach()) == 0.0:
+        return torch.zeros((), device=x_out.device)
+    return e_out.log() - e_in.log()
+
+
+def dirichlet_distillation_loss(log_ratios: Tensor, log_targets: Tensor, log: bool = True) -> Tensor:
+    r"""TINED's :math:`\mathcal{L}_{DED}`: the student's log DE ratios against the teacher's, per layer,
+    halved (square roots of the ratios) and compared on the log scale (``log=True``) or as ratios.
+
+    Args:
+        log_ratios: the student's :math:`\log r_l`, one per layer that stands for a teacher step.
+        log_targets: the teacher's :math:`\log t_l`, the same order.
+        log: compare logs (TINED's ``DE_log``) rather than the ratios themselves.
+
+    Shapes:
+        ``log_ratios`` ``[L]``, ``log_targets`` ``[L]`` -> a scalar.
+
+    Example:
+        >>> import torch
+        >>> dirichlet_distillation_loss(torch.tensor([0.0, -2.0]), torch.tensor([0.0, 0.0]))
+        tensor(1.)
+    """
+    if log_ratios.shape != log_targets.shape or log_ratios.dim() != 1:
+        raise ValueError(
+            f"one ratio per teacher step: got {tuple(log_ratios.shape)} student and {tuple(log_targets.shape)} "
+            "teacher ratios"
+        )
+    half, target = 0.5 * log_ratios, 0.5 * log_targets.to(log_ratios)
+    if log:
+        return (half - target).pow(2).sum()
+    return (half.exp() - target.exp()).pow(2).sum()
