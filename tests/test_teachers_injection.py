@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch_geometric.utils import add_remaining_self_loops
 
-from g2m.losses.dirichlet import dirichlet_energy
-from g2m.teachers.injection import FT, GP, TeacherLayers, sage_layers, step_order
+from g2m.losses.dirichlet import FT, GP, TeacherLayers, dirichlet_energy, step_order
+from g2m.teachers.injection import sage_layers
 from g2m.teachers.models import build_teacher
 
 

@@ -13,10 +13,13 @@ teacher's step it stands for, :math:`t_l`, on the log scale by default (``log=Tr
 .. math:: \mathcal{L}_{DED} = \sum_l \bigl(\tfrac12 \log r_l - \tfrac12 \log t_l\bigr)^2
           \quad\text{or}\quad \sum_l \bigl(r_l^{1/2} - t_l^{1/2}\bigr)^2 \ (\texttt{log=False}),
 
-the square roots being the official code's default (``sqrt_DER``).
+the square roots being the official code's default (``sqrt_DER``). :class:`TeacherLayers` holds what
+the term reads from a teacher (:func:`g2m.teachers.injection.sage_layers` builds it).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
@@ -62,7 +65,9 @@ def dirichlet_energy(x: Tensor, edge_index: Tensor, num_nodes: int | None = None
     squares = unit.pow(2).sum(dim=1)  # 1, or 0 for a zero row
     src, dst = edge_index
     ones = torch.ones_like(src, dtype=x.dtype)
-    adjacency = torch.sparse_coo_tensor(edge_index, ones, (x.size(0), x.size(0)), check_invariants=False)
+    adjacency = torch.sparse_coo_tensor(
+        edge_index, ones, (x.size(0), x.size(0)), device=x.device, check_invariants=False
+    )
     neighbours = torch.sparse.mm(adjacency, unit)  # row i: the sum of i's neighbours' unit rows
     scale = squares[src].sum() + squares[dst].sum()
     total = scale - 2 * (unit * neighbours).sum()
@@ -118,3 +123,69 @@ def dirichlet_distillation_loss(log_ratios: Tensor, log_targets: Tensor, log: bo
     if log:
         return (half - target).pow(2).sum()
     return (half.exp() - target.exp()).pow(2).sum()
+
+
+#: a teacher step: a feature transform or a graph propagation
+FT, GP = "ft", "gp"
+
+
+def step_order(d_in: int, d_out: int) -> tuple[str, str]:
+    """The order of a layer's two steps, as DGL's SAGEConv runs them: FT first when it narrows."""
+    return (FT, GP) if d_in > d_out else (GP, FT)
+
+
+@dataclass(frozen=True)
+class TeacherLayers:
+    r"""A teacher's layers as TINED reads them.
+
+    ``weights[l]`` ``[d_out, d_in]`` and ``biases[l]`` ``[d_out]``: layer ``l``'s feature transform;
+    ``de_ratios`` ``[2L]``: the DE ratio of each step, in the order the layers run them
+    (:func:`step_order`)."""
+
+    weights: tuple[Tensor, ...]
+    biases: tuple[Tensor, ...]
+    de_ratios: Tensor
+
+    def __post_init__(self) -> None:
+        if not self.weights or len(self.weights) != len(self.biases):
+            raise ValueError("TeacherLayers needs one weight and one bias per layer")
+        if self.de_ratios.shape != (2 * len(self.weights),):
+            raise ValueError(f"de_ratios must hold two steps per layer, got shape {tuple(self.de_ratios.shape)}")
+
+    def steps(self) -> list[tuple[str, int, int]]:
+        """``(kind, d_in, d_out)`` of every step in order; a GP keeps its width."""
+        out = []
+        for w in self.weights:
+            d_out, d_in = w.shape
+            for kind in step_order(d_in, d_out):
+                if kind == FT:
+                    out.append((FT, d_in, d_out))
+                else:
+                    width = d_out if d_in > d_out else d_in
+                    out.append((GP, width, width))
+        return out
+
+    def log_targets(self) -> Tensor:
+        """The ratios TINED's loss compares on the log scale: a ratio that is not finite (an energy of 0)
+        counts as 1 (log 0), as the official code replaces it."""
+        ratios = torch.where(torch.isfinite(self.de_ratios), self.de_ratios, torch.ones_like(self.de_ratios))
+        return ratios.log()
+
+    def tensors(self) -> dict[str, Tensor]:
+        """The entries the teacher cache stores (:meth:`from_tensors` reads them back)."""
+        out = {"de_ratios": self.de_ratios}
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            out[f"layer_weight.{i}"], out[f"layer_bias.{i}"] = w, b
+        return out
+
+    @classmethod
+    def from_tensors(cls, tensors: dict[str, Tensor]) -> TeacherLayers | None:
+        """The layers a cache entry holds, or None where it has none (another teacher, or older g2m)."""
+        if "de_ratios" not in tensors:
+            return None
+        count = sum(1 for k in tensors if k.startswith("layer_weight."))
+        return cls(
+            tuple(tensors[f"layer_weight.{i}"] for i in range(count)),
+            tuple(tensors[f"layer_bias.{i}"] for i in range(count)),
+            tensors["de_ratios"],
+        )

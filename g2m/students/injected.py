@@ -19,7 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from g2m.layers import make_norm
-from g2m.teachers.injection import FT, TeacherLayers
+from g2m.losses.dirichlet import FT, TeacherLayers
 
 
 class InjectedMLP(nn.Module):
@@ -38,7 +38,7 @@ class InjectedMLP(nn.Module):
 
     Example:
         >>> import torch
-        >>> from g2m.teachers.injection import TeacherLayers
+        >>> from g2m.losses.dirichlet import TeacherLayers
         >>> teacher = TeacherLayers((torch.randn(4, 6), torch.randn(3, 4)), (torch.zeros(4), torch.zeros(3)),
         ...                         torch.ones(4))
         >>> student = InjectedMLP(teacher, in_dim=6)
@@ -80,7 +80,7 @@ class InjectedMLP(nn.Module):
                     layer.bias.copy_(layers.biases[t])
                     self.injected.append(layer)
                 elif propagation_init == "identity":
-                    layer.weight.copy_(torch.eye(d_out, layer.in_features))
+                    layer.weight.copy_(torch.eye(d_out, layer.in_features, device=layer.weight.device))
                     layer.bias.zero_()
             linears.append(layer)
             width = d_out
@@ -93,9 +93,9 @@ class InjectedMLP(nn.Module):
     @classmethod
     def empty(cls, teacher_shapes: list[tuple[int, int]], in_dim: int, **kwargs) -> InjectedMLP:
         """The architecture alone, for weights that are loaded next (a saved student)."""
-        weights = tuple(torch.zeros(*shape) for shape in teacher_shapes)
-        biases = tuple(torch.zeros(shape[0]) for shape in teacher_shapes)
-        return cls(TeacherLayers(weights, biases, torch.ones(2 * len(weights))), in_dim, **kwargs)
+        weights = tuple(torch.zeros(*shape, device="cpu") for shape in teacher_shapes)
+        biases = tuple(torch.zeros(shape[0], device="cpu") for shape in teacher_shapes)
+        return cls(TeacherLayers(weights, biases, torch.ones(2 * len(weights), device="cpu")), in_dim, **kwargs)
 
     def injected_parameters(self) -> list[nn.Parameter]:
         """The feature transforms' weights and biases (TINED trains them at a scaled learning rate)."""

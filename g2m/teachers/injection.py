@@ -12,80 +12,13 @@ the student's matching layer learns to reproduce.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import Tensor, nn
 from torch_geometric.utils import add_remaining_self_loops, spmm
 
-from g2m.losses.dirichlet import dirichlet_energy
+from g2m.losses.dirichlet import FT, TeacherLayers, dirichlet_energy, step_order
 from g2m.ops.sparse import csr_adjacency, is_sparse
 from g2m.teachers.models import GNN
-
-#: a teacher step: a feature transform or a graph propagation
-FT, GP = "ft", "gp"
-
-
-def step_order(d_in: int, d_out: int) -> tuple[str, str]:
-    """The order of a layer's two steps, as DGL's SAGEConv runs them: FT first when it narrows."""
-    return (FT, GP) if d_in > d_out else (GP, FT)
-
-
-@dataclass(frozen=True)
-class TeacherLayers:
-    r"""A teacher's layers as TINED reads them.
-
-    ``weights[l]`` ``[d_out, d_in]`` and ``biases[l]`` ``[d_out]``: layer ``l``'s feature transform;
-    ``de_ratios`` ``[2L]``: the DE ratio of each step, in the order the layers run them
-    (:func:`step_order`)."""
-
-    weights: tuple[Tensor, ...]
-    biases: tuple[Tensor, ...]
-    de_ratios: Tensor
-
-    def __post_init__(self) -> None:
-        if not self.weights or len(self.weights) != len(self.biases):
-            raise ValueError("TeacherLayers needs one weight and one bias per layer")
-        if self.de_ratios.shape != (2 * len(self.weights),):
-            raise ValueError(f"de_ratios must hold two steps per layer, got shape {tuple(self.de_ratios.shape)}")
-
-    def steps(self) -> list[tuple[str, int, int]]:
-        """``(kind, d_in, d_out)`` of every step in order; a GP keeps its width."""
-        out = []
-        for w in self.weights:
-            d_out, d_in = w.shape
-            for kind in step_order(d_in, d_out):
-                if kind == FT:
-                    out.append((FT, d_in, d_out))
-                else:
-                    width = d_out if d_in > d_out else d_in
-                    out.append((GP, width, width))
-        return out
-
-    def log_targets(self) -> Tensor:
-        """The ratios TINED's loss compares on the log scale: a ratio that is not finite (an energy of 0)
-        counts as 1 (log 0), as the official code replaces it."""
-        ratios = torch.where(torch.isfinite(self.de_ratios), self.de_ratios, torch.ones_like(self.de_ratios))
-        return ratios.log()
-
-    def tensors(self) -> dict[str, Tensor]:
-        """The entries the teacher cache stores (:meth:`from_tensors` reads them back)."""
-        out = {"de_ratios": self.de_ratios}
-        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
-            out[f"layer_weight.{i}"], out[f"layer_bias.{i}"] = w, b
-        return out
-
-    @classmethod
-    def from_tensors(cls, tensors: dict[str, Tensor]) -> TeacherLayers | None:
-        """The layers a cache entry holds, or None where it has none (another teacher, or older g2m)."""
-        if "de_ratios" not in tensors:
-            return None
-        count = sum(1 for k in tensors if k.startswith("layer_weight."))
-        return cls(
-            tuple(tensors[f"layer_weight.{i}"] for i in range(count)),
-            tuple(tensors[f"layer_bias.{i}"] for i in range(count)),
-            tensors["de_ratios"],
-        )
 
 
 def has_injectable_layers(model: GNN) -> bool:

@@ -7,8 +7,8 @@ from typing import Any
 
 from torch import Tensor
 
+from g2m.losses.dirichlet import TeacherLayers
 from g2m.losses.tokens import TeacherTokens
-from g2m.teachers.injection import TeacherLayers
 
 
 @dataclass(frozen=True)

@@ -476,7 +476,7 @@ class _StudentTraining:
         for seeds, edge_ids in zip(order, picks):
             yield StudentBatch(seeds, edge_ids)
         if self.dirichlet is not None:  # TINED's loop: the Dirichlet energy step closes the epoch
-            yield StudentBatch(torch.empty(0, dtype=torch.long), dirichlet=True)
+            yield StudentBatch(torch.empty(0, dtype=torch.long, device="cpu"), dirichlet=True)
 
     def _shuffled(self, nodes: Tensor) -> list[Tensor]:
         if self.config.shuffle:

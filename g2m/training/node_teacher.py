@@ -21,12 +21,13 @@ from g2m.data.sampling import Neighbourhood
 from g2m.data.splits import NodeSplit
 from g2m.device import cpu_generator, resolve_device, to_device_async
 from g2m.evaluation.metrics import node_metric, node_scores
+from g2m.losses.dirichlet import TeacherLayers
 from g2m.losses.node import label_ce
 from g2m.losses.tokens import TeacherTokens
 from g2m.ops.sparse import sparse_features
 from g2m.students.reliability import entropy_shift
 from g2m.teachers.inference import ShardedInference, sharded_inference
-from g2m.teachers.injection import TeacherLayers, has_injectable_layers, sage_layers
+from g2m.teachers.injection import has_injectable_layers, sage_layers
 from g2m.teachers.knowledge import TeacherKnowledge
 from g2m.teachers.models import GNN, build_teacher
 from g2m.teachers.tokenizer import VQGraphTokenizer
