@@ -1,16 +1,21 @@
 """Hyper-parameter configs: code defaults <- dataset preset (``[hparams.*]``) <- explicit overrides.
 
-Each option is declared once, as a field made by :func:`option`: its type (a ``Literal`` for a
-choice), default, valid interval and help. Validation (:func:`check_fields`), the CLI's flags
-(:mod:`g2m.cli.options`) and ``g2m config show`` all read that declaration."""
+Each option is declared once, as a typed field: its type (a ``Literal`` for a choice; a number's
+valid range as standard ``Annotated`` metadata from annotated-types, through the aliases below:
+``lr: Positive``), and, from :func:`option`, its default and help. Validation
+(:func:`check_fields`, by pydantic), the CLI's flags (:mod:`g2m.cli.options`) and ``g2m config
+show`` all read that declaration."""
 
 from __future__ import annotations
 
 import functools
+import types
 import typing
 from collections.abc import Callable
 from dataclasses import MISSING, Field, dataclass, field, fields, replace
-from typing import Any, TypeVar, cast
+from typing import Annotated, Any, TypeVar, cast
+
+from annotated_types import Ge, Gt, Interval
 
 from g2m.data.specs import DatasetSpec
 from g2m.methods import (
@@ -41,6 +46,24 @@ from g2m.methods import (
 
 T = TypeVar("T")
 
+# ---- The ranges a number option may take: annotated-types constraints, checked by pydantic ----
+#: [1, inf): widths, counts, epochs
+AtLeastOne = Annotated[int, Ge(1)]
+#: [2, inf): a walk of at least one step
+AtLeastTwo = Annotated[int, Ge(2)]
+#: [0, inf) for a count
+NonNegativeInt = Annotated[int, Ge(0)]
+#: [0, inf): weights, weight decay
+NonNegative = Annotated[float, Ge(0)]
+#: (0, inf): learning rates, temperatures
+Positive = Annotated[float, Gt(0)]
+#: [0, 1): dropout rates
+Rate = Annotated[float, Interval(ge=0, lt=1)]
+#: [0, 1]: mixing weights
+Unit = Annotated[float, Interval(ge=0, le=1)]
+#: (0, 1]: a share that cannot be empty
+Share = Annotated[float, Interval(gt=0, le=1)]
+
 
 @dataclass(frozen=True)
 class Inert:
@@ -57,16 +80,14 @@ def option(
     default: Any,
     help: str,
     *,
-    interval: str | None = None,
     new: bool = False,
     before: Any = MISSING,
     inert_when: tuple[str, Any] | None = None,
     inert: Inert | None = None,
 ) -> Any:
-    """A config field, declared once: its ``default``, its ``help`` (the CLI's help and
-    ``g2m config show --help``'s), the ``interval`` a number must lie in (interval notation;
-    ``None`` is also allowed where the default is ``None``) and, from its ``Literal`` type, its
-    choices; both checked when a config is built (:func:`check_fields`).
+    """A config field, declared once: its ``default`` and its ``help`` (the CLI's help and ``g2m
+    config show --help``'s); its type says the rest (a ``Literal``'s choices, a range such as
+    :data:`Positive`), checked when a config is built (:func:`check_fields`).
 
     ``new``: the option was added after caches and results were written; at its default it stays
     out of the config hash (:func:`g2m.cache.keys.config_tag`), so existing entries keep their
@@ -74,8 +95,6 @@ def option(
     behaved as ``before``; it stays out of the hash at ``before`` and while ``inert_when = (field,
     value)`` holds. ``inert``: when the field changes nothing (:class:`Inert`)."""
     meta: dict[str, Any] = {"help": help}
-    if interval is not None:
-        meta["interval"] = interval
     if new or before is not MISSING:
         meta["omit_default_from_tag"] = True
     if before is not MISSING:
@@ -92,8 +111,9 @@ def help_of(cls: type, name: str) -> str:
     choices = choices_of(cls, name)
     if choices and not all(choice in text for choice in choices):
         return f"{text} One of: {' | '.join(choices)}."
-    if "interval" in f.metadata:
-        return f"{text} In {f.metadata['interval']}."
+    interval = interval_of(cls, name)
+    if interval is not None:
+        return f"{text} In {interval}."
     return text
 
 
@@ -107,18 +127,52 @@ def _types_of(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
+@functools.cache
+def _declared_types_of(cls: type) -> dict[str, Any]:
+    """The fields' types with their ``Annotated`` metadata (``_types_of`` strips it)."""
+    return typing.get_type_hints(cls, include_extras=True)
+
+
 def choices_of(cls: type, name: str) -> tuple[str, ...]:
     """The values a ``Literal``-typed field of ``cls`` accepts (empty for any other type)."""
     kind = _types_of(cls)[name]
     return typing.get_args(kind) if typing.get_origin(kind) is typing.Literal else ()
 
 
-def _inside(value: float, interval: str) -> bool:
-    low_s, high_s = (part.strip() for part in interval[1:-1].split(","))
-    low, high = float(low_s), float(high_s)
-    above = value > low if interval[0] == "(" else value >= low
-    below = value < high if interval[-1] == ")" else value <= high
-    return above and below
+def _constraints(hint: Any) -> tuple[Any, ...]:
+    """The annotated-types metadata of ``hint`` (``Annotated[T, ...]``, optionally ``| None``)."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
+    return hint.__metadata__ if typing.get_origin(hint) is Annotated else ()
+
+
+@functools.cache
+def interval_of(cls: type, name: str) -> str | None:
+    """The range ``cls.name`` must lie in, in interval notation (``"[0, 1)"``); None: no range."""
+    metadata = _constraints(_declared_types_of(cls)[name])
+    if not metadata:
+        return None
+    low, high = "(-inf", "inf)"
+    for c in metadata:
+        if getattr(c, "gt", None) is not None:
+            low = f"({c.gt:g}"
+        if getattr(c, "ge", None) is not None:
+            low = f"[{c.ge:g}"
+        if getattr(c, "lt", None) is not None:
+            high = f"{c.lt:g})"
+        if getattr(c, "le", None) is not None:
+            high = f"{c.le:g}]"
+    return f"{low}, {high}"
+
+
+@functools.cache
+def _validator(cls: type, name: str) -> Any:
+    """pydantic's strict validator of a ranged field (None for a field without a range)."""
+    if interval_of(cls, name) is None:
+        return None
+    from pydantic import TypeAdapter  # the CLI's help never builds a config: no import there
+
+    return TypeAdapter(_declared_types_of(cls)[name])
 
 
 @functools.cache
@@ -129,23 +183,29 @@ def _integer_fields(cls: type) -> frozenset[str]:
 
 
 def check_fields(config: Any) -> None:
-    """Raise ``ValueError`` naming the first field of ``config`` outside its declared interval
-    (or of the wrong type) or not one of its ``Literal`` choices."""
-    cls = type(config)
+    """Raise ``ValueError`` naming the first field of ``config`` outside its declared range (or of
+    the wrong type: strict, a bool or a string is no number, a float no whole number) or not one of
+    its ``Literal`` choices. pydantic decides; the message says what the field accepts."""
+    from pydantic import ValidationError
+
+    cls = cast(type, type(config))
     for f in fields(config):
         value = getattr(config, f.name)
         choices = choices_of(cls, f.name)
         if choices and value not in choices:
             raise ValueError(f"{f.name} must be one of {', '.join(choices)}, got {value!r}")
-        interval = f.metadata.get("interval")
-        if interval is None or (value is None and f.default is None):
+        validator = _validator(cls, f.name)
+        if validator is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"{cls.__name__}.{f.name} must be a number in {interval}, got {value!r}")
-        if isinstance(value, float) and f.name in _integer_fields(cast(type, cls)):
-            raise ValueError(f"{f.name} must be a whole number in {interval}, got {value!r}")
-        if not _inside(value, interval):
-            raise ValueError(f"{f.name} must be in {interval}, got {value}")
+        try:
+            validator.validate_python(value, strict=True)
+        except ValidationError:
+            interval = interval_of(cls, f.name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{cls.__name__}.{f.name} must be a number in {interval}, got {value!r}") from None
+            if isinstance(value, float) and f.name in _integer_fields(cast(type, cls)):
+                raise ValueError(f"{f.name} must be a whole number in {interval}, got {value!r}") from None
+            raise ValueError(f"{f.name} must be in {interval}, got {value}") from None
 
 
 class _GNNKwargs:
@@ -176,15 +236,15 @@ _SAMPLER_HELP = (
 
 
 def _hidden(default: int = 256) -> Any:
-    return option(default, "Hidden width.", interval="[1, inf)")
+    return option(default, "Hidden width.")
 
 
 def _num_layers(default: int = 2) -> Any:
-    return option(default, "Number of layers.", interval="[1, inf)")
+    return option(default, "Number of layers.")
 
 
 def _dropout(default: float = 0.5) -> Any:
-    return option(default, "Dropout rate of the hidden layers.", interval="[0, 1)")
+    return option(default, "Dropout rate of the hidden layers.")
 
 
 def _norm(default: str = "none") -> Any:
@@ -192,19 +252,19 @@ def _norm(default: str = "none") -> Any:
 
 
 def _lr(default: float) -> Any:
-    return option(default, "Learning rate (Adam).", interval="(0, inf)")
+    return option(default, "Learning rate (Adam).")
 
 
 def _weight_decay(default: float) -> Any:
-    return option(default, "Weight decay.", interval="[0, inf)")
+    return option(default, "Weight decay.")
 
 
 def _epochs(default: int) -> Any:
-    return option(default, "Maximum epochs.", interval="[1, inf)")
+    return option(default, "Maximum epochs.")
 
 
 def _patience(default: int) -> Any:
-    return option(default, "Early-stopping patience (epochs).", interval="[1, inf)")
+    return option(default, "Early-stopping patience (epochs).")
 
 
 def _tie_break(default: str, new: bool = False) -> Any:
@@ -212,7 +272,7 @@ def _tie_break(default: str, new: bool = False) -> Any:
 
 
 def _heads(default: int = 8) -> Any:
-    return option(default, "GAT attention heads.", interval="[1, inf)")
+    return option(default, "GAT attention heads.")
 
 
 def _scorer(default: str = "mlp") -> Any:
@@ -220,7 +280,7 @@ def _scorer(default: str = "mlp") -> Any:
 
 
 def _scorer_dropout(default: float = 0.0) -> Any:
-    return option(default, "Dropout inside the mlp scorer.", interval="[0, 1)")
+    return option(default, "Dropout inside the mlp scorer.")
 
 
 def _link_batch_size() -> Any:
@@ -229,13 +289,12 @@ def _link_batch_size() -> Any:
         "Training edges per optimiser step (0: all in one step); each epoch shuffles them into batches, and a "
         "student's anchors into as many shares, as LLP's code (its default 65,536). Graphs with fewer training "
         "edges take one step per epoch.",
-        interval="[0, inf)",
         new=True,
     )
 
 
 def _grad_clip(default: float | None = 1.0) -> Any:
-    return option(default, "Global gradient-norm cap, as LLP's training loops (None: none).", interval="(0, inf)")
+    return option(default, "Global gradient-norm cap, as LLP's training loops (None: none).")
 
 
 @dataclass(frozen=True)
@@ -243,25 +302,24 @@ class TeacherConfig(_GNNKwargs):
     """A node teacher GNN and how it trains (:func:`g2m.training.node_teacher.train_node_teacher`)."""
 
     model: NodeTeacherName = option("gcn", "The teacher GNN (chosen by --teacher).")
-    hidden: int = _hidden(256)
-    num_layers: int = _num_layers(2)
-    dropout: float = _dropout(0.5)
+    hidden: AtLeastOne = _hidden(256)
+    num_layers: AtLeastOne = _num_layers(2)
+    dropout: Rate = _dropout(0.5)
     norm: Norm = _norm()
-    heads: int = _heads()
-    lr: float = _lr(0.01)
-    weight_decay: float = _weight_decay(5e-4)
-    epochs: int = _epochs(500)
-    patience: int = _patience(50)
-    batch_size: int | None = option(
-        None, "Seed nodes per neighbour-sampled mini-batch (None: full batch).", interval="[1, inf)"
+    heads: AtLeastOne = _heads()
+    lr: Positive = _lr(0.01)
+    weight_decay: NonNegative = _weight_decay(5e-4)
+    epochs: AtLeastOne = _epochs(500)
+    patience: AtLeastOne = _patience(50)
+    batch_size: AtLeastOne | None = option(
+        None, "Seed nodes per neighbour-sampled mini-batch (None: full batch)."
     )
     fanouts: tuple[int, ...] = option((15, 10), "Mini-batch neighbours sampled per hop, e.g. 15,10 (-1: all).")
     sampler: Sampler = option("auto", _SAMPLER_HELP, new=True)
-    input_dropout: float | None = option(
+    input_dropout: Rate | None = option(
         None,
         "Dropout on the input features (None: the rate of dropout, as Kipf's GCN; the official GLNN / FF-G2M "
         "teachers use 0).",
-        interval="[0, 1)",
     )
     sage_aggr: SageAggr = option(
         "mean",
@@ -276,16 +334,16 @@ class TeacherConfig(_GNNKwargs):
         new=True,
     )
     # ---- VQGraph's tokenizer (teacher vqgcn; YangLing0818/VQGraph train_teacher.py defaults) ----
-    codebook_size: int = option(5000, "vqgcn: codes in the codebook (--codebook_size).", interval="[1, inf)", new=True)
-    codebook_decay: float = option(0.8, "vqgcn: the codebook's moving-average decay.", interval="[0, 1)", new=True)
-    commitment_weight: float = option(
-        0.25, "vqgcn: weight of the commitment loss, MSE(code, h).", interval="[0, inf)", new=True
+    codebook_size: AtLeastOne = option(5000, "vqgcn: codes in the codebook (--codebook_size).", new=True)
+    codebook_decay: Rate = option(0.8, "vqgcn: the codebook's moving-average decay.", new=True)
+    commitment_weight: NonNegative = option(
+        0.25, "vqgcn: weight of the commitment loss, MSE(code, h).", new=True
     )
-    node_reconstruction_weight: float = option(
-        0.001, "vqgcn: weight of the node (feature) reconstruction loss (--lamb_node).", interval="[0, inf)", new=True
+    node_reconstruction_weight: NonNegative = option(
+        0.001, "vqgcn: weight of the node (feature) reconstruction loss (--lamb_node).", new=True
     )
-    edge_reconstruction_weight: float = option(
-        0.03, "vqgcn: weight of the adjacency reconstruction loss (--lamb_edge).", interval="[0, inf)", new=True
+    edge_reconstruction_weight: NonNegative = option(
+        0.03, "vqgcn: weight of the adjacency reconstruction loss (--lamb_edge).", new=True
     )
 
     def __post_init__(self) -> None:
@@ -375,23 +433,22 @@ class StudentConfig:
     """A node MLP student and its objective (:func:`g2m.training.node_student.distill_node_student`)."""
 
     method: str = option("ffg2m", "The student method (chosen by --method): an objective or a named combination.")
-    hidden: int = _hidden(256)
-    num_layers: int = _num_layers(2)
-    dropout: float = _dropout(0.5)
-    input_dropout: float = option(0.0, "Dropout on the input features.", interval="[0, 1)")
+    hidden: AtLeastOne = _hidden(256)
+    num_layers: AtLeastOne = _num_layers(2)
+    dropout: Rate = _dropout(0.5)
+    input_dropout: Rate = option(0.0, "Dropout on the input features.")
     norm: Norm = _norm()
-    lr: float = _lr(0.01)
-    weight_decay: float = _weight_decay(5e-4)
-    epochs: int = _epochs(500)
-    patience: int = _patience(50)
-    lam: float = option(
-        0.0, "lambda, the weight of the label loss (the teacher's terms weigh 1 - lambda).", interval="[0, 1]"
+    lr: Positive = _lr(0.01)
+    weight_decay: NonNegative = _weight_decay(5e-4)
+    epochs: AtLeastOne = _epochs(500)
+    patience: AtLeastOne = _patience(50)
+    lam: Unit = option(
+        0.0, "lambda, the weight of the label loss (the teacher's terms weigh 1 - lambda)."
     )
-    tau: float = option(
+    tau: Positive = option(
         1.0,
         "Temperature of HFD's softmax (KD and LFD use the raw logits, as the official GLNN / FF-G2M code, "
         "unless tempered_kd).",
-        interval="(0, inf)",
         inert=Inert(
             _ignores_tau,
             "is HFD's temperature",
@@ -399,9 +456,9 @@ class StudentConfig:
             "temper them too",
         ),
     )
-    chunk_size: int | None = option(None, "Edges per chunk in edge-wise losses (None: all).", interval="[1, inf)")
-    batch_size: int | None = option(
-        None, "Nodes per mini-batch (None: full batch); no neighbour of the student is fetched.", interval="[1, inf)"
+    chunk_size: AtLeastOne | None = option(None, "Edges per chunk in edge-wise losses (None: all).")
+    batch_size: AtLeastOne | None = option(
+        None, "Nodes per mini-batch (None: full batch); no neighbour of the student is fetched."
     )
     tempered_kd: bool = option(False, "Divide the logits by tau in KD and LFD as well as in HFD (g2m 0.1; KRD's code).")
     tie_break: TieBreak = _tie_break("later")
@@ -412,11 +469,11 @@ class StudentConfig:
         "features (an unseen node: the mean of its observed neighbours').",
         new=True,
     )
-    position_dim: int = option(64, "DeepWalk embedding size.", interval="[1, inf)", new=True, inert=_NO_POSITION)
-    position_walk_length: int = option(50, "DeepWalk walk length.", interval="[2, inf)", new=True, inert=_NO_POSITION)
-    position_walks: int = option(5, "DeepWalk walks per node.", interval="[1, inf)", new=True, inert=_NO_POSITION)
-    position_window: int = option(5, "DeepWalk skip-gram window.", interval="[1, inf)", new=True, inert=_NO_POSITION)
-    position_epochs: int = option(1, "DeepWalk training epochs.", interval="[1, inf)", new=True, inert=_NO_POSITION)
+    position_dim: AtLeastOne = option(64, "DeepWalk embedding size.", new=True, inert=_NO_POSITION)
+    position_walk_length: AtLeastTwo = option(50, "DeepWalk walk length.", new=True, inert=_NO_POSITION)
+    position_walks: AtLeastOne = option(5, "DeepWalk walks per node.", new=True, inert=_NO_POSITION)
+    position_window: AtLeastOne = option(5, "DeepWalk skip-gram window.", new=True, inert=_NO_POSITION)
+    position_epochs: AtLeastOne = option(1, "DeepWalk training epochs.", new=True, inert=_NO_POSITION)
     position_backend: PositionBackend = option(
         "gensim",
         "Who learns the DeepWalk table: gensim (Word2Vec as NOSMOG's code) | torch (g2m <= 0.1's skip-gram, "
@@ -425,10 +482,9 @@ class StudentConfig:
         inert_when=("position", "none"),
         inert=_NO_POSITION,
     )
-    similarity_weight: float = option(
+    similarity_weight: NonNegative = option(
         0.0,
         "NOSMOG's representation-similarity weight (its feat_distill_weight; 0: off).",
-        interval="[0, inf)",
         new=True,
     )
     similarity_kernel: SimilarityKernel = option(
@@ -437,12 +493,12 @@ class StudentConfig:
         new=True,
         inert=_NO_SIMILARITY,
     )
-    adversarial_eps: float = option(
-        0.0, "NOSMOG's adversarial augmentation: PGD radius (its adv_eps; 0: off).", interval="[0, inf)", new=True
+    adversarial_eps: NonNegative = option(
+        0.0, "NOSMOG's adversarial augmentation: PGD radius (its adv_eps; 0: off).", new=True
     )
-    adversarial_steps: int = option(5, "PGD steps.", interval="[1, inf)", new=True, inert=_NO_ADVERSARIAL)
-    adversarial_weight: float = option(
-        0.1, "Weight of the adversarial term.", interval="[0, inf)", new=True, inert=_NO_ADVERSARIAL
+    adversarial_steps: AtLeastOne = option(5, "PGD steps.", new=True, inert=_NO_ADVERSARIAL)
+    adversarial_weight: NonNegative = option(
+        0.1, "Weight of the adversarial term.", new=True, inert=_NO_ADVERSARIAL
     )
     edge_weighting: EdgeWeighting = option(
         "none",
@@ -455,23 +511,22 @@ class StudentConfig:
         "teacher's entropy shift).",
         new=True,
     )
-    krd_start: int = option(
-        50, "KRD: the epoch its edge sampling starts.", interval="[0, inf)", new=True, inert=_NO_KRD
+    krd_start: NonNegativeInt = option(
+        50, "KRD: the epoch its edge sampling starts.", new=True, inert=_NO_KRD
     )
-    krd_power: float = option(1.0, "KRD's init_power.", interval="(0, inf)", new=True, inert=_NO_KRD)
-    krd_momentum: float = option(0.99, "KRD's momentum.", interval="[0, 1]", new=True, inert=_NO_KRD)
-    krd_bins: int = option(50, "KRD's bins_num.", interval="[1, inf)", new=True, inert=_NO_KRD)
+    krd_power: Positive = option(1.0, "KRD's init_power.", new=True, inert=_NO_KRD)
+    krd_momentum: Unit = option(0.99, "KRD's momentum.", new=True, inert=_NO_KRD)
+    krd_bins: AtLeastOne = option(50, "KRD's bins_num.", new=True, inert=_NO_KRD)
     guard: bool = option(
         False,
         "Also train the label-only twin (and, with weighted edges, the unweighted student) and keep the best "
         "on validation, ties going to less structure.",
         new=True,
     )
-    hfd_edges_per_epoch: int | None = option(
+    hfd_edges_per_epoch: AtLeastOne | None = option(
         None,
         "Mini-batch HFD: edges sampled per epoch, spread over its batches (None: a quarter of the epoch's "
         "seeds); an unbiased estimate of the full HFD.",
-        interval="[1, inf)",
         new=True,
         inert=_NO_SAMPLED_HFD,
     )
@@ -481,16 +536,14 @@ class StudentConfig:
         "last hidden layer's pre-activation (NOSMOG's h_list[-1]).",
         new=True,
     )
-    token_weight: float = option(
+    token_weight: NonNegative = option(
         0.0,
         "VQGraph's soft code assignment distillation weight (its lamb_soft_tokens; 0: off); needs a vqgcn teacher.",
-        interval="[0, inf)",
         new=True,
     )
-    token_tau: float = option(
+    token_tau: Positive = option(
         4.0,
         "Temperature of VQGraph's code assignments (its --temperature).",
-        interval="(0, inf)",
         new=True,
         inert=_NO_TOKENS,
     )
@@ -527,25 +580,22 @@ class StudentConfig:
         new=True,
         inert=_NO_INJECTION,
     )
-    injected_lr_ratio: float = option(
+    injected_lr_ratio: NonNegative = option(
         1.0,
         "The injected feature transforms train at lr times this (learned_MLP_lr_ratio).",
-        interval="[0, inf)",
         new=True,
         inert=_NO_INJECTION,
     )
-    dirichlet_weight: float = option(
+    dirichlet_weight: NonNegative = option(
         0.0,
         "Weight of TINED's Dirichlet energy distillation (DE_regularization_rate) over the observed graph: in "
         "mini-batches an Adam step of its own after each epoch's batches (the official loop), in full batch "
         "a term of the step's loss; needs teacher_injection.",
-        interval="[0, inf)",
         new=True,
     )
-    dirichlet_edges: float = option(
+    dirichlet_edges: Share = option(
         1.0,
         "Share of the edges each Dirichlet step draws (DE_sampling_ratio); nodes left without one drop out.",
-        interval="(0, 1]",
         new=True,
         inert=_NO_DIRICHLET,
     )
@@ -560,11 +610,10 @@ class StudentConfig:
         "Keep the epoch with the best validation score, or the lowest validation loss (TINED's loop).",
         new=True,
     )
-    min_epochs: int = option(
+    min_epochs: NonNegativeInt = option(
         0,
         "Early stopping waits for this many epochs (TINED's loop: half of epochs); patience counts as the "
         "official loops do, stopping when the epochs since the best reach it.",
-        interval="[0, inf)",
         new=True,
     )
 
@@ -706,20 +755,20 @@ class LinkTeacherConfig(_GNNKwargs):
     """A link teacher: a GNN encoder and a scorer of node pairs (:func:`g2m.teachers.link.train_link_teacher`)."""
 
     model: TeacherName = option("sage", "The teacher GNN (chosen by --teacher).")
-    hidden: int = _hidden(256)
-    num_layers: int = _num_layers(2)
-    dropout: float = _dropout(0.5)
+    hidden: AtLeastOne = _hidden(256)
+    num_layers: AtLeastOne = _num_layers(2)
+    dropout: Rate = _dropout(0.5)
     norm: Norm = _norm()
-    heads: int = _heads()
+    heads: AtLeastOne = _heads()
     scorer: LinkScorerName = _scorer()
-    scorer_dropout: float = _scorer_dropout()
-    lr: float = _lr(0.005)
-    weight_decay: float = _weight_decay(0.0)
-    epochs: int = _epochs(1000)
-    patience: int = _patience(100)
-    grad_clip: float | None = _grad_clip()
+    scorer_dropout: Rate = _scorer_dropout()
+    lr: Positive = _lr(0.005)
+    weight_decay: NonNegative = _weight_decay(0.0)
+    epochs: AtLeastOne = _epochs(1000)
+    patience: AtLeastOne = _patience(100)
+    grad_clip: Positive | None = _grad_clip()
     tie_break: TieBreak = _tie_break("earlier", new=True)
-    batch_size: int | None = _link_batch_size()
+    batch_size: NonNegativeInt | None = _link_batch_size()
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -730,40 +779,40 @@ class LinkStudentConfig:
     """A link MLP student and its LLP-family objective (:func:`g2m.training.link.distill_link_student`)."""
 
     method: str = option("llp", "The student method (chosen by --method).")
-    hidden: int = _hidden(256)
-    num_layers: int = _num_layers(2)
-    dropout: float = _dropout(0.5)
+    hidden: AtLeastOne = _hidden(256)
+    num_layers: AtLeastOne = _num_layers(2)
+    dropout: Rate = _dropout(0.5)
     norm: Norm = _norm()
     scorer: LinkScorerName = _scorer()
-    scorer_dropout: float = _scorer_dropout()
-    lr: float = _lr(0.005)
-    weight_decay: float = _weight_decay(0.0)
-    epochs: int = _epochs(1000)
-    patience: int = _patience(100)
-    grad_clip: float | None = _grad_clip()
-    w_sup: float | None = option(None, "Weight of the supervised link loss (None: the method's).", interval="[0, inf)")
-    w_rank: float | None = option(None, "Weight of LLP's rank loss (None: the method's).", interval="[0, inf)")
-    w_dist: float | None = option(None, "Weight of LLP's distribution loss (None: the method's).", interval="[0, inf)")
-    w_logit: float | None = option(None, "Weight of the logit-matching loss (None: the method's).", interval="[0, inf)")
-    w_repr: float | None = option(
-        None, "Weight of the representation-matching loss (None: the method's).", interval="[0, inf)"
+    scorer_dropout: Rate = _scorer_dropout()
+    lr: Positive = _lr(0.005)
+    weight_decay: NonNegative = _weight_decay(0.0)
+    epochs: AtLeastOne = _epochs(1000)
+    patience: AtLeastOne = _patience(100)
+    grad_clip: Positive | None = _grad_clip()
+    w_sup: NonNegative | None = option(None, "Weight of the supervised link loss (None: the method's).")
+    w_rank: NonNegative | None = option(None, "Weight of LLP's rank loss (None: the method's).")
+    w_dist: NonNegative | None = option(None, "Weight of LLP's distribution loss (None: the method's).")
+    w_logit: NonNegative | None = option(None, "Weight of the logit-matching loss (None: the method's).")
+    w_repr: NonNegative | None = option(
+        None, "Weight of the representation-matching loss (None: the method's)."
     )
-    margin: float = option(0.1, "LLP's rank margin.", interval="[0, inf)", inert=_NO_RANK)
-    tau: float = option(1.0, "Temperature of LLP's distribution loss.", interval="(0, inf)", inert=_NO_DIST)
+    margin: NonNegative = option(0.1, "LLP's rank margin.", inert=_NO_RANK)
+    tau: Positive = option(1.0, "Temperature of LLP's distribution loss.", inert=_NO_DIST)
     relational_scores: RelationalScores = option(
         "prob",
         "The scale LLP's rank and distribution terms compare: prob (sigmoid, as LLP's code) | logit.",
         inert=_NO_RELATIONAL,
     )
-    walks: int = option(4, "LLP: random walks per anchor.", interval="[1, inf)", inert=_NO_RELATIONAL)
-    hops: int = option(
-        3, "LLP: steps per walk (nearby contexts are within this many hops).", interval="[1, inf)", inert=_NO_RELATIONAL
+    walks: AtLeastOne = option(4, "LLP: random walks per anchor.", inert=_NO_RELATIONAL)
+    hops: AtLeastOne = option(
+        3, "LLP: steps per walk (nearby contexts are within this many hops).", inert=_NO_RELATIONAL
     )
-    random_ratio: float = option(
-        1.0, "LLP: random contexts per nearby context.", interval="[0, inf)", inert=_NO_RELATIONAL
+    random_ratio: NonNegative = option(
+        1.0, "LLP: random contexts per nearby context.", inert=_NO_RELATIONAL
     )
-    anchors_per_epoch: int | None = option(
-        1024, "Anchors per epoch (None or 0: every observed node).", interval="[0, inf)"
+    anchors_per_epoch: NonNegativeInt | None = option(
+        1024, "Anchors per epoch (None or 0: every observed node)."
     )
     rank_average: RankAverage = option(
         "informative-pairs",
@@ -771,13 +820,12 @@ class LinkStudentConfig:
         "nn.MarginRankingLoss in the official LLP code).",
         inert=_NO_RANK,
     )
-    teacher_score_dropout: float = option(
+    teacher_score_dropout: Rate = option(
         0.0,
         "Dropout on the teacher scorer when its scores are distilled (the official code never puts its "
         "predictor in eval mode; its rate: --dropout).",
-        interval="[0, 1)",
     )
-    batch_size: int | None = _link_batch_size()
+    batch_size: NonNegativeInt | None = _link_batch_size()
     walker: Walker = option(
         "auto",
         "Random-walk kernel of the context sampler: torch_cluster (PyG's Node2Vec walk) | g2m (CSR walker) | "
