@@ -311,9 +311,7 @@ class TeacherConfig(_GNNKwargs):
     weight_decay: NonNegative = _weight_decay(5e-4)
     epochs: AtLeastOne = _epochs(500)
     patience: AtLeastOne = _patience(50)
-    batch_size: AtLeastOne | None = option(
-        None, "Seed nodes per neighbour-sampled mini-batch (None: full batch)."
-    )
+    batch_size: AtLeastOne | None = option(None, "Seed nodes per neighbour-sampled mini-batch (None: full batch).")
     fanouts: tuple[int, ...] = option((15, 10), "Mini-batch neighbours sampled per hop, e.g. 15,10 (-1: all).")
     sampler: Sampler = option("auto", _SAMPLER_HELP, new=True)
     input_dropout: Rate | None = option(
@@ -336,9 +334,7 @@ class TeacherConfig(_GNNKwargs):
     # ---- VQGraph's tokenizer (teacher vqgcn; YangLing0818/VQGraph train_teacher.py defaults) ----
     codebook_size: AtLeastOne = option(5000, "vqgcn: codes in the codebook (--codebook_size).", new=True)
     codebook_decay: Rate = option(0.8, "vqgcn: the codebook's moving-average decay.", new=True)
-    commitment_weight: NonNegative = option(
-        0.25, "vqgcn: weight of the commitment loss, MSE(code, h).", new=True
-    )
+    commitment_weight: NonNegative = option(0.25, "vqgcn: weight of the commitment loss, MSE(code, h).", new=True)
     node_reconstruction_weight: NonNegative = option(
         0.001, "vqgcn: weight of the node (feature) reconstruction loss (--lamb_node).", new=True
     )
@@ -442,9 +438,7 @@ class StudentConfig:
     weight_decay: NonNegative = _weight_decay(5e-4)
     epochs: AtLeastOne = _epochs(500)
     patience: AtLeastOne = _patience(50)
-    lam: Unit = option(
-        0.0, "lambda, the weight of the label loss (the teacher's terms weigh 1 - lambda)."
-    )
+    lam: Unit = option(0.0, "lambda, the weight of the label loss (the teacher's terms weigh 1 - lambda).")
     tau: Positive = option(
         1.0,
         "Temperature of HFD's softmax (KD and LFD use the raw logits, as the official GLNN / FF-G2M code, "
@@ -497,9 +491,7 @@ class StudentConfig:
         0.0, "NOSMOG's adversarial augmentation: PGD radius (its adv_eps; 0: off).", new=True
     )
     adversarial_steps: AtLeastOne = option(5, "PGD steps.", new=True, inert=_NO_ADVERSARIAL)
-    adversarial_weight: NonNegative = option(
-        0.1, "Weight of the adversarial term.", new=True, inert=_NO_ADVERSARIAL
-    )
+    adversarial_weight: NonNegative = option(0.1, "Weight of the adversarial term.", new=True, inert=_NO_ADVERSARIAL)
     edge_weighting: EdgeWeighting = option(
         "none",
         "LFD / HFD edge weights: none (FF-G2M) | agreement (the teacher's <p_i, p_j>, heterophily-safe).",
@@ -511,9 +503,7 @@ class StudentConfig:
         "teacher's entropy shift).",
         new=True,
     )
-    krd_start: NonNegativeInt = option(
-        50, "KRD: the epoch its edge sampling starts.", new=True, inert=_NO_KRD
-    )
+    krd_start: NonNegativeInt = option(50, "KRD: the epoch its edge sampling starts.", new=True, inert=_NO_KRD)
     krd_power: Positive = option(1.0, "KRD's init_power.", new=True, inert=_NO_KRD)
     krd_momentum: Unit = option(0.99, "KRD's momentum.", new=True, inert=_NO_KRD)
     krd_bins: AtLeastOne = option(50, "KRD's bins_num.", new=True, inert=_NO_KRD)
@@ -794,9 +784,7 @@ class LinkStudentConfig:
     w_rank: NonNegative | None = option(None, "Weight of LLP's rank loss (None: the method's).")
     w_dist: NonNegative | None = option(None, "Weight of LLP's distribution loss (None: the method's).")
     w_logit: NonNegative | None = option(None, "Weight of the logit-matching loss (None: the method's).")
-    w_repr: NonNegative | None = option(
-        None, "Weight of the representation-matching loss (None: the method's)."
-    )
+    w_repr: NonNegative | None = option(None, "Weight of the representation-matching loss (None: the method's).")
     margin: NonNegative = option(0.1, "LLP's rank margin.", inert=_NO_RANK)
     tau: Positive = option(1.0, "Temperature of LLP's distribution loss.", inert=_NO_DIST)
     relational_scores: RelationalScores = option(
@@ -808,12 +796,8 @@ class LinkStudentConfig:
     hops: AtLeastOne = option(
         3, "LLP: steps per walk (nearby contexts are within this many hops).", inert=_NO_RELATIONAL
     )
-    random_ratio: NonNegative = option(
-        1.0, "LLP: random contexts per nearby context.", inert=_NO_RELATIONAL
-    )
-    anchors_per_epoch: NonNegativeInt | None = option(
-        1024, "Anchors per epoch (None or 0: every observed node)."
-    )
+    random_ratio: NonNegative = option(1.0, "LLP: random contexts per nearby context.", inert=_NO_RELATIONAL)
+    anchors_per_epoch: NonNegativeInt | None = option(1024, "Anchors per epoch (None or 0: every observed node).")
     rank_average: RankAverage = option(
         "informative-pairs",
         "LLP's rank loss averaged over informative-pairs (outside the margin) | all-pairs (as "

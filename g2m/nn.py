@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from g2m.losses.dirichlet import layerwise_dirichlet_loss
 from g2m.losses.link import llp_dist_loss, llp_rank_loss
 from g2m.losses.node import (
     HFDTarget,
@@ -278,6 +279,37 @@ class FFG2MLoss(_EdgeLoss):
         return lfd_loss_on(student_logits, lfd, index, self.lfd_tau, reduction=reduction) + hfd_loss_on(
             student_logits, hfd, index, self.chunk_size
         )
+
+
+class DirichletLoss(nn.Module):
+    r"""TINED's Dirichlet energy distillation of a student run layer by layer
+    (:func:`g2m.losses.dirichlet.layerwise_dirichlet_loss`, the maths there): each layer's DE ratio
+    matched to its teacher step's.
+
+    Args:
+        log: compare the ratios' logs rather than the ratios (TINED's ``DE_log``; its default: no).
+
+    Shapes:
+        pairs: each layer's ``([N, F], [N, F'])`` input and output; log_targets: ``[L]``;
+        edge_index: ``[2, E]``; output: a scalar.
+
+    Example:
+        >>> x = torch.eye(3)
+        >>> edges = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
+        >>> smooth = torch.ones(3, 3) / 3 + 0.01 * torch.eye(3)  # nearly averages every row
+        >>> loss_fn = DirichletLoss(log=True)
+        >>> bool(loss_fn([(x, x @ smooth)], torch.zeros(1), edges) > 0)  # the teacher kept its energy
+        True
+    """
+
+    def __init__(self, log: bool = False) -> None:
+        super().__init__()
+        self.log = log
+
+    def forward(
+        self, pairs: list[tuple[Tensor, Tensor]], log_targets: Tensor, edge_index: Tensor, num_nodes: int | None = None
+    ) -> Tensor:
+        return layerwise_dirichlet_loss(pairs, log_targets, edge_index, num_nodes, self.log)
 
 
 class LLPLoss(nn.Module):

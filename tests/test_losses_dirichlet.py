@@ -73,3 +73,23 @@ def test_bad_shapes_name_the_problem():
         dirichlet_energy(torch.ones(3), torch.zeros(2, 1, dtype=torch.long))
     with pytest.raises(ValueError, match=r"edge_index must be \[2, E\]"):
         dirichlet_energy(torch.ones(3, 2), torch.zeros(3, 1, dtype=torch.long))
+
+
+def test_layerwise_loss_function_and_module_are_twins():
+    from g2m.losses.dirichlet import layerwise_dirichlet_loss
+    from g2m.nn import DirichletLoss
+
+    edges = random_graph()
+    torch.manual_seed(0)
+    x = torch.randn(30, 5)
+    a, b = torch.nn.Linear(5, 4), torch.nn.Linear(4, 4)
+    h = a(x)
+    pairs = [(x, h), (torch.relu(h), b(torch.relu(h)))]
+    targets = torch.tensor([0.2, -0.7])
+    by_hand = dirichlet_distillation_loss(
+        torch.stack([dirichlet_ratio(i, o, edges) for i, o in pairs]), targets, log=True
+    )
+    assert torch.allclose(layerwise_dirichlet_loss(pairs, targets, edges, log=True), by_hand)
+    assert torch.allclose(DirichletLoss(log=True)(pairs, targets, edges), by_hand)
+    with pytest.raises(ValueError, match="one for one"):
+        layerwise_dirichlet_loss(pairs, torch.zeros(3), edges)

@@ -125,6 +125,46 @@ def dirichlet_distillation_loss(log_ratios: Tensor, log_targets: Tensor, log: bo
     return (half.exp() - target.exp()).pow(2).sum()
 
 
+def layerwise_dirichlet_loss(
+    pairs: list[tuple[Tensor, Tensor]],
+    log_targets: Tensor,
+    edge_index: Tensor,
+    num_nodes: int | None = None,
+    log: bool = False,
+) -> Tensor:
+    r"""TINED's :math:`\mathcal{L}_{DED}` of a student run layer by layer: each layer's
+    ``(input, output)`` gives its log DE ratio (:func:`dirichlet_ratio`), matched to the teacher's
+    step in the same place (:func:`dirichlet_distillation_loss`).
+
+    Args:
+        pairs: each student layer's input and output, in order.
+        log_targets: the teacher's log DE ratio of each step (:meth:`TeacherLayers.log_targets`).
+        edge_index: the graph the energies are taken on.
+        num_nodes: the :math:`n` of each energy (default: the rows of ``pairs``).
+        log: compare logs rather than ratios (TINED's ``DE_log``).
+
+    Shapes:
+        each ``pairs`` entry ``([N, F], [N, F'])``, ``log_targets`` ``[L]``, ``edge_index`` ``[2, E]``
+        -> a scalar.
+
+    Example:
+        >>> import torch
+        >>> edges = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
+        >>> x = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+        >>> layer = torch.nn.Linear(2, 2)
+        >>> loss = layerwise_dirichlet_loss([(x, layer(x))], torch.zeros(1), edges)
+        >>> loss.shape, loss.requires_grad
+        (torch.Size([]), True)
+    """
+    if len(pairs) != log_targets.numel():
+        raise ValueError(
+            f"the student has {len(pairs)} layers and the teacher {log_targets.numel()} steps: TINED matches them "
+            "one for one"
+        )
+    ratios = torch.stack([dirichlet_ratio(h_in, h_out, edge_index, num_nodes) for h_in, h_out in pairs])
+    return dirichlet_distillation_loss(ratios, log_targets, log)
+
+
 #: a teacher step: a feature transform or a graph propagation
 FT, GP = "ft", "gp"
 

@@ -26,7 +26,7 @@ import torch
 from torch import Tensor, nn
 
 from g2m.losses.adversarial import pgd_perturbation
-from g2m.losses.dirichlet import dirichlet_distillation_loss, dirichlet_ratio
+from g2m.losses.dirichlet import layerwise_dirichlet_loss
 from g2m.losses.node import (
     LFDTarget,
     hfd_loss,
@@ -259,14 +259,7 @@ class DirichletTerm:
             edges = edges[:, picked.to(edges.device)]
             nodes, edges = torch.unique(edges, return_inverse=True)  # the nodes the drawn edges touch
             x = x[nodes]
-        pairs = self.stepwise(x)
-        if len(pairs) != self.log_targets.numel():
-            raise ValueError(
-                f"the student has {len(pairs)} layers and the teacher {self.log_targets.numel()} steps: TINED "
-                "matches them one for one"
-            )
-        ratios = torch.stack([dirichlet_ratio(h_in, h_out, edges, x.size(0)) for h_in, h_out in pairs])
-        return dirichlet_distillation_loss(ratios, self.log_targets, self.log)
+        return layerwise_dirichlet_loss(self.stepwise(x), self.log_targets, edges, x.size(0), self.log)
 
 
 def _moved(step: Step, logits: Tensor) -> Step:
