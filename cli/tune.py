@@ -83,7 +83,8 @@ def tune(
     )
     echo_json({m: {"best_val": r.best_value, "best_params": r.best_params} for m, r in results.items()})
     split_arg = f" --split {split}" if split else ""
+    recipe_arg = f" --recipe {recipe}" if recipe and task == "node" else ""  # the loop the trials ran in
     typer.echo(
-        f"preset: {out / 'preset.toml'} (use: g2m run -d {dataset} --task {task}{split_arg} "
+        f"preset: {out / 'preset.toml'} (use: g2m run -d {dataset} --task {task}{split_arg}{recipe_arg} "
         f"--preset {out / 'preset.toml'})"
     )

@@ -186,6 +186,7 @@ def test_node_tune_inside_a_recipe_uses_its_teacher_and_loop(tmp_path, data_root
     record = json.loads((out / "tune.json").read_text())
     assert record["recipe"] == "glnn" and record["teacher"] == "sage"  # the recipe's own teacher
     assert "g2m run --recipe glnn" in (out / "preset.toml").read_text().splitlines()[0]
+    assert "--recipe glnn --preset" in res.output  # the command it prints runs the student in that loop
     # the teacher the trials learnt from is GLNN's (2 x 128, neighbour-sampled), not cora.toml's 3 x 512
     meta = json.loads(next((tmp_path / "cache").rglob("meta.json")).read_text())
     assert meta["hparams"]["hidden"] == 128 and meta["hparams"]["batch_size"] == 512
