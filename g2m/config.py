@@ -203,7 +203,7 @@ def check_fields(config: Any) -> None:
             interval = interval_of(cls, f.name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ValueError(f"{cls.__name__}.{f.name} must be a number in {interval}, got {value!r}") from None
-            if isinstance(value, float) and f.name in _integer_fields(cast(type, cls)):
+            if isinstance(value, float) and f.name in _integer_fields(cls):
                 raise ValueError(f"{f.name} must be a whole number in {interval}, got {value!r}") from None
             raise ValueError(f"{f.name} must be in {interval}, got {value}") from None
 

@@ -15,11 +15,14 @@ the columns of the node features, the position columns start at random.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import torch
 from torch import Tensor, nn
 
 from g2m.layers import make_norm
 from g2m.losses.dirichlet import FT, TeacherLayers
+from g2m.ops.sparse import is_sparse
 
 
 class InjectedMLP(nn.Module):
@@ -101,23 +104,23 @@ class InjectedMLP(nn.Module):
         """The feature transforms' weights and biases (TINED trains them at a scaled learning rate)."""
         return [p for layer in self.injected for p in layer.parameters()]
 
+    def _steps(self, h: Tensor) -> Iterator[tuple[Tensor, Tensor]]:
+        """Each linear layer's ``(input, output)``, in order, with norm, ReLU and dropout (in training
+        mode) between them: the one forward both :meth:`stepwise` and :meth:`forward` run."""
+        last = len(self.layers) - 1
+        for k, layer in enumerate(self.layers):
+            out = layer(h)
+            yield h, out
+            if k < last:
+                h = nn.functional.dropout(torch.relu(self.norms[k](out)), self.dropout, self.training)
+
     def stepwise(self, x: Tensor) -> list[tuple[Tensor, Tensor]]:
         """``(input, output)`` of every linear layer, in training mode as configured: what TINED's
         Dirichlet energy term compares (outputs before the norm, inputs after the previous dropout)."""
-        h = x.to_dense() if x.layout != torch.strided else x
-        pairs = []
-        for k, layer in enumerate(self.layers):
-            out = layer(h)
-            pairs.append((h, out))
-            if k < len(self.layers) - 1:
-                h = nn.functional.dropout(torch.relu(self.norms[k](out)), self.dropout, self.training)
-        return pairs
+        return list(self._steps(x.to_dense() if is_sparse(x) else x))
 
     def forward(self, x: Tensor, return_hidden: bool = False):
-        h = hidden = x  # x may be CSR (sparse_features): the first layer is then a sparse product
-        for k, layer in enumerate(self.layers):
-            h = layer(h)
-            if k < len(self.layers) - 1:
-                hidden = h
-                h = nn.functional.dropout(torch.relu(self.norms[k](h)), self.dropout, self.training)
-        return (h, hidden) if return_hidden else h
+        hidden = out = x  # x may be CSR (sparse_features): the first layer is then a sparse product
+        for _, step_out in self._steps(x):
+            hidden, out = out, step_out  # hidden: the second to last layer's output, before its norm
+        return (out, hidden) if return_hidden else out

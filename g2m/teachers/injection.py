@@ -52,10 +52,12 @@ def sage_layers(model: GNN, x: Tensor, edge_index: Tensor) -> TeacherLayers:
         weight = lin.weight.detach()
         bias = lin.bias.detach() if lin.bias is not None else torch.zeros(weight.size(0), device=weight.device)
         d_out, d_in = weight.shape
+        energy = dirichlet_energy(h, edge_index, n)
         for kind in step_order(d_in, d_out):
             out = h @ weight.t() if kind == FT else spmm(adj_t, h, reduce="mean")
-            ratios.append(dirichlet_energy(out, edge_index, n) / dirichlet_energy(h, edge_index, n))
-            h = out
+            out_energy = dirichlet_energy(out, edge_index, n)  # the next step's input: computed once
+            ratios.append(out_energy / energy)
+            h, energy = out, out_energy
         h = h + bias
         if i < last:
             h = torch.relu(model.norms[i](h))

@@ -454,10 +454,16 @@ class _StudentTraining:
         x_dense = self.x_view if self.config.adversarial_eps > 0 else None
         step = Step(logits, self.view.y, self.view.train, hidden=hidden, x=x_dense, forward=model)
         loss, parts = self.objective(step)
-        if self.dirichlet is not None:
-            value = self.dirichlet()
-            loss, parts = loss + self.dirichlet.weight * value, {**parts, self.dirichlet.name: float(value.detach())}
+        if self.dirichlet is not None:  # full batch: TINED's term joins the step's loss
+            term, logged = self._dirichlet_step()
+            loss, parts = loss + term, {**parts, **logged}
         return loss, parts
+
+    def _dirichlet_step(self) -> tuple[Tensor, dict[str, float]]:
+        """TINED's Dirichlet energy term, weighted, and its value for the log."""
+        assert self.dirichlet is not None
+        value = self.dirichlet()
+        return self.dirichlet.weight * value, {self.dirichlet.name: float(value.detach())}
 
     def batches(self) -> Iterator[StudentBatch]:
         """One epoch's mini-batches (drawn on the CPU): the label pass's, then a random permutation of
@@ -490,9 +496,7 @@ class _StudentTraining:
         """One mini-batch's loss: its seeds, and (HFD) its sampled edges. Data-parallel: every rank
         holds the same global batch and trains on its part of it."""
         if batch.dirichlet:
-            assert self.dirichlet is not None
-            value = self.dirichlet()
-            return self.dirichlet.weight * value, {self.dirichlet.name: float(value.detach())}
+            return self._dirichlet_step()
         dev, forward, x_view = self.dev, self.forward, self.x_view
         mine = dist.part(batch.seeds)
         seeds = to_device_async(mine, dev)
@@ -549,10 +553,10 @@ class _StudentTraining:
         ``lr`` (None: one group)."""
         if not isinstance(self.model, InjectedMLP):
             return None
-        injected = {id(p) for p in self.model.injected_parameters()}
-        rest = [p for p in trained.parameters() if id(p) not in injected]
-        ratio = self.config.injected_lr_ratio
-        return [{"params": rest}, {"params": self.model.injected_parameters(), "lr": self.config.lr * ratio}]
+        injected = self.model.injected_parameters()
+        ids = {id(p) for p in injected}
+        rest = [p for p in trained.parameters() if id(p) not in ids]
+        return [{"params": rest}, {"params": injected, "lr": self.config.lr * self.config.injected_lr_ratio}]
 
     def run(
         self,

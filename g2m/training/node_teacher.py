@@ -202,7 +202,7 @@ def train_node_teacher(
             tokens = TeacherTokens(code_input.cpu(), tokenizer.codebook.embed.detach().cpu().clone())
         layers = None
         if has_injectable_layers(model):  # what TINED reads, on the graph the teacher trained on
-            layers = sage_layers(model, view.x.to(dev), view.edge_index.to(dev))
+            layers = sage_layers(model, view.x, view.edge_index)  # view: on dev
     logits, hidden = logits.cpu(), hidden.cpu()  # what the cache stores, whatever the device
     scores = node_scores(logits, graph, split, metric)
     return NodeTeacherOutput(logits, hidden, scores, model, result, shift, tokens=tokens, layers=layers)
