@@ -34,9 +34,9 @@ def teacher_link(
     from g2m.experiments.link import get_link_teacher, link_split_for, refuse_heuristic
 
     refuse_heuristic(model, "g2m teacher")
-    graph = load_dataset(dataset, data_root)
-    split = link_split_for(graph, setting, seed if split_seed is None else split_seed)
-    config = link_teacher_config(get_spec(dataset), model, **hparams)
+    graph, spec = load_dataset(dataset, data_root), get_spec(dataset)
+    split = link_split_for(graph, spec, setting, seed if split_seed is None else split_seed)
+    config = link_teacher_config(spec, model, **hparams)
     cache = TeacherCache.for_writing(cache_dir)
     _, _, scores, cached = get_link_teacher(graph, split, config, seed, cache, progress, refresh=refresh, device=device)
     echo_json(
@@ -49,7 +49,7 @@ def teacher_link(
             "split": split.key(),
             "scores": scores,
             "from_cache": cached,
-            "cache": str(cache.path(link_teacher_cache_key(dataset, split, config, seed))),
+            "cache": str(cache.path(link_teacher_cache_key(graph.name, split, config, seed))),
         }
     )
 
@@ -77,13 +77,12 @@ def distill_link(
     from g2m.training.link import distill_link_student
 
     refuse_heuristic(teacher, "g2m distill")  # before the graph is loaded and split
-    graph = load_dataset(dataset, data_root)
-    split = link_split_for(graph, setting, seed)
-    spec = get_spec(dataset)
+    graph, spec = load_dataset(dataset, data_root), get_spec(dataset)
+    split = link_split_for(graph, spec, setting, seed)
     config = link_student_config(spec, method, **hparams)
     cache = TeacherCache(cache_dir)
     tcfg = link_teacher_config(spec, teacher)
-    key = link_teacher_cache_key(dataset, split, tcfg, seed)
+    key = link_teacher_cache_key(graph.name, split, tcfg, seed)
     if teacher_cache is None and not cache.exists(key):
         raise G2MError(
             f"no cached {teacher} link teacher for {dataset} ({split.setting}, seed {seed}) in {cache.root}; "

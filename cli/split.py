@@ -22,12 +22,12 @@ def split(
     LLP code reads from data/<dataset>.pkl."""
     import torch
 
-    from g2m.data import load_dataset, ogb_split_edge
+    from g2m.data import get_spec, load_dataset, ogb_split_edge
     from g2m.experiments.link import link_split_for
     from g2m.files import atomic_write_bytes
 
     graph = load_dataset(dataset, data_root)
-    link_split = link_split_for(graph, "transductive", seed)
+    link_split = link_split_for(graph, get_spec(dataset), "transductive", seed)
     split_edge = ogb_split_edge(link_split)
     buffer = io.BytesIO()
     torch.save(split_edge, buffer)

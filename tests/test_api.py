@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -248,6 +249,31 @@ def test_cli_on_a_graph_file_and_teacher_logits(tiny, tmp_path):
         app, ["distill", "--graph", str(graph_file), "--teacher-logits", str(graph_file), "--out", str(tmp_path / "x")]
     )
     assert bad.exit_code != 0
+
+
+def test_link_commands_on_a_graph_file(tiny, tmp_path):
+    """The link path finds a graph file's protocol from its spec, not from the graph's name (which
+    is the file's stem and digest, no registered dataset), and `g2m teacher` caches the teacher
+    where `g2m distill` and `g2m run` look for it."""
+    data, _ = tiny
+    graph_file = tmp_path / "mygraph.pt"
+    torch.save(data, graph_file)
+    runner = CliRunner()
+
+    def invoke(*args):
+        res = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+        assert res.exit_code == 0, res.output
+        return res.stdout
+
+    common = ("--task", "link", "--graph", graph_file, "--cache-dir", tmp_path / "cache", "-q")
+    taught = json.loads(invoke("teacher", *common, "--epochs", 3, "--patience", 3))
+    assert Path(taught["cache"]).is_dir() and taught["from_cache"] is False
+    student = ("--method", "mlp", "--epochs", 2, "--out", tmp_path / "d")
+    distilled = json.loads(invoke("distill", *common, "--teacher-cache", taught["cache"], *student))
+    assert 0.0 <= distilled["scores"]["rocauc"] <= 1.0
+    invoke("run", *common, "--methods", "mlp", "--seeds", 1, "--epochs", 3, "--patience", 3, "--out", tmp_path / "r")
+    rows = json.loads((tmp_path / "r" / "results.json").read_text())["runs"]
+    assert rows[0]["cached"] is True and [r["model"] for r in rows] == ["teacher (sage)", "mlp"]
 
 
 def test_unknown_device_is_one_error_line(tmp_path):

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from g2m.cli.main import app
 from g2m.config import LinkStudentConfig, LinkTeacherConfig
-from g2m.data import load_dataset, make_link_split
+from g2m.data import get_spec, load_dataset, make_link_split
 from g2m.errors import G2MError
 from g2m.experiments.link import LinkExperiment
 from g2m.training.link import distill_link_student, train_link_teacher
@@ -385,7 +385,7 @@ def test_a_heuristic_teacher_runs_without_training_and_refuses_what_it_lacks(tmp
     from g2m.training.link import evaluate_heuristic
 
     graph = load_dataset("csbm")
-    split = link_split_for(graph, "transductive", 0)
+    split = link_split_for(graph, get_spec("csbm"), "transductive", 0)
     own = evaluate_heuristic(HeuristicScorer("ra", split.message_edge_index, graph.num_nodes), split)
     assert {k: rows["teacher (ra)"][k] for k in own} == own  # the row is the heuristic's own scores
     assert result["teacher_config"] == {"model": "ra"} and "ra teacher" in result["title"]

@@ -15,7 +15,7 @@ from g2m.config import LinkTeacherConfig, link_student_config, link_teacher_conf
 from g2m.data.graph import Graph
 from g2m.data.link_splits import LinkSplit, make_link_split
 from g2m.data.registry import load_dataset
-from g2m.data.specs import get_spec
+from g2m.data.specs import DatasetSpec
 from g2m.device import device_record, resolve_device
 from g2m.distributed import main_first
 from g2m.errors import G2MError
@@ -106,8 +106,9 @@ def refuse_heuristic(teacher: str, command: str) -> None:
         )
 
 
-def link_split_for(graph: Graph, setting: str, seed: int) -> LinkSplit:
-    spec = get_spec(graph.name)
+def link_split_for(graph: Graph, spec: DatasetSpec, setting: str, seed: int) -> LinkSplit:
+    """The link split of ``graph`` (described by ``spec``: its protocol; a graph file's or a spec
+    file's graph is named after the file, so its spec cannot be found again from ``graph.name``)."""
     if spec.split == "ogb":
         return make_link_split(graph, "ogb", seed)
     if setting == "inductive":
@@ -197,7 +198,7 @@ def run_link_experiment(
     started = time.perf_counter()
     teachers: dict[tuple[str, int], tuple[Tensor | None, LinkScorer | HeuristicScorer, int]] = {}
     for seed in seed_range(exp.first_seed, exp.seeds):
-        split = link_split_for(graph, exp.setting, seed if exp.split_seed is None else exp.split_seed)
+        split = link_split_for(graph, spec, exp.setting, seed if exp.split_seed is None else exp.split_seed)
         t_seed = seed if exp.teacher_seed is None else exp.teacher_seed
         if heuristic and (split.key(), t_seed) not in teachers:  # scored on the split's training edges
             h_scorer = HeuristicScorer(exp.teacher, split.message_edge_index, graph.num_nodes).to(device)

@@ -289,7 +289,7 @@ def tune_methods(
         from g2m.training.link import distill_link_student
 
         graph = load_dataset(dataset, data_root)
-        edge_split = link_split_for(graph, setting, seed)
+        edge_split = link_split_for(graph, spec, setting, seed)
         emb: Tensor | None
         scorer: LinkScorer | HeuristicScorer
         if teacher in LINK_HEURISTICS:  # EHDM: no teacher to train
