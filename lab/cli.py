@@ -296,6 +296,31 @@ def link_epoch(
     _report(out, "link-epoch", res, None, list(COLUMNS), link_epoch_summary(res))
 
 
+@app.command("link-e2e")
+def link_e2e(
+    nodes: Annotated[int, typer.Option(help="Nodes of the synthetic graph.")] = 200_000,
+    degree: Annotated[float, typer.Option(help="Directed edges per node (50: 5M undirected at 200k).")] = 50.0,
+    epochs: Annotated[int, typer.Option(help="Epochs of the teacher and of each student (no early stop).")] = 2,
+    threads: Threads = 1,
+    work: Annotated[
+        Path, typer.Option(help="Work folder: the graph file, the teacher cache, each stage's run.")
+    ] = Path("runs/link-e2e"),
+    out: Annotated[Path, typer.Option(help="Output directory: link-e2e.{json,csv,md}.")] = Path("results/link-e2e"),
+) -> None:
+    """A link run end to end on a synthetic graph (graph file, `g2m teacher`, `g2m run` MLP, `g2m run`
+    LLP), each stage in its own process: wall time, peak RSS, test scores."""
+    from g2m.cli.common import check_output_dir
+    from lab.link_e2e import COLUMNS, LinkE2EConfig, link_e2e_summary, run_link_e2e
+
+    check_output_dir(out)
+    try:
+        cfg = LinkE2EConfig(nodes=nodes, degree=degree, epochs=epochs, threads=threads or 1)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from None
+    res = run_link_e2e(cfg, work)
+    _report(out, "link-e2e", res, None, list(COLUMNS), link_e2e_summary(res))
+
+
 @app.command("sampling")
 def sampling(
     nodes: Annotated[int, typer.Option(help="Nodes of the products-like synthetic graph.")] = 1_000_000,
