@@ -813,7 +813,7 @@ class LinkStudentConfig:
     walker: Walker = option(
         "auto",
         "Random-walk kernel of the context sampler: torch_cluster (PyG's Node2Vec walk) | g2m (CSR walker) | "
-        "auto (torch_cluster when installed).",
+        "auto (g2m's, whatever is installed: a seed's walks do not depend on the environment).",
         new=True,
     )
     tie_break: TieBreak = _tie_break("earlier", new=True)

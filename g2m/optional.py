@@ -17,8 +17,10 @@ def resolve_choice(
     installed: bool,
     package: str,
     param: str,
+    auto: str | None = None,
 ) -> str:
-    """``name`` checked against ``choices``, with ``"auto"`` resolved by ``installed``.
+    """``name`` checked against ``choices``, with ``"auto"`` resolved by ``installed`` (or to
+    ``auto`` when given: one engine whatever is installed).
 
     ``kind`` names the option in messages, ``package`` what ``compiled`` needs and how to
     install it, ``param`` the argument a caller passes ``fallback`` to instead.
@@ -26,7 +28,7 @@ def resolve_choice(
     if name not in choices:
         raise ValueError(f"unknown {kind} {name!r}; choose one of {choices}")
     if name == "auto":
-        return compiled if installed else fallback
+        return auto if auto is not None else compiled if installed else fallback
     if name == compiled and not installed:
         raise ImportError(f"{kind} {compiled!r} needs {package}, or use {param}={fallback!r}")
     return name

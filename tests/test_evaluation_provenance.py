@@ -41,14 +41,16 @@ def test_provenance_records_which_extensions_were_installed(monkeypatch):
 
 
 def test_provenance_records_what_auto_resolves_to(monkeypatch):
-    """NOSMOG's sampled teacher and DeepWalk positions draw other random streams under PyG's
-    sampler and torch-cluster's walks than under g2m's kernels: a results file names the engines."""
+    """NOSMOG's sampled teacher draws another random stream under PyG's sampler than under g2m's: a
+    results file names the engines. Walks are g2m's whether or not torch-cluster is installed."""
     import g2m.data.neighbour_sampler as sampler
     import g2m.data.sampling as sampling
 
-    monkeypatch.setattr(sampler, "has_pyg_sampler", lambda: False)
-    monkeypatch.setattr(sampling, "has_torch_cluster", lambda: True)
-    assert provenance(["g2m", "run"])["auto_engines"] == {"sampler": "g2m", "walker": "torch_cluster"}
+    for pyg, cluster in [(False, True), (True, True), (True, False)]:
+        monkeypatch.setattr(sampler, "has_pyg_sampler", lambda pyg=pyg: pyg)
+        monkeypatch.setattr(sampling, "has_torch_cluster", lambda cluster=cluster: cluster)
+        engines = provenance(["g2m", "run"])["auto_engines"]
+        assert engines == {"sampler": "pyg" if pyg else "g2m", "walker": "g2m"}
 
 
 def test_the_commit_is_the_one_the_run_started_on(monkeypatch):

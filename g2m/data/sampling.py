@@ -73,7 +73,9 @@ def has_torch_cluster() -> bool:
 
 
 def resolve_walker(name: str = "auto") -> str:
-    """``"auto"`` -> ``"torch_cluster"`` when it is installed, else ``"g2m"``; validates the name."""
+    """``"auto"`` -> ``"g2m"``, whatever is installed, so that a seed's walks (and the positions and
+    contexts drawn from them) are the same with and without torch-cluster; ``"torch_cluster"`` only
+    when asked for by name (it must be installed). Validates the name."""
     return resolve_choice(
         "walker",
         name,
@@ -83,6 +85,7 @@ def resolve_walker(name: str = "auto") -> str:
         has_torch_cluster(),
         "torch-cluster (pip install --no-build-isolation torch-cluster)",
         "walker",
+        auto="g2m",
     )
 
 
@@ -92,7 +95,7 @@ def random_walk(csr: CSR, start: Tensor, hops: int, gen: torch.Generator | None 
 
     ``walker="torch_cluster"``: torch-cluster's compiled uniform walk (PyG's ``Node2Vec``
     kernel with p = q = 1), drawing from torch's global generator; ``"g2m"``: the
-    vectorised walk below, drawing from ``gen``; ``"auto"``: torch-cluster when installed.
+    vectorised walk below, drawing from ``gen``; ``"auto"``: ``"g2m"``.
     """
     if resolve_walker(walker) == "torch_cluster":
         import torch_cluster  # noqa: F401  (registers torch.ops.torch_cluster)
