@@ -21,7 +21,7 @@ def test_search_space_parses_and_rejects_bad_entries():
     llp = {p.name: p for p in search_space(get_spec("cora"), "link", "llp")}
     assert llp["random_ratio"].choices == (1.0, 3.0, 5.0, 10.0)
     assert llp["rank_average"].choices == ("all-pairs", "informative-pairs")  # fidelity options, chosen on val
-    with pytest.raises(G2MError, match=r"no search space for node method 'hfd'"):
+    with pytest.raises(G2MError, match=r"no search space for node method 'hfd': add a .* datasets/csbm.toml"):
         search_space(get_spec("csbm"), "node", "hfd")
     with pytest.raises(G2MError, match="low < high"):
         Param.from_toml("lr", {"low": 0.1, "high": 0.01})
@@ -29,6 +29,24 @@ def test_search_space_parses_and_rejects_bad_entries():
         Param.from_toml("lr", {"low": 0.0, "high": 0.01, "log": True})
     with pytest.raises(G2MError, match="unknown keys"):
         Param.from_toml("lr", {"low": 0.0, "high": 0.01, "step": 2})
+
+
+def test_a_missing_search_space_says_where_to_declare_it(tmp_path):
+    """A graph file has no TOML of its own: the fix is a spec file pointing at it, not an edit of a
+    shipped dataset file; a spec file is told to declare it itself."""
+    import numpy as np
+
+    graph = tmp_path / "g.npz"
+    np.savez(graph, node_features=np.eye(4), node_labels=np.arange(4) % 2, edges=np.array([[0, 1], [2, 3]]))
+    with pytest.raises(G2MError, match=r'spec file \(-d my.toml\) with loader = "file", loader_args = \{path = '):
+        search_space(get_spec(str(graph)), "link", "mlp")
+    spec_file = tmp_path / "mine.toml"
+    spec_file.write_text(
+        'name = "mine"\ndescription = "mine"\ntask = "node"\nmetric = "accuracy"\nsplit = "public"\n'
+        f'loader = "file"\nloader_args = {{path = "{graph}"}}\n'
+    )
+    with pytest.raises(G2MError, match=r"add a \[tune.link_student.mlp\] table to the spec file$"):
+        search_space(get_spec(str(spec_file)), "link", "mlp")
 
 
 def test_preset_round_trips_into_the_spec():

@@ -83,10 +83,20 @@ def search_space(spec: Any, task: str, method: str) -> list[Param]:
     """The ``[tune.<section>.<method>]`` table of a dataset spec, parsed and checked."""
     table = spec.tune.get(SECTIONS[task], {}).get(method)
     if not table:
-        raise G2MError(
-            f"{spec.name} declares no search space for {task} method {method!r}: add a "
-            f"[tune.{SECTIONS[task]}.{method}] table to datasets/{spec.name}.toml"
-        )
+        from g2m.data.specs import load_specs
+
+        wanted = f"[tune.{SECTIONS[task]}.{method}] table"
+        if spec.name in load_specs():
+            where = f"add a {wanted} to datasets/{spec.name}.toml (or to a spec file of your own: -d my.toml)"
+        elif spec.loader == "file" and spec.description.startswith("graph file"):
+            path = spec.loader_args["path"]
+            where = (
+                f'tune on a spec file (-d my.toml) with loader = "file", loader_args = {{path = "{path}"}} '
+                f"and a {wanted}"
+            )
+        else:
+            where = f"add a {wanted} to the spec file"
+        raise G2MError(f"{spec.name} declares no search space for {task} method {method!r}: {where}")
     return [Param.from_toml(name, value) for name, value in table.items()]
 
 
