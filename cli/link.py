@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from g2m.cli.common import echo_json, finish_run, interrupt_note
+from g2m.cli.common import dataset_source, echo_json, finish_run, interrupt_note
 from g2m.errors import G2MError
 
 if TYPE_CHECKING:
@@ -62,18 +62,21 @@ def distill_link(
     seed: int,
     setting: str,
     hparams: dict[str, Any],
+    out: Path,
     teacher_cache: Path | None,
     data_root: Path | None,
     cache_dir: Path | None,
     progress: bool,
     device: Any = None,
 ) -> None:
-    """Distil one link student from the cached teacher (link students are not saved yet)."""
+    """Distil one link student from the cached teacher, save it under ``out`` (its encoder and
+    scorer: `g2m eval`, `g2m export`) and print its scores."""
     from g2m.cache import TeacherCache
     from g2m.cache.keys import link_teacher_cache_key
     from g2m.config import link_student_config, link_teacher_config
     from g2m.data import get_spec, load_dataset
-    from g2m.experiments.link import get_link_teacher, link_split_for, refuse_heuristic
+    from g2m.experiments.link import get_link_teacher, link_split_for, link_student_meta, refuse_heuristic
+    from g2m.students.io import save_link_student
     from g2m.training.link import distill_link_student
 
     refuse_heuristic(teacher, "g2m distill")  # before the graph is loaded and split
@@ -92,16 +95,52 @@ def distill_link(
     emb, scorer, _, _ = get_link_teacher(
         graph, split, tcfg, seed, cache, progress, path=str(teacher_cache) if teacher_cache else None, device=device
     )
-    out = distill_link_student(graph, split, emb, scorer, config, seed, progress, device=device)
+    trained = distill_link_student(graph, split, emb, scorer, config, seed, progress, device=device)
+    meta = link_student_meta(dataset, teacher, split, seed, trained.scores)
+    save_link_student(out, trained.encoder, trained.scorer, config, meta)
     echo_json(
         {
             "dataset": dataset,
             "task": "link",
             "method": method,
             "seed": seed,
-            "scores": out.scores,
-            "seconds_per_epoch": out.fit.seconds_per_epoch,
+            "scores": trained.scores,
+            "seconds_per_epoch": trained.fit.seconds_per_epoch,
+            "saved": str(out),
         }
+    )
+
+
+def evaluate_link_student(student: Path, data_root: Path | None, graph_file: Path | None, dev: Any) -> None:
+    """``g2m eval`` of a saved link student: its split rebuilt from ``student.json``, its Hits@K,
+    MRR and ROC-AUC on that split's test pairs."""
+    from g2m.data import get_spec, load_dataset
+    from g2m.experiments.link import link_split_for
+    from g2m.students.io import load_link_student
+    from g2m.training.link import evaluate_link
+
+    encoder, scorer, _, meta = load_link_student(student)
+    if graph_file is None and meta["dataset"] == "own":
+        raise G2MError(
+            f"{student} was saved by g2m.distill_link from your own graph (dataset 'own'): give that graph with "
+            f"--graph FILE (a torch_geometric Data saved with torch.save, or an .npz)"
+        )
+    dataset = meta["dataset"] if graph_file is None else dataset_source(meta["dataset"], graph_file, None)
+    graph = load_dataset(dataset, data_root)
+    if meta["dataset"] == "own":  # g2m.distill_link's graph holds no labels (a link task reads none)
+        from g2m.data.graph import make_graph
+
+        graph = make_graph(graph.name, graph.x, None, graph.edge_index, 0)
+    split = link_split_for(graph, get_spec(dataset), meta["setting"], meta["split_seed"])
+    if split.key() != meta["split_key"]:
+        raise G2MError(f"the link split rebuilt for {dataset} differs from the one the student was trained on")
+    import torch
+
+    with torch.no_grad():
+        h = encoder.to(dev)(graph.x.to(dev))
+    scores = evaluate_link(h, scorer.to(dev), split)
+    echo_json(
+        {"dataset": dataset, "task": "link", "method": meta["config"]["method"], "seed": meta["seed"], "scores": scores}
     )
 
 

@@ -218,12 +218,16 @@ def evaluate(
         ),
     ] = None,
 ) -> None:
-    """Evaluate a saved student on the split it was trained for."""
+    """Evaluate a saved student (node or link) on the split it was trained for."""
     dev = compute_on(device, threads)
     from g2m.evaluation.metrics import node_scores
-    from g2m.students.io import load_student, student_inputs
+    from g2m.students.io import load_student, student_inputs, student_task
     from g2m.training.node_student import predict
 
+    if student_task(student) == "link":
+        from g2m.cli.link import evaluate_link_student
+
+        return evaluate_link_student(student, data_root, graph, dev)
     model, _, meta = load_student(student)
     missing = [k for k in ("dataset", "setting", "split", "seed", "split_key", "metric") if k not in meta]
     if missing:
@@ -267,24 +271,24 @@ def export(
         ),
     ] = None,
 ) -> None:
-    """Export a trained node student for serving (plain PyTorch, no PyG, no g2m needed to load it)."""
-    from g2m.students.export import export_student
-    from g2m.students.io import load_student
+    """Export a trained student for serving (plain PyTorch, no PyG, no g2m needed to load it): a node
+    student maps node features to logits, a link student the two ends' features to a link logit."""
+    from g2m.students.export import LinkPredictor, export_student
+    from g2m.students.io import load_link_student, load_student, student_task
 
     if quantize not in (None, "int8", "bf16"):
         raise typer.BadParameter(f"--quantize must be int8 or bf16, got {quantize!r}")
-    model, _, meta = load_student(student)
     precision = quantize or "fp32"
-    path = export_student(model, meta["in_dim"], out, precision)
+    if student_task(student) == "link":
+        encoder, scorer, _, meta = load_link_student(student)
+        path = export_student(LinkPredictor(encoder, scorer), meta["in_dim"], out, precision)
+        shapes = {"input": f"x_u, x_v: [batch, {meta['in_dim']}] features of each pair's two ends", "output": "[batch]"}
+    else:
+        model, _, meta = load_student(student)
+        path = export_student(model, meta["in_dim"], out, precision)
+        shapes = {"in_dim": meta["in_dim"], "out_dim": meta["out_dim"]}
     load = f"torch.jit.load({str(path)!r})" if precision == "int8" else f"torch.export.load({str(path)!r}).module()"
-    info = {
-        "exported": str(path),
-        "precision": precision,
-        "in_dim": meta["in_dim"],
-        "out_dim": meta["out_dim"],
-        "bytes": path.stat().st_size,
-        "load_with": load,
-    }
+    info = {"exported": str(path), "precision": precision, **shapes, "bytes": path.stat().st_size, "load_with": load}
     if meta.get("position_dim"):  # its input ends with the node's row of the saved position table
         info["input"] = (
             f"node features followed by the node's {meta['position_dim']} position features "

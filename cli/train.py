@@ -281,6 +281,7 @@ def distill(
             seed=seed,
             setting=setting,
             hparams=hp,
+            out=out,
             teacher_cache=teacher_cache,
             data_root=data_root,
             cache_dir=cache_dir,
@@ -428,8 +429,6 @@ def run(
         from g2m.cli.link import run_link
         from g2m.methods import LINK_METHODS
 
-        if save_students is not None:
-            raise G2MError("--save-students applies to node students (link students are not exported yet)")
         link_methods = LINK_METHODS if methods == ",".join(NODE_OBJECTIVES) else tuple(chosen)
         from g2m.data import get_spec
 
@@ -454,6 +453,7 @@ def run(
                 refresh=refresh,
                 preset=str(preset) if preset else None,
                 teacher_candidates=teacher_candidates,
+                save_students=str(save_students) if save_students else None,
             )
         except ValueError as err:
             raise G2MError(str(err)) from err

@@ -391,12 +391,22 @@ class LinkDistillResult:
     split, the resolved ``config``, the epochs' ``history`` and the ``split``."""
 
     encoder: nn.Module
-    scorer: nn.Module
+    scorer: LinkScorer
     scores: dict[str, float]
     teacher_scores: dict[str, float]
     config: Any
     history: list[dict[str, float]]
     split: Any
+
+    def save(self, path: str | os.PathLike, dataset: str = "own") -> Path:
+        """Save the student as ``g2m distill --task link`` does (``student.pt``: encoder and scorer,
+        ``student.json``); ``g2m eval --student PATH --graph FILE`` and ``g2m export --student PATH``
+        read it (the export: one program from the two ends' features to the link logit)."""
+        from g2m.experiments.link import link_student_meta
+        from g2m.students.io import save_link_student
+
+        meta = link_student_meta(dataset, OWN_TEACHER, self.split, self.split.seed, self.scores)
+        return save_link_student(path, self.encoder, self.scorer, self.config, meta)
 
 
 def distill_link(

@@ -254,7 +254,12 @@ def test_cli_on_a_graph_file_and_teacher_logits(tiny, tmp_path):
 def test_link_commands_on_a_graph_file(tiny, tmp_path):
     """The link path finds a graph file's protocol from its spec, not from the graph's name (which
     is the file's stem and digest, no registered dataset), and `g2m teacher` caches the teacher
-    where `g2m distill` and `g2m run` look for it."""
+    where `g2m run` looks for it. A link student is saved (`g2m distill --out`, `g2m run
+    --save-students`), evaluated again on its rebuilt split with the same scores, and exported as one
+    program from the two ends' features to the link logit."""
+    from g2m.students.export import load_exported
+    from g2m.students.io import load_link_student, load_student
+
     data, _ = tiny
     graph_file = tmp_path / "mygraph.pt"
     torch.save(data, graph_file)
@@ -268,12 +273,30 @@ def test_link_commands_on_a_graph_file(tiny, tmp_path):
     common = ("--task", "link", "--graph", graph_file, "--cache-dir", tmp_path / "cache", "-q")
     taught = json.loads(invoke("teacher", *common, "--epochs", 3, "--patience", 3))
     assert Path(taught["cache"]).is_dir() and taught["from_cache"] is False
-    student = ("--method", "mlp", "--epochs", 2, "--out", tmp_path / "d")
+    student = ("--method", "llp", "--epochs", 2, "--out", tmp_path / "d")
     distilled = json.loads(invoke("distill", *common, "--teacher-cache", taught["cache"], *student))
-    assert 0.0 <= distilled["scores"]["rocauc"] <= 1.0
-    invoke("run", *common, "--methods", "mlp", "--seeds", 1, "--epochs", 3, "--patience", 3, "--out", tmp_path / "r")
+    assert distilled["saved"] == str(tmp_path / "d")
+    evaluated = json.loads(invoke("eval", "--student", tmp_path / "d", "--graph", graph_file))
+    assert evaluated["task"] == "link" and evaluated["scores"] == pytest.approx(distilled["scores"])
+
+    exported = json.loads(invoke("export", "--student", tmp_path / "d", "--out", tmp_path / "link.pt2"))
+    program = load_exported(exported["exported"])
+    encoder, scorer, _, _ = load_link_student(tmp_path / "d")
+    pairs = torch.tensor([[0, 1, 2], [3, 4, 5]])
+    with torch.no_grad():
+        expected = scorer(encoder(data.x[pairs[0]]), encoder(data.x[pairs[1]]))
+        assert torch.allclose(program(data.x[pairs[0]], data.x[pairs[1]]), expected, atol=1e-5)
+
+    invoke(
+        "run", *common, "--methods", "mlp", "--seeds", 1, "--epochs", 3, "--patience", 3, "--out", tmp_path / "r",
+        "--save-students", tmp_path / "s",
+    )  # fmt: skip
     rows = json.loads((tmp_path / "r" / "results.json").read_text())["runs"]
     assert rows[0]["cached"] is True and [r["model"] for r in rows] == ["teacher (sage)", "mlp"]
+    again = json.loads(invoke("eval", "--student", tmp_path / "s" / "mlp-seed0", "--graph", graph_file))
+    assert again["scores"]["rocauc"] == pytest.approx(rows[1]["rocauc"])
+    with pytest.raises(G2MError, match="holds a link student"):
+        load_student(tmp_path / "d")
 
 
 def test_unknown_device_is_one_error_line(tmp_path):
@@ -430,13 +453,22 @@ def test_distill_link_from_a_pyg_encoder_and_scorer():
         g2m.distill_link(data, encoder, scorer, bogus=1)
 
 
-def test_distill_link_from_a_heuristic_teacher():
-    """EHDM's way: no teacher model, its common-neighbour scores on the split's training edges."""
+def test_distill_link_from_a_heuristic_teacher(tmp_path):
+    """EHDM's way: no teacher model, its common-neighbour scores on the split's training edges. The
+    student saved from the API is evaluated by `g2m eval` on the graph file with the same scores."""
     x, y, edges = csbm_tensors(num_nodes=400, num_classes=3, avg_degree=10, num_features=16, feature_signal=2.0, seed=0)
-    data = Data(x=x, edge_index=to_undirected(edges))
+    data = Data(x=x, y=y, edge_index=to_undirected(edges))
     out = g2m.distill_link(data, "cn", None, method="llp", epochs=60, patience=60, hidden=32, anchors_per_epoch=0)
     assert {"val", "hits@20", "rocauc"} <= set(out.teacher_scores) and out.scores["rocauc"] > 0.6
     assert out.history[0]["rank"] >= 0
+    out.save(tmp_path / "student")
+    torch.save(data, tmp_path / "g.pt")
+    runner = CliRunner()
+    done = runner.invoke(app, ["eval", "--student", str(tmp_path / "student"), "--graph", str(tmp_path / "g.pt")])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["scores"] == pytest.approx(out.scores)
+    refused = runner.invoke(app, ["eval", "--student", str(tmp_path / "student")])
+    assert isinstance(refused.exception, G2MError) and "--graph FILE" in str(refused.exception)
     scorer = torch.nn.Bilinear(4, 4, 1)
     for args, kwargs, match in [
         (("cn", scorer), {}, "give scorer=None"),

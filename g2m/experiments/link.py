@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -26,6 +27,7 @@ from g2m.experiments.progress import RunLog, fingerprint, reuse_or_train
 from g2m.experiments.seeds import check_seed_range, seed_range, seeds_label
 from g2m.losses.link_objectives import LINK_METHODS, check_link_method
 from g2m.methods import LINK_HEURISTICS, TEACHERS
+from g2m.students.io import save_link_student
 from g2m.teachers.heuristic import HeuristicScorer
 from g2m.teachers.link import LinkScorer
 from g2m.training.checkpoint import student_checkpoint
@@ -97,6 +99,23 @@ def get_link_teacher(
     return out.embeddings, out.scorer, out.scores, False
 
 
+def link_student_meta(
+    dataset: str, teacher: str, split: LinkSplit, seed: int, scores: dict[str, float]
+) -> dict[str, Any]:
+    """What a saved link student records so that `g2m eval` can rebuild its split (``split.seed``
+    may differ from the student's ``seed``: LLP's protocol, one split for every seed)."""
+    return {
+        "dataset": dataset,
+        "teacher": teacher,
+        "seed": seed,
+        "setting": split.setting,
+        "split_seed": split.seed,
+        "split_key": split.key(),
+        "metric": "hits@20",
+        "scores": scores,
+    }
+
+
 def refuse_heuristic(teacher: str, command: str) -> None:
     """``g2m teacher`` and ``g2m distill`` work on a trained, cached teacher; a heuristic is neither."""
     if teacher in LINK_HEURISTICS:
@@ -143,6 +162,7 @@ class LinkExperiment:
     refresh: bool = False  # retrain teachers even when cached
     preset: str | None = None  # a preset file (`g2m tune`'s preset.toml) layered over the dataset's
     teacher_candidates: int = 1  # > 1: the best-validation teacher of that many seeds
+    save_students: str | None = None  # a folder: each student saved as <method>-seed<seed> (g2m eval, export)
 
     def __post_init__(self) -> None:
         if self.teacher not in TEACHERS + LINK_HEURISTICS:
@@ -239,6 +259,11 @@ def run_link_experiment(
                 out = distill_link_student(
                     graph, split, t_emb, t_scorer, scfg, seed, progress, device=device, checkpoint=ckpt
                 )
+                if exp.save_students is not None:
+                    meta = link_student_meta(exp.dataset, exp.teacher, split, seed, out.scores)
+                    save_link_student(
+                        Path(exp.save_students) / f"{method}-seed{seed}", out.encoder, out.scorer, scfg, meta
+                    )
                 return {
                     "model": method,
                     "seed": seed,

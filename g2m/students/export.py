@@ -5,8 +5,10 @@
 * ``int8``: TorchScript, traced (``torch.jit.load(path)``), because ``torch.export`` cannot
   serialise the packed int8 weights of dynamically quantised ``Linear`` layers.
 
-:func:`load_exported` reads either. Every program takes a ``[batch, in_dim]`` float32
-tensor of node features (dynamic batch size) and returns float32 logits.
+:func:`load_exported` reads either. A node student's program takes a ``[batch, in_dim]``
+float32 tensor of node features (dynamic batch size) and returns float32 logits; a link student's
+(:class:`LinkPredictor`) takes the two ends' features, ``[batch, in_dim]`` each, and returns the
+``[batch]`` link logits.
 """
 
 from __future__ import annotations
@@ -26,10 +28,24 @@ from g2m.files import atomic_write_bytes
 from g2m.students.precision import with_precision
 
 
+class LinkPredictor(nn.Module):
+    """A link student as one module: ``scorer(encoder(x_u), encoder(x_v))``, the logits of the pairs
+    whose ends have features ``x_u`` and ``x_v`` (``[B, F]`` each; no graph read)."""
+
+    def __init__(self, encoder: nn.Module, scorer: nn.Module) -> None:
+        super().__init__()
+        self.encoder, self.scorer = encoder, scorer
+
+    def forward(self, x_u: torch.Tensor, x_v: torch.Tensor) -> torch.Tensor:
+        return self.scorer(self.encoder(x_u), self.encoder(x_v))
+
+
 def export_student(model: nn.Module, in_dim: int, path: str | os.PathLike, precision: str = "fp32") -> Path:
-    """Save ``model`` at ``precision`` (see :mod:`g2m.students.precision`) atomically."""
+    """Save ``model`` at ``precision`` (see :mod:`g2m.students.precision`) atomically. A
+    :class:`LinkPredictor` takes two inputs, any other student one."""
     model = with_precision(copy.deepcopy(model).cpu().eval(), precision)  # served on the CPU
-    example = (torch.randn(4, in_dim, device="cpu"),)
+    inputs = 2 if isinstance(model, LinkPredictor) else 1
+    example = tuple(torch.randn(4, in_dim, device="cpu") for _ in range(inputs))
     buf = io.BytesIO()  # serialised in memory: torch never sees (or names) a temporary file
     if precision == "int8":
         with warnings.catch_warnings():
@@ -37,7 +53,8 @@ def export_student(model: nn.Module, in_dim: int, path: str | os.PathLike, preci
             torch.jit.save(torch.jit.trace(model, example), buf)  # an MLP has no data-dependent branch
     else:
         batch = torch.export.Dim("batch", min=1)
-        torch.export.save(torch.export.export(model, example, dynamic_shapes=({0: batch},)), buf)
+        shapes = tuple({0: batch} for _ in range(inputs))  # both ends of a pair share the batch
+        torch.export.save(torch.export.export(model, example, dynamic_shapes=shapes), buf)
     return atomic_write_bytes(path, buf.getvalue())
 
 

@@ -1,4 +1,5 @@
-"""Save and load trained students (weights + the config that rebuilds them), atomically."""
+"""Save and load trained students (weights + the config that rebuilds them), atomically: node
+students (an MLP, logits per node) and link students (an MLP encoder and its pair scorer)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
-from g2m.config import StudentConfig
+from g2m.config import LinkStudentConfig, StudentConfig
+from g2m.errors import G2MError
 from g2m.files import atomic_write_bytes, atomic_write_text
+from g2m.layers import LinkScorer
 from g2m.students.injected import InjectedMLP
 from g2m.students.mlp import MLP
 
@@ -49,12 +52,22 @@ def _serialise(obj: Any) -> bytes:
     return buf.getvalue()
 
 
+def student_task(path: str | os.PathLike) -> str:
+    """``"node"`` or ``"link"``: which kind of student ``path`` holds (``student.json``'s ``task``)."""
+    meta_file = Path(path) / "student.json"
+    if not meta_file.is_file():
+        raise FileNotFoundError(f"no saved student in {path} (student.json missing)")
+    return str(json.loads(meta_file.read_text()).get("task", "node"))
+
+
 def load_student(path: str | os.PathLike) -> tuple[MLP | InjectedMLP, StudentConfig, dict[str, Any]]:
     path = Path(path)
     meta_file = path / "student.json"
     if not meta_file.is_file():
         raise FileNotFoundError(f"no saved student in {path} (student.json missing)")
     meta = json.loads(meta_file.read_text())
+    if meta.get("task") == "link":
+        raise G2MError(f"{path} holds a link student (an encoder and a pair scorer): load it with load_link_student")
     config = StudentConfig(**meta["config"])
     model: MLP | InjectedMLP
     if config.teacher_injection:  # TINED's student: its layers follow the teacher's recorded shapes
@@ -65,6 +78,52 @@ def load_student(path: str | os.PathLike) -> tuple[MLP | InjectedMLP, StudentCon
     model.load_state_dict(torch.load(path / "student.pt", weights_only=True))
     model.eval()
     return model, config, meta
+
+
+def save_link_student(
+    out_dir: str | os.PathLike,
+    encoder: nn.Module,
+    scorer: LinkScorer,
+    config: LinkStudentConfig,
+    meta: dict[str, Any],
+) -> Path:
+    """Write a link student: ``student.pt`` (the encoder's and the scorer's weights, ``encoder.*`` and
+    ``scorer.*``) and then ``student.json`` (``task = "link"``, config, dims, meta)."""
+    if not isinstance(encoder, MLP):
+        raise TypeError(f"a link student's encoder is g2m's MLP, got {type(encoder).__name__}")
+    out = Path(out_dir)
+    state = {f"encoder.{k}": v.cpu() for k, v in encoder.state_dict().items()}
+    state.update({f"scorer.{k}": v.cpu() for k, v in scorer.state_dict().items()})
+    atomic_write_bytes(out / "student.pt", _serialise(state))
+    dims = {
+        "in_dim": encoder.layers[0].in_features,
+        "embedding_dim": scorer.dim,
+        "scorer": scorer.kind,
+        "scorer_hidden": scorer.hidden,
+    }
+    atomic_write_text(
+        out / "student.json", json.dumps({"task": "link", "config": asdict(config), **dims, **meta}, indent=2)
+    )
+    return out
+
+
+def load_link_student(path: str | os.PathLike) -> tuple[MLP, LinkScorer, LinkStudentConfig, dict[str, Any]]:
+    """The encoder, scorer (both in eval mode), config and ``student.json`` of a saved link student."""
+    path = Path(path)
+    meta_file = path / "student.json"
+    if not meta_file.is_file():
+        raise FileNotFoundError(f"no saved student in {path} (student.json missing)")
+    meta = json.loads(meta_file.read_text())
+    if meta.get("task") != "link":
+        raise G2MError(f"{path} holds a node student: load it with load_student")
+    config = LinkStudentConfig(**meta["config"])
+    encoder = MLP(meta["in_dim"], config.hidden, **config.model_kwargs())
+    scorer = LinkScorer(meta["scorer"], meta["embedding_dim"], meta["scorer_hidden"])
+    state = torch.load(path / "student.pt", weights_only=True)
+    for prefix, module in (("encoder.", encoder), ("scorer.", scorer)):
+        module.load_state_dict({k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)})
+        module.eval()
+    return encoder, scorer, config, meta
 
 
 def student_inputs(path: str | os.PathLike, meta: dict[str, Any], x: Tensor) -> Tensor:
