@@ -49,7 +49,9 @@ def show(
         Optional[str],
         typer.Option("--teacher", "-t", help="Teacher GNN (default: as g2m run: the recipe's, else gcn / sage)."),
     ] = None,
-    method: Annotated[str, typer.Option(help="Student method.")] = "ffg2m",
+    method: Annotated[
+        Optional[str], typer.Option(help="Student method (default: ffg2m for node tasks, llp for link tasks).")
+    ] = None,
     task: Annotated[str, typer.Option(help="node | link")] = "node",
     preset: Annotated[Optional[Path], typer.Option(help="A preset file layered over the dataset's.")] = None,
     recipe: Recipe = None,
@@ -69,6 +71,7 @@ def show(
     if recipe is not None and task != "node":
         raise G2MError("--recipe applies to node tasks (the recipes set node teachers and students)")
     teacher = teacher_for(task, teacher, recipe)
+    method = method or ("ffg2m" if task == "node" else "llp")
     refuse_run_only_teacher(teacher, "config show")
     try:
         the_spec = experiment_spec(

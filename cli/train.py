@@ -206,15 +206,16 @@ def distill(
     dataset: Dataset = "csbm",
     teacher_name: TeacherName = None,
     method: Annotated[
-        str,
+        Optional[str],
         typer.Option(
             help="Node: "
             + " | ".join(NODE_METHODS)
             + COMPOSE_HELP
-            + ". Link (--task link): "
+            + " (default: ffg2m). Link (--task link): "
             + " | ".join(LINK_METHODS)
+            + " (default: llp)"
         ),
-    ] = "ffg2m",
+    ] = None,
     seed: Seed = 0,
     setting: Setting = "transductive",
     split: Split = None,
@@ -257,6 +258,7 @@ def distill(
     dev = compute_on(device, threads)
     dataset = dataset_source(dataset, graph, spec)
     teacher_name = teacher_for(task, teacher_name)
+    method = method or ("llp" if task == "link" else "ffg2m")
     refuse_run_only_teacher(teacher_name, "distill")
     check_output_dir(out)
     hold_output(ctx, out)

@@ -273,9 +273,9 @@ def test_link_commands_on_a_graph_file(tiny, tmp_path):
     common = ("--task", "link", "--graph", graph_file, "--cache-dir", tmp_path / "cache", "-q")
     taught = json.loads(invoke("teacher", *common, "--epochs", 3, "--patience", 3))
     assert Path(taught["cache"]).is_dir() and taught["from_cache"] is False
-    student = ("--method", "llp", "--epochs", 2, "--out", tmp_path / "d")
+    student = ("--epochs", 2, "--out", tmp_path / "d")  # a link task's default method: llp
     distilled = json.loads(invoke("distill", *common, "--teacher-cache", taught["cache"], *student))
-    assert distilled["saved"] == str(tmp_path / "d")
+    assert distilled["saved"] == str(tmp_path / "d") and distilled["method"] == "llp"
     evaluated = json.loads(invoke("eval", "--student", tmp_path / "d", "--graph", graph_file))
     assert evaluated["task"] == "link" and evaluated["scores"] == pytest.approx(distilled["scores"])
 

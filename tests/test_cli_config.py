@@ -353,3 +353,12 @@ def test_config_show_of_a_heuristic_link_teacher_shows_the_student_alone():
         app, ["config", "show", "-d", "cora", "--task", "link", "-t", "cn", "--set", "teacher.hidden=8"]
     )
     assert done.exit_code != 0 and "does not apply" in str(done.exception)
+
+
+def test_config_show_and_distill_default_to_each_task_s_method():
+    """Without --method a link task shows (and distils) LLP, a node task FF-G2M: a node method is
+    never asked of a link student."""
+    for task, method in (("link", "llp"), ("node", "ffg2m")):
+        done = runner.invoke(app, ["config", "show", "-d", "cora", "--task", task])
+        assert done.exit_code == 0, done.output
+        assert done.output.splitlines()[0].endswith(f"{method} student")
