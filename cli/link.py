@@ -114,6 +114,8 @@ def distill_link(
 def evaluate_link_student(student: Path, data_root: Path | None, graph_file: Path | None, dev: Any) -> None:
     """``g2m eval`` of a saved link student: its split rebuilt from ``student.json``, its Hits@K,
     MRR and ROC-AUC on that split's test pairs."""
+    import torch
+
     from g2m.data import get_spec, load_dataset
     from g2m.experiments.link import link_split_for
     from g2m.students.io import load_link_student
@@ -134,8 +136,6 @@ def evaluate_link_student(student: Path, data_root: Path | None, graph_file: Pat
     split = link_split_for(graph, get_spec(dataset), meta["setting"], meta["split_seed"])
     if split.key() != meta["split_key"]:
         raise G2MError(f"the link split rebuilt for {dataset} differs from the one the student was trained on")
-    import torch
-
     with torch.no_grad():
         h = encoder.to(dev)(graph.x.to(dev))
     scores = evaluate_link(h, scorer.to(dev), split)
