@@ -279,13 +279,19 @@ def test_link_commands_on_a_graph_file(tiny, tmp_path):
     evaluated = json.loads(invoke("eval", "--student", tmp_path / "d", "--graph", graph_file))
     assert evaluated["task"] == "link" and evaluated["scores"] == pytest.approx(distilled["scores"])
 
-    exported = json.loads(invoke("export", "--student", tmp_path / "d", "--out", tmp_path / "link.pt2"))
-    program = load_exported(exported["exported"])
     encoder, scorer, _, _ = load_link_student(tmp_path / "d")
-    pairs = torch.tensor([[0, 1, 2], [3, 4, 5]])
+    pairs = torch.tensor([[0, 1, 2, 7, 9], [3, 4, 5, 8, 1]])
     with torch.no_grad():
         expected = scorer(encoder(data.x[pairs[0]]), encoder(data.x[pairs[1]]))
-        assert torch.allclose(program(data.x[pairs[0]], data.x[pairs[1]]), expected, atol=1e-5)
+    for quantize, atol in ((None, 1e-5), ("bf16", 0.1), ("int8", 0.1)):  # any batch size; close to the student
+        out = tmp_path / f"link-{quantize}.pt2"
+        exported = json.loads(
+            invoke("export", "--student", tmp_path / "d", "--out", out, *(["--quantize", quantize] if quantize else []))
+        )
+        program = load_exported(exported["exported"])
+        with torch.no_grad():
+            got = program(data.x[pairs[0]], data.x[pairs[1]])
+        assert got.shape == (5,) and torch.allclose(got, expected, atol=atol), (quantize, got, expected)
 
     invoke(
         "run", *common, "--methods", "mlp", "--seeds", 1, "--epochs", 3, "--patience", 3, "--out", tmp_path / "r",

@@ -25,7 +25,7 @@ from torch import nn
 
 from g2m.errors import G2MError
 from g2m.files import atomic_write_bytes
-from g2m.students.precision import with_precision
+from g2m.students.precision import BF16Student, with_precision
 
 
 class LinkPredictor(nn.Module):
@@ -43,8 +43,8 @@ class LinkPredictor(nn.Module):
 def export_student(model: nn.Module, in_dim: int, path: str | os.PathLike, precision: str = "fp32") -> Path:
     """Save ``model`` at ``precision`` (see :mod:`g2m.students.precision`) atomically. A
     :class:`LinkPredictor` takes two inputs, any other student one."""
-    model = with_precision(copy.deepcopy(model).cpu().eval(), precision)  # served on the CPU
     inputs = 2 if isinstance(model, LinkPredictor) else 1
+    model = with_precision(copy.deepcopy(model).cpu().eval(), precision)  # served on the CPU
     example = tuple(torch.randn(4, in_dim, device="cpu") for _ in range(inputs))
     buf = io.BytesIO()  # serialised in memory: torch never sees (or names) a temporary file
     if precision == "int8":
@@ -53,7 +53,9 @@ def export_student(model: nn.Module, in_dim: int, path: str | os.PathLike, preci
             torch.jit.save(torch.jit.trace(model, example), buf)  # an MLP has no data-dependent branch
     else:
         batch = torch.export.Dim("batch", min=1)
-        shapes = tuple({0: batch} for _ in range(inputs))  # both ends of a pair share the batch
+        rest = tuple({0: batch} for _ in range(inputs - 1))  # both ends of a pair share the batch
+        # BF16Student's forward(x, *more) takes the second end as a variadic argument
+        shapes = ({0: batch}, rest) if isinstance(model, BF16Student) and rest else ({0: batch}, *rest)
         torch.export.save(torch.export.export(model, example, dynamic_shapes=shapes), buf)
     return atomic_write_bytes(path, buf.getvalue())
 

@@ -22,14 +22,15 @@ PRECISIONS = ("fp32", "int8", "bf16")
 
 
 class BF16Student(nn.Module):
-    """``model`` in bfloat16 behind a float32 interface."""
+    """``model`` in bfloat16 behind a float32 interface (every input cast: a link student takes the
+    two ends' features)."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = model.to(torch.bfloat16)
 
-    def forward(self, x: Tensor) -> Tensor:
-        return self.model(x.to(torch.bfloat16)).float()
+    def forward(self, x: Tensor, *more: Tensor) -> Tensor:
+        return self.model(x.to(torch.bfloat16), *(t.to(torch.bfloat16) for t in more)).float()
 
 
 def with_precision(model: nn.Module, precision: str) -> nn.Module:
