@@ -202,6 +202,38 @@ def test_fit_param_groups_train_at_their_own_rates():
         fit(model, step, lambda: 0.0, lr=0.1, weight_decay=0.0, epochs=1, patience=1, param_groups=groups[:1])
 
 
+def test_fit_in_a_log_says_where_a_long_epoch_is(monkeypatch, capsys):
+    """Piped to a log, a training whose one epoch outlasts the heartbeat says which batch it is on
+    (a link epoch on a large graph can take many minutes), then its end line."""
+    import g2m.training.loop as loop
+
+    monkeypatch.setattr(loop, "HEARTBEAT_SECONDS", 0.0)
+    monkeypatch.setattr(loop.sys.stderr, "isatty", lambda: False)
+    model = torch.nn.Linear(2, 1)
+    step = lambda batch: (model(torch.ones(4, 2)).pow(2).sum() * batch, {})  # noqa: E731
+    loop.fit(
+        model,
+        step,
+        lambda: 0.0,
+        lr=0.1,
+        weight_decay=0.0,
+        epochs=2,
+        patience=5,
+        desc="big",
+        batches=lambda: [1.0, 2.0, 3.0],
+    )
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[-1].startswith("big: done: 2 epochs, best val 0.0000 at epoch 0, ")
+    assert [line.split(" (")[0] for line in lines[:-1]] == [
+        "big: epoch 1/2, batch 1/3",
+        "big: epoch 1/2, batch 2/3",
+        "big: epoch 1/2, val 0.0000, best 0.0000",
+        "big: epoch 2/2, batch 1/3",
+        "big: epoch 2/2, batch 2/3",
+        "big: epoch 2/2, val 0.0000, best 0.0000",
+    ], lines
+
+
 def test_production_score_is_glnn_weighting(tmp_path):
     result = run_node_experiment(_experiment(tmp_path, setting="inductive", inductive_fraction=0.3), progress=False)
     for run in result["runs"]:

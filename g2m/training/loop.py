@@ -6,7 +6,7 @@ import copy
 import math
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sized
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +25,8 @@ HEARTBEAT_SECONDS = 60.0
 
 class _Progress:
     """A tqdm bar on a terminal; in a log (stderr piped or redirected), one line when the
-    training ends and a heartbeat line every :data:`HEARTBEAT_SECONDS` on long ones."""
+    training ends and a heartbeat line every :data:`HEARTBEAT_SECONDS` on long ones, within an
+    epoch too (its batches) when one epoch outlasts it (a link epoch on a large graph)."""
 
     def __init__(self, desc: str, epochs: int, enabled: bool) -> None:
         self.desc, self.epochs = desc, epochs
@@ -40,6 +41,12 @@ class _Progress:
         if self.lines and now - self.last >= HEARTBEAT_SECONDS:
             self.last = now
             self._line(f"epoch {epoch + 1}/{self.epochs}, val {val:.4f}, best {best:.4f}")
+
+    def batch(self, epoch: int, done: int, total: int | None) -> None:
+        now = time.perf_counter()
+        if self.lines and now - self.last >= HEARTBEAT_SECONDS:
+            self.last = now
+            self._line(f"epoch {epoch + 1}/{self.epochs}, batch {done}" + ("" if total is None else f"/{total}"))
 
     def close(self, result: FitResult) -> None:
         self.bar.close()
@@ -148,7 +155,11 @@ def fit(
     epoch = first - 1
     for epoch in range(first, epochs):
         model.train()
-        for batch in batches() if batches is not None else [None]:
+        epoch_batches = batches() if batches is not None else [None]
+        total = len(epoch_batches) if isinstance(epoch_batches, Sized) else None
+        for done, batch in enumerate(epoch_batches, 1):
+            if done > 1:
+                bar.batch(epoch, done - 1, total)
             opt.zero_grad(set_to_none=True)
             loss, parts = train_step() if batches is None else train_step(batch)
             if not torch.isfinite(loss):
