@@ -13,6 +13,7 @@ from g2m.cli.cache import cache_app
 from g2m.cli.compare import compare
 from g2m.cli.config import config_app
 from g2m.cli.datasets import datasets
+from g2m.cli.ensemble import ensemble
 from g2m.cli.leaderboard import leaderboard
 from g2m.cli.merge import merge
 from g2m.cli.report import report
@@ -39,6 +40,7 @@ app.command("report")(report)
 app.command("leaderboard")(leaderboard)
 app.command("tune")(tune)
 app.command("split")(split)
+app.command("ensemble")(ensemble)
 app.add_typer(bench_app, name="bench")
 app.add_typer(cache_app, name="cache")
 app.add_typer(config_app, name="config")
