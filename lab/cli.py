@@ -302,6 +302,7 @@ def link_e2e(
     degree: Annotated[float, typer.Option(help="Directed edges per node (50: 5M undirected at 200k).")] = 50.0,
     epochs: Annotated[int, typer.Option(help="Epochs of the teacher and of each student (no early stop).")] = 2,
     threads: Threads = 1,
+    device: Annotated[str, typer.Option(help="Where each stage trains: " + DEVICE_HELP)] = "cpu",
     work: Annotated[
         Path, typer.Option(help="Work folder: the graph file, the teacher cache, each stage's run.")
     ] = Path("runs/link-e2e"),
@@ -313,8 +314,11 @@ def link_e2e(
     from lab.link_e2e import COLUMNS, LinkE2EConfig, link_e2e_summary, run_link_e2e
 
     check_output_dir(out)
+    from g2m.device import resolve_device
+
+    resolve_device(device)  # an unknown device is refused before the graph is built
     try:
-        cfg = LinkE2EConfig(nodes=nodes, degree=degree, epochs=epochs, threads=threads or 1)
+        cfg = LinkE2EConfig(nodes=nodes, degree=degree, epochs=epochs, threads=threads or 1, device=device)
     except ValueError as err:
         raise typer.BadParameter(str(err)) from None
     res = run_link_e2e(cfg, work)

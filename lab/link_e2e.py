@@ -41,6 +41,7 @@ class LinkE2EConfig:
     epochs: int = 2
     threads: int = 1
     seed: int = 0
+    device: str = "cpu"
 
     def __post_init__(self) -> None:
         if self.nodes < 100 or self.epochs < 1 or self.threads < 1 or self.degree <= 0:
@@ -107,7 +108,7 @@ def run_link_e2e(cfg: LinkE2EConfig, work: Path) -> dict[str, Any]:
     shape = json.loads(out.strip().splitlines()[-1])
     rows.append({**row, **shape})
 
-    teacher_argv = ["--task", "link", "--graph", str(graph_file), "--threads", t]
+    teacher_argv = ["--task", "link", "--graph", str(graph_file), "--threads", t, "--device", cfg.device]
     row, out = _stage("teacher", [*g2m, "teacher", *teacher_argv, "--epochs", e, "--patience", e], env)
     printed = json.loads(out[out.index("{") :])
     meta = json.loads((Path(printed["cache"]) / "meta.json").read_text())

@@ -240,6 +240,8 @@ COMPUTING = [
     ("lab", "student-epoch"),
     ("lab", "link-epoch"),
     ("lab", "loss-call"),
+    ("lab", "link-e2e"),
+    ("ensemble",),
 ]
 
 
