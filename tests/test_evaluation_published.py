@@ -103,7 +103,7 @@ def test_compare_published_cli(tmp_path):
     assert done.exit_code == 0, done.output
     assert done.output.splitlines()[-2:] == [
         "best published (VQGraph (Yang et al., ICLR 2024)): vqgraph 83.93 +- 0.87",
-        "  ffg2m (presets): test 80.40, 3.53 below it",
+        "  nosmog (nosmog): test 81.35, 2.58 below it",
     ]
     done = runner.invoke(app, ["compare", files[0], "--published", "krd"])
     assert done.exit_code != 0 and "recipe 'krd' records no published cora transductive numbers" in str(done.exception)
