@@ -90,3 +90,17 @@ def test_ensemble_of_saved_runs_pairs_with_a_member_and_refuses_what_it_cannot_s
         run_link_ensemble([cn, _run(tmp_path / "unsaved", "aa", save=False)])
     with pytest.raises(G2MError, match="no mlp students"):
         run_link_ensemble([cn, ra], "mlp")
+
+
+def test_a_resumed_run_asked_to_save_its_students_trains_the_ones_it_had_not_saved(tmp_path):
+    """A finished student is reused from the progress file only when it need not be saved, or was:
+    adding --save-students to a run that resumes saves every student (as the node runs do)."""
+    log = str(tmp_path / "progress.jsonl")
+    common = dict(methods=("mlp",), seeds=1, use_cache=False, student_overrides={"hidden": 8, "epochs": 2})
+    first = run_link_experiment(LinkExperiment("csbm", "cn", **common), progress=False, resume=log, device="cpu")
+    saved = tmp_path / "students"
+    again = LinkExperiment("csbm", "cn", save_students=str(saved), **common)
+    second = run_link_experiment(again, progress=False, resume=log, device="cpu")
+    assert (saved / "mlp-seed0" / "student.json").is_file()
+    rows = [[r for r in res["runs"] if r["model"] == "mlp"][0] for res in (first, second)]
+    assert rows[0]["rocauc"] == pytest.approx(rows[1]["rocauc"])  # retrained: the same student, deterministic

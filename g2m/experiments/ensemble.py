@@ -70,7 +70,7 @@ def _member(path: Path, method: str) -> tuple[Results, Path]:
     result = read_results(path)
     saved = result.get("experiment", {}).get("save_students")
     if not saved:
-        raise G2MError(f"{path}: the run saved no students; run it again with --save-students DIR and --out elsewhere")
+        raise G2MError(f"{path}: the run saved no students; run it again with --save-students DIR")
     if method not in result.get("experiment", {}).get("methods", ()):
         raise G2MError(f"{path}: the run has no {method} students (its methods: {result['experiment']['methods']})")
     return result, Path(saved)

@@ -261,9 +261,7 @@ def run_link_experiment(
                 )
                 if exp.save_students is not None:
                     meta = link_student_meta(exp.dataset, exp.teacher, split, seed, out.scores)
-                    save_link_student(
-                        Path(exp.save_students) / f"{method}-seed{seed}", out.encoder, out.scorer, scfg, meta
-                    )
+                    save_link_student(student_dir, out.encoder, out.scorer, scfg, meta)
                 return {
                     "model": method,
                     "seed": seed,
@@ -273,7 +271,9 @@ def run_link_experiment(
                     "seconds": out.fit.seconds,
                 }
 
-            runs.append(reuse_or_train(log, method, seed, tag, train))
+            student_dir = Path(exp.save_students or ".") / f"{method}-seed{seed}"
+            reuse = exp.save_students is None or student_dir.is_dir()  # a student asked to be saved is trained
+            runs.append(reuse_or_train(log, method, seed, tag, train, reuse))
     summary = summarize_runs(runs)
     splits = "one split per seed" if exp.split_seed is None else f"split {exp.split_seed} for every seed"
     teachers_used = "a teacher per seed" if exp.teacher_seed is None else f"one teacher (seed {exp.teacher_seed})"
