@@ -152,7 +152,7 @@ def _edge_terms(
     for pairs, label in ((pos, 1.0), (neg, 0.0)):
         for a in range(0, pairs.size(1), PAIR_CHUNK):
             part = pairs[:, a : a + PAIR_CHUNK]
-            s = scorer.score_pairs(chunked.h, part)
+            s = scorer(*chunked.pair_rows(part[0], part[1]))
             terms: dict[str, Tensor] = {}
             if "sup" in values:  # each mean over its own pairs, as link_bce
                 terms["sup"] = F.binary_cross_entropy_with_logits(
@@ -270,7 +270,7 @@ def _relational_terms(
         a, b = int(starts[g0]), int(starts[g1 - 1] + counts[g1 - 1])
         if a == b:
             continue
-        s = scorer(chunked.h[anchor[a:b]], chunked.h[context[a:b]])
+        s = scorer(*chunked.pair_rows(anchor[a:b], context[a:b]))
         if config.relational_scores == "prob":
             s = s.sigmoid()
         local = group[a:b] - g0
@@ -377,7 +377,7 @@ def distill_link_student(
         if weights["repr"]:  # over the batch's nodes, as the official code's node_perm
             assert t_h is not None
             nodes = to_device_async(batch.nodes, dev)
-            term = representation_matching_loss(chunked.h[nodes], t_h[nodes])
+            term = representation_matching_loss(chunked.rows(nodes), t_h[nodes])
             chunked.backward(weights["repr"] * term)
             parts["repr"] = float(term.detach())
         if relational:
