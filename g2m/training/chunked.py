@@ -46,9 +46,10 @@ from torch import Tensor
 PAIR_CHUNK = 1 << 13
 
 
-class _PairRows(torch.autograd.Function):
-    """``(h[u], h[v])`` whose backward adds their row gradients into ``grad`` (``[N, D]``) as
-    autograd would (see the module), without an ``[N, D]`` temporary; ``h`` gets no gradient."""
+class _Rows(torch.autograd.Function):
+    """``h[i]`` for each index ``i`` (a pair's two ends, or one set of rows), whose backward adds
+    their row gradients into ``grad`` (``[N, D]``) as autograd would (see the module), without an
+    ``[N, D]`` temporary; ``h`` itself gets no gradient."""
 
     @staticmethod
     def forward(ctx: Any, h: Tensor, grad: Tensor, *index: Tensor) -> tuple[Tensor, ...]:  # type: ignore[override]
@@ -103,7 +104,7 @@ class ChunkedBackward:
             return tuple(self.h[i] for i in index)
         if self._grad is None:
             self._grad = torch.zeros_like(self.h)
-        return _PairRows.apply(self.h, self._grad, *index)  # self.h requires grad: autograd calls the backward
+        return _Rows.apply(self.h, self._grad, *index)  # self.h requires grad: autograd calls the backward
 
     def backward(self, loss: Tensor) -> Tensor:
         """Backpropagate ``loss`` now; returns it detached."""
