@@ -117,7 +117,7 @@ def evaluate_link_student(student: Path, data_root: Path | None, graph_file: Pat
     import torch
 
     from g2m.data import get_spec, load_dataset
-    from g2m.experiments.link import link_split_for
+    from g2m.experiments.link import rebuild_link_split
     from g2m.students.io import load_link_student
     from g2m.training.link import evaluate_link
 
@@ -133,9 +133,7 @@ def evaluate_link_student(student: Path, data_root: Path | None, graph_file: Pat
         from g2m.data.graph import make_graph
 
         graph = make_graph(graph.name, graph.x, None, graph.edge_index, 0)
-    split = link_split_for(graph, get_spec(dataset), meta["setting"], meta["split_seed"])
-    if split.key() != meta["split_key"]:
-        raise G2MError(f"the link split rebuilt for {dataset} differs from the one the student was trained on")
+    split = rebuild_link_split(graph, get_spec(dataset), {**meta, "dataset": dataset})
     with torch.no_grad():
         h = encoder.to(dev)(graph.x.to(dev))
     scores = evaluate_link(h, scorer.to(dev), split)

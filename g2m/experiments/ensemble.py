@@ -85,8 +85,8 @@ def run_link_ensemble(
     --across-teachers` pairs the ensemble with another run on the same splits) and one ``ensemble``
     row per seed."""
     from g2m.data import get_spec, load_dataset
-    from g2m.experiments.link import link_split_for
-    from g2m.students.io import load_link_student
+    from g2m.experiments.link import rebuild_link_split
+    from g2m.students.io import load_link_student, student_folder
 
     if len(paths) < 2:
         raise G2MError("an ensemble needs the runs of at least two teachers")
@@ -107,15 +107,16 @@ def run_link_ensemble(
     spec = get_spec(dataset)
     teachers = [res["experiment"]["teacher"] for res, _ in members]
     runs: list[RunRow] = [r for res, _ in members for r in res["runs"] if is_teacher_run(r)]
+    splits: dict[str, LinkSplit] = {}  # LLP's protocol: one split serves every seed
     for seed in seeds:
-        loaded = [load_link_student(folder / f"{method}-seed{seed}") for _, folder in members]
+        loaded = [load_link_student(student_folder(folder, method, seed)) for _, folder in members]
         keys = {meta["split_key"] for *_, meta in loaded}
         if len(keys) != 1:
             raise G2MError(f"seed {seed}: the students were trained on different splits ({sorted(keys)})")
         meta = loaded[0][3]
-        split = link_split_for(graph, spec, meta["setting"], meta["split_seed"])
-        if split.key() != meta["split_key"]:
-            raise G2MError(f"the link split rebuilt for {dataset} differs from the one the students were trained on")
+        if meta["split_key"] not in splits:
+            splits[meta["split_key"]] = rebuild_link_split(graph, spec, meta)
+        split = splits[meta["split_key"]]
         students = [(encoder.to(device), scorer.to(device)) for encoder, scorer, _, _ in loaded]
         runs.append({"model": ENSEMBLE, "seed": seed, **ensemble_link_scores(students, graph, split)})
     summary = summarize_runs(runs)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -27,7 +26,7 @@ from g2m.experiments.progress import RunLog, fingerprint, reuse_or_train
 from g2m.experiments.seeds import check_seed_range, seed_range, seeds_label
 from g2m.losses.link_objectives import LINK_METHODS, check_link_method
 from g2m.methods import LINK_HEURISTICS, TEACHERS
-from g2m.students.io import save_link_student
+from g2m.students.io import save_link_student, student_folder
 from g2m.teachers.heuristic import HeuristicScorer
 from g2m.teachers.link import LinkScorer
 from g2m.training.checkpoint import student_checkpoint
@@ -138,6 +137,15 @@ def link_split_for(graph: Graph, spec: DatasetSpec, setting: str, seed: int) -> 
     if setting not in ("transductive", "production"):
         raise G2MError(f"unknown link setting {setting!r}; choose transductive or production")
     return make_link_split(graph, setting, seed)
+
+
+def rebuild_link_split(graph: Graph, spec: DatasetSpec, meta: dict[str, Any]) -> LinkSplit:
+    """The split a saved link student (its ``student.json``, :func:`link_student_meta`) was trained on,
+    drawn again and checked against the key it recorded."""
+    split = link_split_for(graph, spec, meta["setting"], meta["split_seed"])
+    if split.key() != meta["split_key"]:
+        raise G2MError(f"the link split rebuilt for {meta['dataset']} differs from the one the student was trained on")
+    return split
 
 
 @dataclass
@@ -271,7 +279,7 @@ def run_link_experiment(
                     "seconds": out.fit.seconds,
                 }
 
-            student_dir = Path(exp.save_students or ".") / f"{method}-seed{seed}"
+            student_dir = student_folder(exp.save_students or ".", method, seed)
             reuse = exp.save_students is None or student_dir.is_dir()  # a student asked to be saved is trained
             runs.append(reuse_or_train(log, method, seed, tag, train, reuse))
     summary = summarize_runs(runs)

@@ -27,7 +27,7 @@ from g2m.experiments.seeds import check_seed_range, seed_range, seeds_label
 from g2m.experiments.teachers import choose_node_teacher
 from g2m.losses.objectives import check_method
 from g2m.methods import BEST_TEACHER, TEACHER_CANDIDATES, parse_node_teacher
-from g2m.students.io import save_student
+from g2m.students.io import save_student, student_folder
 from g2m.training.checkpoint import student_checkpoint
 from g2m.training.node_student import distill_node_student
 
@@ -123,7 +123,7 @@ def student_meta(
 
 
 def _student_dir(exp: NodeExperiment, method: str, seed: int) -> Path:
-    return Path(exp.save_students or ".") / f"{method}-seed{seed}"
+    return student_folder(exp.save_students or ".", method, seed)
 
 
 def shared_student_configs(

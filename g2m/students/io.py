@@ -52,20 +52,27 @@ def _serialise(obj: Any) -> bytes:
     return buf.getvalue()
 
 
-def student_task(path: str | os.PathLike) -> str:
-    """``"node"`` or ``"link"``: which kind of student ``path`` holds (``student.json``'s ``task``)."""
-    meta_file = Path(path) / "student.json"
+def student_folder(root: str | os.PathLike, method: str, seed: int) -> Path:
+    """Where ``g2m run --save-students ROOT`` saves a method's student of one seed."""
+    return Path(root) / f"{method}-seed{seed}"
+
+
+def _read_meta(path: Path) -> dict[str, Any]:
+    """``path``'s ``student.json``; a missing one is one error naming the folder."""
+    meta_file = path / "student.json"
     if not meta_file.is_file():
         raise FileNotFoundError(f"no saved student in {path} (student.json missing)")
-    return str(json.loads(meta_file.read_text()).get("task", "node"))
+    return json.loads(meta_file.read_text())
+
+
+def student_task(path: str | os.PathLike) -> str:
+    """``"node"`` or ``"link"``: which kind of student ``path`` holds (``student.json``'s ``task``)."""
+    return str(_read_meta(Path(path)).get("task", "node"))
 
 
 def load_student(path: str | os.PathLike) -> tuple[MLP | InjectedMLP, StudentConfig, dict[str, Any]]:
     path = Path(path)
-    meta_file = path / "student.json"
-    if not meta_file.is_file():
-        raise FileNotFoundError(f"no saved student in {path} (student.json missing)")
-    meta = json.loads(meta_file.read_text())
+    meta = _read_meta(path)
     if meta.get("task") == "link":
         raise G2MError(f"{path} holds a link student (an encoder and a pair scorer): load it with load_link_student")
     config = StudentConfig(**meta["config"])
@@ -110,10 +117,7 @@ def save_link_student(
 def load_link_student(path: str | os.PathLike) -> tuple[MLP, LinkScorer, LinkStudentConfig, dict[str, Any]]:
     """The encoder, scorer (both in eval mode), config and ``student.json`` of a saved link student."""
     path = Path(path)
-    meta_file = path / "student.json"
-    if not meta_file.is_file():
-        raise FileNotFoundError(f"no saved student in {path} (student.json missing)")
-    meta = json.loads(meta_file.read_text())
+    meta = _read_meta(path)
     if meta.get("task") != "link":
         raise G2MError(f"{path} holds a node student: load it with load_student")
     config = LinkStudentConfig(**meta["config"])
