@@ -685,13 +685,27 @@ def resolved(cls: type[T], layers: list[Layer]) -> tuple[T, dict[str, str]]:
     names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
     out, sources = cls(), dict.fromkeys(names, "code default")
     for where, layer in layers:
-        unknown = set(layer) - names
+        unknown = sorted(set(layer) - names)
         if unknown:
-            raise ValueError(f"unknown {cls.__name__} fields {sorted(unknown)}; known: {sorted(names)}")
+            raise ValueError(_unknown_fields(cls, where, unknown, names))
         values = {k: v for k, v in layer.items() if v is not None}
         out = replace(out, **values)  # type: ignore[type-var]
         sources.update(dict.fromkeys(values, where))
     return out, sources
+
+
+def _unknown_fields(cls: type, where: str, unknown: list[str], names: set[str]) -> str:
+    """The error for options that are no field of ``cls``: each with the nearest field's name."""
+    import difflib
+
+    def guess(name: str) -> str:
+        close = difflib.get_close_matches(name, sorted(names), n=1, cutoff=0.6)
+        return f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name)
+
+    return (
+        f"unknown {cls.__name__} fields {unknown} ({where}): {', '.join(map(guess, unknown))} "
+        f"{'is no option' if len(unknown) == 1 else 'are no options'} of {cls.__name__}; `g2m config show` lists them"
+    )
 
 
 def _preset_layers(spec: DatasetSpec | None, section: str, *names: str) -> list[Layer]:

@@ -127,3 +127,10 @@ def test_a_field_that_changed_nothing_is_skipped_when_configs_are_compared():
     assert "position_backend" not in unread_fields(
         StudentConfig, asdict(StudentConfig(method="glnn", position="deepwalk"))
     )
+
+
+def test_unknown_field_names_its_layer_and_the_nearest_field():
+    with pytest.raises(ValueError, match=r"\(command line\): 'taux' \(did you mean 'tau'\?\) is no option"):
+        student_config(None, "ffg2m", "sage", taux=2.0)
+    with pytest.raises(ValueError, match=r"'zzz' is no option of LinkStudentConfig"):
+        link_student_config(None, "llp", zzz=1)
