@@ -358,7 +358,7 @@ def export(student: nn.Module, path: str | os.PathLike, precision: str = "fp32")
     from g2m.students.export import export_student
 
     mlp = cast(MLP, student.mlp if isinstance(student, PositionedStudent) else student)
-    return export_student(mlp, cast(nn.Linear, mlp.layers[0]).in_features, path, precision)
+    return export_student(mlp, mlp.in_channels, path, precision)
 
 
 class _OwnScorer(nn.Module):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import torch
 from torch import Tensor, nn
 
@@ -15,6 +18,18 @@ def make_norm(kind: str, dim: int) -> nn.Module:
     if kind == "none":
         return nn.Identity()
     return nn.BatchNorm1d(dim) if kind == "batch" else nn.LayerNorm(dim)
+
+
+def renamed_prefix(old: str, new: str) -> Callable[..., None]:
+    """A ``register_load_state_dict_pre_hook`` hook that reads a state dict whose keys start with
+    ``old`` (relative to the module) as if they started with ``new``: a module whose submodules
+    were renamed still loads what was saved before (students, checkpoints)."""
+
+    def hook(module: nn.Module, state_dict: dict[str, Tensor], prefix: str, *args: Any) -> None:
+        for key in [k for k in state_dict if k.startswith(prefix + old)]:
+            state_dict[prefix + new + key[len(prefix + old) :]] = state_dict.pop(key)
+
+    return hook
 
 
 def threshold_dropout(x: Tensor, p: float, training: bool) -> Tensor:

@@ -134,3 +134,21 @@ def test_ffg2m_loss_tempers_lfd_only_when_asked_as_the_trainer_does():
     for tempered_kd in (False, True):
         (lfd,) = [term for term in teacher_terms("ffg2m", t, ei, 2.0, tempered_kd) if isinstance(term, LFDTerm)]
         assert lfd.tau == kd_temperature(2.0, tempered_kd) == g2m.nn.FFG2MLoss(2.0, tempered_kd=tempered_kd).lfd_tau
+
+
+def test_students_and_teachers_load_state_dicts_saved_before_pyg_models():
+    """The MLP student is PyG's MLP (``lins``) and the teacher PyG's BasicGNN (``convs``); state dicts
+    saved as ``layers.*`` (students, checkpoints) still load, to the same outputs."""
+    from g2m.students.mlp import MLP
+    from g2m.teachers.models import GNN
+
+    x, edge_index = torch.randn(6, 4), torch.tensor([[0, 1, 2, 3, 4], [1, 2, 3, 4, 5]])
+    for model, other, new, run in (
+        (MLP(4, 3, hidden=8, norm="batch"), MLP(4, 3, hidden=8, norm="batch"), "lins.", lambda m: m(x)),
+        (GNN("gcn", 4, 3, hidden=8), GNN("gcn", 4, 3, hidden=8), "convs.", lambda m: m(x, edge_index)),
+    ):
+        legacy = {k.replace(new, "layers.", 1): v for k, v in model.state_dict().items()}
+        assert any(k.startswith("layers.") for k in legacy)
+        other.load_state_dict(legacy)
+        model.eval(), other.eval()
+        assert torch.equal(run(model), run(other))

@@ -33,8 +33,8 @@ def test_layers_and_ratios_match_a_dense_recomputation():
     mean = torch.zeros(n, n)
     mean[loops[1], loops[0]] = 1
     mean /= mean.sum(1, keepdim=True)
-    w0, b0 = teacher.layers[0].lin_l.weight, teacher.layers[0].lin_l.bias
-    w1, b1 = teacher.layers[1].lin_l.weight, teacher.layers[1].lin_l.bias
+    w0, b0 = teacher.convs[0].lin_l.weight, teacher.convs[0].lin_l.bias
+    w1, b1 = teacher.convs[1].lin_l.weight, teacher.convs[1].lin_l.bias
     with torch.no_grad():
         ft0 = x @ w0.t()
         gp0 = mean @ ft0

@@ -170,7 +170,7 @@ def test_nosmog_trains_end_to_end_and_is_deterministic(cora_like):
         distill_node_student(g, split, teacher.logits, cfg, 0, progress=False)
     out = distill_node_student(g, split, TeacherKnowledge(teacher.logits, teacher.hidden), cfg, 0, progress=False)
     again = distill_node_student(g, split, TeacherKnowledge(teacher.logits, teacher.hidden), cfg, 0, progress=False)
-    assert out.position.shape == (g.num_nodes, 8) and out.model.layers[0].in_features == g.num_features + 8
+    assert out.position.shape == (g.num_nodes, 8) and out.model.in_channels == g.num_features + 8
     assert torch.equal(out.logits, again.logits)
     hist = out.fit.history[0]
     assert hist["similarity"] > 0 and hist["adversarial"] > 0 and hist["kd"] > 0
@@ -340,9 +340,9 @@ def test_mlp_and_gnn_return_the_pre_activation_on_request():
     x = torch.randn(20, 6)
     mlp = MLP(6, 3, hidden=8, num_layers=2, dropout=0.0, hidden_at="pre-activation").eval()
     _, pre = mlp(x, return_hidden=True)
-    assert torch.allclose(pre, mlp.layers[0](x)) and (pre < 0).any()  # before the ReLU
+    assert torch.allclose(pre, mlp.lins[0](x)) and (pre < 0).any()  # before the ReLU
     mlp.hidden_at = "input"
-    assert torch.allclose(mlp(x, return_hidden=True)[1], torch.relu(mlp.layers[0](x)))
+    assert torch.allclose(mlp(x, return_hidden=True)[1], torch.relu(mlp.lins[0](x)))
     with pytest.raises(ValueError, match="num_layers >= 2"):
         MLP(6, 3, num_layers=1, hidden_at="pre-activation")
     edges = torch.tensor([[0, 1, 1, 2, 3, 4], [1, 0, 2, 1, 4, 3]])

@@ -47,10 +47,10 @@ def test_sage_gcn_aggregator_matches_dense_reference():
     model = build_teacher("sage", 4, 3, num_layers=1, sage_aggr="gcn").eval()
     a = torch.eye(n)
     a[ei[1], ei[0]] = 1.0
-    lin = model.layers[0].lin_l
+    lin = model.convs[0].lin_l
     expected = lin((a / a.sum(1, keepdim=True)) @ x)
     torch.testing.assert_close(model(x, ei), expected)
-    assert not hasattr(model.layers[0], "lin_r")  # no separate root weight
+    assert not hasattr(model.convs[0], "lin_r")  # no separate root weight
     with pytest.raises(ValueError, match="sage_aggr"):
         build_teacher("sage", 4, 3, sage_aggr="max")
 

@@ -47,10 +47,13 @@ class ServingConfig:
 
 
 def linear_shapes(model: nn.Module) -> list[tuple[int, int]]:
-    """``(in, out)`` of every ``nn.Linear`` of ``model``, in order."""
-    shapes = [(m.in_features, m.out_features) for m in model.modules() if isinstance(m, nn.Linear)]
+    """``(in, out)`` of every linear layer of ``model`` (``nn.Linear`` or PyG's ``Linear``), in order."""
+    from torch_geometric.nn import Linear as PygLinear
+
+    linear = (nn.Linear, PygLinear)
+    shapes = [(m.weight.size(1), m.weight.size(0)) for m in model.modules() if isinstance(m, linear)]
     if not shapes:
-        raise ValueError("the model has no nn.Linear layer")
+        raise ValueError("the model has no linear layer")
     return shapes
 
 

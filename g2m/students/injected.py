@@ -16,6 +16,7 @@ the columns of the node features, the position columns start at random.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import cast
 
 import torch
 from torch import Tensor, nn
@@ -92,6 +93,16 @@ class InjectedMLP(nn.Module):
         self.dropout = dropout
         #: the width of the representation ``return_hidden`` gives (a similarity projector's input)
         self.hidden_size: int = linears[-2].out_features if len(linears) > 1 else in_dim
+
+    @property
+    def in_channels(self) -> int:
+        """Input features (as PyG's MLP, which the plain student is)."""
+        return cast(nn.Linear, self.layers[0]).in_features
+
+    @property
+    def out_channels(self) -> int:
+        """Outputs (as PyG's MLP)."""
+        return cast(nn.Linear, self.layers[-1]).out_features
 
     @classmethod
     def empty(cls, teacher_shapes: list[tuple[int, int]], in_dim: int, **kwargs) -> InjectedMLP:

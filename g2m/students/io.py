@@ -37,8 +37,8 @@ def save_student(
     if position is not None:
         atomic_write_bytes(out / "position.pt", _serialise(position.cpu()))
     dims = {
-        "in_dim": model.layers[0].in_features,
-        "out_dim": model.layers[-1].out_features,
+        "in_dim": model.in_channels,
+        "out_dim": model.out_channels,
         "position_dim": 0 if position is None else position.size(1),
         **({"teacher_shapes": model.teacher_shapes} if isinstance(model, InjectedMLP) else {}),
     }
@@ -103,7 +103,7 @@ def save_link_student(
     state.update({f"scorer.{k}": v.cpu() for k, v in scorer.state_dict().items()})
     atomic_write_bytes(out / "student.pt", _serialise(state))
     dims = {
-        "in_dim": encoder.layers[0].in_features,
+        "in_dim": encoder.in_channels,
         "embedding_dim": scorer.dim,
         "scorer": scorer.kind,
         "scorer_hidden": scorer.hidden,

@@ -41,7 +41,7 @@ from g2m.teachers.models import GNN
 
 def _normalised(model: GNN, adj_t: Tensor, num_nodes: int, dtype: torch.dtype) -> Tensor:
     """:math:`\\hat A` as PyG's GCNConv and APPNP normalise it (self-loops, symmetric degrees)."""
-    improved = model.kind == "gcn" and bool(model.layers[0].improved)
+    improved = model.kind == "gcn" and bool(model.convs[0].improved)
     with quiet_csr():
         norm = gcn_norm(adj_t, None, num_nodes, improved, True, "source_to_target", dtype)[0]
         return norm.to_sparse_csr()
@@ -123,8 +123,8 @@ class ShardedInference:
         n, start, stop = self.n, self.start, self.stop
         h = row_block(self.x, start, stop)  # this rank's rows of the current layer's input
         kept = h
-        last = len(model.layers) - 1
-        for i, layer in enumerate(model.layers):
+        last = len(model.convs) - 1
+        for i, layer in enumerate(model.convs):
             if i == last and model.hidden_at == "input":
                 kept = h.to_dense() if h.layout != torch.strided else h
             first = i == 0

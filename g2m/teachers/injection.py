@@ -46,8 +46,8 @@ def sage_layers(model: GNN, x: Tensor, edge_index: Tensor) -> TeacherLayers:
     adj_t = csr_adjacency(loops, n)
     h = x.to_dense() if is_sparse(x) else x
     weights, biases, ratios = [], [], []
-    last = len(model.layers) - 1
-    for i, layer in enumerate(model.layers):
+    last = len(model.convs) - 1
+    for i, layer in enumerate(model.convs):
         lin: nn.Linear = layer.lin_l  # type: ignore[assignment]  # PyG's SAGEConv Linear
         weight = lin.weight.detach()
         bias = lin.bias.detach() if lin.bias is not None else torch.zeros(weight.size(0), device=weight.device)

@@ -25,15 +25,51 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 from torch_geometric.nn import APPNP, GATConv, GCNConv, SAGEConv
+from torch_geometric.nn.models.basic_gnn import BasicGNN
 from torch_geometric.utils import add_remaining_self_loops, spmm
 
-from g2m.layers import make_norm
+from g2m.layers import make_norm, renamed_prefix
 from g2m.methods import HIDDEN_POINTS, TEACHERS
 from g2m.ops.sparse import csr_adjacency, dropout, is_sparse
 
 
-class GNN(nn.Module):
-    """A stack of message-passing layers with norm, ReLU and dropout between them."""
+class GNN(BasicGNN):
+    """A stack of message-passing layers with norm, ReLU and dropout between them: PyG's
+    :class:`~torch_geometric.nn.models.basic_gnn.BasicGNN` (``convs``, ``norms``, ``reset_parameters``),
+    its layer per ``kind`` from :meth:`init_conv`, and a ``forward`` of its own: dropout before
+    every layer (``input_dropout`` before the first, as the GLNN and FF-G2M teachers), the hidden
+    representation at ``hidden_at``, CSR operators, and APPNP's propagation after the stack.
+
+    Args:
+        kind: ``gcn`` | ``sage`` | ``gat`` | ``appnp`` (:data:`g2m.methods.TEACHERS`).
+        in_dim: input features.
+        out_dim: outputs (classes, or a link embedding's width).
+        hidden: width of the hidden layers (GAT: all heads together).
+        num_layers: layers, the output layer included.
+        dropout: dropout before every layer but the first, and on GAT's attention.
+        norm: ``none`` | ``batch`` | ``layer`` after every hidden layer (:func:`g2m.layers.make_norm`).
+        heads: GAT's heads in the hidden layers (the output layer has one).
+        appnp_k: APPNP's propagation steps :math:`K`.
+        appnp_alpha: APPNP's teleport probability :math:`\alpha`.
+        input_dropout: dropout before the first layer (None: ``dropout``).
+        sage_aggr: ``mean`` (PyG's SAGEConv) or ``gcn`` (DGL's aggregator: self-loops, no root weight).
+        hidden_at: ``input`` (the last layer's input) or ``pre-activation`` (the last hidden layer's
+            output before its norm and ReLU).
+
+    Shapes:
+        - **input:** node features :math:`(N, F)`, dense or CSR; ``edge_index`` :math:`(2, E)`, or
+          the operator :meth:`adjacency` returns.
+        - **output:** :math:`(N, C)`, and with ``return_hidden`` the hidden representation.
+
+    Example:
+        >>> import torch
+        >>> from g2m.teachers.models import GNN
+        >>> gnn = GNN("sage", in_dim=8, out_dim=3, hidden=16)
+        >>> x, edge_index = torch.randn(5, 8), torch.tensor([[0, 1, 2, 3], [1, 2, 3, 4]])
+        >>> logits, hidden = gnn(x, edge_index, return_hidden=True)
+        >>> tuple(logits.shape), tuple(hidden.shape), [type(c).__name__ for c in gnn.convs]
+        ((5, 3), (5, 16), ['SAGEConv', 'SAGEConv'])
+    """
 
     def __init__(
         self,
@@ -51,7 +87,6 @@ class GNN(nn.Module):
         sage_aggr: str = "mean",
         hidden_at: str = "input",
     ) -> None:
-        super().__init__()
         if hidden_at not in HIDDEN_POINTS:
             raise ValueError(f"hidden_at must be one of {HIDDEN_POINTS}, got {hidden_at!r}")
         if kind not in TEACHERS:
@@ -62,33 +97,33 @@ class GNN(nn.Module):
             raise ValueError(f"sage_aggr must be mean or gcn, got {sage_aggr!r}")
         if hidden_at == "pre-activation" and num_layers < 2:
             raise ValueError("hidden_at='pre-activation' needs a hidden layer: num_layers >= 2")
-        self.kind, self.dropout, self.hidden_at = kind, dropout, hidden_at
-        self.input_dropout = dropout if input_dropout is None else input_dropout
+        if kind == "gat" and num_layers > 1 and hidden % heads:
+            raise ValueError(f"GAT hidden size {hidden} must be divisible by heads={heads}")
+        # read by init_conv, which BasicGNN.__init__ calls once per layer, in order
+        self.kind, self.heads, self.gat_dropout = kind, heads, dropout
         self.self_loops = kind == "sage" and sage_aggr == "gcn"
-        dims = [in_dim] + [hidden] * (num_layers - 1) + [out_dim]
-        self.layers = nn.ModuleList()
-        self.norms = nn.ModuleList()
-        for i, (d_in, d_out) in enumerate(zip(dims[:-1], dims[1:])):
-            last = i == num_layers - 1
-            if kind == "gcn":
-                layer = GCNConv(d_in, d_out, cached=False)
-            elif kind == "sage":
-                # gcn aggregator: no root weight; self-loops are added in forward()
-                layer = SAGEConv(d_in, d_out, root_weight=not self.self_loops)
-            elif kind == "gat":
-                # hidden layers: `heads` heads of size hidden // heads, concatenated
-                if last:
-                    layer = GATConv(d_in, d_out, heads=1, dropout=dropout)
-                else:
-                    if d_out % heads:
-                        raise ValueError(f"GAT hidden size {d_out} must be divisible by heads={heads}")
-                    layer = GATConv(d_in, d_out // heads, heads=heads, dropout=dropout)
-            else:  # appnp: plain linear layers, then propagation
-                layer = nn.Linear(d_in, d_out)
-            self.layers.append(layer)
-            if not last:
-                self.norms.append(make_norm(norm, d_out))
+        self._to_build = num_layers
+        super().__init__(in_dim, hidden, num_layers, out_dim, dropout=dropout, norm=None)
+        self.dropout_p, self.hidden_at = dropout, hidden_at
+        self.input_dropout = dropout if input_dropout is None else input_dropout
+        # the norms after the hidden layers, then BasicGNN's Identity after the last
+        self.norms = nn.ModuleList([make_norm(norm, hidden) for _ in range(num_layers - 1)] + [nn.Identity()])
         self.propagate = APPNP(appnp_k, appnp_alpha) if kind == "appnp" else None
+        self.register_load_state_dict_pre_hook(renamed_prefix("layers.", "convs."))  # saved before BasicGNN
+
+    def init_conv(self, in_channels: int, out_channels: int, **kwargs) -> nn.Module:  # type: ignore[override]
+        """The layer of ``kind`` from ``in_channels`` to ``out_channels`` (BasicGNN's hook)."""
+        self._to_build -= 1
+        last = self._to_build == 0
+        if self.kind == "gcn":
+            return GCNConv(in_channels, out_channels, cached=False)
+        if self.kind == "sage":  # gcn aggregator: no root weight; self-loops are added in forward()
+            return SAGEConv(in_channels, out_channels, root_weight=not self.self_loops)
+        if self.kind == "gat":  # hidden layers: `heads` heads of size hidden // heads, concatenated
+            if last:
+                return GATConv(in_channels, out_channels, heads=1, dropout=self.gat_dropout)
+            return GATConv(in_channels, out_channels // self.heads, heads=self.heads, dropout=self.gat_dropout)
+        return nn.Linear(in_channels, out_channels)  # appnp: plain linear layers, then propagation
 
     def adjacency(self, edge_index: Tensor, num_nodes: int) -> Tensor:
         """The operator :meth:`forward` takes in place of a coalesced, loop-free ``edge_index``.
@@ -110,9 +145,10 @@ class GNN(nn.Module):
                 edge_index, _ = add_remaining_self_loops(edge_index, num_nodes=x.size(0))
         h = x
         hidden = x
-        for i, layer in enumerate(self.layers):
-            h = dropout(h, self.dropout if i else self.input_dropout, self.training)
-            if i == len(self.layers) - 1 and self.hidden_at == "input":
+        last = len(self.convs) - 1
+        for i, layer in enumerate(self.convs):
+            h = dropout(h, self.dropout_p if i else self.input_dropout, self.training)
+            if i == last and self.hidden_at == "input":
                 hidden = h.to_dense() if is_sparse(h) else h
             if self.kind == "appnp":
                 h = layer(h)
@@ -120,9 +156,9 @@ class GNN(nn.Module):
                 h = _sage_linear_first(layer, h, edge_index)
             else:
                 h = layer(h, edge_index)
-            if i == len(self.layers) - 2 and self.hidden_at == "pre-activation":
+            if i == last - 1 and self.hidden_at == "pre-activation":
                 hidden = h
-            if i < len(self.layers) - 1:
+            if i < last:
                 h = torch.relu(self.norms[i](h))
         if self.propagate is not None:
             h = self.propagate(h, edge_index)
