@@ -440,6 +440,23 @@ def position_probe(
         typer.echo(f"wrote {written}")
 
 
+@app.command("markers")
+def markers(
+    check: Annotated[bool, typer.Option("--check", help="List the stale blocks; write nothing.")] = False,
+) -> None:
+    """Rewrite every marked block of the README and docs/ (`<!-- g2m report ARGS -->`, `<!-- lab
+    report ARGS -->`, `<!-- g2m compare ARGS -->`) to what its command prints from the committed
+    files. Run from the repository root after a results file changes."""
+    from lab.markers import pages, refresh
+
+    stale = {page: refresh(page, write=not check) for page in pages(Path.cwd())}
+    for page, blocks in stale.items():
+        for block in blocks:
+            typer.echo(f"{page.relative_to(Path.cwd())}: {block}" + ("" if check else " (rewritten)"))
+    if check and any(stale.values()):
+        raise typer.Exit(1)
+
+
 def main() -> None:
     """Run the lab's CLI; errors print one line and exit with status 2, as ``g2m``'s."""
     import sys
