@@ -370,7 +370,13 @@ class _OwnScorer(nn.Module):
         self.inner = scorer
 
     def forward(self, h_u: Tensor, h_v: Tensor, dropout: float | None = None) -> Tensor:
-        out = self.inner(h_u, h_v)
+        try:
+            out = self.inner(h_u, h_v)
+        except RuntimeError as err:  # e.g. a scorer built for other embeddings than the encoder's
+            raise G2MError(
+                f"scorer(h_u, h_v) failed on two [{h_u.size(0)}, {h_u.size(1)}] tensors of the encoder's embeddings "
+                f"({str(err).splitlines()[0]}): give the scorer trained on this encoder's {h_u.size(1)}-wide output"
+            ) from None
         if not isinstance(out, Tensor) or out.numel() != h_u.size(0) or (out.dim() == 2 and out.size(1) != 1):
             got = f"shape {tuple(out.shape)}" if isinstance(out, Tensor) else f"a {type(out).__name__}"
             raise G2MError(

@@ -457,6 +457,11 @@ def test_distill_link_from_a_pyg_encoder_and_scorer():
     assert llp.history[0]["rank"] >= 0 and "rank" not in mlp.history[0]
     with pytest.raises(G2MError, match="unknown LinkStudentConfig fields"):
         g2m.distill_link(data, encoder, scorer, bogus=1)
+    from g2m.layers import LinkScorer
+
+    wrong = LinkScorer("mlp", 64)  # built for 64-wide embeddings; the encoder gives 32
+    with pytest.raises(G2MError, match=r"failed on two \[\d+, 32\] tensors .* this encoder's 32-wide output"):
+        g2m.distill_link(data, encoder, wrong, **common)
 
 
 def test_distill_link_from_a_heuristic_teacher(tmp_path):
