@@ -21,6 +21,7 @@ from g2m.config import link_student_config
 from g2m.data.csbm import csbm_tensors
 from g2m.data.graph_file import read_graph_file
 from g2m.data.link_splits import make_link_split
+from g2m.data.splits import make_node_split
 from g2m.errors import G2MError, InvalidGraphError, SplitError
 
 N, C = 120, 3
@@ -380,7 +381,10 @@ def test_graph_files_are_checked_field_by_field(tmp_path):
     val = good["val_mask"] | good["train_mask"]
     g = read_graph_file(_npz(tmp_path / "overlap.npz", val_mask=val), "overlap")
     with pytest.raises(SplitError, match="train and val in overlap's masks share 10"):
-        g2m.data.splits.make_node_split(g, "public")
+        make_node_split(g, "public")
+    np.savez(tmp_path / "pyg.npz", x=good["node_features"], y=good["node_labels"], edge_index=good["edges"].T)
+    with pytest.raises(InvalidGraphError, match=r"missing node_features.*PyG's names; save the Data itself"):
+        read_graph_file(tmp_path / "pyg.npz", "p")
     whole = (tmp_path / "ok.npz").read_bytes()
     (tmp_path / "cut.npz").write_bytes(whole[: len(whole) // 2])
     (tmp_path / "junk.npz").write_bytes(b"\x00garbage bytes, no archive" * 10)

@@ -111,7 +111,14 @@ def _read_npz(path: Path, name: str) -> Graph:
         with raw:
             missing = [k for k in ("node_features", "node_labels", "edges") if k not in raw.files]
             if missing:
-                raise InvalidGraphError(f"{path}: missing {', '.join(missing)} (found {', '.join(raw.files)})")
+                pyg = {"x", "edge_index"} <= set(raw.files)
+                hint = (
+                    ": these are PyG's names; save the Data itself (torch.save(data, 'graph.pt')), or name the arrays "
+                    "node_features [N, F], node_labels [N] and edges [E, 2]"
+                    if pyg
+                    else ""
+                )
+                raise InvalidGraphError(f"{path}: missing {', '.join(missing)} (found {', '.join(raw.files)}){hint}")
             arrays = {k: raw[k] for k in raw.files}
     except InvalidGraphError:
         raise
