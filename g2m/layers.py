@@ -44,7 +44,7 @@ def threshold_dropout(x: Tensor, p: float, training: bool) -> Tensor:
         return x
     if not 0.0 <= p < 1.0:
         raise ValueError(f"dropout rate must be in [0, 1), got {p}")
-    return x * (torch.rand_like(x) >= p).to(x.dtype).mul_(1.0 / (1.0 - p))
+    return x * torch.rand_like(x).ge_(p).mul_(1.0 / (1.0 - p))  # the uniforms become the scaled mask in place
 
 
 SCORERS = ("dot", "mlp")
