@@ -325,6 +325,26 @@ def link_e2e(
     _report(out, "link-e2e", res, None, list(COLUMNS), link_e2e_summary(res))
 
 
+@app.command("model-hashes")
+def model_hashes(
+    out: Annotated[Optional[Path], typer.Option(help="Write the lines here (default: print them).")] = None,
+) -> None:
+    """A fingerprint of every teacher and student architecture's numerics, one line per configuration:
+    run before and after a refactor that should move no number, and diff the two."""
+    import torch
+
+    from g2m.files import atomic_write_text
+    from lab.model_hashes import model_hashes as lines
+
+    torch.set_num_threads(1)  # sums split by thread: one thread, so that two runs compare
+    text = "\n".join(lines()) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        atomic_write_text(out, text)
+        typer.echo(f"wrote {out}")
+
+
 @app.command("sampling")
 def sampling(
     nodes: Annotated[int, typer.Option(help="Nodes of the products-like synthetic graph.")] = 1_000_000,
