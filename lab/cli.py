@@ -333,9 +333,12 @@ def model_hashes(
     run before and after a refactor that should move no number, and diff the two."""
     import torch
 
+    from g2m.cli.common import check_output_dir
     from g2m.files import atomic_write_text
     from lab.model_hashes import model_hashes as lines
 
+    if out is not None:
+        check_output_dir(out.parent)  # before the minute of training, not after
     torch.set_num_threads(1)  # sums split by thread: one thread, so that two runs compare
     text = "\n".join(lines()) + "\n"
     if out is None:

@@ -224,6 +224,7 @@ CPU_ONLY = {
     ("lab", "rank-loss"): "a CPU micro-benchmark of two implementations of one loss",
     ("lab", "edge-memory"): "peak host RSS of one loss",
     ("lab", "position-probe"): "DeepWalk's tables are learnt on the CPU (gensim, or sparse updates) in every setting",
+    ("lab", "model-hashes"): "a fingerprint of the CPU's numerics, to diff two runs on one machine",
 }
 COMPUTING = [
     ("teacher",),
@@ -246,7 +247,7 @@ COMPUTING = [
 
 
 #: the lab's commands that compute nothing (they render files)
-LAB_RENDERERS = {("lab", "report")}
+LAB_RENDERERS = {("lab", "report"), ("lab", "markers")}
 
 
 def _command(path):
