@@ -100,11 +100,10 @@ class GNN(BasicGNN):
         if kind == "gat" and num_layers > 1 and hidden % heads:
             raise ValueError(f"GAT hidden size {hidden} must be divisible by heads={heads}")
         # read by init_conv, which BasicGNN.__init__ calls once per layer, in order
-        self.kind, self.heads, self.gat_dropout = kind, heads, dropout
+        self.kind, self.heads, self.dropout_p = kind, heads, dropout
         self.self_loops = kind == "sage" and sage_aggr == "gcn"
-        self._to_build = num_layers
         super().__init__(in_dim, hidden, num_layers, out_dim, dropout=dropout, norm=None)
-        self.dropout_p, self.hidden_at = dropout, hidden_at
+        self.hidden_at = hidden_at
         self.input_dropout = dropout if input_dropout is None else input_dropout
         # the norms after the hidden layers, then BasicGNN's Identity after the last
         self.norms = nn.ModuleList([make_norm(norm, hidden) for _ in range(num_layers - 1)] + [nn.Identity()])
@@ -113,16 +112,15 @@ class GNN(BasicGNN):
 
     def init_conv(self, in_channels: int, out_channels: int, **kwargs) -> nn.Module:  # type: ignore[override]
         """The layer of ``kind`` from ``in_channels`` to ``out_channels`` (BasicGNN's hook)."""
-        self._to_build -= 1
-        last = self._to_build == 0
+        last = len(self.convs) == self.num_layers - 1  # the layers built so far are in self.convs
         if self.kind == "gcn":
             return GCNConv(in_channels, out_channels, cached=False)
         if self.kind == "sage":  # gcn aggregator: no root weight; self-loops are added in forward()
             return SAGEConv(in_channels, out_channels, root_weight=not self.self_loops)
         if self.kind == "gat":  # hidden layers: `heads` heads of size hidden // heads, concatenated
             if last:
-                return GATConv(in_channels, out_channels, heads=1, dropout=self.gat_dropout)
-            return GATConv(in_channels, out_channels // self.heads, heads=self.heads, dropout=self.gat_dropout)
+                return GATConv(in_channels, out_channels, heads=1, dropout=self.dropout_p)
+            return GATConv(in_channels, out_channels // self.heads, heads=self.heads, dropout=self.dropout_p)
         return nn.Linear(in_channels, out_channels)  # appnp: plain linear layers, then propagation
 
     def adjacency(self, edge_index: Tensor, num_nodes: int) -> Tensor:
