@@ -370,13 +370,7 @@ class _OwnScorer(nn.Module):
         self.inner = scorer
 
     def forward(self, h_u: Tensor, h_v: Tensor, dropout: float | None = None) -> Tensor:
-        try:
-            out = self.inner(h_u, h_v)
-        except RuntimeError as err:  # e.g. a scorer built for other embeddings than the encoder's
-            raise G2MError(
-                f"scorer(h_u, h_v) failed on two [{h_u.size(0)}, {h_u.size(1)}] tensors of the encoder's embeddings "
-                f"({str(err).splitlines()[0]}): give the scorer trained on this encoder's {h_u.size(1)}-wide output"
-            ) from None
+        out = self.inner(h_u, h_v)
         if not isinstance(out, Tensor) or out.numel() != h_u.size(0) or (out.dim() == 2 and out.size(1) != 1):
             got = f"shape {tuple(out.shape)}" if isinstance(out, Tensor) else f"a {type(out).__name__}"
             raise G2MError(
@@ -487,7 +481,16 @@ def distill_link(
     own = cast(LinkScorer, _OwnScorer(scorer))  # LinkScorer's interface: forward and score_pairs
     with _evaluating(encoder) as where, torch.no_grad():
         emb = _embeddings(encoder(graph.x.to(where), link_split.message_edge_index.to(where)), graph.num_nodes)
-        probe = own.to(where).eval().score_pairs(emb, link_split.val_pos.to(where))
+        try:  # the first call of the user's scorer: one that cannot take these embeddings stops here
+            probe = own.to(where).eval().score_pairs(emb, link_split.val_pos.to(where))
+        except torch.OutOfMemoryError:
+            raise
+        except RuntimeError as err:  # e.g. a scorer built for other embeddings than the encoder's
+            raise G2MError(
+                f"scorer(h_u, h_v) failed on two [{link_split.val_pos.size(1)}, {emb.size(1)}] tensors of the "
+                f"encoder's embeddings ({str(err).splitlines()[0]}): give the scorer trained on this encoder's "
+                f"{emb.size(1)}-wide output"
+            ) from None
         if not bool(torch.isfinite(probe).all()):
             raise G2MError("scorer(h_u, h_v) returned NaN or infinity on the validation pairs: give finite link logits")
         teacher_scores = evaluate_link(emb, own, link_split)
