@@ -17,7 +17,9 @@ from functools import partial
 import torch
 from torch import Tensor, nn
 
-#: the teacher kinds with their extra arguments, and the students' and teachers' shared grid
+from g2m.methods import HIDDEN_POINTS, NORMS
+
+#: the teacher kinds with their extra arguments (each crossed with every norm and hidden point)
 TEACHERS: tuple[tuple[str, dict[str, object]], ...] = (
     ("gcn", {}),
     ("sage", {}),
@@ -25,8 +27,6 @@ TEACHERS: tuple[tuple[str, dict[str, object]], ...] = (
     ("gat", {"heads": 4}),
     ("appnp", {}),
 )
-NORMS = ("none", "batch", "layer")
-HIDDEN_POINTS = ("input", "pre-activation")
 
 
 def _graph(nodes: int, features: int, classes: int) -> tuple[Tensor, Tensor, Tensor]:
