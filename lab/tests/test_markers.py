@@ -19,11 +19,12 @@ def test_markers_rewrites_a_stale_block_and_leaves_a_current_one(tmp_path, monke
         f"# t\n\n<!-- {report} -->\nold table\n<!-- /g2m report -->\n\n"
         f"<!-- g2m compare {compare} -->\n```text\nold verdict\n```\n<!-- /g2m compare -->\n"
     )
+    monkeypatch.setattr("lab.markers.pages", lambda repo: [page])
+    assert CliRunner().invoke(app, ["markers", "--check"]).exit_code == 1
     assert refresh(page, write=False) == [report, f"g2m compare {compare}"]
     assert "old table" in page.read_text()  # --check writes nothing
     assert refresh(page) == [report, f"g2m compare {compare}"]
     text = page.read_text()
     assert rendered("g2m", "report", report.split(" ", 2)[2]) in text and "old" not in text
     assert "llp wins against mlp on hits@20" in text and refresh(page) == []
-    monkeypatch.setattr("lab.markers.pages", lambda repo: [page])
     assert CliRunner().invoke(app, ["markers", "--check"]).exit_code == 0
